@@ -1,0 +1,195 @@
+"""Motif settings. Every switch is an environment variable (django-environ); the defaults are the
+embedded ones that `make run` and `make test` use: SQLite under var/, Dramatiq's StubBroker with an
+in-process worker, the in-process chain and the local payment gateway."""
+
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(environ.Env().str("MOTIF_VAR_DIR", default=str(BASE_DIR / "var")))
+# var/ holds the embedded database, media, keys and caches; static files are collected there too.
+(VAR_DIR / "static").mkdir(parents=True, exist_ok=True)
+
+env = environ.Env(
+    DEBUG=(bool, True),
+    ALLOWED_HOSTS=(list, ["127.0.0.1", "localhost", "testserver"]),
+)
+if (BASE_DIR / ".env").exists():
+    environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+DEBUG = env("DEBUG")
+# The development key is only accepted while DEBUG is on; production must set SECRET_KEY.
+SECRET_KEY = env.str("SECRET_KEY", default="motif-development-only-key" if DEBUG else environ.Env.NOTSET)
+ALLOWED_HOSTS = env("ALLOWED_HOSTS")
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    # django_dramatiq configures the global broker in its AppConfig, so it must load before any actor.
+    "django_dramatiq",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "marketplace",
+    "stylization",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+ASGI_APPLICATION = "config.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'motif.sqlite3'}"),
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file-backed test database lets worker and server subprocesses share it with the test process;
+    # WAL and a busy timeout keep the in-process worker thread from tripping over the web thread.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
+    )
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+DATABASES["default"]["ATOMIC_REQUESTS"] = False
+
+AUTH_USER_MODEL = "marketplace.User"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
+STORAGES = {
+    "default": {"BACKEND": env.str("MEDIA_STORAGE_BACKEND", default="django.core.files.storage.FileSystemStorage")},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+# Media is never served directly: originals and outputs go through permission-checked views.
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+MEDIA_URL = "/media/"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Uploads: refuse anything bigger before it is decoded.
+MOTIF_MAX_UPLOAD_BYTES = env.int("MOTIF_MAX_UPLOAD_BYTES", default=25 * 1024 * 1024)
+MOTIF_MAX_UPLOAD_PIXELS = env.int("MOTIF_MAX_UPLOAD_PIXELS", default=40_000_000)
+DATA_UPLOAD_MAX_MEMORY_SIZE = MOTIF_MAX_UPLOAD_BYTES + 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 24,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "marketplace.api.errors.exception_handler",
+    "DEFAULT_THROTTLE_RATES": {"verify": env.str("VERIFY_RATE_LIMIT", default="60/min")},
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Motif API",
+    "DESCRIPTION": "Surface-pattern marketplace: styles, base patterns, personalizations, orders.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+# --- Background jobs -------------------------------------------------------------------------------
+# Empty: StubBroker, processed by a worker thread inside the web process (`manage.py serve`).
+# redis://… or amqp://…: separate `manage.py rundramatiq` workers.
+DRAMATIQ_BROKER_URL = env.str("DRAMATIQ_BROKER_URL", default="")
+_DRAMATIQ_MIDDLEWARE = [
+    "dramatiq.middleware.AgeLimit",
+    "dramatiq.middleware.TimeLimit",
+    "dramatiq.middleware.Callbacks",
+    "dramatiq.middleware.Retries",
+    "dramatiq.middleware.CurrentMessage",
+    "django_dramatiq.middleware.DbConnectionsMiddleware",
+]
+if DRAMATIQ_BROKER_URL.startswith("redis"):
+    DRAMATIQ_BROKER = {
+        "BROKER": "dramatiq.brokers.redis.RedisBroker",
+        # A worker that dies (even by SIGKILL) stops heart-beating; its unacked messages go back to the
+        # queue after this many milliseconds, so the job is retried by another worker.
+        "OPTIONS": {
+            "url": DRAMATIQ_BROKER_URL,
+            "heartbeat_timeout": env.int("DRAMATIQ_HEARTBEAT_TIMEOUT_MS", default=60_000),
+            "namespace": env.str("DRAMATIQ_NAMESPACE", default="motif"),
+        },
+        "MIDDLEWARE": _DRAMATIQ_MIDDLEWARE,
+    }
+elif DRAMATIQ_BROKER_URL.startswith("amqp"):
+    DRAMATIQ_BROKER = {
+        "BROKER": "dramatiq.brokers.rabbitmq.RabbitmqBroker",
+        "OPTIONS": {"url": DRAMATIQ_BROKER_URL},
+        "MIDDLEWARE": _DRAMATIQ_MIDDLEWARE,
+    }
+else:
+    DRAMATIQ_BROKER = {"BROKER": "dramatiq.brokers.stub.StubBroker", "OPTIONS": {}, "MIDDLEWARE": _DRAMATIQ_MIDDLEWARE}
+DRAMATIQ_AUTODISCOVER_MODULES = ["tasks"]
+# The embedded worker thread runs inside `manage.py serve` when no external broker is configured.
+MOTIF_EMBEDDED_WORKER = env.bool("MOTIF_EMBEDDED_WORKER", default=not DRAMATIQ_BROKER_URL)
+
+# --- Stylization -----------------------------------------------------------------------------------
+STYLIZATION_DEVICE = env.str("STYLIZATION_DEVICE", default="auto")
+STYLIZATION_ENCODER = env.str("STYLIZATION_ENCODER", default="auto")
+STYLIZATION_VGG19_WEIGHTS = env.str("STYLIZATION_VGG19_WEIGHTS", default="")
+STYLIZATION_CACHE_DIR = env.str("STYLIZATION_CACHE_DIR", default=str(VAR_DIR / "cache" / "stylization"))
+# The neural preview's long side in pixels; instant colour-transfer previews are shown meanwhile.
+STYLIZATION_PREVIEW_SIZE = env.int("STYLIZATION_PREVIEW_SIZE", default=256)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"django.server": {"level": "WARNING"}},
+}
+
+if not DEBUG:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True

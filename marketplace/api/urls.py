@@ -1,0 +1,44 @@
+from django.urls import path
+
+from marketplace.api import views as v
+from marketplace.models import BasePattern
+
+urlpatterns = [
+    path("auth/register/", v.RegisterView.as_view(), name="auth-register"),
+    path("auth/token/", v.TokenView.as_view(), name="auth-token"),
+    path("auth/me/", v.MeView.as_view(), name="auth-me"),
+    path("styles/", v.StyleListView.as_view(), name="style-list"),
+    path("styles/<int:pk>/", v.StyleDetailView.as_view(), name="style-detail"),
+    path("styles/<int:pk>/licences/", v.StyleLicencesView.as_view(), name="style-licences"),
+    path("styles/<int:pk>/thumbnail/", v.ThumbnailView.as_view(), name="style-thumbnail"),
+    path("styles/<int:pk>/image/", v.OriginalImageView.as_view(), name="style-image"),
+    path("patterns/", v.PatternListView.as_view(), name="pattern-list"),
+    path("patterns/<int:pk>/", v.PatternDetailView.as_view(), name="pattern-detail"),
+    path(
+        "patterns/<int:pk>/thumbnail/",
+        v.ThumbnailView.as_view(model=BasePattern, owner_field="designer"),
+        name="pattern-thumbnail",
+    ),
+    path(
+        "patterns/<int:pk>/image/",
+        v.OriginalImageView.as_view(model=BasePattern, owner_field="designer"),
+        name="pattern-image",
+    ),
+    path("products/", v.ProductListView.as_view(), name="product-list"),
+    path("personalizations/", v.PersonalizationListView.as_view(), name="personalization-list"),
+    path("personalizations/<int:pk>/", v.PersonalizationDetailView.as_view(), name="personalization-detail"),
+    path(
+        "personalizations/<int:pk>/preview/",
+        v.PersonalizationPreviewView.as_view(),
+        name="personalization-preview",
+    ),
+    path(
+        "personalizations/<int:pk>/instant-preview/",
+        v.PersonalizationPreviewView.as_view(field="instant_preview"),
+        name="personalization-instant-preview",
+    ),
+    path("orders/", v.OrderListView.as_view(), name="order-list"),
+    path("orders/<int:pk>/", v.OrderDetailView.as_view(), name="order-detail"),
+    path("orders/<int:pk>/checkout/", v.OrderCheckoutView.as_view(), name="order-checkout"),
+    path("orders/<int:pk>/cancel/", v.OrderCancelView.as_view(), name="order-cancel"),
+]

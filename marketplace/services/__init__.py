@@ -1,0 +1,1 @@
+"""Writes. Each important model changes only through these functions (`<entity>_<action>`)."""

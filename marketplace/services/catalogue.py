@@ -1,0 +1,325 @@
+"""Styles, their licence versions, and base patterns."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils.text import slugify
+
+from marketplace.errors import NotAllowed
+from marketplace.models import BasePattern, LicenceUse, LicenceVersion, RepeatType, Style, Tag, User
+from marketplace.uploads import UploadError, ValidatedImage, thumbnail_webp, validate_image
+
+# A repeat's pixels may differ from size × DPI by rounding only.
+REPEAT_PIXEL_TOLERANCE = 1
+
+
+@dataclass(frozen=True)
+class LicenceTerms:
+    allowed_uses: tuple[str, ...] = (LicenceUse.PERSONAL,)
+    fee_per_use: Decimal = Decimal("0")
+    royalty_percent: Decimal = Decimal("0")
+    max_uses: int | None = None
+    exclusive: bool = False
+    currency: str = "USD"
+
+    def validate(self) -> None:
+        errors: dict[str, str] = {}
+        uses = set(self.allowed_uses)
+        if not uses or not uses <= set(LicenceUse.values):
+            errors["allowed_uses"] = "Choose one or more of: personal, commercial."
+        if self.fee_per_use < 0:
+            errors["fee_per_use"] = "The fee per use cannot be negative."
+        if not Decimal("0") <= self.royalty_percent <= Decimal("100"):
+            errors["royalty_percent"] = "The royalty percent must be between 0 and 100."
+        if self.max_uses is not None and self.max_uses < 1:
+            errors["max_uses"] = "An edition limit must be at least 1."
+        if errors:
+            raise ValidationError(errors)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "allowed_uses": sorted(set(self.allowed_uses)),
+            "fee_per_use": str(self.fee_per_use.quantize(Decimal("0.01"))),
+            "royalty_percent": str(self.royalty_percent.quantize(Decimal("0.01"))),
+            "max_uses": self.max_uses,
+            "exclusive": self.exclusive,
+            "currency": self.currency,
+        }
+
+    @classmethod
+    def of(cls, version: LicenceVersion) -> LicenceTerms:
+        return cls(
+            allowed_uses=tuple(version.allowed_uses),
+            fee_per_use=version.fee_per_use,
+            royalty_percent=version.royalty_percent,
+            max_uses=version.max_uses,
+            exclusive=version.exclusive,
+            currency=version.currency,
+        )
+
+
+@dataclass(frozen=True)
+class PatternRepeat:
+    repeat_type: str = RepeatType.BASIC
+    dpi: int = 150
+    width_in: Decimal | None = None
+    height_in: Decimal | None = None
+    royalty_percent: Decimal = Decimal("0")
+
+
+def _validated_upload(data: bytes, *, field_name: str = "image") -> ValidatedImage:
+    try:
+        return validate_image(
+            data, max_bytes=settings.MOTIF_MAX_UPLOAD_BYTES, max_pixels=settings.MOTIF_MAX_UPLOAD_PIXELS
+        )
+    except UploadError as exc:
+        raise ValidationError({field_name: str(exc)}) from None
+
+
+def _tags(names: Iterable[str]) -> list[Tag]:
+    slugs = sorted({slugify(name)[:40] for name in names if slugify(name)})
+    if len(slugs) > 12:
+        raise ValidationError({"tags": "At most 12 tags."})
+    existing = {tag.name: tag for tag in Tag.objects.filter(name__in=slugs)}
+    missing = [Tag(name=slug) for slug in slugs if slug not in existing]
+    Tag.objects.bulk_create(missing, ignore_conflicts=True)
+    return list(Tag.objects.filter(name__in=slugs))
+
+
+def _store_image(instance: Style | BasePattern, upload: ValidatedImage, *, basename: str) -> None:
+    instance.image.save(f"{basename}.{upload.extension}", ContentFile(upload.data), save=False)
+    instance.thumbnail.save(f"{basename}-thumb.webp", ContentFile(thumbnail_webp(upload.data)), save=False)
+    instance.image_sha256 = upload.sha256
+    instance.width_px, instance.height_px = upload.width, upload.height
+
+
+def _require_role(user: User, role: str) -> None:
+    if not user.has_role(role):
+        raise NotAllowed(f"Only a user with the {role} role can do this.")
+
+
+def _terms_sha256(terms: LicenceTerms) -> str:
+    return hashlib.sha256(json.dumps(terms.as_dict(), sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def licence_version_create(*, style: Style, terms: LicenceTerms) -> LicenceVersion:
+    """A new version of the style's licence; it becomes the one in force. Earlier versions stay as
+    they were, because orders refer to the version they were sold under."""
+    terms.validate()
+    with transaction.atomic():
+        style = Style.objects.select_for_update().get(pk=style.pk)
+        current = style.licence
+        if current is not None and LicenceTerms.of(current).as_dict() == terms.as_dict():
+            return current
+        if terms.exclusive and style.uses_taken > 0:
+            raise ValidationError({"exclusive": "A style that has been used cannot become exclusive."})
+        if terms.max_uses is not None and terms.max_uses < style.uses_taken:
+            raise ValidationError(
+                {"max_uses": f"The edition limit cannot be below the {style.uses_taken} uses already sold."}
+            )
+        version = LicenceVersion.objects.create(
+            style=style,
+            version=(current.version + 1) if current else 1,
+            personal_use=LicenceUse.PERSONAL in terms.allowed_uses,
+            commercial_use=LicenceUse.COMMERCIAL in terms.allowed_uses,
+            fee_per_use=terms.fee_per_use,
+            currency=terms.currency,
+            royalty_percent=terms.royalty_percent,
+            max_uses=terms.max_uses,
+            exclusive=terms.exclusive,
+            terms_sha256=_terms_sha256(terms),
+        )
+        style.licence = version
+        style.save(update_fields=["licence"])
+    return version
+
+
+def style_create(
+    *,
+    artist: User,
+    title: str,
+    image: bytes,
+    terms: LicenceTerms,
+    description: str = "",
+    tags: Iterable[str] = (),
+) -> Style:
+    _require_role(artist, "artist")
+    terms.validate()
+    upload = _validated_upload(image)
+    style = Style(artist=artist, title=title.strip(), description=description)
+    if not style.title:
+        raise ValidationError({"title": "A title is required."})
+    with transaction.atomic():
+        _store_image(style, upload, basename=slugify(title)[:40] or "style")
+        style.save()
+        style.tags.set(_tags(tags))
+        licence_version_create(style=style, terms=terms)
+        style.refresh_from_db(fields=["licence"])
+    return style
+
+
+def style_update(
+    *,
+    style: Style,
+    actor: User,
+    title: str | None = None,
+    description: str | None = None,
+    tags: Iterable[str] | None = None,
+    active: bool | None = None,
+    image: bytes | None = None,
+    terms: LicenceTerms | None = None,
+) -> Style:
+    if style.artist_id != actor.pk:
+        raise NotAllowed("Only the artist who listed this style can change it.")
+    with transaction.atomic():
+        fields: list[str] = []
+        if title is not None:
+            if not title.strip():
+                raise ValidationError({"title": "A title is required."})
+            style.title = title.strip()
+            fields.append("title")
+        if description is not None:
+            style.description = description
+            fields.append("description")
+        if active is not None:
+            style.active = active
+            fields.append("active")
+        if image is not None:
+            _store_image(style, _validated_upload(image), basename=slugify(style.title)[:40] or "style")
+            fields += ["image", "thumbnail", "image_sha256", "width_px", "height_px"]
+        if fields:
+            style.save(update_fields=fields)
+        if tags is not None:
+            style.tags.set(_tags(tags))
+        if terms is not None:
+            licence_version_create(style=style, terms=terms)
+            style.refresh_from_db(fields=["licence"])
+    return style
+
+
+def style_withdraw(*, style: Style, actor: User) -> None:
+    """Styles are withdrawn, not deleted: paid orders and attribution records refer to them."""
+    style_update(style=style, actor=actor, active=False)
+
+
+def _repeat_inches(pixels: int, inches: Decimal | None, dpi: int, field_name: str) -> Decimal:
+    if inches is None:
+        return (Decimal(pixels) / Decimal(dpi)).quantize(Decimal("0.001"))
+    if inches <= 0:
+        raise ValidationError({field_name: "The repeat size must be positive."})
+    expected = inches * dpi
+    if abs(expected - pixels) > REPEAT_PIXEL_TOLERANCE:
+        raise ValidationError(
+            {
+                field_name: (
+                    f"{inches} in at {dpi} DPI is {round(expected)} px, but the image is {pixels} px "
+                    f"on that side. Upload the repeat at {round(expected)} px or change the size or DPI."
+                )
+            }
+        )
+    return inches
+
+
+def _validate_repeat(upload: ValidatedImage, repeat: PatternRepeat) -> tuple[Decimal, Decimal]:
+    if repeat.repeat_type not in RepeatType.values:
+        raise ValidationError({"repeat_type": f"Choose one of: {', '.join(RepeatType.values)}."})
+    if not 72 <= repeat.dpi <= 600:
+        raise ValidationError({"dpi": "DPI must be between 72 and 600."})
+    if not Decimal("0") <= repeat.royalty_percent <= Decimal("100"):
+        raise ValidationError({"royalty_percent": "The royalty percent must be between 0 and 100."})
+    return (
+        _repeat_inches(upload.width, repeat.width_in, repeat.dpi, "repeat_width_in"),
+        _repeat_inches(upload.height, repeat.height_in, repeat.dpi, "repeat_height_in"),
+    )
+
+
+def pattern_create(
+    *,
+    designer: User,
+    title: str,
+    image: bytes,
+    repeat: PatternRepeat,
+    description: str = "",
+    tags: Iterable[str] = (),
+) -> BasePattern:
+    _require_role(designer, "designer")
+    if not title.strip():
+        raise ValidationError({"title": "A title is required."})
+    upload = _validated_upload(image)
+    width_in, height_in = _validate_repeat(upload, repeat)
+    pattern = BasePattern(
+        designer=designer,
+        title=title.strip(),
+        description=description,
+        repeat_type=repeat.repeat_type,
+        repeat_width_in=width_in,
+        repeat_height_in=height_in,
+        dpi=repeat.dpi,
+        royalty_percent=repeat.royalty_percent,
+    )
+    with transaction.atomic():
+        _store_image(pattern, upload, basename=slugify(title)[:40] or "pattern")
+        pattern.save()
+        pattern.tags.set(_tags(tags))
+    return pattern
+
+
+def pattern_update(
+    *,
+    pattern: BasePattern,
+    actor: User,
+    title: str | None = None,
+    description: str | None = None,
+    tags: Iterable[str] | None = None,
+    active: bool | None = None,
+    image: bytes | None = None,
+    repeat: PatternRepeat | None = None,
+) -> BasePattern:
+    if pattern.designer_id != actor.pk:
+        raise NotAllowed("Only the designer who listed this pattern can change it.")
+    with transaction.atomic():
+        if title is not None:
+            if not title.strip():
+                raise ValidationError({"title": "A title is required."})
+            pattern.title = title.strip()
+        if description is not None:
+            pattern.description = description
+        if active is not None:
+            pattern.active = active
+        if image is not None or repeat is not None:
+            upload = _validated_upload(image) if image is not None else None
+            current = PatternRepeat(
+                repeat_type=pattern.repeat_type,
+                dpi=pattern.dpi,
+                width_in=None if upload else pattern.repeat_width_in,
+                height_in=None if upload else pattern.repeat_height_in,
+                royalty_percent=pattern.royalty_percent,
+            )
+            repeat = repeat or current
+            probe = upload or ValidatedImage(
+                data=b"", format="PNG", width=pattern.width_px, height=pattern.height_px, sha256=""
+            )
+            width_in, height_in = _validate_repeat(probe, repeat)
+            if upload is not None:
+                _store_image(pattern, upload, basename=slugify(pattern.title)[:40] or "pattern")
+            pattern.repeat_type = repeat.repeat_type
+            pattern.dpi = repeat.dpi
+            pattern.repeat_width_in, pattern.repeat_height_in = width_in, height_in
+            pattern.royalty_percent = repeat.royalty_percent
+        pattern.save()
+        if tags is not None:
+            pattern.tags.set(_tags(tags))
+    return pattern
+
+
+def pattern_withdraw(*, pattern: BasePattern, actor: User) -> None:
+    pattern_update(pattern=pattern, actor=actor, active=False)

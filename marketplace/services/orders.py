@@ -1,0 +1,245 @@
+"""Orders: creation with frozen prices and licence terms, checkout with edition reservations, and the
+state changes that payment and rendering drive."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from marketplace.errors import Conflict, NotAllowed
+from marketplace.models import (
+    JobStatus,
+    Order,
+    OrderLine,
+    OrderStatus,
+    Personalization,
+    ProductSize,
+    Style,
+    User,
+)
+from marketplace.services.personalizations import personalization_allowed_uses
+
+CENT = Decimal("0.01")
+MAX_LINES = 50
+
+
+@dataclass(frozen=True)
+class OrderLineRequest:
+    personalization: Personalization
+    product_size: ProductSize
+    quantity: int
+
+
+def _line_from_request(buyer: User, index: int, request: OrderLineRequest) -> OrderLine:
+    def fail(message: str) -> ValidationError:
+        return ValidationError({"lines": [f"Line {index + 1}: {message}"]})
+
+    personalization, size = request.personalization, request.product_size
+    if personalization.buyer_id != buyer.pk:
+        raise fail("that personalization belongs to someone else.")
+    if personalization.status == JobStatus.FAILED:
+        raise fail("that personalization failed to render; preview it again first.")
+    if not 1 <= request.quantity <= 1000:
+        raise fail("the quantity must be between 1 and 1000.")
+    product = size.product
+    if not product.active:
+        raise fail(f"{product.name} is no longer offered.")
+    if product.use not in personalization_allowed_uses(personalization):
+        if personalization.uses_own_image:
+            raise fail("your own image may be printed for personal use only, not on a commercial product.")
+        raise fail(f"the style's licence does not allow {product.use} use, which {product.name} needs.")
+
+    line_total = (size.price * request.quantity).quantize(CENT)
+    line = OrderLine(
+        personalization=personalization,
+        product_size=size,
+        quantity=request.quantity,
+        unit_price=size.price,
+        line_total=line_total,
+        licence_use=product.use,
+        designer_royalty_percent=personalization.base_pattern.royalty_percent,
+    )
+    style = personalization.style
+    if style is not None:
+        licence = style.licence
+        assert licence is not None  # a listed style always has a licence in force
+        if licence.edition_limit is not None and style.uses_taken >= licence.edition_limit:
+            raise Conflict(f"Line {index + 1}: the edition of “{style.title}” is sold out.")
+        line.licence_version = licence
+        line.style_fee = licence.fee_per_use
+        line.artist_royalty_percent = licence.royalty_percent
+    if line.artist_royalty_percent + line.designer_royalty_percent > 100:
+        raise fail("the artist's and the designer's royalties add up to more than 100 % of the sale.")
+    payees_share = line.style_fee + line_total * (line.artist_royalty_percent + line.designer_royalty_percent) / 100
+    if payees_share > line_total:
+        raise fail("the style's fee and the royalties come to more than the price of this product.")
+    return line
+
+
+def order_create(*, buyer: User, lines: Sequence[OrderLineRequest]) -> Order:
+    if not lines:
+        raise ValidationError({"lines": ["An order needs at least one line."]})
+    if len(lines) > MAX_LINES:
+        raise ValidationError({"lines": [f"An order has at most {MAX_LINES} lines."]})
+    order_lines = [_line_from_request(buyer, i, request) for i, request in enumerate(lines)]
+    currencies = {line.product_size.currency for line in order_lines}
+    if len(currencies) > 1:
+        raise ValidationError({"lines": ["All lines of an order must be in one currency."]})
+    subtotal = sum((line.line_total for line in order_lines), Decimal("0"))
+    with transaction.atomic():
+        order = Order.objects.create(
+            buyer=buyer, currency=currencies.pop(), subtotal=subtotal, total=subtotal, status=OrderStatus.DRAFT
+        )
+        for line in order_lines:
+            line.order = order
+        OrderLine.objects.bulk_create(order_lines)
+    return order
+
+
+def _styles_used(order: Order) -> dict[int, int]:
+    uses: dict[int, int] = {}
+    for line in order.lines.select_related("licence_version"):
+        if line.licence_version_id is not None:
+            style_id = line.licence_version.style_id
+            uses[style_id] = uses.get(style_id, 0) + 1
+    return uses
+
+
+def order_checkout(*, order: Order, actor: User) -> Order:
+    """Reserve the edition uses the order needs and wait for payment. The style rows are locked in
+    id order, so concurrent checkouts of the same styles queue up instead of overselling."""
+    if order.buyer_id != actor.pk:
+        raise NotAllowed("This order belongs to someone else.")
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order.pk)
+        if order.status == OrderStatus.AWAITING_PAYMENT:
+            return order
+        if order.status != OrderStatus.DRAFT:
+            raise Conflict(f"This order is {order.status.replace('_', ' ')} and cannot be checked out.")
+        uses = _styles_used(order)
+        styles = Style.objects.select_for_update().select_related("licence").filter(pk__in=uses).order_by("pk")
+        for style in styles:
+            licence = style.licence
+            if not style.active or licence is None:
+                raise Conflict(f"“{style.title}” is no longer offered.")
+            if licence.edition_limit is not None and style.uses_taken + uses[style.pk] > licence.edition_limit:
+                raise Conflict(f"The edition of “{style.title}” is sold out.")
+            style.uses_taken += uses[style.pk]
+            style.save(update_fields=["uses_taken"])
+        order.transition_to(OrderStatus.AWAITING_PAYMENT)
+        order.checkout_at = timezone.now()
+        order.save(update_fields=["status", "checkout_at"])
+    return order
+
+
+def _release_editions(order: Order) -> None:
+    uses = _styles_used(order)
+    for style in Style.objects.select_for_update().filter(pk__in=uses).order_by("pk"):
+        style.uses_taken = max(0, style.uses_taken - uses[style.pk])
+        style.save(update_fields=["uses_taken"])
+
+
+def order_payment_abandoned(*, order: Order) -> Order:
+    """A declined payment or an expired checkout: the reserved uses go back, and the order returns to
+    draft so the buyer can try again. Idempotent."""
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order.pk)
+        if order.status != OrderStatus.AWAITING_PAYMENT:
+            return order
+        _release_editions(order)
+        order.transition_to(OrderStatus.DRAFT)
+        order.save(update_fields=["status"])
+    return order
+
+
+def order_cancel(*, order: Order, actor: User) -> Order:
+    if order.buyer_id != actor.pk:
+        raise NotAllowed("This order belongs to someone else.")
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order.pk)
+        if order.status == OrderStatus.CANCELLED:
+            return order
+        if not order.can_transition_to(OrderStatus.CANCELLED):
+            raise Conflict(f"A {order.status.replace('_', ' ')} order cannot be cancelled; ask for a refund.")
+        if order.status == OrderStatus.AWAITING_PAYMENT:
+            _release_editions(order)
+        order.transition_to(OrderStatus.CANCELLED)
+        order.cancelled_at = timezone.now()
+        order.save(update_fields=["status", "cancelled_at"])
+    return order
+
+
+def _enqueue_renders(line_ids: list[int]) -> None:
+    from stylization.tasks import render  # the worker app depends on the marketplace, not the reverse
+
+    for line_id in line_ids:
+        render.send(line_id)
+
+
+def order_mark_paid(*, order: Order, after_commit: Callable[[Order], None] | None = None) -> Order:
+    """Idempotent: a second call for a paid order changes nothing. Rendering starts on commit."""
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order.pk)
+        if order.status != OrderStatus.AWAITING_PAYMENT:
+            return order
+        order.transition_to(OrderStatus.PAID)
+        order.paid_at = timezone.now()
+        order.save(update_fields=["status", "paid_at"])
+        line_ids = list(order.lines.values_list("pk", flat=True))
+        order.lines.update(render_status=JobStatus.QUEUED)
+        transaction.on_commit(lambda: _enqueue_renders(line_ids))
+        if after_commit is not None:
+            paid = order
+            transaction.on_commit(lambda: after_commit(paid))
+    return order
+
+
+def order_rendering_started(*, order_id: int) -> None:
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order_id)
+        if order.status == OrderStatus.PAID:
+            order.transition_to(OrderStatus.RENDERING)
+            order.save(update_fields=["status"])
+
+
+def order_ready_if_rendered(*, order_id: int) -> bool:
+    """Called after each line's outputs are stored; the last one moves the order to ready."""
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order_id)
+        if order.status not in (OrderStatus.PAID, OrderStatus.RENDERING):
+            return order.status == OrderStatus.READY
+        if order.lines.exclude(render_status=JobStatus.DONE).exists():
+            return False
+        if order.status == OrderStatus.PAID:
+            order.transition_to(OrderStatus.RENDERING)
+        order.transition_to(OrderStatus.READY)
+        order.ready_at = timezone.now()
+        order.save(update_fields=["status", "ready_at"])
+    return True
+
+
+def order_mark_fulfilled(*, order: Order) -> Order:
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order.pk)
+        if order.status != OrderStatus.FULFILLED:
+            order.transition_to(OrderStatus.FULFILLED)
+            order.save(update_fields=["status"])
+    return order
+
+
+def order_mark_refunded(*, order: Order) -> Order:
+    """A full refund: the edition uses come back to each style's limit."""
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order.pk)
+        if order.status == OrderStatus.REFUNDED:
+            return order
+        order.transition_to(OrderStatus.REFUNDED)
+        _release_editions(order)
+        order.save(update_fields=["status"])
+    return order
+

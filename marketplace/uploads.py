@@ -1,0 +1,84 @@
+"""Validation of uploaded images: only PNG, JPEG or WebP that Pillow fully decodes, within a byte and
+a pixel budget. The pixel budget is checked from the header, before any decoding, so a
+decompression bomb is refused without being expanded."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import warnings
+from dataclasses import dataclass
+
+from PIL import Image, UnidentifiedImageError
+
+ACCEPTED_FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
+MIN_SIDE_PX = 64
+THUMBNAIL_SIDE_PX = 480
+
+
+class UploadError(ValueError):
+    """A message that can be shown to the person who uploaded the file."""
+
+
+@dataclass(frozen=True)
+class ValidatedImage:
+    data: bytes
+    format: str
+    width: int
+    height: int
+    sha256: str
+
+    @property
+    def content_type(self) -> str:
+        return ACCEPTED_FORMATS[self.format]
+
+    @property
+    def extension(self) -> str:
+        return {"PNG": "png", "JPEG": "jpg", "WEBP": "webp"}[self.format]
+
+
+def validate_image(data: bytes, *, max_bytes: int, max_pixels: int, min_side: int = MIN_SIDE_PX) -> ValidatedImage:
+    if not data:
+        raise UploadError("The file is empty.")
+    if len(data) > max_bytes:
+        raise UploadError(f"The file is {len(data):,} bytes; the limit is {max_bytes:,} bytes.")
+    if data.lstrip()[:5].lower() in (b"<?xml", b"<svg ") or b"<svg" in data[:512].lower():
+        raise UploadError("SVG files are not accepted: upload a PNG, JPEG or WebP image.")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            probe = Image.open(io.BytesIO(data))
+            fmt = probe.format or ""
+            width, height = probe.size
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise UploadError(f"The image has more pixels than the limit of {max_pixels:,} pixels in all.") from None
+    except UnidentifiedImageError:
+        raise UploadError("The file is not a PNG, JPEG or WebP image that can be read.") from None
+    except Exception as exc:  # Pillow raises assorted errors on corrupt headers
+        raise UploadError(f"The image header cannot be read ({exc.__class__.__name__}).") from None
+    if fmt not in ACCEPTED_FORMATS:
+        raise UploadError(f"{fmt or 'This'} images are not accepted: upload a PNG, JPEG or WebP image.")
+    if width * height > max_pixels:
+        raise UploadError(
+            f"The image is {width}×{height} pixels; the limit is {max_pixels:,} pixels in all."
+        )
+    if min(width, height) < min_side:
+        raise UploadError(f"The image is {width}×{height} pixels; each side must be at least {min_side} px.")
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.load()  # a full decode: truncated files fail here, not later in a worker
+    except Exception:
+        raise UploadError("The image is truncated or corrupt and cannot be decoded.") from None
+    return ValidatedImage(
+        data=data, format=fmt, width=width, height=height, sha256=hashlib.sha256(data).hexdigest()
+    )
+
+
+def thumbnail_webp(data: bytes, *, side: int = THUMBNAIL_SIDE_PX) -> bytes:
+    """The public face of an upload: small enough that it is no substitute for the original."""
+    with Image.open(io.BytesIO(data)) as image:
+        image = image.convert("RGB")
+        image.thumbnail((side, side), Image.Resampling.LANCZOS)
+        out = io.BytesIO()
+        image.save(out, format="WEBP", quality=82)
+    return out.getvalue()

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class StylizationConfig(AppConfig):
+    name = "stylization"
+    verbose_name = "Stylization worker"

@@ -1,0 +1,25 @@
+"""Dramatiq actors. They take ids (delivery is at-least-once) and only call services.
+
+Queues: `stylize` (previews, GPU when present), `render` (final tiles, GPU when present),
+`vectorize` (CPU). Time limits and retries are per queue; backoff is Dramatiq's exponential one."""
+
+import dramatiq
+
+from stylization import services
+
+MINUTE_MS = 60_000
+
+
+@dramatiq.actor(queue_name="stylize", max_retries=3, min_backoff=2_000, max_backoff=60_000, time_limit=10 * MINUTE_MS)
+def stylize(personalization_id: int) -> None:
+    services.personalization_render_preview(personalization_id=personalization_id)
+
+
+@dramatiq.actor(queue_name="render", max_retries=3, min_backoff=5_000, max_backoff=300_000, time_limit=60 * MINUTE_MS)
+def render(order_line_id: int) -> None:
+    services.order_line_render(order_line_id=order_line_id)
+
+
+@dramatiq.actor(queue_name="vectorize", max_retries=3, min_backoff=5_000, max_backoff=300_000, time_limit=20 * MINUTE_MS)
+def vectorize(order_line_id: int) -> None:
+    services.order_line_vectorize(order_line_id=order_line_id)

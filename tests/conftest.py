@@ -1,0 +1,165 @@
+"""Shared fixtures: people by role, images made on the fly, listings, and an in-process worker."""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from typing import Any
+
+import dramatiq
+import numpy as np
+import pytest
+from PIL import Image
+from rest_framework.test import APIClient
+
+from marketplace.models import BasePattern, Product, ProductSize, Style, User
+from marketplace.services.accounts import user_register
+from marketplace.services.catalogue import LicenceTerms, PatternRepeat, pattern_create, style_create
+
+PASSWORD = "a-long-test-password"
+IN_CI = os.environ.get("CI") == "true"
+
+
+def skip_or_fail(reason: str) -> None:
+    """Optional tools (Chromium, anvil, Redis) skip a test locally, but CI must have them."""
+    if IN_CI:
+        pytest.fail(f"CI must be able to run this test: {reason}")
+    pytest.skip(reason)
+
+
+def image_bytes(width: int = 96, height: int = 96, *, fmt: str = "PNG", seed: int = 0) -> bytes:
+    rng = np.random.default_rng(seed)
+    pixels = rng.integers(0, 255, size=(height // 8 + 1, width // 8 + 1, 3), dtype=np.uint8)
+    image = Image.fromarray(pixels).resize((width, height), Image.Resampling.BICUBIC)
+    out = io.BytesIO()
+    image.save(out, format=fmt)
+    return out.getvalue()
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings: Any, tmp_path_factory: pytest.TempPathFactory) -> None:
+    settings.MEDIA_ROOT = str(tmp_path_factory.mktemp("media"))
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.STYLIZATION_PREVIEW_SIZE = 96
+    settings.STYLIZATION_CACHE_DIR = str(tmp_path_factory.mktemp("style-cache"))
+
+
+@pytest.fixture
+def make_user(db: None) -> Callable[..., User]:
+    counter = iter(range(10_000))
+
+    def make(*roles: str, username: str | None = None) -> User:
+        name = username or f"{'-'.join(roles) or 'user'}{next(counter)}"
+        return user_register(username=name, password=PASSWORD, email=f"{name}@example.com", roles=roles or ["buyer"])
+
+    return make
+
+
+@pytest.fixture
+def artist(make_user: Callable[..., User]) -> User:
+    return make_user("artist")
+
+
+@pytest.fixture
+def designer(make_user: Callable[..., User]) -> User:
+    return make_user("designer")
+
+
+@pytest.fixture
+def buyer(make_user: Callable[..., User]) -> User:
+    return make_user("buyer")
+
+
+@pytest.fixture
+def make_style(artist: User) -> Callable[..., Style]:
+    def make(owner: User | None = None, *, tags: tuple[str, ...] = ("blue",), **terms: Any) -> Style:
+        defaults: dict[str, Any] = {
+            "allowed_uses": ("personal", "commercial"),
+            "fee_per_use": Decimal("2.00"),
+            "royalty_percent": Decimal("10"),
+        }
+        defaults.update(terms)
+        return style_create(
+            artist=owner or artist,
+            title="Test style",
+            image=image_bytes(128, 96, fmt="JPEG", seed=7),
+            terms=LicenceTerms(**defaults),
+            tags=tags,
+        )
+
+    return make
+
+
+@pytest.fixture
+def make_pattern(designer: User) -> Callable[..., BasePattern]:
+    def make(owner: User | None = None, *, repeat_type: str = "basic", side: int = 96, **kw: Any) -> BasePattern:
+        return pattern_create(
+            designer=owner or designer,
+            title=kw.pop("title", "Test pattern"),
+            image=image_bytes(side, side, seed=3),
+            repeat=PatternRepeat(repeat_type=repeat_type, dpi=72, royalty_percent=kw.pop("royalty", Decimal("5"))),
+            tags=kw.pop("tags", ("floral",)),
+        )
+
+    return make
+
+
+@pytest.fixture
+def style(make_style: Callable[..., Style]) -> Style:
+    return make_style()
+
+
+@pytest.fixture
+def pattern(make_pattern: Callable[..., BasePattern]) -> BasePattern:
+    return make_pattern()
+
+
+@pytest.fixture
+def products(db: None) -> dict[str, ProductSize]:
+    cotton = Product.objects.create(slug="cotton", name="Quilting cotton", substrate="fabric", use="personal")
+    canvas = Product.objects.create(slug="canvas", name="Canvas", substrate="fabric", use="commercial")
+    return {
+        "swatch": ProductSize.objects.create(
+            product=cotton, slug="swatch-8x8", name="Swatch", width_in=8, height_in=8, price=Decimal("5.00")
+        ),
+        "yard": ProductSize.objects.create(
+            product=cotton, slug="yard", name="Yard", width_in=36, height_in=42, price=Decimal("24.00")
+        ),
+        "commercial": ProductSize.objects.create(
+            product=canvas, slug="swatch-8x8", name="Swatch", width_in=8, height_in=8, price=Decimal("7.00")
+        ),
+    }
+
+
+@pytest.fixture
+def client_for() -> Callable[[User | None], APIClient]:
+    def make(user: User | None) -> APIClient:
+        client = APIClient()
+        if user is not None:
+            client.force_authenticate(user)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def worker(transactional_db: None) -> Iterator[dramatiq.Worker]:
+    """The embedded worker (StubBroker) on threads, as `make run` runs it. Tests that use it need
+    committed data, hence `transactional_db`."""
+    from config.worker import start_embedded_worker
+
+    broker = dramatiq.get_broker()
+    broker.flush_all()
+    running = start_embedded_worker(threads=1, requeue=False)
+    yield running
+    running.stop()
+    broker.flush_all()
+
+
+def join_all(timeout_ms: int = 120_000) -> None:
+    broker = dramatiq.get_broker()
+    for _ in range(4):  # jobs enqueue further jobs (render → vectorize)
+        for queue in sorted(broker.get_declared_queues()):
+            broker.join(queue, fail_fast=True, timeout=timeout_ms)
