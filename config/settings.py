@@ -38,7 +38,11 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "marketplace",
+    "marketplace.payments",
+    "marketplace.royalties",
     "stylization",
+    "provenance",
+    "frontend",
 ]
 
 MIDDLEWARE = [
@@ -179,6 +183,36 @@ STYLIZATION_VGG19_WEIGHTS = env.str("STYLIZATION_VGG19_WEIGHTS", default="")
 STYLIZATION_CACHE_DIR = env.str("STYLIZATION_CACHE_DIR", default=str(VAR_DIR / "cache" / "stylization"))
 # The neural preview's long side in pixels; instant colour-transfer previews are shown meanwhile.
 STYLIZATION_PREVIEW_SIZE = env.int("STYLIZATION_PREVIEW_SIZE", default=256)
+
+# --- Payments ----------------------------------------------------------------------------------------
+# With no Stripe key the local test gateway is used; it is refused when DEBUG is off.
+STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
+STRIPE_WEBHOOK_TOLERANCE_S = env.int("STRIPE_WEBHOOK_TOLERANCE_S", default=300)
+# Point the SDK at another server (stripe-mock, or the loopback fake in the tests).
+STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
+STRIPE_CONNECT_BASE = env.str("STRIPE_CONNECT_BASE", default="")
+PAYMENT_GATEWAY = "stripe" if STRIPE_SECRET_KEY else "local"
+# The public address of the site, for the return links that Stripe sends people back to.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+
+# --- Provenance -------------------------------------------------------------------------------------
+# Empty: the in-process py-evm chain (tests). `make run` sets it to its local anvil node.
+CHAIN_RPC_URL = env.str("CHAIN_RPC_URL", default="")
+CHAIN_ID = env.int("CHAIN_ID", default=31337)
+CHAIN_PRIVATE_KEY = env.str("CHAIN_PRIVATE_KEY", default="")
+CHAIN_KEYSTORE_PATH = env.str("CHAIN_KEYSTORE_PATH", default="")
+CHAIN_KEYSTORE_PASSWORD = env.str("CHAIN_KEYSTORE_PASSWORD", default="")
+CHAIN_CONFIRMATIONS = env.int("CHAIN_CONFIRMATIONS", default=0)
+CHAIN_TIMEOUT_S = env.float("CHAIN_TIMEOUT_S", default=10.0)
+# "single": one transaction per record; "batch": Merkle roots anchored for many records at once.
+PROVENANCE_MODE = env.str("PROVENANCE_MODE", default="single")
+PROVENANCE_BATCH_SIZE = env.int("PROVENANCE_BATCH_SIZE", default=100)
+PROVENANCE_KEYS_DIR = env.str("PROVENANCE_KEYS_DIR", default=str(VAR_DIR / "keys"))
+# A production signing chain for C2PA; empty means a development CA generated under var/keys/.
+C2PA_SIGN_CERT_PATH = env.str("C2PA_SIGN_CERT_PATH", default="")
+C2PA_PRIVATE_KEY_PATH = env.str("C2PA_PRIVATE_KEY_PATH", default="")
+C2PA_TRUST_ANCHOR_PATH = env.str("C2PA_TRUST_ANCHOR_PATH", default="")
 
 LOGGING = {
     "version": 1,

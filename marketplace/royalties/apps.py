@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class RoyaltiesConfig(AppConfig):
+    name = "marketplace.royalties"
+    label = "royalties"
+    verbose_name = "Royalties"
