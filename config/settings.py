@@ -161,6 +161,8 @@ if DRAMATIQ_BROKER_URL.startswith("redis"):
             "url": DRAMATIQ_BROKER_URL,
             "heartbeat_timeout": env.int("DRAMATIQ_HEARTBEAT_TIMEOUT_MS", default=60_000),
             "namespace": env.str("DRAMATIQ_NAMESPACE", default="motif"),
+            # Per million commands; maintenance is what re-queues a dead worker's messages.
+            "maintenance_chance": env.int("DRAMATIQ_MAINTENANCE_CHANCE", default=1000),
         },
         "MIDDLEWARE": _DRAMATIQ_MIDDLEWARE,
     }

@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
+from typing import Any
 
 from django.contrib.auth.models import AbstractUser
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
-MONEY = {"max_digits": 12, "decimal_places": 2}
+MONEY: dict[str, Any] = {"max_digits": 12, "decimal_places": 2}
 # Royalty ledger amounts keep five decimal places; transfers are rounded to cents (see royalties).
-LEDGER_MONEY = {"max_digits": 17, "decimal_places": 5}
-PERCENT = {
+LEDGER_MONEY: dict[str, Any] = {"max_digits": 17, "decimal_places": 5}
+PERCENT: dict[str, Any] = {
     "max_digits": 5,
     "decimal_places": 2,
     "validators": [MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
@@ -120,6 +121,9 @@ class LicenceVersion(models.Model):
         constraints = [models.UniqueConstraint(fields=["style", "version"], name="licence_version_unique")]
         ordering = ["style_id", "-version"]
 
+    def __str__(self) -> str:
+        return f"{self.style_id} v{self.version}"
+
     @property
     def allowed_uses(self) -> list[str]:
         return [use for use in LicenceUse.values if getattr(self, f"{use}_use")]
@@ -217,12 +221,12 @@ class ProductSize(models.Model):
         constraints = [models.UniqueConstraint(fields=["product", "slug"], name="product_size_unique")]
         ordering = ["product_id", "price"]
 
+    def __str__(self) -> str:
+        return f"{self.product.name} — {self.name}"
+
     def print_pixels(self, dpi: int) -> tuple[int, int]:
         """The printed sheet's size in pixels at the base pattern's DPI."""
         return round(self.width_in * dpi), round(self.height_in * dpi)
-
-    def __str__(self) -> str:
-        return f"{self.product.name} — {self.name}"
 
 
 class JobStatus(models.TextChoices):
@@ -268,6 +272,9 @@ class Personalization(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["status"])]
+
+    def __str__(self) -> str:
+        return f"Personalization {self.pk}"
 
     @property
     def uses_own_image(self) -> bool:
@@ -326,6 +333,9 @@ class Order(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
 
+    def __str__(self) -> str:
+        return f"Order {self.pk}"
+
     def can_transition_to(self, status: str) -> bool:
         return status in ORDER_TRANSITIONS[self.status]
 
@@ -368,3 +378,6 @@ class OrderLine(models.Model):
 
     class Meta:
         ordering = ["order_id", "id"]
+
+    def __str__(self) -> str:
+        return f"Order {self.order_id} line {self.pk}"

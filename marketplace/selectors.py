@@ -6,7 +6,16 @@ from dataclasses import dataclass
 
 from django.db.models import Prefetch, Q, QuerySet
 
-from marketplace.models import BasePattern, Order, OrderLine, Personalization, Product, ProductSize, Style, User
+from marketplace.models import (
+    BasePattern,
+    Order,
+    OrderLine,
+    Personalization,
+    Product,
+    ProductSize,
+    Style,
+    User,
+)
 
 
 @dataclass(frozen=True)

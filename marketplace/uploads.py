@@ -76,9 +76,9 @@ def validate_image(data: bytes, *, max_bytes: int, max_pixels: int, min_side: in
 
 def thumbnail_webp(data: bytes, *, side: int = THUMBNAIL_SIDE_PX) -> bytes:
     """The public face of an upload: small enough that it is no substitute for the original."""
-    with Image.open(io.BytesIO(data)) as image:
-        image = image.convert("RGB")
-        image.thumbnail((side, side), Image.Resampling.LANCZOS)
-        out = io.BytesIO()
-        image.save(out, format="WEBP", quality=82)
+    with Image.open(io.BytesIO(data)) as original:
+        thumb = original.convert("RGB")
+    thumb.thumbnail((side, side), Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    thumb.save(out, format="WEBP", quality=82)
     return out.getvalue()

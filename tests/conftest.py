@@ -29,6 +29,15 @@ def skip_or_fail(reason: str) -> None:
     pytest.skip(reason)
 
 
+def pattern_bytes(repeat_type: str, side: int, seed: int = 3) -> bytes:
+    """A real seamless repeat of the given type, as designers upload them."""
+    from stylization.engine import generate_pattern
+
+    out = io.BytesIO()
+    generate_pattern(repeat_type, size=side, seed=seed).save(out, format="PNG")
+    return out.getvalue()
+
+
 def image_bytes(width: int = 96, height: int = 96, *, fmt: str = "PNG", seed: int = 0) -> bytes:
     rng = np.random.default_rng(seed)
     pixels = rng.integers(0, 255, size=(height // 8 + 1, width // 8 + 1, 3), dtype=np.uint8)
@@ -98,7 +107,7 @@ def make_pattern(designer: User) -> Callable[..., BasePattern]:
         return pattern_create(
             designer=owner or designer,
             title=kw.pop("title", "Test pattern"),
-            image=image_bytes(side, side, seed=3),
+            image=pattern_bytes(repeat_type, side),
             repeat=PatternRepeat(repeat_type=repeat_type, dpi=72, royalty_percent=kw.pop("royalty", Decimal("5"))),
             tags=kw.pop("tags", ("floral",)),
         )

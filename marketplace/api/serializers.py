@@ -297,7 +297,10 @@ class PersonalizationParamsInput(StrictInput):
 
 class PersonalizationCreateInput(StrictInput):
     pattern = serializers.PrimaryKeyRelatedField(queryset=BasePattern.objects.all())
-    style = serializers.PrimaryKeyRelatedField(queryset=Style.objects.all(), required=False, allow_null=True)
+    # `style` shadows DRF's Field.style attribute; the name is the API's contract.
+    style = serializers.PrimaryKeyRelatedField(  # type: ignore[assignment]
+        queryset=Style.objects.all(), required=False, allow_null=True
+    )
     style_image = serializers.FileField(required=False, allow_null=True)
     params = PersonalizationParamsInput(required=False)
     # The same parameters are also accepted flat, as an HTML form sends them.
@@ -319,7 +322,7 @@ class PersonalizationCreateInput(StrictInput):
 
 class PersonalizationOut(serializers.ModelSerializer):
     pattern = serializers.IntegerField(source="base_pattern_id")
-    style = serializers.IntegerField(source="style_id", allow_null=True)
+    style = serializers.IntegerField(source="style_id", allow_null=True)  # type: ignore[assignment]
     params = serializers.SerializerMethodField()
     preview_url = serializers.SerializerMethodField()
     instant_preview_url = serializers.SerializerMethodField()

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth import authenticate
-from django.db.models import Model
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
@@ -20,7 +19,7 @@ from marketplace import selectors
 from marketplace.api import serializers as s
 from marketplace.api.pagination import CataloguePagination
 from marketplace.errors import NotAllowed
-from marketplace.models import BasePattern, LicenceUse, Order, Personalization, RepeatType, Style
+from marketplace.models import BasePattern, LicenceUse, Order, Personalization, RepeatType, Style, User
 from marketplace.services.accounts import user_register, user_token
 from marketplace.services.catalogue import (
     LicenceTerms,
@@ -36,6 +35,11 @@ from marketplace.services.orders import OrderLineRequest, order_cancel, order_ch
 from marketplace.services.personalizations import personalization_create
 
 UPLOAD_PARSERS = [MultiPartParser, FormParser, JSONParser]
+
+
+def _user(request: Request) -> User:
+    """The signed-in user; the view's permission class has already refused anonymous requests."""
+    return cast(User, request.user)
 
 
 def _read_upload(upload: Any) -> bytes:
@@ -118,11 +122,11 @@ def _catalogue_filters(request: Request) -> selectors.CatalogueFilters:
 
 def _paginated(view: APIView, request: Request, queryset: Any, serializer: type[serializers.Serializer]) -> Response:
     paginator = CataloguePagination()
-    page = paginator.paginate_queryset(queryset, request, view=view)
+    page: Any = paginator.paginate_queryset(queryset, request, view=view)
     return paginator.get_paginated_response(serializer(page, many=True, context={"request": request}).data)
 
 
-def _owned(model: type[Model], pk: int, owner_field: str, request: Request) -> Any:
+def _owned(model: Any, pk: int, owner_field: str, request: Request) -> Any:
     """An item an anonymous visitor or another user may see only while it is listed."""
     obj = get_object_or_404(model.objects.all(), pk=pk)
     if not obj.active and getattr(obj, f"{owner_field}_id") != request.user.pk:
@@ -156,7 +160,7 @@ class StyleListView(APIView):
         terms = _terms_from(values)
         assert terms is not None
         style = style_create(
-            artist=request.user,
+            artist=_user(request),
             title=values["title"],
             description=values["description"],
             tags=values["tags"],
@@ -185,7 +189,7 @@ class StyleDetailView(APIView):
         current = LicenceTerms.of(style.licence) if style.licence else None
         style = style_update(
             style=style,
-            actor=request.user,
+            actor=_user(request),
             title=values.get("title"),
             description=values.get("description"),
             tags=values.get("tags"),
@@ -197,7 +201,7 @@ class StyleDetailView(APIView):
 
     def delete(self, request: Request, pk: int) -> Response:
         style = _owned(Style, pk, "artist", request)
-        style_withdraw(style=style, actor=request.user)
+        style_withdraw(style=style, actor=_user(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -224,7 +228,7 @@ class PatternListView(APIView):
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
         pattern = pattern_create(
-            designer=request.user,
+            designer=_user(request),
             title=values["title"],
             description=values["description"],
             tags=values["tags"],
@@ -270,7 +274,7 @@ class PatternDetailView(APIView):
             )
         pattern = pattern_update(
             pattern=pattern,
-            actor=request.user,
+            actor=_user(request),
             title=values.get("title"),
             description=values.get("description"),
             tags=values.get("tags"),
@@ -282,7 +286,7 @@ class PatternDetailView(APIView):
 
     def delete(self, request: Request, pk: int) -> Response:
         pattern = _owned(BasePattern, pk, "designer", request)
-        pattern_withdraw(pattern=pattern, actor=request.user)
+        pattern_withdraw(pattern=pattern, actor=_user(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -305,7 +309,7 @@ class OriginalImageView(APIView):
     owner_field = "artist"
 
     def get(self, request: Request, pk: int) -> FileResponse:
-        obj = get_object_or_404(self.model.objects.all(), pk=pk)
+        obj: Any = get_object_or_404(self.model.objects.all(), pk=pk)
         if getattr(obj, f"{self.owner_field}_id") != request.user.pk:
             raise NotAllowed("Only the owner may download the full-resolution original.")
         return _private_file(obj.image, filename=obj.image.name.rsplit("/", 1)[-1])
@@ -324,7 +328,7 @@ class ProductListView(APIView):
 
 def _own_personalization(request: Request, pk: int) -> Personalization:
     # Someone else's personalization is answered as missing, so ids cannot be probed.
-    return get_object_or_404(selectors.personalization_list(buyer=request.user), pk=pk)
+    return get_object_or_404(selectors.personalization_list(buyer=_user(request)), pk=pk)
 
 
 class PersonalizationListView(APIView):
@@ -333,7 +337,7 @@ class PersonalizationListView(APIView):
 
     @extend_schema(responses=s.PersonalizationOut(many=True))
     def get(self, request: Request) -> Response:
-        queryset = selectors.personalization_list(buyer=request.user)
+        queryset = selectors.personalization_list(buyer=_user(request))
         return _paginated(self, request, queryset, s.PersonalizationOut)
 
     @extend_schema(request=s.PersonalizationCreateInput, responses={202: s.PersonalizationOut})
@@ -343,7 +347,7 @@ class PersonalizationListView(APIView):
         values = data.validated_data
         upload = values.get("style_image")
         personalization = personalization_create(
-            buyer=request.user,
+            buyer=_user(request),
             base_pattern=values["pattern"],
             style=values.get("style"),
             style_image=_read_upload(upload) if upload else None,
@@ -375,7 +379,7 @@ class PersonalizationPreviewView(APIView):
 
 
 def _own_order(request: Request, pk: int) -> Order:
-    return get_object_or_404(selectors.order_list(buyer=request.user), pk=pk)
+    return get_object_or_404(selectors.order_list(buyer=_user(request)), pk=pk)
 
 
 class OrderListView(APIView):
@@ -383,14 +387,14 @@ class OrderListView(APIView):
 
     @extend_schema(responses=s.OrderOut(many=True))
     def get(self, request: Request) -> Response:
-        return _paginated(self, request, selectors.order_list(buyer=request.user), s.OrderOut)
+        return _paginated(self, request, selectors.order_list(buyer=_user(request)), s.OrderOut)
 
     @extend_schema(request=s.OrderCreateInput, responses={201: s.OrderOut})
     def post(self, request: Request) -> Response:
         data = s.OrderCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
         lines = [OrderLineRequest(**line) for line in data.validated_data["lines"]]
-        order = order_create(buyer=request.user, lines=lines)
+        order = order_create(buyer=_user(request), lines=lines)
         order = _own_order(request, order.pk)
         return Response(s.OrderOut(order, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
@@ -408,7 +412,7 @@ class OrderCheckoutView(APIView):
 
     @extend_schema(request=None, responses=s.OrderOut)
     def post(self, request: Request, pk: int) -> Response:
-        order = order_checkout(order=_own_order(request, pk), actor=request.user)
+        order = order_checkout(order=_own_order(request, pk), actor=_user(request))
         return Response(s.OrderOut(_own_order(request, order.pk), context={"request": request}).data)
 
 
@@ -417,5 +421,5 @@ class OrderCancelView(APIView):
 
     @extend_schema(request=None, responses=s.OrderOut)
     def post(self, request: Request, pk: int) -> Response:
-        order = order_cancel(order=_own_order(request, pk), actor=request.user)
+        order = order_cancel(order=_own_order(request, pk), actor=_user(request))
         return Response(s.OrderOut(_own_order(request, order.pk), context={"request": request}).data)

@@ -104,7 +104,7 @@ def order_create(*, buyer: User, lines: Sequence[OrderLineRequest]) -> Order:
 def _styles_used(order: Order) -> dict[int, int]:
     uses: dict[int, int] = {}
     for line in order.lines.select_related("licence_version"):
-        if line.licence_version_id is not None:
+        if line.licence_version is not None:
             style_id = line.licence_version.style_id
             uses[style_id] = uses.get(style_id, 0) + 1
     return uses

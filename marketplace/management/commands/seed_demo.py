@@ -89,7 +89,7 @@ class Command(BaseCommand):
             self._products()
             self._styles(people)
             self._patterns(people)
-        self.stdout.write(self.style.SUCCESS("Demo data ready. Log in as (password %s):" % DEMO_PASSWORD))
+        self.stdout.write(self.style.SUCCESS(f"Demo data ready. Log in as (password {DEMO_PASSWORD}):"))
         for username, _, roles in PEOPLE:
             token = user_token(user=people[username])
             self.stdout.write(f"  {username:<8} {', '.join(roles):<10} API token {token}")

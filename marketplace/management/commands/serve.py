@@ -21,7 +21,7 @@ class Command(BaseCommand):
             worker = start_embedded_worker()
             self.stdout.write("Embedded job worker started (StubBroker, in-process).")
         else:
-            self.stdout.write("Jobs go to %s; run workers with `manage.py rundramatiq`." % settings.DRAMATIQ_BROKER_URL)
+            self.stdout.write(f"Jobs go to {settings.DRAMATIQ_BROKER_URL}; run workers with `manage.py rundramatiq`.")
         try:
             call_command("runserver", options["addrport"], use_reloader=False, use_threading=True)
         finally:
