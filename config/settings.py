@@ -2,6 +2,7 @@
 embedded ones that `make run` and `make test` use: SQLite under var/, Dramatiq's StubBroker with an
 in-process worker, the in-process chain and the local payment gateway."""
 
+import os
 from pathlib import Path
 
 import environ
@@ -84,7 +85,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
     )
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+    # One file per test run (by process id), so parallel runs on one checkout never share it.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 
 AUTH_USER_MODEL = "marketplace.User"
@@ -210,10 +212,10 @@ CHAIN_TIMEOUT_S = env.float("CHAIN_TIMEOUT_S", default=10.0)
 # "single": one transaction per record; "batch": Merkle roots anchored for many records at once.
 PROVENANCE_MODE = env.str("PROVENANCE_MODE", default="single")
 PROVENANCE_BATCH_SIZE = env.int("PROVENANCE_BATCH_SIZE", default=100)
+# The C2PA signing chain (root, intermediate, signer certificate and key as PEM files). Where the
+# folder is empty a development CA, intermediate and ES256 signer are generated in it on first use.
 PROVENANCE_KEYS_DIR = env.str("PROVENANCE_KEYS_DIR", default=str(VAR_DIR / "keys"))
-# A production signing chain for C2PA; empty means a development CA generated under var/keys/.
-C2PA_SIGN_CERT_PATH = env.str("C2PA_SIGN_CERT_PATH", default="")
-C2PA_PRIVATE_KEY_PATH = env.str("C2PA_PRIVATE_KEY_PATH", default="")
+# The CA that verification trusts; empty means the root certificate in PROVENANCE_KEYS_DIR.
 C2PA_TRUST_ANCHOR_PATH = env.str("C2PA_TRUST_ANCHOR_PATH", default="")
 
 LOGGING = {

@@ -18,9 +18,11 @@ def start_embedded_worker(*, threads: int = 2, requeue: bool = True) -> dramatiq
     worker = dramatiq.Worker(broker, worker_threads=threads, worker_timeout=100)
     worker.start()
     if requeue:
+        from provenance.services import records_requeue_pending
         from stylization.services import jobs_requeue_unfinished
 
         counts = jobs_requeue_unfinished()
+        counts["attribution_records"] = records_requeue_pending()
         if any(counts.values()):
             log.info("Re-enqueued unfinished jobs: %s", counts)
     return worker

@@ -83,6 +83,7 @@ def order_lines_prefetch() -> Prefetch:
             "personalization__style__artist",
             "product_size__product",
             "licence_version",
+            "attribution_record",
         ),
     )
 

@@ -17,7 +17,7 @@ from dramatiq.middleware import CurrentMessage
 from PIL import Image
 
 from marketplace.models import JobStatus, OrderLine, Personalization
-from marketplace.services.orders import order_ready_if_rendered, order_rendering_started
+from marketplace.services.orders import order_rendering_started
 from marketplace.services.personalizations import (
     personalization_fail,
     personalization_finish,
@@ -242,8 +242,7 @@ def order_line_vectorize(*, order_line_id: int) -> None:
             locked.render_status = JobStatus.DONE
             locked.render_progress = 100
             locked.save(update_fields=["svg", "render_info", "render_status", "render_progress"])
-            order_id = locked.order_id
-            transaction.on_commit(lambda: order_line_outputs_ready(order_line_id=order_line_id, order_id=order_id))
+            transaction.on_commit(lambda: _enqueue_attribution(order_line_id))
     except PERMANENT_ERRORS as exc:
         _line_fail(order_line_id, str(exc))
     except Exception as exc:
@@ -252,8 +251,11 @@ def order_line_vectorize(*, order_line_id: int) -> None:
         raise
 
 
-def order_line_outputs_ready(*, order_line_id: int, order_id: int) -> None:
-    order_ready_if_rendered(order_id=order_id)
+def _enqueue_attribution(order_line_id: int) -> None:
+    # The outputs exist: the provenance worker records their attribution, then marks the order ready.
+    from provenance.tasks import attribute_order_line
+
+    attribute_order_line.send(order_line_id)
 
 
 def jobs_requeue_unfinished() -> dict[str, int]:

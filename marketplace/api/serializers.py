@@ -388,10 +388,31 @@ class OrderCreateInput(StrictInput):
     lines = OrderLineInput(many=True, allow_empty=False)
 
 
+OUTPUT_KINDS = ("print_png", "print_sheet", "svg")
+
+
 class OrderLineOut(serializers.ModelSerializer):
     product = serializers.CharField(source="product_size.product.slug")
     size = serializers.CharField(source="product_size.slug")
     licence_version = serializers.IntegerField(source="licence_version.version", allow_null=True, default=None)
+    files = serializers.SerializerMethodField()
+    provenance_record = serializers.SerializerMethodField()
+
+    def get_files(self, line: OrderLine) -> dict[str, str | None]:
+        """Download links for the buyer (the order endpoints answer only the order's buyer)."""
+        request = self.context.get("request")
+        return {
+            kind: _abs(request, reverse("order-line-file", args=[line.order_id, line.pk, kind]))
+            if getattr(line, kind)
+            else None
+            for kind in OUTPUT_KINDS
+        }
+
+    def get_provenance_record(self, line: OrderLine) -> dict[str, str] | None:
+        record = getattr(line, "attribution_record", None)
+        if record is None:
+            return None
+        return {"record_id": record.record_id, "status": record.status, "revoked": record.revoked}
 
     class Meta:
         model = OrderLine
@@ -411,6 +432,8 @@ class OrderLineOut(serializers.ModelSerializer):
             "render_status",
             "render_progress",
             "render_error",
+            "files",
+            "provenance_record",
         ]
 
 

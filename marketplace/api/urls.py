@@ -1,7 +1,8 @@
-from django.urls import path
+from django.urls import include, path
 
 from marketplace.api import views as v
 from marketplace.models import BasePattern
+from marketplace.payments import api as payments_api
 
 urlpatterns = [
     path("auth/register/", v.RegisterView.as_view(), name="auth-register"),
@@ -39,6 +40,12 @@ urlpatterns = [
     ),
     path("orders/", v.OrderListView.as_view(), name="order-list"),
     path("orders/<int:pk>/", v.OrderDetailView.as_view(), name="order-detail"),
-    path("orders/<int:pk>/checkout/", v.OrderCheckoutView.as_view(), name="order-checkout"),
+    path("orders/<int:pk>/checkout/", payments_api.OrderCheckoutView.as_view(), name="order-checkout"),
     path("orders/<int:pk>/cancel/", v.OrderCancelView.as_view(), name="order-cancel"),
+    path(
+        "orders/<int:pk>/lines/<int:line_pk>/files/<str:kind>/", v.OrderLineFileView.as_view(), name="order-line-file"
+    ),
+    path("", include("marketplace.payments.urls")),
+    path("", include("marketplace.royalties.urls")),
+    path("", include("provenance.urls")),
 ]

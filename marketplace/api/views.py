@@ -19,7 +19,16 @@ from marketplace import selectors
 from marketplace.api import serializers as s
 from marketplace.api.pagination import CataloguePagination
 from marketplace.errors import NotAllowed
-from marketplace.models import BasePattern, LicenceUse, Order, Personalization, RepeatType, Style, User
+from marketplace.models import (
+    BasePattern,
+    LicenceUse,
+    Order,
+    OrderLine,
+    Personalization,
+    RepeatType,
+    Style,
+    User,
+)
 from marketplace.services.accounts import user_register, user_token
 from marketplace.services.catalogue import (
     LicenceTerms,
@@ -405,6 +414,19 @@ class OrderDetailView(APIView):
     @extend_schema(responses=s.OrderOut)
     def get(self, request: Request, pk: int) -> Response:
         return Response(s.OrderOut(_own_order(request, pk), context={"request": request}).data)
+
+
+class OrderLineFileView(APIView):
+    """A line's print PNG, print sheet or SVG: for the order's buyer only."""
+
+    permission_classes = [IsAuthenticated]
+    names = {"print_png": "print.png", "print_sheet": "print-sheet.png", "svg": "print.svg"}
+
+    def get(self, request: Request, pk: int, line_pk: int, kind: str) -> FileResponse:
+        if kind not in self.names:
+            raise Http404("No such file.")
+        line = get_object_or_404(OrderLine.objects.filter(order__buyer=_user(request)), pk=line_pk, order_id=pk)
+        return _private_file(getattr(line, kind), filename=f"motif-order{pk}-line{line_pk}-{self.names[kind]}")
 
 
 class OrderCheckoutView(APIView):

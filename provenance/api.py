@@ -1,0 +1,94 @@
+"""Public verification API: open to anyone, rate-limited."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from provenance.certificates import certificate_for
+from provenance.models import AttributionRecord
+from provenance.verification import VerifyInputError, verify_file, verify_sha256
+
+
+class VerifyUpload(serializers.Serializer):
+    file = serializers.FileField(allow_empty_file=True)
+
+
+class VerifyView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list[Any] = []
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "verify"
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(parameters=[OpenApiParameter("sha256", str, required=True)], responses=dict)
+    def get(self, request: Request) -> Response:
+        try:
+            result = verify_sha256(request.query_params.get("sha256", ""))
+        except VerifyInputError as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
+        return Response(result.as_dict())
+
+    @extend_schema(request=VerifyUpload, responses=dict)
+    def post(self, request: Request) -> Response:
+        upload = request.FILES.get("file")
+        if upload is None:
+            return Response({"file": ["Attach the file to check as `file`."]}, status=status.HTTP_400_BAD_REQUEST)
+        try:
+            result = verify_file(upload.read())
+        except VerifyInputError as exc:
+            return Response({"file": [str(exc)]}, status=status.HTTP_400_BAD_REQUEST)
+        return Response(result.as_dict())
+
+
+def _record(record_id: str) -> AttributionRecord:
+    record = AttributionRecord.objects.filter(record_id=record_id.lower()).first()
+    if record is None:
+        raise Http404("No attribution record has this id.")
+    return record
+
+
+class RecordView(APIView):
+    """The public manifest of one record, with its chain status."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses=dict)
+    def get(self, request: Request, record_id: str) -> Response:
+        record = _record(record_id)
+        return Response(
+            {
+                "record_id": record.record_id,
+                "manifest": record.manifest,
+                "manifest_sha256": record.manifest_sha256,
+                "status": record.status,
+                "revoked": record.revoked,
+                "chain": {
+                    "chain_id": record.chain_id,
+                    "contract": record.contract_address or None,
+                    "tx_hash": record.tx_hash or None,
+                    "block_number": record.block_number,
+                },
+            }
+        )
+
+
+def certificate_json(request: HttpRequest, record_id: str) -> JsonResponse:
+    response = JsonResponse(certificate_for(_record(record_id)), json_dumps_params={"indent": 2})
+    response["Content-Disposition"] = f'attachment; filename="motif-certificate-{record_id[:16]}.json"'
+    return response
+
+
+def certificate_html(request: HttpRequest, record_id: str) -> HttpResponse:
+    record = _record(record_id)
+    return render(request, "provenance/certificate.html", {"record": record, "certificate": certificate_for(record)})

@@ -1,0 +1,89 @@
+"""Attribution records as Motif's database holds them: the public manifest, the private salt, the
+outbox state of the chain write, and the perceptual index that finds resized copies."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+
+class ChainStatus(models.TextChoices):
+    PENDING = "pending"  # saved, waiting for the chain queue (the outbox)
+    CONFIRMED = "confirmed"  # on chain with the configured confirmations
+    FAILED = "failed"  # the chain refused it for good (e.g. a conflicting record id)
+
+
+class RegistryDeployment(models.Model):
+    """Where the AttributionRegistry lives on each chain; deployed on first use."""
+
+    chain_id = models.PositiveBigIntegerField()
+    rpc_url = models.CharField(max_length=300)
+    address = models.CharField(max_length=42)
+    deployed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["chain_id", "rpc_url"], name="registry_per_chain")]
+
+    def __str__(self) -> str:
+        return f"{self.address} on chain {self.chain_id}"
+
+
+class AnchorBatch(models.Model):
+    """Batch mode: many records under one Merkle root, anchored in one transaction."""
+
+    merkle_root = models.CharField(max_length=64, unique=True)
+    count = models.PositiveIntegerField()
+    status = models.CharField(max_length=10, choices=ChainStatus.choices, default=ChainStatus.PENDING)
+    tx_hash = models.CharField(max_length=66, blank=True)
+    block_number = models.PositiveBigIntegerField(null=True, blank=True)
+    gas_used = models.PositiveBigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"batch {self.merkle_root[:12]}… ({self.count})"
+
+
+class AttributionRecord(models.Model):
+    record_id = models.CharField(max_length=64, unique=True)
+    order_line = models.OneToOneField(
+        "marketplace.OrderLine", on_delete=models.PROTECT, related_name="attribution_record"
+    )
+    manifest = models.JSONField()
+    manifest_sha256 = models.CharField(max_length=64)
+    # H(salt ‖ order id ‖ buyer id) is in the manifest; the salt never leaves the database.
+    commitment_salt = models.CharField(max_length=64)
+    # The delivered files' hashes (the print PNG after its credential was embedded), for exact lookup.
+    delivered_png_sha256 = models.CharField(max_length=64, db_index=True)
+    print_sheet_sha256 = models.CharField(max_length=64, db_index=True)
+    svg_sha256 = models.CharField(max_length=64, db_index=True, blank=True)
+    rendered_png_sha256 = models.CharField(max_length=64, db_index=True)
+    # Perceptual index: the 64-bit pHash as four indexed 16-bit bands (see provenance.core.perceptual).
+    phash = models.BigIntegerField()
+    dhash = models.BigIntegerField()
+    phash_band0 = models.PositiveIntegerField(db_index=True)
+    phash_band1 = models.PositiveIntegerField(db_index=True)
+    phash_band2 = models.PositiveIntegerField(db_index=True)
+    phash_band3 = models.PositiveIntegerField(db_index=True)
+
+    status = models.CharField(max_length=10, choices=ChainStatus.choices, default=ChainStatus.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    chain_id = models.PositiveBigIntegerField(null=True, blank=True)
+    contract_address = models.CharField(max_length=42, blank=True)
+    tx_hash = models.CharField(max_length=66, blank=True)
+    block_number = models.PositiveBigIntegerField(null=True, blank=True)
+    block_time = models.DateTimeField(null=True, blank=True)
+    gas_used = models.PositiveBigIntegerField(null=True, blank=True)
+    batch = models.ForeignKey(AnchorBatch, on_delete=models.PROTECT, null=True, blank=True, related_name="records")
+    merkle_proof = models.JSONField(default=list, blank=True)
+    revoked = models.BooleanField(default=False)
+    revocation_reason_sha256 = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"record {self.record_id[:12]}…"

@@ -1,0 +1,261 @@
+"""Verification for legal teams: from a file or a hash to a verdict and the attribution chain.
+
+The lookup tries, in order: the exact SHA-256 of any output, the C2PA credential inside the file,
+then the perceptual index (a *probable* match, with its distance). The verdict itself is the pure
+`provenance.core.verify.decide`; this module only gathers the facts."""
+
+from __future__ import annotations
+
+import io
+import re
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from django.conf import settings
+from django.db.models import Q
+from PIL import Image
+
+from provenance.chain_access import chain_client, chain_lock
+from provenance.core import manifest as mf
+from provenance.core.chain import ChainError, ChainUnavailable, NotOurContract
+from provenance.core.credentials import read_credential
+from provenance.core.hashing import sha256_hex
+from provenance.core.perceptual import (
+    band_probes,
+    from_signed64,
+    hamming,
+    is_probable_match,
+    perceptual_hashes,
+)
+from provenance.core.verify import BatchEvidence, ChainFacts, DatabaseRecord, decide
+from provenance.models import AttributionRecord, ChainStatus
+from provenance.services import dev_trust_anchor
+
+MAX_VERIFY_BYTES = 60 * 1024 * 1024
+MAX_VERIFY_PIXELS = 80_000_000
+_SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
+
+FoundBy = Literal["sha256", "credential", "perceptual"]
+
+
+class VerifyInputError(ValueError):
+    """The file or hash cannot be checked; the message says why."""
+
+
+@dataclass
+class Verification:
+    verdict: str
+    found_by: FoundBy | None = None
+    record: AttributionRecord | None = None
+    reasons: list[str] = field(default_factory=list)
+    distance: int | None = None
+    credential: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "verdict": self.verdict,
+            "found_by": self.found_by,
+            "reasons": self.reasons,
+            "credential": self.credential,
+        }
+        if self.distance is not None:
+            body["perceptual_distance_bits"] = self.distance
+        if self.record is not None:
+            body["record_id"] = self.record.record_id
+            body["attribution"] = attribution_chain(self.record)
+            body["chain"] = chain_references(self.record)
+        return body
+
+
+def attribution_chain(record: AttributionRecord) -> dict[str, Any]:
+    """Who and what a record credits, as a legal team reads it."""
+    line = record.order_line
+    personalization = line.personalization
+    pattern = personalization.base_pattern
+    style = personalization.style
+    licence = line.licence_version
+    return {
+        "base_pattern": {
+            "id": pattern.pk,
+            "title": pattern.title,
+            "repeat_type": pattern.repeat_type,
+            "sha256": pattern.image_sha256,
+            "designer": {"username": pattern.designer.username, "public_id": str(pattern.designer.public_id)},
+        },
+        "style": (
+            {
+                "id": style.pk,
+                "title": style.title,
+                "sha256": style.image_sha256,
+                "artist": {"username": style.artist.username, "public_id": str(style.artist.public_id)},
+            }
+            if style is not None
+            else {"kind": "buyer_upload", "sha256": personalization.style_image_sha256}
+        ),
+        "licence": (
+            {"version": licence.version, "terms": licence.terms(), "terms_sha256": record.manifest["inputs"]["style"]
+             .get("licence", {}).get("terms_sha256")}
+            if licence is not None
+            else {"use": "personal", "note": "the buyer's own image, licensed for personal use only"}
+        ),
+        "purchased_at": record.manifest["created_at"],
+        "royalties_bps": record.manifest["royalties"]["basis_points"],
+    }
+
+
+def chain_references(record: AttributionRecord) -> dict[str, Any]:
+    refs: dict[str, Any] = {
+        "status": record.status,
+        "chain_id": record.chain_id,
+        "contract": record.contract_address or None,
+        "tx_hash": record.tx_hash or None,
+        "block_number": record.block_number,
+        "block_time": record.block_time.isoformat() if record.block_time else None,
+        "manifest_sha256": record.manifest_sha256,
+    }
+    if record.batch_id is not None:
+        refs["merkle_root"] = record.batch.merkle_root if record.batch else None
+        refs["merkle_proof"] = record.merkle_proof
+    return refs
+
+
+def _chain_facts(record: AttributionRecord) -> ChainFacts:
+    try:
+        with chain_lock:
+            client = chain_client()
+            if record.batch_id is not None and record.batch is not None:
+                root = bytes.fromhex(record.batch.merkle_root)
+                return BatchEvidence(batch=client.lookup_batch(root), revoked=client.is_revoked(record.record_id))
+            return client.lookup(record.record_id)
+    except ChainUnavailable as exc:
+        return exc
+    except NotOurContract as exc:
+        return ChainUnavailable(f"the contract at the configured address is not Motif's registry ({exc})")
+    except ChainError as exc:
+        return ChainUnavailable(str(exc))
+
+
+def judge(record: AttributionRecord, *, found_by: FoundBy) -> Verification:
+    recomputed = mf.manifest_hash(record.manifest)
+    db = DatabaseRecord(
+        record_id=record.record_id,
+        manifest_hash=bytes.fromhex(record.manifest_sha256),
+        anchored=record.status == ChainStatus.CONFIRMED,
+        merkle_root=bytes.fromhex(record.batch.merkle_root) if record.batch_id and record.batch else None,
+        merkle_proof=tuple(bytes.fromhex(p) for p in record.merkle_proof),
+        revoked=record.revoked,
+    )
+    result = decide(
+        db=db,
+        recomputed_manifest_hash=recomputed,
+        chain=_chain_facts(record),
+        found_by="perceptual" if found_by == "perceptual" else "exact",
+        required_confirmations=max(1, settings.CHAIN_CONFIRMATIONS),
+    )
+    return Verification(verdict=str(result.verdict), found_by=found_by, record=record, reasons=list(result.reasons))
+
+
+def _records() -> Any:
+    return AttributionRecord.objects.select_related(
+        "batch",
+        "order_line__licence_version",
+        "order_line__personalization__base_pattern__designer",
+        "order_line__personalization__style__artist",
+    )
+
+
+def _by_sha256(digest: str) -> AttributionRecord | None:
+    digest = digest.lower()
+    return (
+        _records()
+        .filter(
+            Q(delivered_png_sha256=digest)
+            | Q(rendered_png_sha256=digest)
+            | Q(print_sheet_sha256=digest)
+            | Q(svg_sha256=digest)
+        )
+        .first()
+    )
+
+
+def verify_sha256(digest: str) -> Verification:
+    if not _SHA256.fullmatch(digest or ""):
+        raise VerifyInputError("A SHA-256 is 64 hexadecimal characters.")
+    record = _by_sha256(digest)
+    if record is None:
+        return Verification(verdict="not_found", reasons=["no output of any record has this SHA-256"])
+    return judge(record, found_by="sha256")
+
+
+def _open_image(data: bytes) -> Image.Image | None:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+            if image.width * image.height > MAX_VERIFY_PIXELS:
+                raise VerifyInputError(f"The image has more than {MAX_VERIFY_PIXELS:,} pixels.")
+            image.load()
+            return image.convert("RGB")
+    except VerifyInputError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise VerifyInputError(f"The image has more than {MAX_VERIFY_PIXELS:,} pixels.") from None
+    except Exception:
+        return None
+
+
+def _nearest_by_perceptual_hash(image: Image.Image) -> tuple[AttributionRecord, int] | None:
+    query = perceptual_hashes(image)
+    probes = band_probes(query.phash)
+    candidates = _records().filter(
+        Q(phash_band0__in=probes[0]) | Q(phash_band1__in=probes[1]) | Q(phash_band2__in=probes[2])
+        | Q(phash_band3__in=probes[3])
+    )
+    best: tuple[AttributionRecord, int] | None = None
+    for record in candidates:
+        stored_phash, stored_dhash = from_signed64(record.phash), from_signed64(record.dhash)
+        if is_probable_match(query, stored_phash, stored_dhash):
+            distance = hamming(query.phash, stored_phash)
+            if best is None or distance < best[1]:
+                best = (record, distance)
+    return best
+
+
+def verify_file(data: bytes) -> Verification:
+    if not data:
+        raise VerifyInputError("The file is empty.")
+    if len(data) > MAX_VERIFY_BYTES:
+        raise VerifyInputError(f"The file is larger than {MAX_VERIFY_BYTES // (1024 * 1024)} MB.")
+    record = _by_sha256(sha256_hex(data))
+    if record is not None:
+        return judge(record, found_by="sha256")
+
+    credential_state = None
+    reasons: list[str] = []
+    if data.startswith(b"\x89PNG"):
+        report = read_credential(data, "image/png", trust_anchor_pem=dev_trust_anchor())
+        credential_state = report.state
+        if report.state in ("trusted", "valid") and report.record_id:
+            by_credential = _records().filter(record_id=report.record_id).first()
+            if by_credential is not None:
+                result = judge(by_credential, found_by="credential")
+                result.credential = report.state
+                return result
+        if report.state == "invalid":
+            reasons.append("the file carries a content credential that no longer matches it: it was altered after signing")
+
+    image = _open_image(data)
+    is_svg = data.lstrip()[:5] in (b"<?xml", b"<svg ") or b"<svg" in data[:512]
+    if image is None and not is_svg and credential_state in (None, "absent"):
+        raise VerifyInputError("The file is neither one of Motif's outputs nor an image that can be read.")
+    if image is not None:
+        nearest = _nearest_by_perceptual_hash(image)
+        if nearest is not None:
+            result = judge(nearest[0], found_by="perceptual")
+            result.distance, result.credential = nearest[1], credential_state
+            result.reasons += reasons
+            return result
+    return Verification(
+        verdict="not_found", credential=credential_state, reasons=reasons or ["no record matches this file"]
+    )
