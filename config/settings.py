@@ -208,6 +208,8 @@ CHAIN_PRIVATE_KEY = env.str("CHAIN_PRIVATE_KEY", default="")
 CHAIN_KEYSTORE_PATH = env.str("CHAIN_KEYSTORE_PATH", default="")
 CHAIN_KEYSTORE_PASSWORD = env.str("CHAIN_KEYSTORE_PASSWORD", default="")
 CHAIN_CONFIRMATIONS = env.int("CHAIN_CONFIRMATIONS", default=0)
+# The port of the anvil node that `manage.py serve` starts when CHAIN_RPC_URL is empty.
+LOCAL_CHAIN_PORT = env.int("LOCAL_CHAIN_PORT", default=8545)
 CHAIN_TIMEOUT_S = env.float("CHAIN_TIMEOUT_S", default=10.0)
 # "single": one transaction per record; "batch": Merkle roots anchored for many records at once.
 PROVENANCE_MODE = env.str("PROVENANCE_MODE", default="single")

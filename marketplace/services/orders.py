@@ -122,7 +122,7 @@ def order_checkout(*, order: Order, actor: User) -> Order:
         if order.status != OrderStatus.DRAFT:
             raise Conflict(f"This order is {order.status.replace('_', ' ')} and cannot be checked out.")
         uses = _styles_used(order)
-        styles = Style.objects.select_for_update().select_related("licence").filter(pk__in=uses).order_by("pk")
+        styles = Style.objects.select_for_update(of=("self",)).select_related("licence").filter(pk__in=uses).order_by("pk")
         for style in styles:
             licence = style.licence
             if not style.active or licence is None:
