@@ -7,5 +7,6 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/v1/", include("marketplace.api.urls")),
+    path("", include("marketplace.payments.page_urls")),
     path("", include("frontend.urls")),
 ]

@@ -18,11 +18,13 @@ def start_embedded_worker(*, threads: int = 2, requeue: bool = True) -> dramatiq
     worker = dramatiq.Worker(broker, worker_threads=threads, worker_timeout=100)
     worker.start()
     if requeue:
+        from marketplace.royalties.services import royalty_payouts_requeue
         from provenance.services import records_requeue_pending
         from stylization.services import jobs_requeue_unfinished
 
         counts = jobs_requeue_unfinished()
         counts["attribution_records"] = records_requeue_pending()
+        counts["payouts"] = royalty_payouts_requeue()
         if any(counts.values()):
             log.info("Re-enqueued unfinished jobs: %s", counts)
     return worker

@@ -131,7 +131,10 @@ def test_edition_limit_counts_checkouts_and_comes_back_on_decline_and_refund(
     assert limited.uses_taken == 0
 
 
-def test_exclusive_style_sells_once(buyer: Any, pattern: Any, make_style: Any, products: Any, client_for: Any) -> None:
+def test_exclusive_style_sells_once(
+    buyer: Any, pattern: Any, make_style: Any, products: Any, client_for: Any, settings: Any
+) -> None:
+    settings.DEBUG = True  # checkout goes through the local test gateway, which only runs in DEBUG
     exclusive = make_style(exclusive=True)
     orders = [
         _order(buyer, personalization_create(buyer=buyer, base_pattern=pattern, style=exclusive), products["swatch"])

@@ -1,0 +1,150 @@
+"""Thin views: checkout, the local gateway's confirm step and page, and the Stripe webhook."""
+
+from __future__ import annotations
+
+import logging
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from marketplace.errors import Conflict, NotAllowed
+from marketplace.models import Order
+from marketplace.payments.gateways import GatewayUnavailable, local_gateway_allowed
+from marketplace.payments.models import Gateway, Payment, PaymentStatus
+from marketplace.payments.services import (
+    WebhookRejected,
+    payment_checkout_start,
+    payment_local_confirm,
+    webhook_event_process,
+    webhook_event_receive,
+)
+
+log = logging.getLogger(__name__)
+
+
+class CheckoutOut(serializers.Serializer):
+    gateway = serializers.CharField()
+    checkout_url = serializers.CharField()
+    payment = serializers.IntegerField()
+
+
+def _unavailable(exc: GatewayUnavailable) -> Response:
+    return Response({"detail": str(exc)}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
+
+
+class OrderCheckoutView(APIView):
+    """POST /api/v1/orders/{id}/checkout/: reserve the edition uses and open a payment."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses=CheckoutOut)
+    def post(self, request: Request, pk: int) -> Response:
+        order = get_object_or_404(Order, pk=pk)
+        if order.buyer_id != request.user.pk:
+            raise Http404  # someone else's order does not exist for this buyer
+        try:
+            payment = payment_checkout_start(order=order, actor=request.user)  # type: ignore[arg-type]
+        except GatewayUnavailable as exc:
+            return _unavailable(exc)
+        return Response(
+            CheckoutOut(
+                {"gateway": payment.gateway, "checkout_url": payment.checkout_url, "payment": payment.pk}
+            ).data
+        )
+
+
+class LocalConfirmView(APIView):
+    """POST /api/v1/payments/local/{payment}/confirm/ {"outcome": "succeeded" | "declined"}."""
+
+    permission_classes = [IsAuthenticated]
+
+    class Input(serializers.Serializer):
+        outcome = serializers.ChoiceField(
+            choices=[PaymentStatus.SUCCEEDED.value, PaymentStatus.DECLINED.value]
+        )
+
+    class Output(serializers.Serializer):
+        payment = serializers.IntegerField(source="pk")
+        status = serializers.CharField()
+        order = serializers.IntegerField(source="order_id")
+        order_status = serializers.CharField(source="order.status")
+
+    @extend_schema(request=Input, responses=Output)
+    def post(self, request: Request, payment_id: int) -> Response:
+        data = self.Input(data=request.data)
+        data.is_valid(raise_exception=True)
+        payment = get_object_or_404(Payment.objects.select_related("order"), pk=payment_id)
+        try:
+            payment = payment_local_confirm(
+                payment=payment,
+                actor=request.user,  # type: ignore[arg-type]
+                outcome=data.validated_data["outcome"],
+            )
+        except GatewayUnavailable as exc:
+            return _unavailable(exc)
+        payment.order.refresh_from_db()
+        return Response(self.Output(payment).data)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def local_gateway_page(request: HttpRequest, payment_id: int) -> HttpResponse:
+    """The local TEST gateway's page: Pay or Decline, as the order's buyer. Then to the order."""
+    payment = get_object_or_404(Payment.objects.select_related("order"), pk=payment_id, gateway=Gateway.LOCAL)
+    if payment.order.buyer_id != request.user.pk:
+        raise PermissionDenied("This payment belongs to someone else's order.")
+    error = ""
+    if not local_gateway_allowed():
+        context = {
+            "payment": payment,
+            "order": payment.order,
+            "lines": [],
+            "refused": True,
+            "error": "The local test gateway is refused when DEBUG is off.",
+        }
+        return render(request, "payments/local_gateway.html", context, status=503)
+    if request.method == "POST":
+        try:
+            payment_local_confirm(
+                payment=payment, actor=request.user, outcome=request.POST.get("outcome", "")
+            )  # type: ignore[arg-type]
+        except (GatewayUnavailable, Conflict, NotAllowed, ValidationError) as exc:
+            error = exc.messages[0] if isinstance(exc, ValidationError) else str(exc)
+        else:
+            return HttpResponseRedirect(f"/orders/{payment.order_id}/")
+    context = {"payment": payment, "order": payment.order, "lines": payment.order.lines.all(), "error": error}
+    return render(request, "payments/local_gateway.html", context, status=409 if error else 200)
+
+
+@csrf_exempt  # Stripe cannot send a CSRF token; the signature check stands in for it
+@require_POST
+def stripe_webhook(request: HttpRequest) -> HttpResponse:
+    """Inline processing: the event row is stored once and marked processed only after its handler
+    committed, so Stripe's own redelivery (with backoff, for days) is the retry. Money-moving Stripe
+    calls happen later, in the `payouts` actors, keyed so a repeat cannot double them."""
+    try:
+        row, fresh = webhook_event_receive(
+            payload=request.body, signature=request.headers.get("Stripe-Signature")
+        )
+    except WebhookRejected as exc:
+        return JsonResponse({"detail": str(exc)}, status=400)
+    if not fresh:
+        return JsonResponse({"received": True, "duplicate": True})
+    try:
+        webhook_event_process(event_row_id=row.pk)
+    except Exception:
+        log.exception(
+            "Stripe event %s (%s) failed; Stripe will deliver it again.", row.stripe_event_id, row.type
+        )
+        return JsonResponse({"detail": "Processing failed; retry later."}, status=500)
+    return JsonResponse({"received": True})

@@ -1,0 +1,394 @@
+"""Payments: checkout through a gateway, success, abandonment, refunds, and Stripe webhook events.
+
+Both gateways end in the same functions: `payment_succeed` (order paid, royalties accrued, transfers
+decided and enqueued on commit) and `payment_abandon` (reserved edition uses released)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from decimal import Decimal
+from typing import Any
+
+import stripe
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from marketplace.errors import Conflict, NotAllowed
+from marketplace.models import Order, OrderStatus, User
+from marketplace.payments.gateways import (
+    GatewayUnavailable,
+    local_gateway_allowed,
+    payment_gateway,
+    site_url,
+    stripe_client,
+    stripe_metadata,
+)
+from marketplace.payments.models import Gateway, Payment, PaymentStatus, Refund, RefundStatus, WebhookEvent
+from marketplace.royalties.services import (
+    cents,
+    payee_onboarding_link,
+    royalty_accrue,
+    royalty_refund_apply,
+    royalty_transfers_decide,
+    transfer_group,
+)
+from marketplace.services.orders import (
+    order_checkout,
+    order_mark_paid,
+    order_mark_refunded,
+    order_payment_abandoned,
+)
+
+log = logging.getLogger(__name__)
+
+PAID_STATES = (OrderStatus.PAID, OrderStatus.RENDERING, OrderStatus.READY, OrderStatus.FULFILLED)
+
+
+class PaymentMismatch(Exception):
+    """Stripe reports a payment that does not match the order (amount or currency)."""
+
+
+# --- checkout ------------------------------------------------------------------------------------------
+
+
+def _stripe_line_items(order: Order) -> list[dict[str, Any]]:
+    lines = list(order.lines.select_related("product_size__product").order_by("pk"))
+    currency = order.currency.lower()
+
+    def name(line: Any) -> str:
+        return f"{line.product_size.product.name} — {line.product_size.name} (personalized pattern)"
+
+    if order.discount == 0:
+        return [
+            {
+                "price_data": {
+                    "currency": currency,
+                    "unit_amount": cents(line.unit_price),
+                    "product_data": {"name": name(line)},
+                },
+                "quantity": line.quantity,
+            }
+            for line in lines
+        ]
+    # Checkout cannot apply our discount itself: each line is charged what it costs after it.
+    total, subtotal, items, charged = cents(order.total), order.subtotal, [], 0
+    for i, line in enumerate(lines):
+        amount = (
+            total - charged if i == len(lines) - 1 else int(cents(line.line_total) * total // cents(subtotal))
+        )
+        charged += amount
+        items.append(
+            {
+                "price_data": {
+                    "currency": currency,
+                    "unit_amount": amount,
+                    "product_data": {"name": f"{line.quantity} × {name(line)}"},
+                },
+                "quantity": 1,
+            }
+        )
+    return items
+
+
+def _stripe_session_create(payment: Payment) -> None:
+    order = payment.order
+    order_page = site_url(f"/orders/{order.pk}/")
+    metadata = {"order": str(order.pk), "payment": str(payment.pk)}
+    params: Any = {
+        "mode": "payment",
+        "line_items": _stripe_line_items(order),
+        "client_reference_id": str(order.pk),
+        "metadata": metadata,
+        # Separate charges and transfers: the royalty transfers join this group.
+        "payment_intent_data": {"transfer_group": transfer_group(order.pk), "metadata": metadata},
+        "success_url": order_page + "?checkout=success",
+        "cancel_url": order_page + "?checkout=cancelled",
+    }
+    if order.buyer.email:
+        params["customer_email"] = order.buyer.email
+    session = stripe_client().v1.checkout.sessions.create(
+        params=params,
+        # Keyed by the payment: a retried checkout gets the same session, never a second one.
+        options={"idempotency_key": f"motif-checkout-{payment.pk}"},
+    )
+    Payment.objects.filter(pk=payment.pk).update(
+        stripe_checkout_session_id=session.id, checkout_url=session.url or ""
+    )
+    payment.stripe_checkout_session_id, payment.checkout_url = session.id, session.url or ""
+
+
+def payment_checkout_start(*, order: Order, actor: User) -> Payment:
+    """Reserve the order's edition uses (order_checkout) and open a payment on the gateway in use.
+    A repeated call reuses the open payment."""
+    gateway = payment_gateway()  # refuse before reserving anything
+    order = order_checkout(order=order, actor=actor)
+    try:
+        with transaction.atomic():
+            order = Order.objects.select_for_update().get(pk=order.pk)
+            if order.status != OrderStatus.AWAITING_PAYMENT:
+                raise Conflict(f"This order is {order.status.replace('_', ' ')} and cannot be paid.")
+            payment = Payment.objects.filter(order=order, status=PaymentStatus.PENDING).first()
+            if payment is not None and payment.gateway != gateway:
+                # The site switched gateways since this payment was opened.
+                payment.status = PaymentStatus.EXPIRED
+                payment.save(update_fields=["status"])
+                payment = None
+            if payment is None:
+                payment = Payment.objects.create(
+                    order=order, gateway=gateway, amount=order.total, currency=order.currency
+                )
+    except IntegrityError:  # a concurrent checkout of the same order opened it first
+        payment = Payment.objects.get(order=order, status=PaymentStatus.PENDING)
+    if not payment.checkout_url:
+        if payment.gateway == Gateway.LOCAL:
+            payment.checkout_url = site_url(reverse("payments-local-page", args=[payment.pk]))
+            Payment.objects.filter(pk=payment.pk).update(checkout_url=payment.checkout_url)
+        else:
+            _stripe_session_create(payment)
+    return payment
+
+
+# --- outcomes (both gateways) -----------------------------------------------------------------------
+
+
+def payment_succeed(
+    *,
+    payment: Payment,
+    charge_id: str = "",
+    payment_intent_id: str = "",
+    amount_cents: int | None = None,
+    currency: str | None = None,
+) -> Payment:
+    """The money is in: the order is paid (renders enqueued on commit), the ledger is written, and
+    each payee's transfer is decided and enqueued on commit. Idempotent."""
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update(of=("self",)).select_related("order").get(pk=payment.pk)
+        if payment.status == PaymentStatus.SUCCEEDED:
+            return payment
+        if amount_cents is not None and (
+            amount_cents != cents(payment.amount) or (currency or "").lower() != payment.currency.lower()
+        ):
+            raise PaymentMismatch(
+                f"Payment {payment.pk}: Stripe took {amount_cents} {currency}, the order costs "
+                f"{payment.amount} {payment.currency}."
+            )
+        payment.status = PaymentStatus.SUCCEEDED
+        payment.succeeded_at = timezone.now()
+        payment.stripe_charge_id = charge_id or payment.stripe_charge_id
+        payment.stripe_payment_intent_id = payment_intent_id or payment.stripe_payment_intent_id
+        payment.save(update_fields=["status", "succeeded_at", "stripe_charge_id", "stripe_payment_intent_id"])
+        order = order_mark_paid(order=payment.order)
+        if order.status not in PAID_STATES:
+            # Paid for an order that was cancelled meanwhile: nothing is owed to anyone; the money
+            # must go back (the admin's refund action), so make it loud.
+            log.error("Payment %s succeeded for order %s, which is %s.", payment.pk, order.pk, order.status)
+            return payment
+        royalty_accrue(order=order, paid=payment.amount)
+        royalty_transfers_decide(order=order)
+    return payment
+
+
+def payment_abandon(*, payment: Payment, status: str) -> Payment:
+    """Declined (local gateway) or expired (Stripe): the edition uses go back. Idempotent."""
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update(of=("self",)).select_related("order").get(pk=payment.pk)
+        if payment.status != PaymentStatus.PENDING:
+            return payment
+        payment.status = status
+        payment.save(update_fields=["status"])
+        order_payment_abandoned(order=payment.order)
+    return payment
+
+
+def payment_decline_record(*, payment: Payment, message: str) -> Payment:
+    """A declined attempt at Stripe. The Checkout Session stays open so the buyer can try another
+    card; the reservation is released when the session expires, not before."""
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().get(pk=payment.pk)
+        if payment.status == PaymentStatus.PENDING:
+            payment.failure_message = message[:2000]
+            payment.save(update_fields=["failure_message"])
+    return payment
+
+
+def payment_local_confirm(*, payment: Payment, actor: User, outcome: str) -> Payment:
+    """The local test gateway's Pay / Decline. Only the order's buyer; only while DEBUG is on."""
+    if not local_gateway_allowed():
+        raise GatewayUnavailable("The local test gateway is refused when DEBUG is off.")
+    if payment.order.buyer_id != actor.pk:
+        raise NotAllowed("This payment belongs to someone else's order.")
+    if payment.gateway != Gateway.LOCAL:
+        raise Conflict("This payment is not taken by the local test gateway.")
+    if outcome not in (PaymentStatus.SUCCEEDED, PaymentStatus.DECLINED):
+        raise ValidationError({"outcome": ["Choose succeeded or declined."]})
+    if payment.status == outcome:
+        return payment  # a double click
+    if payment.status != PaymentStatus.PENDING:
+        raise Conflict(f"This payment is already {payment.status}.")
+    if outcome == PaymentStatus.SUCCEEDED:
+        return payment_succeed(payment=payment)
+    return payment_abandon(payment=payment, status=PaymentStatus.DECLINED)
+
+
+# --- refunds -------------------------------------------------------------------------------------------
+
+
+def refund_apply(*, refund_id: int) -> Refund:
+    """Book a refund that the gateway made: negative ledger entries, proportional transfer
+    reversals, and on a full refund the order is refunded (edition uses come back). Idempotent."""
+    with transaction.atomic():
+        payment_id = Refund.objects.values_list("payment_id", flat=True).get(pk=refund_id)
+        payment = Payment.objects.select_for_update(of=("self",)).select_related("order").get(pk=payment_id)
+        refund = Refund.objects.select_for_update().get(pk=refund_id)
+        if refund.applied:
+            return refund
+        before = payment.amount_refunded
+        after = min(before + refund.amount, payment.amount)
+        royalty_refund_apply(
+            order=payment.order,
+            refund_id=refund.pk,
+            refunded_before=before,
+            refunded_after=after,
+            paid=payment.amount,
+        )
+        payment.amount_refunded = after
+        payment.save(update_fields=["amount_refunded"])
+        refund.applied = True
+        refund.status = RefundStatus.SUCCEEDED
+        refund.save(update_fields=["applied", "status"])
+        if after == payment.amount and payment.order.status in PAID_STATES:
+            order_mark_refunded(order=payment.order)
+    return refund
+
+
+def payment_refund(*, payment: Payment, amount: Decimal | None = None, reason: str = "") -> Refund:
+    """Refund all or part of a payment (the admin's action). The refund row is written before
+    Stripe is asked, and Stripe's refund carries its id, so a crash in between is matched up by the
+    `charge.refunded` webhook instead of booked twice."""
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().get(pk=payment.pk)
+        if payment.status != PaymentStatus.SUCCEEDED:
+            raise Conflict("Only a succeeded payment can be refunded.")
+        outstanding = sum(
+            (r.amount for r in payment.refunds.filter(applied=False, status=RefundStatus.REQUESTED)),
+            Decimal("0"),
+        )
+        available = payment.refundable - outstanding
+        amount = available if amount is None else amount.quantize(Decimal("0.01"))
+        if amount <= 0 or amount > available:
+            raise ValidationError({"amount": [f"Between 0.01 and {available} can be refunded."]})
+        refund = Refund.objects.create(payment=payment, amount=amount, reason=reason[:255])
+    if payment.gateway == Gateway.STRIPE:
+        try:
+            made = stripe_client().v1.refunds.create(
+                params={
+                    "charge": payment.stripe_charge_id,
+                    "amount": cents(amount),
+                    "metadata": {"motif_refund": str(refund.pk), "order": str(payment.order_id)},
+                },
+                options={"idempotency_key": f"motif-refund-{refund.pk}"},
+            )
+        except stripe.InvalidRequestError as exc:
+            Refund.objects.filter(pk=refund.pk).update(status=RefundStatus.FAILED)
+            raise Conflict(f"Stripe refused the refund: {exc.user_message or exc}") from exc
+        with transaction.atomic():
+            Refund.objects.filter(pk=refund.pk, stripe_refund_id=None).update(stripe_refund_id=made.id)
+    return refund_apply(refund_id=refund.pk)
+
+
+def payment_refunds_sync(*, payment: Payment, stripe_refunds: list[Any]) -> list[Refund]:
+    """Book every refund Stripe shows on the charge that Motif has not booked yet."""
+    booked = []
+    for item in sorted(stripe_refunds, key=lambda r: (r.created, r.id)):
+        if item.status in ("failed", "canceled"):
+            continue
+        with transaction.atomic():
+            Payment.objects.select_for_update().get(pk=payment.pk)
+            refund = Refund.objects.filter(stripe_refund_id=item.id).first()
+            ours = stripe_metadata(item).get("motif_refund")
+            if refund is None and ours and ours.isdigit():
+                refund = Refund.objects.filter(pk=int(ours), payment=payment).first()
+                if refund is not None and not refund.stripe_refund_id:
+                    refund.stripe_refund_id = item.id
+                    refund.save(update_fields=["stripe_refund_id"])
+            if refund is None:
+                refund = Refund.objects.create(
+                    payment=payment,
+                    amount=Decimal(item.amount) / 100,
+                    stripe_refund_id=item.id,
+                    reason="Refunded at Stripe",
+                )
+        booked.append(refund_apply(refund_id=refund.pk))
+    return booked
+
+
+# --- payouts seam for the pages ---------------------------------------------------------------------
+
+
+def payout_onboarding_start(*, artist: User, return_url: str | None = None) -> str:
+    """The front end's seam: the Account Link to send an artist or designer to."""
+    return payee_onboarding_link(user=artist, return_url=return_url)
+
+
+# --- webhooks ----------------------------------------------------------------------------------------
+
+
+class WebhookRejected(Exception):
+    """Unsigned, mis-signed, stale or malformed: 400, and nothing is stored."""
+
+
+def webhook_event_receive(*, payload: bytes, signature: str | None) -> tuple[WebhookEvent, bool]:
+    """Verify the Stripe-Signature over the raw body and store the event once (by its id).
+    Returns the row and whether it still needs processing."""
+    secret = settings.STRIPE_WEBHOOK_SECRET
+    if not secret:
+        raise WebhookRejected("Webhooks are not configured (STRIPE_WEBHOOK_SECRET is empty).")
+    if not signature:
+        raise WebhookRejected("Missing Stripe-Signature header.")
+    try:
+        event = stripe.Webhook.construct_event(
+            payload, signature, secret, tolerance=settings.STRIPE_WEBHOOK_TOLERANCE_S
+        )
+    except stripe.SignatureVerificationError as exc:
+        raise WebhookRejected(f"Bad signature: {exc.user_message or exc}") from exc
+    except (ValueError, TypeError, AttributeError, KeyError) as exc:  # not JSON, or not an object
+        raise WebhookRejected("Malformed JSON payload.") from exc
+    del event  # verified; keep the body exactly as Stripe sent it (the SDK turns some fields into Decimals)
+    body = json.loads(payload)
+    if not isinstance(body, dict):
+        raise WebhookRejected("Not a Stripe event.")
+    event_id, event_type = body.get("id"), body.get("type")
+    data = body.get("data")
+    if not isinstance(event_id, str) or not isinstance(event_type, str) or not isinstance(data, dict):
+        raise WebhookRejected("Not a Stripe event.")
+    if not isinstance(data.get("object"), dict) or not isinstance(data["object"].get("id"), str):
+        raise WebhookRejected("The event has no object id.")
+    with transaction.atomic():
+        row, _ = WebhookEvent.objects.get_or_create(
+            stripe_event_id=event_id, defaults={"type": event_type, "payload": body}
+        )
+    return row, row.processed_at is None
+
+
+def webhook_event_process(*, event_row_id: int) -> WebhookEvent:
+    """Run the event's handler; mark it processed only after the handler committed."""
+    from marketplace.payments.webhooks import handle_event
+
+    row = WebhookEvent.objects.get(pk=event_row_id)
+    if row.processed_at is not None:
+        return row
+    WebhookEvent.objects.filter(pk=row.pk).update(attempts=row.attempts + 1)
+    try:
+        handle_event(event_type=row.type, payload=row.payload)
+    except Exception as exc:
+        WebhookEvent.objects.filter(pk=row.pk).update(last_error=f"{type(exc).__name__}: {exc}"[:4000])
+        raise
+    WebhookEvent.objects.filter(pk=row.pk, processed_at=None).update(
+        processed_at=timezone.now(), last_error=""
+    )
+    row.refresh_from_db()
+    return row

@@ -1,0 +1,120 @@
+"""Stripe event handlers. The event's payload is only trusted for the object's id: every handler
+re-fetches the object from Stripe and acts on its state now, so events may arrive late, twice or
+out of order. Each handler ends in idempotent services."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from marketplace.payments.gateways import stripe_client, stripe_metadata
+from marketplace.payments.models import Payment, PaymentStatus
+from marketplace.payments.selectors import payment_find_stripe
+from marketplace.payments.services import (
+    payment_abandon,
+    payment_decline_record,
+    payment_refunds_sync,
+    payment_succeed,
+)
+from marketplace.royalties.services import payee_account_sync, royalty_transfer_reversals_sync
+
+log = logging.getLogger(__name__)
+
+
+def _object_id(payload: dict[str, Any]) -> str:
+    return str(payload["data"]["object"]["id"])
+
+
+def _succeed_from_charge(payment: Payment, charge: Any) -> None:
+    if charge.status == "succeeded" and charge.paid:
+        payment_succeed(
+            payment=payment,
+            charge_id=charge.id,
+            payment_intent_id=str(charge.payment_intent or ""),
+            amount_cents=charge.amount,
+            currency=charge.currency,
+        )
+
+
+def _session_settled(payload: dict[str, Any]) -> None:
+    """checkout.session.completed / async_payment_succeeded: paid only if Stripe says so now."""
+    client = stripe_client()
+    session = client.v1.checkout.sessions.retrieve(_object_id(payload))
+    payment = payment_find_stripe(
+        session_id=session.id, metadata_payment=stripe_metadata(session).get("payment", "")
+    )
+    if payment is None:
+        log.warning("Checkout session %s belongs to no payment.", session.id)
+        return
+    if session.payment_status != "paid" or not session.payment_intent:
+        return  # a delayed method: async_payment_succeeded will follow
+    intent = client.v1.payment_intents.retrieve(str(session.payment_intent))
+    if intent.status != "succeeded" or not intent.latest_charge:
+        return
+    charge = client.v1.charges.retrieve(str(intent.latest_charge))
+    _succeed_from_charge(payment, charge)
+
+
+def _session_expired(payload: dict[str, Any]) -> None:
+    session = stripe_client().v1.checkout.sessions.retrieve(_object_id(payload))
+    payment = payment_find_stripe(session_id=session.id)
+    if payment is not None and session.status == "expired":
+        payment_abandon(payment=payment, status=PaymentStatus.EXPIRED)
+
+
+def _payment_failed(payload: dict[str, Any]) -> None:
+    intent = stripe_client().v1.payment_intents.retrieve(_object_id(payload))
+    payment = payment_find_stripe(
+        payment_intent_id=intent.id, metadata_payment=stripe_metadata(intent).get("payment", "")
+    )
+    if payment is None or intent.status == "succeeded":
+        return
+    error = intent.last_payment_error
+    payment_decline_record(payment=payment, message=str(error.message if error else "The payment failed."))
+
+
+def _charge_refunded(payload: dict[str, Any]) -> None:
+    client = stripe_client()
+    charge = client.v1.charges.retrieve(_object_id(payload), params={"expand": ["refunds"]})
+    payment = payment_find_stripe(
+        charge_id=charge.id,
+        payment_intent_id=str(charge.payment_intent or ""),
+        metadata_payment=stripe_metadata(charge).get("payment", ""),
+    )
+    if payment is None:
+        log.warning("Refunded charge %s belongs to no payment.", charge.id)
+        return
+    # The refund may be delivered before the completion: the charge itself proves the payment.
+    _succeed_from_charge(payment, charge)
+    refunds = charge.refunds.data if charge.refunds else []
+    payment_refunds_sync(payment=payment, stripe_refunds=list(refunds))
+
+
+def _account_updated(payload: dict[str, Any]) -> None:
+    account = stripe_client().v1.accounts.retrieve(payload.get("account") or _object_id(payload))
+    payee_account_sync(stripe_account=account)
+
+
+def _transfer_reversed(payload: dict[str, Any]) -> None:
+    client = stripe_client()
+    transfer = client.v1.transfers.retrieve(_object_id(payload))
+    reversals = client.v1.transfers.reversals.list(transfer.id, params={"limit": 100})
+    royalty_transfer_reversals_sync(stripe_transfer_id=transfer.id, reversals=list(reversals.data))
+
+
+HANDLERS: dict[str, Callable[[dict[str, Any]], None]] = {
+    "checkout.session.completed": _session_settled,
+    "checkout.session.async_payment_succeeded": _session_settled,
+    "checkout.session.expired": _session_expired,
+    "payment_intent.payment_failed": _payment_failed,
+    "charge.refunded": _charge_refunded,
+    "account.updated": _account_updated,
+    "transfer.reversed": _transfer_reversed,
+}
+
+
+def handle_event(*, event_type: str, payload: dict[str, Any]) -> None:
+    handler = HANDLERS.get(event_type)
+    if handler is not None:
+        handler(payload)

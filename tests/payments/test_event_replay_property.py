@@ -1,0 +1,208 @@
+"""Property: whatever order Stripe's events arrive in, however often, interleaved with refunds
+(ours and the Dashboard's), declines, expiries and onboarding, each payee gets at most one transfer
+per order, the ledger matches the transfers to the cent, and no money appears or disappears."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import uuid
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from marketplace.errors import Conflict
+from marketplace.models import Order, OrderStatus, Product, ProductSize, User
+from marketplace.payments.models import Payment, PaymentStatus
+from marketplace.payments.services import payment_refund
+from marketplace.royalties import selectors
+from marketplace.royalties.models import PayeeAccount, Transfer, TransferStatus
+from marketplace.services.orders import OrderLineRequest, order_create
+from marketplace.services.personalizations import personalization_create
+from tests.fakes.stripe_server import FakeStripe
+
+from .conftest import deliver, ledger_total, onboard, run_payouts, stripe_checkout
+
+MAX_EXAMPLES = int(os.environ.get("MOTIF_PAYMENTS_EXAMPLES", "75"))
+CENT = Decimal("0.01")
+
+OPS = st.lists(
+    st.tuples(
+        st.sampled_from(
+            [
+                "pay",
+                "pay",
+                "fail",
+                "expire",
+                "refund_admin",
+                "refund_dashboard",
+                "onboard",
+                "deliver",
+                "deliver",
+                "drain",
+            ]
+        ),
+        st.integers(0, 1000),
+        st.integers(1, 100),
+    ),
+    min_size=4,
+    max_size=24,
+)
+
+
+def _session_state(fake: FakeStripe, session_id: str) -> dict[str, Any]:
+    return fake.get(session_id)
+
+
+def _charge_of(fake: FakeStripe, session_id: str) -> dict[str, Any] | None:
+    session = fake.get(session_id)
+    if session["status"] != "complete" or not session["payment_intent"]:
+        return None
+    return fake.get(fake.get(session["payment_intent"])["latest_charge"])
+
+
+@pytest.mark.django_db(transaction=True)
+@settings(
+    max_examples=MAX_EXAMPLES,
+    deadline=None,
+    database=None,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+    ],
+)
+@given(data=st.data())
+def test_replayed_event_sequences_pay_each_payee_once_per_order_and_lose_no_money(
+    data: st.DataObject, stripe_on: FakeStripe, make_user: Any, make_style: Any, make_pattern: Any
+) -> None:
+    fake = stripe_on
+    first_event = len(fake.events)
+    artist, designer = make_user("artist"), make_user("designer")
+    fee = Decimal(data.draw(st.sampled_from(["0", "0.37", "0.50"]), label="style fee"))
+    style = make_style(
+        artist,
+        fee_per_use=fee,
+        royalty_percent=Decimal(data.draw(st.sampled_from(["0", "3.33", "12.5"]), label="artist %")),
+    )
+    pattern = make_pattern(
+        designer, royalty=Decimal(data.draw(st.sampled_from(["1.11", "5", "7.77"]), label="designer %"))
+    )
+    product = Product.objects.create(
+        slug=uuid.uuid4().hex[:20], name="Cloth", substrate="fabric", use="personal"
+    )
+    sizes = [
+        ProductSize.objects.create(
+            product=product, slug=f"s{i}", name=f"S{i}", width_in=8, height_in=8, price=Decimal(price)
+        )
+        for i, price in enumerate(
+            data.draw(
+                st.lists(st.sampled_from(["1.00", "3.33", "5.99", "24.00"]), min_size=1, max_size=2),
+                label="prices",
+            )
+        )
+    ]
+    accounts = [onboard(artist, fake, finish=False), onboard(designer, fake, finish=False)]
+    orders: list[Order] = []
+    sessions: list[str] = []
+    for _ in range(data.draw(st.integers(1, 3), label="orders")):
+        buyer = make_user("buyer")
+        lines = [
+            OrderLineRequest(
+                personalization=personalization_create(buyer=buyer, base_pattern=pattern, style=style),
+                product_size=size,
+                quantity=data.draw(st.integers(1, 3)),
+            )
+            for size in sizes
+        ]
+        order = order_create(buyer=buyer, lines=lines)
+        _, session_id = stripe_checkout(order, fake)
+        orders.append(order)
+        sessions.append(session_id)
+
+    pool: list[dict[str, Any]] = []
+    for op, which, pct in data.draw(OPS, label="operations"):
+        session = sessions[which % len(sessions)]
+        state = fake.get(session)
+        if op == "pay" and state["status"] == "open":
+            pool.append(fake.complete_checkout(session))
+        elif op == "fail" and state["status"] == "open":
+            pool.append(fake.fail_payment(session))
+        elif op == "expire" and state["status"] == "open":
+            pool.append(fake.expire_checkout(session))
+        elif op == "refund_dashboard" and (charge := _charge_of(fake, session)):
+            left = charge["amount"] - charge["amount_refunded"]
+            if left:
+                pool.append(fake.refund_charge(charge["id"], amount=max(1, left * pct // 100)))
+        elif op == "refund_admin":
+            payment = Payment.objects.filter(
+                stripe_checkout_session_id=session, status=PaymentStatus.SUCCEEDED
+            ).first()
+            if payment is not None and payment.refundable > 0:
+                amount = max(CENT, (payment.refundable * pct / 100).quantize(CENT))
+                # Refused (409) when the Dashboard refunded first and its event has not arrived yet.
+                with contextlib.suppress(Conflict):
+                    payment_refund(payment=payment, amount=min(amount, payment.refundable))
+        elif op == "onboard":
+            account = accounts[which % 2]
+            if not fake.get(account)["payouts_enabled"]:
+                pool.append(fake.complete_onboarding(account))
+        elif op == "deliver" and pool:
+            assert deliver(pool[which % len(pool)]).status_code == 200
+        elif op == "drain":
+            run_payouts()
+
+    # Everything Stripe sent in this example arrives at last, in a random order, then all again.
+    events = fake.events[first_event:]
+    order_of_delivery = data.draw(st.permutations(range(len(events))), label="final delivery order")
+    for index in order_of_delivery:
+        assert deliver(events[index]).status_code == 200
+    run_payouts()
+    for event in fake.events[first_event:]:
+        assert deliver(event).status_code == 200
+    run_payouts()
+
+    payees: list[User] = [artist, designer]
+    total_charged = Decimal("0")
+    for order, session in zip(orders, sessions, strict=True):
+        order.refresh_from_db()
+        charge = _charge_of(fake, session)
+        transfers = fake.transfers_for(f"order-{order.pk}")
+        destinations = [t["destination"] for t in transfers]
+        assert len(destinations) == len(set(destinations)), "a payee got two transfers for one order"
+        assert len(transfers) == Transfer.objects.filter(order=order, status=TransferStatus.SENT).count()
+        if charge is None:
+            assert ledger_total(order=order) == 0 and not transfers
+            assert order.status in (OrderStatus.AWAITING_PAYMENT, OrderStatus.DRAFT)
+            continue
+        kept = Decimal(charge["amount"] - charge["amount_refunded"]) / 100
+        total_charged += kept
+        assert ledger_total(order=order) == kept, "the order's ledger differs from what Stripe kept"
+        payment = Payment.objects.get(stripe_checkout_session_id=session)
+        assert payment.amount_refunded == Decimal(charge["amount_refunded"]) / 100
+        assert (order.status == OrderStatus.REFUNDED) == (kept == 0)
+
+    for payee, account in zip(payees, accounts, strict=True):
+        sent = (
+            [t for t in fake.transfers_for_destination(account)]
+            if hasattr(fake, "transfers_for_destination")
+            else [
+                t for o in orders for t in fake.transfers_for(f"order-{o.pk}") if t["destination"] == account
+            ]
+        )
+        paid = Decimal(sum(t["amount"] - t["amount_reversed"] for t in sent)) / 100
+        settled = selectors.payee_settled_ledger(payee_id=payee.pk)
+        assert -CENT <= settled - paid < CENT, f"ledger {settled} vs transfers {paid}"
+        assert paid == selectors.payee_net_transferred(payee_id=payee.pk)  # every decided cent reached Stripe
+        enabled = PayeeAccount.objects.get(user=payee).payouts_enabled
+        assert enabled == fake.get(account)["payouts_enabled"]
+        if enabled:
+            assert selectors.payee_position(payee=payee).held == 0
+        else:
+            assert not sent
+    payees_total = sum((ledger_total(payee=p) for p in payees), Decimal("0"))
+    platform = sum((ledger_total(order=o, payee__isnull=True) for o in orders), Decimal("0"))
+    assert payees_total + platform == total_charged, "money appeared or disappeared"
