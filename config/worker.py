@@ -24,7 +24,7 @@ def start_embedded_worker(*, threads: int = 2, requeue: bool = True) -> dramatiq
 
         counts = jobs_requeue_unfinished()
         counts["attribution_records"] = records_requeue_pending()
-        counts["payouts"] = royalty_payouts_requeue()
+        counts.update({f"payout_{kind}": n for kind, n in royalty_payouts_requeue().items()})
         if any(counts.values()):
             log.info("Re-enqueued unfinished jobs: %s", counts)
     return worker
