@@ -1,0 +1,224 @@
+"""The pages' forms. They only parse and bound what a person typed; the rules themselves stay in the
+marketplace services, whose `ValidationError`s are mapped back onto these forms' fields."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from marketplace.models import BasePattern, LicenceUse, RepeatType, Role, Style
+from marketplace.selectors import CatalogueFilters
+from marketplace.services.catalogue import LicenceTerms, PatternRepeat
+from marketplace.services.personalizations import MAX_SEED
+
+
+def apply_service_errors(form: forms.Form, exc: ValidationError) -> None:
+    """Put a service's field errors on the matching fields, the rest at the top of the form."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            target = field if field in form.fields else None
+            for message in errors:
+                form.add_error(target, message)
+    else:
+        for message in exc.messages:
+            form.add_error(None, message)
+
+
+# --- accounts ---------------------------------------------------------------------------------------
+
+
+class SignupForm(forms.Form):
+    username = forms.CharField(label="Username", max_length=150, widget=forms.TextInput(attrs={"autocomplete": "username"}))
+    email = forms.EmailField(label="Email", widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    password = forms.CharField(
+        label="Password",
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="At least 8 characters, and not a common password.",
+    )
+    roles = forms.MultipleChoiceField(
+        label="I am joining as",
+        choices=[(role.value, role.label) for role in Role],
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Choose one or more; you can hold several roles.",
+    )
+
+
+# --- catalogue --------------------------------------------------------------------------------------
+
+
+class CatalogueFilterForm(forms.Form):
+    q = forms.CharField(label="Search", required=False, max_length=100)
+    tag = forms.SlugField(label="Tag", required=False)
+    repeat_type = forms.ChoiceField(
+        label="Repeat type", required=False, choices=[("", "Any repeat")] + list(RepeatType.choices)
+    )
+    designer = forms.CharField(label="Designer", required=False, max_length=150)
+    artist = forms.CharField(label="Artist", required=False, max_length=150)
+    licence_use = forms.ChoiceField(
+        label="Licence", required=False,
+        choices=[("", "Any licence"), (LicenceUse.PERSONAL, "Personal use"), (LicenceUse.COMMERCIAL, "Commercial use")],
+    )
+
+    def filters(self) -> CatalogueFilters:
+        data = self.cleaned_data if self.is_bound and self.is_valid() else {}
+        return CatalogueFilters(
+            search=data.get("q") or None,
+            tag=data.get("tag") or None,
+            repeat_type=data.get("repeat_type") or None,
+            designer=data.get("designer") or None,
+            artist=data.get("artist") or None,
+            licence_use=data.get("licence_use") or None,
+        )
+
+
+# --- configurator -----------------------------------------------------------------------------------
+
+
+class PreviewForm(forms.Form):
+    """One personalization. The querysets are set by the view to what the visitor may see."""
+
+    pattern: forms.ModelChoiceField = forms.ModelChoiceField(label="Base pattern", queryset=BasePattern.objects.none())
+    style: forms.ModelChoiceField = forms.ModelChoiceField(
+        label="Style", queryset=Style.objects.none(), required=False, empty_label="My own image"
+    )
+    style_image = forms.FileField(
+        label="Your own image", required=False, help_text="Printed for personal use only."
+    )
+    strength = forms.FloatField(label="Style strength", min_value=0.0, max_value=1.0, initial=0.7)
+    style_scale = forms.FloatField(label="Style scale", min_value=0.25, max_value=4.0, initial=1.0)
+    preserve_colors = forms.BooleanField(label="Preserve colours", required=False)
+    seed = forms.IntegerField(label="Seed", min_value=0, max_value=MAX_SEED, initial=0)
+
+    def __init__(self, *args: Any, patterns: Any, styles: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["pattern"].queryset = patterns  # type: ignore[attr-defined]
+        self.fields["style"].queryset = styles  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("style") and data.get("style_image"):
+            raise ValidationError("Choose a listed style or upload your own image, not both.")
+        if not data.get("style") and not data.get("style_image") and not self.errors:
+            raise ValidationError("Choose a style, or upload your own image.")
+        return data
+
+
+class CartAddForm(forms.Form):
+    personalization = forms.IntegerField(widget=forms.HiddenInput)
+    size = forms.IntegerField(label="Product and size")
+    quantity = forms.IntegerField(label="Quantity", min_value=1, max_value=1000, initial=1)
+
+
+# --- studios ----------------------------------------------------------------------------------------
+
+
+class LicenceTermsForm(forms.Form):
+    allowed_uses = forms.MultipleChoiceField(
+        label="Allowed uses",
+        choices=[(LicenceUse.PERSONAL, "Personal use"), (LicenceUse.COMMERCIAL, "Commercial use")],
+        widget=forms.CheckboxSelectMultiple,
+        initial=[LicenceUse.PERSONAL],
+        help_text="Personal use covers things a buyer makes for themselves. Commercial use lets them sell "
+        "what they make (resale fabric, wallpaper for a client); it includes personal use.",
+    )
+    fee_per_use = forms.DecimalField(
+        label="Fee per use (USD)", min_value=Decimal("0"), max_digits=12, decimal_places=2, initial=Decimal("0"),
+        help_text="A fixed amount you receive each time a buyer orders a print in your style.",
+    )
+    royalty_percent = forms.DecimalField(
+        label="Royalty (% of each sale)", min_value=Decimal("0"), max_value=Decimal("100"), max_digits=5,
+        decimal_places=2, initial=Decimal("10"),
+        help_text="A share of the price of each printed item, on top of the fee.",
+    )
+    max_uses = forms.IntegerField(
+        label="Edition limit", min_value=1, required=False,
+        help_text="How many prints may ever be sold in this style. Leave empty for no limit.",
+    )
+    exclusive = forms.BooleanField(
+        label="Exclusive", required=False,
+        help_text="Exactly one buyer may ever use this style (an edition of one).",
+    )
+
+    def terms(self) -> LicenceTerms:
+        data = self.cleaned_data
+        return LicenceTerms(
+            allowed_uses=tuple(data["allowed_uses"]),
+            fee_per_use=data["fee_per_use"],
+            royalty_percent=data["royalty_percent"],
+            max_uses=data.get("max_uses"),
+            exclusive=bool(data.get("exclusive")),
+        )
+
+    @classmethod
+    def initial_from(cls, terms: LicenceTerms) -> dict[str, Any]:
+        return {
+            "allowed_uses": list(terms.allowed_uses),
+            "fee_per_use": terms.fee_per_use,
+            "royalty_percent": terms.royalty_percent,
+            "max_uses": terms.max_uses,
+            "exclusive": terms.exclusive,
+        }
+
+
+class StyleUploadForm(LicenceTermsForm):
+    title = forms.CharField(label="Title", max_length=120)
+    image = forms.FileField(
+        label="Artwork image", help_text="PNG, JPEG or WebP. Only a small thumbnail is ever shown publicly."
+    )
+    description = forms.CharField(label="Description", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    tags = forms.CharField(label="Tags", required=False, help_text="Separated by commas.")
+
+    field_order = ["title", "image", "description", "tags"]
+
+    def tag_list(self) -> list[str]:
+        return [t.strip() for t in self.cleaned_data.get("tags", "").split(",") if t.strip()]
+
+
+class PatternUploadForm(forms.Form):
+    title = forms.CharField(label="Title", max_length=120)
+    image = forms.FileField(
+        label="Pattern image", help_text="One seamless repeat tile: PNG, JPEG or WebP, at the DPI below."
+    )
+    repeat_type = forms.ChoiceField(
+        label="Repeat type", choices=RepeatType.choices, initial=RepeatType.BASIC, widget=forms.RadioSelect
+    )
+    dpi = forms.IntegerField(
+        label="DPI", min_value=72, max_value=600, initial=150,
+        help_text="The repeat's printed size is its pixels divided by this.",
+    )
+    royalty_percent = forms.DecimalField(
+        label="Your royalty (%)", min_value=Decimal("0"), max_value=Decimal("100"), max_digits=5,
+        decimal_places=2, initial=Decimal("5"), help_text="Your share of the price of each printed item.",
+    )
+    description = forms.CharField(label="Description", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    tags = forms.CharField(label="Tags", required=False, help_text="Separated by commas.")
+
+    def repeat(self) -> PatternRepeat:
+        data = self.cleaned_data
+        return PatternRepeat(repeat_type=data["repeat_type"], dpi=data["dpi"], royalty_percent=data["royalty_percent"])
+
+    def tag_list(self) -> list[str]:
+        return [t.strip() for t in self.cleaned_data.get("tags", "").split(",") if t.strip()]
+
+
+# --- verification -----------------------------------------------------------------------------------
+
+
+class VerifyForm(forms.Form):
+    file = forms.FileField(label="File", required=False, help_text="Any image or SVG you want to check.")
+    sha256 = forms.RegexField(
+        label="SHA-256", required=False, regex=r"^\s*[0-9a-fA-F]{64}\s*$",
+        error_messages={"invalid": "A SHA-256 hash is 64 hexadecimal characters."},
+        help_text="Or paste the file's SHA-256 hash instead.",
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not data.get("file") and not data.get("sha256") and not self.errors:
+            raise ValidationError("Choose a file or paste a hash.")
+        if data.get("sha256"):
+            data["sha256"] = data["sha256"].strip().lower()
+        return data

@@ -1,0 +1,132 @@
+/* Motif: draws a repeat tile across a canvas the way it prints.
+ *
+ * A canvas with data-tile-src, data-repeat, data-tile-w and data-tile-h (CSS pixels per repeat) is
+ * filled with copies of the tile laid out for its repeat type:
+ *   basic / center  a plain grid;
+ *   half_drop       every other column dropped by half a tile;
+ *   half_brick      every other row shifted by half a tile;
+ *   mirror          tiles flipped left-right in odd columns and top-bottom in odd rows.
+ * After drawing, the canvas carries data-drawn="<repeat>" so tests and scripts can wait for it.
+ */
+(function () {
+  "use strict";
+
+  function layout(repeat, i, j, w, h) {
+    var x = i * w, y = j * h, flipX = false, flipY = false;
+    if (repeat === "half_drop" && (i & 1)) y += h / 2;
+    if (repeat === "half_brick" && (j & 1)) x += w / 2;
+    if (repeat === "mirror") { flipX = !!(i & 1); flipY = !!(j & 1); }
+    return { x: x, y: y, flipX: flipX, flipY: flipY };
+  }
+
+  function draw(canvas, img, repeat, tileW, tileH) {
+    var ratio = window.devicePixelRatio || 1;
+    var cssW = canvas.clientWidth || 600, cssH = canvas.clientHeight || 360;
+    canvas.width = Math.round(cssW * ratio);
+    canvas.height = Math.round(cssH * ratio);
+    var ctx = canvas.getContext("2d");
+    ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+    ctx.clearRect(0, 0, cssW, cssH);
+    ctx.imageSmoothingQuality = "high";
+    var w = Math.max(4, tileW), h = Math.max(4, tileH);
+    var cols = Math.ceil(cssW / w) + 2, rows = Math.ceil(cssH / h) + 2;
+    for (var i = -1; i < cols; i++) {
+      for (var j = -1; j < rows; j++) {
+        var t = layout(repeat, i, j, w, h);
+        ctx.save();
+        ctx.translate(t.x + (t.flipX ? w : 0), t.y + (t.flipY ? h : 0));
+        ctx.scale(t.flipX ? -1 : 1, t.flipY ? -1 : 1);
+        ctx.drawImage(img, 0, 0, w, h);
+        ctx.restore();
+      }
+    }
+    canvas.dataset.drawn = repeat;
+    canvas.dispatchEvent(new CustomEvent("motif:drawn", { bubbles: true, detail: { repeat: repeat } }));
+  }
+
+  var images = {};
+  function load(src) {
+    if (!images[src]) {
+      images[src] = new Promise(function (resolve, reject) {
+        var img = new Image();
+        img.decoding = "async";
+        img.onload = function () { resolve(img); };
+        img.onerror = reject;
+        img.src = src;
+      });
+    }
+    return images[src];
+  }
+
+  function render(canvas) {
+    var src = canvas.dataset.tileSrc;
+    if (!src) return Promise.resolve();
+    var repeat = canvas.dataset.repeat || "basic";
+    var w = parseFloat(canvas.dataset.tileW) || 80, h = parseFloat(canvas.dataset.tileH) || 80;
+    return load(src).then(function (img) { draw(canvas, img, repeat, w, h); });
+  }
+
+  function renderAll(root) {
+    (root || document).querySelectorAll("canvas[data-tile-src]").forEach(function (c) { render(c); });
+  }
+
+  var resizeTimer = null;
+  window.addEventListener("resize", function () {
+    clearTimeout(resizeTimer);
+    resizeTimer = setTimeout(function () { renderAll(document); }, 150);
+  });
+
+  window.Motif = { render: render, renderAll: renderAll, layout: layout };
+
+  document.addEventListener("DOMContentLoaded", function () { renderAll(document); });
+  // htmx swaps in new previews: draw them as they arrive.
+  document.addEventListener("htmx:load", function (e) { renderAll(e.target); });
+
+  /* The designer's pre-publish check: the chosen file tiled in the chosen repeat, before upload. */
+  window.motifPatternPreview = function (pxPerInch) {
+    return {
+      src: "",
+      repeat: "basic",
+      dpi: 150,
+      width: 0,
+      height: 0,
+      pick: function (event) {
+        var file = event.target.files && event.target.files[0];
+        if (this.src) URL.revokeObjectURL(this.src);
+        this.src = file ? URL.createObjectURL(file) : "";
+        var self = this;
+        if (this.src) {
+          load(this.src).then(function (img) {
+            self.width = img.naturalWidth; self.height = img.naturalHeight; self.redraw();
+          });
+        }
+      },
+      inches: function (px) { return px && this.dpi ? (px / this.dpi).toFixed(2) : "–"; },
+      redraw: function () {
+        var canvas = this.$refs.canvas;
+        if (!this.src || !canvas) return;
+        canvas.dataset.tileSrc = this.src;
+        canvas.dataset.repeat = this.repeat;
+        canvas.dataset.tileW = (this.width / (this.dpi || 150)) * pxPerInch;
+        canvas.dataset.tileH = (this.height / (this.dpi || 150)) * pxPerInch;
+        render(canvas);
+      }
+    };
+  };
+
+  /* The configurator's product picker: price and the licence that applies, as the buyer chooses. */
+  window.motifProductPicker = function (sizes) {
+    return {
+      sizes: sizes,
+      size: "",
+      quantity: 1,
+      get chosen() { return this.sizes[this.size] || null; },
+      get total() {
+        var s = this.chosen;
+        if (!s) return "";
+        var q = Math.max(1, parseInt(this.quantity, 10) || 1);
+        return (parseFloat(s.price) * q).toFixed(2) + " " + s.currency;
+      }
+    };
+  };
+})();

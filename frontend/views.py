@@ -1,0 +1,682 @@
+"""The pages. Each view parses a form, calls the same marketplace service or selector that the JSON
+API calls, and renders a template; htmx asks for fragments of the same templates.
+
+Private files (previews, print outputs) are only ever linked through permission-checked views: the
+API's personalization preview views, and the order-output view here. Public pages show thumbnails.
+
+Checkout goes through the payments app, earnings come from the royalty ledger, and verification
+from provenance: the functions at the bottom of this module are the pages' only contact with them."""
+
+from __future__ import annotations
+
+import json
+import logging
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login as auth_login
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from frontend import cart as cart_store
+from frontend import selectors as page_selectors
+from frontend.charts import cumulative, line_chart
+from frontend.forms import (
+    CartAddForm,
+    CatalogueFilterForm,
+    LicenceTermsForm,
+    PatternUploadForm,
+    PreviewForm,
+    SignupForm,
+    StyleUploadForm,
+    VerifyForm,
+    apply_service_errors,
+)
+from marketplace import selectors
+from marketplace.errors import Conflict, NotAllowed
+from marketplace.models import (
+    BasePattern,
+    JobStatus,
+    Order,
+    OrderLine,
+    OrderStatus,
+    Personalization,
+    RepeatType,
+    Role,
+    Style,
+    User,
+)
+from marketplace.payments.gateways import GatewayUnavailable
+from marketplace.payments.services import payment_checkout_start, payout_onboarding_start
+from marketplace.royalties.selectors import artist_earnings, royalty_entries
+from marketplace.services.accounts import user_register
+from marketplace.services.catalogue import LicenceTerms, pattern_create, style_create, style_update
+from marketplace.services.orders import OrderLineRequest, order_create
+from marketplace.services.personalizations import personalization_allowed_uses, personalization_create
+from provenance.verification import verify_file, verify_sha256
+
+log = logging.getLogger(__name__)
+
+PAGE_SIZE = 12
+# The catalogue and the configurator draw repeats at one common scale, so tiles compare truly.
+CSS_PX_PER_INCH = 40
+ORDER_STEPS = [OrderStatus.PAID, OrderStatus.RENDERING, OrderStatus.READY]
+OUTPUT_FILES = {
+    "print.png": ("print_png", "Print PNG"),
+    "print-sheet.png": ("print_sheet", "Print sheet"),
+    "print.svg": ("svg", "SVG"),
+}
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _visible_patterns(request: HttpRequest) -> Any:
+    owner = request.user if request.user.is_authenticated else None
+    return selectors.pattern_list(filters=selectors.CatalogueFilters(owner=owner))
+
+
+def _visible_styles(request: HttpRequest) -> Any:
+    owner = request.user if request.user.is_authenticated else None
+    return selectors.style_list(filters=selectors.CatalogueFilters(owner=owner)).filter(licence__isnull=False)
+
+
+def _forbidden(request: HttpRequest, message: str) -> HttpResponse:
+    return render(request, "frontend/forbidden.html", {"message": message}, status=403)
+
+
+# --- accounts ---------------------------------------------------------------------------------------
+
+
+def signup(request: HttpRequest) -> HttpResponse:
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = user_register(
+                username=form.cleaned_data["username"],
+                password=form.cleaned_data["password"],
+                email=form.cleaned_data["email"],
+                roles=form.cleaned_data["roles"],
+            )
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            auth_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, f"Welcome to Motif, {user.username}.")
+            return redirect(_safe_next(request) or _home_for(user))
+    return render(request, "frontend/signup.html", {"form": form, "next": request.GET.get("next", "")})
+
+
+def _safe_next(request: HttpRequest) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    ok = url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure())
+    return target if ok else ""
+
+
+def _home_for(user: User) -> str:
+    if user.is_artist:
+        return reverse("frontend:artist-studio")
+    if user.is_designer:
+        return reverse("frontend:designer-studio")
+    return reverse("frontend:catalogue")
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "frontend/login.html"
+    redirect_authenticated_user = True
+
+
+class LogoutView(auth_views.LogoutView):
+    """POST only (Django's LogoutView refuses GET), so a link or a prefetch cannot log anyone out."""
+
+
+# --- catalogue --------------------------------------------------------------------------------------
+
+
+@require_GET
+def catalogue(request: HttpRequest) -> HttpResponse:
+    form = CatalogueFilterForm(request.GET or None)
+    filters = form.filters()
+    # The pattern-only filters (repeat, designer) say nothing about styles, and the style-only ones
+    # (artist, licence) nothing about patterns: a filter hides the section it cannot apply to.
+    show_styles = not (filters.repeat_type or filters.designer)
+    show_patterns = not (filters.artist or filters.licence_use)
+    patterns = styles = None
+    if show_patterns:
+        patterns = Paginator(selectors.pattern_list(filters=filters), PAGE_SIZE).get_page(request.GET.get("patterns_page"))
+    if show_styles:
+        styles = Paginator(selectors.style_list(filters=filters), PAGE_SIZE).get_page(request.GET.get("styles_page"))
+    query = {k: v for k, v in request.GET.items() if k not in ("patterns_page", "styles_page") and v}
+    return render(
+        request,
+        "frontend/catalogue.html",
+        {
+            "form": form,
+            "patterns": patterns,
+            "styles": styles,
+            "tags": page_selectors.tags_in_use()[:30],
+            "query": urlencode(query),
+            "filtered": bool(query),
+        },
+    )
+
+
+@require_GET
+def pattern_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    pattern = get_object_or_404(_visible_patterns(request), pk=pk)
+    return render(
+        request,
+        "frontend/pattern.html",
+        {"pattern": pattern, "tile": _tile_size(pattern), "styles": _visible_styles(request)[:8]},
+    )
+
+
+def _tile_size(pattern: BasePattern) -> dict[str, float]:
+    return {
+        "w": round(float(pattern.repeat_width_in) * CSS_PX_PER_INCH, 2),
+        "h": round(float(pattern.repeat_height_in) * CSS_PX_PER_INCH, 2),
+        "px_per_inch": CSS_PX_PER_INCH,
+    }
+
+
+# --- configurator -----------------------------------------------------------------------------------
+
+
+def _preview_form(request: HttpRequest, data: Any = None, files: Any = None, initial: Any = None) -> PreviewForm:
+    return PreviewForm(
+        data, files, initial=initial, patterns=_visible_patterns(request), styles=_visible_styles(request)
+    )
+
+
+@require_GET
+def configure(request: HttpRequest) -> HttpResponse:
+    initial: dict[str, Any] = {}
+    for key in ("pattern", "style"):
+        value = request.GET.get(key, "")
+        if value.isdigit():
+            initial[key] = int(value)
+    form = _preview_form(request, initial=initial)
+    job = None
+    job_id = request.GET.get("job", "")
+    if job_id.isdigit() and request.user.is_authenticated:
+        job = selectors.personalization_list(buyer=request.user).filter(pk=int(job_id)).first()
+    context = {"form": form, "patterns": form.fields["pattern"].queryset, "styles": form.fields["style"].queryset}  # type: ignore[attr-defined]
+    if job is not None:
+        context.update(_job_context(request, job))
+    return render(request, "frontend/configure.html", context)
+
+
+@require_POST
+@login_required
+def configure_preview(request: HttpRequest) -> HttpResponse:
+    form = _preview_form(request, request.POST, request.FILES)
+    if form.is_valid():
+        data = form.cleaned_data
+        upload = data.get("style_image")
+        try:
+            job = personalization_create(
+                buyer=request.user,  # type: ignore[arg-type]
+                base_pattern=data["pattern"],
+                style=data.get("style"),
+                style_image=upload.read() if upload else None,
+                strength=data["strength"],
+                preserve_colors=data["preserve_colors"],
+                style_scale=data["style_scale"],
+                seed=data["seed"],
+            )
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            if _is_htmx(request):
+                return render(request, "frontend/_job.html", _job_context(request, job))
+            query = urlencode({"pattern": job.base_pattern_id, "style": job.style_id or "", "job": job.pk})
+            return redirect(f"{reverse('frontend:configure')}?{query}")
+    if _is_htmx(request):
+        # htmx swaps only 2xx answers by default: the errors replace the preview panel.
+        return render(request, "frontend/_job_errors.html", {"form": form})
+    return render(
+        request, "frontend/configure.html",
+        {"form": form, "patterns": form.fields["pattern"].queryset, "styles": form.fields["style"].queryset},  # type: ignore[attr-defined]
+        status=400,
+    )
+
+
+@require_GET
+@login_required
+def configure_job(request: HttpRequest, pk: int) -> HttpResponse:
+    job = get_object_or_404(selectors.personalization_list(buyer=request.user), pk=pk)  # type: ignore[arg-type]
+    return render(request, "frontend/_job.html", _job_context(request, job))
+
+
+def _job_context(request: HttpRequest, job: Personalization) -> dict[str, Any]:
+    context: dict[str, Any] = {"job": job, "tile": _tile_size(job.base_pattern)}
+    if job.status == JobStatus.DONE:
+        previous = (
+            selectors.personalization_list(buyer=request.user)  # type: ignore[arg-type]
+            .filter(status=JobStatus.DONE, created_at__lte=job.created_at)
+            .exclude(pk=job.pk)
+            .first()
+        )
+        allowed = personalization_allowed_uses(job)
+        products = list(selectors.product_list())
+        sizes = {
+            size.pk: {
+                "label": f"{product.name} — {size.name}",
+                "price": str(size.price),
+                "currency": size.currency,
+                "use": product.use,
+                "allowed": product.use in allowed,
+            }
+            for product in products
+            for size in product.sizes.all()
+        }
+        licence = job.style.licence if job.style else None
+        context.update(
+            {
+                "previous": previous,
+                "previous_tile": _tile_size(previous.base_pattern) if previous else None,
+                "products": products,
+                "sizes_json": json.dumps(sizes),
+                "allowed_uses": sorted(allowed),
+                "licence": licence,
+                "cart_form": CartAddForm(initial={"personalization": job.pk}),
+            }
+        )
+    return context
+
+
+# --- cart and checkout ------------------------------------------------------------------------------
+
+
+@login_required
+def cart(request: HttpRequest) -> HttpResponse:
+    lines = cart_store.cart_lines(request, buyer=request.user)  # type: ignore[arg-type]
+    total = sum((line.total for line in lines), Decimal("0"))
+    return render(request, "frontend/cart.html", {"lines": lines, "total": total})
+
+
+@require_POST
+@login_required
+def cart_add(request: HttpRequest) -> HttpResponse:
+    form = CartAddForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose a product, a size and a quantity.")
+        return redirect("frontend:configure")
+    job = get_object_or_404(selectors.personalization_list(buyer=request.user), pk=form.cleaned_data["personalization"])  # type: ignore[arg-type]
+    size = cart_store.sizes_by_id().get(form.cleaned_data["size"])
+    if size is None:
+        raise Http404("No such product size.")
+    if size.product.use not in personalization_allowed_uses(job):
+        messages.error(request, f"This style's licence does not allow {size.product.use} use, which {size.product.name} needs.")
+        return redirect(f"{reverse('frontend:configure')}?{urlencode({'job': job.pk})}")
+    cart_store.cart_add(
+        request, personalization_id=job.pk, size_id=size.pk, quantity=form.cleaned_data["quantity"]
+    )
+    messages.success(request, f"Added {size} to your cart.")
+    return redirect("frontend:cart")
+
+
+@require_POST
+@login_required
+def cart_remove(request: HttpRequest, index: int) -> HttpResponse:
+    cart_store.cart_remove(request, index=index)
+    return redirect("frontend:cart")
+
+
+@require_POST
+@login_required
+def cart_checkout(request: HttpRequest) -> HttpResponse:
+    lines = cart_store.cart_lines(request, buyer=request.user)  # type: ignore[arg-type]
+    if not lines:
+        messages.error(request, "Your cart is empty.")
+        return redirect("frontend:cart")
+    try:
+        order = order_create(
+            buyer=request.user,  # type: ignore[arg-type]
+            lines=[
+                OrderLineRequest(personalization=line.personalization, product_size=line.size, quantity=line.quantity)
+                for line in lines
+            ],
+        )
+    except (ValidationError, Conflict) as exc:
+        messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+        return redirect("frontend:cart")
+    cart_store.cart_clear(request)
+    return HttpResponseRedirect(start_checkout(request, order))
+
+
+@require_POST
+@login_required
+def order_checkout_again(request: HttpRequest, pk: int) -> HttpResponse:
+    order = _own_order(request, pk)
+    return HttpResponseRedirect(start_checkout(request, order))
+
+
+# --- orders -----------------------------------------------------------------------------------------
+
+
+def _own_order(request: HttpRequest, pk: int) -> Order:
+    # Another buyer's order is answered as missing, so order ids cannot be probed.
+    return get_object_or_404(selectors.order_list(buyer=request.user), pk=pk)  # type: ignore[arg-type]
+
+
+@login_required
+def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    order = _own_order(request, pk)
+    template = "frontend/_order_status.html" if _is_htmx(request) else "frontend/order.html"
+    return render(request, template, _order_context(order))
+
+
+def _order_context(order: Order) -> dict[str, Any]:
+    reached = {
+        OrderStatus.PAID: order.paid_at is not None,
+        OrderStatus.RENDERING: order.status in (OrderStatus.RENDERING, OrderStatus.READY, OrderStatus.FULFILLED),
+        OrderStatus.READY: order.status in (OrderStatus.READY, OrderStatus.FULFILLED),
+    }
+    steps = [{"status": s, "label": s.label, "done": reached[s], "current": order.status == s} for s in ORDER_STEPS]
+    ready = order.status in (OrderStatus.READY, OrderStatus.FULFILLED)
+    lines = []
+    for line in order.lines.all():
+        downloads = [
+            {"name": name, "label": label}
+            for name, (field, label) in OUTPUT_FILES.items()
+            if ready and getattr(line, field)
+        ]
+        lines.append({"line": line, "downloads": downloads, "attribution": attribution_for_line(line)})
+    return {
+        "order": order,
+        "steps": steps,
+        "lines": lines,
+        "polling": order.status in (OrderStatus.AWAITING_PAYMENT, OrderStatus.PAID, OrderStatus.RENDERING),
+        "can_pay": order.status in (OrderStatus.DRAFT, OrderStatus.AWAITING_PAYMENT),
+    }
+
+
+@require_GET
+@login_required
+def order_output(request: HttpRequest, pk: int, line_pk: int, name: str) -> FileResponse:
+    """A print output, for the buyer of a paid order only; anyone else gets a 404."""
+    order = _own_order(request, pk)
+    if name not in OUTPUT_FILES or order.status not in page_selectors.SOLD_STATUSES:
+        raise Http404("No such file.")
+    line = get_object_or_404(OrderLine.objects.filter(order=order), pk=line_pk)
+    field = getattr(line, OUTPUT_FILES[name][0])
+    if not field:
+        raise Http404("This file is not ready yet.")
+    response = FileResponse(field.open("rb"), as_attachment=True, filename=f"motif-order{order.pk}-line{line.pk}-{name}")
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+# --- studios ----------------------------------------------------------------------------------------
+
+
+def _require_role(request: HttpRequest, role: Role) -> HttpResponse | None:
+    if not request.user.has_role(role):  # type: ignore[union-attr]
+        return _forbidden(request, f"The {role.label.lower()} studio is for people with the {role.label.lower()} role.")
+    return None
+
+
+@login_required
+def artist_studio(request: HttpRequest) -> HttpResponse:
+    if refused := _require_role(request, Role.ARTIST):
+        return refused
+    user: User = request.user  # type: ignore[assignment]
+    form = StyleUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            style = style_create(
+                artist=user,
+                title=form.cleaned_data["title"],
+                image=form.cleaned_data["image"].read(),
+                terms=form.terms(),
+                description=form.cleaned_data["description"],
+                tags=form.tag_list(),
+            )
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, f"“{style.title}” is listed under licence version 1.")
+            return redirect("frontend:artist-studio")
+    return render(request, "frontend/studio_artist.html", _artist_context(user, form))
+
+
+def _artist_context(user: User, form: StyleUploadForm, licence_forms: dict[int, LicenceTermsForm] | None = None) -> dict[str, Any]:
+    styles = list(selectors.style_list(filters=selectors.CatalogueFilters(owner=user, only_owner=True)))
+    versions = page_selectors.licence_versions_for(styles=styles)
+    licence_forms = licence_forms or {}
+    rows = []
+    for style in styles:
+        current = LicenceTerms.of(style.licence) if style.licence else LicenceTerms()
+        rows.append(
+            {
+                "style": style,
+                "versions": versions[style.pk],
+                "form": licence_forms.get(style.pk)
+                or LicenceTermsForm(initial=LicenceTermsForm.initial_from(current), prefix=f"licence-{style.pk}"),
+            }
+        )
+    ledger = artist_ledger(user)
+    return {
+        "form": form,
+        "rows": rows,
+        "ledger": ledger,
+        "chart": line_chart(cumulative(ledger["points"]), title="Earnings over time (USD)"),
+        "statements_url": royalty_statements_url(),
+    }
+
+
+@require_POST
+@login_required
+def artist_licence(request: HttpRequest, pk: int) -> HttpResponse:
+    if refused := _require_role(request, Role.ARTIST):
+        return refused
+    user: User = request.user  # type: ignore[assignment]
+    style = get_object_or_404(Style.objects.filter(artist=user), pk=pk)
+    form = LicenceTermsForm(request.POST, prefix=f"licence-{style.pk}")
+    if form.is_valid():
+        try:
+            before = style.licence_id
+            style = style_update(style=style, actor=user, terms=form.terms())
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        except NotAllowed as exc:
+            return _forbidden(request, str(exc))
+        else:
+            if style.licence_id == before:
+                messages.info(request, "Those are the terms already in force; nothing changed.")
+            else:
+                messages.success(request, f"“{style.title}” now sells under licence version {style.licence.version}.")  # type: ignore[union-attr]
+            return redirect("frontend:artist-studio")
+    context = _artist_context(user, StyleUploadForm(), {style.pk: form})
+    return render(request, "frontend/studio_artist.html", context, status=400)
+
+
+@require_POST
+@login_required
+def artist_payouts(request: HttpRequest) -> HttpResponse:
+    if refused := _require_role(request, Role.ARTIST):
+        return refused
+    return HttpResponseRedirect(payouts_onboarding_start(request))
+
+
+@login_required
+def designer_studio(request: HttpRequest) -> HttpResponse:
+    if refused := _require_role(request, Role.DESIGNER):
+        return refused
+    user: User = request.user  # type: ignore[assignment]
+    form = PatternUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            pattern = pattern_create(
+                designer=user,
+                title=form.cleaned_data["title"],
+                image=form.cleaned_data["image"].read(),
+                repeat=form.repeat(),
+                description=form.cleaned_data["description"],
+                tags=form.tag_list(),
+            )
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, f"“{pattern.title}” is published.")
+            return redirect("frontend:designer-studio")
+    patterns = selectors.pattern_list(filters=selectors.CatalogueFilters(owner=user, only_owner=True))
+    sales = list(page_selectors.sold_lines_for_designer(designer=user))
+    royalties = designer_royalties(user)
+    sales_rows = [{"line": line, "share": royalties.get(line.pk, Decimal("0"))} for line in sales]
+    return render(
+        request,
+        "frontend/studio_designer.html",
+        {
+            "form": form,
+            "patterns": patterns,
+            "sales": sales_rows,
+            "sales_total": sum(royalties.values(), Decimal("0")),
+            "repeat_types": RepeatType.choices,
+            "px_per_inch": CSS_PX_PER_INCH,
+        },
+        status=400 if form.is_bound and form.errors else 200,
+    )
+
+
+# --- verification -----------------------------------------------------------------------------------
+
+
+def verify(request: HttpRequest) -> HttpResponse:
+    form = VerifyForm(request.POST or None, request.FILES or None)
+    result: dict[str, Any] | None = None
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data.get("file")
+        try:
+            result = verify_submission(data=upload.read() if upload else None, sha256=form.cleaned_data.get("sha256"))
+        except ValueError as exc:  # the file or hash cannot be checked: say why
+            form.add_error("file" if upload else "sha256", str(exc))
+        else:
+            result = _present_verdict(result)
+    return render(request, "frontend/verify.html", {"form": form, "result": result})
+
+
+def _present_verdict(result: dict[str, Any]) -> dict[str, Any]:
+    attribution = result.get("attribution") or {}
+    record_id = result.get("record_id")
+    # Royalty shares are keyed by public id in the manifest; name the people the chain names.
+    names: dict[str, str] = {}
+    for part, person in (("style", "artist"), ("base_pattern", "designer")):
+        who = (attribution.get(part) or {}).get(person) or {}
+        if who.get("public_id"):
+            names[str(who["public_id"])] = f"{who.get('username', '')} ({person})"
+    shares = [
+        {"who": names.get(str(key), str(key).replace("motif-", "").replace("-", " ")), "percent": Decimal(bps) / 100}
+        for key, bps in (attribution.get("royalties_bps") or {}).items()
+    ]
+    return {
+        "verdict": str(result.get("verdict") or "unknown"),
+        "found_by": result.get("found_by"),
+        "reasons": result.get("reasons") or [],
+        "distance": result.get("perceptual_distance_bits"),
+        "credential": result.get("credential"),
+        "record_id": record_id,
+        "pattern": attribution.get("base_pattern"),
+        "style": attribution.get("style"),
+        "licence": attribution.get("licence"),
+        "purchased_at": attribution.get("purchased_at"),
+        "shares": shares,
+        "chain": result.get("chain") or {},
+        "json": json.dumps(result, indent=2, default=str, sort_keys=True),
+        **(_certificate_urls(record_id) if record_id else {}),
+    }
+
+
+# --- payments, royalties and provenance, as the pages use them -------------------------------------
+
+
+def start_checkout(request: HttpRequest, order: Order) -> str:
+    """Where the buyer goes to pay: the gateway's checkout page (Stripe Checkout or the local test
+    gateway) that the payments app opens, else the order page with the reason."""
+    order_page = reverse("frontend:order", args=[order.pk])
+    try:
+        payment = payment_checkout_start(order=order, actor=request.user)  # type: ignore[arg-type]
+    except (ValidationError, Conflict, NotAllowed, GatewayUnavailable) as exc:
+        messages.error(request, " ".join(getattr(exc, "messages", None) or [str(exc)]))
+        return order_page
+    url = payment.checkout_url or ""
+    if not url:
+        return order_page
+    # Gateways build absolute links from SITE_URL; a link to this site keeps the buyer on this host.
+    target = urlsplit(url)
+    if target.netloc in (urlsplit(settings.SITE_URL).netloc, request.get_host()):
+        return target.path + (f"?{target.query}" if target.query else "")
+    return url
+
+
+def payouts_onboarding_start(request: HttpRequest) -> str:
+    """The Stripe Connect onboarding link for the artist, or back to the studio with the reason."""
+    try:
+        return payout_onboarding_start(
+            artist=request.user,  # type: ignore[arg-type]
+            return_url=request.build_absolute_uri(reverse("frontend:artist-studio")),
+        )
+    except Exception as exc:  # Stripe unreachable or not configured: say so on the studio page
+        log.warning("Payout onboarding could not start: %s", exc)
+        messages.error(request, f"Payout set-up could not start: {exc}")
+        return reverse("frontend:artist-studio")
+
+
+def royalty_statements_url() -> str | None:
+    try:
+        return reverse("royalty-statement-csv")
+    except NoReverseMatch:
+        return None
+
+
+def artist_ledger(user: User) -> dict[str, Any]:
+    """Uses, earnings and balance for the artist studio, from the royalty ledger."""
+    return artist_earnings(artist=user)
+
+
+def designer_royalties(user: User) -> dict[int, Decimal]:
+    """The designer's ledger total per order line (accruals less refunds)."""
+    totals: dict[int, Decimal] = {}
+    for entry in royalty_entries(payee=user):
+        if entry.order_line_id is not None:
+            totals[entry.order_line_id] = totals.get(entry.order_line_id, Decimal("0")) + entry.amount
+    return totals
+
+
+def _certificate_urls(record_id: str) -> dict[str, str | None]:
+    urls: dict[str, str | None] = {}
+    for key, name in (("certificate_url", "provenance-certificate"), ("certificate_json_url", "provenance-certificate-json")):
+        try:
+            urls[key] = reverse(name, args=[record_id])
+        except NoReverseMatch:
+            urls[key] = None
+    return urls
+
+
+def attribution_for_line(line: OrderLine) -> dict[str, Any] | None:
+    """The line's attribution record, if it has one yet (it is made once the outputs exist): its
+    chain status and certificate links."""
+    record = getattr(line, "attribution_record", None)  # a missing reverse one-to-one is an AttributeError
+    if record is None:
+        return None
+    return {"record_id": record.record_id, "status": record.get_status_display(), **_certificate_urls(record.record_id)}
+
+
+def verify_submission(*, data: bytes | None, sha256: str | None) -> dict[str, Any]:
+    """The provenance verdict for an uploaded file or a pasted hash: exact SHA-256, then the C2PA
+    credential, then the perceptual index, checked against the chain (`Verification.as_dict()`).
+    A file or hash that cannot be checked raises ValueError (VerifyInputError) with the reason."""
+    result = verify_file(data) if data is not None else verify_sha256(sha256 or "")
+    return dict(result.as_dict())
