@@ -90,7 +90,7 @@ def test_a_paid_order_line_renders_print_files_and_svg(
         sheet = Image.open(io.BytesIO(fh.read()))
         assert sheet.size == products[size_key].print_pixels(pattern.dpi)
     # Seamlessness is measured over many tiles in the engine's tests; one tile is too noisy to judge.
-    assert len(set(tile.convert("RGB").getdata())) > 100
+    assert len(tile.convert("RGB").getcolors(maxcolors=1 << 24) or []) > 100
     with line.svg.open("rb") as fh:
         assert fh.read(200).lstrip().startswith((b"<?xml", b"<svg"))
     assert line.render_info["svg"]["ssim"] > 0.5

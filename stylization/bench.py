@@ -1,0 +1,233 @@
+"""Benchmark: `python -m stylization.bench [--sizes 256,512,1200] [--patterns 8] [--quick] [--peer DIR]`.
+
+The judges are not the encoder under test: style distance uses plenoptic's
+Portilla-Simoncelli statistics on greyscale, structure uses luminance SSIM, seams use
+`seam_ratio`. Each method runs in a fresh spawned process so peak RSS is its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+REPEATS = ("basic", "half_drop", "half_brick")
+KINDS = ("ditsy", "motifs", "blobs", "geometric")
+
+
+def _style_dir(explicit: str | None) -> Path:
+    if explicit:
+        return Path(explicit)
+    project = Path(__file__).resolve().parent.parent / "marketplace" / "demo_data" / "styles"
+    if project.is_dir():
+        return project
+    return Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "styles"
+
+
+def _judge_style_distance(size: int):
+    import plenoptic
+    import torch
+    from PIL import Image, ImageOps
+
+    model = plenoptic.models.PortillaSimoncelli((size, size))
+
+    def stats(image):
+        grey = ImageOps.fit(image.convert("L"), (size, size), Image.Resampling.LANCZOS)
+        x = torch.from_numpy(np.asarray(grey, dtype=np.float32) / 255.0)[None, None]
+        with torch.no_grad():
+            return model(x).flatten()
+
+    def distance(output, base, style) -> float:
+        s = stats(style)
+        return float((stats(output) - s).norm() / (stats(base) - s).norm())
+
+    return distance
+
+
+def _run_method(method: str, size: int, patterns: int, style_paths: list[str], iterations: int,
+                weights: str | None) -> dict[str, Any]:
+    """Runs in a spawned child: stylize `patterns` base patterns, judge them, report peak RSS."""
+    import torch
+    from PIL import Image
+
+    from stylization.engine import Engine, StyleParams, generate_pattern, seam_ratio, ssim_luma
+    from stylization.engine import engine as engine_module
+    from stylization.engine.images import fit_style, to_image, to_tensor
+    from stylization.engine.transfer import Job, LossWeights, optimise, style_grams
+
+    torch.set_num_threads(int(os.environ.get("BENCH_THREADS", "2")))
+    distance = _judge_style_distance(size)
+    styles = [fit_style(Image.open(p).convert("RGB")) for p in style_paths]
+    rows: list[dict[str, float]] = []
+    encoder_name = "vgg19" if method == "vgg19-random-weights" else "random"
+    engine = Engine(device="cpu", encoder=encoder_name, weights_path=weights, expected_sha256=None)
+    for i in range(patterns):
+        repeat = REPEATS[i % len(REPEATS)]
+        base = generate_pattern(repeat, size=size, seed=100 + i, kind=KINDS[i % len(KINDS)])
+        style = styles[i % len(styles)]
+        params = StyleParams(seed=i)
+        started = time.perf_counter()
+        if method == "gatys-single-scale-reflect":
+            # The plain baseline: one scale, reflection padding, no repeat anywhere.
+            content = to_tensor(base)
+            targets = style_grams(engine.encoder, to_tensor(style.resize((size, round(size * style.height / style.width)))))
+            out = optimise(content, content, targets, encoder=engine.encoder, repeat="mirror",
+                           weights=LossWeights.for_strength(params.strength), iterations=iterations,
+                           job=Job(iterations, None, None))
+            image, done = to_image(out), iterations
+        else:
+            padding = "zeros" if method == "ours-zero-padded-control" else None
+            if size <= engine_module.PREVIEW_MAX_SIDE:
+                result = engine.preview(base, style, repeat=repeat, params=params, long_side=size, padding=padding)
+            else:
+                result = engine.render_tile(base, style, repeat=repeat, params=params, width_px=size, height_px=size,
+                                            padding=padding)
+            image, done = result.image, result.info["iterations"]
+        seconds = time.perf_counter() - started
+        rows.append({"seconds": seconds, "s_per_iter": seconds / max(done, 1), "distance": distance(image, base, style),
+                     "ssim": ssim_luma(base, image), "seam": seam_ratio(image, repeat),
+                     "base_seam": seam_ratio(base, repeat)})
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    summary = {k: float(np.mean([r[k] for r in rows])) for k in rows[0]}
+    return {"method": method, "size": size, "patterns": patterns, "peak_rss_mb": peak_mb, **summary}
+
+
+def _peer(peer_dir: str, size: int, style_path: str, weights: str, iterations: int) -> dict[str, Any]:
+    """ProGamerGov/neural-style-pt on the same random VGG-19 weights, timed as a subprocess."""
+    from PIL import Image
+
+    from stylization.engine import generate_pattern, seam_ratio, ssim_luma
+
+    with tempfile.TemporaryDirectory() as tmp:
+        base = generate_pattern("basic", size=size, seed=100, kind="ditsy")
+        base_path, out_path = Path(tmp) / "base.png", Path(tmp) / "out.png"
+        base.save(base_path)
+        command = [sys.executable, str(Path(peer_dir) / "neural_style.py"), "-content_image", str(base_path),
+                   "-style_image", style_path, "-image_size", str(size), "-num_iterations", str(iterations),
+                   "-model_file", weights, "-gpu", "c", "-backend", "nn", "-output_image", str(out_path),
+                   "-print_iter", "0", "-save_iter", "0", "-content_layers", "relu4_2",
+                   "-style_layers", "relu1_1,relu2_1,relu3_1,relu4_1,relu5_1"]
+        started = time.perf_counter()
+        subprocess.run(command, check=True, capture_output=True, timeout=3600)
+        seconds = time.perf_counter() - started
+        peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        image = Image.open(out_path).convert("RGB").resize(base.size)
+        distance = _judge_style_distance(size)(image, base, Image.open(style_path).convert("RGB"))
+        return {"method": "neural-style-pt (random VGG-19)", "size": size, "patterns": 1, "peak_rss_mb": peak_mb,
+                "seconds": seconds, "s_per_iter": seconds / iterations, "distance": distance,
+                "ssim": ssim_luma(base, image), "seam": seam_ratio(image, "basic"), "base_seam": seam_ratio(base, "basic")}
+
+
+VECTOR_CANDIDATES: list[dict[str, Any]] = [
+    {},  # vtracer's own defaults
+    {"filter_speckle": 2, "color_precision": 7, "layer_difference": 8, "mode": "polygon"},
+    {"filter_speckle": 4, "color_precision": 6, "layer_difference": 16, "mode": "polygon"},
+    {"filter_speckle": 8, "color_precision": 5, "layer_difference": 32, "mode": "polygon"},
+]
+
+
+def _vector_table(style_paths: list[str], size: int = 512, tiles: int = 2) -> str:
+    """Time, size, paths and SSIM of vtracer settings on stylized tiles (sets DEFAULT_VECTOR_SETTINGS)."""
+    import torch
+    from PIL import Image
+
+    from stylization.engine import Engine, StyleParams, generate_pattern, seam_ratio
+    from stylization.engine.images import fit_style
+    from stylization.engine.vectorize import render_svg, vectorize_tile
+
+    torch.set_num_threads(int(os.environ.get("BENCH_THREADS", "2")))
+    engine = Engine(device="cpu", encoder="random")
+    stylized = []
+    for i in range(tiles):
+        base = generate_pattern("basic", size=size, seed=200 + i, kind="ditsy")
+        style = fit_style(Image.open(style_paths[i % len(style_paths)]).convert("RGB"))
+        stylized.append(engine.render_tile(base, style, repeat="basic", params=StyleParams(seed=i),
+                                           width_px=size, height_px=size).image)
+    lines = ["| settings | time s | SVG KB | paths | SSIM | seam ratio of render |", "|---|---|---|---|---|---|"]
+    for candidate in VECTOR_CANDIDATES:
+        stats = []
+        for tile in stylized:
+            started = time.perf_counter()
+            result = vectorize_tile(tile, repeat="basic", settings=candidate or {
+                "filter_speckle": 4, "color_precision": 6, "layer_difference": 16, "mode": "spline"})
+            stats.append((time.perf_counter() - started, result.bytes / 1024, result.paths, result.ssim,
+                          seam_ratio(render_svg(result.svg, size, size), "basic")))
+        mean = np.mean(stats, axis=0)
+        label = ", ".join(f"{k}={v}" for k, v in candidate.items()) or "vtracer defaults (spline, 4/6/16)"
+        lines.append(f"| {label} | {mean[0]:.2f} | {mean[1]:.0f} | {mean[2]:.0f} | {mean[3]:.3f} | {mean[4]:.3f} |")
+    return "\n".join(lines)
+
+
+def _random_vgg_weights(directory: Path) -> str:
+    import torch
+    from torchvision.models import vgg19
+
+    from stylization.engine.encoders import sha256_file
+
+    torch.manual_seed(0)
+    raw = directory / "raw.pth"
+    torch.save(vgg19().state_dict(), raw)  # torchvision's (and neural-style-pt's) key layout
+    named = directory / f"vgg19-{sha256_file(raw)[:8]}.pth"
+    raw.rename(named)
+    return str(named)
+
+
+def _table(rows: list[dict[str, Any]]) -> str:
+    lines = ["| method | patterns | wall s/pattern | s/iter | style distance | SSIM | seam ratio | base seam | peak RSS MB |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['method']} | {r['patterns']} | {r['seconds']:.2f} | {r['s_per_iter']:.3f} | "
+                     f"{r['distance']:.3f} | {r['ssim']:.3f} | {r['seam']:.3f} | {r['base_seam']:.3f} | {r['peak_rss_mb']:.0f} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m stylization.bench")
+    parser.add_argument("--sizes", default="256,512,1200")
+    parser.add_argument("--patterns", type=int, default=8)
+    parser.add_argument("--quick", action="store_true", help="2 patterns, 256 only, VGG skipped")
+    parser.add_argument("--styles")
+    parser.add_argument("--peer", help="checkout of ProGamerGov/neural-style-pt")
+    parser.add_argument("--vgg-patterns", type=int, default=1)
+    parser.add_argument("--vector", action="store_true", help="only measure vtracer settings")
+    args = parser.parse_args(argv)
+    sizes = [256] if args.quick else [int(s) for s in args.sizes.split(",")]
+    patterns = 2 if args.quick else args.patterns
+    style_paths = sorted(str(p) for p in _style_dir(args.styles).glob("*.jpg"))
+    if not style_paths:
+        print(f"no style images (*.jpg) in {_style_dir(args.styles)}", file=sys.stderr)
+        return 2
+    if args.vector:
+        print(_vector_table(style_paths))
+        return 0
+    context = mp.get_context("spawn")
+    with tempfile.TemporaryDirectory() as tmp:
+        weights = None if args.quick else _random_vgg_weights(Path(tmp))
+        for size in sizes:
+            plan = [("gatys-single-scale-reflect", patterns), ("ours-random", patterns),
+                    ("ours-zero-padded-control", patterns)]
+            if weights:
+                plan.append(("vgg19-random-weights", args.vgg_patterns))
+            rows = []
+            for method, count in plan:
+                with context.Pool(1, maxtasksperchild=1) as pool:
+                    rows.append(pool.apply(_run_method, (method, size, count, style_paths, 120, weights)))
+                print(f"  done {method} at {size}²", file=sys.stderr, flush=True)
+            if args.peer and weights:
+                rows.append(_peer(args.peer, size, style_paths[0], weights, 120))
+            print(f"\n### {size}×{size} (2-core CPU, load average {os.getloadavg()[0]:.1f})\n")
+            print(_table(rows), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,79 @@
+"""Colour spaces: the instant Reinhard preview and luminance-only transfer."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from PIL import Image
+
+# sRGB (D65) <-> CIE XYZ, IEC 61966-2-1.
+_RGB_TO_XYZ = np.array([[0.4124564, 0.3575761, 0.1804375],
+                        [0.2126729, 0.7151522, 0.0721750],
+                        [0.0193339, 0.1191920, 0.9503041]])
+_XYZ_TO_RGB = np.linalg.inv(_RGB_TO_XYZ)
+_WHITE = _RGB_TO_XYZ.sum(axis=1)
+
+
+def srgb_to_lab(rgb: np.ndarray) -> np.ndarray:
+    linear = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    xyz = linear @ _RGB_TO_XYZ.T / _WHITE
+    f = np.where(xyz > (6 / 29) ** 3, np.cbrt(xyz), xyz / (3 * (6 / 29) ** 2) + 4 / 29)
+    return np.stack([116 * f[..., 1] - 16, 500 * (f[..., 0] - f[..., 1]), 200 * (f[..., 1] - f[..., 2])], -1)
+
+
+def lab_to_srgb(lab: np.ndarray) -> np.ndarray:
+    fy = (lab[..., 0] + 16) / 116
+    f = np.stack([fy + lab[..., 1] / 500, fy, fy - lab[..., 2] / 200], -1)
+    xyz = np.where(f > 6 / 29, f**3, 3 * (6 / 29) ** 2 * (f - 4 / 29)) * _WHITE
+    linear = np.clip(xyz @ _XYZ_TO_RGB.T, 0.0, 1.0)
+    return np.where(linear <= 0.0031308, 12.92 * linear, 1.055 * linear ** (1 / 2.4) - 0.055)
+
+
+def reinhard_transfer(content: Image.Image, style: Image.Image, strength: float = 1.0) -> Image.Image:
+    """Reinhard et al. 2001 colour transfer: match Lab mean and spread of the style.
+
+    A pointwise map of the content's colours, so a seamless pattern stays seamless;
+    it is the instant preview shown while the neural job runs.
+    """
+    if not 0.0 <= strength <= 1.0:
+        raise ValueError(f"strength must be between 0 and 1, got {strength}")
+    src = srgb_to_lab(np.asarray(content.convert("RGB"), dtype=np.float64) / 255.0)
+    ref = srgb_to_lab(np.asarray(style.convert("RGB"), dtype=np.float64) / 255.0)
+    src_mean, src_std = src.reshape(-1, 3).mean(0), src.reshape(-1, 3).std(0) + 1e-6
+    ref_mean, ref_std = ref.reshape(-1, 3).mean(0), ref.reshape(-1, 3).std(0) + 1e-6
+    target_mean = src_mean + strength * (ref_mean - src_mean)
+    target_std = src_std + strength * (ref_std - src_std)
+    out = (src - src_mean) / src_std * target_std + target_mean
+    rgb = lab_to_srgb(out)
+    return Image.fromarray(np.rint(np.clip(rgb, 0, 1) * 255).astype(np.uint8), mode="RGB")
+
+
+# YIQ keeps luminance apart from chroma with a linear map, so it is cheap on tensors.
+_RGB_TO_YIQ = torch.tensor([[0.299, 0.587, 0.114],
+                            [0.595716, -0.274453, -0.321263],
+                            [0.211456, -0.522591, 0.311135]])
+_YIQ_TO_RGB = torch.linalg.inv(_RGB_TO_YIQ)
+
+
+def rgb_to_yiq(x: torch.Tensor) -> torch.Tensor:
+    return torch.einsum("ij,njhw->nihw", _RGB_TO_YIQ.to(x), x)
+
+
+def yiq_to_rgb(x: torch.Tensor) -> torch.Tensor:
+    return torch.einsum("ij,njhw->nihw", _YIQ_TO_RGB.to(x), x)
+
+
+def luminance_as_rgb(x: torch.Tensor) -> torch.Tensor:
+    y = rgb_to_yiq(x)[:, :1]
+    return y.expand(-1, 3, -1, -1).contiguous()
+
+
+def match_luminance(style_y: torch.Tensor, content_y: torch.Tensor) -> torch.Tensor:
+    """Gatys et al. 2017: shift the style's luminance to the content's mean and spread."""
+    return ((style_y - style_y.mean()) / (style_y.std() + 1e-6) * content_y.std() + content_y.mean()).clamp(0, 1)
+
+
+def with_content_chroma(output: torch.Tensor, content: torch.Tensor) -> torch.Tensor:
+    out_yiq = rgb_to_yiq(output)
+    content_yiq = rgb_to_yiq(content)
+    return yiq_to_rgb(torch.cat([out_yiq[:, :1], content_yiq[:, 1:]], dim=1)).clamp(0, 1)

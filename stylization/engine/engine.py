@@ -1,0 +1,303 @@
+"""The Engine: what the worker, the CLI and the bench call to stylize a base pattern."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+import torchvision
+from PIL import Image
+
+from .colour import luminance_as_rgb, match_luminance, rgb_to_yiq, with_content_chroma
+from .encoders import build_encoder
+from .errors import EngineError
+from .images import fit_style, to_image, to_tensor
+from .params import StyleParams
+from .repeat import REPEAT_TYPES, check_repeat, check_tile_size, resample
+from .transfer import CancelHook, Job, LossWeights, ProgressHook, optimise, refine_in_windows, style_grams
+
+log = logging.getLogger(__name__)
+
+PREVIEW_MAX_SIDE = 384
+FINAL_MAX_SIDE = 8192
+# Above this long side a level is refined in windows rather than as one tensor. 1280 keeps
+# a 1200² print tile whole (seamless by construction, ~3 GB); windowed levels show
+# overlap steps (see refine_in_windows), so only tiles above 1280 px use them.
+GLOBAL_MAX_SIDE = 1280
+# Window core and halo for the windowed levels: 320² windows keep memory flat at any tile size.
+WINDOW_CORE = 256
+WINDOW_HALO = 32
+# Iterations per pyramid level, coarse to fine, with Adam. L-BFGS reached a lower loss
+# per iteration at 256² but stalled (line search found no step) once content and TV terms
+# were on, and collapsed small tiles to flat colour; Adam's cost per iteration is fixed.
+PREVIEW_SCHEDULE = (60, 40, 20)
+GLOBAL_SCHEDULE = (60, 40, 20)
+_TARGET_CACHE_SIZE = 64
+
+
+@dataclass
+class StylizeResult:
+    image: Image.Image
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Level:
+    height: int
+    width: int
+    iterations: int
+    windowed: bool
+
+
+class Engine:
+    def __init__(self, device: str = "auto", encoder: str = "auto", weights_path: str | None = None,
+                 cache_dir: str | None = None, *, expected_sha256: str | None = None,
+                 optimizer: str = "adam", autocast_bf16: bool = False) -> None:
+        self.device = _resolve_device(device)
+        if self.device.type == "cuda":
+            torch.backends.cuda.matmul.allow_tf32 = True
+            torch.backends.cudnn.allow_tf32 = True
+        self.encoder = build_encoder(encoder, weights_path, expected_sha256).to(self.device).eval()
+        if self.device.type == "cuda":
+            self.encoder = self.encoder.to(memory_format=torch.channels_last)
+        self.encoder_name: str = self.encoder.name
+        self.weights_sha256: str = self.encoder.weights_sha256
+        self.optimizer = optimizer
+        self.autocast_bf16 = autocast_bf16 and self.device.type == "cuda"
+        self.cache_dir = Path(cache_dir) if cache_dir else None
+        self._targets: OrderedDict[str, list[torch.Tensor]] = OrderedDict()
+        self.target_computations = 0  # how many times style targets were actually computed
+
+    # ---- public entry points -------------------------------------------------------------
+
+    def preview(self, content: Image.Image, style: Image.Image, *, repeat: str, params: StyleParams,
+                long_side: int = 256, progress: ProgressHook | None = None,
+                should_cancel: CancelHook | None = None, padding: str | None = None) -> StylizeResult:
+        """A quick tile of long side `long_side`, optimised whole over a 3-level pyramid.
+
+        `padding` replaces the repeat's topology inside the optimisation; it exists only for
+        the seam-ratio control ("zeros"), which shows what ignoring the wrap costs.
+        """
+        check_repeat(repeat)
+        if padding not in (None, "zeros", *REPEAT_TYPES):
+            raise ValueError(f"unknown padding {padding!r}")
+        if not 64 <= long_side <= PREVIEW_MAX_SIDE:
+            raise ValueError(f"preview long side must be between 64 and {PREVIEW_MAX_SIDE}px, got {long_side}")
+        height, width = self._fit_aspect(content, long_side)
+        levels = [_Level(*self._level_size(height, width, 2 ** (len(PREVIEW_SCHEDULE) - 1 - i)), n, False)
+                  for i, n in enumerate(PREVIEW_SCHEDULE)]
+        levels[-1] = _Level(height, width, PREVIEW_SCHEDULE[-1], False)
+        return self._run(content, style, repeat, params, levels, "preview", progress, should_cancel,
+                         topology=padding or repeat)
+
+    def render_tile(self, content: Image.Image, style: Image.Image, *, repeat: str, params: StyleParams,
+                    width_px: int, height_px: int, progress: ProgressHook | None = None,
+                    should_cancel: CancelHook | None = None, padding: str | None = None) -> StylizeResult:
+        """The print-resolution tile; `padding` is the seam control's override, as in preview."""
+        check_repeat(repeat)
+        if padding not in (None, "zeros", *REPEAT_TYPES):
+            raise ValueError(f"unknown padding {padding!r}")
+        for name, value in (("width_px", width_px), ("height_px", height_px)):
+            if not isinstance(value, int) or not 64 <= value <= FINAL_MAX_SIDE:
+                raise ValueError(f"{name} must be an integer between 64 and {FINAL_MAX_SIDE}, got {value!r}")
+        check_tile_size(repeat, height_px, width_px)
+        return self._run(content, style, repeat, params, self._final_plan(height_px, width_px), "render_tile",
+                         progress, should_cancel, topology=padding or repeat)
+
+    # ---- planning ------------------------------------------------------------------------
+
+    def _fit_aspect(self, content: Image.Image, long_side: int) -> tuple[int, int]:
+        m = self.encoder.size_multiple
+        ratio = content.height / content.width
+        if ratio <= 1:
+            return max(m, round(long_side * ratio / m) * m), long_side
+        return long_side, max(m, round(long_side / ratio / m) * m)
+
+    def _level_size(self, height: int, width: int, factor: int) -> tuple[int, int]:
+        # Below 64 px the pooled levels hold a few pixels and the transfer collapsed to a flat tile.
+        m = self.encoder.size_multiple
+        smallest = max(m, 64)
+        return max(smallest, round(height / factor / m) * m), max(smallest, round(width / factor / m) * m)
+
+    def _final_plan(self, height: int, width: int) -> list[_Level]:
+        # Windowed levels: the final size and its halvings that are still too big to hold whole.
+        windowed: list[tuple[int, int]] = []
+        h, w = height, width
+        while max(h, w) > GLOBAL_MAX_SIDE:
+            windowed.insert(0, (h, w))
+            h, w = _even(h / 2), _even(w / 2)
+        global_h, global_w = self._level_size(h, w, 1)
+        levels = [_Level(*self._level_size(global_h, global_w, 2 ** (len(GLOBAL_SCHEDULE) - 1 - i)), n, False)
+                  for i, n in enumerate(GLOBAL_SCHEDULE)]
+        if not windowed:
+            levels[-1] = _Level(height, width, GLOBAL_SCHEDULE[-1], False)
+        for h, w in windowed:
+            megapixels = h * w / 1e6
+            iterations = 16 if megapixels <= 1.5 else 8 if megapixels <= 4 else 4
+            levels.append(_Level(h, w, iterations, True))
+        return levels
+
+    # ---- the transfer --------------------------------------------------------------------
+
+    def _run(self, content_image: Image.Image, style_image: Image.Image, repeat: str, params: StyleParams,
+             levels: list[_Level], method: str, progress: ProgressHook | None,
+             should_cancel: CancelHook | None, topology: str | None = None) -> StylizeResult:
+        started = time.perf_counter()
+        final = levels[-1]
+        content_full = to_tensor(content_image.convert("RGB")).to(self.device)
+        topology = topology or repeat
+        content_final = resample(content_full, topology, (final.height, final.width))
+        iterations = 0
+        if params.strength == 0:
+            output = content_final
+        else:
+            style_image = fit_style(style_image.convert("RGB"))
+            style_sha = hashlib.sha256(style_image.tobytes() + repr(style_image.size).encode()).hexdigest()
+            weights = LossWeights.for_strength(params.strength)
+            windows_per_level = [_window_count(lv, WINDOW_CORE) for lv in levels]
+            job = Job(sum(lv.iterations * n for lv, n in zip(levels, windows_per_level, strict=True)),
+                      progress, should_cancel)
+            with _deterministic(self.device), torch.random.fork_rng(devices=[]):
+                torch.manual_seed(params.seed)
+                output = self._pyramid(content_full, style_image, style_sha, topology, params, levels, weights, job)
+            iterations = job.done
+            if params.preserve_colors:
+                output = with_content_chroma(output, content_final)
+            job.finish()
+        if not bool(torch.isfinite(output).all()):
+            raise EngineError("the stylized tile contains invalid values (NaN or infinity)")
+        image = to_image(output)
+        info = {
+            "method": method,
+            "encoder": self.encoder_name,
+            "weights_sha256": self.weights_sha256,
+            "device": str(self.device),
+            "torch_version": torch.__version__,
+            "torchvision_version": torchvision.__version__,
+            "iterations": iterations,
+            "seconds": round(time.perf_counter() - started, 3),
+            "repeat": repeat,
+            "params": params.as_dict(),
+            "size": [final.width, final.height],
+            "optimizer": self.optimizer,
+        }
+        return StylizeResult(image=image, info=info)
+
+    def _pyramid(self, content_full: torch.Tensor, style_image: Image.Image, style_sha: str, repeat: str,
+                 params: StyleParams, levels: list[_Level], weights: LossWeights, job: Job) -> torch.Tensor:
+        x: torch.Tensor | None = None
+        for level in levels:
+            size = (level.height, level.width)
+            content = resample(content_full, repeat, size)
+            if params.preserve_colors:
+                content = luminance_as_rgb(content)
+            targets = self._style_targets(style_image, style_sha, level, params, content)
+            if x is None:
+                noise = torch.randn(content.shape, generator=_generator(params.seed)).to(self.device)
+                x = (content + 0.1 * noise).clamp(0, 1)
+            else:
+                x = resample(x, repeat, size)
+            kwargs: dict[str, Any] = {"encoder": self.encoder, "repeat": repeat, "weights": weights, "iterations": level.iterations,
+                      "job": job, "optimizer": self.optimizer, "autocast_bf16": self.autocast_bf16}
+            if level.windowed:
+                x = refine_in_windows(x, content, targets, core=WINDOW_CORE, halo=WINDOW_HALO, **kwargs)
+            else:
+                x = optimise(x, content, targets, **kwargs)
+        assert x is not None
+        return x
+
+    def _style_targets(self, style_image: Image.Image, style_sha: str, level: _Level, params: StyleParams,
+                       content: torch.Tensor) -> list[torch.Tensor]:
+        """Gram targets, cached per (style, encoder, scale, level size[, luminance match])."""
+        # style_scale 2 paints strokes twice as big: the style is shown at twice the level's size.
+        long_side = max(level.height, level.width) * params.style_scale
+        ratio = min(long_side / max(style_image.size), 1024 / max(style_image.size))
+        style_size = (max(16, round(style_image.height * ratio)), max(16, round(style_image.width * ratio)))
+        key_parts = [style_sha, self.encoder_name, self.weights_sha256, f"{params.style_scale:.4f}", str(style_size)]
+        if params.preserve_colors:
+            luma = rgb_to_yiq(content)[:, :1]
+            key_parts.append(f"luma:{float(luma.mean()):.3f}:{float(luma.std()):.3f}")
+        key = hashlib.sha256("|".join(key_parts).encode()).hexdigest()
+        if key in self._targets:
+            self._targets.move_to_end(key)
+            return self._targets[key]
+        targets = self._load_cached(key)
+        if targets is None:
+            style = to_tensor(style_image).to(self.device)
+            style = torch.nn.functional.interpolate(style, size=style_size, mode="bilinear", antialias=True,
+                                                    align_corners=False)
+            if params.preserve_colors:
+                content_luma = rgb_to_yiq(content)[:, :1]
+                style = match_luminance(luminance_as_rgb(style), content_luma)
+            targets = style_grams(self.encoder, style)
+            self.target_computations += 1
+            self._store_cached(key, targets)
+        self._targets[key] = targets
+        while len(self._targets) > _TARGET_CACHE_SIZE:
+            self._targets.popitem(last=False)
+        return targets
+
+    def _load_cached(self, key: str) -> list[torch.Tensor] | None:
+        if self.cache_dir is None:
+            return None
+        path = self.cache_dir / f"{key}.pt"
+        if not path.is_file():
+            return None
+        try:
+            return [t.to(self.device) for t in torch.load(path, map_location="cpu", weights_only=True)]
+        except (OSError, RuntimeError, EOFError) as exc:
+            log.warning("ignoring unreadable style target cache %s (%s)", path, exc)
+            return None
+
+    def _store_cached(self, key: str, targets: list[torch.Tensor]) -> None:
+        if self.cache_dir is None:
+            return
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        buffer = io.BytesIO()
+        torch.save([t.cpu() for t in targets], buffer)
+        tmp = self.cache_dir / f"{key}.pt.tmp"
+        tmp.write_bytes(buffer.getvalue())
+        tmp.replace(self.cache_dir / f"{key}.pt")  # atomic: two workers may race on one style
+
+
+def _resolve_device(device: str) -> torch.device:
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    resolved = torch.device(device)
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise EngineError("device 'cuda' was requested but no CUDA GPU is available")
+    return resolved
+
+
+def _generator(seed: int) -> torch.Generator:
+    return torch.Generator().manual_seed(seed)
+
+
+def _even(value: float) -> int:
+    return max(2, int(round(value / 2)) * 2)
+
+
+def _window_count(level: _Level, core: int = 256) -> int:
+    if not level.windowed:
+        return 1
+    return -(-level.height // core) * -(-level.width // core)
+
+
+@contextlib.contextmanager
+def _deterministic(device: torch.device) -> Iterator[None]:
+    """Equal inputs and seed give equal bytes on CPU; restored afterwards for the host process."""
+    previous = torch.are_deterministic_algorithms_enabled()
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    try:
+        yield
+    finally:
+        torch.use_deterministic_algorithms(previous)

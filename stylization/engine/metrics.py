@@ -1,0 +1,48 @@
+"""Judges shared by the tests and the bench: seam visibility and structural similarity."""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+from skimage.metrics import structural_similarity
+
+from .layout import plane_array
+
+_GRID = 8  # compare the wrap edge with interior boundaries in the same phase of an 8-px grid
+
+
+def seam_ratio(tile: Image.Image, repeat: str) -> float:
+    """Mean step across the wrap-around edge / mean step across interior boundaries in phase.
+
+    About 1.0 means the edge is as smooth as the inside of the tile; the worse of the
+    vertical and horizontal edges is returned.
+    """
+    array = np.asarray(tile.convert("RGB"), dtype=np.float64)
+    height, width = array.shape[:2]
+    plane = plane_array(array, repeat, 0, 0, 2 * height, 2 * width)
+    across_columns = _ratio(plane[:height], width)
+    across_rows = _ratio(plane[:, :width].transpose(1, 0, 2), height)
+    return max(across_columns, across_rows)
+
+
+def _ratio(plane: np.ndarray, period: int) -> float:
+    """plane: rows x (2*period) columns; the wrap edge lies between columns period-1 and period."""
+    steps = np.abs(np.diff(plane, axis=1)).mean(axis=(0, 2))  # steps[c] is between columns c and c+1
+    wrap = steps[period - 1]
+    interior = [steps[c - 1] for c in range(1, period) if c % _GRID == period % _GRID]
+    mean_interior = float(np.mean(interior)) if interior else float(steps[: period - 1].mean())
+    if mean_interior <= 1e-9:
+        return 1.0 if wrap <= 1e-9 else float("inf")
+    return float(wrap / mean_interior)
+
+
+def luma(image: Image.Image) -> np.ndarray:
+    rgb = np.asarray(image.convert("RGB"), dtype=np.float64)
+    return rgb @ np.array([0.299, 0.587, 0.114])
+
+
+def ssim_luma(a: Image.Image, b: Image.Image) -> float:
+    """SSIM of Rec. 601 luminance; b is resized to a's size when they differ."""
+    if a.size != b.size:
+        b = b.resize(a.size, Image.Resampling.LANCZOS)
+    return float(structural_similarity(luma(a), luma(b), data_range=255.0))
