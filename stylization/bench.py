@@ -181,6 +181,39 @@ def _random_vgg_weights(directory: Path) -> str:
     return str(named)
 
 
+def _device_table(device: str, sizes: list[int], weights: str, style_path: str) -> str:
+    """Final-tile renders on an accelerator: wall time, seconds per iteration, peak device memory and
+    the seam ratio, for the VGG-19 path (random weights in torchvision's layout) and ours."""
+    import torch
+    from PIL import Image
+
+    from stylization.engine import Engine, StyleParams, fit_style, generate_pattern, seam_ratio
+
+    style = fit_style(Image.open(style_path).convert("RGB"))
+    lines = [f"| encoder | size | wall s | iterations | s/iter | peak {device} MB | seam ratio |", "|---|---|---|---|---|---|---|"]
+    for encoder in ("vgg19", "random"):
+        engine = Engine(device=device, encoder=encoder, weights_path=weights if encoder == "vgg19" else None)
+        warm = generate_pattern("basic", size=256, seed=0)
+        engine.render_tile(warm, style, repeat="basic", params=StyleParams(), width_px=256, height_px=256)
+        for size in sizes:
+            content = generate_pattern("basic", size=size, seed=1)
+            if device == "cuda":
+                torch.cuda.synchronize()
+                torch.cuda.reset_peak_memory_stats()
+            start = time.perf_counter()
+            result = engine.render_tile(content, style, repeat="basic", params=StyleParams(seed=1),
+                                        width_px=size, height_px=size)
+            if device == "cuda":
+                torch.cuda.synchronize()
+            seconds = time.perf_counter() - start
+            peak = torch.cuda.max_memory_allocated() / 2**20 if device == "cuda" else float("nan")
+            iterations = int(result.info.get("iterations", 0)) or 1
+            lines.append(f"| {engine.encoder_name} | {size}² | {seconds:.1f} | {iterations} | {seconds / iterations:.3f} | "
+                         f"{peak:.0f} | {seam_ratio(result.image, 'basic'):.2f} |")
+            print(lines[-1], file=sys.stderr, flush=True)
+    return "\n".join(lines)
+
+
 def _table(rows: list[dict[str, Any]]) -> str:
     lines = ["| method | patterns | wall s/pattern | s/iter | style distance | SSIM | seam ratio | base seam | peak RSS MB |",
              "|---|---|---|---|---|---|---|---|---|"]
@@ -199,6 +232,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--peer", help="checkout of ProGamerGov/neural-style-pt")
     parser.add_argument("--vgg-patterns", type=int, default=1)
     parser.add_argument("--vector", action="store_true", help="only measure vtracer settings")
+    parser.add_argument("--device", help="e.g. cuda: final-tile renders of VGG-19 and ours on that device only")
     args = parser.parse_args(argv)
     sizes = [256] if args.quick else [int(s) for s in args.sizes.split(",")]
     patterns = 2 if args.quick else args.patterns
@@ -208,6 +242,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.vector:
         print(_vector_table(style_paths))
+        return 0
+    if args.device:
+        with tempfile.TemporaryDirectory() as tmp:
+            print(_device_table(args.device, sizes, _random_vgg_weights(Path(tmp)), style_paths[0]))
         return 0
     context = mp.get_context("spawn")
     with tempfile.TemporaryDirectory() as tmp:

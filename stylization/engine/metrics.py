@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 from PIL import Image
-from skimage.metrics import structural_similarity
 
 from .layout import plane_array
 
@@ -45,4 +44,6 @@ def ssim_luma(a: Image.Image, b: Image.Image) -> float:
     """SSIM of Rec. 601 luminance; b is resized to a's size when they differ."""
     if a.size != b.size:
         b = b.resize(a.size, Image.Resampling.LANCZOS)
+    from skimage.metrics import structural_similarity  # only the judges need scikit-image
+
     return float(structural_similarity(luma(a), luma(b), data_range=255.0))

@@ -135,7 +135,7 @@ def optimise(x0: torch.Tensor, content: torch.Tensor, targets: list[torch.Tensor
     for _ in range(iterations):
         job.tick()
         loss = opt.step(closure)  # type: ignore[arg-type]  # torch's stub says float; it returns the closure's tensor
-        value = float(loss)
+        value = float(torch.as_tensor(loss).detach())
         if optimizer == "lbfgs" and value >= previous * (1 - 1e-6):
             # The line search found no step and L-BFGS would repeat it forever with the
             # same history (seen with content + TV terms): restart from plain gradient descent.

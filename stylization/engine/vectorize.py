@@ -8,8 +8,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import resvg_py
-import vtracer
 from PIL import Image
 
 from .layout import plane_array
@@ -58,6 +56,8 @@ def vectorize_tile(tile: Image.Image, *, repeat: str, settings: dict[str, Any] |
     padded = plane_array(rgb, repeat, -margin, -margin, height + 2 * margin, width + 2 * margin)
     buffer = io.BytesIO()
     Image.fromarray(padded, mode="RGB").save(buffer, format="PNG")
+    import vtracer  # imported here so the render path needs only torch and Pillow
+
     traced = vtracer.convert_raw_image_to_svg(buffer.getvalue(), img_format="png", **chosen)
     svg = _crop_to_tile(traced, width, height, margin)
     rendered = render_svg(svg, width, height)
@@ -80,5 +80,7 @@ def _crop_to_tile(traced: str, width: int, height: int, margin: int) -> str:
 
 
 def render_svg(svg: str, width: int, height: int) -> Image.Image:
+    import resvg_py
+
     png = resvg_py.svg_to_bytes(svg_string=svg, width=width, height=height, background="#ffffff")
     return Image.open(io.BytesIO(bytes(png))).convert("RGB")
