@@ -27,6 +27,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
+from rest_framework.request import Request as DRFRequest
+from rest_framework.throttling import ScopedRateThrottle
 
 from frontend import cart as cart_store
 from frontend import selectors as page_selectors
@@ -554,9 +556,18 @@ def designer_studio(request: HttpRequest) -> HttpResponse:
 # --- verification -----------------------------------------------------------------------------------
 
 
+class _VerifyRateScope:
+    """The page shares the API's `verify` rate (REST_FRAMEWORK's DEFAULT_THROTTLE_RATES)."""
+
+    throttle_scope = "verify"
+
+
 def verify(request: HttpRequest) -> HttpResponse:
     form = VerifyForm(request.POST or None, request.FILES or None)
     result: dict[str, Any] | None = None
+    if request.method == "POST" and not ScopedRateThrottle().allow_request(DRFRequest(request), _VerifyRateScope()):  # type: ignore[arg-type]
+        form.add_error(None, "Too many checks from this address; please wait a minute and try again.")
+        return render(request, "frontend/verify.html", {"form": form, "result": None}, status=429)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data.get("file")
         try:
