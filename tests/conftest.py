@@ -168,11 +168,19 @@ def worker(transactional_db: None) -> Iterator[dramatiq.Worker]:
     from config.worker import start_embedded_worker
 
     broker = dramatiq.get_broker()
-    broker.flush_all()
+    _reset_stub_queues(broker)
     running = start_embedded_worker(threads=1, requeue=False)
     yield running
     running.stop()
-    broker.flush_all()
+    # A stopped worker leaves its middleware on the broker; drop it so workers do not pile up.
+    broker.middleware[:] = [m for m in broker.middleware if getattr(m, "worker", None) is not running]
+    _reset_stub_queues(broker)
+
+
+def _reset_stub_queues(broker: Any) -> None:
+    """Fresh queues: a message an earlier test took but never finished would make join() wait forever."""
+    for name in list(broker.queues):
+        broker.queues[name] = type(broker.queues[name])()
 
 
 def join_all(timeout_ms: int = 120_000) -> None:

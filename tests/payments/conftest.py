@@ -84,7 +84,10 @@ def run_payouts(*, max_messages: int = 1000) -> int:
         if queue is None or queue.empty():
             return ran
         message = Message.decode(queue.get_nowait())
-        broker.get_actor(message.actor_name).fn(*message.args, **message.kwargs)
+        try:
+            broker.get_actor(message.actor_name).fn(*message.args, **message.kwargs)
+        finally:
+            queue.task_done()  # a later broker.join() on this queue waits for every taken message
         ran += 1
     raise AssertionError("the payouts queue does not drain")
 
