@@ -24,7 +24,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 from rest_framework.request import Request as DRFRequest
@@ -645,11 +645,8 @@ def payouts_onboarding_start(request: HttpRequest) -> str:
         return reverse("frontend:artist-studio")
 
 
-def royalty_statements_url() -> str | None:
-    try:
-        return reverse("royalty-statement-csv")
-    except NoReverseMatch:
-        return None
+def royalty_statements_url() -> str:
+    return reverse("royalty-statement-csv")
 
 
 def artist_ledger(user: User) -> dict[str, Any]:
@@ -666,14 +663,11 @@ def designer_royalties(user: User) -> dict[int, Decimal]:
     return totals
 
 
-def _certificate_urls(record_id: str) -> dict[str, str | None]:
-    urls: dict[str, str | None] = {}
-    for key, name in (("certificate_url", "provenance-certificate"), ("certificate_json_url", "provenance-certificate-json")):
-        try:
-            urls[key] = reverse(name, args=[record_id])
-        except NoReverseMatch:
-            urls[key] = None
-    return urls
+def _certificate_urls(record_id: str) -> dict[str, str]:
+    return {
+        "certificate_url": reverse("provenance-certificate", args=[record_id]),
+        "certificate_json_url": reverse("provenance-certificate-json", args=[record_id]),
+    }
 
 
 def attribution_for_line(line: OrderLine) -> dict[str, Any] | None:
