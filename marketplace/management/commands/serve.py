@@ -1,5 +1,7 @@
 """`manage.py serve`: the whole product in one process for `make run` (site + embedded worker)."""
 
+import signal
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,8 @@ class Command(BaseCommand):
         parser.add_argument("addrport", nargs="?", default="127.0.0.1:8000")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # SIGTERM unwinds like Ctrl-C, so the worker stops and anvil writes its state.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         node = self._local_chain()
         worker = None
         if settings.MOTIF_EMBEDDED_WORKER:
