@@ -196,7 +196,6 @@ STRIPE_WEBHOOK_TOLERANCE_S = env.int("STRIPE_WEBHOOK_TOLERANCE_S", default=300)
 # Point the SDK at another server (stripe-mock, or the loopback fake in the tests).
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
 STRIPE_CONNECT_BASE = env.str("STRIPE_CONNECT_BASE", default="")
-PAYMENT_GATEWAY = "stripe" if STRIPE_SECRET_KEY else "local"
 # The public address of the site, for the return links that Stripe sends people back to.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 

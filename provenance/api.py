@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 
 from provenance.certificates import certificate_for
 from provenance.models import AttributionRecord
-from provenance.verification import VerifyInputError, verify_file, verify_sha256
+from provenance.verification import VerifyInputError, chain_references, verify_file, verify_sha256
 
 
 class VerifyUpload(serializers.Serializer):
@@ -73,12 +73,7 @@ class RecordView(APIView):
                 "manifest_sha256": record.manifest_sha256,
                 "status": record.status,
                 "revoked": record.revoked,
-                "chain": {
-                    "chain_id": record.chain_id,
-                    "contract": record.contract_address or None,
-                    "tx_hash": record.tx_hash or None,
-                    "block_number": record.block_number,
-                },
+                "chain": chain_references(record),
             }
         )
 

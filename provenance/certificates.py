@@ -8,18 +8,20 @@ from typing import Any
 from django.conf import settings
 
 from provenance.core.certificate import build_certificate
+from provenance.core.chain import OnChainRecord
+from provenance.core.verify import BatchEvidence
 from provenance.models import AttributionRecord
-from provenance.verification import _chain_facts, attribution_chain, chain_references
+from provenance.verification import attribution_chain, chain_facts, chain_references
 
 
 def certificate_for(record: AttributionRecord) -> dict[str, Any]:
-    facts = _chain_facts(record)
-    on_chain = facts if hasattr(facts, "manifest_hash") else None
-    batch = getattr(facts, "batch", None)
+    facts = chain_facts(record)
+    on_chain = facts if isinstance(facts, OnChainRecord) else None
+    batch = facts.batch if isinstance(facts, BatchEvidence) else None
     certificate = build_certificate(
         manifest=record.manifest,
         manifest_hash=bytes.fromhex(record.manifest_sha256),
-        on_chain=on_chain,  # type: ignore[arg-type]
+        on_chain=on_chain,
         batch=batch,
         merkle_proof=[bytes.fromhex(p) for p in record.merkle_proof],
         contract_address=record.contract_address or "(not yet anchored)",

@@ -120,7 +120,7 @@ def chain_references(record: AttributionRecord) -> dict[str, Any]:
     return refs
 
 
-def _chain_facts(record: AttributionRecord) -> ChainFacts:
+def chain_facts(record: AttributionRecord) -> ChainFacts:
     try:
         with chain_lock:
             client = chain_client()
@@ -149,7 +149,7 @@ def judge(record: AttributionRecord, *, found_by: FoundBy) -> Verification:
     result = decide(
         db=db,
         recomputed_manifest_hash=recomputed,
-        chain=_chain_facts(record),
+        chain=chain_facts(record),
         found_by="perceptual" if found_by == "perceptual" else "exact",
         required_confirmations=max(1, settings.CHAIN_CONFIRMATIONS),
     )

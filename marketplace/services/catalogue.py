@@ -102,6 +102,13 @@ def _store_image(instance: Style | BasePattern, upload: ValidatedImage, *, basen
     instance.width_px, instance.height_px = upload.width, upload.height
 
 
+def _title(value: str) -> str:
+    title = value.strip()
+    if not title:
+        raise ValidationError({"title": "A title is required."})
+    return title
+
+
 def _require_role(user: User, role: str) -> None:
     if not user.has_role(role):
         raise NotAllowed(f"Only a user with the {role} role can do this.")
@@ -155,9 +162,7 @@ def style_create(
     _require_role(artist, "artist")
     terms.validate()
     upload = _validated_upload(image)
-    style = Style(artist=artist, title=title.strip(), description=description)
-    if not style.title:
-        raise ValidationError({"title": "A title is required."})
+    style = Style(artist=artist, title=_title(title), description=description)
     with transaction.atomic():
         _store_image(style, upload, basename=slugify(title)[:40] or "style")
         style.save()
@@ -183,9 +188,7 @@ def style_update(
     with transaction.atomic():
         fields: list[str] = []
         if title is not None:
-            if not title.strip():
-                raise ValidationError({"title": "A title is required."})
-            style.title = title.strip()
+            style.title = _title(title)
             fields.append("title")
         if description is not None:
             style.description = description
@@ -252,13 +255,12 @@ def pattern_create(
     tags: Iterable[str] = (),
 ) -> BasePattern:
     _require_role(designer, "designer")
-    if not title.strip():
-        raise ValidationError({"title": "A title is required."})
+    title = _title(title)
     upload = _validated_upload(image)
     width_in, height_in = _validate_repeat(upload, repeat)
     pattern = BasePattern(
         designer=designer,
-        title=title.strip(),
+        title=title,
         description=description,
         repeat_type=repeat.repeat_type,
         repeat_width_in=width_in,
@@ -288,9 +290,7 @@ def pattern_update(
         raise NotAllowed("Only the designer who listed this pattern can change it.")
     with transaction.atomic():
         if title is not None:
-            if not title.strip():
-                raise ValidationError({"title": "A title is required."})
-            pattern.title = title.strip()
+            pattern.title = _title(title)
         if description is not None:
             pattern.description = description
         if active is not None:

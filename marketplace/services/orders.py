@@ -3,7 +3,7 @@ state changes that payment and rendering drive."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -181,7 +181,7 @@ def _enqueue_renders(line_ids: list[int]) -> None:
         render.send(line_id)
 
 
-def order_mark_paid(*, order: Order, after_commit: Callable[[Order], None] | None = None) -> Order:
+def order_mark_paid(*, order: Order) -> Order:
     """Idempotent: a second call for a paid order changes nothing. Rendering starts on commit."""
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order.pk)
@@ -193,9 +193,6 @@ def order_mark_paid(*, order: Order, after_commit: Callable[[Order], None] | Non
         line_ids = list(order.lines.values_list("pk", flat=True))
         order.lines.update(render_status=JobStatus.QUEUED)
         transaction.on_commit(lambda: _enqueue_renders(line_ids))
-        if after_commit is not None:
-            paid = order
-            transaction.on_commit(lambda: after_commit(paid))
     return order
 
 
@@ -222,14 +219,6 @@ def order_ready_if_rendered(*, order_id: int) -> bool:
         order.save(update_fields=["status", "ready_at"])
     return True
 
-
-def order_mark_fulfilled(*, order: Order) -> Order:
-    with transaction.atomic():
-        order = Order.objects.select_for_update().get(pk=order.pk)
-        if order.status != OrderStatus.FULFILLED:
-            order.transition_to(OrderStatus.FULFILLED)
-            order.save(update_fields=["status"])
-    return order
 
 
 def order_mark_refunded(*, order: Order) -> Order:

@@ -12,7 +12,6 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from marketplace.errors import NotAllowed
 from marketplace.models import BasePattern, JobStatus, LicenceUse, Personalization, Style, User
 from marketplace.uploads import UploadError, validate_image
 
@@ -137,19 +136,6 @@ def personalization_fail(*, personalization_id: int, error: str) -> None:
         status=JobStatus.FAILED, error=error[:2000], finished_at=timezone.now()
     )
 
-
-def personalization_retry(*, personalization: Personalization, actor: User) -> Personalization:
-    """A buyer may run a failed preview again."""
-    if personalization.buyer_id != actor.pk:
-        raise NotAllowed("This personalization belongs to someone else.")
-    with transaction.atomic():
-        updated = Personalization.objects.filter(pk=personalization.pk, status=JobStatus.FAILED).update(
-            status=JobStatus.QUEUED, progress=0, error=""
-        )
-        if updated:
-            transaction.on_commit(lambda: _enqueue_preview(personalization.pk))
-    personalization.refresh_from_db()
-    return personalization
 
 
 def personalizations_requeue_unfinished() -> int:
