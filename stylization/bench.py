@@ -142,7 +142,8 @@ def _vector_table(style_paths: list[str], size: int = 512, tiles: int = 2) -> st
 
     from stylization.engine import Engine, StyleParams, generate_pattern, seam_ratio
     from stylization.engine.images import fit_style
-    from stylization.engine.vectorize import render_svg, vectorize_tile
+    from stylization.engine.metrics import interior_cut_ratio
+    from stylization.engine.vectorize import MAX_CONTEXT, render_svg, vectorize_tile
 
     torch.set_num_threads(int(os.environ.get("BENCH_THREADS", "2")))
     engine = Engine(device="cpu", encoder="random")
@@ -152,18 +153,23 @@ def _vector_table(style_paths: list[str], size: int = 512, tiles: int = 2) -> st
         style = fit_style(Image.open(style_paths[i % len(style_paths)]).convert("RGB"))
         stylized.append(engine.render_tile(base, style, repeat="basic", params=StyleParams(seed=i),
                                            width_px=size, height_px=size).image)
-    lines = ["| settings | time s | SVG KB | paths | SSIM | seam ratio of render |", "|---|---|---|---|---|---|"]
-    for candidate in VECTOR_CANDIDATES:
+    lines = ["| settings | context px | time s | SVG KB | paths | SSIM | render seam | render interior cuts | raster seam |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    candidates = [(c, None) for c in VECTOR_CANDIDATES] + [(VECTOR_CANDIDATES[1], size // 16)]
+    for candidate, margin in candidates:
         stats = []
         for tile in stylized:
             started = time.perf_counter()
-            result = vectorize_tile(tile, repeat="basic", settings=candidate or {
+            result = vectorize_tile(tile, repeat="basic", margin=margin, settings=candidate or {
                 "filter_speckle": 4, "color_precision": 6, "layer_difference": 16, "mode": "spline"})
+            rendered = render_svg(result.svg, size, size)
             stats.append((time.perf_counter() - started, result.bytes / 1024, result.paths, result.ssim,
-                          seam_ratio(render_svg(result.svg, size, size), "basic")))
+                          seam_ratio(rendered, "basic"), interior_cut_ratio(rendered, "basic"), seam_ratio(tile, "basic")))
         mean = np.mean(stats, axis=0)
         label = ", ".join(f"{k}={v}" for k, v in candidate.items()) or "vtracer defaults (spline, 4/6/16)"
-        lines.append(f"| {label} | {mean[0]:.2f} | {mean[1]:.0f} | {mean[2]:.0f} | {mean[3]:.3f} | {mean[4]:.3f} |")
+        context = margin if margin is not None else min(size // 2, MAX_CONTEXT)
+        lines.append(f"| {label} | {context} | {mean[0]:.2f} | {mean[1]:.0f} | {mean[2]:.0f} | {mean[3]:.3f} | "
+                     f"{mean[4]:.3f} | {mean[5]:.3f} | {mean[6]:.3f} |")
     return "\n".join(lines)
 
 

@@ -35,6 +35,9 @@ class Encoder(nn.Module):
     weights_sha256: str
     # Working sizes are multiples of this, so every pooled level keeps a whole-pixel half drop.
     size_multiple: int
+    # Context a feature needs around it: the receptive radius rounded up to size_multiple.
+    # Windows of a large tile carry this much halo, so their core features are the tile's own.
+    halo: int
 
     def encode(self, x: torch.Tensor, repeat: str) -> tuple[list[torch.Tensor], torch.Tensor]:
         """Return (style feature maps, content feature map) for an NCHW image in [0, 1]."""
@@ -57,6 +60,10 @@ class RandomEncoder(Encoder):
         self.levels = levels
         self.content_level = content_level
         self.size_multiple = 2 ** (levels + 1)
+        # Each level's filters reach max(k)//2 pooled pixels; each [1 3 3 1] pooling two more.
+        deepest = 2 ** (levels - 1)
+        radius = max(kernel_sizes) // 2 * deepest + 2 * (deepest - 1)
+        self.halo = -(-radius // self.size_multiple) * self.size_multiple
         config = {"seed": seed, "kernel_sizes": list(kernel_sizes), "filters": filters_per_kernel,
                   "levels": levels, "content_level": content_level, "version": 4}
         self.weights_sha256 = hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()
@@ -97,6 +104,7 @@ class RandomEncoder(Encoder):
 class VGG19Encoder(Encoder):
     name = "vgg19"
     size_multiple = 32
+    halo = 96  # receptive radius of relu5_1: 85 px (13 3x3 convolutions and 4 poolings)
 
     def __init__(self, weights_path: str | Path, *, expected_sha256: str | None = None) -> None:
         super().__init__()

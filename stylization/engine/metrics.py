@@ -24,6 +24,20 @@ def seam_ratio(tile: Image.Image, repeat: str) -> float:
     return max(across_columns, across_rows)
 
 
+def interior_cut_ratio(tile: Image.Image, repeat: str) -> float:
+    """The seam metric at three cuts through the inside of the printed plane.
+
+    A translated window of the plane is an equally valid tile of the same repeat, so a
+    seamless tile's own edge should score like these cuts: they measure the metric's
+    noise floor on this particular design.
+    """
+    array = np.asarray(tile.convert("RGB"))
+    height, width = array.shape[:2]
+    cuts = ((height // 3, width // 5), (height // 7, width // 2), (height // 2, width // 3))
+    return float(np.mean([seam_ratio(Image.fromarray(plane_array(array, repeat, dy, dx, height, width)), repeat)
+                          for dy, dx in cuts]))
+
+
 def _ratio(plane: np.ndarray, period: int) -> float:
     """plane: rows x (2*period) columns; the wrap edge lies between columns period-1 and period."""
     steps = np.abs(np.diff(plane, axis=1)).mean(axis=(0, 2))  # steps[c] is between columns c and c+1

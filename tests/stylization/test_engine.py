@@ -15,24 +15,21 @@ from stylization.engine import (
 from stylization.engine import engine as engine_module
 from stylization.engine.colour import rgb_to_yiq
 from stylization.engine.images import to_tensor
-from stylization.engine.layout import plane_array
-from stylization.engine.transfer import Job, LossWeights, optimise, style_grams
+from stylization.engine.metrics import interior_cut_ratio
+from stylization.engine.transfer import (
+    Job,
+    LossWeights,
+    gram,
+    optimise,
+    refine_in_windows,
+    style_grams,
+    style_loss,
+    tile_windows,
+    window_content_features,
+    windowed_gradient,
+)
 
 WRAPPING = ["basic", "half_drop", "half_brick", "mirror"]
-
-
-def interior_cut_ratio(tile: Image.Image, repeat: str) -> float:
-    """The seam metric at cuts through the inside of the printed plane (translated tiles).
-
-    A translated window of the plane is an equally valid tile of the same repeat, so a
-    seamless tile's own edge should score like these cuts; the metric's noise floor on a
-    given design is what they measure.
-    """
-    array = np.asarray(tile)
-    height, width = array.shape[:2]
-    scores = [seam_ratio(Image.fromarray(plane_array(array, repeat, dy, dx, height, width)), repeat)
-              for dy, dx in ((height // 3, width // 5), (height // 7, width // 2), (height // 2, width // 3))]
-    return float(np.mean(scores))
 
 
 @pytest.mark.parametrize("repeat", WRAPPING)
@@ -142,18 +139,68 @@ def test_style_targets_are_computed_once_per_style_and_size(style_image, tmp_pat
     assert second.target_computations == 0
 
 
-def test_large_tiles_are_refined_in_windows_and_stay_seamless(engine, style_image, monkeypatch):
+def test_large_tiles_are_refined_in_windows_to_the_whole_tile_result(engine, style_image, monkeypatch):
     monkeypatch.setattr(engine_module, "GLOBAL_MAX_SIDE", 96)
     monkeypatch.setattr(engine_module, "GLOBAL_SCHEDULE", (10, 10, 6))
-    monkeypatch.setattr(engine_module, "WINDOW_CORE", 96)
-    monkeypatch.setattr(engine_module, "WINDOW_HALO", 16)
-    base = generate_pattern("half_drop", size=(120, 160), seed=2, kind="ditsy")
-    result = engine.render_tile(base, style_image, repeat="half_drop", params=StyleParams(),
-                                width_px=240, height_px=320)
-    assert result.image.size == (240, 320)
-    assert result.info["method"] == "render_tile"
-    assert seam_ratio(result.image, "half_drop") <= 1.15 * interior_cut_ratio(result.image, "half_drop")
-    assert ssim_luma(base.resize((240, 320)), result.image) > 0.2
+    monkeypatch.setattr(engine_module, "WINDOW_CORE", 64)
+    base = generate_pattern("half_drop", size=(64, 96), seed=2, kind="ditsy")
+
+    def render(progress=None):
+        return engine.render_tile(base, style_image, repeat="half_drop", params=StyleParams(), width_px=128,
+                                  height_px=192, progress=progress)
+
+    progress: list[float] = []
+    windowed = render(progress.append)
+    assert windowed.image.size == (128, 192)
+    assert windowed.info["iterations"] == 10 + 10 + 6 + 16  # the windowed level counts whole-tile steps
+    assert progress == sorted(progress) and progress[-1] == 1.0
+
+    def whole_tile(x, content, targets, *, core, **kwargs):
+        return optimise(x, content, targets, **kwargs)
+
+    monkeypatch.setattr(engine_module, "refine_in_windows", whole_tile)
+    whole = render()
+    difference = np.abs(np.asarray(windowed.image, dtype=int) - np.asarray(whole.image, dtype=int))
+    assert difference.max() <= 2  # rounding of float sums taken in another order
+
+
+@pytest.mark.parametrize("repeat", ["basic", "half_drop", "half_brick", "mirror", "center"])
+def test_the_windowed_gradient_is_the_whole_tiles_gradient(engine, repeat):
+    torch.manual_seed(0)
+    x, content = torch.rand(1, 3, 160, 224), torch.rand(1, 3, 160, 224)
+    targets = [gram(f) * 1.5 for f in engine.encoder.encode(torch.rand(1, 3, 96, 96), "center")[0]]
+    weights = LossWeights(style=0.7, content=0.05, tv=0.0)
+
+    whole = x.clone().requires_grad_(True)
+    style_features, features = engine.encoder.encode(whole, repeat)
+    content_features = engine.encoder.encode(content, repeat)[1]
+    loss = (weights.style * style_loss(style_features, targets)
+            + weights.content * (features - content_features).pow(2).mean() / content_features.pow(2).mean())
+    loss.backward()
+
+    windows = tile_windows(160, 224, 64, engine.encoder.size_multiple)
+    assert len(windows) == 12  # the tile's edge runs through windows, as every other overlap does
+    cores, scale = window_content_features(engine.encoder, content, repeat, windows)
+    gradient, value = windowed_gradient(x, cores, scale, targets, encoder=engine.encoder, repeat=repeat,
+                                        weights=weights, windows=windows, job=Job(1, None, None))
+    assert value == pytest.approx(loss.item(), rel=1e-5)
+    assert float((gradient - whole.grad).norm() / whole.grad.norm()) < 1e-5
+
+
+def test_windowed_refinement_follows_the_whole_tile_optimisation(engine, style_image):
+    content = to_tensor(generate_pattern("half_drop", size=128, seed=4, kind="motifs"))
+    targets = style_grams(engine.encoder, to_tensor(style_image.resize((96, 96))))
+    weights = LossWeights.for_strength(0.7)
+    whole_losses: list[float] = []
+    windowed_losses: list[float] = []
+    whole = optimise(content, content, targets, encoder=engine.encoder, repeat="half_drop", weights=weights,
+                     iterations=5, job=Job(5, None, None), on_loss=whole_losses.append)
+    windowed = refine_in_windows(content, content, targets, encoder=engine.encoder, repeat="half_drop",
+                                 weights=weights, iterations=5, job=Job(5, None, None), core=64,
+                                 on_loss=windowed_losses.append)
+    assert windowed_losses == pytest.approx(whole_losses, rel=1e-4)
+    assert windowed_losses[-1] < windowed_losses[0]
+    assert float((windowed - whole).abs().max()) < 1e-3
 
 
 def test_render_tile_refuses_an_odd_half_drop_height(engine, style_image):
