@@ -22,6 +22,7 @@ import numpy as np
 
 REPEATS = ("basic", "half_drop", "half_brick")
 KINDS = ("ditsy", "motifs", "blobs", "geometric")
+METHODS = ("gatys-single-scale-reflect", "ours-random", "ours-zero-padded-control", "vgg19-random-weights")
 
 
 def _style_dir(explicit: str | None) -> Path:
@@ -239,6 +240,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--vgg-patterns", type=int, default=1)
     parser.add_argument("--vector", action="store_true", help="only measure vtracer settings")
     parser.add_argument("--device", help="e.g. cuda: final-tile renders of VGG-19 and ours on that device only")
+    parser.add_argument("--methods", default=",".join(METHODS),
+                        help="a subset of the table's rows, e.g. ours-random for a lone 3600² render")
     args = parser.parse_args(argv)
     sizes = [256] if args.quick else [int(s) for s in args.sizes.split(",")]
     patterns = 2 if args.quick else args.patterns
@@ -253,21 +256,28 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory() as tmp:
             print(_device_table(args.device, sizes, _random_vgg_weights(Path(tmp)), style_paths[0]))
         return 0
+    wanted = set(args.methods.split(","))
+    unknown = wanted - set(METHODS) - {"neural-style-pt"}
+    if unknown:
+        print(f"unknown methods: {', '.join(sorted(unknown))}; expected {', '.join(METHODS)}, neural-style-pt",
+              file=sys.stderr)
+        return 2
     context = mp.get_context("spawn")
     with tempfile.TemporaryDirectory() as tmp:
-        weights = None if args.quick else _random_vgg_weights(Path(tmp))
+        needs_vgg = bool(wanted & {"vgg19-random-weights", "neural-style-pt"})
+        weights = _random_vgg_weights(Path(tmp)) if needs_vgg and not args.quick else None
         for size in sizes:
-            plan = [("gatys-single-scale-reflect", patterns), ("ours-random", patterns),
-                    ("ours-zero-padded-control", patterns)]
-            if weights:
-                plan.append(("vgg19-random-weights", args.vgg_patterns))
+            plan = [(method, args.vgg_patterns if method == "vgg19-random-weights" else patterns)
+                    for method in METHODS if method in wanted and (weights or method != "vgg19-random-weights")]
             rows = []
             for method, count in plan:
                 with context.Pool(1, maxtasksperchild=1) as pool:
                     rows.append(pool.apply(_run_method, (method, size, count, style_paths, 120, weights)))
                 print(f"  done {method} at {size}²", file=sys.stderr, flush=True)
-            if args.peer and weights:
-                rows.append(_peer(args.peer, size, style_paths[0], weights, 120))
+            if args.peer and weights and "neural-style-pt" in wanted:
+                # From a fresh process, so RUSAGE_CHILDREN holds the peer's peak RSS and no one else's.
+                with context.Pool(1, maxtasksperchild=1) as pool:
+                    rows.append(pool.apply(_peer, (args.peer, size, style_paths[0], weights, 120)))
             print(f"\n### {size}×{size} (2-core CPU, load average {os.getloadavg()[0]:.1f})\n")
             print(_table(rows), flush=True)
     return 0

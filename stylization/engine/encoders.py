@@ -45,27 +45,30 @@ class Encoder(nn.Module):
 
 
 class RandomEncoder(Encoder):
-    """Five kernel sizes x 10 filters over four pooled levels.
+    """Five kernel sizes x 10 filters over five pooled levels.
 
-    Chosen on the bench at 256² (3 styles): 3 sizes x 16 filters over 3 levels left the
-    Portilla-Simoncelli style distance near 1.0; 5 sizes over 4 levels reached ~0.5.
+    Chosen on the bench (Portilla-Simoncelli style distance, 3 styles): 3 sizes x 16 filters
+    over 3 levels stayed near 1.0 at 256²; 5 sizes over 4 levels reached ~0.5. A fifth
+    level then took 6 patterns from 0.206 to 0.178 at 256² and from 0.319 to 0.238 at 512²
+    (SSIM up too) for 10-20% more time; 20 filters per size instead cost 2x for less.
     """
 
     name = "random"
 
     def __init__(self, *, seed: int = 2017, kernel_sizes: tuple[int, ...] = (3, 5, 7, 9, 11),
-                 filters_per_kernel: int = 10, levels: int = 4, content_level: int = 1) -> None:
+                 filters_per_kernel: int = 10, levels: int = 5, content_level: int = 1) -> None:
         super().__init__()
         self.kernel_sizes = kernel_sizes
         self.levels = levels
         self.content_level = content_level
-        self.size_multiple = 2 ** (levels + 1)
+        # A half drop survives each [1 3 3 1] pooling exactly while the height divides by 4.
+        self.size_multiple = 2 ** levels
         # Each level's filters reach max(k)//2 pooled pixels; each [1 3 3 1] pooling two more.
         deepest = 2 ** (levels - 1)
         radius = max(kernel_sizes) // 2 * deepest + 2 * (deepest - 1)
         self.halo = -(-radius // self.size_multiple) * self.size_multiple
         config = {"seed": seed, "kernel_sizes": list(kernel_sizes), "filters": filters_per_kernel,
-                  "levels": levels, "content_level": content_level, "version": 4}
+                  "levels": levels, "content_level": content_level, "version": 5}
         self.weights_sha256 = hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()
         generator = torch.Generator().manual_seed(seed)
         self.filters = nn.ParameterList()

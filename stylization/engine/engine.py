@@ -36,8 +36,9 @@ GLOBAL_MAX_SIDE = 1280
 # On a large accelerator the whole tile fits (measured on an H100: 1.6 GB at 1200² with the random
 # encoder, 4.7 GB with VGG-19, growing with the pixel count), and one tensor is faster than windows.
 CUDA_WHOLE_TILE_BYTES_PER_PIXEL = 4_000
-# Window core for the windowed levels; each window adds the encoder's halo on every side.
-WINDOW_CORE = 512
+# Window core for the windowed levels; each window adds the encoder's halo (128 px for the random
+# encoder) on every side. 768 keeps a 3600² level at 1.9x the tile's pixels per pass (512: 2.5x).
+WINDOW_CORE = 768
 # Iterations per pyramid level, coarse to fine, with Adam. L-BFGS reached a lower loss
 # per iteration at 256² but stalled (line search found no step) once content and TV terms
 # were on, and collapsed small tiles to flat colour; Adam's cost per iteration is fixed.
