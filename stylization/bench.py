@@ -240,7 +240,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--vgg-patterns", type=int, default=1)
     parser.add_argument("--vector", action="store_true", help="only measure vtracer settings")
     parser.add_argument("--device", help="e.g. cuda: final-tile renders of VGG-19 and ours on that device only")
-    parser.add_argument("--methods", default=",".join(METHODS),
+    parser.add_argument("--methods", default=",".join((*METHODS, "neural-style-pt")),
                         help="a subset of the table's rows, e.g. ours-random for a lone 3600² render")
     args = parser.parse_args(argv)
     sizes = [256] if args.quick else [int(s) for s in args.sizes.split(",")]
