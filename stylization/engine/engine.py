@@ -217,11 +217,13 @@ class Engine:
             else:
                 x = resample(x, repeat, size)
             kwargs: dict[str, Any] = {"encoder": self.encoder, "repeat": repeat, "weights": weights, "iterations": level.iterations,
-                      "job": job, "optimizer": self.optimizer, "autocast_bf16": self.autocast_bf16}
+                      "job": job, "autocast_bf16": self.autocast_bf16}
             if level.windowed:
+                # Adam only: its step needs just the summed gradient, where L-BFGS's line search
+                # would take a full two-pass sweep per evaluation.
                 x = refine_in_windows(x, content, targets, core=WINDOW_CORE, **kwargs)
             else:
-                x = optimise(x, content, targets, **kwargs)
+                x = optimise(x, content, targets, optimizer=self.optimizer, **kwargs)
         assert x is not None
         return x
 

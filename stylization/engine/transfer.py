@@ -173,7 +173,7 @@ def tile_windows(height: int, width: int, core: int, align: int) -> list[Window]
 def refine_in_windows(current: torch.Tensor, content: torch.Tensor, targets: list[torch.Tensor], *,
                       encoder: Encoder, repeat: str, weights: LossWeights, iterations: int, job: Job,
                       core: int = 512, lr: float = 0.1, autocast_bf16: bool = False,
-                      on_loss: Callable[[float], None] | None = None, **_ignored: object) -> torch.Tensor:
+                      on_loss: Callable[[float], None] | None = None) -> torch.Tensor:
     """Optimise a tile too big to hold whole, with the whole tile's gradient at every step.
 
     The Gram matrices are sums over pixels, so one pass over the windows gives the global
