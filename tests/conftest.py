@@ -133,21 +133,24 @@ def pattern(make_pattern: Callable[..., BasePattern]) -> BasePattern:
     return make_pattern()
 
 
-@pytest.fixture
-def products(db: None) -> dict[str, ProductSize]:
+def create_products(*, swatch_inches: int = 8) -> dict[str, ProductSize]:
+    """A personal-use cotton (swatch and yard) and a commercial canvas swatch."""
     cotton = Product.objects.create(slug="cotton", name="Quilting cotton", substrate="fabric", use="personal")
     canvas = Product.objects.create(slug="canvas", name="Canvas", substrate="fabric", use="commercial")
+    swatch = {"slug": f"swatch-{swatch_inches}x{swatch_inches}", "name": "Swatch", "width_in": swatch_inches,
+              "height_in": swatch_inches}
     return {
-        "swatch": ProductSize.objects.create(
-            product=cotton, slug="swatch-8x8", name="Swatch", width_in=8, height_in=8, price=Decimal("5.00")
-        ),
+        "swatch": ProductSize.objects.create(product=cotton, price=Decimal("5.00"), **swatch),
         "yard": ProductSize.objects.create(
             product=cotton, slug="yard", name="Yard", width_in=36, height_in=42, price=Decimal("24.00")
         ),
-        "commercial": ProductSize.objects.create(
-            product=canvas, slug="swatch-8x8", name="Swatch", width_in=8, height_in=8, price=Decimal("7.00")
-        ),
+        "commercial": ProductSize.objects.create(product=canvas, price=Decimal("7.00"), **swatch),
     }
+
+
+@pytest.fixture
+def products(db: None) -> dict[str, ProductSize]:
+    return create_products()
 
 
 @pytest.fixture

@@ -44,12 +44,9 @@ class Job:
         self._progress = progress
         self._should_cancel = should_cancel
 
-    def check_cancelled(self) -> None:
+    def tick(self, amount: float = 1.0) -> None:
         if self._should_cancel is not None and self._should_cancel():
             raise Cancelled("the stylization job was cancelled")
-
-    def tick(self, amount: float = 1.0) -> None:
-        self.check_cancelled()
         self.done += amount
         if self._progress is not None:
             self._progress(min(self.done / self.total, 1.0))

@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 from django.core.files.base import ContentFile
 
-from marketplace.models import BasePattern, JobStatus, Order, OrderStatus, ProductSize, Style, User
+from marketplace.models import BasePattern, JobStatus, Order, OrderStatus, Style, User
 from marketplace.services.catalogue import LicenceTerms, PatternRepeat, pattern_create, style_create
 from marketplace.services.orders import OrderLineRequest, order_checkout, order_create, order_mark_paid
 from marketplace.services.personalizations import personalization_create
-from tests.conftest import PASSWORD, image_bytes, join_all, skip_or_fail
+from tests.conftest import PASSWORD, create_products, image_bytes, join_all, skip_or_fail
 
 # Playwright's sync API runs an event loop on this thread; the test body's ORM calls are still
 # synchronous and safe, so Django's async-safety guard is relaxed for this module.
@@ -109,21 +109,6 @@ def canvas_data(page: Any, selector: str) -> str:
     return str(page.eval_on_selector(selector, "c => c.toDataURL('image/png')"))
 
 
-def products() -> dict[str, ProductSize]:
-    from marketplace.models import Product
-
-    cotton = Product.objects.create(slug="cotton", name="Quilting cotton", substrate="fabric", use="personal")
-    canvas = Product.objects.create(slug="canvas", name="Canvas", substrate="fabric", use="commercial")
-    return {
-        "swatch": ProductSize.objects.create(
-            product=cotton, slug="swatch", name="Swatch", width_in=4, height_in=4, price=Decimal("5.00")
-        ),
-        "commercial": ProductSize.objects.create(
-            product=canvas, slug="swatch", name="Swatch", width_in=4, height_in=4, price=Decimal("7.00")
-        ),
-    }
-
-
 def listed(artist: User, designer: User, *, repeat_type: str = "half_drop") -> tuple[Style, BasePattern]:
     style = style_create(
         artist=artist,
@@ -150,7 +135,7 @@ def test_buyer_previews_buys_downloads_and_verifies(
 ) -> None:
     artist, designer = make_user("artist"), make_user("designer")
     style, pattern = listed(artist, designer)
-    sizes = products()
+    sizes = create_products(swatch_inches=4)  # small print files keep the journeys quick
 
     page = new_page()
     page.goto("/accounts/signup/")
@@ -263,7 +248,7 @@ def test_artist_lists_a_commercial_style_and_sees_the_earning(
 ) -> None:
     artist, designer, buyer = make_user("artist"), make_user("designer"), make_user("buyer")
     _, pattern = listed(make_user("artist"), designer)
-    sizes = products()
+    sizes = create_products(swatch_inches=4)  # small print files keep the journeys quick
     artwork = tmp_path / "tide.jpg"
     artwork.write_bytes(image_bytes(128, 96, fmt="JPEG", seed=21))
 
@@ -362,7 +347,7 @@ def test_visitor_is_refused_another_users_order_and_outputs(
 ) -> None:
     owner, stranger = make_user("buyer"), make_user("buyer")
     style, pattern = listed(make_user("artist"), make_user("designer"))
-    sizes = products()
+    sizes = create_products(swatch_inches=4)  # small print files keep the journeys quick
     job = personalization_create(buyer=owner, base_pattern=pattern, style=style)
     job.preview.save("preview.png", ContentFile(image_bytes(96, 96)), save=False)
     job.status = JobStatus.DONE
