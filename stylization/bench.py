@@ -47,9 +47,14 @@ def _judge_style_distance(size: int):
         with torch.no_grad():
             return model(x).flatten()
 
-    def distance(output, base, style) -> float:
+    def distance(output, base, style) -> tuple[float, dict[str, float]]:
+        """(style distance, each statistic group's share of its square): where the distance lives."""
         s = stats(style)
-        return float((stats(output) - s).norm() / (stats(base) - s).norm())
+        gap, base_gap = stats(output) - s, float((stats(base) - s).norm())
+        groups = model.convert_to_dict(gap[None, None])
+        shares = {f"ps:{name}": float(v.nan_to_num().norm() ** 2) / base_gap**2  # NaN marks redundant entries
+                  for name, v in groups.items() if torch.is_tensor(v)}
+        return float(gap.norm()) / base_gap, shares
 
     return distance
 
@@ -94,9 +99,10 @@ def _run_method(method: str, size: int, patterns: int, style_paths: list[str], i
                                             padding=padding)
             image, done = result.image, result.info["iterations"]
         seconds = time.perf_counter() - started
-        rows.append({"seconds": seconds, "s_per_iter": seconds / max(done, 1), "distance": distance(image, base, style),
+        style_distance, shares = distance(image, base, style)
+        rows.append({"seconds": seconds, "s_per_iter": seconds / max(done, 1), "distance": style_distance,
                      "ssim": ssim_luma(base, image), "seam": seam_ratio(image, repeat),
-                     "base_seam": seam_ratio(base, repeat)})
+                     "base_seam": seam_ratio(base, repeat), **shares})
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     summary = {k: float(np.mean([r[k] for r in rows])) for k in rows[0]}
     return {"method": method, "size": size, "patterns": patterns, "peak_rss_mb": peak_mb, **summary}
@@ -122,8 +128,8 @@ def _peer(peer_dir: str, size: int, style_path: str, weights: str, iterations: i
         seconds = time.perf_counter() - started
         peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         image = Image.open(out_path).convert("RGB").resize(base.size)
-        distance = _judge_style_distance(size)(image, base, Image.open(style_path).convert("RGB"))
-        return {"method": "neural-style-pt (random VGG-19)", "size": size, "patterns": 1, "peak_rss_mb": peak_mb,
+        distance, shares = _judge_style_distance(size)(image, base, Image.open(style_path).convert("RGB"))
+        return {**shares, "method": "neural-style-pt (random VGG-19)", "size": size, "patterns": 1, "peak_rss_mb": peak_mb,
                 "seconds": seconds, "s_per_iter": seconds / iterations, "distance": distance,
                 "ssim": ssim_luma(base, image), "seam": seam_ratio(image, "basic"), "base_seam": seam_ratio(base, "basic")}
 
@@ -230,6 +236,16 @@ def _table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def _distance_table(rows: list[dict[str, Any]]) -> str:
+    """Each Portilla-Simoncelli group's share of the squared style distance (the shares sum to it)."""
+    groups = [k for k in rows[0] if k.startswith("ps:")]
+    lines = ["| statistic group | " + " | ".join(r["method"] for r in rows) + " |", "|---" * (len(rows) + 1) + "|"]
+    for group in groups:
+        lines.append(f"| {group[3:]} | " + " | ".join(f"{r.get(group, float('nan')):.4f}" for r in rows) + " |")
+    lines.append("| **sum (mean of distance²)** | " + " | ".join(f"{sum(r[g] for g in groups):.4f}" for r in rows) + " |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m stylization.bench")
     parser.add_argument("--sizes", default="256,512,1200")
@@ -279,7 +295,9 @@ def main(argv: list[str] | None = None) -> int:
                 with context.Pool(1, maxtasksperchild=1) as pool:
                     rows.append(pool.apply(_peer, (args.peer, size, style_paths[0], weights, 120)))
             print(f"\n### {size}×{size} (2-core CPU, load average {os.getloadavg()[0]:.1f})\n")
-            print(_table(rows), flush=True)
+            print(_table(rows))
+            print(f"\nWhere the style distance lives at {size}² (mean share of distance² per pattern):\n")
+            print(_distance_table(rows), flush=True)
     return 0
 
 
