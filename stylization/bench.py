@@ -241,7 +241,7 @@ def _distance_table(rows: list[dict[str, Any]]) -> str:
     groups = [k for k in rows[0] if k.startswith("ps:")]
     lines = ["| statistic group | " + " | ".join(r["method"] for r in rows) + " |", "|---" * (len(rows) + 1) + "|"]
     for group in groups:
-        lines.append(f"| {group[3:]} | " + " | ".join(f"{r.get(group, float('nan')):.4f}" for r in rows) + " |")
+        lines.append(f"| {group[3:]} | " + " | ".join(f"{r[group]:.4f}" for r in rows) + " |")
     lines.append("| **sum (mean of distance²)** | " + " | ".join(f"{sum(r[g] for g in groups):.4f}" for r in rows) + " |")
     return "\n".join(lines)
 
