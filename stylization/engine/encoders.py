@@ -53,8 +53,8 @@ class RandomEncoder(Encoder):
     (SSIM up too) for 10-20% more time; 20 filters per size instead cost 2x for less.
     At 512², 6 patterns (0.240 as is; another seed 0.239), none of these beat the noise between
     configurations (about +-0.03): 20 or 32 filters per size (0.227, 0.305), a sixth level
-    (0.255), 60 or 120 iterations on the finest level (0.301, 0.287), TV 0.005 (0.254), a
-    Sliced-Wasserstein term on the pooled levels (Heitz et al. 2021; 0.20-0.24, +30% time),
+    (0.255), 60 iterations on the finest level, alone or after 100/80 (0.301, 0.287), TV 0.005
+    (0.254), a Sliced-Wasserstein term on the pooled levels (Heitz et al. 2021; 0.20-0.24, +30% time),
     style scale measured on the painting's short side (0.294), and no Gram for maps under 16²
     (0.232). What remains is mostly large-scale contrast (about half of distance²) and
     band-magnitude autocorrelation (`python -m stylization.bench` splits it by statistic group).
