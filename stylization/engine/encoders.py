@@ -56,8 +56,9 @@ class RandomEncoder(Encoder):
     (0.255), 60 iterations on the finest level, alone or after 100/80 (0.301, 0.287), TV 0.005
     (0.254), a Sliced-Wasserstein term on the pooled levels (Heitz et al. 2021; 0.20-0.24, +30% time),
     style scale measured on the painting's short side (0.294), no Gram for maps under 16²
-    (0.232), and extra weight on each Gram's pixel block (1x: 0.329, 10x: 0.675). What remains is mostly large-scale contrast (about half of distance²) and
-    band-magnitude autocorrelation (`python -m stylization.bench` splits it by statistic group).
+    (0.232), and extra weight on each Gram's pixel block (1x: 0.329, 10x: 0.675). What remains
+    is mostly large-scale contrast (about half of distance²) and band-magnitude
+    autocorrelation (`python -m stylization.bench` splits it by statistic group).
     """
 
     name = "random"
