@@ -22,7 +22,8 @@ import numpy as np
 
 REPEATS = ("basic", "half_drop", "half_brick")
 KINDS = ("ditsy", "motifs", "blobs", "geometric")
-METHODS = ("gatys-single-scale-reflect", "ours-random", "ours-zero-padded-control", "vgg19-random-weights")
+METHODS = ("painting-crops-reference", "gatys-single-scale-reflect", "ours-random", "ours-zero-padded-control",
+           "vgg19-random-weights")
 
 
 def _style_dir(explicit: str | None) -> Path:
@@ -59,6 +60,24 @@ def _judge_style_distance(size: int):
     return distance
 
 
+def painting_crops(style, size: int) -> list:
+    """Squares of the painting at the judge's scale, away from the centre square it is judged against.
+
+    What a genuine piece of the painting scores is the floor a stylized tile can hope for: the
+    judge compares with one crop, and the rest of the painting differs from it too.
+    """
+    from PIL import Image
+
+    scale = size / min(style.size)
+    whole = style.resize((max(size, round(style.width * scale)), max(size, round(style.height * scale))),
+                         Image.Resampling.LANCZOS)
+    crops = []
+    for f in (0.0, 0.25, 0.75, 1.0):  # 0.5 would be the judge's own centre square
+        left, top = round((whole.width - size) * f), round((whole.height - size) * f)
+        crops.append(whole.crop((left, top, left + size, top + size)))
+    return crops
+
+
 def _run_method(method: str, size: int, patterns: int, style_paths: list[str], iterations: int,
                 weights: str | None) -> dict[str, Any]:
     """Runs in a spawned child: stylize `patterns` base patterns, judge them, report peak RSS."""
@@ -82,6 +101,13 @@ def _run_method(method: str, size: int, patterns: int, style_paths: list[str], i
         style = styles[i % len(styles)]
         params = StyleParams(seed=i)
         started = time.perf_counter()
+        if method == "painting-crops-reference":
+            judged = [distance(crop, base, style) for crop in painting_crops(style, size)]
+            shares = {k: float(np.mean([j[1][k] for j in judged])) for k in judged[0][1]}
+            rows.append({"seconds": float("nan"), "s_per_iter": float("nan"),
+                         "distance": float(np.mean([j[0] for j in judged])), "ssim": float("nan"),
+                         "seam": float("nan"), "base_seam": seam_ratio(base, repeat), **shares})
+            continue
         if method == "gatys-single-scale-reflect":
             # The plain baseline: one scale, reflection padding, no repeat anywhere.
             content = to_tensor(base)
@@ -230,9 +256,13 @@ def _device_table(device: str, sizes: list[int], weights: str, style_path: str) 
 def _table(rows: list[dict[str, Any]]) -> str:
     lines = ["| method | patterns | wall s/pattern | s/iter | style distance | SSIM | seam ratio | base seam | peak RSS MB |",
              "|---|---|---|---|---|---|---|---|---|"]
+    def cell(value: float, digits: int) -> str:
+        return "—" if np.isnan(value) else f"{value:.{digits}f}"  # the reference row stylizes nothing
+
     for r in rows:
-        lines.append(f"| {r['method']} | {r['patterns']} | {r['seconds']:.2f} | {r['s_per_iter']:.3f} | "
-                     f"{r['distance']:.3f} | {r['ssim']:.3f} | {r['seam']:.3f} | {r['base_seam']:.3f} | {r['peak_rss_mb']:.0f} |")
+        lines.append(f"| {r['method']} | {r['patterns']} | {cell(r['seconds'], 2)} | {cell(r['s_per_iter'], 3)} | "
+                     f"{r['distance']:.3f} | {cell(r['ssim'], 3)} | {cell(r['seam'], 3)} | {r['base_seam']:.3f} | "
+                     f"{r['peak_rss_mb']:.0f} |")
     return "\n".join(lines)
 
 

@@ -1,6 +1,6 @@
 import pytest
 
-from stylization.bench import _distance_table, _judge_style_distance
+from stylization.bench import _distance_table, _judge_style_distance, painting_crops
 from stylization.engine import generate_pattern
 from tests.stylization.conftest import brush_style
 
@@ -30,3 +30,19 @@ def test_distance_table_lists_every_group_per_method_and_their_sum():
     assert table[0] == "| statistic group | a | b |"
     assert table[2] == "| x | 0.0100 | 0.1000 |"
     assert table[-1] == "| **sum (mean of distance²)** | 0.0300 | 0.1000 |"
+
+
+def test_painting_crops_are_judge_sized_squares_away_from_the_centre_the_judge_compares_with():
+    from PIL import Image, ImageOps
+
+    distance = _judge_style_distance(128)
+    base = generate_pattern("basic", size=128, seed=1, kind="ditsy")
+    style = brush_style(320).crop((0, 0, 320, 200))  # a landscape painting
+    centre = ImageOps.fit(style, (128, 128), Image.Resampling.LANCZOS)
+
+    crops = painting_crops(style, 128)
+
+    assert [c.size for c in crops] == [(128, 128)] * 4
+    # The centre square is the judge's own reference (up to the order of cropping and greying).
+    assert distance(centre, base, style)[0] < 0.01
+    assert all(distance(crop, base, style)[0] > 0.05 for crop in crops)
