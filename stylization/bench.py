@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from PIL import Image
 
 REPEATS = ("basic", "half_drop", "half_brick")
 KINDS = ("ditsy", "motifs", "blobs", "geometric")
@@ -38,7 +39,7 @@ def _style_dir(explicit: str | None) -> Path:
 def _judge_style_distance(size: int):
     import plenoptic
     import torch
-    from PIL import Image, ImageOps
+    from PIL import ImageOps
 
     model = plenoptic.models.PortillaSimoncelli((size, size))
 
@@ -60,14 +61,12 @@ def _judge_style_distance(size: int):
     return distance
 
 
-def painting_crops(style, size: int) -> list:
+def painting_crops(style: Image.Image, size: int) -> list[Image.Image]:
     """Squares of the painting at the judge's scale, away from the centre square it is judged against.
 
     What a genuine piece of the painting scores is the floor a stylized tile can hope for: the
     judge compares with one crop, and the rest of the painting differs from it too.
     """
-    from PIL import Image
-
     scale = size / min(style.size)
     whole = style.resize((max(size, round(style.width * scale)), max(size, round(style.height * scale))),
                          Image.Resampling.LANCZOS)
@@ -82,7 +81,6 @@ def _run_method(method: str, size: int, patterns: int, style_paths: list[str], i
                 weights: str | None) -> dict[str, Any]:
     """Runs in a spawned child: stylize `patterns` base patterns, judge them, report peak RSS."""
     import torch
-    from PIL import Image
 
     from stylization.engine import Engine, StyleParams, generate_pattern, seam_ratio, ssim_luma
     from stylization.engine import engine as engine_module
@@ -93,21 +91,26 @@ def _run_method(method: str, size: int, patterns: int, style_paths: list[str], i
     distance = _judge_style_distance(size)
     styles = [fit_style(Image.open(p).convert("RGB")) for p in style_paths]
     rows: list[dict[str, float]] = []
+    reference = method == "painting-crops-reference"
     encoder_name = "vgg19" if method == "vgg19-random-weights" else "random"
-    engine = Engine(device="cpu", encoder=encoder_name, weights_path=weights, expected_sha256=None)
+    # The reference row stylizes nothing, so it loads no encoder (and its peak RSS is the judge's alone).
+    engine = None if reference else Engine(device="cpu", encoder=encoder_name, weights_path=weights,
+                                           expected_sha256=None)
     for i in range(patterns):
         repeat = REPEATS[i % len(REPEATS)]
         base = generate_pattern(repeat, size=size, seed=100 + i, kind=KINDS[i % len(KINDS)])
         style = styles[i % len(styles)]
         params = StyleParams(seed=i)
-        started = time.perf_counter()
-        if method == "painting-crops-reference":
+        base_seam = seam_ratio(base, repeat)
+        if reference:
             judged = [distance(crop, base, style) for crop in painting_crops(style, size)]
             shares = {k: float(np.mean([j[1][k] for j in judged])) for k in judged[0][1]}
             rows.append({"seconds": float("nan"), "s_per_iter": float("nan"),
                          "distance": float(np.mean([j[0] for j in judged])), "ssim": float("nan"),
-                         "seam": float("nan"), "base_seam": seam_ratio(base, repeat), **shares})
+                         "seam": float("nan"), "base_seam": base_seam, **shares})
             continue
+        assert engine is not None
+        started = time.perf_counter()
         if method == "gatys-single-scale-reflect":
             # The plain baseline: one scale, reflection padding, no repeat anywhere.
             content = to_tensor(base)
@@ -128,7 +131,7 @@ def _run_method(method: str, size: int, patterns: int, style_paths: list[str], i
         style_distance, shares = distance(image, base, style)
         rows.append({"seconds": seconds, "s_per_iter": seconds / max(done, 1), "distance": style_distance,
                      "ssim": ssim_luma(base, image), "seam": seam_ratio(image, repeat),
-                     "base_seam": seam_ratio(base, repeat), **shares})
+                     "base_seam": base_seam, **shares})
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     summary = {k: float(np.mean([r[k] for r in rows])) for k in rows[0]}
     return {"method": method, "size": size, "patterns": patterns, "peak_rss_mb": peak_mb, **summary}
@@ -136,7 +139,6 @@ def _run_method(method: str, size: int, patterns: int, style_paths: list[str], i
 
 def _peer(peer_dir: str, size: int, style_path: str, weights: str, iterations: int) -> dict[str, Any]:
     """ProGamerGov/neural-style-pt on the same random VGG-19 weights, timed as a subprocess."""
-    from PIL import Image
 
     from stylization.engine import generate_pattern, seam_ratio, ssim_luma
 
@@ -171,7 +173,6 @@ VECTOR_CANDIDATES: list[dict[str, Any]] = [
 def _vector_table(style_paths: list[str], size: int = 512, tiles: int = 2) -> str:
     """Time, size, paths and SSIM of vtracer settings on stylized tiles (sets DEFAULT_VECTOR_SETTINGS)."""
     import torch
-    from PIL import Image
 
     from stylization.engine import Engine, StyleParams, generate_pattern, seam_ratio
     from stylization.engine.images import fit_style
@@ -224,7 +225,6 @@ def _device_table(device: str, sizes: list[int], weights: str, style_path: str) 
     """Final-tile renders on an accelerator: wall time, seconds per iteration, peak device memory and
     the seam ratio, for the VGG-19 path (random weights in torchvision's layout) and ours."""
     import torch
-    from PIL import Image
 
     from stylization.engine import Engine, StyleParams, fit_style, generate_pattern, seam_ratio
 
