@@ -64,6 +64,12 @@ class RandomEncoder(Encoder):
     (Berger & Memisevic 2017), a centred colour-covariance term and no TV stayed within the
     noise or cost SSIM. The painting's own off-centre crops score about 0.13 (the bench's
     reference row), so the judge leaves little room below ours.
+    Aimed at the magnitude autocorrelation, a second-order path (depthwise random 5x5 filters
+    over each level's pooled rectified maps, with their own Grams; a scattering-like cascade)
+    took 3 *Starry Night* patterns from 0.414 to 0.262 but SSIM from 0.44 to 0.22, for 1.8x
+    the time. With 3x the content weight, 8 patterns gave 0.285 at SSIM 0.30 against 0.268 at
+    0.48: on *Shipwreck* it filled the tile with fine speckle (0.294 to 0.683). From the third
+    level on only: 0.361 against 0.356 on 4 patterns, SSIM 0.36 against 0.43.
     """
 
     name = "random"
