@@ -100,7 +100,6 @@ def _run_method(method: str, size: int, patterns: int, style_paths: list[str], i
         repeat = REPEATS[i % len(REPEATS)]
         base = generate_pattern(repeat, size=size, seed=100 + i, kind=KINDS[i % len(KINDS)])
         style = styles[i % len(styles)]
-        params = StyleParams(seed=i)
         base_seam = seam_ratio(base, repeat)
         if reference:
             judged = [distance(crop, base, style) for crop in painting_crops(style, size)]
@@ -110,6 +109,7 @@ def _run_method(method: str, size: int, patterns: int, style_paths: list[str], i
                          "seam": float("nan"), "base_seam": base_seam, **shares})
             continue
         assert engine is not None
+        params = StyleParams(seed=i)
         started = time.perf_counter()
         if method == "gatys-single-scale-reflect":
             # The plain baseline: one scale, reflection padding, no repeat anywhere.
@@ -139,7 +139,6 @@ def _run_method(method: str, size: int, patterns: int, style_paths: list[str], i
 
 def _peer(peer_dir: str, size: int, style_path: str, weights: str, iterations: int) -> dict[str, Any]:
     """ProGamerGov/neural-style-pt on the same random VGG-19 weights, timed as a subprocess."""
-
     from stylization.engine import generate_pattern, seam_ratio, ssim_luma
 
     with tempfile.TemporaryDirectory() as tmp:
