@@ -180,6 +180,16 @@ DRAMATIQ_AUTODISCOVER_MODULES = ["tasks"]
 # The embedded worker thread runs inside `manage.py serve` when no external broker is configured.
 MOTIF_EMBEDDED_WORKER = env.bool("MOTIF_EMBEDDED_WORKER", default=not DRAMATIQ_BROKER_URL)
 
+# --- Fulfilment (marketplace.services.fulfilment) ------------------------------------------------
+# A working step renews its lease on every progress report; a lapsed lease means its worker died.
+FULFILMENT_LEASE_S = env.int("FULFILMENT_LEASE_S", default=300)
+# The watchdog: a line in one stage this long with no live lease is sent on again, this many times,
+# and then failed (and refunded).
+FULFILMENT_STAGE_TIMEOUT_S = env.int("FULFILMENT_STAGE_TIMEOUT_S", default=2 * 3600)
+FULFILMENT_WATCHDOG_MAX_RESENDS = env.int("FULFILMENT_WATCHDOG_MAX_RESENDS", default=3)
+# How often the embedded worker (and `requeue_jobs --every`) runs the watchdog's sweep.
+FULFILMENT_SWEEP_INTERVAL_S = env.int("FULFILMENT_SWEEP_INTERVAL_S", default=60)
+
 # --- Stylization -----------------------------------------------------------------------------------
 STYLIZATION_DEVICE = env.str("STYLIZATION_DEVICE", default="auto")
 STYLIZATION_ENCODER = env.str("STYLIZATION_ENCODER", default="auto")
@@ -187,6 +197,8 @@ STYLIZATION_VGG19_WEIGHTS = env.str("STYLIZATION_VGG19_WEIGHTS", default="")
 STYLIZATION_CACHE_DIR = env.str("STYLIZATION_CACHE_DIR", default=str(VAR_DIR / "cache" / "stylization"))
 # The neural preview's long side in pixels; instant colour-transfer previews are shown meanwhile.
 STYLIZATION_PREVIEW_SIZE = env.int("STYLIZATION_PREVIEW_SIZE", default=256)
+# The largest print sheet (the tile laid out over a product at the pattern's DPI) Motif will make.
+MOTIF_MAX_SHEET_PIXELS = env.int("MOTIF_MAX_SHEET_PIXELS", default=300_000_000)
 
 # --- Payments ----------------------------------------------------------------------------------------
 # With no Stripe key the local test gateway is used; it is refused when DEBUG is off.

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from django.db.models import Count, QuerySet
 
-from marketplace.models import LicenceVersion, OrderLine, OrderStatus, Style, Tag, User
+from marketplace.models import PAID_STATUSES, LicenceVersion, OrderLine, Style, Tag, User
 
 # Orders whose money has been taken and not given back.
-SOLD_STATUSES = (OrderStatus.PAID, OrderStatus.RENDERING, OrderStatus.READY, OrderStatus.FULFILLED)
+SOLD_STATUSES = PAID_STATUSES
 
 
 def tags_in_use() -> QuerySet[Tag]:

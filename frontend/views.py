@@ -47,8 +47,11 @@ from frontend.forms import (
 from marketplace import selectors
 from marketplace.errors import Conflict, NotAllowed
 from marketplace.models import (
+    IN_FULFILMENT_STATUSES,
+    UNFINISHED_STAGES,
     BasePattern,
     JobStatus,
+    LineStage,
     Order,
     OrderLine,
     OrderStatus,
@@ -377,46 +380,73 @@ def _own_order(request: HttpRequest, pk: int) -> Order:
 def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
     order = _own_order(request, pk)
     template = "frontend/_order_status.html" if _is_htmx(request) else "frontend/order.html"
-    return render(request, template, _order_context(order))
+    return render(request, template, _order_context(order, request.user))
 
 
-def _order_context(order: Order) -> dict[str, Any]:
+LINE_STAGE_LABELS = {
+    LineStage.QUEUED: "Waiting for the renderer",
+    LineStage.RENDERING: "Rendering the print tile",
+    LineStage.RENDERED: "Tracing the vector file",
+    LineStage.VECTORIZED: "Recording the attribution",
+    LineStage.ATTRIBUTED: "Signing the files",
+    LineStage.DELIVERED: "Delivered",
+    LineStage.FAILED: "Could not be made: refunded",
+}
+
+
+def _order_context(order: Order, user: Any) -> dict[str, Any]:
     reached = {
         OrderStatus.PAID: order.paid_at is not None,
-        OrderStatus.RENDERING: order.status in (OrderStatus.RENDERING, OrderStatus.READY, OrderStatus.FULFILLED),
+        OrderStatus.RENDERING: order.status
+        in (OrderStatus.RENDERING, OrderStatus.READY, OrderStatus.NEEDS_ATTENTION, OrderStatus.FULFILLED),
         OrderStatus.READY: order.status in (OrderStatus.READY, OrderStatus.FULFILLED),
     }
     steps = [{"status": s, "label": s.label, "done": reached[s], "current": order.status == s} for s in ORDER_STEPS]
-    ready = order.status in (OrderStatus.READY, OrderStatus.FULFILLED)
     lines = []
     for line in order.lines.all():
+        allowed = selectors.order_line_output_access(line=line, user=user)[0] == selectors.OutputAccess.ALLOWED
         downloads = [
             {"name": name, "label": label}
             for name, (field, label) in OUTPUT_FILES.items()
-            if ready and getattr(line, field)
+            if allowed and getattr(line, field)
         ]
-        lines.append({"line": line, "downloads": downloads, "attribution": attribution_for_line(line)})
+        lines.append(
+            {
+                "line": line,
+                "stage_label": LINE_STAGE_LABELS.get(line.stage, ""),
+                "working": line.stage in UNFINISHED_STAGES,
+                "downloads": downloads,
+                "attribution": attribution_for_line(line),
+            }
+        )
+    unfinished = any(item["working"] for item in lines)
     return {
         "order": order,
         "steps": steps,
         "lines": lines,
-        "polling": order.status in (OrderStatus.AWAITING_PAYMENT, OrderStatus.PAID, OrderStatus.RENDERING),
+        "polling": order.status in (OrderStatus.AWAITING_PAYMENT, OrderStatus.PAID, OrderStatus.RENDERING)
+        or (order.status in IN_FULFILMENT_STATUSES and unfinished),
         "can_pay": order.status in (OrderStatus.DRAFT, OrderStatus.AWAITING_PAYMENT),
     }
 
 
 @require_GET
 @login_required
-def order_output(request: HttpRequest, pk: int, line_pk: int, name: str) -> FileResponse:
-    """A print output, for the buyer of a paid order only; anyone else gets a 404."""
-    order = _own_order(request, pk)
-    if name not in OUTPUT_FILES or order.status not in page_selectors.SOLD_STATUSES:
+def order_output(request: HttpRequest, pk: int, line_pk: int, name: str) -> HttpResponse:
+    """A print output, under the one entitlement rule (`order_line_output_access`): strangers get
+    a 404, the buyer a 409 (not ready) or 410 (refunded) with the reason."""
+    if name not in OUTPUT_FILES:
         raise Http404("No such file.")
-    line = get_object_or_404(OrderLine.objects.filter(order=order), pk=line_pk)
+    line = get_object_or_404(OrderLine.objects.select_related("order"), pk=line_pk, order_id=pk)
+    access, reason = selectors.order_line_output_access(line=line, user=request.user)
+    if access == selectors.OutputAccess.NOT_FOUND:
+        raise Http404("No such file.")
+    if access != selectors.OutputAccess.ALLOWED:
+        return HttpResponse(reason, status=access.http_status, content_type="text/plain; charset=utf-8")
     field = getattr(line, OUTPUT_FILES[name][0])
     if not field:
         raise Http404("This file is not ready yet.")
-    response = FileResponse(field.open("rb"), as_attachment=True, filename=f"motif-order{order.pk}-line{line.pk}-{name}")
+    response = FileResponse(field.open("rb"), as_attachment=True, filename=f"motif-order{pk}-line{line.pk}-{name}")
     response["Cache-Control"] = "private, no-store"
     return response
 

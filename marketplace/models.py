@@ -295,22 +295,77 @@ class OrderStatus(models.TextChoices):
     PAID = "paid"
     RENDERING = "rendering"
     READY = "ready"
+    # A line failed for good and was refunded; the rest of the order goes on. Staff can re-render it.
+    NEEDS_ATTENTION = "needs_attention", "Needs attention"
     FULFILLED = "fulfilled"
     CANCELLED = "cancelled"
     REFUNDED = "refunded"
 
 
+# Orders whose money has been taken (and not all given back).
+PAID_STATUSES: tuple[str, ...] = (
+    OrderStatus.PAID,
+    OrderStatus.RENDERING,
+    OrderStatus.READY,
+    OrderStatus.NEEDS_ATTENTION,
+    OrderStatus.FULFILLED,
+)
+# Paid orders whose lines the fulfilment workflow is still moving (or may move again, after a re-render).
+IN_FULFILMENT_STATUSES: tuple[str, ...] = (
+    OrderStatus.PAID,
+    OrderStatus.RENDERING,
+    OrderStatus.NEEDS_ATTENTION,
+)
+
 ORDER_TRANSITIONS: dict[str, frozenset[str]] = {
     OrderStatus.DRAFT: frozenset({OrderStatus.AWAITING_PAYMENT, OrderStatus.CANCELLED}),
     # Back to draft when a payment is declined or a checkout expires, so the buyer can try again.
     OrderStatus.AWAITING_PAYMENT: frozenset({OrderStatus.PAID, OrderStatus.CANCELLED, OrderStatus.DRAFT}),
-    OrderStatus.PAID: frozenset({OrderStatus.RENDERING, OrderStatus.REFUNDED}),
-    OrderStatus.RENDERING: frozenset({OrderStatus.READY, OrderStatus.REFUNDED}),
+    OrderStatus.PAID: frozenset(
+        {OrderStatus.RENDERING, OrderStatus.READY, OrderStatus.NEEDS_ATTENTION, OrderStatus.REFUNDED}
+    ),
+    OrderStatus.RENDERING: frozenset({OrderStatus.READY, OrderStatus.NEEDS_ATTENTION, OrderStatus.REFUNDED}),
+    # A staff re-render of the failed line moves the order on again.
+    OrderStatus.NEEDS_ATTENTION: frozenset({OrderStatus.RENDERING, OrderStatus.READY, OrderStatus.REFUNDED}),
     OrderStatus.READY: frozenset({OrderStatus.FULFILLED, OrderStatus.REFUNDED}),
     OrderStatus.FULFILLED: frozenset({OrderStatus.REFUNDED}),
     OrderStatus.CANCELLED: frozenset(),
     OrderStatus.REFUNDED: frozenset(),
 }
+
+
+class LineStage(models.TextChoices):
+    """Where a paid order line is in fulfilment. Only `marketplace.services.fulfilment` and the step
+    services (each setting its own stage) change it; nothing infers it from which files exist."""
+
+    QUEUED = "queued"
+    RENDERING = "rendering"
+    RENDERED = "rendered"
+    VECTORIZED = "vectorized"
+    ATTRIBUTED = "attributed"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
+LINE_TRANSITIONS: dict[str, frozenset[str]] = {
+    # "" is a line of an order that is not paid yet.
+    "": frozenset({LineStage.QUEUED}),
+    LineStage.QUEUED: frozenset({LineStage.RENDERING, LineStage.FAILED}),
+    LineStage.RENDERING: frozenset({LineStage.RENDERED, LineStage.FAILED}),
+    LineStage.RENDERED: frozenset({LineStage.VECTORIZED, LineStage.FAILED}),
+    LineStage.VECTORIZED: frozenset({LineStage.ATTRIBUTED, LineStage.FAILED}),
+    LineStage.ATTRIBUTED: frozenset({LineStage.DELIVERED, LineStage.FAILED}),
+    LineStage.DELIVERED: frozenset(),
+    # Only staff send a failed line back, to be rendered again (its refund stands).
+    LineStage.FAILED: frozenset({LineStage.QUEUED}),
+}
+UNFINISHED_STAGES: tuple[str, ...] = (
+    LineStage.QUEUED,
+    LineStage.RENDERING,
+    LineStage.RENDERED,
+    LineStage.VECTORIZED,
+    LineStage.ATTRIBUTED,
+)
 
 
 class InvalidTransition(Exception):
@@ -329,6 +384,8 @@ class Order(models.Model):
     paid_at = models.DateTimeField(null=True, blank=True)
     ready_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
+    # What has gone back to the buyer, booked by the refund that returned it.
+    refunded_amount = models.DecimalField(**MONEY, default=Decimal("0"))
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -367,10 +424,16 @@ class OrderLine(models.Model):
     artist_royalty_percent = models.DecimalField(**PERCENT, default=Decimal("0"))
     designer_royalty_percent = models.DecimalField(**PERCENT, default=Decimal("0"))
 
-    render_status = models.CharField(max_length=10, choices=JobStatus.choices, blank=True)
+    stage = models.CharField(max_length=12, choices=LineStage.choices, blank=True, default="")
+    stage_changed_at = models.DateTimeField(null=True, blank=True)
+    # A working step renews this while it runs; a step whose lease has lapsed was lost with its worker.
+    lease_until = models.DateTimeField(null=True, blank=True)
     render_progress = models.PositiveSmallIntegerField(default=0)
-    render_error = models.TextField(blank=True)
     render_attempts = models.PositiveIntegerField(default=0)
+    # How often the watchdog had to send a stuck line's step again.
+    watchdog_resends = models.PositiveIntegerField(default=0)
+    # In words a buyer can read; the technical cause goes to the log.
+    failure_reason = models.TextField(blank=True)
     print_png = models.FileField(upload_to=_output_upload_to, blank=True)
     print_sheet = models.FileField(upload_to=_output_upload_to, blank=True)
     svg = models.FileField(upload_to=_output_upload_to, blank=True)
@@ -378,6 +441,23 @@ class OrderLine(models.Model):
 
     class Meta:
         ordering = ["order_id", "id"]
+        indexes = [models.Index(fields=["stage", "stage_changed_at"])]
 
     def __str__(self) -> str:
         return f"Order {self.order_id} line {self.pk}"
+
+    def can_move_to(self, stage: str) -> bool:
+        return stage in LINE_TRANSITIONS[self.stage]
+
+    def move_to(self, stage: str, *, now: Any = None) -> None:
+        if not self.can_move_to(stage):
+            raise InvalidTransition(f"An order line cannot go from {self.stage or 'unpaid'} to {stage}.")
+        self.stage = stage
+        self.stage_changed_at = now or timezone.now()
+
+    def record_failure(self, *, reason: str, detail: str) -> None:
+        """Failed for good: `reason` is for the buyer, `detail` (the technical cause) for staff."""
+        self.move_to(LineStage.FAILED)
+        self.failure_reason = reason[:1000]
+        self.lease_until = None
+        self.render_info = {**self.render_info, "error": detail[:2000]}

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Prefetch, Q, QuerySet
 
 from marketplace.models import (
     BasePattern,
+    LineStage,
     Order,
     OrderLine,
+    OrderStatus,
     Personalization,
     Product,
     ProductSize,
@@ -89,4 +93,36 @@ def order_lines_prefetch() -> Prefetch:
 
 
 def order_list(*, buyer: User) -> QuerySet[Order]:
-    return Order.objects.filter(buyer=buyer).prefetch_related(order_lines_prefetch())
+    """The buyer's orders, newest first, with everything their lines show (a fixed query count)."""
+    return (
+        Order.objects.filter(buyer=buyer).prefetch_related(order_lines_prefetch()).order_by("-created_at", "-id")
+    )
+
+
+class OutputAccess(enum.Enum):
+    """Whether an order line's print files may be downloaded, and if not, what to answer."""
+
+    ALLOWED = "allowed"
+    NOT_FOUND = "not_found"  # a stranger: the line might as well not exist (404)
+    NOT_YET = "not_yet"  # the buyer, but the line is not delivered (409)
+    WITHDRAWN = "withdrawn"  # the buyer, but the order was refunded or cancelled (410)
+
+    @property
+    def http_status(self) -> int:
+        return {"allowed": 200, "not_found": 404, "not_yet": 409, "withdrawn": 410}[self.value]
+
+
+def order_line_output_access(*, line: OrderLine, user: User | AnonymousUser) -> tuple[OutputAccess, str]:
+    """The one entitlement rule for a line's print PNG, print sheet and SVG, used by the API, the
+    pages and the certificate: only once the line is delivered, while its order is not refunded or
+    cancelled, and only to its buyer or staff. Returns the verdict and a reason for the buyer."""
+    is_staff = bool(getattr(user, "is_staff", False))
+    if not (is_staff or (user.is_authenticated and line.order.buyer_id == user.pk)):
+        return OutputAccess.NOT_FOUND, "No such file."
+    if line.order.status in (OrderStatus.REFUNDED, OrderStatus.CANCELLED):
+        return OutputAccess.WITHDRAWN, f"This order was {line.order.status}; its files are no longer available."
+    if line.stage != LineStage.DELIVERED:
+        if line.stage == LineStage.FAILED:
+            return OutputAccess.WITHDRAWN, "This line could not be made and was refunded; it has no files."
+        return OutputAccess.NOT_YET, "This line's files are not ready yet."
+    return OutputAccess.ALLOWED, ""

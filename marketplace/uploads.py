@@ -9,7 +9,7 @@ import io
 import warnings
 from dataclasses import dataclass
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 ACCEPTED_FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
 MIN_SIDE_PX = 64
@@ -67,11 +67,34 @@ def validate_image(data: bytes, *, max_bytes: int, max_pixels: int, min_side: in
     try:
         with Image.open(io.BytesIO(data)) as image:
             image.load()  # a full decode: truncated files fail here, not later in a worker
+            upright = _upright(image, fmt)
     except Exception:
         raise UploadError("The image is truncated or corrupt and cannot be decoded.") from None
+    if upright is not None:
+        data, (width, height) = upright
     return ValidatedImage(
         data=data, format=fmt, width=width, height=height, sha256=hashlib.sha256(data).hexdigest()
     )
+
+
+EXIF_ORIENTATION = 0x0112
+
+
+def _upright(image: Image.Image, fmt: str) -> tuple[bytes, tuple[int, int]] | None:
+    """A photo whose EXIF says "rotate me" is rotated once, here, so the stored image, its
+    thumbnail, the preview and the print all agree on which way is up (and on width and height).
+    Returns the re-encoded upright file, or None when the image is upright already."""
+    if image.getexif().get(EXIF_ORIENTATION, 1) in (0, 1):
+        return None
+    turned = ImageOps.exif_transpose(image)
+    options: dict[str, object] = {"format": fmt}
+    if image.info.get("icc_profile"):
+        options["icc_profile"] = image.info["icc_profile"]
+    if fmt in ("JPEG", "WEBP"):
+        options["quality"] = 95
+    out = io.BytesIO()
+    turned.save(out, **options)  # the rest of the EXIF (camera, GPS) is dropped with the tag
+    return out.getvalue(), turned.size
 
 
 def thumbnail_webp(data: bytes, *, side: int = THUMBNAIL_SIDE_PX) -> bytes:

@@ -16,8 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from PIL import Image
 
-from marketplace.models import OrderLine
-from marketplace.services.orders import order_ready_if_rendered
+from marketplace.models import LineStage, OrderLine
 from provenance.chain_access import chain_client, chain_lock, keys_dir
 from provenance.core import manifest as mf
 from provenance.core.chain import AttributionRecord as ChainRecord
@@ -164,8 +163,14 @@ def attribution_record_create(*, order_line_id: int) -> AttributionRecord:
         existing = AttributionRecord.objects.filter(order_line_id=order_line_id).first()
         if existing is not None:
             return existing
+        unsigned = locked.print_png.name
         locked.print_png.save("print.png", ContentFile(delivered_png), save=False)
-        locked.save(update_fields=["print_png"])
+        # The unsigned PNG is superseded; the workflow deletes it once the line is delivered.
+        locked.render_info = {**locked.render_info, "superseded": [unsigned]}
+        locked.render_progress = max(locked.render_progress, 98)
+        if locked.can_move_to(LineStage.ATTRIBUTED):
+            locked.move_to(LineStage.ATTRIBUTED)
+        locked.save(update_fields=["print_png", "render_info", "render_progress", "stage", "stage_changed_at"])
         record = AttributionRecord.objects.create(
             record_id=record_id,
             order_line=locked,
@@ -187,11 +192,15 @@ def attribution_record_create(*, order_line_id: int) -> AttributionRecord:
     return record
 
 
-def order_line_attribute(*, order_line_id: int) -> AttributionRecord:
-    """The step after a line's outputs exist. Idempotent, so a redelivery is harmless."""
-    record = attribution_record_create(order_line_id=order_line_id)
-    order_ready_if_rendered(order_id=record.order_line.order_id)
-    return record
+def order_line_attribute(*, order_line_id: int) -> AttributionRecord | None:
+    """The fulfilment step vectorized → attributed: the record, the hashes and the signed PNG.
+    Idempotent, so a redelivery is harmless; a line at any other stage is left alone."""
+    line = OrderLine.objects.filter(pk=order_line_id).only("stage").first()
+    if line is None:
+        return None
+    if line.stage != LineStage.VECTORIZED:
+        return AttributionRecord.objects.filter(order_line_id=order_line_id).first()
+    return attribution_record_create(order_line_id=order_line_id)
 
 
 def _enqueue_chain_write(record_pk: int) -> None:
@@ -307,15 +316,9 @@ def record_revoke(*, record: AttributionRecord, reason: str) -> AttributionRecor
 
 
 def records_requeue_pending() -> int:
-    """At start-up: the outbox is the database, so every pending record is sent again, and every
-    rendered line still without a record gets one."""
-    from marketplace.models import JobStatus
-    from provenance.tasks import anchor_batch, attribute_order_line, chain_write
-
-    for line_id in OrderLine.objects.filter(render_status=JobStatus.DONE, attribution_record__isnull=True).values_list(
-        "pk", flat=True
-    ):
-        attribute_order_line.send(line_id)
+    """At start-up: the outbox is the database, so every pending record is sent again. (Lines still
+    waiting for their record are the fulfilment sweep's.)"""
+    from provenance.tasks import anchor_batch, chain_write
 
     if settings.PROVENANCE_MODE == "batch":
         if AttributionRecord.objects.filter(status=ChainStatus.PENDING).exists():

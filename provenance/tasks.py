@@ -4,14 +4,23 @@ database meanwhile, and the start-up sweep re-sends whatever is still pending.""
 
 import dramatiq
 
+from marketplace.jobs import STEP_DONE, STEP_EXHAUSTED
 from provenance import services
 
 HOUR_MS = 3_600_000
 
 
-@dramatiq.actor(queue_name="provenance", max_retries=5, min_backoff=2_000, max_backoff=60_000, time_limit=10 * 60_000)
+@dramatiq.actor(
+    queue_name="provenance",
+    max_retries=5,
+    min_backoff=2_000,
+    max_backoff=60_000,
+    time_limit=10 * 60_000,
+    on_success=STEP_DONE,
+    on_retry_exhausted=STEP_EXHAUSTED,
+)
 def attribute_order_line(order_line_id: int) -> None:
-    """Hash the line's outputs into its record and embed the credential; then the order may be ready."""
+    """Hash the line's outputs into its record and embed the credential (a fulfilment step)."""
     services.order_line_attribute(order_line_id=order_line_id)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.urls import reverse
 from rest_framework import serializers
 
@@ -13,6 +14,7 @@ from marketplace.models import (
     BasePattern,
     LicenceUse,
     LicenceVersion,
+    LineStage,
     Order,
     OrderLine,
     Personalization,
@@ -22,6 +24,7 @@ from marketplace.models import (
     Role,
     Style,
 )
+from marketplace.selectors import OutputAccess, order_line_output_access
 
 
 class StrictInput(serializers.Serializer):
@@ -389,6 +392,15 @@ class OrderCreateInput(StrictInput):
 
 
 OUTPUT_KINDS = ("print_png", "print_sheet", "svg")
+LEGACY_RENDER_STATUS = {
+    LineStage.QUEUED: "queued",
+    LineStage.RENDERING: "running",
+    LineStage.RENDERED: "running",
+    LineStage.VECTORIZED: "running",
+    LineStage.ATTRIBUTED: "running",
+    LineStage.DELIVERED: "done",
+    LineStage.FAILED: "failed",
+}
 
 
 class OrderLineOut(serializers.ModelSerializer):
@@ -397,13 +409,22 @@ class OrderLineOut(serializers.ModelSerializer):
     licence_version = serializers.IntegerField(source="licence_version.version", allow_null=True, default=None)
     files = serializers.SerializerMethodField()
     provenance_record = serializers.SerializerMethodField()
+    progress = serializers.IntegerField(source="render_progress", read_only=True)
+    # Kept for clients of the first API: the stage, in the old four words.
+    render_status = serializers.SerializerMethodField()
+    render_error = serializers.CharField(source="failure_reason", read_only=True)
+
+    def get_render_status(self, line: OrderLine) -> str:
+        return LEGACY_RENDER_STATUS.get(line.stage, "")
 
     def get_files(self, line: OrderLine) -> dict[str, str | None]:
-        """Download links for the buyer (the order endpoints answer only the order's buyer)."""
+        """Download links, present once the line's files may be downloaded (the entitlement rule)."""
         request = self.context.get("request")
+        user = request.user if request is not None else AnonymousUser()
+        allowed = order_line_output_access(line=line, user=user)[0] == OutputAccess.ALLOWED
         return {
             kind: _abs(request, reverse("order-line-file", args=[line.order_id, line.pk, kind]))
-            if getattr(line, kind)
+            if allowed and getattr(line, kind)
             else None
             for kind in OUTPUT_KINDS
         }
@@ -429,6 +450,9 @@ class OrderLineOut(serializers.ModelSerializer):
             "style_fee",
             "artist_royalty_percent",
             "designer_royalty_percent",
+            "stage",
+            "progress",
+            "failure_reason",
             "render_status",
             "render_progress",
             "render_error",
@@ -449,6 +473,7 @@ class OrderOut(serializers.ModelSerializer):
             "subtotal",
             "discount",
             "total",
+            "refunded_amount",
             "lines",
             "created_at",
             "checkout_at",

@@ -7,6 +7,7 @@ from typing import Any, cast
 from django.contrib.auth import authenticate
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -422,10 +423,16 @@ class OrderLineFileView(APIView):
     permission_classes = [IsAuthenticated]
     names = {"print_png": "print.png", "print_sheet": "print-sheet.png", "svg": "print.svg"}
 
-    def get(self, request: Request, pk: int, line_pk: int, kind: str) -> FileResponse:
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    def get(self, request: Request, pk: int, line_pk: int, kind: str) -> FileResponse | Response:
         if kind not in self.names:
             raise Http404("No such file.")
-        line = get_object_or_404(OrderLine.objects.filter(order__buyer=_user(request)), pk=line_pk, order_id=pk)
+        line = get_object_or_404(OrderLine.objects.select_related("order"), pk=line_pk, order_id=pk)
+        access, reason = selectors.order_line_output_access(line=line, user=_user(request))
+        if access == selectors.OutputAccess.NOT_FOUND:
+            raise Http404("No such file.")
+        if access != selectors.OutputAccess.ALLOWED:
+            return Response({"detail": reason, "stage": line.stage}, status=access.http_status)
         return _private_file(getattr(line, kind), filename=f"motif-order{pk}-line{line_pk}-{self.names[kind]}")
 
 

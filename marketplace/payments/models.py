@@ -11,7 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from marketplace.models import MONEY, Order
+from marketplace.models import MONEY, Order, OrderLine
 
 
 class Gateway(models.TextChoices):
@@ -77,12 +77,22 @@ class Refund(models.Model):
     status = models.CharField(max_length=10, choices=RefundStatus.choices, default=RefundStatus.REQUESTED)
     stripe_refund_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
     reason = models.CharField(max_length=255, blank=True)
+    # A refund of one failed line (the fulfilment workflow's); null for a refund of the order as a whole.
+    order_line = models.ForeignKey(
+        OrderLine, on_delete=models.PROTECT, null=True, blank=True, related_name="refunds"
+    )
     # True once the ledger, the transfer reversals and the order state reflect this refund.
     applied = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["created_at", "id"]
+        constraints = [
+            # One refund per failed line, however often the workflow retries it.
+            models.UniqueConstraint(
+                fields=["order_line"], condition=Q(order_line__isnull=False), name="refund_one_per_order_line"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Refund {self.pk} of {self.amount} on payment {self.payment_id}"

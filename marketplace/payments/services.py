@@ -17,8 +17,9 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from marketplace import jobs
 from marketplace.errors import Conflict, NotAllowed
-from marketplace.models import Order, OrderStatus, User
+from marketplace.models import PAID_STATUSES, LineStage, Order, OrderLine, OrderStatus, User
 from marketplace.payments.gateways import (
     GatewayUnavailable,
     local_gateway_allowed,
@@ -32,20 +33,23 @@ from marketplace.royalties.services import (
     cents,
     payee_onboarding_link,
     royalty_accrue,
+    royalty_line_paid,
     royalty_refund_apply,
     royalty_transfers_decide,
     transfer_group,
 )
+from marketplace.services.fulfilment import order_refresh_status
 from marketplace.services.orders import (
     order_checkout,
     order_mark_paid,
     order_mark_refunded,
     order_payment_abandoned,
+    order_refund_booked,
 )
 
 log = logging.getLogger(__name__)
 
-PAID_STATES = (OrderStatus.PAID, OrderStatus.RENDERING, OrderStatus.READY, OrderStatus.FULFILLED)
+PAID_STATES = PAID_STATUSES
 
 
 class PaymentMismatch(Exception):
@@ -183,9 +187,11 @@ def payment_succeed(
         payment.save(update_fields=["status", "succeeded_at", "stripe_charge_id", "stripe_payment_intent_id"])
         order = order_mark_paid(order=payment.order)
         if order.status not in PAID_STATES:
-            # Paid for an order that was cancelled meanwhile: nothing is owed to anyone; the money
-            # must go back (the admin's refund action), so make it loud.
-            log.error("Payment %s succeeded for order %s, which is %s.", payment.pk, order.pk, order.status)
+            # Paid for an order that was cancelled meanwhile: nothing is owed to anyone, and the money
+            # goes straight back (a job, so a gateway that is down only delays it).
+            log.warning("Payment %s succeeded for order %s, which is %s: refunding it.", payment.pk, order.pk, order.status)
+            payment_id = payment.pk
+            transaction.on_commit(lambda: jobs.send(jobs.REFUND_PAYMENT, payment_id))
             return payment
         royalty_accrue(order=order, paid=payment.amount)
         royalty_transfers_decide(order=order)
@@ -239,7 +245,10 @@ def payment_local_confirm(*, payment: Payment, actor: User, outcome: str) -> Pay
 
 def refund_apply(*, refund_id: int) -> Refund:
     """Book a refund that the gateway made: negative ledger entries, proportional transfer
-    reversals, and on a full refund the order is refunded (edition uses come back). Idempotent."""
+    reversals, and on a full refund the order is refunded (edition uses come back). Idempotent.
+
+    A refund of one failed line takes back that line's accruals only. A refund of the order takes
+    back the same fraction of every other line's accruals (lines refunded on their own are done)."""
     with transaction.atomic():
         payment_id = Refund.objects.values_list("payment_id", flat=True).get(pk=refund_id)
         payment = Payment.objects.select_for_update(of=("self",)).select_related("order").get(pk=payment_id)
@@ -248,21 +257,57 @@ def refund_apply(*, refund_id: int) -> Refund:
             return refund
         before = payment.amount_refunded
         after = min(before + refund.amount, payment.amount)
-        royalty_refund_apply(
-            order=payment.order,
-            refund_id=refund.pk,
-            refunded_before=before,
-            refunded_after=after,
-            paid=payment.amount,
-        )
+        line_refunds = list(payment.refunds.filter(applied=True, order_line__isnull=False))
+        if refund.order_line_id is not None:
+            royalty_refund_apply(
+                order=payment.order,
+                refund_id=refund.pk,
+                refunded_before=Decimal("0"),
+                refunded_after=after - before,
+                paid=royalty_line_paid(order_line_id=refund.order_line_id),
+                order_line_ids=[refund.order_line_id],
+            )
+        else:
+            done_by_line = sum((r.amount for r in line_refunds), Decimal("0"))
+            royalty_refund_apply(
+                order=payment.order,
+                refund_id=refund.pk,
+                refunded_before=before - done_by_line,
+                refunded_after=after - done_by_line,
+                paid=payment.amount - done_by_line,
+                exclude_order_line_ids=[r.order_line_id for r in line_refunds if r.order_line_id is not None],
+            )
         payment.amount_refunded = after
         payment.save(update_fields=["amount_refunded"])
         refund.applied = True
         refund.status = RefundStatus.SUCCEEDED
         refund.save(update_fields=["applied", "status"])
+        order_refund_booked(order_id=payment.order_id, amount=after - before)
         if after == payment.amount and payment.order.status in PAID_STATES:
             order_mark_refunded(order=payment.order)
     return refund
+
+
+def _refund_at_gateway(refund: Refund) -> None:
+    """Ask Stripe for a refund row's money, once: the row's id is the idempotency key, so a retry
+    after a 5xx or a crash asks again under the same key and Stripe makes one refund."""
+    payment = refund.payment
+    if payment.gateway != Gateway.STRIPE or refund.stripe_refund_id:
+        return
+    try:
+        made = stripe_client().v1.refunds.create(
+            params={
+                "charge": payment.stripe_charge_id,
+                "amount": cents(refund.amount),
+                "metadata": {"motif_refund": str(refund.pk), "order": str(payment.order_id)},
+            },
+            options={"idempotency_key": f"motif-refund-{refund.pk}"},
+        )
+    except stripe.InvalidRequestError as exc:
+        Refund.objects.filter(pk=refund.pk).update(status=RefundStatus.FAILED)
+        raise Conflict(f"Stripe refused the refund: {exc.user_message or exc}") from exc
+    with transaction.atomic():
+        Refund.objects.filter(pk=refund.pk, stripe_refund_id=None).update(stripe_refund_id=made.id)
 
 
 def payment_refund(*, payment: Payment, amount: Decimal | None = None, reason: str = "") -> Refund:
@@ -282,22 +327,60 @@ def payment_refund(*, payment: Payment, amount: Decimal | None = None, reason: s
         if amount <= 0 or amount > available:
             raise ValidationError({"amount": [f"Between 0.01 and {available} can be refunded."]})
         refund = Refund.objects.create(payment=payment, amount=amount, reason=reason[:255])
-    if payment.gateway == Gateway.STRIPE:
-        try:
-            made = stripe_client().v1.refunds.create(
-                params={
-                    "charge": payment.stripe_charge_id,
-                    "amount": cents(amount),
-                    "metadata": {"motif_refund": str(refund.pk), "order": str(payment.order_id)},
-                },
-                options={"idempotency_key": f"motif-refund-{refund.pk}"},
-            )
-        except stripe.InvalidRequestError as exc:
-            Refund.objects.filter(pk=refund.pk).update(status=RefundStatus.FAILED)
-            raise Conflict(f"Stripe refused the refund: {exc.user_message or exc}") from exc
-        with transaction.atomic():
-            Refund.objects.filter(pk=refund.pk, stripe_refund_id=None).update(stripe_refund_id=made.id)
+    _refund_at_gateway(refund)
     return refund_apply(refund_id=refund.pk)
+
+
+def payment_refund_unwanted(*, payment_id: int) -> Refund | None:
+    """Give back a payment that arrived for an order that no longer wants it (cancelled while the
+    buyer was paying). Idempotent: a retry resumes the refund it opened."""
+    payment = Payment.objects.select_related("order").get(pk=payment_id)
+    if payment.status != PaymentStatus.SUCCEEDED or payment.order.status in PAID_STATES:
+        return None
+    open_refund = payment.refunds.filter(applied=False, status=RefundStatus.REQUESTED).first()
+    if open_refund is None:
+        if payment.refundable <= 0:
+            return None
+        return payment_refund(payment=payment, reason=f"Order {payment.order_id} was cancelled before it was paid")
+    _refund_at_gateway(open_refund)
+    return refund_apply(refund_id=open_refund.pk)
+
+
+def payment_refund_order_line(*, order_line_id: int) -> Refund | None:
+    """Refund a failed line: what the buyer paid for it goes back through the order's gateway, and
+    that line's accruals are reversed. Idempotent (one refund row per line), and safe to retry after
+    the gateway answered 5xx. The order's status is then derived again."""
+    line = OrderLine.objects.select_related("order").get(pk=order_line_id)
+    if line.stage != LineStage.FAILED:
+        return None
+    payment = Payment.objects.filter(order_id=line.order_id, status=PaymentStatus.SUCCEEDED).first()
+    if payment is None:
+        return None
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().get(pk=payment.pk)
+        refund = Refund.objects.filter(order_line_id=order_line_id).first()
+        if refund is None:
+            outstanding = sum(
+                (r.amount for r in payment.refunds.filter(applied=False, status=RefundStatus.REQUESTED)),
+                Decimal("0"),
+            )
+            amount = min(
+                royalty_line_paid(order_line_id=order_line_id).quantize(Decimal("0.01")),
+                payment.refundable - outstanding,
+            )
+            if amount <= 0:
+                return None
+            refund = Refund.objects.create(
+                payment=payment,
+                order_line_id=order_line_id,
+                amount=amount,
+                reason=f"Line {order_line_id} of order {line.order_id} could not be made",
+            )
+    if not refund.applied:
+        _refund_at_gateway(refund)
+        refund = refund_apply(refund_id=refund.pk)
+    order_refresh_status(order_id=line.order_id)
+    return refund
 
 
 def payment_refunds_sync(*, payment: Payment, stripe_refunds: list[Any]) -> list[Refund]:

@@ -348,14 +348,34 @@ def _settle_after_refund(*, order: Order, payee_id: int, refund_id: int) -> Tran
     return reversal
 
 
+def royalty_line_paid(*, order_line_id: int) -> Decimal:
+    """What the buyer paid for one line: the sum of its accruals (its share of the order's total)."""
+    entries = RoyaltyEntry.objects.filter(order_line_id=order_line_id, kind__in=ACCRUAL_KINDS)
+    return sum((entry.amount for entry in entries), ZERO)
+
+
 def royalty_refund_apply(
-    *, order: Order, refund_id: int, refunded_before: Decimal, refunded_after: Decimal, paid: Decimal
+    *,
+    order: Order,
+    refund_id: int,
+    refunded_before: Decimal,
+    refunded_after: Decimal,
+    paid: Decimal,
+    order_line_ids: list[int] | None = None,
+    exclude_order_line_ids: list[int] | None = None,
 ) -> None:
-    """Negative entries for the refunded fraction of every accrual, then proportional reversals.
-    Call inside the transaction that records the refund on the payment (which holds its lock)."""
+    """Negative entries for the refunded fraction of every accrual in scope, then proportional
+    reversals. The scope is the whole order, or only `order_line_ids` (a failed line's refund), less
+    `exclude_order_line_ids` (lines refunded on their own already); `paid` and the refunded amounts
+    are the scope's. Call inside the transaction that records the refund on the payment."""
     if paid <= 0:
         return
-    accruals = list(RoyaltyEntry.objects.filter(order=order, kind__in=ACCRUAL_KINDS).order_by("pk"))
+    scope = RoyaltyEntry.objects.filter(order=order, kind__in=ACCRUAL_KINDS)
+    if order_line_ids is not None:
+        scope = scope.filter(order_line_id__in=order_line_ids)
+    if exclude_order_line_ids:
+        scope = scope.exclude(order_line_id__in=exclude_order_line_ids)
+    accruals = list(scope.order_by("pk"))
     takes = [
         _ledger(accrual.amount * refunded_after / paid) - _ledger(accrual.amount * refunded_before / paid)
         for accrual in accruals

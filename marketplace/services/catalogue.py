@@ -16,6 +16,7 @@ from django.utils.text import slugify
 
 from marketplace.errors import NotAllowed
 from marketplace.models import BasePattern, LicenceUse, LicenceVersion, RepeatType, Style, Tag, User
+from marketplace.printability import check_printable
 from marketplace.uploads import UploadError, ValidatedImage, thumbnail_webp, validate_image
 
 # A repeat's pixels may differ from size × DPI by rounding only.
@@ -239,10 +240,12 @@ def _validate_repeat(upload: ValidatedImage, repeat: PatternRepeat) -> tuple[Dec
         raise ValidationError({"dpi": "DPI must be between 72 and 600."})
     if not Decimal("0") <= repeat.royalty_percent <= Decimal("100"):
         raise ValidationError({"royalty_percent": "The royalty percent must be between 0 and 100."})
-    return (
+    inches = (
         _repeat_inches(upload.width, repeat.width_in, repeat.dpi, "repeat_width_in"),
         _repeat_inches(upload.height, repeat.height_in, repeat.dpi, "repeat_height_in"),
     )
+    check_printable(repeat_type=repeat.repeat_type, width_px=upload.width, height_px=upload.height, dpi=repeat.dpi)
+    return inches
 
 
 def pattern_create(

@@ -9,10 +9,12 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from marketplace.errors import Conflict, NotAllowed
 from marketplace.models import (
+    BasePattern,
     JobStatus,
     Order,
     OrderLine,
@@ -22,6 +24,8 @@ from marketplace.models import (
     Style,
     User,
 )
+from marketplace.printability import check_sheet
+from marketplace.services.fulfilment import order_fulfilment_start
 from marketplace.services.personalizations import personalization_allowed_uses
 
 CENT = Decimal("0.01")
@@ -44,6 +48,10 @@ def _line_from_request(buyer: User, index: int, request: OrderLineRequest) -> Or
         raise fail("that personalization belongs to someone else.")
     if personalization.status == JobStatus.FAILED:
         raise fail("that personalization failed to render; preview it again first.")
+    if not personalization.base_pattern.active:
+        raise fail(f"the base pattern “{personalization.base_pattern.title}” is no longer offered.")
+    if personalization.style is not None and not personalization.style.active:
+        raise fail(f"the style “{personalization.style.title}” is no longer offered.")
     if not 1 <= request.quantity <= 1000:
         raise fail("the quantity must be between 1 and 1000.")
     product = size.product
@@ -54,6 +62,11 @@ def _line_from_request(buyer: User, index: int, request: OrderLineRequest) -> Or
             raise fail("your own image may be printed for personal use only, not on a commercial product.")
         raise fail(f"the style's licence does not allow {product.use} use, which {product.name} needs.")
 
+    pattern = personalization.base_pattern
+    try:  # a product added after the pattern was listed may be too large to print at its DPI
+        check_sheet(size=size, dpi=pattern.dpi)
+    except ValidationError as exc:
+        raise fail(" ".join(exc.message_dict.get("dpi", exc.messages))) from None
     line_total = (size.price * request.quantity).quantize(CENT)
     line = OrderLine(
         personalization=personalization,
@@ -131,6 +144,9 @@ def order_checkout(*, order: Order, actor: User) -> Order:
                 raise Conflict(f"The edition of “{style.title}” is sold out.")
             style.uses_taken += uses[style.pk]
             style.save(update_fields=["uses_taken"])
+        withdrawn = BasePattern.objects.filter(personalizations__order_lines__order=order, active=False).first()
+        if withdrawn is not None:
+            raise Conflict(f"The base pattern “{withdrawn.title}” is no longer offered.")
         order.transition_to(OrderStatus.AWAITING_PAYMENT)
         order.checkout_at = timezone.now()
         order.save(update_fields=["status", "checkout_at"])
@@ -174,15 +190,8 @@ def order_cancel(*, order: Order, actor: User) -> Order:
     return order
 
 
-def _enqueue_renders(line_ids: list[int]) -> None:
-    from stylization.tasks import render  # the worker app depends on the marketplace, not the reverse
-
-    for line_id in line_ids:
-        render.send(line_id)
-
-
 def order_mark_paid(*, order: Order) -> Order:
-    """Idempotent: a second call for a paid order changes nothing. Rendering starts on commit."""
+    """Idempotent: a second call for a paid order changes nothing. Fulfilment starts on commit."""
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order.pk)
         if order.status != OrderStatus.AWAITING_PAYMENT:
@@ -190,35 +199,13 @@ def order_mark_paid(*, order: Order) -> Order:
         order.transition_to(OrderStatus.PAID)
         order.paid_at = timezone.now()
         order.save(update_fields=["status", "paid_at"])
-        line_ids = list(order.lines.values_list("pk", flat=True))
-        order.lines.update(render_status=JobStatus.QUEUED)
-        transaction.on_commit(lambda: _enqueue_renders(line_ids))
+        order_fulfilment_start(order=order)
     return order
 
 
-def order_rendering_started(*, order_id: int) -> None:
-    with transaction.atomic():
-        order = Order.objects.select_for_update().get(pk=order_id)
-        if order.status == OrderStatus.PAID:
-            order.transition_to(OrderStatus.RENDERING)
-            order.save(update_fields=["status"])
-
-
-def order_ready_if_rendered(*, order_id: int) -> bool:
-    """Called after each line's outputs are stored; the last one moves the order to ready."""
-    with transaction.atomic():
-        order = Order.objects.select_for_update().get(pk=order_id)
-        if order.status not in (OrderStatus.PAID, OrderStatus.RENDERING):
-            return order.status == OrderStatus.READY
-        if order.lines.exclude(render_status=JobStatus.DONE).exists():
-            return False
-        if order.status == OrderStatus.PAID:
-            order.transition_to(OrderStatus.RENDERING)
-        order.transition_to(OrderStatus.READY)
-        order.ready_at = timezone.now()
-        order.save(update_fields=["status", "ready_at"])
-    return True
-
+def order_refund_booked(*, order_id: int, amount: Decimal) -> None:
+    """A refund of `amount` went back to the buyer (called by the refund that booked it)."""
+    Order.objects.filter(pk=order_id).update(refunded_amount=F("refunded_amount") + amount)
 
 
 def order_mark_refunded(*, order: Order) -> Order:

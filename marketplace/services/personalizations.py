@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from marketplace import jobs
 from marketplace.models import BasePattern, JobStatus, LicenceUse, Personalization, Style, User
 from marketplace.uploads import UploadError, validate_image
 
@@ -19,9 +20,7 @@ MAX_SEED = 2**31 - 1
 
 
 def _enqueue_preview(personalization_id: int) -> None:
-    from stylization.tasks import stylize  # the worker app depends on this one, not the reverse
-
-    stylize.send(personalization_id)
+    jobs.send(jobs.STYLIZE, personalization_id)
 
 
 def personalization_create(

@@ -1,7 +1,7 @@
 """Repeat-preserving neural style transfer for seamless surface patterns (no Django here)."""
 
 from .colour import reinhard_transfer
-from .engine import Engine, StylizeResult
+from .engine import Engine, StylizeResult, check_render_size
 from .errors import Cancelled, EngineError, ImageError
 from .images import fit_style, load_image
 from .layout import print_sheet, tile_layout
@@ -13,7 +13,7 @@ from .repeat import REPEAT_TYPES, pad
 from .vectorize import VectorResult, vectorize_tile
 
 __all__ = [
-    "REPEAT_TYPES", "PATTERN_KINDS", "StyleParams", "Engine", "StylizeResult", "Cancelled", "EngineError",
+    "REPEAT_TYPES", "PATTERN_KINDS", "check_render_size", "StyleParams", "Engine", "StylizeResult", "Cancelled", "EngineError",
     "ImageError", "load_image", "fit_style", "reinhard_transfer", "generate_pattern", "tile_layout",
     "print_png_bytes", "print_sheet", "vectorize_tile", "VectorResult", "seam_ratio", "ssim_luma", "pad",
 ]

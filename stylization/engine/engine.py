@@ -110,12 +110,16 @@ class Engine:
         check_repeat(repeat)
         if padding not in (None, "zeros", *REPEAT_TYPES):
             raise ValueError(f"unknown padding {padding!r}")
-        for name, value in (("width_px", width_px), ("height_px", height_px)):
-            if not isinstance(value, int) or not 64 <= value <= FINAL_MAX_SIDE:
-                raise ValueError(f"{name} must be an integer between 64 and {FINAL_MAX_SIDE}, got {value!r}")
-        check_tile_size(repeat, height_px, width_px)
-        return self._run(content, style, repeat, params, self._final_plan(height_px, width_px), "render_tile",
-                         progress, should_cancel, topology=padding or repeat)
+        plan = self.render_plan(width_px=width_px, height_px=height_px, repeat=repeat)
+        return self._run(content, style, repeat, params, plan, "render_tile", progress, should_cancel,
+                         topology=padding or repeat, out_size=(height_px, width_px))
+
+    def render_plan(self, *, width_px: int, height_px: int, repeat: str) -> list[_Level]:
+        """The pyramid levels a print tile of this size is optimised over. Every level, and every
+        pooled level inside the encoder, keeps the repeat's half shift a whole pixel; the last
+        level is resampled through the repeat to the tile's exact size."""
+        check_render_size(repeat, width_px=width_px, height_px=height_px)
+        return self._final_plan(height_px, width_px, repeat)
 
     # ---- planning ------------------------------------------------------------------------
 
@@ -140,18 +144,31 @@ class Engine:
                 return max(height, width)
         return GLOBAL_MAX_SIDE
 
-    def _final_plan(self, height: int, width: int) -> list[_Level]:
+    def _working_size(self, height: int, width: int, repeat: str) -> tuple[int, int]:
+        # A half drop (brick) must stay a whole-pixel shift through every pooling of the encoder, so
+        # that axis is optimised at a multiple of the encoder's size multiple. The other axis, and
+        # the other repeats, pool correctly at any size.
+        m = self.encoder.size_multiple
+
+        def snap(value: int) -> int:
+            return max(m, round(value / m) * m)
+
+        return (snap(height) if repeat == "half_drop" else height,
+                snap(width) if repeat == "half_brick" else width)
+
+    def _final_plan(self, height: int, width: int, repeat: str) -> list[_Level]:
         # Windowed levels: the final size and its halvings that are still too big to hold whole.
+        work_h, work_w = self._working_size(height, width, repeat)
         windowed: list[tuple[int, int]] = []
-        h, w = height, width
+        h, w = work_h, work_w
         while max(h, w) > self._whole_tile_max_side(h, w):
             windowed.insert(0, (h, w))
-            h, w = _even(h / 2), _even(w / 2)
+            h, w = self._working_size(_even(h / 2), _even(w / 2), repeat)
         global_h, global_w = self._level_size(h, w, 1)
         levels = [_Level(*self._level_size(global_h, global_w, 2 ** (len(GLOBAL_SCHEDULE) - 1 - i)), n, False)
                   for i, n in enumerate(GLOBAL_SCHEDULE)]
         if not windowed:
-            levels[-1] = _Level(height, width, GLOBAL_SCHEDULE[-1], False)
+            levels[-1] = _Level(work_h, work_w, GLOBAL_SCHEDULE[-1], False)
         for h, w in windowed:
             megapixels = h * w / 1e6
             iterations = 16 if megapixels <= 1.5 else 8 if megapixels <= 4 else 4
@@ -162,12 +179,13 @@ class Engine:
 
     def _run(self, content_image: Image.Image, style_image: Image.Image, repeat: str, params: StyleParams,
              levels: list[_Level], method: str, progress: ProgressHook | None,
-             should_cancel: CancelHook | None, topology: str | None = None) -> StylizeResult:
+             should_cancel: CancelHook | None, topology: str | None = None,
+             out_size: tuple[int, int] | None = None) -> StylizeResult:
         started = time.perf_counter()
-        final = levels[-1]
+        out_h, out_w = out_size or (levels[-1].height, levels[-1].width)
         content_full = to_tensor(content_image.convert("RGB")).to(self.device)
         topology = topology or repeat
-        content_final = resample(content_full, topology, (final.height, final.width))
+        content_final = resample(content_full, topology, (out_h, out_w))
         iterations = 0
         if params.strength == 0:
             output = content_final
@@ -179,6 +197,7 @@ class Engine:
             with _deterministic(self.device), torch.random.fork_rng(devices=[]):
                 torch.manual_seed(params.seed)
                 output = self._pyramid(content_full, style_image, style_sha, topology, params, levels, weights, job)
+            output = resample(output, topology, (out_h, out_w))
             iterations = round(job.done)
             if params.preserve_colors:
                 output = with_content_chroma(output, content_final)
@@ -197,7 +216,7 @@ class Engine:
             "seconds": round(time.perf_counter() - started, 3),
             "repeat": repeat,
             "params": params.as_dict(),
-            "size": [final.width, final.height],
+            "size": [out_w, out_h],
             "optimizer": self.optimizer,
         }
         return StylizeResult(image=image, info=info)
@@ -292,6 +311,15 @@ def _resolve_device(device: str) -> torch.device:
 
 def _generator(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
+
+
+def check_render_size(repeat: str, *, width_px: int, height_px: int) -> None:
+    """Raise ValueError, in words a designer can read, unless a print tile of this size can be rendered."""
+    check_repeat(repeat)
+    for name, value in (("width", width_px), ("height", height_px)):
+        if not isinstance(value, int) or not 64 <= value <= FINAL_MAX_SIDE:
+            raise ValueError(f"the tile's {name} must be between 64 and {FINAL_MAX_SIDE} px, got {value!r}")
+    check_tile_size(repeat, height_px, width_px)
 
 
 def _even(value: float) -> int:

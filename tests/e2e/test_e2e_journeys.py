@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from django.core.files.base import ContentFile
 
-from marketplace.models import BasePattern, JobStatus, Order, OrderStatus, Style, User
+from marketplace.models import BasePattern, JobStatus, LineStage, Order, OrderStatus, Style, User
 from marketplace.services.catalogue import LicenceTerms, PatternRepeat, pattern_create, style_create
 from marketplace.services.orders import OrderLineRequest, order_checkout, order_create, order_mark_paid
 from marketplace.services.personalizations import personalization_create
@@ -357,7 +357,7 @@ def test_visitor_is_refused_another_users_order_and_outputs(
     order_mark_paid(order=order)
     line = order.lines.get()
     line.print_png.save("print.png", ContentFile(image_bytes(96, 96)), save=False)
-    line.render_status = JobStatus.DONE
+    line.stage = LineStage.DELIVERED
     line.save()
     Order.objects.filter(pk=order.pk).update(status=OrderStatus.READY)
     private = [

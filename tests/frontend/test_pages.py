@@ -13,6 +13,7 @@ from django.test import Client
 from marketplace.models import (
     BasePattern,
     JobStatus,
+    LineStage,
     Order,
     OrderStatus,
     Personalization,
@@ -52,7 +53,7 @@ def sold_order(buyer: User, pattern: BasePattern, style: Style, products: dict[s
     line.print_png.save("print.png", ContentFile(image_bytes(96, 96)), save=False)
     line.print_sheet.save("print-sheet.png", ContentFile(image_bytes(96, 96)), save=False)
     line.svg.save("print.svg", ContentFile(b"<svg xmlns='http://www.w3.org/2000/svg'/>"), save=False)
-    line.render_status = JobStatus.DONE
+    line.stage = LineStage.DELIVERED
     line.save()
     Order.objects.filter(pk=order.pk).update(status=OrderStatus.READY)
     order.refresh_from_db()
@@ -286,10 +287,14 @@ def test_orders_and_outputs_are_refused_to_everyone_else(
         assert stranger.get(url).status_code == 404
 
 
-def test_outputs_are_refused_once_the_order_is_refunded(sold_order: Order, buyer: User) -> None:
-    Order.objects.filter(pk=sold_order.pk).update(status=OrderStatus.REFUNDED)
+def test_outputs_are_refused_once_the_order_is_refunded(sold_order: Order, buyer: User, make_user: Any) -> None:
     line = sold_order.lines.get()
-    assert logged_in(buyer).get(f"/orders/{sold_order.pk}/lines/{line.pk}/print.png").status_code == 404
+    url = f"/orders/{sold_order.pk}/lines/{line.pk}/print.png"
+    assert logged_in(buyer).get(url).status_code == 200
+    Order.objects.filter(pk=sold_order.pk).update(status=OrderStatus.REFUNDED)
+    refused = logged_in(buyer).get(url)
+    assert refused.status_code == 410 and b"refunded" in refused.content
+    assert logged_in(make_user("buyer")).get(url).status_code == 404  # a stranger learns nothing
 
 
 # --- studios ----------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from django.core.files.base import ContentFile
 
-from marketplace.models import JobStatus, OrderLine
+from marketplace.models import LineStage, OrderLine
 from marketplace.services.orders import OrderLineRequest, order_checkout, order_create, order_mark_paid
 from marketplace.services.personalizations import personalization_create
 from provenance.chain_access import forget_chain_client
@@ -47,7 +47,7 @@ def rendered_line(buyer: Any, make_pattern: Any, style: Any, products: Any, djan
         line.print_sheet.save("print-sheet.png", ContentFile(print_png_bytes(tile, dpi=72)), save=False)
         line.svg.save("print.svg", ContentFile(b'<svg xmlns="http://www.w3.org/2000/svg" width="160" height="160"/>'),
                       save=False)
-        line.render_status = JobStatus.DONE
+        line.stage = LineStage.VECTORIZED
         line.render_info = {"engine": {"method": "gatys-pyramid", "encoder": "random", "device": "cpu",
                                        "weights_sha256": "ab" * 32, "torch_version": "2.14.1"}}
         line.save()

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 
+from marketplace.services.fulfilment import order_line_deliver
 from provenance.chain_access import chain_client, forget_chain_client
 from provenance.core.chain import ChainUnavailable
 from provenance.core.credentials import read_credential
@@ -24,6 +25,7 @@ pytestmark = pytest.mark.usefixtures("fresh_chain")
 def _attributed(rendered_line: Any, seed: int = 1) -> AttributionRecord:
     line = rendered_line(seed)
     record = attribution_record_create(order_line_id=line.pk)
+    order_line_deliver(order_line_id=line.pk)
     return record_write_to_chain(record_pk=record.pk)
 
 

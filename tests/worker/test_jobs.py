@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from marketplace.models import JobStatus, OrderStatus, Personalization
+from marketplace.models import JobStatus, LineStage, OrderStatus, Personalization
 from marketplace.services.orders import OrderLineRequest, order_checkout, order_create, order_mark_paid
 from marketplace.services.personalizations import personalization_create, personalizations_requeue_unfinished
 from stylization import services as stylization_services
@@ -79,7 +79,7 @@ def test_a_paid_order_line_renders_print_files_and_svg(
     join_all()
     order.refresh_from_db()
     line = order.lines.get()
-    assert line.render_status == JobStatus.DONE, line.render_error
+    assert line.stage == LineStage.DELIVERED, line.failure_reason
     assert order.status == OrderStatus.READY
     with line.print_png.open("rb") as fh:
         tile = Image.open(io.BytesIO(fh.read()))

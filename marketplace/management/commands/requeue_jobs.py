@@ -1,15 +1,26 @@
+import time
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
-from provenance.services import records_requeue_pending
-from stylization.services import jobs_requeue_unfinished
+from config.worker import jobs_requeue_all
+from marketplace.services.fulfilment import fulfilment_sweep
 
 
 class Command(BaseCommand):
-    help = "Enqueue again every job that the database records as queued or running."
+    help = (
+        "Enqueue again every job that the database records as unfinished (run it when workers start). "
+        "With --every N it then stays up as the fulfilment watchdog, sweeping every N seconds."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--every", type=int, default=0, help="run the watchdog sweep every N seconds")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        counts = jobs_requeue_unfinished()
-        counts["attribution_records"] = records_requeue_pending()
-        self.stdout.write(f"Re-enqueued: {counts}")
+        self.stdout.write(f"Re-enqueued: {jobs_requeue_all()}")
+        every = options["every"]
+        while every > 0:
+            time.sleep(every)
+            result = fulfilment_sweep(resend_all=False)
+            if result.stuck_lines:
+                self.stdout.write(f"Watchdog: {result.as_dict()} (lines {result.stuck_lines})")

@@ -1,0 +1,51 @@
+"""The fulfilment workflow's actors, on the `fulfilment` queue (a web-side pool: no GPU needed).
+
+The order-line steps name two of them as their Dramatiq callbacks (see `marketplace.jobs`):
+`order_line_step_done` when a step returned, `order_line_step_exhausted` when its retries ran out.
+Actors take ids and only call services."""
+
+from typing import Any
+
+import dramatiq
+
+from marketplace.payments.services import payment_refund_order_line, payment_refund_unwanted
+from marketplace.services import fulfilment
+
+MINUTE_MS = 60_000
+# Refunds wait out a gateway that is down: exponential backoff up to ten minutes, for about a day;
+# after that the periodic sweep sends them again.
+REFUND_OPTIONS: dict[str, Any] = {"max_retries": 150, "min_backoff": 5_000, "max_backoff": 10 * MINUTE_MS}
+
+
+def _line_id(message: dict[str, Any]) -> int:
+    return int(message["args"][0])
+
+
+@dramatiq.actor(queue_name="fulfilment", max_retries=20, min_backoff=1_000, max_backoff=MINUTE_MS)
+def order_line_step_done(message: dict[str, Any], result: Any) -> None:
+    fulfilment.order_line_advance(order_line_id=_line_id(message))
+
+
+@dramatiq.actor(queue_name="fulfilment", max_retries=20, min_backoff=1_000, max_backoff=MINUTE_MS)
+def order_line_step_exhausted(message: dict[str, Any], retry_info: dict[str, Any]) -> None:
+    fulfilment.order_line_fail(
+        order_line_id=_line_id(message),
+        reason=fulfilment.GAVE_UP,
+        detail=f"{message.get('actor_name')} gave up after {retry_info.get('retries')} retries: "
+        f"{str(message.get('options', {}).get('traceback', ''))[-1500:]}",
+    )
+
+
+@dramatiq.actor(queue_name="fulfilment", max_retries=20, min_backoff=1_000, max_backoff=MINUTE_MS)
+def order_line_advance_job(order_line_id: int) -> None:
+    fulfilment.order_line_advance(order_line_id=order_line_id)
+
+
+@dramatiq.actor(queue_name="fulfilment", **REFUND_OPTIONS)
+def order_line_refund_job(order_line_id: int) -> None:
+    payment_refund_order_line(order_line_id=order_line_id)
+
+
+@dramatiq.actor(queue_name="fulfilment", **REFUND_OPTIONS)
+def payment_refund_job(payment_id: int) -> None:
+    payment_refund_unwanted(payment_id=payment_id)

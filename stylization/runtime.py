@@ -1,0 +1,73 @@
+"""What every stylization job in a worker process shares: the engine, loaded once, the device it
+runs on, and the readers of a job's inputs. Imports nothing of the marketplace above its models."""
+
+from __future__ import annotations
+
+import io
+import threading
+from collections.abc import Callable
+
+from django.conf import settings
+from PIL import Image
+
+from marketplace.models import Personalization
+from stylization.engine import Engine, EngineError, ImageError, StyleParams, fit_style, load_image
+
+# Errors in the inputs will not go away on a retry: the job fails at once with a readable message.
+PERMANENT_ERRORS: tuple[type[Exception], ...] = (EngineError, ImageError, ValueError)
+
+_engine: Engine | None = None
+_engine_lock = threading.Lock()
+# One job per device at a time: a GPU worker must not run two optimisations on one card.
+device_lock = threading.Lock()
+
+
+def engine() -> Engine:
+    global _engine
+    with _engine_lock:
+        if _engine is None:
+            _engine = Engine(
+                device=settings.STYLIZATION_DEVICE,
+                encoder=settings.STYLIZATION_ENCODER,
+                weights_path=settings.STYLIZATION_VGG19_WEIGHTS or None,
+                cache_dir=settings.STYLIZATION_CACHE_DIR,
+            )
+    return _engine
+
+
+def png_bytes(image: Image.Image) -> bytes:
+    out = io.BytesIO()
+    image.save(out, format="PNG", optimize=False)
+    return out.getvalue()
+
+
+def style_image_of(personalization: Personalization) -> Image.Image:
+    source = personalization.style.image if personalization.style else personalization.style_image
+    with source.open("rb") as fh:
+        return fit_style(load_image(fh.read()))
+
+
+def base_pattern_image_of(personalization: Personalization) -> Image.Image:
+    with personalization.base_pattern.image.open("rb") as fh:
+        return load_image(fh.read())
+
+
+def style_params_of(personalization: Personalization) -> StyleParams:
+    return StyleParams(
+        strength=personalization.strength,
+        preserve_colors=personalization.preserve_colors,
+        style_scale=personalization.style_scale,
+        seed=personalization.seed,
+    )
+
+
+def progress_writer(write: Callable[[int], None], start: int, end: int) -> Callable[[float], None]:
+    last = [start]
+
+    def report(fraction: float) -> None:
+        percent = start + int((end - start) * max(0.0, min(1.0, fraction)))
+        if percent >= last[0] + 2:  # a database write per two percent is plenty for a progress bar
+            last[0] = percent
+            write(percent)
+
+    return report

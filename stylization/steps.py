@@ -1,0 +1,170 @@
+"""The fulfilment workflow's stylization steps for a paid order line: render (the print tile and the
+print sheet) and vectorize (the SVG). Each step loads its inputs, writes its outputs and sets its own
+stage; it never decides or sends what comes next (`marketplace.services.fulfilment` does), so it
+imports nothing of the marketplace above its models.
+
+Both steps are safe under at-least-once delivery. A step claims its line under a row lock and takes
+a lease that it renews while it works; a second message for the same line finds the claim (or the
+next stage) and does nothing, and a claim whose lease lapsed (its worker died) is taken over.
+Outputs are stored only if the claim that made them is still the line's, so a line is rendered once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+from PIL import Image
+
+from marketplace.models import LineStage, OrderLine
+from stylization.engine import print_png_bytes, print_sheet, vectorize_tile
+from stylization.runtime import (
+    PERMANENT_ERRORS,
+    base_pattern_image_of,
+    device_lock,
+    engine,
+    progress_writer,
+    style_image_of,
+    style_params_of,
+)
+
+log = logging.getLogger(__name__)
+
+RENDER_PROGRESS = (0, 80)
+VECTORIZED_PROGRESS = 95
+# What the buyer reads when a step fails for good; the engine's own words go to the log and to staff.
+RENDER_FAILED = "We could not make the print file for this design"
+VECTORIZE_FAILED = "We could not make the vector (SVG) file for this design"
+
+
+def _lease_end() -> dt.datetime:
+    return timezone.now() + dt.timedelta(seconds=settings.FULFILMENT_LEASE_S)
+
+
+def _claim(order_line_id: int, *, ready: str, working: str) -> tuple[OrderLine, int] | None:
+    """Take the line for this step: a line at `ready` is claimed (and moved to `working`), a line at
+    `working` whose lease lapsed is taken over. Returns the line and the claim's number, or None when
+    there is nothing to do (a later stage, or another worker's live claim)."""
+    now = timezone.now()
+    with transaction.atomic():
+        line = OrderLine.objects.select_for_update().filter(pk=order_line_id).first()
+        if line is None:
+            return None
+        lapsed = line.lease_until is None or line.lease_until < now
+        if line.stage == ready and ready != working:
+            line.move_to(working, now=now)
+        elif not (line.stage == working and lapsed):
+            return None
+        line.render_attempts += 1
+        line.lease_until = _lease_end()
+        line.save(update_fields=["stage", "stage_changed_at", "render_attempts", "lease_until"])
+    return (
+        OrderLine.objects.select_related(
+            "personalization__base_pattern", "personalization__style", "product_size__product"
+        ).get(pk=order_line_id),
+        line.render_attempts,
+    )
+
+
+def _still_ours(locked: OrderLine, *, stage: str, claim: int) -> bool:
+    return locked.stage == stage and locked.render_attempts == claim
+
+
+def _renew(order_line_id: int, claim: int, percent: int) -> None:
+    # Progress only moves forward; the lease is renewed only while this claim is the line's.
+    OrderLine.objects.filter(pk=order_line_id, render_attempts=claim).update(lease_until=_lease_end())
+    OrderLine.objects.filter(pk=order_line_id, render_progress__lt=percent).update(render_progress=min(percent, 99))
+
+
+def order_line_fail_step(*, order_line_id: int, reason: str, detail: str) -> None:
+    """This step failed for good: the inputs cannot make the output, so a retry would not help."""
+    with transaction.atomic():
+        line = OrderLine.objects.select_for_update().get(pk=order_line_id)
+        if not line.can_move_to(LineStage.FAILED):
+            return
+        line.record_failure(reason=reason, detail=detail)
+        line.save(update_fields=["stage", "stage_changed_at", "failure_reason", "lease_until", "render_info"])
+    log.warning("Order line %s failed: %s", order_line_id, detail)
+
+
+def order_line_render(*, order_line_id: int) -> None:
+    """queued → rendering → rendered: the final tile at print resolution and the print sheet."""
+    claimed = _claim(order_line_id, ready=LineStage.QUEUED, working=LineStage.RENDERING)
+    if claimed is None:
+        return
+    line, claim = claimed
+    personalization = line.personalization
+    pattern = personalization.base_pattern
+    start, end = RENDER_PROGRESS
+    try:
+        content = base_pattern_image_of(personalization)
+        style = style_image_of(personalization)
+        with device_lock:
+            result = engine().render_tile(
+                content,
+                style,
+                repeat=pattern.repeat_type,
+                params=style_params_of(personalization),
+                width_px=pattern.width_px,
+                height_px=pattern.height_px,
+                progress=progress_writer(lambda p: _renew(order_line_id, claim, p), start, end),
+            )
+        sheet_w, sheet_h = line.product_size.print_pixels(pattern.dpi)
+        sheet = print_sheet(result.image, repeat=pattern.repeat_type, width_px=sheet_w, height_px=sheet_h)
+        tile_png = print_png_bytes(result.image, dpi=pattern.dpi)
+        sheet_png = print_png_bytes(sheet, dpi=pattern.dpi)
+    except PERMANENT_ERRORS as exc:
+        order_line_fail_step(order_line_id=order_line_id, reason=f"{RENDER_FAILED}: {exc}.", detail=repr(exc))
+        return
+    with transaction.atomic():
+        locked = OrderLine.objects.select_for_update().get(pk=order_line_id)
+        if not _still_ours(locked, stage=LineStage.RENDERING, claim=claim):
+            log.info("Order line %s: render claim %s was superseded; its output is dropped.", order_line_id, claim)
+            return
+        locked.print_png.save("print.png", ContentFile(tile_png), save=False)
+        locked.print_sheet.save("print-sheet.png", ContentFile(sheet_png), save=False)
+        locked.render_info = {"engine": result.info, "sheet_px": [sheet_w, sheet_h], "dpi": pattern.dpi}
+        locked.render_progress = end
+        locked.lease_until = None
+        locked.move_to(LineStage.RENDERED)
+        locked.save(
+            update_fields=[
+                "print_png", "print_sheet", "render_info", "render_progress", "lease_until", "stage", "stage_changed_at"
+            ]
+        )
+
+
+def order_line_vectorize(*, order_line_id: int) -> None:
+    """rendered → vectorized: the SVG of the print tile."""
+    claimed = _claim(order_line_id, ready=LineStage.RENDERED, working=LineStage.RENDERED)
+    if claimed is None:
+        return
+    line, claim = claimed
+    pattern = line.personalization.base_pattern
+    try:
+        with line.print_png.open("rb") as fh:
+            tile = Image.open(io.BytesIO(fh.read())).convert("RGB")
+        vector = vectorize_tile(tile, repeat=pattern.repeat_type)
+    except PERMANENT_ERRORS as exc:
+        order_line_fail_step(order_line_id=order_line_id, reason=f"{VECTORIZE_FAILED}: {exc}.", detail=repr(exc))
+        return
+    with transaction.atomic():
+        locked = OrderLine.objects.select_for_update().get(pk=order_line_id)
+        if not _still_ours(locked, stage=LineStage.RENDERED, claim=claim):
+            return
+        locked.svg.save("print.svg", ContentFile(vector.svg.encode()), save=False)
+        info: dict[str, Any] = dict(locked.render_info)
+        info["svg"] = {"ssim": vector.ssim, "settings": vector.settings, "paths": vector.paths}
+        locked.render_info = info
+        locked.render_progress = VECTORIZED_PROGRESS
+        locked.lease_until = None
+        locked.move_to(LineStage.VECTORIZED)
+        locked.save(
+            update_fields=["svg", "render_info", "render_progress", "lease_until", "stage", "stage_changed_at"]
+        )
