@@ -61,7 +61,7 @@ def check_sheet(*, size: ProductSize, dpi: int) -> None:
         area_in2 = size.width_in * size.height_in
         fits = int((Decimal(limit) / area_in2).sqrt())
         raise ValidationError(
-            {"dpi": f"At {dpi} DPI a {size} sheet would be {pixels / 1e6:.0f} megapixels; Motif prints at most "
+            {"dpi": f"At {dpi} DPI a {size.name} sheet would be {pixels / 1e6:.0f} megapixels; Motif prints at most "
              f"{limit / 1e6:.0f} megapixels. Upload this pattern at {fits} DPI or less."}
         )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import io
 import logging
@@ -105,12 +106,16 @@ class Engine:
 
     def render_tile(self, content: Image.Image, style: Image.Image, *, repeat: str, params: StyleParams,
                     width_px: int, height_px: int, progress: ProgressHook | None = None,
-                    should_cancel: CancelHook | None = None, padding: str | None = None) -> StylizeResult:
-        """The print-resolution tile; `padding` is the seam control's override, as in preview."""
+                    should_cancel: CancelHook | None = None, padding: str | None = None,
+                    iterations_cap: int | None = None) -> StylizeResult:
+        """The print-resolution tile; `padding` is the seam control's override, as in preview.
+        `iterations_cap` bounds each level's iterations (a dry run of the whole plan)."""
         check_repeat(repeat)
         if padding not in (None, "zeros", *REPEAT_TYPES):
             raise ValueError(f"unknown padding {padding!r}")
         plan = self.render_plan(width_px=width_px, height_px=height_px, repeat=repeat)
+        if iterations_cap is not None:
+            plan = [dataclasses.replace(level, iterations=min(level.iterations, iterations_cap)) for level in plan]
         return self._run(content, style, repeat, params, plan, "render_tile", progress, should_cancel,
                          topology=padding or repeat, out_size=(height_px, width_px))
 
