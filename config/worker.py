@@ -47,8 +47,8 @@ def watchdog_loop(stop: threading.Event, interval_s: float) -> None:
 class EmbeddedWorker(dramatiq.Worker):
     """A Dramatiq worker that also runs the fulfilment watchdog, and stops it when it stops."""
 
-    def __init__(self, broker: dramatiq.Broker, *, threads: int, watchdog: bool) -> None:
-        super().__init__(broker, worker_threads=threads, worker_timeout=100)
+    def __init__(self, broker: dramatiq.Broker, *, threads: int, watchdog: bool, queues: set[str] | None) -> None:
+        super().__init__(broker, queues=queues, worker_threads=threads, worker_timeout=100)
         self._watchdog_stop = threading.Event()
         self._watchdog = watchdog
 
@@ -67,9 +67,12 @@ class EmbeddedWorker(dramatiq.Worker):
         super().stop(timeout)
 
 
-def start_embedded_worker(*, threads: int = 2, requeue: bool = True, watchdog: bool = True) -> dramatiq.Worker:
+def start_embedded_worker(
+    *, threads: int = 2, requeue: bool = True, watchdog: bool = True, queues: set[str] | None = None
+) -> dramatiq.Worker:
+    """`queues` limits what it consumes (tests hold a step back that way); None is every queue."""
     autodiscover_modules("tasks")  # declare every queue before the worker starts consuming
-    worker = EmbeddedWorker(dramatiq.get_broker(), threads=threads, watchdog=watchdog)
+    worker = EmbeddedWorker(dramatiq.get_broker(), threads=threads, watchdog=watchdog, queues=queues)
     worker.start()
     if requeue:
         counts = jobs_requeue_all()

@@ -186,8 +186,13 @@ def _reset_stub_queues(broker: Any) -> None:
         broker.queues[name] = type(broker.queues[name])()
 
 
-def join_all(timeout_ms: int = 120_000) -> None:
+def join_all(timeout_ms: int = 300_000) -> None:
+    """Wait until every queue is drained. Jobs enqueue further jobs (render → its callback →
+    vectorize → ...), so it goes round until a whole pass finds nothing left."""
     broker = dramatiq.get_broker()
-    for _ in range(4):  # jobs enqueue further jobs (render → vectorize)
+    for _ in range(40):
         for queue in sorted(broker.get_declared_queues()):
             broker.join(queue, fail_fast=True, timeout=timeout_ms)
+        if all(broker.queues[q].qsize() == 0 for q in broker.get_declared_queues() if q in broker.queues):
+            return
+    raise AssertionError("the queues do not drain")

@@ -440,6 +440,7 @@ class FakeStripe:
         self.events: list[JSON] = []
         self.requests: list[RecordedRequest] = []
         self.errors: list[BaseException] = []  # unexpected exceptions inside the fake (bugs)
+        self._outages: list[list[Any]] = []  # [path prefix, requests left, status]: injected 5xx
         self._current_request: JSON | None = None  # event.request of events made by a request
         self._current_account: str | None = None  # Stripe-Account of the request being handled
         self._host = host
@@ -1415,6 +1416,22 @@ class FakeStripe:
         ]
         return balance
 
+    def outage(self, path_prefix: str, *, requests: int, status: int = 503) -> None:
+        """Fault injection: the next `requests` API calls under `path_prefix` answer `status` with
+        Stripe's api_error body, before anything is done (as when Stripe is down)."""
+        with self._lock:
+            self._outages.append([path_prefix, requests, status])
+
+    def _injected_outage(self, path: str) -> _Response | None:
+        with self._lock:
+            for outage in self._outages:
+                if path.startswith(outage[0]) and outage[1] > 0:
+                    outage[1] -= 1
+                    return _Response.of_json(
+                        outage[2], {"error": {"type": "api_error", "message": "Injected outage (fake Stripe)."}}
+                    )
+        return None
+
     # ------------------------------------------------------------- HTTP plumbing
 
     def handle(self, method: str, raw_path: str, body: bytes, headers: Mapping[str, str]) -> _Response:
@@ -1434,7 +1451,11 @@ class FakeStripe:
                 response = self._hosted_page(method, path)
             else:
                 self._authenticate(lowered)
-                response, replayed = self._api(method, path, params, lowered)
+                injected = self._injected_outage(path)
+                if injected is not None:
+                    response = injected
+                else:
+                    response, replayed = self._api(method, path, params, lowered)
         except FakeStripeError as exc:
             response = _Response.of_json(exc.status, exc.body())
         except Exception as exc:  # a bug in the fake: answer like Stripe's 500, keep it for the test
