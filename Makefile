@@ -28,6 +28,7 @@ run: install
 
 lint: install
 	$(PY) -m ruff check .
+	$(VENV)/bin/lint-imports
 	$(PY) -m mypy .
 
 test: lint

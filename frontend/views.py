@@ -383,7 +383,7 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, template, _order_context(order, request.user))
 
 
-LINE_STAGE_LABELS = {
+LINE_STAGE_LABELS: dict[str, str] = {
     LineStage.QUEUED: "Waiting for the renderer",
     LineStage.RENDERING: "Rendering the print tile",
     LineStage.RENDERED: "Tracing the vector file",
@@ -432,7 +432,7 @@ def _order_context(order: Order, user: Any) -> dict[str, Any]:
 
 @require_GET
 @login_required
-def order_output(request: HttpRequest, pk: int, line_pk: int, name: str) -> HttpResponse:
+def order_output(request: HttpRequest, pk: int, line_pk: int, name: str) -> HttpResponse | FileResponse:
     """A print output, under the one entitlement rule (`order_line_output_access`): strangers get
     a 404, the buyer a 409 (not ready) or 410 (refunded) with the reason."""
     if name not in OUTPUT_FILES:

@@ -8,6 +8,7 @@ import hashlib
 import io
 import warnings
 from dataclasses import dataclass
+from typing import Any
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -87,7 +88,7 @@ def _upright(image: Image.Image, fmt: str) -> tuple[bytes, tuple[int, int]] | No
     if image.getexif().get(EXIF_ORIENTATION, 1) in (0, 1):
         return None
     turned = ImageOps.exif_transpose(image)
-    options: dict[str, object] = {"format": fmt}
+    options: dict[str, Any] = {"format": fmt}
     if image.info.get("icc_profile"):
         options["icc_profile"] = image.info["icc_profile"]
     if fmt in ("JPEG", "WEBP"):

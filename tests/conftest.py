@@ -193,6 +193,6 @@ def join_all(timeout_ms: int = 300_000) -> None:
     for _ in range(40):
         for queue in sorted(broker.get_declared_queues()):
             broker.join(queue, fail_fast=True, timeout=timeout_ms)
-        if all(broker.queues[q].qsize() == 0 for q in broker.get_declared_queues() if q in broker.queues):
+        if all(queue.unfinished_tasks == 0 for queue in broker.queues.values()):
             return
     raise AssertionError("the queues do not drain")

@@ -392,7 +392,7 @@ class OrderCreateInput(StrictInput):
 
 
 OUTPUT_KINDS = ("print_png", "print_sheet", "svg")
-LEGACY_RENDER_STATUS = {
+LEGACY_RENDER_STATUS: dict[str, str] = {
     LineStage.QUEUED: "queued",
     LineStage.RENDERING: "running",
     LineStage.RENDERED: "running",

@@ -22,6 +22,7 @@ import datetime as dt
 import hashlib
 import logging
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -119,6 +120,11 @@ def order_line_advance(*, order_line_id: int) -> str:
     return OrderLine.objects.values_list("stage", flat=True).get(pk=order_line_id)
 
 
+def _delete_files(storage: Any, names: list[str]) -> None:
+    for name in names:
+        storage.delete(name)
+
+
 def _sha256_of(field_file: object) -> str:
     digest = hashlib.sha256()
     with field_file.open("rb") as fh:  # type: ignore[attr-defined]
@@ -147,7 +153,7 @@ def order_line_deliver(*, order_line_id: int) -> None:
             line.render_progress = 100
             line.render_info = {**line.render_info, "superseded": []}
             line.save(update_fields=["stage", "stage_changed_at", "render_progress", "render_info"])
-            transaction.on_commit(lambda: [storage.delete(name) for name in superseded])
+            transaction.on_commit(lambda: _delete_files(storage, superseded))
     if line.stage == LineStage.FAILED:
         order_line_advance(order_line_id=order_line_id)
 
@@ -196,7 +202,7 @@ def order_line_rerender(*, order_line_id: int, actor: User) -> OrderLine:
         line.lease_until = None
         line.render_info = {"rerendered_by": actor.pk, "previous_error": line.render_info.get("error", "")}
         line.save()
-        transaction.on_commit(lambda: [storage.delete(name) for name in stale])
+        transaction.on_commit(lambda: _delete_files(storage, stale))
     order_line_advance(order_line_id=order_line_id)
     line.refresh_from_db()
     return line

@@ -74,8 +74,11 @@ class Process:
         return self.log.read_text(errors="replace")[-4000:]
 
 
-def start_worker(env: dict[str, str], log: Path) -> Process:
-    return Process(["rundramatiq", "--processes", "1", "--threads", "1"], env, log)
+def start_worker(env: dict[str, str], log: Path, *, queues: tuple[str, ...] = ()) -> Process:
+    """A `dramatiq` worker process; `queues` limits what it consumes (all queues when empty)."""
+    return Process(
+        ["rundramatiq", "--processes", "1", "--threads", "1", *(["--queues", *queues] if queues else [])], env, log
+    )
 
 
 def start_server(env: dict[str, str], log: Path) -> tuple[Process, str]:

@@ -109,7 +109,7 @@ def _wait_for_queues(queues: set[str]) -> None:
     for _ in range(30):
         for queue in sorted(queues & set(broker.get_declared_queues())):
             broker.join(queue, fail_fast=True, timeout=900_000)
-        if all(broker.queues[q].qsize() == 0 for q in queues if q in broker.queues):
+        if all(broker.queues[q].unfinished_tasks == 0 for q in broker.queues if q.split(".")[0] in queues):
             return
 
 
