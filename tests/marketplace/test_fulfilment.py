@@ -395,3 +395,35 @@ def test_order_create_refuses_a_product_too_large_to_print_at_the_patterns_dpi(
     personalization = personalization_create(buyer=buyer, base_pattern=pattern, style=style)
     with pytest.raises(ValidationError, match="megapixels"):
         order_create(buyer=buyer, lines=[OrderLineRequest(personalization, products["yard"], 1)])
+
+
+def test_staff_render_a_failed_line_again_from_the_admin(
+    local_gateway: None, buyer: Any, style: Any, products: Any, pattern: Any, make_user: Any
+) -> None:
+    import marketplace.tasks  # noqa: F401
+    import stylization.tasks  # noqa: F401
+
+    order = _order(buyer, style, products, pattern)
+    _pay(order)
+    line = order.lines.get()
+    line.move_to(LineStage.RENDERING)
+    line.record_failure(reason="We could not make the print file for this design.", detail="test")
+    line.save()
+    dramatiq.get_broker().flush_all()
+    admin_user = make_user("buyer")
+    admin_user.is_staff = admin_user.is_superuser = True
+    admin_user.save()
+    browser = Client()
+    browser.force_login(admin_user)
+    page = browser.post(
+        "/admin/marketplace/orderline/", {"action": "render_again", "_selected_action": [line.pk]}, follow=True
+    )
+    assert page.status_code == 200 and b"queued to render again" in page.content
+    line.refresh_from_db()
+    assert line.stage == LineStage.QUEUED and line.failure_reason == ""
+    assert dramatiq.get_broker().queues["render"].qsize() == 1
+    again = browser.post(
+        "/admin/marketplace/orderline/", {"action": "render_again", "_selected_action": [line.pk]}, follow=True
+    )
+    assert b"Only a failed line can be rendered again" in again.content
+    dramatiq.get_broker().flush_all()

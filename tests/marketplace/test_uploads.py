@@ -95,3 +95,69 @@ def test_unknown_fields_negative_money_and_royalty_over_100_are_refused(artist: 
     assert "max_uses" in post(max_uses=0).json()
     assert not Style.objects.exists()
     assert post().status_code == 201
+
+
+UNPRINTABLE = {
+    # The pipeline issue's cases: accepted at upload, then stranded after payment.
+    "half brick, odd width": ("half_brick", 301, 300, "even number of pixels"),
+    "half drop, odd height": ("half_drop", 300, 301, "even number of pixels"),
+    "a 20000 px side": ("basic", 20000, 2000, "between 64 and 8192"),
+    "longer than 8:1": ("basic", 1200, 100, "8 times"),
+}
+
+
+@pytest.mark.parametrize("name", UNPRINTABLE)
+def test_a_pattern_that_could_not_be_rendered_or_printed_is_refused_at_upload(
+    name: str, designer: Any, client_for: Any
+) -> None:
+    repeat_type, width, height, expected = UNPRINTABLE[name]
+    upload = io.BytesIO()
+    Image.new("RGB", (width, height), (120, 60, 30)).save(upload, format="PNG")
+    upload.seek(0)
+    upload.name = "repeat.png"
+    response = client_for(designer).post(
+        "/api/v1/patterns/", {"title": "Odd", "image": upload, "repeat_type": repeat_type, "dpi": 150},
+        format="multipart",
+    )
+    assert response.status_code == 400, response.content
+    assert expected in str(response.json())
+    assert not BasePattern.objects.exists()
+
+
+def test_a_pattern_too_fine_for_the_largest_product_names_the_dpi_that_fits(
+    designer: Any, client_for: Any, products: Any
+) -> None:
+    upload = io.BytesIO(image_bytes(600, 600))
+    upload.name = "repeat.png"
+    response = client_for(designer).post(
+        "/api/v1/patterns/", {"title": "Fine", "image": upload, "repeat_type": "basic", "dpi": 600}, format="multipart"
+    )
+    assert response.status_code == 400
+    assert "megapixels" in str(response.json()["dpi"]) and "DPI or less" in str(response.json()["dpi"])
+
+
+def test_an_exif_rotated_photo_is_stored_upright_with_its_upright_size(designer: Any, client_for: Any) -> None:
+    # 200×96 on the sensor, tagged "rotate 90° clockwise to view" (orientation 6): 96×200 upright.
+    sensor = Image.new("RGB", (200, 96), (200, 30, 30))
+    sensor.paste((30, 30, 200), (0, 0, 100, 96))  # the left half blue on the sensor: the top half upright
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    upload = io.BytesIO()
+    sensor.save(upload, format="JPEG", exif=exif, quality=95)
+    upload.seek(0)
+    upload.name = "photo.jpg"
+    response = client_for(designer).post(
+        "/api/v1/patterns/", {"title": "Turned", "image": upload, "repeat_type": "basic", "dpi": 72},
+        format="multipart",
+    )
+    assert response.status_code == 201, response.content
+    pattern = BasePattern.objects.get()
+    assert (pattern.width_px, pattern.height_px) == (96, 200)
+    with pattern.image.open("rb") as fh:
+        stored = Image.open(io.BytesIO(fh.read()))
+        assert stored.size == (96, 200) and stored.getexif().get(0x0112, 1) == 1
+        top, bottom = stored.convert("RGB").getpixel((48, 20)), stored.convert("RGB").getpixel((48, 180))
+    assert top[2] > top[0] and bottom[0] > bottom[2]  # blue on top, red below: turned the right way
+    with pattern.thumbnail.open("rb") as fh:
+        thumb = Image.open(io.BytesIO(fh.read()))
+        assert thumb.size[0] < thumb.size[1]  # the public thumbnail agrees

@@ -1,0 +1,67 @@
+"""Admin: orders and their lines, read-only but for the fulfilment actions staff need. Lines that
+failed are listed first-class (the `needs_attention` orders), with "Render again"."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from marketplace.errors import Conflict, NotAllowed
+from marketplace.models import Order, OrderLine
+from marketplace.services.fulfilment import order_line_rerender
+
+LINE_FIELDS = [
+    "order", "personalization", "product_size", "quantity", "line_total", "stage", "stage_changed_at",
+    "render_progress", "render_attempts", "watchdog_resends", "failure_reason", "render_info",
+]
+
+
+class OrderLineInline(admin.TabularInline):
+    model = OrderLine
+    extra = 0
+    can_delete = False
+    fields = ["product_size", "quantity", "line_total", "stage", "render_progress", "failure_reason"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    list_display = ["id", "buyer", "status", "total", "refunded_amount", "currency", "paid_at", "ready_at"]
+    list_filter = ["status"]
+    search_fields = ["id", "buyer__username"]
+    readonly_fields = [
+        "buyer", "status", "currency", "subtotal", "discount", "total", "refunded_amount", "created_at",
+        "checkout_at", "paid_at", "ready_at", "cancelled_at",
+    ]
+    inlines = [OrderLineInline]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(OrderLine)
+class OrderLineAdmin(admin.ModelAdmin):
+    list_display = ["id", "order", "stage", "render_progress", "render_attempts", "failure_reason"]
+    list_filter = ["stage"]
+    readonly_fields = LINE_FIELDS
+    fields = LINE_FIELDS
+    actions = ["render_again"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.action(description="Render again (failed lines; charges nothing, the refund stands)")
+    def render_again(self, request: HttpRequest, queryset: QuerySet[OrderLine]) -> None:
+        for line in queryset:
+            try:
+                order_line_rerender(order_line_id=line.pk, actor=request.user)  # type: ignore[arg-type]
+            except (Conflict, NotAllowed) as exc:
+                self.message_user(request, f"Line {line.pk}: {exc}", messages.ERROR)
+            else:
+                self.message_user(request, f"Line {line.pk} of order {line.order_id} is queued to render again.")
+
+
