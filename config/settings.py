@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE, NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("MOTIF_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -38,6 +39,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI served from our own static files, not a CDN
+    "csp",
     "marketplace",
     "marketplace.payments",
     "marketplace.royalties",
@@ -55,6 +58,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "marketplace.middleware.RequestOriginMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -130,9 +135,19 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 24,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "marketplace.api.schema.MotifAutoSchema",
     "EXCEPTION_HANDLER": "marketplace.api.errors.exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"verify": env.str("VERIFY_RATE_LIMIT", default="60/min")},
+    # Throttles key on the client address. With NUM_PROXIES=0 that is REMOTE_ADDR and X-Forwarded-For
+    # is ignored; behind N trusted proxies it is the address the outermost trusted proxy saw, so a
+    # client cannot pick its own identity by sending the header.
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
+    "DEFAULT_THROTTLE_RATES": {
+        "verify": env.str("VERIFY_RATE_LIMIT", default="60/min"),
+        # Sign-in and token requests: per client address, and per username across all addresses.
+        "login": env.str("LOGIN_RATE_LIMIT", default="20/min"),
+        "login_username": env.str("LOGIN_USERNAME_RATE_LIMIT", default="10/min"),
+        "register": env.str("REGISTER_RATE_LIMIT", default="30/hour"),
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Motif API",
@@ -140,6 +155,16 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "OrderStatusEnum": "marketplace.models.OrderStatus",
+        "JobStatusEnum": "marketplace.models.JobStatus",
+        "ChainStatusEnum": "provenance.models.ChainStatus",
+        "RepeatTypeEnum": "marketplace.models.RepeatType",
+        "LicenceUseEnum": "marketplace.models.LicenceUse",
+    },
 }
 
 # --- Background jobs -------------------------------------------------------------------------------
@@ -228,7 +253,46 @@ LOGGING = {
     "loggers": {"django.server": {"level": "WARNING"}},
 }
 
+# --- Security headers ------------------------------------------------------------------------------
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
 if not DEBUG:
+    # Behind a TLS-terminating proxy that sets X-Forwarded-Proto (see config/deploy/).
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+    # The health check answers plain HTTP on loopback for the process supervisor.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz/$"]
+
+# Content-Security-Policy (django-csp 4). Scripts only from this origin: htmx and Alpine are vendored.
+# Alpine's standard build evaluates its attribute expressions with `new Function`, so script-src
+# admits 'unsafe-eval'; no inline <script> and no script from another origin runs. No template puts
+# request data into an Alpine expression (values reach components through data-* attributes).
+# Inline style attributes are admitted (style-src-attr); <style> elements need the request's nonce.
+_CSP_MEDIA_ORIGINS = [o for o in env.list("CSP_MEDIA_ORIGINS", default=[]) if o]
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, "'unsafe-eval'"],
+        "style-src": [SELF, NONCE],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": [SELF, "data:", "blob:", *_CSP_MEDIA_ORIGINS],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        # Checkout and payout onboarding leave by a form post that redirects to Stripe.
+        "form-action": [SELF, "https://checkout.stripe.com", "https://connect.stripe.com",
+                        *env.list("CSP_FORM_ACTION_ORIGINS", default=[])],
+    },
+}

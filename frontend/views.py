@@ -45,6 +45,7 @@ from frontend.forms import (
     apply_service_errors,
 )
 from marketplace import selectors
+from marketplace.api.throttles import TOO_MANY, LoginRateThrottle, LoginUsernameRateThrottle, page_throttled
 from marketplace.errors import Conflict, NotAllowed
 from marketplace.models import (
     BasePattern,
@@ -135,8 +136,21 @@ def _home_for(user: User) -> str:
 
 
 class LoginView(auth_views.LoginView):
+    """Sign-in shares the token endpoint's limits (per address and per username): a 429 with the
+    form and the reason once they are spent."""
+
     template_name = "frontend/login.html"
     redirect_authenticated_user = True
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if page_throttled(request, LoginRateThrottle, LoginUsernameRateThrottle) is not None:
+            form = self.get_form()
+            form.errors.clear()
+            form.add_error(None, TOO_MANY)
+            response = self.render_to_response(self.get_context_data(form=form))
+            response.status_code = 429
+            return response
+        return super().post(request, *args, **kwargs)
 
 
 class LogoutView(auth_views.LogoutView):

@@ -18,6 +18,8 @@ from rest_framework.views import APIView
 from marketplace import selectors
 from marketplace.api import serializers as s
 from marketplace.api.pagination import CataloguePagination
+from marketplace.api.schema import IMAGE_TYPES, file_responses
+from marketplace.api.throttles import LoginRateThrottle, LoginUsernameRateThrottle, RegisterRateThrottle
 from marketplace.errors import NotAllowed
 from marketplace.models import (
     BasePattern,
@@ -76,8 +78,9 @@ def _public_thumbnail(field: Any) -> FileResponse:
 
 class RegisterView(APIView):
     permission_classes = [AllowAny]
+    throttle_classes = [RegisterRateThrottle]
 
-    @extend_schema(request=s.RegisterInput, responses={201: s.UserOut})
+    @extend_schema(request=s.RegisterInput, responses={201: s.RegisterOut})
     def post(self, request: Request) -> Response:
         data = s.RegisterInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -88,8 +91,9 @@ class RegisterView(APIView):
 
 class TokenView(APIView):
     permission_classes = [AllowAny]
+    throttle_classes = [LoginRateThrottle, LoginUsernameRateThrottle]
 
-    @extend_schema(request=s.TokenInput, responses={200: dict})
+    @extend_schema(request=s.TokenInput, responses={200: s.TokenOut})
     def post(self, request: Request) -> Response:
         data = s.TokenInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -112,10 +116,10 @@ class MeView(APIView):
 
 class CatalogueFilterInput(serializers.Serializer):
     tag = serializers.SlugField(required=False)
-    repeat_type = serializers.ChoiceField(choices=RepeatType.values, required=False)
+    repeat_type = serializers.ChoiceField(choices=RepeatType.choices, required=False)
     artist = serializers.CharField(required=False)
     designer = serializers.CharField(required=False)
-    licence_use = serializers.ChoiceField(choices=LicenceUse.values, required=False)
+    licence_use = serializers.ChoiceField(choices=LicenceUse.choices, required=False)
     search = serializers.CharField(required=False, max_length=100)
     mine = serializers.BooleanField(required=False, default=False)
 
@@ -175,6 +179,7 @@ class StyleListView(APIView):
             tags=values["tags"],
             image=_read_upload(values["image"]),
             terms=terms,
+            active=values["active"],
         )
         return Response(s.StyleOut(style, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
@@ -208,6 +213,7 @@ class StyleDetailView(APIView):
         )
         return Response(s.StyleOut(style, context={"request": request}).data)
 
+    @extend_schema(responses={204: None})
     def delete(self, request: Request, pk: int) -> Response:
         style = _owned(Style, pk, "artist", request)
         style_withdraw(style=style, actor=_user(request))
@@ -249,6 +255,7 @@ class PatternListView(APIView):
                 height_in=values.get("repeat_height_in"),
                 royalty_percent=values["royalty_percent"],
             ),
+            active=values["active"],
         )
         return Response(s.PatternOut(pattern, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
@@ -293,6 +300,7 @@ class PatternDetailView(APIView):
         )
         return Response(s.PatternOut(pattern, context={"request": request}).data)
 
+    @extend_schema(responses={204: None})
     def delete(self, request: Request, pk: int) -> Response:
         pattern = _owned(BasePattern, pk, "designer", request)
         pattern_withdraw(pattern=pattern, actor=_user(request))
@@ -306,6 +314,7 @@ class ThumbnailView(APIView):
     model: type[Style] | type[BasePattern] = Style
     owner_field = "artist"
 
+    @extend_schema(responses=file_responses("image/webp"))
     def get(self, request: Request, pk: int) -> FileResponse:
         return _public_thumbnail(_owned(self.model, pk, self.owner_field, request).thumbnail)
 
@@ -317,8 +326,10 @@ class OriginalImageView(APIView):
     model: type[Style] | type[BasePattern] = Style
     owner_field = "artist"
 
+    @extend_schema(responses=file_responses(*IMAGE_TYPES))
     def get(self, request: Request, pk: int) -> FileResponse:
-        obj: Any = get_object_or_404(self.model.objects.all(), pk=pk)
+        # A withdrawn item is missing to everyone but its owner (404), a listed one is forbidden (403).
+        obj: Any = _owned(self.model, pk, self.owner_field, request)
         if getattr(obj, f"{self.owner_field}_id") != request.user.pk:
             raise NotAllowed("Only the owner may download the full-resolution original.")
         return _private_file(obj.image, filename=obj.image.name.rsplit("/", 1)[-1])
@@ -351,7 +362,7 @@ class PersonalizationListView(APIView):
 
     @extend_schema(request=s.PersonalizationCreateInput, responses={202: s.PersonalizationOut})
     def post(self, request: Request) -> Response:
-        data = s.PersonalizationCreateInput(data=request.data)
+        data = s.PersonalizationCreateInput(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         values = data.validated_data
         upload = values.get("style_image")
@@ -379,6 +390,7 @@ class PersonalizationPreviewView(APIView):
     permission_classes = [IsAuthenticated]
     field = "preview"
 
+    @extend_schema(responses=file_responses("image/png"))
     def get(self, request: Request, pk: int) -> FileResponse:
         personalization = _own_personalization(request, pk)
         return _private_file(getattr(personalization, self.field), filename=f"preview-{pk}.png")
@@ -400,7 +412,7 @@ class OrderListView(APIView):
 
     @extend_schema(request=s.OrderCreateInput, responses={201: s.OrderOut})
     def post(self, request: Request) -> Response:
-        data = s.OrderCreateInput(data=request.data)
+        data = s.OrderCreateInput(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         lines = [OrderLineRequest(**line) for line in data.validated_data["lines"]]
         order = order_create(buyer=_user(request), lines=lines)
@@ -422,6 +434,7 @@ class OrderLineFileView(APIView):
     permission_classes = [IsAuthenticated]
     names = {"print_png": "print.png", "print_sheet": "print-sheet.png", "svg": "print.svg"}
 
+    @extend_schema(responses=file_responses("image/png", "image/svg+xml"))
     def get(self, request: Request, pk: int, line_pk: int, kind: str) -> FileResponse:
         if kind not in self.names:
             raise Http404("No such file.")
