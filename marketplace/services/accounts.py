@@ -38,7 +38,7 @@ def user_register(*, username: str, password: str, email: str, roles: Iterable[s
     password_validation.validate_password(password, user)
     user.set_password(password)
     if User.objects.filter(username__iexact=username).exists():
-        raise ValidationError({"username": "That username is taken."})
+        raise ValidationError({"username": "A user with that username already exists."})
     try:
         with transaction.atomic():
             user.full_clean(exclude=["password"], validate_constraints=False)
