@@ -112,13 +112,34 @@ STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
+# MEDIA_STORAGE_BACKEND: "local" (the default, MEDIA_ROOT), "s3" (django-storages on boto3, any
+# S3-compatible store), or a dotted storage class.
+_MEDIA_BACKENDS = {
+    "local": "django.core.files.storage.FileSystemStorage",
+    "s3": "storages.backends.s3.S3Storage",
+}
+MEDIA_STORAGE_BACKEND = env.str("MEDIA_STORAGE_BACKEND", default="local")
 STORAGES = {
-    "default": {"BACKEND": env.str("MEDIA_STORAGE_BACKEND", default="django.core.files.storage.FileSystemStorage")},
+    "default": {"BACKEND": _MEDIA_BACKENDS.get(MEDIA_STORAGE_BACKEND, MEDIA_STORAGE_BACKEND)},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
-# Media is never served directly: originals and outputs go through permission-checked views.
+# Media is never served directly: originals and outputs go through permission-checked views, which
+# stream local files or, on S3, redirect to a presigned URL that expires (marketplace/media.py).
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 MEDIA_URL = "/media/"
+# django-storages' standard settings. The bucket stays private: no ACL is set on objects, every URL
+# is signed, and it lives AWS_QUERYSTRING_EXPIRE seconds.
+AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
+AWS_S3_ENDPOINT_URL = env.str("AWS_S3_ENDPOINT_URL", default="") or None
+AWS_ACCESS_KEY_ID = env.str("AWS_ACCESS_KEY_ID", default="") or None
+AWS_SECRET_ACCESS_KEY = env.str("AWS_SECRET_ACCESS_KEY", default="") or None
+AWS_S3_REGION_NAME = env.str("AWS_S3_REGION_NAME", default="") or None
+AWS_DEFAULT_ACL = None
+AWS_QUERYSTRING_AUTH = True
+AWS_QUERYSTRING_EXPIRE = env.int("AWS_QUERYSTRING_EXPIRE", default=300)
+AWS_S3_FILE_OVERWRITE = False
+AWS_S3_SIGNATURE_VERSION = "s3v4"
+AWS_S3_ADDRESSING_STYLE = env.str("AWS_S3_ADDRESSING_STYLE", default="path" if AWS_S3_ENDPOINT_URL else "auto")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Uploads: refuse anything bigger before it is decoded.
@@ -269,7 +290,9 @@ if not DEBUG:
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
-    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+    # Preload is a commitment (every subdomain on HTTPS for good); set SECURE_HSTS_PRELOAD=false before
+    # the domain is ready for it.
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
     # The health check answers plain HTTP on loopback for the process supervisor.
     SECURE_REDIRECT_EXEMPT = [r"^healthz/$"]
 
@@ -279,6 +302,9 @@ if not DEBUG:
 # request data into an Alpine expression (values reach components through data-* attributes).
 # Inline style attributes are admitted (style-src-attr); <style> elements need the request's nonce.
 _CSP_MEDIA_ORIGINS = [o for o in env.list("CSP_MEDIA_ORIGINS", default=[]) if o]
+if MEDIA_STORAGE_BACKEND == "s3" and AWS_S3_ENDPOINT_URL:
+    # Previews are <img>s whose permission-checked URL redirects to a presigned one on the store.
+    _CSP_MEDIA_ORIGINS.append(AWS_S3_ENDPOINT_URL.rstrip("/"))
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],

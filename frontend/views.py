@@ -22,7 +22,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -47,6 +47,7 @@ from frontend.forms import (
 from marketplace import selectors
 from marketplace.api.throttles import TOO_MANY, LoginRateThrottle, LoginUsernameRateThrottle, page_throttled
 from marketplace.errors import Conflict, NotAllowed
+from marketplace.media import media_file_response
 from marketplace.models import (
     BasePattern,
     JobStatus,
@@ -421,7 +422,7 @@ def _order_context(order: Order) -> dict[str, Any]:
 
 @require_GET
 @login_required
-def order_output(request: HttpRequest, pk: int, line_pk: int, name: str) -> FileResponse:
+def order_output(request: HttpRequest, pk: int, line_pk: int, name: str) -> HttpResponse:
     """A print output, for the buyer of a paid order only; anyone else gets a 404."""
     order = _own_order(request, pk)
     if name not in OUTPUT_FILES or order.status not in page_selectors.SOLD_STATUSES:
@@ -430,9 +431,7 @@ def order_output(request: HttpRequest, pk: int, line_pk: int, name: str) -> File
     field = getattr(line, OUTPUT_FILES[name][0])
     if not field:
         raise Http404("This file is not ready yet.")
-    response = FileResponse(field.open("rb"), as_attachment=True, filename=f"motif-order{order.pk}-line{line.pk}-{name}")
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return media_file_response(request, field, filename=f"motif-order{order.pk}-line{line.pk}-{name}", as_attachment=True)
 
 
 # --- studios ----------------------------------------------------------------------------------------

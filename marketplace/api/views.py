@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django.contrib.auth import authenticate
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -21,6 +21,7 @@ from marketplace.api.pagination import CataloguePagination
 from marketplace.api.schema import IMAGE_TYPES, file_responses
 from marketplace.api.throttles import LoginRateThrottle, LoginUsernameRateThrottle, RegisterRateThrottle
 from marketplace.errors import NotAllowed
+from marketplace.media import media_file_response
 from marketplace.models import (
     BasePattern,
     LicenceUse,
@@ -57,12 +58,8 @@ def _read_upload(upload: Any) -> bytes:
     return upload.read() if upload is not None else b""
 
 
-def _private_file(field: Any, *, filename: str) -> FileResponse:
-    if not field:
-        raise Http404("No such file.")
-    response = FileResponse(field.open("rb"), filename=filename)
-    response["Cache-Control"] = "private, no-store"
-    return response
+def _private_file(request: Request, field: Any, *, filename: str) -> HttpResponse:
+    return media_file_response(request._request, field, filename=filename)
 
 
 def _public_thumbnail(field: Any) -> FileResponse:
@@ -327,12 +324,12 @@ class OriginalImageView(APIView):
     owner_field = "artist"
 
     @extend_schema(responses=file_responses(*IMAGE_TYPES))
-    def get(self, request: Request, pk: int) -> FileResponse:
+    def get(self, request: Request, pk: int) -> HttpResponse:
         # A withdrawn item is missing to everyone but its owner (404), a listed one is forbidden (403).
         obj: Any = _owned(self.model, pk, self.owner_field, request)
         if getattr(obj, f"{self.owner_field}_id") != request.user.pk:
             raise NotAllowed("Only the owner may download the full-resolution original.")
-        return _private_file(obj.image, filename=obj.image.name.rsplit("/", 1)[-1])
+        return _private_file(request, obj.image, filename=obj.image.name.rsplit("/", 1)[-1])
 
 
 class ProductListView(APIView):
@@ -391,9 +388,9 @@ class PersonalizationPreviewView(APIView):
     field = "preview"
 
     @extend_schema(responses=file_responses("image/png"))
-    def get(self, request: Request, pk: int) -> FileResponse:
+    def get(self, request: Request, pk: int) -> HttpResponse:
         personalization = _own_personalization(request, pk)
-        return _private_file(getattr(personalization, self.field), filename=f"preview-{pk}.png")
+        return _private_file(request, getattr(personalization, self.field), filename=f"preview-{pk}.png")
 
 
 # --- orders -----------------------------------------------------------------------------------------
@@ -435,11 +432,11 @@ class OrderLineFileView(APIView):
     names = {"print_png": "print.png", "print_sheet": "print-sheet.png", "svg": "print.svg"}
 
     @extend_schema(responses=file_responses("image/png", "image/svg+xml"))
-    def get(self, request: Request, pk: int, line_pk: int, kind: str) -> FileResponse:
+    def get(self, request: Request, pk: int, line_pk: int, kind: str) -> HttpResponse:
         if kind not in self.names:
             raise Http404("No such file.")
         line = get_object_or_404(OrderLine.objects.filter(order__buyer=_user(request)), pk=line_pk, order_id=pk)
-        return _private_file(getattr(line, kind), filename=f"motif-order{pk}-line{line_pk}-{self.names[kind]}")
+        return _private_file(request, getattr(line, kind), filename=f"motif-order{pk}-line{line_pk}-{self.names[kind]}")
 
 
 class OrderCheckoutView(APIView):
