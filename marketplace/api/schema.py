@@ -66,3 +66,24 @@ def file_responses(*media_types: str, redirect: bool = True) -> dict[Any, Any]:
 
 
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/webp")
+
+
+_PAGINATED: dict[str, type[serializers.Serializer]] = {}
+
+
+def paginated(item: type[serializers.Serializer]) -> type[serializers.Serializer]:
+    """The documented shape of a page of `item`s, as PageNumberPagination answers it."""
+    name = f"Paginated{item.__name__.removesuffix('Out')}List"
+    if name not in _PAGINATED:
+        _PAGINATED[name] = type(
+            name,
+            (serializers.Serializer,),
+            {
+                "count": serializers.IntegerField(),
+                "next": serializers.URLField(allow_null=True),
+                "previous": serializers.URLField(allow_null=True),
+                "results": item(many=True),
+                "__module__": __name__,
+            },
+        )
+    return _PAGINATED[name]

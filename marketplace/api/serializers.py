@@ -47,7 +47,7 @@ class TagListField(serializers.ListField):
 
     def get_value(self, dictionary: Any) -> Any:
         value = super().get_value(dictionary)
-        if isinstance(value, list) and len(value) == 1 and "," in value[0]:
+        if isinstance(value, list) and len(value) == 1 and isinstance(value[0], str) and "," in value[0]:
             return [part.strip() for part in value[0].split(",") if part.strip()]
         return value
 

@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 from marketplace import selectors
 from marketplace.api import serializers as s
 from marketplace.api.pagination import CataloguePagination
-from marketplace.api.schema import IMAGE_TYPES, file_responses
+from marketplace.api.schema import IMAGE_TYPES, file_responses, paginated
 from marketplace.api.throttles import LoginRateThrottle, LoginUsernameRateThrottle, RegisterRateThrottle
 from marketplace.errors import NotAllowed
 from marketplace.media import media_file_response
@@ -158,7 +158,7 @@ def _terms_from(data: dict[str, Any], current: LicenceTerms | None = None) -> Li
 class StyleListView(APIView):
     parser_classes = UPLOAD_PARSERS
 
-    @extend_schema(parameters=[CatalogueFilterInput], responses=s.StyleOut(many=True))
+    @extend_schema(parameters=[CatalogueFilterInput], responses=paginated(s.StyleOut), operation_id="v1_styles_list")
     def get(self, request: Request) -> Response:
         return _paginated(self, request, selectors.style_list(filters=_catalogue_filters(request)), s.StyleOut)
 
@@ -229,7 +229,7 @@ class StyleLicencesView(APIView):
 class PatternListView(APIView):
     parser_classes = UPLOAD_PARSERS
 
-    @extend_schema(parameters=[CatalogueFilterInput], responses=s.PatternOut(many=True))
+    @extend_schema(parameters=[CatalogueFilterInput], responses=paginated(s.PatternOut), operation_id="v1_patterns_list")
     def get(self, request: Request) -> Response:
         queryset = selectors.pattern_list(filters=_catalogue_filters(request))
         return _paginated(self, request, queryset, s.PatternOut)
@@ -352,7 +352,7 @@ class PersonalizationListView(APIView):
     permission_classes = [IsAuthenticated]
     parser_classes = UPLOAD_PARSERS
 
-    @extend_schema(responses=s.PersonalizationOut(many=True))
+    @extend_schema(responses=paginated(s.PersonalizationOut), operation_id="v1_personalizations_list")
     def get(self, request: Request) -> Response:
         queryset = selectors.personalization_list(buyer=_user(request))
         return _paginated(self, request, queryset, s.PersonalizationOut)
@@ -403,7 +403,7 @@ def _own_order(request: Request, pk: int) -> Order:
 class OrderListView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses=s.OrderOut(many=True))
+    @extend_schema(responses=paginated(s.OrderOut), operation_id="v1_orders_list")
     def get(self, request: Request) -> Response:
         return _paginated(self, request, selectors.order_list(buyer=_user(request)), s.OrderOut)
 

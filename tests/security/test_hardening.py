@@ -308,3 +308,19 @@ def test_checkout_links_follow_the_address_the_buyer_used(
     checkout = client.post(f"/api/v1/orders/{order.json()['id']}/checkout/")
     assert checkout.status_code == 200, checkout.json()
     assert checkout.json()["checkout_url"].startswith("http://localhost:8123/payments/local/")
+
+
+def test_a_null_tag_in_json_is_a_400_not_a_500(artist: User, client_for: Callable[[User | None], APIClient]) -> None:
+    """Found by schemathesis: `"tags": [null]` reached a string test."""
+    body = {"allowed_uses": ["personal"], "fee_per_use": "1", "royalty_percent": "5", "title": "T", "tags": [None],
+            "image": ""}
+    response = client_for(artist).post("/api/v1/styles/", body, format="json")
+    assert response.status_code == 400 and "tags" in response.json()
+
+
+def test_an_unknown_api_path_is_a_json_404_for_every_method(db: None) -> None:
+    client = APIClient(enforce_csrf_checks=True)
+    client.cookies["csrftoken"] = "x" * 32
+    for method in ("get", "post", "delete"):
+        response = getattr(client, method)("/api/v1/patterns/null,null/")
+        assert response.status_code == 404 and response.json() == {"detail": "No such API endpoint."}
