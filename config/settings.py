@@ -233,6 +233,10 @@ STYLIZATION_VGG19_WEIGHTS = env.str("STYLIZATION_VGG19_WEIGHTS", default="")
 STYLIZATION_CACHE_DIR = env.str("STYLIZATION_CACHE_DIR", default=str(VAR_DIR / "cache" / "stylization"))
 # The neural preview's long side in pixels; instant colour-transfer previews are shown meanwhile.
 STYLIZATION_PREVIEW_SIZE = env.int("STYLIZATION_PREVIEW_SIZE", default=256)
+# Device slots per process (stylization/device_slots.py): previews and final renders never wait
+# for each other; within a kind, jobs take turns.
+STYLIZATION_PREVIEW_SLOTS = env.int("STYLIZATION_PREVIEW_SLOTS", default=1)
+STYLIZATION_FINAL_SLOTS = env.int("STYLIZATION_FINAL_SLOTS", default=1)
 
 # --- Payments ----------------------------------------------------------------------------------------
 # With no Stripe key the local test gateway is used; it is refused when DEBUG is off.

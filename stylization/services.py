@@ -25,6 +25,7 @@ from marketplace.services.personalizations import (
     personalization_start,
     personalization_store_instant_preview,
 )
+from stylization.device_slots import device_slot
 from stylization.engine import (
     Engine,
     EngineError,
@@ -122,7 +123,7 @@ def personalization_render_preview(*, personalization_id: int) -> None:
         def write(percent: int) -> None:
             personalization_set_progress(personalization_id=personalization_id, percent=percent)
 
-        with _device_lock:
+        with device_slot("preview"):
             result = engine().preview(
                 content,
                 style,
@@ -181,7 +182,7 @@ def order_line_render(*, order_line_id: int) -> None:
     try:
         content = _base_pattern_image(personalization)
         style = _style_image(personalization)
-        with _device_lock:
+        with device_slot("final"):
             result = engine().render_tile(
                 content,
                 style,
