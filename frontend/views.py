@@ -23,6 +23,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -422,7 +423,7 @@ def _order_context(order: Order) -> dict[str, Any]:
 
 @require_GET
 @login_required
-def order_output(request: HttpRequest, pk: int, line_pk: int, name: str) -> HttpResponse:
+def order_output(request: HttpRequest, pk: int, line_pk: int, name: str) -> HttpResponseBase:
     """A print output, for the buyer of a paid order only; anyone else gets a 404."""
     order = _own_order(request, pk)
     if name not in OUTPUT_FILES or order.status not in page_selectors.SOLD_STATUSES:

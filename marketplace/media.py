@@ -12,7 +12,8 @@ from typing import Any
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage
 from django.db.models.fields.files import FieldFile
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpRequest, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 
 PRIVATE = "private, no-store"
 
@@ -33,12 +34,12 @@ def media_file_response(
     filename: str,
     as_attachment: bool = False,
     content_type: str | None = None,
-) -> HttpResponse:
+) -> HttpResponseBase:
     """The file for an entitled requester (check entitlement before calling): a stream from local
     storage, or a redirect to a short-lived presigned URL. A missing file is a 404."""
     if not field_file:
         raise Http404("No such file.")
-    storage = field_file.storage
+    storage: Any = field_file.storage
     if _signs_urls(storage):
         parameters = {
             "ResponseContentDisposition": _disposition(filename, as_attachment),
@@ -47,7 +48,7 @@ def media_file_response(
         if content_type:
             parameters["ResponseContentType"] = content_type
         url = storage.url(field_file.name, parameters=parameters, expire=settings.AWS_QUERYSTRING_EXPIRE)
-        response: HttpResponse = HttpResponseRedirect(url)
+        response: HttpResponseBase = HttpResponseRedirect(url)
     else:
         response = FileResponse(
             field_file.open("rb"), as_attachment=as_attachment, filename=filename, content_type=content_type

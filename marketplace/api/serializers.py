@@ -11,8 +11,6 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from marketplace.services.accounts import USERNAME_RULE
-from marketplace.services.catalogue import DESCRIPTION_MAX_CHARS, MAX_EDITION_USES, MAX_FEE_PER_USE, MAX_TAGS
 from marketplace.models import (
     BasePattern,
     LicenceUse,
@@ -26,6 +24,8 @@ from marketplace.models import (
     Role,
     Style,
 )
+from marketplace.services.accounts import USERNAME_RULE
+from marketplace.services.catalogue import DESCRIPTION_MAX_CHARS, MAX_EDITION_USES, MAX_FEE_PER_USE, MAX_TAGS
 
 
 class StrictInput(serializers.Serializer):
@@ -67,7 +67,7 @@ class VisibleRelatedField(serializers.PrimaryKeyRelatedField):
         super().__init__(**kwargs)
 
     def get_queryset(self) -> Any:
-        queryset = super().get_queryset()
+        queryset: Any = super().get_queryset()
         request = self.context.get("request")
         user_id = getattr(getattr(request, "user", None), "pk", None)
         own = Q(**{f"{self.owner_field}_id": user_id}) if user_id is not None else Q(pk__in=[])

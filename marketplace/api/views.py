@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django.contrib.auth import authenticate
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -58,7 +59,7 @@ def _read_upload(upload: Any) -> bytes:
     return upload.read() if upload is not None else b""
 
 
-def _private_file(request: Request, field: Any, *, filename: str) -> HttpResponse:
+def _private_file(request: Request, field: Any, *, filename: str) -> HttpResponseBase:
     return media_file_response(request._request, field, filename=filename)
 
 
@@ -324,7 +325,7 @@ class OriginalImageView(APIView):
     owner_field = "artist"
 
     @extend_schema(responses=file_responses(*IMAGE_TYPES))
-    def get(self, request: Request, pk: int) -> HttpResponse:
+    def get(self, request: Request, pk: int) -> HttpResponseBase:
         # A withdrawn item is missing to everyone but its owner (404), a listed one is forbidden (403).
         obj: Any = _owned(self.model, pk, self.owner_field, request)
         if getattr(obj, f"{self.owner_field}_id") != request.user.pk:
@@ -388,7 +389,7 @@ class PersonalizationPreviewView(APIView):
     field = "preview"
 
     @extend_schema(responses=file_responses("image/png"))
-    def get(self, request: Request, pk: int) -> HttpResponse:
+    def get(self, request: Request, pk: int) -> HttpResponseBase:
         personalization = _own_personalization(request, pk)
         return _private_file(request, getattr(personalization, self.field), filename=f"preview-{pk}.png")
 
@@ -432,7 +433,7 @@ class OrderLineFileView(APIView):
     names = {"print_png": "print.png", "print_sheet": "print-sheet.png", "svg": "print.svg"}
 
     @extend_schema(responses=file_responses("image/png", "image/svg+xml"))
-    def get(self, request: Request, pk: int, line_pk: int, kind: str) -> HttpResponse:
+    def get(self, request: Request, pk: int, line_pk: int, kind: str) -> HttpResponseBase:
         if kind not in self.names:
             raise Http404("No such file.")
         line = get_object_or_404(OrderLine.objects.filter(order__buyer=_user(request)), pk=line_pk, order_id=pk)

@@ -122,8 +122,8 @@ def local_gateway_page(request: HttpRequest, payment_id: int) -> HttpResponse:
     if request.method == "POST":
         try:
             payment_local_confirm(
-                payment=payment, actor=request.user, outcome=request.POST.get("outcome", "")
-            )  # type: ignore[arg-type]
+                payment=payment, actor=request.user, outcome=request.POST.get("outcome", "")  # type: ignore[arg-type]
+            )
         except (GatewayUnavailable, Conflict, NotAllowed, ValidationError) as exc:
             error = exc.messages[0] if isinstance(exc, ValidationError) else str(exc)
         else:

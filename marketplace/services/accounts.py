@@ -11,7 +11,6 @@ from rest_framework.authtoken.models import Token
 
 from marketplace.models import Role, User
 
-
 # After NFKC: ASCII letters, digits and . @ + - _ only, so no two names look alike (no homoglyphs).
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9.@+_-]{3,150}$")
 USERNAME_RULE = "3 to 150 characters: letters A–Z, digits and . @ + - _ only."

@@ -16,7 +16,13 @@ from django.utils.text import slugify
 
 from marketplace.errors import NotAllowed
 from marketplace.models import BasePattern, LicenceUse, LicenceVersion, RepeatType, Style, Tag, User
-from marketplace.uploads import UploadError, ValidatedImage, pattern_size_check, thumbnail_webp, validate_image
+from marketplace.uploads import (
+    UploadError,
+    ValidatedImage,
+    pattern_size_check,
+    thumbnail_webp,
+    validate_image,
+)
 
 # A repeat's pixels may differ from size × DPI by rounding only.
 REPEAT_PIXEL_TOLERANCE = 1

@@ -11,7 +11,11 @@ import pytest
 
 from marketplace.models import BasePattern, User
 from tests.conftest import pattern_bytes
-from tests.e2e.test_e2e_journeys import ARTIFACTS, browser, log_in, new_page  # noqa: F401 (fixtures)
+from tests.e2e import test_e2e_journeys as journeys
+from tests.e2e.test_e2e_journeys import ARTIFACTS, log_in
+
+browser = journeys.browser  # the journeys' Chromium and page fixtures, shared
+new_page = journeys.new_page
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -67,7 +67,7 @@ def payee_only(ok: int, *, anonymous: int = 401) -> dict[str, int]:
     return signed_in(403, anonymous=anonymous) | {"artist": ok, "designer": ok, "owner": ok}
 
 
-S, P, O, Q, L, PAY, HS = "{style}", "{pattern}", "{order}", "{paid}", "{line}", "{payment}", "{hidden_style}"
+S, P, ORD, Q, L, PAY, HS = "{style}", "{pattern}", "{order}", "{paid}", "{line}", "{payment}", "{hidden_style}"
 ROWS = [
     # --- accounts
     Row("auth-register", "post", "/api/v1/auth/register/", everyone(400)),
@@ -105,9 +105,9 @@ ROWS = [
         private(200)),
     Row("order-list", "get", "/api/v1/orders/", signed_in(200)),
     Row("order-list", "post", "/api/v1/orders/", signed_in(400)),
-    Row("order-detail", "get", f"/api/v1/orders/{O}/", private(200)),
-    Row("order-checkout", "post", f"/api/v1/orders/{O}/checkout/", private(200)),
-    Row("order-cancel", "post", f"/api/v1/orders/{O}/cancel/", private(200)),
+    Row("order-detail", "get", f"/api/v1/orders/{ORD}/", private(200)),
+    Row("order-checkout", "post", f"/api/v1/orders/{ORD}/checkout/", private(200)),
+    Row("order-cancel", "post", f"/api/v1/orders/{ORD}/cancel/", private(200)),
     Row("order-line-file", "get", f"/api/v1/orders/{Q}/lines/{L}/files/print_png/", private(200)),
     Row("payments-local-confirm", "post", f"/api/v1/payments/local/{PAY}/confirm/", private(200),
         body={"outcome": "declined"}),
@@ -139,8 +139,8 @@ ROWS = [
     Row("frontend:cart-add", "post", "/cart/add/", signed_in(302, anonymous=LOGIN), api=False),
     Row("frontend:cart-remove", "post", "/cart/remove/0/", signed_in(302, anonymous=LOGIN), api=False),
     Row("frontend:cart-checkout", "post", "/cart/checkout/", signed_in(302, anonymous=LOGIN), api=False),
-    Row("frontend:order", "get", f"/orders/{O}/", private(200, anonymous=LOGIN), api=False),
-    Row("frontend:order-checkout", "post", f"/orders/{O}/checkout/", private(302, anonymous=LOGIN), api=False),
+    Row("frontend:order", "get", f"/orders/{ORD}/", private(200, anonymous=LOGIN), api=False),
+    Row("frontend:order-checkout", "post", f"/orders/{ORD}/checkout/", private(302, anonymous=LOGIN), api=False),
     Row("frontend:order-output", "get", f"/orders/{Q}/lines/{L}/print.png", private(200, anonymous=LOGIN),
         api=False),
     Row("frontend:artist-studio", "get", "/studio/artist/", payee_only(200, anonymous=LOGIN) | {"designer": 403},
