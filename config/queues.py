@@ -38,7 +38,8 @@ class Pool:
 POOLS: dict[str, Pool] = {
     "web-side": Pool(
         "web-side",
-        (PoolProcess("web-side", ("provenance", "payouts", "email", "fulfilment"), processes=1, threads=4),),
+        # "default" is django_dramatiq's own housekeeping actor (delete_old_tasks).
+        (PoolProcess("web-side", ("provenance", "payouts", "email", "fulfilment", "default"), threads=4),),
     ),
     "gpu": Pool(
         "gpu",

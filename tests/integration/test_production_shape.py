@@ -135,7 +135,20 @@ def test_a_purchase_survives_the_gpu_pool_dying_mid_render(
 
     web, base = _gunicorn(shape_env, tmp_path / "web.log")
     pools = {name: _pool(name, shape_env, tmp_path / f"pool-{name}.log") for name in ("web-side", "gpu", "chain")}
-    procs = lambda: (web, *pools.values())  # noqa: E731
+    def procs() -> tuple[Proc, ...]:
+        return (web, *pools.values())
+
+    def alive(predicate: Any) -> Any:
+        """The predicate, but a process that died (other than one killed on purpose) fails at once."""
+
+        def check() -> Any:
+            dead = [p for p in procs() if p.popen.poll() is not None]
+            if dead:
+                raise AssertionError("\n\n".join(f"--- {p.log.name} exited\n{p.output()}" for p in dead))
+            return predicate()
+
+        return check
+
     try:
         created = call(base, "POST", "/api/v1/personalizations/", {"pattern": pattern.pk, "style": style.pk}, token)
 
@@ -143,7 +156,7 @@ def test_a_purchase_survives_the_gpu_pool_dying_mid_render(
             body = call(base, "GET", f"/api/v1/personalizations/{created['id']}/", token=token)
             return body if body["status"] in ("done", "failed") else None
 
-        assert wait_for(preview_done, timeout=240, what="the preview", processes=procs())["status"] == "done"
+        assert wait_for(alive(preview_done), timeout=240, what="the preview", processes=procs())["status"] == "done"
 
         order = call(base, "POST", "/api/v1/orders/", {"lines": [
             {"personalization": created["id"], "product": sizes["swatch"].product_id, "size": sizes["swatch"].slug,
@@ -160,7 +173,7 @@ def test_a_purchase_survives_the_gpu_pool_dying_mid_render(
             line = OrderLine.objects.get(pk=line_id)
             return line.render_status == "running" and line.render_progress >= 2
 
-        wait_for(rendering, timeout=240, what="the final render to be running", processes=procs())
+        wait_for(alive(rendering), timeout=240, what="the final render to be running", processes=procs())
         pools["gpu"].kill()  # SIGKILL to the pool and every worker process under it
         assert OrderLine.objects.get(pk=line_id).render_status == "running"
         pools["gpu"] = _pool("gpu", shape_env, tmp_path / "pool-gpu-2.log")
@@ -169,7 +182,7 @@ def test_a_purchase_survives_the_gpu_pool_dying_mid_render(
             body = call(base, "GET", f"/api/v1/orders/{order['id']}/", token=token)
             return body if body["status"] in ("ready", "fulfilled", "needs_attention", "refunded") else None
 
-        final = wait_for(ready, timeout=600, what="the order to be ready", processes=procs())
+        final = wait_for(alive(ready), timeout=600, what="the order to be ready", processes=procs())
         assert final["status"] == "ready", json.dumps(final, indent=1)
         line = OrderLine.objects.get(pk=line_id)
         assert line.render_attempts == 2  # the killed attempt and the one that finished
@@ -190,7 +203,7 @@ def test_a_purchase_survives_the_gpu_pool_dying_mid_render(
             record = body["lines"][0]["provenance_record"]
             return record if record and record["status"] == "confirmed" else None
 
-        assert wait_for(anchored, timeout=180, what="the chain record", processes=procs())
+        assert wait_for(alive(anchored), timeout=180, what="the chain record", processes=procs())
     finally:
         for proc in procs():
             proc.kill(signal.SIGTERM)
