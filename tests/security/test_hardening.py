@@ -324,3 +324,15 @@ def test_an_unknown_api_path_is_a_json_404_for_every_method(db: None) -> None:
     for method in ("get", "post", "delete"):
         response = getattr(client, method)("/api/v1/patterns/null,null/")
         assert response.status_code == 404 and response.json() == {"detail": "No such API endpoint."}
+
+
+def test_the_verify_page_and_the_api_share_one_budget_whatever_x_forwarded_for_says(
+    db: None, monkeypatch: Any
+) -> None:
+    monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {"verify": "3/min"})
+    api, page = APIClient(), Client()
+    sha = "0" * 64
+    assert api.get(f"/api/v1/provenance/verify/?sha256={sha}", HTTP_X_FORWARDED_FOR="198.51.100.1").status_code == 200
+    assert page.post("/verify/", {"sha256": sha}, HTTP_X_FORWARDED_FOR="198.51.100.2").status_code == 200
+    assert api.get(f"/api/v1/provenance/verify/?sha256={sha}", HTTP_X_FORWARDED_FOR="198.51.100.3").status_code == 200
+    assert page.post("/verify/", {"sha256": sha}, HTTP_X_FORWARDED_FOR="198.51.100.4").status_code == 429
