@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 ADDR ?= 127.0.0.1:8000
 ANVIL_PORT ?= 8545
 
-.PHONY: install run test lint contracts bench clean
+.PHONY: install run serve-prod test lint contracts bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -25,6 +25,19 @@ run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
 	$(PY) manage.py serve $(ADDR)
+
+# The production shape on this machine: gunicorn plus one process per worker pool (config/queues.py)
+# on the local PostgreSQL and Redis. Override DATABASE_URL / DRAMATIQ_BROKER_URL to point elsewhere.
+PROD_ADDR ?= 127.0.0.1:8001
+DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/motif
+DRAMATIQ_BROKER_URL ?= redis://127.0.0.1:6379/0
+serve-prod:
+	@test -x $(PY) || { echo "Run make install first."; exit 1; }
+	@mkdir -p var
+	@createdb -h 127.0.0.1 -U postgres "$$(basename "$(DATABASE_URL)")" 2>/dev/null || true
+	DATABASE_URL=$(DATABASE_URL) $(PY) manage.py migrate --noinput
+	DATABASE_URL=$(DATABASE_URL) DRAMATIQ_BROKER_URL=$(DRAMATIQ_BROKER_URL) $(PY) manage.py seed_demo
+	DATABASE_URL=$(DATABASE_URL) DRAMATIQ_BROKER_URL=$(DRAMATIQ_BROKER_URL) $(PY) -m config.serve_prod --no-migrate --bind $(PROD_ADDR)
 
 lint: install
 	$(PY) -m ruff check .

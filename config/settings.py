@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE, NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("MOTIF_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -38,6 +39,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI served from our own static files, not a CDN
+    "csp",
     "marketplace",
     "marketplace.payments",
     "marketplace.royalties",
@@ -55,6 +58,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "marketplace.middleware.RequestOriginMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -64,7 +69,8 @@ ASGI_APPLICATION = "config.asgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # config/templates overrides third-party templates (Swagger UI: a CSP nonce on its style).
+        "DIRS": [BASE_DIR / "config" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -88,6 +94,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # One file per test run (by process id), so parallel runs on one checkout never share it.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# Persistent connections for the web and worker processes in production (seconds; 0 closes each
+# connection at the end of the request, as the tests need); health checks drop a dead one.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 AUTH_USER_MODEL = "marketplace.User"
 AUTH_PASSWORD_VALIDATORS = [
@@ -107,13 +117,34 @@ STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
+# MEDIA_STORAGE_BACKEND: "local" (the default, MEDIA_ROOT), "s3" (django-storages on boto3, any
+# S3-compatible store), or a dotted storage class.
+_MEDIA_BACKENDS = {
+    "local": "django.core.files.storage.FileSystemStorage",
+    "s3": "storages.backends.s3.S3Storage",
+}
+MEDIA_STORAGE_BACKEND = env.str("MEDIA_STORAGE_BACKEND", default="local")
 STORAGES = {
-    "default": {"BACKEND": env.str("MEDIA_STORAGE_BACKEND", default="django.core.files.storage.FileSystemStorage")},
+    "default": {"BACKEND": _MEDIA_BACKENDS.get(MEDIA_STORAGE_BACKEND, MEDIA_STORAGE_BACKEND)},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
-# Media is never served directly: originals and outputs go through permission-checked views.
+# Media is never served directly: originals and outputs go through permission-checked views, which
+# stream local files or, on S3, redirect to a presigned URL that expires (marketplace/media.py).
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 MEDIA_URL = "/media/"
+# django-storages' standard settings. The bucket stays private: no ACL is set on objects, every URL
+# is signed, and it lives AWS_QUERYSTRING_EXPIRE seconds.
+AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
+AWS_S3_ENDPOINT_URL = env.str("AWS_S3_ENDPOINT_URL", default="") or None
+AWS_ACCESS_KEY_ID = env.str("AWS_ACCESS_KEY_ID", default="") or None
+AWS_SECRET_ACCESS_KEY = env.str("AWS_SECRET_ACCESS_KEY", default="") or None
+AWS_S3_REGION_NAME = env.str("AWS_S3_REGION_NAME", default="") or None
+AWS_DEFAULT_ACL = None
+AWS_QUERYSTRING_AUTH = True
+AWS_QUERYSTRING_EXPIRE = env.int("AWS_QUERYSTRING_EXPIRE", default=300)
+AWS_S3_FILE_OVERWRITE = False
+AWS_S3_SIGNATURE_VERSION = "s3v4"
+AWS_S3_ADDRESSING_STYLE = env.str("AWS_S3_ADDRESSING_STYLE", default="path" if AWS_S3_ENDPOINT_URL else "auto")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Uploads: refuse anything bigger before it is decoded.
@@ -130,9 +161,19 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 24,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "marketplace.api.schema.MotifAutoSchema",
     "EXCEPTION_HANDLER": "marketplace.api.errors.exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"verify": env.str("VERIFY_RATE_LIMIT", default="60/min")},
+    # Throttles key on the client address. With NUM_PROXIES=0 that is REMOTE_ADDR and X-Forwarded-For
+    # is ignored; behind N trusted proxies it is the address the outermost trusted proxy saw, so a
+    # client cannot pick its own identity by sending the header.
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
+    "DEFAULT_THROTTLE_RATES": {
+        "verify": env.str("VERIFY_RATE_LIMIT", default="60/min"),
+        # Sign-in and token requests: per client address, and per username across all addresses.
+        "login": env.str("LOGIN_RATE_LIMIT", default="20/min"),
+        "login_username": env.str("LOGIN_USERNAME_RATE_LIMIT", default="10/min"),
+        "register": env.str("REGISTER_RATE_LIMIT", default="30/hour"),
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Motif API",
@@ -140,6 +181,16 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "OrderStatusEnum": "marketplace.models.OrderStatus",
+        "JobStatusEnum": "marketplace.models.JobStatus",
+        "ChainStatusEnum": "provenance.models.ChainStatus",
+        "RepeatTypeEnum": "marketplace.models.RepeatType",
+        "LicenceUseEnum": "marketplace.models.LicenceUse",
+    },
 }
 
 # --- Background jobs -------------------------------------------------------------------------------
@@ -199,6 +250,10 @@ STYLIZATION_CACHE_DIR = env.str("STYLIZATION_CACHE_DIR", default=str(VAR_DIR / "
 STYLIZATION_PREVIEW_SIZE = env.int("STYLIZATION_PREVIEW_SIZE", default=256)
 # The largest print sheet (the tile laid out over a product at the pattern's DPI) Motif will make.
 MOTIF_MAX_SHEET_PIXELS = env.int("MOTIF_MAX_SHEET_PIXELS", default=300_000_000)
+# Device slots per process (stylization/device_slots.py): previews and final renders never wait
+# for each other; within a kind, jobs take turns.
+STYLIZATION_PREVIEW_SLOTS = env.int("STYLIZATION_PREVIEW_SLOTS", default=1)
+STYLIZATION_FINAL_SLOTS = env.int("STYLIZATION_FINAL_SLOTS", default=1)
 
 # --- Payments ----------------------------------------------------------------------------------------
 # With no Stripe key the local test gateway is used; it is refused when DEBUG is off.
@@ -240,7 +295,51 @@ LOGGING = {
     "loggers": {"django.server": {"level": "WARNING"}},
 }
 
+# --- Security headers ------------------------------------------------------------------------------
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
 if not DEBUG:
+    # Behind a TLS-terminating proxy that sets X-Forwarded-Proto (see config/deploy/).
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+    # Preload is a commitment (every subdomain on HTTPS for good); set SECURE_HSTS_PRELOAD=false before
+    # the domain is ready for it.
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
+    # The health check answers plain HTTP on loopback for the process supervisor.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz/$"]
+
+# Content-Security-Policy (django-csp 4). Scripts only from this origin: htmx and Alpine are vendored.
+# Alpine's standard build evaluates its attribute expressions with `new Function`, so script-src
+# admits 'unsafe-eval'; no inline <script> and no script from another origin runs. No template puts
+# request data into an Alpine expression (values reach components through data-* attributes).
+# Inline style attributes are admitted (style-src-attr); <style> elements need the request's nonce.
+_CSP_MEDIA_ORIGINS = [o for o in env.list("CSP_MEDIA_ORIGINS", default=[]) if o]
+if MEDIA_STORAGE_BACKEND == "s3" and AWS_S3_ENDPOINT_URL:
+    # Previews are <img>s whose permission-checked URL redirects to a presigned one on the store.
+    _CSP_MEDIA_ORIGINS.append(AWS_S3_ENDPOINT_URL.rstrip("/"))
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, "'unsafe-eval'"],
+        "style-src": [SELF, NONCE],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": [SELF, "data:", "blob:", *_CSP_MEDIA_ORIGINS],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        # Checkout and payout onboarding leave by a form post that redirects to Stripe.
+        "form-action": [SELF, "https://checkout.stripe.com", "https://connect.stripe.com",
+                        *env.list("CSP_FORM_ACTION_ORIGINS", default=[])],
+    },
+}

@@ -22,7 +22,8 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -45,7 +46,9 @@ from frontend.forms import (
     apply_service_errors,
 )
 from marketplace import selectors
+from marketplace.api.throttles import TOO_MANY, LoginRateThrottle, LoginUsernameRateThrottle, page_throttled
 from marketplace.errors import Conflict, NotAllowed
+from marketplace.media import media_file_response
 from marketplace.models import (
     IN_FULFILMENT_STATUSES,
     UNFINISHED_STAGES,
@@ -138,8 +141,21 @@ def _home_for(user: User) -> str:
 
 
 class LoginView(auth_views.LoginView):
+    """Sign-in shares the token endpoint's limits (per address and per username): a 429 with the
+    form and the reason once they are spent."""
+
     template_name = "frontend/login.html"
     redirect_authenticated_user = True
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if page_throttled(request, LoginRateThrottle, LoginUsernameRateThrottle) is not None:
+            form = self.get_form()
+            form.errors.clear()
+            form.add_error(None, TOO_MANY)
+            response = self.render_to_response(self.get_context_data(form=form))
+            response.status_code = 429
+            return response
+        return super().post(request, *args, **kwargs)
 
 
 class LogoutView(auth_views.LogoutView):
@@ -432,7 +448,7 @@ def _order_context(order: Order, user: Any) -> dict[str, Any]:
 
 @require_GET
 @login_required
-def order_output(request: HttpRequest, pk: int, line_pk: int, name: str) -> HttpResponse | FileResponse:
+def order_output(request: HttpRequest, pk: int, line_pk: int, name: str) -> HttpResponseBase:
     """A print output, under the one entitlement rule (`order_line_output_access`): strangers get
     a 404, the buyer a 409 (not ready) or 410 (refunded) with the reason."""
     if name not in OUTPUT_FILES:
@@ -446,9 +462,7 @@ def order_output(request: HttpRequest, pk: int, line_pk: int, name: str) -> Http
     field = getattr(line, OUTPUT_FILES[name][0])
     if not field:
         raise Http404("This file is not ready yet.")
-    response = FileResponse(field.open("rb"), as_attachment=True, filename=f"motif-order{pk}-line{line.pk}-{name}")
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return media_file_response(request, field, filename=f"motif-order{pk}-line{line.pk}-{name}", as_attachment=True)
 
 
 # --- studios ----------------------------------------------------------------------------------------

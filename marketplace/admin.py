@@ -11,18 +11,19 @@ from marketplace.errors import Conflict, NotAllowed
 from marketplace.models import Order, OrderLine
 from marketplace.services.fulfilment import order_line_rerender
 
-LINE_FIELDS = [
+LINE_FIELDS = (
     "order", "personalization", "product_size", "quantity", "line_total", "stage", "stage_changed_at",
     "render_progress", "render_attempts", "watchdog_resends", "failure_reason", "render_info",
-]
+)
+INLINE_FIELDS = ("product_size", "quantity", "line_total", "stage", "render_progress", "failure_reason")
 
 
 class OrderLineInline(admin.TabularInline):
     model = OrderLine
     extra = 0
     can_delete = False
-    fields = ["product_size", "quantity", "line_total", "stage", "render_progress", "failure_reason"]
-    readonly_fields = fields
+    fields = INLINE_FIELDS
+    readonly_fields = INLINE_FIELDS
 
     def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False

@@ -12,9 +12,10 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 MONEY: dict[str, Any] = {"max_digits": 12, "decimal_places": 2}
@@ -34,15 +35,29 @@ class Role(models.TextChoices):
     VERIFIER = "verifier"
 
 
+class CaseInsensitiveUserManager(UserManager["User"]):
+    def get_by_natural_key(self, username: str | None) -> User:
+        # Usernames are unique case-insensitively (see User.Meta), so this finds at most one.
+        return self.get(username__iexact=username)
+
+
 class User(AbstractUser):
     """One person may hold several roles. `public_id` is the only identifier that leaves the
-    database (manifests, the chain): usernames and e-mails never do."""
+    database (manifests, the chain): usernames and e-mails never do. Usernames are NFKC-normalised
+    ASCII (marketplace.services.accounts.username_normalize) and unique ignoring case, so "Ada",
+    "ＡＤＡ" and a Cyrillic "аda" cannot sit beside "ada"."""
+
+    objects = CaseInsensitiveUserManager()  # type: ignore[misc]
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     is_artist = models.BooleanField(default=False)
     is_designer = models.BooleanField(default=False)
     is_buyer = models.BooleanField(default=False)
     is_verifier = models.BooleanField(default=False)
+
+    class Meta(AbstractUser.Meta):
+        swappable = "AUTH_USER_MODEL"
+        constraints = [models.UniqueConstraint(Lower("username"), name="user_username_case_insensitive_unique")]
 
     @property
     def roles(self) -> list[str]:

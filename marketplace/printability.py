@@ -1,7 +1,8 @@
 """Whether a base pattern can be printed: the one rule that upload, ordering and the renderer agree on.
 
-The renderer (`stylization.engine.check_render_size`) takes print tiles of 64 to 8192 px a side, and
-a half drop (half brick) moves its neighbour by half the tile, which must be a whole pixel. Every
+The tile rule is `marketplace.uploads.pattern_size_check` (64–4096 px a side, at most 4:1, and a half
+drop or half brick moving its neighbour by a whole pixel), inside what the renderer
+(`stylization.engine.check_render_size`) takes. Every
 product is printed as a sheet of the tile in its repeat at the pattern's DPI, which must stay within
 `MOTIF_MAX_SHEET_PIXELS`. An upload that breaks any of these is refused with the reason, instead of
 being accepted and failing after payment. (This module imports no torch, so the web process does
@@ -16,35 +17,19 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from marketplace.models import ProductSize
+from marketplace.uploads import MIN_SIDE_PX, PATTERN_MAX_SIDE_PX, UploadError, pattern_size_check
 
-MIN_TILE_SIDE_PX = 64
-MAX_TILE_SIDE_PX = 8192  # stylization.engine.engine.FINAL_MAX_SIDE
-MAX_ASPECT_RATIO = 8
+MIN_TILE_SIDE_PX = MIN_SIDE_PX
+MAX_TILE_SIDE_PX = PATTERN_MAX_SIDE_PX  # within the engine's 8192 (stylization.engine.engine.FINAL_MAX_SIDE)
 
 
 def check_tile(*, repeat_type: str, width_px: int, height_px: int) -> None:
-    """Raise ValidationError unless the renderer can make a print tile of this size and repeat."""
-    for field, value in (("width", width_px), ("height", height_px)):
-        if not MIN_TILE_SIDE_PX <= value <= MAX_TILE_SIDE_PX:
-            raise ValidationError(
-                {"image": f"The tile is {width_px}×{height_px} px; each side must be between "
-                 f"{MIN_TILE_SIDE_PX} and {MAX_TILE_SIDE_PX} px (its {field} is not)."}
-            )
-    if max(width_px, height_px) > MAX_ASPECT_RATIO * min(width_px, height_px):
-        raise ValidationError(
-            {"image": f"The tile is {width_px}×{height_px} px; a repeat may be at most {MAX_ASPECT_RATIO} times "
-             "as long as it is wide."}
-        )
-    if repeat_type == "half_drop" and height_px % 2:
-        raise ValidationError(
-            {"image": f"A half-drop repeat moves each column down by half the tile, so its height must be an "
-             f"even number of pixels; this one is {height_px} px."}
-        )
-    if repeat_type == "half_brick" and width_px % 2:
-        raise ValidationError(
-            {"image": f"A half-brick repeat moves each row across by half the tile, so its width must be an "
-             f"even number of pixels; this one is {width_px} px."}
-        )
+    """Raise ValidationError unless the renderer can make a print tile of this size and repeat (the
+    rule itself is `marketplace.uploads.pattern_size_check`)."""
+    try:
+        pattern_size_check(width_px, height_px, repeat_type=repeat_type)
+    except UploadError as exc:
+        raise ValidationError({"image": str(exc)}) from None
 
 
 def sheet_pixels(size: ProductSize, dpi: int) -> int:

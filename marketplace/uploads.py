@@ -15,6 +15,12 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 ACCEPTED_FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
 MIN_SIDE_PX = 64
 THUMBNAIL_SIDE_PX = 480
+# A base pattern is rendered at its own pixel size and tiled onto the print sheet. The engine takes
+# 64..8192 px a side (stylization.engine.engine.FINAL_MAX_SIDE); 4096 px a side is 27 in at 150 DPI,
+# and keeps one final render to minutes, not hours, on the CPU. A repeat longer than 4:1 is a
+# border or a stripe, not a tile, and its short side would be starved of style.
+PATTERN_MAX_SIDE_PX = 4096
+PATTERN_MAX_ASPECT = 4.0
 
 
 class UploadError(ValueError):
@@ -38,12 +44,24 @@ class ValidatedImage:
         return {"PNG": "png", "JPEG": "jpg", "WEBP": "webp"}[self.format]
 
 
+RASTER_SIGNATURES = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"RIFF")
+
+
+def looks_like_svg(data: bytes) -> bool:
+    """An XML or SVG document, judged by how it starts. A PNG, JPEG or WebP starts with its own
+    signature, so text in its metadata (a PNG tEXt chunk that says "<svg") is no sign of SVG."""
+    if data.startswith(RASTER_SIGNATURES):
+        return False
+    head = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    return head.startswith((b"<?xml", b"<svg", b"<!doctype svg")) or b"<svg" in head
+
+
 def validate_image(data: bytes, *, max_bytes: int, max_pixels: int, min_side: int = MIN_SIDE_PX) -> ValidatedImage:
     if not data:
         raise UploadError("The file is empty.")
     if len(data) > max_bytes:
         raise UploadError(f"The file is {len(data):,} bytes; the limit is {max_bytes:,} bytes.")
-    if data.lstrip()[:5].lower() in (b"<?xml", b"<svg ") or b"<svg" in data[:512].lower():
+    if looks_like_svg(data):
         raise UploadError("SVG files are not accepted: upload a PNG, JPEG or WebP image.")
     try:
         with warnings.catch_warnings():
@@ -76,6 +94,25 @@ def validate_image(data: bytes, *, max_bytes: int, max_pixels: int, min_side: in
     return ValidatedImage(
         data=data, format=fmt, width=width, height=height, sha256=hashlib.sha256(data).hexdigest()
     )
+
+
+def pattern_size_check(width: int, height: int, *, repeat_type: str = "basic") -> None:
+    """THE rule for a base pattern's pixel size, so that every accepted pattern can be rendered and
+    printed: each side MIN_SIDE_PX..PATTERN_MAX_SIDE_PX, at most PATTERN_MAX_ASPECT:1, and a half
+    drop (half brick) moves its neighbour by half the height (width), so that side must be even."""
+    if min(width, height) < MIN_SIDE_PX or max(width, height) > PATTERN_MAX_SIDE_PX:
+        raise UploadError(
+            f"The pattern is {width}×{height} pixels; each side must be {MIN_SIDE_PX}–{PATTERN_MAX_SIDE_PX} px."
+        )
+    if max(width, height) > PATTERN_MAX_ASPECT * min(width, height):
+        raise UploadError(
+            f"The pattern is {width}×{height} pixels; a repeat may be at most {PATTERN_MAX_ASPECT:g} times "
+            "as long as it is wide."
+        )
+    if repeat_type == "half_drop" and height % 2:
+        raise UploadError(f"A half-drop repeat needs an even height in pixels; this one is {height} px.")
+    if repeat_type == "half_brick" and width % 2:
+        raise UploadError(f"A half-brick repeat needs an even width in pixels; this one is {width} px.")
 
 
 EXIF_ORIENTATION = 0x0112

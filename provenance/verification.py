@@ -7,6 +7,7 @@ then the perceptual index (a *probable* match, with its distance). The verdict i
 from __future__ import annotations
 
 import io
+import logging
 import re
 import warnings
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from django.conf import settings
 from django.db.models import Q
 from PIL import Image
 
+from marketplace.uploads import looks_like_svg
 from provenance.chain_access import chain_client, chain_lock
 from provenance.core import manifest as mf
 from provenance.core.chain import ChainError, ChainUnavailable, NotOurContract
@@ -31,6 +33,8 @@ from provenance.core.perceptual import (
 from provenance.core.verify import BatchEvidence, ChainFacts, DatabaseRecord, decide
 from provenance.models import AttributionRecord, ChainStatus
 from provenance.services import dev_trust_anchor
+
+log = logging.getLogger(__name__)
 
 MAX_VERIFY_BYTES = 60 * 1024 * 1024
 MAX_VERIFY_PIXELS = 80_000_000
@@ -120,6 +124,11 @@ def chain_references(record: AttributionRecord) -> dict[str, Any]:
     return refs
 
 
+# What an anonymous verifier is told when the chain cannot be read. The node's address, the HTTP
+# library's words and the contract address stay in the server log.
+CHAIN_DOWN_PUBLIC = "the attribution registry is unreachable right now; try again later"
+
+
 def chain_facts(record: AttributionRecord) -> ChainFacts:
     try:
         with chain_lock:
@@ -128,12 +137,9 @@ def chain_facts(record: AttributionRecord) -> ChainFacts:
                 root = bytes.fromhex(record.batch.merkle_root)
                 return BatchEvidence(batch=client.lookup_batch(root), revoked=client.is_revoked(record.record_id))
             return client.lookup(record.record_id)
-    except ChainUnavailable as exc:
-        return exc
-    except NotOurContract as exc:
-        return ChainUnavailable(f"the contract at the configured address is not Motif's registry ({exc})")
-    except ChainError as exc:
-        return ChainUnavailable(str(exc))
+    except (ChainUnavailable, NotOurContract, ChainError) as exc:
+        log.warning("Chain read for record %s failed: %s: %s", record.record_id, type(exc).__name__, exc)
+        return ChainUnavailable(CHAIN_DOWN_PUBLIC)
 
 
 def judge(record: AttributionRecord, *, found_by: FoundBy) -> Verification:
@@ -246,7 +252,7 @@ def verify_file(data: bytes) -> Verification:
             reasons.append("the file carries a content credential that no longer matches it: it was altered after signing")
 
     image = _open_image(data)
-    is_svg = data.lstrip()[:5] in (b"<?xml", b"<svg ") or b"<svg" in data[:512]
+    is_svg = looks_like_svg(data)
     if image is None and not is_svg and credential_state in (None, "absent"):
         raise VerifyInputError("The file is neither one of Motif's outputs nor an image that can be read.")
     if image is not None:

@@ -18,8 +18,6 @@ PERMANENT_ERRORS: tuple[type[Exception], ...] = (EngineError, ImageError, ValueE
 
 _engine: Engine | None = None
 _engine_lock = threading.Lock()
-# One job per device at a time: a GPU worker must not run two optimisations on one card.
-device_lock = threading.Lock()
 
 
 def engine() -> Engine:

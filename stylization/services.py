@@ -17,11 +17,11 @@ from marketplace.services.personalizations import (
     personalization_start,
     personalization_store_instant_preview,
 )
+from stylization.device_slots import device_slot
 from stylization.engine import reinhard_transfer
 from stylization.runtime import (
     PERMANENT_ERRORS,
     base_pattern_image_of,
-    device_lock,
     engine,
     png_bytes,
     progress_writer,
@@ -57,7 +57,7 @@ def personalization_render_preview(*, personalization_id: int) -> None:
         def write(percent: int) -> None:
             personalization_set_progress(personalization_id=personalization_id, percent=percent)
 
-        with device_lock:
+        with device_slot("preview"):
             result = engine().preview(
                 content,
                 style,

@@ -23,11 +23,11 @@ from django.utils import timezone
 from PIL import Image
 
 from marketplace.models import LineStage, OrderLine
+from stylization.device_slots import device_slot
 from stylization.engine import print_png_bytes, print_sheet, vectorize_tile
 from stylization.runtime import (
     PERMANENT_ERRORS,
     base_pattern_image_of,
-    device_lock,
     engine,
     progress_writer,
     style_image_of,
@@ -105,7 +105,7 @@ def order_line_render(*, order_line_id: int) -> None:
     try:
         content = base_pattern_image_of(personalization)
         style = style_image_of(personalization)
-        with device_lock:
+        with device_slot("final"):
             result = engine().render_tile(
                 content,
                 style,

@@ -7,7 +7,9 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
+from django.db.models import Q
 from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from marketplace.models import (
@@ -25,6 +27,8 @@ from marketplace.models import (
     Style,
 )
 from marketplace.selectors import OutputAccess, order_line_output_access
+from marketplace.services.accounts import USERNAME_RULE
+from marketplace.services.catalogue import DESCRIPTION_MAX_CHARS, MAX_EDITION_USES, MAX_FEE_PER_USE, MAX_TAGS
 
 
 class StrictInput(serializers.Serializer):
@@ -42,10 +46,11 @@ class TagListField(serializers.ListField):
     """Tags as a JSON list, repeated form fields, or one comma-separated string."""
 
     child = serializers.CharField(max_length=40)
+    max_length = MAX_TAGS
 
     def get_value(self, dictionary: Any) -> Any:
         value = super().get_value(dictionary)
-        if isinstance(value, list) and len(value) == 1 and "," in value[0]:
+        if isinstance(value, list) and len(value) == 1 and isinstance(value[0], str) and "," in value[0]:
             return [part.strip() for part in value[0].split(",") if part.strip()]
         return value
 
@@ -53,6 +58,23 @@ class TagListField(serializers.ListField):
         if isinstance(data, str):
             data = [part.strip() for part in data.split(",") if part.strip()]
         return super().to_internal_value(data)
+
+
+class VisibleRelatedField(serializers.PrimaryKeyRelatedField):
+    """A primary key among the rows the requester may see. Anything else, missing or someone else's,
+    gets the same "Invalid pk" answer, so ids cannot be probed for existence."""
+
+    def __init__(self, *, owner_field: str, listed_only: bool = True, **kwargs: Any) -> None:
+        self.owner_field = owner_field
+        self.listed_only = listed_only
+        super().__init__(**kwargs)
+
+    def get_queryset(self) -> Any:
+        queryset: Any = super().get_queryset()
+        request = self.context.get("request")
+        user_id = getattr(getattr(request, "user", None), "pk", None)
+        own = Q(**{f"{self.owner_field}_id": user_id}) if user_id is not None else Q(pk__in=[])
+        return queryset.filter(own | Q(active=True)) if self.listed_only else queryset.filter(own)
 
 
 def _abs(request: Any, url: str) -> str:
@@ -63,15 +85,28 @@ def _abs(request: Any, url: str) -> str:
 
 
 class RegisterInput(StrictInput):
-    username = serializers.RegexField(r"^[\w.@+-]{3,150}$")
+    username = serializers.CharField(min_length=3, max_length=150, help_text=USERNAME_RULE)
     password = serializers.CharField(write_only=True, max_length=128)
-    email = serializers.EmailField()
-    roles = serializers.ListField(child=serializers.ChoiceField(choices=Role.values), min_length=1)
+    email = serializers.EmailField(max_length=254)
+    roles = serializers.ListField(child=serializers.ChoiceField(choices=Role.choices), min_length=1, max_length=4)
 
 
 class TokenInput(StrictInput):
-    username = serializers.CharField()
+    username = serializers.CharField(max_length=150)
     password = serializers.CharField(max_length=128)
+
+
+class TokenOut(serializers.Serializer):
+    token = serializers.CharField()
+
+
+class RegisterOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    email = serializers.EmailField()
+    public_id = serializers.UUIDField()
+    roles = serializers.ListField(child=serializers.CharField())
+    token = serializers.CharField()
 
 
 class UserOut(serializers.Serializer):
@@ -91,39 +126,44 @@ class PersonOut(serializers.Serializer):
 
 
 class LicenceTermsInput(StrictInput):
-    allowed_uses = serializers.ListField(child=serializers.ChoiceField(choices=LicenceUse.values), min_length=1)
-    fee_per_use = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0"))
+    allowed_uses = serializers.ListField(
+        child=serializers.ChoiceField(choices=LicenceUse.choices), min_length=1, max_length=2
+    )
+    fee_per_use = serializers.DecimalField(
+        max_digits=12, decimal_places=2, min_value=Decimal("0"), max_value=MAX_FEE_PER_USE
+    )
     royalty_percent = serializers.DecimalField(
         max_digits=5, decimal_places=2, min_value=Decimal("0"), max_value=Decimal("100")
     )
-    max_uses = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    max_uses = serializers.IntegerField(min_value=1, max_value=MAX_EDITION_USES, required=False, allow_null=True)
     exclusive = serializers.BooleanField(required=False, default=False)
     currency = serializers.ChoiceField(choices=["USD"], required=False, default="USD")
 
 
 class StyleCreateInput(LicenceTermsInput):
     title = serializers.CharField(max_length=120)
-    description = serializers.CharField(required=False, allow_blank=True, default="")
+    description = serializers.CharField(required=False, allow_blank=True, default="", max_length=DESCRIPTION_MAX_CHARS)
     tags = TagListField(required=False, default=list)
     image = serializers.FileField()
+    active = serializers.BooleanField(required=False, default=True)
 
 
 class StyleUpdateInput(StrictInput):
     title = serializers.CharField(max_length=120, required=False)
-    description = serializers.CharField(required=False, allow_blank=True)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=DESCRIPTION_MAX_CHARS)
     tags = TagListField(required=False)
     active = serializers.BooleanField(required=False)
     image = serializers.FileField(required=False)
     allowed_uses = serializers.ListField(
-        child=serializers.ChoiceField(choices=LicenceUse.values), min_length=1, required=False
+        child=serializers.ChoiceField(choices=LicenceUse.choices), min_length=1, max_length=2, required=False
     )
     fee_per_use = serializers.DecimalField(
-        max_digits=12, decimal_places=2, min_value=Decimal("0"), required=False
+        max_digits=12, decimal_places=2, min_value=Decimal("0"), max_value=MAX_FEE_PER_USE, required=False
     )
     royalty_percent = serializers.DecimalField(
         max_digits=5, decimal_places=2, min_value=Decimal("0"), max_value=Decimal("100"), required=False
     )
-    max_uses = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    max_uses = serializers.IntegerField(min_value=1, max_value=MAX_EDITION_USES, required=False, allow_null=True)
     exclusive = serializers.BooleanField(required=False)
 
 
@@ -195,10 +235,11 @@ class StyleOut(serializers.ModelSerializer):
 
 class PatternCreateInput(StrictInput):
     title = serializers.CharField(max_length=120)
-    description = serializers.CharField(required=False, allow_blank=True, default="")
+    description = serializers.CharField(required=False, allow_blank=True, default="", max_length=DESCRIPTION_MAX_CHARS)
     tags = TagListField(required=False, default=list)
     image = serializers.FileField()
-    repeat_type = serializers.ChoiceField(choices=RepeatType.values, default=RepeatType.BASIC)
+    active = serializers.BooleanField(required=False, default=True)
+    repeat_type = serializers.ChoiceField(choices=RepeatType.choices, default=RepeatType.BASIC)
     repeat_width_in = serializers.DecimalField(
         max_digits=6, decimal_places=3, min_value=Decimal("0.1"), required=False, allow_null=True
     )
@@ -213,11 +254,11 @@ class PatternCreateInput(StrictInput):
 
 class PatternUpdateInput(StrictInput):
     title = serializers.CharField(max_length=120, required=False)
-    description = serializers.CharField(required=False, allow_blank=True)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=DESCRIPTION_MAX_CHARS)
     tags = TagListField(required=False)
     active = serializers.BooleanField(required=False)
     image = serializers.FileField(required=False)
-    repeat_type = serializers.ChoiceField(choices=RepeatType.values, required=False)
+    repeat_type = serializers.ChoiceField(choices=RepeatType.choices, required=False)
     repeat_width_in = serializers.DecimalField(
         max_digits=6, decimal_places=3, min_value=Decimal("0.1"), required=False
     )
@@ -299,10 +340,10 @@ class PersonalizationParamsInput(StrictInput):
 
 
 class PersonalizationCreateInput(StrictInput):
-    pattern = serializers.PrimaryKeyRelatedField(queryset=BasePattern.objects.all())
+    pattern = VisibleRelatedField(queryset=BasePattern.objects.all(), owner_field="designer")
     # `style` shadows DRF's Field.style attribute; the name is the API's contract.
-    style = serializers.PrimaryKeyRelatedField(  # type: ignore[assignment]
-        queryset=Style.objects.all(), required=False, allow_null=True
+    style = VisibleRelatedField(  # type: ignore[assignment]
+        queryset=Style.objects.all(), owner_field="artist", required=False, allow_null=True
     )
     style_image = serializers.FileField(required=False, allow_null=True)
     params = PersonalizationParamsInput(required=False)
@@ -350,6 +391,7 @@ class PersonalizationOut(serializers.ModelSerializer):
             "finished_at",
         ]
 
+    @extend_schema_field(PersonalizationParamsInput)
     def get_params(self, personalization: Personalization) -> dict[str, object]:
         return personalization.params()
 
@@ -370,7 +412,9 @@ class PersonalizationOut(serializers.ModelSerializer):
 
 
 class OrderLineInput(StrictInput):
-    personalization = serializers.PrimaryKeyRelatedField(queryset=Personalization.objects.all())
+    personalization = VisibleRelatedField(
+        queryset=Personalization.objects.all(), owner_field="buyer", listed_only=False
+    )
     product = serializers.PrimaryKeyRelatedField(queryset=Product.objects.all())
     size = serializers.CharField(max_length=50)
     quantity = serializers.IntegerField(min_value=1, max_value=1000)
@@ -389,6 +433,13 @@ class OrderLineInput(StrictInput):
 
 class OrderCreateInput(StrictInput):
     lines = OrderLineInput(many=True, allow_empty=False)
+
+
+class OutputRefusedOut(serializers.Serializer):
+    """Why the buyer cannot download a line's file (409 not ready, 410 refunded or failed)."""
+
+    detail = serializers.CharField()
+    stage = serializers.CharField()
 
 
 OUTPUT_KINDS = ("print_png", "print_sheet", "svg")

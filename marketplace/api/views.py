@@ -6,9 +6,9 @@ from typing import Any, cast
 
 from django.contrib.auth import authenticate
 from django.http import FileResponse, Http404
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -19,7 +19,10 @@ from rest_framework.views import APIView
 from marketplace import selectors
 from marketplace.api import serializers as s
 from marketplace.api.pagination import CataloguePagination
+from marketplace.api.schema import IMAGE_TYPES, file_responses, paginated
+from marketplace.api.throttles import LoginRateThrottle, LoginUsernameRateThrottle, RegisterRateThrottle
 from marketplace.errors import NotAllowed
+from marketplace.media import media_file_response
 from marketplace.models import (
     BasePattern,
     LicenceUse,
@@ -56,12 +59,8 @@ def _read_upload(upload: Any) -> bytes:
     return upload.read() if upload is not None else b""
 
 
-def _private_file(field: Any, *, filename: str) -> FileResponse:
-    if not field:
-        raise Http404("No such file.")
-    response = FileResponse(field.open("rb"), filename=filename)
-    response["Cache-Control"] = "private, no-store"
-    return response
+def _private_file(request: Request, field: Any, *, filename: str) -> HttpResponseBase:
+    return media_file_response(request._request, field, filename=filename)
 
 
 def _public_thumbnail(field: Any) -> FileResponse:
@@ -77,8 +76,9 @@ def _public_thumbnail(field: Any) -> FileResponse:
 
 class RegisterView(APIView):
     permission_classes = [AllowAny]
+    throttle_classes = [RegisterRateThrottle]
 
-    @extend_schema(request=s.RegisterInput, responses={201: s.UserOut})
+    @extend_schema(request=s.RegisterInput, responses={201: s.RegisterOut})
     def post(self, request: Request) -> Response:
         data = s.RegisterInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -89,8 +89,9 @@ class RegisterView(APIView):
 
 class TokenView(APIView):
     permission_classes = [AllowAny]
+    throttle_classes = [LoginRateThrottle, LoginUsernameRateThrottle]
 
-    @extend_schema(request=s.TokenInput, responses={200: dict})
+    @extend_schema(request=s.TokenInput, responses={200: s.TokenOut})
     def post(self, request: Request) -> Response:
         data = s.TokenInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -113,10 +114,10 @@ class MeView(APIView):
 
 class CatalogueFilterInput(serializers.Serializer):
     tag = serializers.SlugField(required=False)
-    repeat_type = serializers.ChoiceField(choices=RepeatType.values, required=False)
+    repeat_type = serializers.ChoiceField(choices=RepeatType.choices, required=False)
     artist = serializers.CharField(required=False)
     designer = serializers.CharField(required=False)
-    licence_use = serializers.ChoiceField(choices=LicenceUse.values, required=False)
+    licence_use = serializers.ChoiceField(choices=LicenceUse.choices, required=False)
     search = serializers.CharField(required=False, max_length=100)
     mine = serializers.BooleanField(required=False, default=False)
 
@@ -158,7 +159,7 @@ def _terms_from(data: dict[str, Any], current: LicenceTerms | None = None) -> Li
 class StyleListView(APIView):
     parser_classes = UPLOAD_PARSERS
 
-    @extend_schema(parameters=[CatalogueFilterInput], responses=s.StyleOut(many=True))
+    @extend_schema(parameters=[CatalogueFilterInput], responses=paginated(s.StyleOut), operation_id="v1_styles_list")
     def get(self, request: Request) -> Response:
         return _paginated(self, request, selectors.style_list(filters=_catalogue_filters(request)), s.StyleOut)
 
@@ -176,6 +177,7 @@ class StyleListView(APIView):
             tags=values["tags"],
             image=_read_upload(values["image"]),
             terms=terms,
+            active=values["active"],
         )
         return Response(s.StyleOut(style, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
@@ -209,6 +211,7 @@ class StyleDetailView(APIView):
         )
         return Response(s.StyleOut(style, context={"request": request}).data)
 
+    @extend_schema(responses={204: None})
     def delete(self, request: Request, pk: int) -> Response:
         style = _owned(Style, pk, "artist", request)
         style_withdraw(style=style, actor=_user(request))
@@ -227,7 +230,7 @@ class StyleLicencesView(APIView):
 class PatternListView(APIView):
     parser_classes = UPLOAD_PARSERS
 
-    @extend_schema(parameters=[CatalogueFilterInput], responses=s.PatternOut(many=True))
+    @extend_schema(parameters=[CatalogueFilterInput], responses=paginated(s.PatternOut), operation_id="v1_patterns_list")
     def get(self, request: Request) -> Response:
         queryset = selectors.pattern_list(filters=_catalogue_filters(request))
         return _paginated(self, request, queryset, s.PatternOut)
@@ -250,6 +253,7 @@ class PatternListView(APIView):
                 height_in=values.get("repeat_height_in"),
                 royalty_percent=values["royalty_percent"],
             ),
+            active=values["active"],
         )
         return Response(s.PatternOut(pattern, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
@@ -294,6 +298,7 @@ class PatternDetailView(APIView):
         )
         return Response(s.PatternOut(pattern, context={"request": request}).data)
 
+    @extend_schema(responses={204: None})
     def delete(self, request: Request, pk: int) -> Response:
         pattern = _owned(BasePattern, pk, "designer", request)
         pattern_withdraw(pattern=pattern, actor=_user(request))
@@ -307,6 +312,7 @@ class ThumbnailView(APIView):
     model: type[Style] | type[BasePattern] = Style
     owner_field = "artist"
 
+    @extend_schema(responses=file_responses("image/webp"))
     def get(self, request: Request, pk: int) -> FileResponse:
         return _public_thumbnail(_owned(self.model, pk, self.owner_field, request).thumbnail)
 
@@ -318,11 +324,13 @@ class OriginalImageView(APIView):
     model: type[Style] | type[BasePattern] = Style
     owner_field = "artist"
 
-    def get(self, request: Request, pk: int) -> FileResponse:
-        obj: Any = get_object_or_404(self.model.objects.all(), pk=pk)
+    @extend_schema(responses=file_responses(*IMAGE_TYPES))
+    def get(self, request: Request, pk: int) -> HttpResponseBase:
+        # A withdrawn item is missing to everyone but its owner (404), a listed one is forbidden (403).
+        obj: Any = _owned(self.model, pk, self.owner_field, request)
         if getattr(obj, f"{self.owner_field}_id") != request.user.pk:
             raise NotAllowed("Only the owner may download the full-resolution original.")
-        return _private_file(obj.image, filename=obj.image.name.rsplit("/", 1)[-1])
+        return _private_file(request, obj.image, filename=obj.image.name.rsplit("/", 1)[-1])
 
 
 class ProductListView(APIView):
@@ -345,14 +353,14 @@ class PersonalizationListView(APIView):
     permission_classes = [IsAuthenticated]
     parser_classes = UPLOAD_PARSERS
 
-    @extend_schema(responses=s.PersonalizationOut(many=True))
+    @extend_schema(responses=paginated(s.PersonalizationOut), operation_id="v1_personalizations_list")
     def get(self, request: Request) -> Response:
         queryset = selectors.personalization_list(buyer=_user(request))
         return _paginated(self, request, queryset, s.PersonalizationOut)
 
     @extend_schema(request=s.PersonalizationCreateInput, responses={202: s.PersonalizationOut})
     def post(self, request: Request) -> Response:
-        data = s.PersonalizationCreateInput(data=request.data)
+        data = s.PersonalizationCreateInput(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         values = data.validated_data
         upload = values.get("style_image")
@@ -380,9 +388,10 @@ class PersonalizationPreviewView(APIView):
     permission_classes = [IsAuthenticated]
     field = "preview"
 
-    def get(self, request: Request, pk: int) -> FileResponse:
+    @extend_schema(responses=file_responses("image/png"))
+    def get(self, request: Request, pk: int) -> HttpResponseBase:
         personalization = _own_personalization(request, pk)
-        return _private_file(getattr(personalization, self.field), filename=f"preview-{pk}.png")
+        return _private_file(request, getattr(personalization, self.field), filename=f"preview-{pk}.png")
 
 
 # --- orders -----------------------------------------------------------------------------------------
@@ -395,13 +404,13 @@ def _own_order(request: Request, pk: int) -> Order:
 class OrderListView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses=s.OrderOut(many=True))
+    @extend_schema(responses=paginated(s.OrderOut), operation_id="v1_orders_list")
     def get(self, request: Request) -> Response:
         return _paginated(self, request, selectors.order_list(buyer=_user(request)), s.OrderOut)
 
     @extend_schema(request=s.OrderCreateInput, responses={201: s.OrderOut})
     def post(self, request: Request) -> Response:
-        data = s.OrderCreateInput(data=request.data)
+        data = s.OrderCreateInput(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         lines = [OrderLineRequest(**line) for line in data.validated_data["lines"]]
         order = order_create(buyer=_user(request), lines=lines)
@@ -423,8 +432,14 @@ class OrderLineFileView(APIView):
     permission_classes = [IsAuthenticated]
     names = {"print_png": "print.png", "print_sheet": "print-sheet.png", "svg": "print.svg"}
 
-    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
-    def get(self, request: Request, pk: int, line_pk: int, kind: str) -> FileResponse | Response:
+    @extend_schema(
+        responses={
+            **file_responses("image/png", "image/svg+xml"),
+            409: OpenApiResponse(s.OutputRefusedOut, description="The line's files are not ready yet."),
+            410: OpenApiResponse(s.OutputRefusedOut, description="The order was refunded or cancelled, or the line failed."),
+        }
+    )
+    def get(self, request: Request, pk: int, line_pk: int, kind: str) -> HttpResponseBase:
         if kind not in self.names:
             raise Http404("No such file.")
         line = get_object_or_404(OrderLine.objects.select_related("order"), pk=line_pk, order_id=pk)
@@ -433,7 +448,7 @@ class OrderLineFileView(APIView):
             raise Http404("No such file.")
         if access != selectors.OutputAccess.ALLOWED:
             return Response({"detail": reason, "stage": line.stage}, status=access.http_status)
-        return _private_file(getattr(line, kind), filename=f"motif-order{pk}-line{line_pk}-{self.names[kind]}")
+        return _private_file(request, getattr(line, kind), filename=f"motif-order{pk}-line{line_pk}-{self.names[kind]}")
 
 
 class OrderCheckoutView(APIView):

@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
-from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods, require_POST
-from drf_spectacular.utils import extend_schema
+from django.views.decorators.http import require_http_methods
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from marketplace.api.schema import ErrorOut
 from marketplace.errors import Conflict, NotAllowed
 from marketplace.models import Order
 from marketplace.payments.gateways import GatewayUnavailable, local_gateway_allowed
@@ -83,7 +84,10 @@ class LocalConfirmView(APIView):
     def post(self, request: Request, payment_id: int) -> Response:
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
-        payment = get_object_or_404(Payment.objects.select_related("order"), pk=payment_id)
+        # Someone else's payment is missing, not forbidden, so payment ids cannot be probed.
+        payment = get_object_or_404(
+            Payment.objects.select_related("order").filter(order__buyer_id=request.user.pk), pk=payment_id
+        )
         try:
             payment = payment_local_confirm(
                 payment=payment,
@@ -100,9 +104,11 @@ class LocalConfirmView(APIView):
 @require_http_methods(["GET", "POST"])
 def local_gateway_page(request: HttpRequest, payment_id: int) -> HttpResponse:
     """The local TEST gateway's page: Pay or Decline, as the order's buyer. Then to the order."""
-    payment = get_object_or_404(Payment.objects.select_related("order"), pk=payment_id, gateway=Gateway.LOCAL)
-    if payment.order.buyer_id != request.user.pk:
-        raise PermissionDenied("This payment belongs to someone else's order.")
+    payment = get_object_or_404(
+        Payment.objects.select_related("order").filter(order__buyer_id=request.user.pk),
+        pk=payment_id,
+        gateway=Gateway.LOCAL,
+    )
     error = ""
     if not local_gateway_allowed():
         context = {
@@ -116,8 +122,8 @@ def local_gateway_page(request: HttpRequest, payment_id: int) -> HttpResponse:
     if request.method == "POST":
         try:
             payment_local_confirm(
-                payment=payment, actor=request.user, outcome=request.POST.get("outcome", "")
-            )  # type: ignore[arg-type]
+                payment=payment, actor=request.user, outcome=request.POST.get("outcome", "")  # type: ignore[arg-type]
+            )
         except (GatewayUnavailable, Conflict, NotAllowed, ValidationError) as exc:
             error = exc.messages[0] if isinstance(exc, ValidationError) else str(exc)
         else:
@@ -126,25 +132,44 @@ def local_gateway_page(request: HttpRequest, payment_id: int) -> HttpResponse:
     return render(request, "payments/local_gateway.html", context, status=409 if error else 200)
 
 
-@csrf_exempt  # Stripe cannot send a CSRF token; the signature check stands in for it
-@require_POST
-def stripe_webhook(request: HttpRequest) -> HttpResponse:
-    """Inline processing: the event row is stored once and marked processed only after its handler
+class WebhookOut(serializers.Serializer):
+    received = serializers.BooleanField()
+    duplicate = serializers.BooleanField(required=False)
+
+
+class StripeWebhookView(APIView):
+    """POST /api/v1/payments/stripe/webhook/: Stripe's events, signed with STRIPE_WEBHOOK_SECRET.
+
+    Inline processing: the event row is stored once and marked processed only after its handler
     committed, so Stripe's own redelivery (with backoff, for days) is the retry. Money-moving Stripe
-    calls happen later, in the `payouts` actors, keyed so a repeat cannot double them."""
-    try:
-        row, fresh = webhook_event_receive(
-            payload=request.body, signature=request.headers.get("Stripe-Signature")
-        )
-    except WebhookRejected as exc:
-        return JsonResponse({"detail": str(exc)}, status=400)
-    if not fresh:
-        return JsonResponse({"received": True, "duplicate": True})
-    try:
-        webhook_event_process(event_row_id=row.pk)
-    except Exception:
-        log.exception(
-            "Stripe event %s (%s) failed; Stripe will deliver it again.", row.stripe_event_id, row.type
-        )
-        return JsonResponse({"detail": "Processing failed; retry later."}, status=500)
-    return JsonResponse({"received": True})
+    calls happen later, in the `payouts` actors, keyed so a repeat cannot double them. No session
+    authentication, so no CSRF: the signature check stands in for it."""
+
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        request={"application/json": {"type": "object"}},
+        parameters=[OpenApiParameter("Stripe-Signature", str, OpenApiParameter.HEADER, required=True)],
+        responses={200: WebhookOut, 400: ErrorOut, 500: ErrorOut},
+    )
+    def post(self, request: Request) -> Response:
+        try:
+            row, fresh = webhook_event_receive(
+                payload=request.body, signature=request.headers.get("Stripe-Signature")
+            )
+        except WebhookRejected as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
+        if not fresh:
+            return Response({"received": True, "duplicate": True})
+        try:
+            webhook_event_process(event_row_id=row.pk)
+        except Exception:
+            log.exception(
+                "Stripe event %s (%s) failed; Stripe will deliver it again.", row.stripe_event_id, row.type
+            )
+            return Response({"detail": "Processing failed; retry later."}, status=500)
+        return Response({"received": True})
+
+
+stripe_webhook = StripeWebhookView.as_view()

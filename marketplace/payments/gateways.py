@@ -60,7 +60,10 @@ def stripe_client() -> stripe.StripeClient:
 
 
 def site_url(path: str) -> str:
-    return settings.SITE_URL.rstrip("/") + path
+    """An absolute link to this site: on the request's own origin while serving one, else SITE_URL."""
+    from marketplace.middleware import request_origin
+
+    return (request_origin.get() or settings.SITE_URL).rstrip("/") + path
 
 
 def stripe_dict(obj: Any) -> dict[str, Any]:

@@ -9,6 +9,7 @@ import re
 from decimal import Decimal
 
 from django.http import HttpResponse, HttpResponseRedirect
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.pagination import PageNumberPagination
@@ -25,6 +26,9 @@ from marketplace.royalties.models import RoyaltyEntry
 from marketplace.royalties.services import payee_account_refresh, payee_onboarding_link
 
 MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+# Statements exist from the year the ledger could first hold an entry to a year far enough ahead;
+# outside that a month is a 400 (year 0 and 9999-12's following month are not dates).
+STATEMENT_YEARS = range(1970, 2101)
 
 
 def _payee(request: Request) -> User:
@@ -137,12 +141,18 @@ class RoyaltyStatementCsvView(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(parameters=[OpenApiParameter("month", str, required=True)], responses={200: str})
+    @extend_schema(
+        parameters=[OpenApiParameter("month", str, required=True, pattern=r"^\d{4}-(0[1-9]|1[0-2])$")],
+        responses={(200, "text/csv"): OpenApiTypes.STR},
+    )
     def get(self, request: Request) -> HttpResponse | Response:
         payee = _payee(request)
         match = MONTH.match(request.query_params.get("month", ""))
-        if match is None:
-            return Response({"month": ["Give the month as YYYY-MM."]}, status=status.HTTP_400_BAD_REQUEST)
+        if match is None or int(match.group(1)) not in STATEMENT_YEARS:
+            return Response(
+                {"month": [f"Give the month as YYYY-MM, from {STATEMENT_YEARS[0]}-01 to {STATEMENT_YEARS[-1]}-12."]},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
         month = dt.date(int(match.group(1)), int(match.group(2)), 1)
         entries, transfers = selectors.royalty_month(payee=payee, month=month)
         out = io.StringIO()

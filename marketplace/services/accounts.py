@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Iterable
 
 from django.contrib.auth import password_validation
@@ -9,8 +11,22 @@ from rest_framework.authtoken.models import Token
 
 from marketplace.models import Role, User
 
+# After NFKC: ASCII letters, digits and . @ + - _ only, so no two names look alike (no homoglyphs).
+USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9.@+_-]{3,150}$")
+USERNAME_RULE = "3 to 150 characters: letters A–Z, digits and . @ + - _ only."
+
+
+def username_normalize(username: str) -> str:
+    """The stored form of a username: NFKC (full-width "Ａｄａ" becomes "Ada"), and ASCII only.
+    Uniqueness ignores case (a database constraint on LOWER(username))."""
+    name = unicodedata.normalize("NFKC", username).strip()
+    if not USERNAME_PATTERN.fullmatch(name):
+        raise ValidationError({"username": f"Choose another username: {USERNAME_RULE}"})
+    return name
+
 
 def user_register(*, username: str, password: str, email: str, roles: Iterable[str]) -> User:
+    username = username_normalize(username)
     roles = set(roles)
     unknown = roles - set(Role.values)
     if unknown:
@@ -20,9 +36,11 @@ def user_register(*, username: str, password: str, email: str, roles: Iterable[s
     user = User(username=username, email=email, **{f"is_{role}": True for role in roles})
     password_validation.validate_password(password, user)
     user.set_password(password)
+    if User.objects.filter(username__iexact=username).exists():
+        raise ValidationError({"username": "A user with that username already exists."})
     try:
         with transaction.atomic():
-            user.full_clean(exclude=["password"])
+            user.full_clean(exclude=["password"], validate_constraints=False)
             user.save()
     except IntegrityError:
         raise ValidationError({"username": "That username is taken."}) from None

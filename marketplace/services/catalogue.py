@@ -17,10 +17,22 @@ from django.utils.text import slugify
 from marketplace.errors import NotAllowed
 from marketplace.models import BasePattern, LicenceUse, LicenceVersion, RepeatType, Style, Tag, User
 from marketplace.printability import check_printable
-from marketplace.uploads import UploadError, ValidatedImage, thumbnail_webp, validate_image
+from marketplace.uploads import (
+    UploadError,
+    ValidatedImage,
+    pattern_size_check,
+    thumbnail_webp,
+    validate_image,
+)
 
 # A repeat's pixels may differ from size × DPI by rounding only.
 REPEAT_PIXEL_TOLERANCE = 1
+TITLE_MAX_CHARS = 120
+DESCRIPTION_MAX_CHARS = 5000
+MAX_TAGS = 12
+# An edition limit above this is no limit; the column is a 32-bit integer.
+MAX_EDITION_USES = 1_000_000
+MAX_FEE_PER_USE = Decimal("100000")
 
 
 @dataclass(frozen=True)
@@ -41,8 +53,10 @@ class LicenceTerms:
             errors["fee_per_use"] = "The fee per use cannot be negative."
         if not Decimal("0") <= self.royalty_percent <= Decimal("100"):
             errors["royalty_percent"] = "The royalty percent must be between 0 and 100."
-        if self.max_uses is not None and self.max_uses < 1:
-            errors["max_uses"] = "An edition limit must be at least 1."
+        if self.max_uses is not None and not 1 <= self.max_uses <= MAX_EDITION_USES:
+            errors["max_uses"] = f"An edition limit must be between 1 and {MAX_EDITION_USES:,}."
+        if self.fee_per_use > MAX_FEE_PER_USE:
+            errors["fee_per_use"] = f"The fee per use can be at most {MAX_FEE_PER_USE:,}."
         if errors:
             raise ValidationError(errors)
 
@@ -86,10 +100,15 @@ def _validated_upload(data: bytes, *, field_name: str = "image") -> ValidatedIma
         raise ValidationError({field_name: str(exc)}) from None
 
 
-def _tags(names: Iterable[str]) -> list[Tag]:
+def _tag_slugs(names: Iterable[str]) -> list[str]:
+    """Checked before anything is stored, so a refusal leaves no file behind."""
     slugs = sorted({slugify(name)[:40] for name in names if slugify(name)})
-    if len(slugs) > 12:
-        raise ValidationError({"tags": "At most 12 tags."})
+    if len(slugs) > MAX_TAGS:
+        raise ValidationError({"tags": f"At most {MAX_TAGS} tags."})
+    return slugs
+
+
+def _tags(slugs: list[str]) -> list[Tag]:
     existing = {tag.name: tag for tag in Tag.objects.filter(name__in=slugs)}
     missing = [Tag(name=slug) for slug in slugs if slug not in existing]
     Tag.objects.bulk_create(missing, ignore_conflicts=True)
@@ -97,17 +116,46 @@ def _tags(names: Iterable[str]) -> list[Tag]:
 
 
 def _store_image(instance: Style | BasePattern, upload: ValidatedImage, *, basename: str) -> None:
+    """Writes the original and its thumbnail; if the surrounding transaction then fails, they are
+    deleted again (a refused listing leaves nothing in storage)."""
     instance.image.save(f"{basename}.{upload.extension}", ContentFile(upload.data), save=False)
     instance.thumbnail.save(f"{basename}-thumb.webp", ContentFile(thumbnail_webp(upload.data)), save=False)
     instance.image_sha256 = upload.sha256
     instance.width_px, instance.height_px = upload.width, upload.height
 
 
+class _StoredFilesGuard:
+    """Deletes the files stored inside the block when the block raises."""
+
+    def __init__(self, instance: Style | BasePattern) -> None:
+        self.instance = instance
+        self.before = (instance.image.name, instance.thumbnail.name)
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, exc_type: object, *_: object) -> None:
+        if exc_type is None:
+            return
+        for field, old in zip((self.instance.image, self.instance.thumbnail), self.before, strict=True):
+            if field.name and field.name != old:
+                field.storage.delete(field.name)
+                field.name = old
+
+
 def _title(value: str) -> str:
     title = value.strip()
     if not title:
         raise ValidationError({"title": "A title is required."})
+    if len(title) > TITLE_MAX_CHARS:
+        raise ValidationError({"title": f"A title is at most {TITLE_MAX_CHARS} characters."})
     return title
+
+
+def _description(value: str) -> str:
+    if len(value) > DESCRIPTION_MAX_CHARS:
+        raise ValidationError({"description": f"A description is at most {DESCRIPTION_MAX_CHARS:,} characters."})
+    return value
 
 
 def _require_role(user: User, role: str) -> None:
@@ -159,15 +207,17 @@ def style_create(
     terms: LicenceTerms,
     description: str = "",
     tags: Iterable[str] = (),
+    active: bool = True,
 ) -> Style:
     _require_role(artist, "artist")
     terms.validate()
+    slugs = _tag_slugs(tags)
+    style = Style(artist=artist, title=_title(title), description=_description(description), active=active)
     upload = _validated_upload(image)
-    style = Style(artist=artist, title=_title(title), description=description)
-    with transaction.atomic():
+    with _StoredFilesGuard(style), transaction.atomic():
         _store_image(style, upload, basename=slugify(title)[:40] or "style")
         style.save()
-        style.tags.set(_tags(tags))
+        style.tags.set(_tags(slugs))
         licence_version_create(style=style, terms=terms)
         style.refresh_from_db(fields=["licence"])
     return style
@@ -186,13 +236,16 @@ def style_update(
 ) -> Style:
     if style.artist_id != actor.pk:
         raise NotAllowed("Only the artist who listed this style can change it.")
-    with transaction.atomic():
+    slugs = _tag_slugs(tags) if tags is not None else None
+    if terms is not None:
+        terms.validate()
+    with _StoredFilesGuard(style), transaction.atomic():
         fields: list[str] = []
         if title is not None:
             style.title = _title(title)
             fields.append("title")
         if description is not None:
-            style.description = description
+            style.description = _description(description)
             fields.append("description")
         if active is not None:
             style.active = active
@@ -202,8 +255,8 @@ def style_update(
             fields += ["image", "thumbnail", "image_sha256", "width_px", "height_px"]
         if fields:
             style.save(update_fields=fields)
-        if tags is not None:
-            style.tags.set(_tags(tags))
+        if slugs is not None:
+            style.tags.set(_tags(slugs))
         if terms is not None:
             licence_version_create(style=style, terms=terms)
             style.refresh_from_db(fields=["licence"])
@@ -236,6 +289,10 @@ def _repeat_inches(pixels: int, inches: Decimal | None, dpi: int, field_name: st
 def _validate_repeat(upload: ValidatedImage, repeat: PatternRepeat) -> tuple[Decimal, Decimal]:
     if repeat.repeat_type not in RepeatType.values:
         raise ValidationError({"repeat_type": f"Choose one of: {', '.join(RepeatType.values)}."})
+    try:
+        pattern_size_check(upload.width, upload.height, repeat_type=repeat.repeat_type)
+    except UploadError as exc:
+        raise ValidationError({"image": str(exc)}) from None
     if not 72 <= repeat.dpi <= 600:
         raise ValidationError({"dpi": "DPI must be between 72 and 600."})
     if not Decimal("0") <= repeat.royalty_percent <= Decimal("100"):
@@ -256,9 +313,12 @@ def pattern_create(
     repeat: PatternRepeat,
     description: str = "",
     tags: Iterable[str] = (),
+    active: bool = True,
 ) -> BasePattern:
     _require_role(designer, "designer")
     title = _title(title)
+    description = _description(description)
+    slugs = _tag_slugs(tags)
     upload = _validated_upload(image)
     width_in, height_in = _validate_repeat(upload, repeat)
     pattern = BasePattern(
@@ -270,11 +330,12 @@ def pattern_create(
         repeat_height_in=height_in,
         dpi=repeat.dpi,
         royalty_percent=repeat.royalty_percent,
+        active=active,
     )
-    with transaction.atomic():
+    with _StoredFilesGuard(pattern), transaction.atomic():
         _store_image(pattern, upload, basename=slugify(title)[:40] or "pattern")
         pattern.save()
-        pattern.tags.set(_tags(tags))
+        pattern.tags.set(_tags(slugs))
     return pattern
 
 
@@ -291,11 +352,12 @@ def pattern_update(
 ) -> BasePattern:
     if pattern.designer_id != actor.pk:
         raise NotAllowed("Only the designer who listed this pattern can change it.")
-    with transaction.atomic():
+    slugs = _tag_slugs(tags) if tags is not None else None
+    with _StoredFilesGuard(pattern), transaction.atomic():
         if title is not None:
             pattern.title = _title(title)
         if description is not None:
-            pattern.description = description
+            pattern.description = _description(description)
         if active is not None:
             pattern.active = active
         if image is not None or repeat is not None:
@@ -319,8 +381,8 @@ def pattern_update(
             pattern.repeat_width_in, pattern.repeat_height_in = width_in, height_in
             pattern.royalty_percent = repeat.royalty_percent
         pattern.save()
-        if tags is not None:
-            pattern.tags.set(_tags(tags))
+        if slugs is not None:
+            pattern.tags.set(_tags(slugs))
     return pattern
 
 

@@ -231,8 +231,26 @@ def _trust_context(trust_anchor_pem: bytes | str) -> c2pa.Context:
     return c2pa.Context.from_dict({"verify": {"verify_trust": True}, "trust": {"trust_anchors": anchors}})
 
 
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+PNG_MANIFEST_CHUNK = b"caBX"  # the chunk that carries a C2PA manifest store (JUMBF) in a PNG
+
+
+def png_has_manifest_chunk(data: bytes) -> bool:
+    """Whether the PNG's chunks, as far as they can be read, include a C2PA manifest store. A
+    truncated or damaged PNG without one has no credential at all: it is not an altered one."""
+    pos = len(PNG_SIGNATURE)
+    while pos + 8 <= len(data):
+        length = int.from_bytes(data[pos : pos + 4], "big")
+        if data[pos + 4 : pos + 8] == PNG_MANIFEST_CHUNK:
+            return True
+        pos += 12 + length
+    return False
+
+
 def read_credential(file_bytes: bytes, mime: str, *, trust_anchor_pem: bytes | str) -> CredentialReport:
     """Read and validate a file's content credential against the given trust anchor."""
+    if mime == "image/png" and file_bytes.startswith(PNG_SIGNATURE) and not png_has_manifest_chunk(file_bytes):
+        return CredentialReport(state="absent")
     try:
         with _trust_context(trust_anchor_pem) as context, c2pa.Reader(
             mime, io.BytesIO(file_bytes), context=context

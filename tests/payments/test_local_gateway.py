@@ -71,7 +71,7 @@ def test_local_gateway_page_offers_pay_and_decline_to_the_buyer_only(
     assert Client().get(page_url).status_code == 302  # anonymous: to the login page
     stranger = Client()
     stranger.force_login(make_user("buyer"))
-    assert stranger.get(page_url).status_code == 403
+    assert stranger.get(page_url).status_code == 404  # someone else's payment is missing, not forbidden (no id oracle)
     assert browser.post(page_url, {"outcome": "declined"}).status_code == 403  # no CSRF token
 
     token = browser.cookies["csrftoken"].value
@@ -101,7 +101,7 @@ def test_only_the_orders_buyer_confirms_a_local_payment(
     payment_id = client_for(buyer).post(f"/api/v1/orders/{order.pk}/checkout/").json()["payment"]
     url = f"/api/v1/payments/local/{payment_id}/confirm/"
     assert (
-        client_for(make_user("buyer")).post(url, {"outcome": "succeeded"}, format="json").status_code == 403
+        client_for(make_user("buyer")).post(url, {"outcome": "succeeded"}, format="json").status_code == 404
     )
     assert client_for(None).post(url, {"outcome": "succeeded"}, format="json").status_code == 401
     assert client_for(buyer).post(url, {"outcome": "maybe"}, format="json").status_code == 400

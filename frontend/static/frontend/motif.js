@@ -114,6 +114,24 @@
     };
   };
 
+  /* The configurator's sliders. Their starting values come from data-* attributes, read as numbers:
+   * nothing the server renders is ever evaluated as an Alpine expression. */
+  function number(value, fallback, lo, hi) {
+    var n = parseFloat(value);
+    return isFinite(n) ? Math.min(hi, Math.max(lo, n)) : fallback;
+  }
+  window.motifConfigurator = function () {
+    return {
+      strength: 0.7,
+      scale: 1,
+      own: false,
+      init: function () {
+        this.strength = number(this.$el.dataset.strength, 0.7, 0, 1);
+        this.scale = number(this.$el.dataset.scale, 1, 0.25, 4);
+      }
+    };
+  };
+
   /* The configurator's product picker: price and the licence that applies, as the buyer chooses. */
   window.motifProductPicker = function (sizes) {
     return {

@@ -1,0 +1,63 @@
+"""THE one place that says which worker pool takes which Dramatiq queue.
+
+Used by `manage.py runpool POOL` (and through it the Procfile, the systemd units and
+`make serve-prod`). An actor's queue that no pool lists is an error at start-up (see `pool_check`),
+so a new queue cannot be forgotten silently.
+
+- `web-side`: light, I/O-bound jobs beside the web servers; scales horizontally.
+- `gpu`: the stylization engine. Previews (`stylize`) have a process of their own, so a long
+  final render never holds up a buyer's preview; add hosts with GPUs to scale it horizontally.
+- `chain`: exactly ONE process with ONE thread in the whole deployment: it holds the signer key and
+  sends transactions in nonce order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class PoolProcess:
+    name: str
+    queues: tuple[str, ...]
+    processes: int = 1
+    threads: int = 1
+
+
+@dataclass(frozen=True)
+class Pool:
+    name: str
+    members: tuple[PoolProcess, ...]
+    single: bool = False  # must never run more than once in the whole deployment
+
+    @property
+    def queues(self) -> tuple[str, ...]:
+        return tuple(q for member in self.members for q in member.queues)
+
+
+POOLS: dict[str, Pool] = {
+    "web-side": Pool(
+        "web-side",
+        # "default" is django_dramatiq's own housekeeping actor (delete_old_tasks).
+        (PoolProcess("web-side", ("provenance", "payouts", "email", "fulfilment", "default"), threads=4),),
+    ),
+    "gpu": Pool(
+        "gpu",
+        (
+            PoolProcess("gpu-preview", ("stylize",), threads=1),
+            PoolProcess("gpu-final", ("render", "vectorize", "train_style_model"), threads=1),
+        ),
+    ),
+    "chain": Pool("chain", (PoolProcess("chain", ("chain",), processes=1, threads=1),), single=True),
+}
+
+
+def all_queues() -> set[str]:
+    return {q for pool in POOLS.values() for q in pool.queues}
+
+
+def pool_check(declared: set[str]) -> set[str]:
+    """The declared queues that no pool takes (empty when every queue has a worker)."""
+    # Dramatiq declares a delay queue per queue ("<name>.DQ") and a dead-letter queue ("<name>.XQ").
+    base = {q.split(".")[0] for q in declared}
+    return base - all_queues()

@@ -1,0 +1,91 @@
+"""The API against its own schema: schemathesis fuzzes every operation of /api/schema/ on a live
+server (a real process on loopback, on the test database), signed in as a user who holds every
+role, with listings, a personalization and an order to find. Bounded: a few examples per operation
+on two workers, and POST /api/v1/personalizations/ (each one a stylization job) left out.
+
+Asserted: no 5xx, no status code the schema does not document, no response that breaks its
+schema, no content type it does not declare."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from marketplace.models import JobStatus, Personalization
+from marketplace.services.accounts import user_token
+from tests.conftest import create_products, skip_or_fail
+from tests.fakes.stripe_server import FakeStripe
+from tests.integration.processes import ROOT, process_env, start_server
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+
+CHECKS = "not_a_server_error,status_code_conformance,response_schema_conformance,content_type_conformance"
+MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "12"))
+MAX_TIME_S = int(os.environ.get("SCHEMATHESIS_MAX_TIME_S", "240"))
+
+
+def _schemathesis() -> str:
+    exe = Path(sys.executable).parent / "schemathesis"
+    if not exe.exists():
+        skip_or_fail("schemathesis is not installed in this environment.")
+    return str(exe)
+
+
+def test_the_api_holds_to_its_schema_under_fuzzing(
+    make_user: Any, make_style: Any, make_pattern: Any, tmp_path: Path
+) -> None:
+    exe = _schemathesis()
+    everyone = make_user("artist", "designer", "buyer", "verifier", username="fuzzer")
+    style, pattern = make_style(everyone), make_pattern(everyone)
+    create_products()
+    Personalization.objects.create(buyer=everyone, base_pattern=pattern, style=style, status=JobStatus.DONE, progress=100)
+    token = user_token(user=everyone)
+    stripe = FakeStripe.start()
+    env = process_env(
+        # As in production: DEBUG off (JSON errors, no debug pages), Stripe (the loopback fake) for
+        # checkout and payout onboarding; plain HTTP on loopback.
+        DEBUG="false", SECRET_KEY="schemathesis-" + "k" * 50, SECURE_SSL_REDIRECT="false",
+        STRIPE_SECRET_KEY="sk_test_motif", STRIPE_WEBHOOK_SECRET="whsec_motif_tests",
+        STRIPE_API_BASE=stripe.url, STRIPE_CONNECT_BASE=stripe.url,
+        LOGIN_RATE_LIMIT="10000/min", LOGIN_USERNAME_RATE_LIMIT="10000/min", REGISTER_RATE_LIMIT="10000/min",
+        VERIFY_RATE_LIMIT="10000/min",
+    )
+    server, base = start_server(env, tmp_path / "server.log")
+    report = tmp_path / "report.json"
+    try:
+        run = subprocess.run(
+            [
+                exe, "run", f"{base}/api/schema/",
+                "--checks", CHECKS,
+                "--max-examples", str(MAX_EXAMPLES),
+                "--max-time", str(MAX_TIME_S),
+                "--workers", "2",
+                "--phases", "examples,coverage,fuzzing",
+                "--seed", "16",
+                "--no-shrink",
+                "--request-timeout", "30",
+                "--exclude-operation-id", "v1_personalizations_create",
+                "-H", f"Authorization: Token {token}",
+                "--report", "json", "--report-json-path", str(report),
+                "--warnings", "off",
+            ],
+            cwd=ROOT, capture_output=True, text=True, timeout=MAX_TIME_S + 240,
+            env={**os.environ, "SCHEMATHESIS_TELEMETRY": "false", "NO_COLOR": "1"},
+        )
+    finally:
+        server.kill()
+        stripe.stop()
+    (ROOT / "var").mkdir(exist_ok=True)
+    (ROOT / "var" / "schemathesis-last.txt").write_text(run.stdout + run.stderr)
+    summary = json.loads(report.read_text())
+    print(json.dumps({k: summary[k] for k in ("operations", "test_cases", "failures", "errors", "running_time")}))
+    assert summary["operations"]["tested"] == summary["operations"]["selected"] >= 40, summary["operations"]
+    assert summary["test_cases"]["generated"] > 0
+    assert summary["failures"] == [] and summary["errors"] == [], run.stdout[-12000:]
+    assert run.returncode == 0, run.stdout[-12000:]

@@ -1,0 +1,273 @@
+"""The permission matrix: every endpoint on this branch (API and pages) × every role (anonymous,
+buyer, artist, designer, verifier, staff) × owner or not. Each cell is the exact status code.
+
+A stranger reaches nothing private: originals, previews, order-line files, orders, payments,
+statements and studios answer 401/403/404 (404 where the item's existence is itself private), and
+only the owner gets 200. `test_every_route_is_in_the_matrix` fails when an endpoint is added
+without a row here, so the matrix grows with the URLconf."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from django.core.files.base import ContentFile
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+from rest_framework.test import APIClient
+
+from marketplace.models import (
+    BasePattern,
+    JobStatus,
+    Order,
+    OrderLine,
+    OrderStatus,
+    Personalization,
+    Style,
+    User,
+)
+from marketplace.payments.services import payment_checkout_start
+from marketplace.services.orders import OrderLineRequest, order_create
+from tests.conftest import create_products, image_bytes
+
+ACTORS = ("anonymous", "buyer", "artist", "designer", "verifier", "staff", "owner")
+LOGIN = 302  # a page's answer to an anonymous visitor: to the login form
+
+
+@dataclass(frozen=True)
+class Row:
+    route: str  # the URL pattern's name, to check that every route has a row
+    method: str
+    url: str  # formatted with the world's ids
+    expect: dict[str, int]  # actor -> status; missing actors take `default`
+    default: int = 0
+    body: dict[str, Any] = field(default_factory=dict)
+    owner: str = "buyer"  # whose resource it is: buyer, artist, designer, payee
+    api: bool = True
+
+    def status_for(self, actor: str) -> int:
+        return self.expect.get(actor, self.default)
+
+
+def private(owner_ok: int, *, stranger: int = 404, anonymous: int = 401) -> dict[str, int]:
+    return {a: stranger for a in ACTORS} | {"anonymous": anonymous, "owner": owner_ok}
+
+
+def signed_in(ok: int, *, anonymous: int = 401) -> dict[str, int]:
+    return {a: ok for a in ACTORS} | {"anonymous": anonymous}
+
+
+def everyone(code: int) -> dict[str, int]:
+    return dict.fromkeys(ACTORS, code)
+
+
+def payee_only(ok: int, *, anonymous: int = 401) -> dict[str, int]:
+    return signed_in(403, anonymous=anonymous) | {"artist": ok, "designer": ok, "owner": ok}
+
+
+S, P, ORD, Q, L, PAY, HS = "{style}", "{pattern}", "{order}", "{paid}", "{line}", "{payment}", "{hidden_style}"
+ROWS = [
+    # --- accounts
+    Row("auth-register", "post", "/api/v1/auth/register/", everyone(400)),
+    Row("auth-token", "post", "/api/v1/auth/token/", everyone(400)),
+    Row("auth-me", "get", "/api/v1/auth/me/", signed_in(200)),
+    # --- styles (owner: the artist who listed it)
+    Row("style-list", "get", "/api/v1/styles/", everyone(200)),
+    Row("style-list", "post", "/api/v1/styles/", signed_in(403) | {"artist": 201, "owner": 201}, owner="artist",
+        body={"title": "S", "allowed_uses": ["personal"], "fee_per_use": "1", "royalty_percent": "5", "image": "png"}),
+    Row("style-detail", "get", f"/api/v1/styles/{S}/", everyone(200), owner="artist"),
+    Row("style-detail", "get", f"/api/v1/styles/{HS}/", everyone(404) | {"owner": 200}, owner="artist"),
+    Row("style-detail", "patch", f"/api/v1/styles/{S}/", private(200, stranger=403), owner="artist", body={"title": "X"}),
+    Row("style-detail", "delete", f"/api/v1/styles/{S}/", private(204, stranger=403), owner="artist"),
+    Row("style-licences", "get", f"/api/v1/styles/{S}/licences/", everyone(200), owner="artist"),
+    Row("style-thumbnail", "get", f"/api/v1/styles/{S}/thumbnail/", everyone(200), owner="artist"),
+    Row("style-image", "get", f"/api/v1/styles/{S}/image/", private(200, stranger=403), owner="artist"),
+    Row("style-image", "get", f"/api/v1/styles/{HS}/image/", private(200), owner="artist"),
+    # --- patterns (owner: the designer)
+    Row("pattern-list", "get", "/api/v1/patterns/", everyone(200)),
+    Row("pattern-list", "post", "/api/v1/patterns/", signed_in(403) | {"designer": 201, "owner": 201},
+        owner="designer", body={"title": "P", "image": "png", "dpi": "72"}),
+    Row("pattern-detail", "get", f"/api/v1/patterns/{P}/", everyone(200), owner="designer"),
+    Row("pattern-detail", "patch", f"/api/v1/patterns/{P}/", private(200, stranger=403), owner="designer",
+        body={"title": "X"}),
+    Row("pattern-detail", "delete", f"/api/v1/patterns/{P}/", private(204, stranger=403), owner="designer"),
+    Row("pattern-thumbnail", "get", f"/api/v1/patterns/{P}/thumbnail/", everyone(200), owner="designer"),
+    Row("pattern-image", "get", f"/api/v1/patterns/{P}/image/", private(200, stranger=403), owner="designer"),
+    Row("product-list", "get", "/api/v1/products/", everyone(200)),
+    # --- personalizations, orders, files (owner: the buyer)
+    Row("personalization-list", "get", "/api/v1/personalizations/", signed_in(200)),
+    Row("personalization-list", "post", "/api/v1/personalizations/", signed_in(400)),
+    Row("personalization-detail", "get", "/api/v1/personalizations/{personalization}/", private(200)),
+    Row("personalization-preview", "get", "/api/v1/personalizations/{personalization}/preview/", private(200)),
+    Row("personalization-instant-preview", "get", "/api/v1/personalizations/{personalization}/instant-preview/",
+        private(200)),
+    Row("order-list", "get", "/api/v1/orders/", signed_in(200)),
+    Row("order-list", "post", "/api/v1/orders/", signed_in(400)),
+    Row("order-detail", "get", f"/api/v1/orders/{ORD}/", private(200)),
+    Row("order-checkout", "post", f"/api/v1/orders/{ORD}/checkout/", private(200)),
+    Row("order-cancel", "post", f"/api/v1/orders/{ORD}/cancel/", private(200)),
+    Row("order-line-file", "get", f"/api/v1/orders/{Q}/lines/{L}/files/print_png/", private(200)),
+    Row("payments-local-confirm", "post", f"/api/v1/payments/local/{PAY}/confirm/", private(200),
+        body={"outcome": "declined"}),
+    Row("payments-stripe-webhook", "post", "/api/v1/payments/stripe/webhook/", everyone(400)),
+    # --- payouts and royalties (owner: a payee, here the artist; no Stripe configured: 503)
+    Row("payouts-onboarding", "post", "/api/v1/payouts/onboarding/", payee_only(503), owner="artist"),
+    Row("payouts-onboarding-refresh", "get", "/api/v1/payouts/onboarding/refresh/", payee_only(503), owner="artist"),
+    Row("payouts-onboarding-return", "get", "/api/v1/payouts/onboarding/return/", payee_only(200), owner="artist"),
+    Row("royalty-list", "get", "/api/v1/royalties/", payee_only(200), owner="artist"),
+    Row("royalty-statement-csv", "get", "/api/v1/royalties/statement.csv?month=2026-11", payee_only(200),
+        owner="artist"),
+    # --- provenance: public, rate-limited
+    Row("provenance-verify", "get", "/api/v1/provenance/verify/?sha256=" + "0" * 64, everyone(200)),
+    Row("provenance-verify", "post", "/api/v1/provenance/verify/", everyone(400)),
+    Row("provenance-record", "get", "/api/v1/provenance/records/{record}/", everyone(404)),
+    Row("provenance-certificate-json", "get", "/api/v1/provenance/records/{record}/certificate.json", everyone(404)),
+    Row("provenance-certificate", "get", "/api/v1/provenance/records/{record}/certificate/", everyone(404)),
+    Row("schema", "get", "/api/schema/", everyone(200)),
+    Row("swagger-ui", "get", "/api/docs/", everyone(200)),
+    Row("healthz", "get", "/healthz/", everyone(200), api=False),
+    # --- pages
+    Row("frontend:catalogue", "get", "/", everyone(200), api=False),
+    Row("frontend:pattern", "get", f"/patterns/{P}/", everyone(200), owner="designer", api=False),
+    Row("frontend:configure", "get", "/configure/", everyone(200), api=False),
+    Row("frontend:configure-preview", "post", "/configure/preview/", signed_in(400, anonymous=LOGIN), api=False),
+    Row("frontend:configure-job", "get", "/configure/jobs/{personalization}/", private(200, anonymous=LOGIN),
+        api=False),
+    Row("frontend:cart", "get", "/cart/", signed_in(200, anonymous=LOGIN), api=False),
+    Row("frontend:cart-add", "post", "/cart/add/", signed_in(302, anonymous=LOGIN), api=False),
+    Row("frontend:cart-remove", "post", "/cart/remove/0/", signed_in(302, anonymous=LOGIN), api=False),
+    Row("frontend:cart-checkout", "post", "/cart/checkout/", signed_in(302, anonymous=LOGIN), api=False),
+    Row("frontend:order", "get", f"/orders/{ORD}/", private(200, anonymous=LOGIN), api=False),
+    Row("frontend:order-checkout", "post", f"/orders/{ORD}/checkout/", private(302, anonymous=LOGIN), api=False),
+    Row("frontend:order-output", "get", f"/orders/{Q}/lines/{L}/print.png", private(200, anonymous=LOGIN),
+        api=False),
+    Row("frontend:artist-studio", "get", "/studio/artist/", payee_only(200, anonymous=LOGIN) | {"designer": 403},
+        owner="artist", api=False),
+    Row("frontend:artist-licence", "post", f"/studio/artist/styles/{S}/licence/",
+        payee_only(404, anonymous=LOGIN) | {"designer": 403, "owner": 400}, owner="artist", api=False),
+    Row("frontend:artist-payouts", "post", "/studio/artist/payouts/",
+        payee_only(302, anonymous=LOGIN) | {"designer": 403}, owner="artist", api=False),
+    Row("frontend:designer-studio", "get", "/studio/designer/",
+        payee_only(200, anonymous=LOGIN) | {"artist": 403}, owner="designer", api=False),
+    Row("frontend:verify", "get", "/verify/", everyone(200), api=False),
+    Row("frontend:signup", "get", "/accounts/signup/", everyone(200), api=False),
+    Row("frontend:login", "get", "/accounts/login/", signed_in(302, anonymous=200), api=False),
+    Row("frontend:logout", "post", "/accounts/logout/", everyone(302), api=False),
+    Row("payments-local-page", "get", f"/payments/local/{PAY}/", private(200, anonymous=LOGIN), api=False),
+    Row("admin:index", "get", "/admin/", signed_in(302, anonymous=302) | {"staff": 200}, api=False),
+]
+
+
+@pytest.fixture
+def world(make_user: Callable[..., User], make_style: Callable[..., Style], make_pattern: Callable[..., BasePattern],
+          settings: Any) -> dict[str, Any]:
+    settings.DEBUG = True  # the local test gateway
+    people = {
+        "buyer": make_user("buyer"), "artist": make_user("artist"), "designer": make_user("designer"),
+        "verifier": make_user("verifier"),
+    }
+    staff = make_user("buyer")
+    staff.is_staff = staff.is_superuser = True
+    staff.save(update_fields=["is_staff", "is_superuser"])
+    people["staff"] = staff
+    owners = {"buyer": make_user("buyer"), "artist": make_user("artist"), "designer": make_user("designer")}
+    style = make_style(owners["artist"])
+    hidden = make_style(owners["artist"])
+    Style.objects.filter(pk=hidden.pk).update(active=False)
+    pattern = make_pattern(owners["designer"])
+    sizes = create_products()
+    personalization = Personalization.objects.create(
+        buyer=owners["buyer"], base_pattern=pattern, style=style, status=JobStatus.DONE, progress=100
+    )
+    personalization.preview.save("p.png", ContentFile(image_bytes()), save=False)
+    personalization.instant_preview.save("i.png", ContentFile(image_bytes()), save=False)
+    personalization.save()
+
+    def order() -> Order:
+        line = OrderLineRequest(personalization=personalization, product_size=sizes["swatch"], quantity=1)
+        return order_create(buyer=owners["buyer"], lines=[line])
+
+    draft, paid, paying = order(), order(), order()
+    Order.objects.filter(pk=paid.pk).update(status=OrderStatus.PAID)
+    line = OrderLine.objects.get(order=paid)
+    line.print_png.save("print.png", ContentFile(image_bytes()), save=True)
+    payment = payment_checkout_start(order=paying, actor=owners["buyer"])
+    ids = {
+        "style": style.pk, "hidden_style": hidden.pk, "pattern": pattern.pk, "personalization": personalization.pk,
+        "order": draft.pk, "paid": paid.pk, "line": line.pk, "payment": payment.pk, "record": "ab" * 32,
+    }
+    return {"people": people, "owners": owners, "ids": ids}
+
+
+def _actor(world: dict[str, Any], actor: str, row: Row) -> User | None:
+    if actor == "anonymous":
+        return None
+    if actor == "owner":
+        return world["owners"][row.owner]
+    return world["people"][actor]
+
+
+def _body(row: Row) -> dict[str, Any]:
+    import io
+
+    body = dict(row.body)
+    if body.get("image") == "png":
+        from tests.conftest import pattern_bytes
+
+        upload = io.BytesIO(pattern_bytes("basic", 96))
+        upload.name = "x.png"
+        body["image"] = upload
+    return body
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+@pytest.mark.parametrize("row", ROWS, ids=lambda r: f"{r.method.upper()} {r.url}")
+def test_permission_matrix(row: Row, actor: str, world: dict[str, Any]) -> None:
+    user = _actor(world, actor, row)
+    url = row.url.format(**world["ids"])
+    client: Any = APIClient() if row.api else Client()
+    if user is not None:
+        if row.api:
+            client.force_authenticate(user)
+        else:
+            client.force_login(user)
+    body = _body(row)
+    kwargs: dict[str, Any] = {}
+    if row.api and row.method in ("post", "patch"):
+        files_or_empty = not body or any(hasattr(v, "read") for v in body.values())
+        kwargs["format"] = "multipart" if files_or_empty else "json"
+    response = getattr(client, row.method)(url, body, **kwargs) if row.method != "get" else client.get(url)
+    expected = row.status_for(actor)
+    assert response.status_code == expected, f"{actor}: {row.method.upper()} {url} → {response.status_code}"
+
+
+def _route_names(patterns: list[Any], namespace: str = "") -> set[str]:
+    names: set[str] = set()
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            names |= _route_names(entry.url_patterns, inner)
+        elif isinstance(entry, URLPattern) and entry.name:
+            names.add(f"{namespace}{entry.name}")
+    return names
+
+
+def test_every_route_is_in_the_matrix() -> None:
+    routes = {name for name in _route_names(get_resolver().url_patterns) if not name.startswith("admin:")}
+    covered = {row.route for row in ROWS}
+    assert routes - covered == set(), "add these endpoints to the permission matrix"
+
+
+def test_a_stranger_never_gets_a_private_file() -> None:
+    private_routes = {"style-image", "pattern-image", "personalization-preview", "personalization-instant-preview",
+                      "order-line-file", "frontend:order-output", "royalty-statement-csv"}
+    for row in ROWS:
+        if row.route in private_routes:
+            for actor in ACTORS:
+                if actor != "owner" and not (row.owner == "artist" and actor in ("artist", "designer")
+                                             and row.route == "royalty-statement-csv"):
+                    assert row.status_for(actor) in (302, 401, 403, 404), (row.route, actor)
+
+
