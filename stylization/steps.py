@@ -47,10 +47,11 @@ def _lease_end() -> dt.datetime:
     return timezone.now() + dt.timedelta(seconds=settings.FULFILMENT_LEASE_S)
 
 
-def _claim(order_line_id: int, *, ready: str, working: str) -> tuple[OrderLine, int] | None:
+def _claim(order_line_id: int, *, ready: str, working: str, count: bool) -> tuple[OrderLine, int] | None:
     """Take the line for this step: a line at `ready` is claimed (and moved to `working`), a line at
     `working` whose lease lapsed is taken over. Returns the line and the claim's number, or None when
-    there is nothing to do (a later stage, or another worker's live claim)."""
+    there is nothing to do (a later stage, or another worker's live claim). `count` numbers the
+    claim in `render_attempts` (the render's); a step that does not count is guarded by its stage."""
     now = timezone.now()
     with transaction.atomic():
         line = OrderLine.objects.select_for_update().filter(pk=order_line_id).first()
@@ -61,7 +62,8 @@ def _claim(order_line_id: int, *, ready: str, working: str) -> tuple[OrderLine, 
             line.move_to(working, now=now)
         elif not (line.stage == working and lapsed):
             return None
-        line.render_attempts += 1
+        if count:
+            line.render_attempts += 1
         line.lease_until = _lease_end()
         line.save(update_fields=["stage", "stage_changed_at", "render_attempts", "lease_until"])
     return (
@@ -95,7 +97,7 @@ def order_line_fail_step(*, order_line_id: int, reason: str, detail: str) -> Non
 
 def order_line_render(*, order_line_id: int) -> None:
     """queued → rendering → rendered: the final tile at print resolution and the print sheet."""
-    claimed = _claim(order_line_id, ready=LineStage.QUEUED, working=LineStage.RENDERING)
+    claimed = _claim(order_line_id, ready=LineStage.QUEUED, working=LineStage.RENDERING, count=True)
     if claimed is None:
         return
     line, claim = claimed
@@ -142,7 +144,7 @@ def order_line_render(*, order_line_id: int) -> None:
 
 def order_line_vectorize(*, order_line_id: int) -> None:
     """rendered → vectorized: the SVG of the print tile."""
-    claimed = _claim(order_line_id, ready=LineStage.RENDERED, working=LineStage.RENDERED)
+    claimed = _claim(order_line_id, ready=LineStage.RENDERED, working=LineStage.RENDERED, count=False)
     if claimed is None:
         return
     line, claim = claimed

@@ -234,8 +234,9 @@ def fulfilment_sweep(*, resend_all: bool, now: dt.datetime | None = None) -> Swe
     `resend_all` (at a worker's start-up) sends every unfinished line's step again, since a process
     that died may have taken its messages with it; the steps are idempotent, so a message that also
     survives costs one no-op. The periodic pass (`resend_all=False`) is the watchdog: it touches only
-    lines that have sat in one stage past `FULFILMENT_STAGE_TIMEOUT_S` with no live lease, sends
-    their step again up to `FULFILMENT_WATCHDOG_MAX_RESENDS` times, then fails (and so refunds) them.
+    lines whose step's lease lapsed (its worker died) or that have sat in one stage past
+    `FULFILMENT_STAGE_TIMEOUT_S` with no live lease, sends their step again up to
+    `FULFILMENT_WATCHDOG_MAX_RESENDS` times, then fails (and so refunds) them.
     Either pass delivers attributed lines and re-sends unfinished refunds of failed ones."""
     now = now or timezone.now()
     result = SweepResult()
@@ -243,7 +244,11 @@ def fulfilment_sweep(*, resend_all: bool, now: dt.datetime | None = None) -> Swe
     lines = OrderLine.objects.filter(order__status__in=IN_FULFILMENT_STATUSES, stage__in=UNFINISHED_STAGES)
     for line in lines.only("pk", "stage", "stage_changed_at", "lease_until", "watchdog_resends").order_by("pk"):
         lease_live = line.lease_until is not None and line.lease_until >= now
-        stuck = not lease_live and line.stage_changed_at is not None and line.stage_changed_at < stuck_before
+        # A lapsed lease is a worker that died mid-step: no need to wait out the stage timeout.
+        lease_lapsed = line.lease_until is not None and not lease_live
+        stuck = lease_lapsed or (
+            not lease_live and line.stage_changed_at is not None and line.stage_changed_at < stuck_before
+        )
         if stuck:
             result.stuck_lines.append(line.pk)
             if line.watchdog_resends >= settings.FULFILMENT_WATCHDOG_MAX_RESENDS:
@@ -254,9 +259,9 @@ def fulfilment_sweep(*, resend_all: bool, now: dt.datetime | None = None) -> Swe
                 )
                 result.failed_stuck += 1
                 continue
-            # The clock restarts, so the next resend waits another full timeout.
+            # The clock restarts and the dead lease is cleared, so the next resend waits a full timeout.
             OrderLine.objects.filter(pk=line.pk, stage=line.stage).update(
-                watchdog_resends=F("watchdog_resends") + 1, stage_changed_at=now
+                watchdog_resends=F("watchdog_resends") + 1, stage_changed_at=now, lease_until=None
             )
             result.resent_stuck += 1
         if resend_all or stuck or line.stage == LineStage.ATTRIBUTED:

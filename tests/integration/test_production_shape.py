@@ -89,6 +89,9 @@ def shape_env(settings: Any, tmp_path: Path) -> Iterator[dict[str, str]]:
                 MOTIF_EMBEDDED_WORKER="false",
                 DRAMATIQ_HEARTBEAT_TIMEOUT_MS="3000",
                 DRAMATIQ_MAINTENANCE_CHANCE="1000000",
+                # A killed render's lease lapses in seconds, and the web-side pool's watchdog looks often.
+                FULFILMENT_LEASE_S="5",
+                FULFILMENT_SWEEP_INTERVAL_S="2",
                 MEDIA_STORAGE_BACKEND="s3",
                 **s3,
                 CHAIN_RPC_URL=node.url, CHAIN_ID=str(ANVIL_CHAIN_ID), CHAIN_PRIVATE_KEY=ANVIL_DEV_PRIVATE_KEY,
@@ -171,11 +174,11 @@ def test_a_purchase_survives_the_gpu_pool_dying_mid_render(
 
         def rendering() -> bool:
             line = OrderLine.objects.get(pk=line_id)
-            return line.render_status == "running" and line.render_progress >= 2
+            return line.stage == "rendering" and line.render_progress >= 2
 
         wait_for(alive(rendering), timeout=240, what="the final render to be running", processes=procs())
         pools["gpu"].kill()  # SIGKILL to the pool and every worker process under it
-        assert OrderLine.objects.get(pk=line_id).render_status == "running"
+        assert OrderLine.objects.get(pk=line_id).stage == "rendering"
         pools["gpu"] = _pool("gpu", shape_env, tmp_path / "pool-gpu-2.log")
 
         def ready() -> Any:

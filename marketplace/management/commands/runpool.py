@@ -12,6 +12,7 @@ import time
 from typing import Any
 
 import dramatiq
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.module_loading import autodiscover_modules
 
@@ -44,8 +45,15 @@ class Command(BaseCommand):
             )
             for member in pool.members
         ]
+        if pool.name == "web-side":
+            # The fulfilment sweep at start-up, then the watchdog, beside the workers that run its jobs.
+            children.append(
+                subprocess.Popen(
+                    [sys.executable, "manage.py", "requeue_jobs", "--every", str(settings.FULFILMENT_SWEEP_INTERVAL_S)]
+                )
+            )
         self.stdout.write(f"Pool {pool.name}: " + "; ".join(
-            f"{m.name} on {', '.join(m.queues)} (pid {c.pid})" for m, c in zip(pool.members, children, strict=True)
+            f"{m.name} on {', '.join(m.queues)} (pid {c.pid})" for m, c in zip(pool.members, children, strict=False)
         ))
 
         def stop(*_: object) -> None:
