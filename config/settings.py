@@ -187,6 +187,12 @@ STYLIZATION_VGG19_WEIGHTS = env.str("STYLIZATION_VGG19_WEIGHTS", default="")
 STYLIZATION_CACHE_DIR = env.str("STYLIZATION_CACHE_DIR", default=str(VAR_DIR / "cache" / "stylization"))
 # The neural preview's long side in pixels; instant colour-transfer previews are shown meanwhile.
 STYLIZATION_PREVIEW_SIZE = env.int("STYLIZATION_PREVIEW_SIZE", default=256)
+# Listing a style (or changing its image) queues the training of its feed-forward preview model on the
+# `train_style_model` queue; previews use the model once it is ready, the optimiser until then.
+STYLIZATION_STYLE_MODELS = env.bool("STYLIZATION_STYLE_MODELS", default=True)
+# Overrides of stylization.engine.feedforward.ModelConfig fields (part of a model's identity); tests
+# use a tiny one.
+STYLIZATION_STYLE_MODEL_CONFIG: dict[str, object] = {}
 
 # --- Payments ----------------------------------------------------------------------------------------
 # With no Stripe key the local test gateway is used; it is refused when DEBUG is off.

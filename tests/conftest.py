@@ -61,6 +61,8 @@ def _media_root(settings: Any, tmp_path_factory: pytest.TempPathFactory) -> None
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.STYLIZATION_PREVIEW_SIZE = 96
     settings.STYLIZATION_CACHE_DIR = str(tmp_path_factory.mktemp("style-cache"))
+    # Listing a style would queue a real training on the worker; the style-model tests turn it on.
+    settings.STYLIZATION_STYLE_MODELS = False
 
 
 @pytest.fixture
