@@ -37,6 +37,7 @@ from .engine import StylizeResult
 from .encoders import Encoder
 from .errors import Cancelled, EngineError
 from .images import fit_style, to_image, to_tensor
+from .layout import layout_repeat
 from .params import StyleParams
 from .repeat import REPEAT_TYPES, check_repeat, pad, plane_window, pool2, resample
 from .transfer import LossWeights, style_grams, style_loss, total_variation
@@ -138,6 +139,7 @@ class Generator(nn.Module):
             self.out.conv.bias.zero_()
 
     def forward(self, content: torch.Tensor, noise: torch.Tensor, repeat: str) -> torch.Tensor:
+        """`repeat` is the padding topology: the tile's printed plane (`apply`), or "center" for a crop."""
         e0 = self.enc0(torch.cat([(content - 0.5) * 2.0, noise], dim=1), repeat)
         e1 = self.enc1(pool2(e0, repeat), repeat)
         h = self.enc2(pool2(e1, repeat), repeat)
@@ -176,7 +178,7 @@ class FeedForwardModel:
         check_repeat(repeat)
         started = time.perf_counter()
         height, width = fit_size(content.height, content.width, long_side)
-        x = resample(to_tensor(content.convert("RGB")), repeat, (height, width))
+        x = resample(to_tensor(content.convert("RGB")), layout_repeat(repeat), (height, width))
         output = self.apply(x, repeat=repeat, params=params)
         engine_ms = (time.perf_counter() - started) * 1000.0
         info = {
@@ -201,6 +203,9 @@ class FeedForwardModel:
         if params.strength == 0:
             return content
         height, width = content.shape[-2:]
+        # A centred motif is printed on a plain grid, so its tile wraps as a basic one does (replicated
+        # edges left a seam ratio of 1.3-1.5 against interior cuts of 1.0: see EXPERIMENTS.md).
+        repeat = layout_repeat(repeat)
         # style_scale 2 paints strokes twice as big: the network sees the tile at half size.
         work = (_multiple(height / params.style_scale), _multiple(width / params.style_scale))
         small = resample(content, repeat, work)
