@@ -55,7 +55,13 @@ from stylization.engine.feedforward import (
 )
 from stylization.engine.patterns import generate_pattern
 from stylization.models import StyleModel, StyleModelStatus
-from stylization.selectors import style_model_config, style_model_current, style_model_identity, style_model_ready
+from stylization.selectors import (
+    style_ids_with_ready_models,
+    style_model_config,
+    style_model_current,
+    style_model_identity,
+    style_model_ready,
+)
 
 log = logging.getLogger(__name__)
 
@@ -536,3 +542,10 @@ def style_models_requeue_unfinished() -> int:
                 style_model_request(style=style)
                 requested += 1
     return len(ids) + requested
+
+
+def styles_previewing_live(*, style_ids: list[int]) -> set[int]:
+    """The configurator re-renders live for these styles: their previews take one forward pass."""
+    if not style_ids:
+        return set()
+    return style_ids_with_ready_models(style_ids=style_ids, encoder_sha256=engine().weights_sha256)

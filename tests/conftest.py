@@ -182,6 +182,22 @@ def worker(transactional_db: None) -> Iterator[dramatiq.Worker]:
     _reset_stub_queues(broker)
 
 
+@pytest.fixture
+def stylization_worker(transactional_db: None) -> Iterator[dramatiq.Worker]:
+    """A worker thread for the stylization actors alone (previews, style models): the embedded worker
+    also loads every other app's actors, which these tests do not need."""
+    import stylization.tasks  # noqa: F401  # declares the stylization queues
+
+    broker = dramatiq.get_broker()
+    _reset_stub_queues(broker)
+    running = dramatiq.Worker(broker, worker_threads=1, worker_timeout=100)
+    running.start()
+    yield running
+    running.stop()
+    broker.middleware[:] = [m for m in broker.middleware if getattr(m, "worker", None) is not running]
+    _reset_stub_queues(broker)
+
+
 def _reset_stub_queues(broker: Any) -> None:
     """Fresh queues: a message an earlier test took but never finished would make join() wait forever."""
     for name in list(broker.queues):

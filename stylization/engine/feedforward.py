@@ -57,7 +57,7 @@ class ModelConfig:
     crop: int = 128  # training crop side
     target_side: int = 256  # the tile long side whose stroke size the model learns (the preview size)
     batch: int = 4
-    iterations: int = 1000
+    iterations: int = 500
     lr: float = 5e-4
     strength: float = 0.7  # the loss weights are the optimiser's at this strength
     content_boost: float = 1.0  # multiplies the optimiser's content weight (the optimiser starts from the base)

@@ -178,22 +178,6 @@ def test_a_corrupted_model_file_is_refused_and_the_optimiser_used(
     assert _queued_ids()[-1] == model.pk
 
 
-@pytest.fixture
-def stylization_worker(transactional_db: None) -> Any:
-    """A worker thread for the stylization queues alone (the full embedded worker also loads every app's
-    actors, which this test does not need)."""
-    import stylization.tasks  # noqa: F401  # declares the queues
-
-    broker = dramatiq.get_broker()
-    for name in list(broker.queues):
-        broker.queues[name] = type(broker.queues[name])()
-    running = dramatiq.Worker(broker, worker_threads=1, worker_timeout=100)
-    running.start()
-    yield running
-    running.stop()
-    broker.middleware[:] = [m for m in broker.middleware if getattr(m, "worker", None) is not running]
-
-
 def test_a_preview_through_the_worker_is_done_by_the_model(
     style_models_on: None, stylization_worker: Any, make_style: Any, pattern: Any, buyer: Any, client_for: Any
 ) -> None:
