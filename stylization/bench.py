@@ -210,7 +210,13 @@ def _style_models(style_paths: list[str], engine: Any) -> list[Any]:
     import hashlib
     import json
 
-    from stylization.engine.feedforward import ModelConfig, demo_training_bases, load_model_file, model_identity, train
+    from stylization.engine.feedforward import (
+        ModelConfig,
+        demo_training_bases,
+        load_model_file,
+        model_identity,
+        train,
+    )
 
     config = ModelConfig()
     models = []

@@ -163,6 +163,10 @@ def personalization_render_preview(*, personalization_id: int) -> None:
                 params=_params(personalization),
                 long_side=settings.STYLIZATION_PREVIEW_SIZE,
                 progress=_progress_writer(write, 5, 99),
+                # Each coarser pyramid level replaces the instant preview as it finishes: the page
+                # shows the tile sharpening (64², then 128²) before the final one.
+                on_level=lambda level: personalization_store_instant_preview(
+                    personalization=personalization, png=_png(level)),
             )
         info = {**result.info, "method": "optimisation", "engine_ms": round((time.perf_counter() - started) * 1000, 1)}
         personalization_finish(personalization=personalization, png=_png(result.image), engine_info=info)
@@ -357,7 +361,9 @@ def style_model_training_bases(*, config: ModelConfig | None = None,
 def _enqueue_style_model(style_model_id: int) -> None:
     from stylization.tasks import train_style_model
 
-    train_style_model.send(style_model_id)
+    # Registered meanwhile (seed_demo's shipped files arrive in the same transaction): nothing to train.
+    if StyleModel.objects.filter(pk=style_model_id, status=StyleModelStatus.QUEUED).exists():
+        train_style_model.send(style_model_id)
 
 
 def style_model_request(*, style: Style) -> StyleModel | None:

@@ -33,8 +33,8 @@ import torch.nn.functional as F
 from PIL import Image
 
 from .colour import with_content_chroma
-from .engine import StylizeResult
 from .encoders import Encoder
+from .engine import StylizeResult
 from .errors import Cancelled, EngineError
 from .images import fit_style, to_image, to_tensor
 from .layout import layout_repeat

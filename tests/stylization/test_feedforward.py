@@ -6,6 +6,7 @@ import torch
 from PIL import Image
 
 from stylization.engine import REPEAT_TYPES, EngineError, StyleParams, generate_pattern, seam_ratio
+from stylization.engine.colour import rgb_to_yiq
 from stylization.engine.feedforward import (
     Generator,
     ModelConfig,
@@ -16,7 +17,6 @@ from stylization.engine.feedforward import (
     save_model,
     train,
 )
-from stylization.engine.colour import rgb_to_yiq
 from stylization.engine.images import to_image, to_tensor
 from stylization.engine.layout import layout_repeat
 from stylization.engine.metrics import interior_cut_ratio

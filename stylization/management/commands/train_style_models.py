@@ -59,7 +59,7 @@ class Command(BaseCommand):
                 continue
             started = time.perf_counter()
 
-            def report(step: int, loss: float, name: str = path.stem) -> None:
+            def report(step: int, loss: float, name: str = path.stem, started: float = started) -> None:
                 if step % 50 == 0:
                     self.stdout.write(f"  {name} step {step}: loss {loss:.4f} ({time.perf_counter() - started:.0f} s)")
                     self.stdout.flush()
