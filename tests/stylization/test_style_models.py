@@ -192,3 +192,20 @@ def test_a_preview_through_the_worker_is_done_by_the_model(
     body = client.get(f"/api/v1/personalizations/{response.json()['id']}/").json()
     assert body["status"] == "done", body["error"]
     assert body["engine_info"]["method"] == "feedforward"
+
+
+def test_the_start_up_sweep_requeues_unfinished_trainings_and_requests_missing_models(
+    style_models_on: None, make_style: Any, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    interrupted = _listed_style(make_style, django_capture_on_commit_callbacks)
+    StyleModel.objects.filter(style=interrupted).update(status=StyleModelStatus.TRAINING)
+    settings.STYLIZATION_STYLE_MODELS = False
+    unmodelled = make_style()  # listed while style models were off: it has none
+    settings.STYLIZATION_STYLE_MODELS = True
+    _train_queue().__init__()  # type: ignore[misc]
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.style_models_requeue_unfinished() == 2
+    resumed = StyleModel.objects.get(style=interrupted)
+    requested = StyleModel.objects.get(style=unmodelled)
+    assert (resumed.status, requested.status) == (StyleModelStatus.QUEUED, StyleModelStatus.QUEUED)
+    assert sorted(_queued_ids()) == sorted([resumed.pk, requested.pk])
