@@ -2,7 +2,10 @@
 
 The judges are not the encoder under test: style distance uses plenoptic's
 Portilla-Simoncelli statistics on greyscale, structure uses luminance SSIM, seams use
-`seam_ratio`. Each method runs in a fresh spawned process so peak RSS is its own.
+`seam_ratio`, colour by a sliced Wasserstein distance over Lab pixels and texture by the
+mean nearest-neighbour distance of 7x7 Lab patches. Each method runs in a fresh spawned process so
+peak RSS is its own. With the optimiser and `feedforward-model` rows together it also prints the
+issue-15 quality gate and writes a contact sheet (base | style | optimiser | model).
 """
 
 from __future__ import annotations
@@ -121,7 +124,7 @@ def painting_crops(style: Image.Image, size: int) -> list[Image.Image]:
 
 
 def _run_method(method: str, size: int, patterns: int, style_paths: list[str], iterations: int,
-                weights: str | None) -> dict[str, Any]:
+                weights: str | None, strength: float = 0.7) -> dict[str, Any]:
     """Runs in a spawned child: stylize `patterns` base patterns, judge them, report peak RSS."""
     import torch
 
@@ -160,7 +163,7 @@ def _run_method(method: str, size: int, patterns: int, style_paths: list[str], i
                          "inference_ms": float("nan"), "training_s": float("nan"), **shares})
             continue
         assert engine is not None
-        params = StyleParams(seed=i)
+        params = StyleParams(seed=i, strength=strength)
         started = time.perf_counter()
         if method == "gatys-single-scale-reflect":
             # The plain baseline: one scale, reflection padding, no repeat anywhere.
@@ -456,6 +459,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--vgg-patterns", type=int, default=1)
     parser.add_argument("--vector", action="store_true", help="only measure vtracer settings")
     parser.add_argument("--device", help="e.g. cuda: final-tile renders of VGG-19 and ours on that device only")
+    parser.add_argument("--strength", type=float, default=0.7,
+                        help="the buyer's strength for every row (the model applies it after the network)")
     parser.add_argument("--sheet-dir", default=str(Path(__file__).resolve().parent.parent / "test-artifacts" / "bench"),
                         help="where the contact sheet PNG goes")
     parser.add_argument("--methods", default=",".join((*METHODS, "neural-style-pt")),
@@ -490,7 +495,8 @@ def main(argv: list[str] | None = None) -> int:
             rows = []
             for method, count in plan:
                 with context.Pool(1, maxtasksperchild=1) as pool:
-                    rows.append(pool.apply(_run_method, (method, size, count, style_paths, 120, weights)))
+                    rows.append(pool.apply(_run_method, (method, size, count, style_paths, 120, weights,
+                                                         args.strength)))
                 print(f"  done {method} at {size}²", file=sys.stderr, flush=True)
             if args.peer and weights and "neural-style-pt" in wanted:
                 # From a fresh process, so RUSAGE_CHILDREN holds the peer's peak RSS and no one else's.
@@ -504,7 +510,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(gate)
                 print(f"\nPer held-out pattern at {size}²:\n")
                 print(_per_pattern_table(rows))
-                sheet = contact_sheet(rows, style_paths, size, Path(args.sheet_dir) / f"contact-sheet-{size}.png")
+                suffix = "" if args.strength == 0.7 else f"-strength-{args.strength:g}"
+                sheet = contact_sheet(rows, style_paths, size, Path(args.sheet_dir) / f"contact-sheet-{size}{suffix}.png")
                 print(f"\nContact sheet (base | style | optimiser | model, one held-out pattern a row): {sheet}")
             print(f"\nWhere the style distance lives at {size}² (mean share of distance² per pattern):\n")
             print(_distance_table(rows), flush=True)

@@ -136,7 +136,7 @@ class Generator(nn.Module):
         self.out = _Conv(c, 3)
         with torch.no_grad():  # start near the identity: the change to the base is learned
             self.out.conv.weight.mul_(0.1)
-            self.out.conv.bias.zero_()
+            nn.init.zeros_(self.out.conv.bias)  # type: ignore[arg-type]  # a Conv2d built with a bias has one
 
     def forward(self, content: torch.Tensor, noise: torch.Tensor, repeat: str) -> torch.Tensor:
         """`repeat` is the padding topology: the tile's printed plane (`apply`), or "center" for a crop."""
