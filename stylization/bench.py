@@ -27,7 +27,7 @@ from PIL import Image
 REPEATS = ("basic", "half_drop", "half_brick")
 KINDS = ("ditsy", "motifs", "blobs", "geometric")
 METHODS = ("painting-crops-reference", "gatys-single-scale-reflect", "ours-random", "feedforward-model",
-           "ours-zero-padded-control", "vgg19-random-weights")
+           "feedforward-model-colour-matched", "ours-zero-padded-control", "vgg19-random-weights")
 # The shipped demo models (`manage.py train_style_models`); the bench trains any that are missing.
 MODELS_DIR = Path(__file__).resolve().parent.parent / "marketplace" / "demo_data" / "style_models"
 
@@ -143,7 +143,8 @@ def _run_method(method: str, size: int, patterns: int, style_paths: list[str], i
     # The reference row stylizes nothing, so it loads no encoder (and its peak RSS is the judge's alone).
     engine = None if reference else Engine(device="cpu", encoder=encoder_name, weights_path=weights,
                                            expected_sha256=None)
-    models = _style_models(style_paths, engine) if method == "feedforward-model" and engine is not None else []
+    feedforward = method.startswith("feedforward-model")
+    models = _style_models(style_paths, engine) if feedforward and engine is not None else []
     sheet: list[bytes] = []
     for i in range(patterns):
         repeat = REPEATS[i % len(REPEATS)]
@@ -173,9 +174,15 @@ def _run_method(method: str, size: int, patterns: int, style_paths: list[str], i
                            weights=LossWeights.for_strength(params.strength), iterations=iterations,
                            job=Job(iterations, None, None))
             image, done = to_image(out), iterations
-        elif method == "feedforward-model":
+        elif feedforward:
             model = models[i % len(models)]
             image, done = model.stylize(base, repeat=repeat, params=params, long_side=size).image, 1
+            if method == "feedforward-model-colour-matched":
+                # A lever measured on the bench: Reinhard's pointwise Lab match to the style after the
+                # network (pointwise, so the tile still repeats).
+                from stylization.engine import reinhard_transfer
+
+                image = reinhard_transfer(image, style, strength=params.strength)
         else:
             padding = "zeros" if method == "ours-zero-padded-control" else None
             if size <= engine_module.PREVIEW_MAX_SIDE:
@@ -186,7 +193,7 @@ def _run_method(method: str, size: int, patterns: int, style_paths: list[str], i
             image, done = result.image, result.info["iterations"]
         seconds = time.perf_counter() - started
         inference_ms, training_s = float("nan"), float("nan")
-        if method == "feedforward-model":
+        if feedforward:
             timings = []
             for _ in range(5):  # warm: the first call above loaded and ran it once
                 tick = time.perf_counter()
