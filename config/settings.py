@@ -254,6 +254,12 @@ MOTIF_MAX_SHEET_PIXELS = env.int("MOTIF_MAX_SHEET_PIXELS", default=300_000_000)
 # for each other; within a kind, jobs take turns.
 STYLIZATION_PREVIEW_SLOTS = env.int("STYLIZATION_PREVIEW_SLOTS", default=1)
 STYLIZATION_FINAL_SLOTS = env.int("STYLIZATION_FINAL_SLOTS", default=1)
+# Listing a style (or changing its image) queues the training of its feed-forward preview model on the
+# `train_style_model` queue; previews use the model once it is ready, the optimiser until then.
+STYLIZATION_STYLE_MODELS = env.bool("STYLIZATION_STYLE_MODELS", default=True)
+# Overrides of stylization.engine.feedforward.ModelConfig fields (part of a model's identity); tests
+# use a tiny one.
+STYLIZATION_STYLE_MODEL_CONFIG: dict[str, object] = {}
 
 # --- Payments ----------------------------------------------------------------------------------------
 # With no Stripe key the local test gateway is used; it is refused when DEBUG is off.

@@ -21,9 +21,10 @@ def jobs_requeue_all() -> dict[str, int]:
     from marketplace.royalties.services import royalty_payouts_requeue
     from marketplace.services.fulfilment import fulfilment_sweep
     from provenance.services import records_requeue_pending
-    from stylization.services import jobs_requeue_unfinished
+    from stylization.services import jobs_requeue_unfinished, style_models_requeue_unfinished
 
     counts = jobs_requeue_unfinished()
+    counts["style_models"] = style_models_requeue_unfinished()
     counts.update(fulfilment_sweep(resend_all=True).as_dict())
     counts["attribution_records"] = records_requeue_pending()
     counts.update({f"payout_{kind}": n for kind, n in royalty_payouts_requeue().items()})

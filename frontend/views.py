@@ -5,7 +5,7 @@ Private files (previews, print outputs) are only ever linked through permission-
 API's personalization preview views, and the order-output view here. Public pages show thumbnails.
 
 Checkout goes through the payments app, earnings come from the royalty ledger, and verification
-from provenance: the functions at the bottom of this module are the pages' only contact with them."""
+from provenance, and which styles preview live from stylization: the functions at the bottom of this module are the pages' only contact with them."""
 
 from __future__ import annotations
 
@@ -233,9 +233,17 @@ def configure(request: HttpRequest) -> HttpResponse:
     if job_id.isdigit() and request.user.is_authenticated:
         job = selectors.personalization_list(buyer=request.user).filter(pk=int(job_id)).first()
     context = {"form": form, "patterns": form.fields["pattern"].queryset, "styles": form.fields["style"].queryset}  # type: ignore[attr-defined]
+    context.update(_live_context(context["styles"], form))
     if job is not None:
         context.update(_job_context(request, job))
     return render(request, "frontend/configure.html", context)
+
+
+def _live_context(styles: Any, form: Any) -> dict[str, Any]:
+    """Styles with a ready feed-forward model preview live: a slider move re-renders by itself."""
+    live_ids = _styles_previewing_live([style.pk for style in styles])
+    chosen = str(form["style"].value() or "")
+    return {"live_style_ids": live_ids, "live": chosen.isdigit() and int(chosen) in live_ids}
 
 
 @require_POST
@@ -266,9 +274,11 @@ def configure_preview(request: HttpRequest) -> HttpResponse:
     if _is_htmx(request):
         # htmx swaps only 2xx answers by default: the errors replace the preview panel.
         return render(request, "frontend/_job_errors.html", {"form": form})
+    styles = form.fields["style"].queryset  # type: ignore[attr-defined]
     return render(
         request, "frontend/configure.html",
-        {"form": form, "patterns": form.fields["pattern"].queryset, "styles": form.fields["style"].queryset},  # type: ignore[attr-defined]
+        {"form": form, "patterns": form.fields["pattern"].queryset, "styles": styles,  # type: ignore[attr-defined]
+         **_live_context(styles, form)},
         status=400,
     )
 
@@ -281,14 +291,18 @@ def configure_job(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _job_context(request: HttpRequest, job: Personalization) -> dict[str, Any]:
-    context: dict[str, Any] = {"job": job, "tile": _tile_size(job.base_pattern)}
+    context: dict[str, Any] = {"job": job, "tile": _tile_size(job.base_pattern),
+                               "live": job.style_id is not None and job.style_id in _styles_previewing_live([job.style_id])}
+    previous = (
+        selectors.personalization_list(buyer=request.user)  # type: ignore[arg-type]
+        .filter(status=JobStatus.DONE, created_at__lte=job.created_at)
+        .exclude(pk=job.pk)
+        .first()
+    )
+    if context["live"] and job.status != JobStatus.DONE:
+        # Live re-renders keep the last result on screen until the new one arrives (a few hundred ms).
+        context.update({"previous": previous, "previous_tile": _tile_size(previous.base_pattern) if previous else None})
     if job.status == JobStatus.DONE:
-        previous = (
-            selectors.personalization_list(buyer=request.user)  # type: ignore[arg-type]
-            .filter(status=JobStatus.DONE, created_at__lte=job.created_at)
-            .exclude(pk=job.pk)
-            .first()
-        )
         allowed = personalization_allowed_uses(job)
         products = list(selectors.product_list())
         sizes = {
@@ -729,3 +743,9 @@ def verify_submission(*, data: bytes | None, sha256: str | None) -> dict[str, An
     A file or hash that cannot be checked raises ValueError (VerifyInputError) with the reason."""
     result = verify_file(data) if data is not None else verify_sha256(sha256 or "")
     return dict(result.as_dict())
+
+
+def _styles_previewing_live(style_ids: list[int]) -> set[int]:
+    from stylization.services import styles_previewing_live  # the pages' one contact with the worker app
+
+    return styles_previewing_live(style_ids=style_ids)

@@ -53,7 +53,9 @@ def style_list(*, filters: CatalogueFilters) -> QuerySet[Style]:
         qs = qs.filter(**{f"licence__{filters.licence_use}_use": True})
     if filters.search:
         qs = qs.filter(Q(title__icontains=filters.search) | Q(description__icontains=filters.search))
-    return qs.select_related("artist", "licence").prefetch_related("tags").distinct().order_by("-created_at", "-id")
+    # feedforward_models: the API's `model` of each style (one query per page, not per style).
+    return (qs.select_related("artist", "licence").prefetch_related("tags", "feedforward_models").distinct()
+            .order_by("-created_at", "-id"))
 
 
 def pattern_list(*, filters: CatalogueFilters) -> QuerySet[BasePattern]:

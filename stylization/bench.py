@@ -2,7 +2,10 @@
 
 The judges are not the encoder under test: style distance uses plenoptic's
 Portilla-Simoncelli statistics on greyscale, structure uses luminance SSIM, seams use
-`seam_ratio`. Each method runs in a fresh spawned process so peak RSS is its own.
+`seam_ratio`, colour by a sliced Wasserstein distance over Lab pixels and texture by the
+mean nearest-neighbour distance of 7x7 Lab patches. Each method runs in a fresh spawned process so
+peak RSS is its own. With the optimiser and `feedforward-model` rows together it also prints the
+issue-15 quality gate and writes a contact sheet (base | style | optimiser | model).
 """
 
 from __future__ import annotations
@@ -23,8 +26,10 @@ from PIL import Image
 
 REPEATS = ("basic", "half_drop", "half_brick")
 KINDS = ("ditsy", "motifs", "blobs", "geometric")
-METHODS = ("painting-crops-reference", "gatys-single-scale-reflect", "ours-random", "ours-zero-padded-control",
-           "vgg19-random-weights")
+METHODS = ("painting-crops-reference", "gatys-single-scale-reflect", "ours-random", "feedforward-model",
+           "feedforward-model-colour-matched", "ours-zero-padded-control", "vgg19-random-weights")
+# The shipped demo models (`manage.py train_style_models`); the bench trains any that are missing.
+MODELS_DIR = Path(__file__).resolve().parent.parent / "marketplace" / "demo_data" / "style_models"
 
 
 def _style_dir(explicit: str | None) -> Path:
@@ -61,6 +66,47 @@ def _judge_style_distance(size: int):
     return distance
 
 
+def _lab_pixels(image: Image.Image) -> np.ndarray:
+    from stylization.engine.colour import srgb_to_lab
+
+    return srgb_to_lab(np.asarray(image.convert("RGB"), dtype=np.float64) / 255.0)
+
+
+def _judge_reference(style: Image.Image, size: int) -> Image.Image:
+    """The square of the painting the palette and patch judges compare with: the PS judge's own centre square."""
+    from PIL import ImageOps
+
+    return ImageOps.fit(style.convert("RGB"), (size, size), Image.Resampling.LANCZOS)
+
+
+def palette_distance(output: Image.Image, reference: Image.Image, *, projections: int = 64, seed: int = 0) -> float:
+    """Sliced Wasserstein-1 distance between the Lab pixel clouds of output and reference (Lab units)."""
+    a, b = _lab_pixels(output).reshape(-1, 3), _lab_pixels(reference).reshape(-1, 3)
+    rng = np.random.default_rng(seed)
+    directions = rng.normal(size=(projections, 3))
+    directions /= np.linalg.norm(directions, axis=1, keepdims=True)
+    quantiles = np.linspace(0.0, 1.0, 512)
+    pa = np.quantile(a @ directions.T, quantiles, axis=0)
+    pb = np.quantile(b @ directions.T, quantiles, axis=0)
+    return float(np.abs(pa - pb).mean())
+
+
+def patch_distance(output: Image.Image, reference: Image.Image, *, patch: int = 7, samples: int = 1500,
+                   seed: int = 0) -> float:
+    """Mean distance from the output's 7x7 Lab patches to their nearest patch of the reference, per pixel."""
+    import torch
+
+    def patches(image: Image.Image, stride: int) -> torch.Tensor:
+        lab = torch.from_numpy(_lab_pixels(image)).permute(2, 0, 1)[None].float()
+        return torch.nn.functional.unfold(lab, patch, stride=stride)[0].T  # (count, 3 * patch²)
+
+    ours, theirs = patches(output, 1), patches(reference, 1)
+    pick = torch.from_numpy(np.random.default_rng(seed).choice(len(ours), min(samples, len(ours)), replace=False))
+    ours = ours[pick]
+    nearest = torch.cat([torch.cdist(chunk, theirs).min(dim=1).values for chunk in ours.split(250)])
+    return float(nearest.mean()) / patch
+
+
 def painting_crops(style: Image.Image, size: int) -> list[Image.Image]:
     """Squares of the painting at the judge's scale, away from the centre square it is judged against.
 
@@ -78,7 +124,7 @@ def painting_crops(style: Image.Image, size: int) -> list[Image.Image]:
 
 
 def _run_method(method: str, size: int, patterns: int, style_paths: list[str], iterations: int,
-                weights: str | None) -> dict[str, Any]:
+                weights: str | None, strength: float = 0.7) -> dict[str, Any]:
     """Runs in a spawned child: stylize `patterns` base patterns, judge them, report peak RSS."""
     import torch
 
@@ -88,6 +134,7 @@ def _run_method(method: str, size: int, patterns: int, style_paths: list[str], i
     from stylization.engine.transfer import Job, LossWeights, optimise, style_grams
 
     torch.set_num_threads(int(os.environ.get("BENCH_THREADS", "2")))
+    import io
     distance = _judge_style_distance(size)
     styles = [fit_style(Image.open(p).convert("RGB")) for p in style_paths]
     rows: list[dict[str, float]] = []
@@ -96,20 +143,28 @@ def _run_method(method: str, size: int, patterns: int, style_paths: list[str], i
     # The reference row stylizes nothing, so it loads no encoder (and its peak RSS is the judge's alone).
     engine = None if reference else Engine(device="cpu", encoder=encoder_name, weights_path=weights,
                                            expected_sha256=None)
+    feedforward = method.startswith("feedforward-model")
+    models = _style_models(style_paths, engine) if feedforward and engine is not None else []
+    sheet: list[bytes] = []
     for i in range(patterns):
         repeat = REPEATS[i % len(REPEATS)]
         base = generate_pattern(repeat, size=size, seed=100 + i, kind=KINDS[i % len(KINDS)])
         style = styles[i % len(styles)]
         base_seam = seam_ratio(base, repeat)
+        square = _judge_reference(style, size)
         if reference:
-            judged = [distance(crop, base, style) for crop in painting_crops(style, size)]
+            crops = painting_crops(style, size)
+            judged = [distance(crop, base, style) for crop in crops]
             shares = {k: float(np.mean([j[1][k] for j in judged])) for k in judged[0][1]}
             rows.append({"seconds": float("nan"), "s_per_iter": float("nan"),
                          "distance": float(np.mean([j[0] for j in judged])), "ssim": float("nan"),
-                         "seam": float("nan"), "base_seam": base_seam, **shares})
+                         "seam": float("nan"), "base_seam": base_seam,
+                         "palette": float(np.mean([palette_distance(c, square) for c in crops])),
+                         "patch": float(np.mean([patch_distance(c, square) for c in crops])),
+                         "inference_ms": float("nan"), "training_s": float("nan"), **shares})
             continue
         assert engine is not None
-        params = StyleParams(seed=i)
+        params = StyleParams(seed=i, strength=strength)
         started = time.perf_counter()
         if method == "gatys-single-scale-reflect":
             # The plain baseline: one scale, reflection padding, no repeat anywhere.
@@ -119,6 +174,15 @@ def _run_method(method: str, size: int, patterns: int, style_paths: list[str], i
                            weights=LossWeights.for_strength(params.strength), iterations=iterations,
                            job=Job(iterations, None, None))
             image, done = to_image(out), iterations
+        elif feedforward:
+            model = models[i % len(models)]
+            image, done = model.stylize(base, repeat=repeat, params=params, long_side=size).image, 1
+            if method == "feedforward-model-colour-matched":
+                # A lever measured on the bench: Reinhard's pointwise Lab match to the style after the
+                # network (pointwise, so the tile still repeats).
+                from stylization.engine import reinhard_transfer
+
+                image = reinhard_transfer(image, style, strength=params.strength)
         else:
             padding = "zeros" if method == "ours-zero-padded-control" else None
             if size <= engine_module.PREVIEW_MAX_SIDE:
@@ -128,13 +192,56 @@ def _run_method(method: str, size: int, patterns: int, style_paths: list[str], i
                                             padding=padding)
             image, done = result.image, result.info["iterations"]
         seconds = time.perf_counter() - started
+        inference_ms, training_s = float("nan"), float("nan")
+        if feedforward:
+            timings = []
+            for _ in range(5):  # warm: the first call above loaded and ran it once
+                tick = time.perf_counter()
+                model.stylize(base, repeat=repeat, params=params, long_side=size)
+                timings.append((time.perf_counter() - tick) * 1000)
+            inference_ms, training_s = float(np.median(timings)), model.training_seconds
         style_distance, shares = distance(image, base, style)
         rows.append({"seconds": seconds, "s_per_iter": seconds / max(done, 1), "distance": style_distance,
                      "ssim": ssim_luma(base, image), "seam": seam_ratio(image, repeat),
-                     "base_seam": base_seam, **shares})
+                     "base_seam": base_seam, "palette": palette_distance(image, square),
+                     "patch": patch_distance(image, square), "inference_ms": inference_ms,
+                     "training_s": training_s, **shares})
+        buffer = io.BytesIO()
+        image.save(buffer, format="PNG")
+        sheet.append(buffer.getvalue())
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     summary = {k: float(np.mean([r[k] for r in rows])) for k in rows[0]}
-    return {"method": method, "size": size, "patterns": patterns, "peak_rss_mb": peak_mb, **summary}
+    return {"method": method, "size": size, "patterns": patterns, "peak_rss_mb": peak_mb, **summary,
+            "per_pattern": rows, "images": sheet}
+
+
+def _style_models(style_paths: list[str], engine: Any) -> list[Any]:
+    """Each style's model: the shipped one when its identity matches, else one trained here (and timed)."""
+    import hashlib
+    import json
+
+    from stylization.engine.feedforward import (
+        ModelConfig,
+        demo_training_bases,
+        load_model_file,
+        model_identity,
+        train,
+    )
+
+    config = ModelConfig()
+    models = []
+    for path in style_paths:
+        sha = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+        shipped = MODELS_DIR / f"{Path(path).stem}.pt"
+        identity = model_identity(style_sha256=sha, encoder_sha256=engine.encoder.weights_sha256, config=config)
+        card = shipped.with_suffix(".json")
+        if card.is_file() and json.loads(card.read_text()).get("identity") == identity:
+            models.append(load_model_file(shipped))
+            continue
+        print(f"  training a model for {Path(path).stem} (no shipped one matches)", file=sys.stderr, flush=True)
+        models.append(train(Image.open(path).convert("RGB"), demo_training_bases(config.target_side),
+                            encoder=engine.encoder, style_sha256=sha, config=config))
+    return models
 
 
 def _peer(peer_dir: str, size: int, style_path: str, weights: str, iterations: int) -> dict[str, Any]:
@@ -252,17 +359,91 @@ def _device_table(device: str, sizes: list[int], weights: str, style_path: str) 
     return "\n".join(lines)
 
 
-def _table(rows: list[dict[str, Any]]) -> str:
-    lines = ["| method | patterns | wall s/pattern | s/iter | style distance | SSIM | seam ratio | base seam | peak RSS MB |",
-             "|---|---|---|---|---|---|---|---|---|"]
-    def cell(value: float, digits: int) -> str:
-        return "—" if np.isnan(value) else f"{value:.{digits}f}"  # the reference row stylizes nothing
+def _cell(value: float, digits: int) -> str:
+    return "—" if value is None or np.isnan(value) else f"{value:.{digits}f}"  # the reference row stylizes nothing
 
+
+def _table(rows: list[dict[str, Any]]) -> str:
+    reference = next((r for r in rows if r["method"] == "painting-crops-reference"), None)
+    lines = ["| method | patterns | wall s/pattern | s/iter | style distance | × reference | SSIM | seam ratio | "
+             "base seam | palette (SW, Lab) | patch (7×7 Lab NN) | inference ms | training s | peak RSS MB |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
-        lines.append(f"| {r['method']} | {r['patterns']} | {cell(r['seconds'], 2)} | {cell(r['s_per_iter'], 3)} | "
-                     f"{r['distance']:.3f} | {cell(r['ssim'], 3)} | {cell(r['seam'], 3)} | {r['base_seam']:.3f} | "
-                     f"{r['peak_rss_mb']:.0f} |")
+        ratio = r["distance"] / reference["distance"] if reference else float("nan")
+        lines.append(f"| {r['method']} | {r['patterns']} | {_cell(r['seconds'], 2)} | {_cell(r['s_per_iter'], 3)} | "
+                     f"{r['distance']:.3f} | {_cell(ratio, 2)} | {_cell(r['ssim'], 3)} | {_cell(r['seam'], 3)} | "
+                     f"{r['base_seam']:.3f} | {_cell(r.get('palette', float('nan')), 2)} | "
+                     f"{_cell(r.get('patch', float('nan')), 2)} | {_cell(r.get('inference_ms', float('nan')), 1)} | "
+                     f"{_cell(r.get('training_s', float('nan')), 0)} | {r['peak_rss_mb']:.0f} |")
     return "\n".join(lines)
+
+
+GATE = (("style distance", "distance", "≤ 1.15×", lambda m, o: m <= 1.15 * o),
+        ("SSIM to base", "ssim", "≥ opt − 0.05", lambda m, o: m >= o - 0.05),
+        ("palette distance", "palette", "≤ 1.15×", lambda m, o: m <= 1.15 * o),
+        ("patch distance", "patch", "≤ 1.15×", lambda m, o: m <= 1.15 * o))
+
+
+def _gate_table(rows: list[dict[str, Any]]) -> str:
+    """The issue's quality gate: the model against the optimiser on the same held-out patterns."""
+    by = {r["method"]: r for r in rows}
+    if "feedforward-model" not in by or "ours-random" not in by:
+        return ""
+    model, opt = by["feedforward-model"], by["ours-random"]
+    lines = ["| figure | optimiser | model | model / optimiser | target | met |", "|---|---|---|---|---|---|"]
+    for label, key, target, ok in GATE:
+        lines.append(f"| {label} | {opt[key]:.3f} | {model[key]:.3f} | {model[key] / opt[key]:.2f} | {target} | "
+                     f"{'yes' if ok(model[key], opt[key]) else 'no'} |")
+    lines.append(f"| mean seam ratio | {opt['seam']:.3f} | {model['seam']:.3f} | — | ≤ 1.10 | "
+                 f"{'yes' if model['seam'] <= 1.10 else 'no'} |")
+    lines.append(f"| inference ms (warm) | {opt['seconds'] * 1000:.0f} (whole optimisation) | {model['inference_ms']:.1f} "
+                 f"| — | ≤ 50 | {'yes' if model['inference_ms'] <= 50 else 'no'} |")
+    reference = by.get("painting-crops-reference")
+    if reference:
+        for name, row, limit in (("optimiser", opt, 2.0), ("model", model, 2.2)):
+            ratio = row["distance"] / reference["distance"]
+            lines.append(f"| {name} style distance × painting-crops floor | — | — | {ratio:.2f} | ≤ {limit} | "
+                         f"{'yes' if ratio <= limit else 'no'} |")
+    return "\n".join(lines)
+
+
+def _per_pattern_table(rows: list[dict[str, Any]]) -> str:
+    by = {r["method"]: r for r in rows}
+    if "feedforward-model" not in by or "ours-random" not in by:
+        return ""
+    lines = ["| pattern | repeat | opt PS | model PS | opt SSIM | model SSIM | opt palette | model palette | "
+             "opt patch | model patch | opt seam | model seam |", "|---" * 12 + "|"]
+    for i, (o, m) in enumerate(zip(by["ours-random"]["per_pattern"], by["feedforward-model"]["per_pattern"], strict=True)):
+        lines.append(f"| {i} | {REPEATS[i % len(REPEATS)]} | {o['distance']:.3f} | {m['distance']:.3f} | {o['ssim']:.3f} | "
+                     f"{m['ssim']:.3f} | {o['palette']:.2f} | {m['palette']:.2f} | {o['patch']:.2f} | {m['patch']:.2f} | "
+                     f"{o['seam']:.2f} | {m['seam']:.2f} |")
+    return "\n".join(lines)
+
+
+def contact_sheet(rows: list[dict[str, Any]], style_paths: list[str], size: int, path: Path) -> Path | None:
+    """A PNG grid, one held-out pattern a row: base, style, optimiser result, model result."""
+    import io
+
+    from stylization.engine import generate_pattern
+
+    by = {r["method"]: r for r in rows}
+    if "feedforward-model" not in by or "ours-random" not in by:
+        return None
+    cell, gap = 192, 6
+    count = len(by["ours-random"]["images"])
+    sheet = Image.new("RGB", (4 * cell + 5 * gap, count * (cell + gap) + gap), (255, 255, 255))
+    for i in range(count):
+        repeat = REPEATS[i % len(REPEATS)]
+        base = generate_pattern(repeat, size=size, seed=100 + i, kind=KINDS[i % len(KINDS)])
+        style = Image.open(style_paths[i % len(style_paths)]).convert("RGB")
+        images = [base, _judge_reference(style, size), Image.open(io.BytesIO(by["ours-random"]["images"][i])),
+                  Image.open(io.BytesIO(by["feedforward-model"]["images"][i]))]
+        for j, image in enumerate(images):
+            sheet.paste(image.convert("RGB").resize((cell, cell), Image.Resampling.LANCZOS),
+                        (gap + j * (cell + gap), gap + i * (cell + gap)))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sheet.save(path)
+    return path
 
 
 def _distance_table(rows: list[dict[str, Any]]) -> str:
@@ -285,6 +466,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--vgg-patterns", type=int, default=1)
     parser.add_argument("--vector", action="store_true", help="only measure vtracer settings")
     parser.add_argument("--device", help="e.g. cuda: final-tile renders of VGG-19 and ours on that device only")
+    parser.add_argument("--strength", type=float, default=0.7,
+                        help="the buyer's strength for every row (the model applies it after the network)")
+    parser.add_argument("--sheet-dir", default=str(Path(__file__).resolve().parent.parent / "test-artifacts" / "bench"),
+                        help="where the contact sheet PNG goes")
     parser.add_argument("--methods", default=",".join((*METHODS, "neural-style-pt")),
                         help="a subset of the table's rows, e.g. ours-random for a lone 3600² render")
     args = parser.parse_args(argv)
@@ -317,7 +502,8 @@ def main(argv: list[str] | None = None) -> int:
             rows = []
             for method, count in plan:
                 with context.Pool(1, maxtasksperchild=1) as pool:
-                    rows.append(pool.apply(_run_method, (method, size, count, style_paths, 120, weights)))
+                    rows.append(pool.apply(_run_method, (method, size, count, style_paths, 120, weights,
+                                                         args.strength)))
                 print(f"  done {method} at {size}²", file=sys.stderr, flush=True)
             if args.peer and weights and "neural-style-pt" in wanted:
                 # From a fresh process, so RUSAGE_CHILDREN holds the peer's peak RSS and no one else's.
@@ -325,6 +511,15 @@ def main(argv: list[str] | None = None) -> int:
                     rows.append(pool.apply(_peer, (args.peer, size, style_paths[0], weights, 120)))
             print(f"\n### {size}×{size} (2-core CPU, load average {os.getloadavg()[0]:.1f})\n")
             print(_table(rows))
+            gate = _gate_table(rows)
+            if gate:
+                print(f"\nQuality gate at {size}² (feed-forward model against the optimiser, same patterns):\n")
+                print(gate)
+                print(f"\nPer held-out pattern at {size}²:\n")
+                print(_per_pattern_table(rows))
+                suffix = "" if args.strength == 0.7 else f"-strength-{args.strength:g}"
+                sheet = contact_sheet(rows, style_paths, size, Path(args.sheet_dir) / f"contact-sheet-{size}{suffix}.png")
+                print(f"\nContact sheet (base | style | optimiser | model, one held-out pattern a row): {sheet}")
             print(f"\nWhere the style distance lives at {size}² (mean share of distance² per pattern):\n")
             print(_distance_table(rows), flush=True)
     return 0

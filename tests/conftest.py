@@ -61,6 +61,8 @@ def _media_root(settings: Any, tmp_path_factory: pytest.TempPathFactory) -> None
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.STYLIZATION_PREVIEW_SIZE = 96
     settings.STYLIZATION_CACHE_DIR = str(tmp_path_factory.mktemp("style-cache"))
+    # Listing a style would queue a real training on the worker; the style-model tests turn it on.
+    settings.STYLIZATION_STYLE_MODELS = False
 
 
 @pytest.fixture
@@ -176,6 +178,22 @@ def worker(transactional_db: None) -> Iterator[dramatiq.Worker]:
     yield running
     running.stop()
     # A stopped worker leaves its middleware on the broker; drop it so workers do not pile up.
+    broker.middleware[:] = [m for m in broker.middleware if getattr(m, "worker", None) is not running]
+    _reset_stub_queues(broker)
+
+
+@pytest.fixture
+def stylization_worker(transactional_db: None) -> Iterator[dramatiq.Worker]:
+    """A worker thread for the stylization actors alone (previews, style models): the embedded worker
+    also loads every other app's actors, which these tests do not need."""
+    import stylization.tasks  # noqa: F401  # declares the stylization queues
+
+    broker = dramatiq.get_broker()
+    _reset_stub_queues(broker)
+    running = dramatiq.Worker(broker, worker_threads=1, worker_timeout=100)
+    running.start()
+    yield running
+    running.stop()
     broker.middleware[:] = [m for m in broker.middleware if getattr(m, "worker", None) is not running]
     _reset_stub_queues(broker)
 

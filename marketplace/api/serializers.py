@@ -185,6 +185,12 @@ class LicenceOut(serializers.ModelSerializer):
         ]
 
 
+class StyleModelOut(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["queued", "training", "ready", "failed"])
+    progress = serializers.IntegerField()
+    trained_at = serializers.DateTimeField(allow_null=True)
+
+
 class StyleOut(serializers.ModelSerializer):
     artist = PersonOut()
     tags = serializers.SerializerMethodField()
@@ -192,6 +198,7 @@ class StyleOut(serializers.ModelSerializer):
     thumbnail_url = serializers.SerializerMethodField()
     image_url = serializers.SerializerMethodField()
     editions_left = serializers.SerializerMethodField()
+    model = serializers.SerializerMethodField()
 
     class Meta:
         model = Style
@@ -211,10 +218,18 @@ class StyleOut(serializers.ModelSerializer):
             "editions_left",
             "active",
             "created_at",
+            "model",
         ]
 
     def get_tags(self, style: Style) -> list[str]:
         return sorted(tag.name for tag in style.tags.all())
+
+    @extend_schema_field(StyleModelOut(allow_null=True))
+    def get_model(self, style: Style) -> dict[str, object] | None:
+        """The feed-forward preview model of the style's current image: {status, progress, trained_at}."""
+        from stylization.services import style_model_status  # the worker app depends on this one
+
+        return style_model_status(style=style)
 
     def get_thumbnail_url(self, style: Style) -> str:
         return _abs(self.context.get("request"), reverse("style-thumbnail", args=[style.pk]))

@@ -220,7 +220,15 @@ def style_create(
         style.tags.set(_tags(slugs))
         licence_version_create(style=style, terms=terms)
         style.refresh_from_db(fields=["licence"])
+        _request_style_model(style)
     return style
+
+
+def _request_style_model(style: Style) -> None:
+    # Previews of a listed style run on its feed-forward model once trained (queued on commit).
+    from stylization.services import style_model_request  # the worker app depends on this one
+
+    style_model_request(style=style)
 
 
 def style_update(
@@ -260,6 +268,8 @@ def style_update(
         if terms is not None:
             licence_version_create(style=style, terms=terms)
             style.refresh_from_db(fields=["licence"])
+        if image is not None or active:
+            _request_style_model(style)  # a new image is a new identity: its model is trained afresh
     return style
 
 

@@ -9,7 +9,7 @@ import io
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,8 @@ from .repeat import REPEAT_TYPES, check_repeat, check_tile_size, resample
 from .transfer import CancelHook, Job, LossWeights, ProgressHook, optimise, refine_in_windows, style_grams
 
 log = logging.getLogger(__name__)
+
+LevelHook = Callable[[Image.Image], None]
 
 PREVIEW_MAX_SIDE = 384
 FINAL_MAX_SIDE = 8192
@@ -86,11 +88,14 @@ class Engine:
 
     def preview(self, content: Image.Image, style: Image.Image, *, repeat: str, params: StyleParams,
                 long_side: int = 256, progress: ProgressHook | None = None,
-                should_cancel: CancelHook | None = None, padding: str | None = None) -> StylizeResult:
+                should_cancel: CancelHook | None = None, padding: str | None = None,
+                on_level: LevelHook | None = None) -> StylizeResult:
         """A quick tile of long side `long_side`, optimised whole over a 3-level pyramid.
 
         `padding` replaces the repeat's topology inside the optimisation; it exists only for
         the seam-ratio control ("zeros"), which shows what ignoring the wrap costs.
+        `on_level` receives each coarser level's tile as it finishes (64², then 128²), so a
+        page can show the preview sharpening instead of only the final one.
         """
         check_repeat(repeat)
         if padding not in (None, "zeros", *REPEAT_TYPES):
@@ -102,7 +107,7 @@ class Engine:
                   for i, n in enumerate(PREVIEW_SCHEDULE)]
         levels[-1] = _Level(height, width, PREVIEW_SCHEDULE[-1], False)
         return self._run(content, style, repeat, params, levels, "preview", progress, should_cancel,
-                         topology=padding or repeat)
+                         topology=padding or repeat, on_level=on_level)
 
     def render_tile(self, content: Image.Image, style: Image.Image, *, repeat: str, params: StyleParams,
                     width_px: int, height_px: int, progress: ProgressHook | None = None,
@@ -185,7 +190,7 @@ class Engine:
     def _run(self, content_image: Image.Image, style_image: Image.Image, repeat: str, params: StyleParams,
              levels: list[_Level], method: str, progress: ProgressHook | None,
              should_cancel: CancelHook | None, topology: str | None = None,
-             out_size: tuple[int, int] | None = None) -> StylizeResult:
+             out_size: tuple[int, int] | None = None, on_level: LevelHook | None = None) -> StylizeResult:
         started = time.perf_counter()
         out_h, out_w = out_size or (levels[-1].height, levels[-1].width)
         content_full = to_tensor(content_image.convert("RGB")).to(self.device)
@@ -201,7 +206,8 @@ class Engine:
             job = Job(sum(lv.iterations for lv in levels), progress, should_cancel)
             with _deterministic(self.device), torch.random.fork_rng(devices=[]):
                 torch.manual_seed(params.seed)
-                output = self._pyramid(content_full, style_image, style_sha, topology, params, levels, weights, job)
+                output = self._pyramid(content_full, style_image, style_sha, topology, params, levels, weights, job,
+                                       on_level)
             output = resample(output, topology, (out_h, out_w))
             iterations = round(job.done)
             if params.preserve_colors:
@@ -227,9 +233,10 @@ class Engine:
         return StylizeResult(image=image, info=info)
 
     def _pyramid(self, content_full: torch.Tensor, style_image: Image.Image, style_sha: str, repeat: str,
-                 params: StyleParams, levels: list[_Level], weights: LossWeights, job: Job) -> torch.Tensor:
+                 params: StyleParams, levels: list[_Level], weights: LossWeights, job: Job,
+                 on_level: LevelHook | None = None) -> torch.Tensor:
         x: torch.Tensor | None = None
-        for level in levels:
+        for index, level in enumerate(levels):
             size = (level.height, level.width)
             content = resample(content_full, repeat, size)
             if params.preserve_colors:
@@ -248,6 +255,9 @@ class Engine:
                 x = refine_in_windows(x, content, targets, core=WINDOW_CORE, **kwargs)
             else:
                 x = optimise(x, content, targets, optimizer=self.optimizer, **kwargs)
+            if on_level is not None and index + 1 < len(levels):
+                shown = with_content_chroma(x, resample(content_full, repeat, size)) if params.preserve_colors else x
+                on_level(to_image(shown))
         assert x is not None
         return x
 

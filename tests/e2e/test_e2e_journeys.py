@@ -390,3 +390,54 @@ def test_visitor_is_refused_another_users_order_and_outputs(
     owner_page = new_page()
     log_in(owner_page, owner)
     assert owner_page.request.get(private[0]).status == 200  # the same URL works for its buyer
+
+
+# --- 5 (issue 15) -----------------------------------------------------------------------------------
+
+# A style model that trains in about a second; the journey is about the page, not the model's looks.
+TINY_STYLE_MODEL = {"channels": 4, "residual_blocks": 1, "crop": 32, "target_side": 64, "batch": 1, "iterations": 3}
+
+
+def test_buyer_moves_the_strength_slider_and_the_preview_follows_live(
+    stylization_worker: Any, new_page: Callable[..., Any], shots: Shots, make_user: Callable[..., User],
+    settings: Any,
+) -> None:
+    import dramatiq
+
+    from stylization.models import StyleModel
+
+    settings.STYLIZATION_STYLE_MODELS = True
+    settings.STYLIZATION_STYLE_MODEL_CONFIG = TINY_STYLE_MODEL
+    artist, designer, buyer = make_user("artist"), make_user("designer"), make_user("buyer")
+    style, pattern = listed(artist, designer)
+    dramatiq.get_broker().join("train_style_model", fail_fast=True, timeout=TIMEOUT_MS)  # listing queued it
+    assert StyleModel.objects.get(style=style).status == "ready"
+
+    page = new_page()
+    log_in(page, buyer)
+    page.goto(f"/configure/?pattern={pattern.pk}&style={style.pk}")
+    page.get_by_test_id("live-note").wait_for(state="visible")
+    shots(page, "live-configurator")
+
+    def move_strength(value: str) -> tuple[str, float]:
+        before = page.locator("#job").get_attribute("data-job") or ""
+        started = time.monotonic()
+        page.get_by_label("Style strength").fill(value)  # no click on "Preview"
+        page.wait_for_selector(f"#job[data-status=done]:not([data-job='{before}'])", timeout=TIMEOUT_MS)
+        page.wait_for_selector("canvas[data-testid=preview-repeat][data-drawn]", timeout=TIMEOUT_MS)
+        return page.locator("#job").get_attribute("data-job") or "", time.monotonic() - started
+
+    first, first_s = move_strength("0.4")
+    assert page.get_by_test_id("preview-method").get_attribute("data-method") == "feedforward"
+    assert "live model" in page.get_by_test_id("preview-method").inner_text()
+    first_tile = canvas_data(page, "canvas[data-testid=preview-repeat]")
+    shots(page, "live-first")
+
+    second, second_s = move_strength("0.9")
+    assert second != first
+    page.wait_for_selector("canvas[data-testid=previous-repeat][data-drawn]")  # the last result stays beside it
+    assert canvas_data(page, "canvas[data-testid=preview-repeat]") != first_tile
+    shots(page, "live-second")
+    jobs = list(buyer.personalizations.order_by("pk").values_list("strength", "engine_info__method"))
+    assert jobs == [(0.4, "feedforward"), (0.9, "feedforward")]
+    print(f"\nslider move → shown result (live model): {first_s:.2f} s, then {second_s:.2f} s")

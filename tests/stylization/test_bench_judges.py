@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 
 from stylization.bench import _distance_table, _judge_style_distance, painting_crops
@@ -46,3 +47,41 @@ def test_painting_crops_are_judge_sized_squares_away_from_the_centre_the_judge_c
     # The centre square is the judge's own reference (up to the order of cropping and greying).
     assert distance(centre, base, style)[0] < 0.01
     assert all(distance(crop, base, style)[0] > 0.05 for crop in crops)
+
+
+def test_palette_distance_is_zero_for_the_same_colours_and_grows_with_a_colour_shift():
+    from PIL import Image
+
+    from stylization.bench import palette_distance
+
+    style = brush_style(96)
+    shuffled = Image.fromarray(np.random.default_rng(0).permutation(np.asarray(style).reshape(-1, 3)).reshape(96, 96, 3))
+    warmer = Image.fromarray(np.clip(np.asarray(style).astype(int) + [60, 20, -40], 0, 255).astype(np.uint8))
+    assert palette_distance(style, style) == pytest.approx(0.0, abs=1e-9)
+    assert palette_distance(shuffled, style) == pytest.approx(0.0, abs=1e-6)  # the palette ignores layout
+    assert palette_distance(warmer, style) > 5.0
+
+
+def test_patch_distance_tells_the_painting_from_noise_of_its_own_colours():
+    from PIL import Image
+
+    from stylization.bench import patch_distance
+
+    style = brush_style(96)
+    shuffled = Image.fromarray(np.random.default_rng(0).permutation(np.asarray(style).reshape(-1, 3)).reshape(96, 96, 3))
+    assert patch_distance(style, style) < 0.5 * patch_distance(shuffled, style)
+
+
+def test_gate_table_compares_the_model_with_the_optimiser():
+    from stylization.bench import _gate_table
+
+    common = {"seam": 1.0, "seconds": 6.0, "inference_ms": float("nan")}
+    rows = [{"method": "painting-crops-reference", "distance": 0.1, **common},
+            {"method": "ours-random", "distance": 0.2, "ssim": 0.5, "palette": 10.0, "patch": 8.0, **common},
+            {"method": "feedforward-model", "distance": 0.25, "ssim": 0.47, "palette": 11.0, "patch": 8.0,
+             **{**common, "inference_ms": 40.0, "seam": 1.05}}]
+    table = _gate_table(rows).splitlines()
+    assert table[2] == "| style distance | 0.200 | 0.250 | 1.25 | ≤ 1.15× | no |"
+    assert table[3].endswith("| ≥ opt − 0.05 | yes |")
+    assert table[6] == "| mean seam ratio | 1.000 | 1.050 | — | ≤ 1.10 | yes |"
+    assert table[-1] == "| model style distance × painting-crops floor | — | — | 2.50 | ≤ 2.2 | no |"

@@ -243,3 +243,14 @@ def test_preview_refuses_a_long_side_above_the_preview_limit(engine, style_image
 
 def test_cpu_device_is_used_when_asked(engine):
     assert engine.device == torch.device("cpu")
+
+
+def test_a_preview_hands_over_each_coarser_level_as_it_finishes(engine, style_image, short_schedule):
+    from stylization.engine import StyleParams, generate_pattern
+
+    base = generate_pattern("half_drop", size=256, seed=4)
+    levels = []
+    result = engine.preview(base, style_image, repeat="half_drop", params=StyleParams(seed=1), long_side=256,
+                            on_level=levels.append)
+    assert [level.size for level in levels] == [(64, 64), (128, 128)]
+    assert result.image.size == (256, 256)

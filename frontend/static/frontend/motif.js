@@ -125,9 +125,11 @@
       strength: 0.7,
       scale: 1,
       own: false,
+      live: false,
       init: function () {
         this.strength = number(this.$el.dataset.strength, 0.7, 0, 1);
         this.scale = number(this.$el.dataset.scale, 1, 0.25, 4);
+        this.live = this.$el.dataset.live === "true";
       }
     };
   };

@@ -8,6 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
@@ -122,9 +123,11 @@ class Command(BaseCommand):
 
     def _styles(self, people: dict[str, User]) -> None:
         for artist, filename, title, description, tags, terms in STYLES:
-            if Style.objects.filter(artist=people[artist], title=title).exists():
+            existing = Style.objects.filter(artist=people[artist], title=title).first()
+            if existing is not None:
+                self._style_model(existing, filename)
                 continue
-            style_create(
+            style = style_create(
                 artist=people[artist],
                 title=title,
                 description=description,
@@ -132,6 +135,19 @@ class Command(BaseCommand):
                 image=(STYLES_DIR / filename).read_bytes(),
                 terms=terms,
             )
+            self._style_model(style, filename)
+
+    def _style_model(self, style: Style, filename: str) -> None:
+        """Register the shipped preview model (made by `manage.py train_style_models`) when it matches
+        the style's image, encoder and config; otherwise its training runs in the background."""
+        from stylization.services import DEMO_MODELS_DIR, style_model_register_file, style_model_request
+
+        if not settings.STYLIZATION_STYLE_MODELS:
+            return
+        model = style_model_register_file(style=style, path=DEMO_MODELS_DIR / f"{Path(filename).stem}.pt")
+        if model is None:
+            style_model_request(style=style)
+            self.stdout.write(f"  {style.title}: no matching shipped model; training it in the background")
 
     def _patterns(self, people: dict[str, User]) -> None:
         side = int(PATTERN_SIZE_IN * PATTERN_DPI)
