@@ -332,7 +332,7 @@ def style_model_status(*, style: Style) -> dict[str, object] | None:
     """The API's `model` of a style: {status, progress, trained_at}, or None when it has none."""
     identity = style_model_identity(style=style, encoder_sha256=engine().weights_sha256)
     # .all() reads a list page's prefetch (marketplace.selectors.style_list) instead of a query per style.
-    model = next((m for m in style.feedforward_models.all() if m.identity == identity), None)
+    model = next((m for m in style.feedforward_models.all() if m.identity == identity), None)  # type: ignore[attr-defined]
     if model is None:
         return None
     return {"status": model.status, "progress": model.progress,
