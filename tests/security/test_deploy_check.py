@@ -11,8 +11,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_check_deploy_is_clean_with_debug_off() -> None:
+    # The browser tests' DJANGO_ALLOW_ASYNC_UNSAFE is theirs (Playwright's sync API), not production's.
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
         "DEBUG": "false",
         "SECRET_KEY": "a-test-secret-key-that-is-long-and-random-enough-0123456789abcdefghij",
         "ALLOWED_HOSTS": "motif.example.com",

@@ -21,6 +21,7 @@ from rest_framework.test import APIClient
 from marketplace.models import (
     BasePattern,
     JobStatus,
+    LineStage,
     Order,
     OrderLine,
     OrderStatus,
@@ -190,9 +191,11 @@ def world(make_user: Callable[..., User], make_style: Callable[..., Style], make
         return order_create(buyer=owners["buyer"], lines=[line])
 
     draft, paid, paying = order(), order(), order()
-    Order.objects.filter(pk=paid.pk).update(status=OrderStatus.PAID)
+    Order.objects.filter(pk=paid.pk).update(status=OrderStatus.READY)
     line = OrderLine.objects.get(order=paid)
-    line.print_png.save("print.png", ContentFile(image_bytes()), save=True)
+    line.print_png.save("print.png", ContentFile(image_bytes()), save=False)
+    line.stage = LineStage.DELIVERED  # its files are downloadable (the entitlement rule)
+    line.save()
     payment = payment_checkout_start(order=paying, actor=owners["buyer"])
     ids = {
         "style": style.pk, "hidden_style": hidden.pk, "pattern": pattern.pk, "personalization": personalization.pk,
