@@ -109,7 +109,8 @@ ROWS = [
     Row("order-detail", "get", f"/api/v1/orders/{ORD}/", private(200)),
     Row("order-checkout", "post", f"/api/v1/orders/{ORD}/checkout/", private(200)),
     Row("order-cancel", "post", f"/api/v1/orders/{ORD}/cancel/", private(200)),
-    Row("order-line-file", "get", f"/api/v1/orders/{Q}/lines/{L}/files/print_png/", private(200)),
+    # A delivered line's files go to its buyer and to staff (the entitlement rule), 404 to anyone else.
+    Row("order-line-file", "get", f"/api/v1/orders/{Q}/lines/{L}/files/print_png/", private(200) | {"staff": 200}),
     Row("payments-local-confirm", "post", f"/api/v1/payments/local/{PAY}/confirm/", private(200),
         body={"outcome": "declined"}),
     Row("payments-stripe-webhook", "post", "/api/v1/payments/stripe/webhook/", everyone(400)),
@@ -142,7 +143,7 @@ ROWS = [
     Row("frontend:cart-checkout", "post", "/cart/checkout/", signed_in(302, anonymous=LOGIN), api=False),
     Row("frontend:order", "get", f"/orders/{ORD}/", private(200, anonymous=LOGIN), api=False),
     Row("frontend:order-checkout", "post", f"/orders/{ORD}/checkout/", private(302, anonymous=LOGIN), api=False),
-    Row("frontend:order-output", "get", f"/orders/{Q}/lines/{L}/print.png", private(200, anonymous=LOGIN),
+    Row("frontend:order-output", "get", f"/orders/{Q}/lines/{L}/print.png", private(200, anonymous=LOGIN) | {"staff": 200},
         api=False),
     Row("frontend:artist-studio", "get", "/studio/artist/", payee_only(200, anonymous=LOGIN) | {"designer": 403},
         owner="artist", api=False),
@@ -269,8 +270,9 @@ def test_a_stranger_never_gets_a_private_file() -> None:
     for row in ROWS:
         if row.route in private_routes:
             for actor in ACTORS:
-                if actor != "owner" and not (row.owner == "artist" and actor in ("artist", "designer")
-                                             and row.route == "royalty-statement-csv"):
+                staff_may = actor == "staff" and row.route in ("order-line-file", "frontend:order-output")
+                if actor != "owner" and not staff_may and not (row.owner == "artist" and actor in ("artist", "designer")
+                                                               and row.route == "royalty-statement-csv"):
                     assert row.status_for(actor) in (302, 401, 403, 404), (row.route, actor)
 
 
