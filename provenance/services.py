@@ -27,6 +27,7 @@ from provenance.core.hashing import sha256_hex
 from provenance.core.ids import new_record_id, record_id_to_bytes32
 from provenance.core.merkle import MerkleTree, record_leaf
 from provenance.core.perceptual import bands, perceptual_hashes, to_signed64
+from provenance.fingerprints import repeat_fingerprint_create
 from provenance.models import AnchorBatch, AttributionRecord, ChainStatus
 
 log = logging.getLogger(__name__)
@@ -190,6 +191,7 @@ def attribution_record_create(*, order_line_id: int) -> AttributionRecord:
 def order_line_attribute(*, order_line_id: int) -> AttributionRecord:
     """The step after a line's outputs exist. Idempotent, so a redelivery is harmless."""
     record = attribution_record_create(order_line_id=order_line_id)
+    repeat_fingerprint_create(record=record)
     order_ready_if_rendered(order_id=record.order_line.order_id)
     return record
 
