@@ -140,6 +140,8 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # `found_by` and `match.method` name the same lookups: one enum in the schema.
+    "ENUM_NAME_OVERRIDES": {"VerifyMethodEnum": "provenance.api.VERIFY_METHODS"},
 }
 
 # --- Background jobs -------------------------------------------------------------------------------

@@ -24,6 +24,32 @@ class VerifyUpload(serializers.Serializer):
     file = serializers.FileField(allow_empty_file=True)
 
 
+VERIFY_METHODS = ["sha256", "credential", "repeat", "perceptual"]
+
+
+class VerifyMatch(serializers.Serializer):
+    """Which lookup found the record and how sure it is."""
+
+    method = serializers.ChoiceField(choices=VERIFY_METHODS)
+    score = serializers.FloatField(help_text="1 for exact matches; the aligned-cell correlation for `repeat`; "
+                                             "1 - pHash bits / 64 for `perceptual`")
+    periods_seen = serializers.FloatField(allow_null=True, help_text="periods of the repeat the image shows, "
+                                                                     "when its lattice was found")
+
+
+class VerifyResult(serializers.Serializer):
+    verdict = serializers.ChoiceField(choices=["verified", "probable_match", "tampered", "revoked", "pending",
+                                               "not_found", "chain_unreachable"])
+    found_by = serializers.ChoiceField(choices=VERIFY_METHODS, allow_null=True)
+    reasons = serializers.ListField(child=serializers.CharField())
+    credential = serializers.CharField(allow_null=True)
+    match = VerifyMatch(allow_null=True)
+    perceptual_distance_bits = serializers.IntegerField(required=False)
+    record_id = serializers.CharField(required=False)
+    attribution = serializers.DictField(required=False)
+    chain = serializers.DictField(required=False)
+
+
 class VerifyView(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list[Any] = []
@@ -31,7 +57,7 @@ class VerifyView(APIView):
     throttle_scope = "verify"
     parser_classes = [MultiPartParser, FormParser]
 
-    @extend_schema(parameters=[OpenApiParameter("sha256", str, required=True)], responses=dict)
+    @extend_schema(parameters=[OpenApiParameter("sha256", str, required=True)], responses=VerifyResult)
     def get(self, request: Request) -> Response:
         try:
             result = verify_sha256(request.query_params.get("sha256", ""))
@@ -39,7 +65,7 @@ class VerifyView(APIView):
             return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
         return Response(result.as_dict())
 
-    @extend_schema(request=VerifyUpload, responses=dict)
+    @extend_schema(request=VerifyUpload, responses=VerifyResult)
     def post(self, request: Request) -> Response:
         upload = request.FILES.get("file")
         if upload is None:

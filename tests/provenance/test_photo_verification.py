@@ -1,0 +1,95 @@
+"""Verification of a photo of the print: the repeat-aware fingerprint stored at record time finds
+the record behind a simulated print-and-scan photo, and a tampered record stays tampered."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import numpy as np
+import pytest
+from django.core.files.base import ContentFile
+from PIL import Image
+
+from marketplace.models import OrderLine
+from provenance.core.print_scan import photograph, print_and_scan_capture
+from provenance.core.repeat_fingerprint import REPEAT_MATCH_SCORE
+from provenance.models import AttributionRecord, RepeatFingerprintEntry
+from provenance.services import order_line_attribute, record_write_to_chain
+from provenance.verification import verify_file
+from stylization.engine import generate_pattern, print_png_bytes
+from tests.provenance.conftest import png_of
+
+pytestmark = pytest.mark.usefixtures("fresh_chain")
+
+
+def _half_drop_line(rendered_line: Any, seed: int = 1) -> OrderLine:
+    line = rendered_line(seed)
+    pattern = line.personalization.base_pattern
+    pattern.repeat_type = "half_drop"
+    pattern.save(update_fields=["repeat_type"])
+    tile = generate_pattern("half_drop", size=160, seed=200 + seed, kind="motifs")
+    line.print_png.save("print.png", ContentFile(print_png_bytes(tile, dpi=72)), save=True)
+    return line
+
+
+def _photo_of(line: OrderLine, periods: float, seed: int) -> bytes:
+    rng = np.random.default_rng(seed)
+    with Image.open(io.BytesIO(png_of(line))) as tile:
+        photo = photograph(tile.convert("RGB"), "half_drop", print_and_scan_capture(rng, periods=periods), rng)
+    out = io.BytesIO()
+    photo.save(out, format="JPEG", quality=85)
+    return out.getvalue()
+
+
+def test_a_photo_of_the_print_is_a_probable_match_through_the_api(rendered_line: Any, client_for: Any) -> None:
+    line = _half_drop_line(rendered_line)
+    record = record_write_to_chain(record_pk=order_line_attribute(order_line_id=line.pk).pk)
+    entry = RepeatFingerprintEntry.objects.get(record=record)
+    assert entry.repeat_type == "half_drop"
+
+    upload = io.BytesIO(_photo_of(line, periods=3.0, seed=1))
+    upload.name = "photo.jpg"
+    body = client_for(None).post("/api/v1/provenance/verify/", {"file": upload}, format="multipart").json()
+    assert body["verdict"] == "probable_match", body
+    assert body["found_by"] == "repeat" and body["record_id"] == record.record_id
+    assert body["match"]["method"] == "repeat"
+    assert body["match"]["score"] >= REPEAT_MATCH_SCORE
+    assert body["match"]["periods_seen"] == pytest.approx(3.0, rel=0.15)
+
+    exact = client_for(None).get(f"/api/v1/provenance/verify/?sha256={record.delivered_png_sha256}").json()
+    assert exact["match"] == {"method": "sha256", "score": 1.0, "periods_seen": None}
+
+
+def test_a_tampered_record_found_by_a_photo_is_still_tampered(rendered_line: Any) -> None:
+    line = _half_drop_line(rendered_line)
+    record = record_write_to_chain(record_pk=order_line_attribute(order_line_id=line.pk).pk)
+    manifest = dict(record.manifest)
+    manifest["royalties"] = {"basis_points": {"someone-else": "10000"}}
+    AttributionRecord.objects.filter(pk=record.pk).update(manifest=manifest)
+    result = verify_file(_photo_of(line, periods=2.5, seed=2))
+    assert result.found_by == "repeat" and result.record is not None and result.record.pk == record.pk
+    assert result.verdict == "tampered"
+
+
+def test_a_photo_of_an_unrelated_print_matches_nothing(rendered_line: Any) -> None:
+    line = _half_drop_line(rendered_line)
+    record_write_to_chain(record_pk=order_line_attribute(order_line_id=line.pk).pk)
+    rng = np.random.default_rng(3)
+    other = generate_pattern("half_drop", size=160, seed=999, kind="motifs")
+    photo = photograph(other, "half_drop", print_and_scan_capture(rng, periods=3.0), rng)
+    out = io.BytesIO()
+    photo.save(out, format="JPEG", quality=85)
+    result = verify_file(out.getvalue())
+    assert result.verdict == "not_found" and result.match is None
+
+
+def test_the_verify_schema_documents_the_match(db: None, client_for: Any) -> None:
+    schema = client_for(None).get("/api/schema/?format=json").json()
+    post = schema["paths"]["/api/v1/provenance/verify/"]["post"]
+    ref = post["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+    result = schema["components"]["schemas"][ref]
+    assert {"verdict", "found_by", "reasons", "credential", "match"} <= set(result["required"])
+    match_ref = next(v["$ref"] for v in result["properties"]["match"].get("allOf", [result["properties"]["match"]])
+                     if "$ref" in v).rsplit("/", 1)[-1]
+    assert set(schema["components"]["schemas"][match_ref]["properties"]) == {"method", "score", "periods_seen"}
