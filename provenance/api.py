@@ -6,6 +6,7 @@ from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -15,9 +16,16 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from provenance.certificates import certificate_for
+from provenance.certificates import certificate_for, certificate_pdf
 from provenance.models import AttributionRecord
-from provenance.verification import VerifyInputError, chain_references, verify_file, verify_sha256
+from provenance.verification import (
+    Verification,
+    VerifyInputError,
+    chain_references,
+    verify_file,
+    verify_record,
+    verify_sha256,
+)
 
 
 class VerifyUpload(serializers.Serializer):
@@ -113,3 +121,41 @@ def certificate_json(request: HttpRequest, record_id: str) -> JsonResponse:
 def certificate_html(request: HttpRequest, record_id: str) -> HttpResponse:
     record = _record(record_id)
     return render(request, "provenance/certificate.html", {"record": record, "certificate": certificate_for(record)})
+
+
+class CertificatePdfView(APIView):
+    """The certificate as PDF for a legal file. GET: the record's own verdict. POST with `file`:
+    the verdict on that image (a photo of a print, a copy) and the image itself in the PDF."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list[Any] = []
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "verify"
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
+    def get(self, request: Request, record_id: str) -> HttpResponse:
+        record = _record(record_id)
+        return _pdf_response(record, verify_record(record), None)
+
+    @extend_schema(request=VerifyUpload, responses={(200, "application/pdf"): OpenApiTypes.BINARY})
+    def post(self, request: Request, record_id: str) -> HttpResponse:
+        record = _record(record_id)
+        upload = request.FILES.get("file")
+        if upload is None:
+            return Response({"file": ["Attach the image to check as `file`."]}, status=status.HTTP_400_BAD_REQUEST)
+        data = upload.read()
+        try:
+            result = verify_file(data)
+        except VerifyInputError as exc:
+            return Response({"file": [str(exc)]}, status=status.HTTP_400_BAD_REQUEST)
+        if result.record is not None and result.record.pk != record.pk:
+            result = Verification(verdict="not_found", reasons=["the image matches another record, not this one"])
+        return _pdf_response(record, result, data)
+
+
+def _pdf_response(record: AttributionRecord, verification: Verification, query: bytes | None) -> HttpResponse:
+    response = HttpResponse(certificate_pdf(record, verification=verification, query_image=query),
+                            content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="motif-certificate-{record.record_id[:16]}.pdf"'
+    return response

@@ -166,6 +166,13 @@ def judge(record: AttributionRecord, *, found_by: FoundBy) -> Verification:
                         match=exact)
 
 
+def verify_record(record: AttributionRecord) -> Verification:
+    """The verdict on a record itself (the certificate's), with no file to match."""
+    result = judge(record, found_by="sha256")
+    result.found_by, result.match = None, None
+    return result
+
+
 def _records() -> Any:
     return AttributionRecord.objects.select_related(
         "batch",

@@ -93,3 +93,30 @@ def test_the_verify_schema_documents_the_match(db: None, client_for: Any) -> Non
     match_ref = next(v["$ref"] for v in result["properties"]["match"].get("allOf", [result["properties"]["match"]])
                      if "$ref" in v).rsplit("/", 1)[-1]
     assert set(schema["components"]["schemas"][match_ref]["properties"]) == {"method", "score", "periods_seen"}
+
+
+def test_the_certificate_pdf_carries_the_verdict_the_chain_and_the_photo(rendered_line: Any, client_for: Any,
+                                                                          tmp_path: Any) -> None:
+    import shutil
+    import subprocess
+
+    line = _half_drop_line(rendered_line)
+    record = record_write_to_chain(record_pk=order_line_attribute(order_line_id=line.pk).pk)
+    url = f"/api/v1/provenance/records/{record.record_id}/certificate.pdf"
+    plain = client_for(None).get(url)
+    assert plain.status_code == 200 and plain["Content-Type"] == "application/pdf"
+    assert plain.content.startswith(b"%PDF-")
+    upload = io.BytesIO(_photo_of(line, periods=3.0, seed=4))
+    upload.name = "photo.jpg"
+    with_photo = client_for(None).post(url, {"file": upload}, format="multipart")
+    assert with_photo.status_code == 200 and with_photo.content.startswith(b"%PDF-")
+    assert len(with_photo.content) > len(plain.content)  # the photo is in it
+    assert client_for(None).post(url, {}, format="multipart").status_code == 400
+    if shutil.which("pdftotext") is None:
+        pytest.skip("poppler's pdftotext is not installed: the PDF's text is not read back")
+    pdf = tmp_path / "certificate.pdf"
+    pdf.write_bytes(with_photo.content)
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert "probable_match" in text and "found by repeat" in text
+    assert record.tx_hash in text.replace("\n", "") and "cast call" in text
+    assert line.personalization.base_pattern.title in text
