@@ -30,7 +30,7 @@ from provenance.core.perceptual import (
     is_probable_match,
     perceptual_hashes,
 )
-from provenance.core.repeat_fingerprint import fingerprint_query
+from provenance.core.repeat_fingerprint import CELL, fingerprint_query
 from provenance.core.verify import BatchEvidence, ChainFacts, DatabaseRecord, decide
 from provenance.fingerprints import nearest_by_repeat_fingerprint
 from provenance.models import AttributionRecord, ChainStatus
@@ -57,7 +57,7 @@ class Verification:
     credential: str | None = None
     match: dict[str, Any] | None = None
     # For the /verify/ page, not the API: the lattice found in the query, in its own pixels.
-    query_lattice: list[list[float]] | None = None
+    query_lattice: dict[str, list[float]] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -273,7 +273,12 @@ def verify_file(data: bytes) -> Verification:
             result = judge(_records().get(pk=by_repeat[0]), found_by="repeat")
             result.match = {"method": "repeat", "score": round(by_repeat[1].score, 4),
                             "periods_seen": round(query.lattice.periods_seen, 2)}
-            result.query_lattice = query.basis_in_image.tolist()
+            basis = query.bases[by_repeat[1].query_variant] * query.scale
+            rows, cols = by_repeat[1].shift
+            # The record's tile corner sits where the alignment moved the stored cell's origin.
+            origin = (cols / CELL) * basis[0] + (rows / CELL) * basis[1]
+            result.query_lattice = {"a": basis[0].tolist(), "b": basis[1].tolist(), "origin": origin.tolist(),
+                                    "size": [image.width, image.height]}
             result.credential = credential_state
             result.reasons += reasons
             return result

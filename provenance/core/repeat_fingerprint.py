@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
+from scipy import fft as sfft
 from scipy import ndimage
 
 from provenance.core.plane import plane_view
@@ -330,15 +331,19 @@ def normalised_autocorrelation(grey: FloatArray) -> tuple[FloatArray, FloatArray
     detail = ndimage.gaussian_filter(grey, 1.0) - ndimage.gaussian_filter(grey, max(height, width) / 20)
     detail -= detail.mean()
     shape = (2 * height, 2 * width)
-    mask = np.ones_like(detail)
+    spectrum = sfft.rfft2(detail, shape)
+    spectrum_sq = sfft.rfft2(detail**2, shape)
+    spectrum_mask = sfft.rfft2(np.ones_like(detail), shape)
 
-    def corr(f: FloatArray, g: FloatArray) -> FloatArray:
-        return np.fft.fftshift(np.fft.irfft2(np.conj(np.fft.rfft2(f, shape)) * np.fft.rfft2(g, shape), shape))
+    def corr(f: np.ndarray, g: np.ndarray) -> FloatArray:  # sum_p f(p) g(p + lag), from spectra
+        return np.fft.fftshift(sfft.irfft2(np.conj(f) * g, shape))
 
-    product = corr(detail, detail)
-    energy_a = corr(detail**2, mask)
-    energy_b = corr(mask, detail**2)
-    overlap = corr(mask, mask) / (height * width)
+    product = corr(spectrum, spectrum)
+    energy_a = corr(spectrum_sq, spectrum_mask)
+    energy_b = corr(spectrum_mask, spectrum_sq)
+    lag_y = np.abs(np.arange(shape[0]) - height)[:, None]
+    lag_x = np.abs(np.arange(shape[1]) - width)[None, :]
+    overlap = np.clip(height - lag_y, 0, None) * np.clip(width - lag_x, 0, None) / (height * width)
     # An overlap with almost no energy (a flat ground) says nothing: keep it from dividing by ~0.
     floor = max((0.01 * float((detail**2).sum())) ** 2, 1e-12)
     normalised = np.clip(product / np.sqrt(np.maximum(energy_a * energy_b, floor)), -1.0, 1.0)

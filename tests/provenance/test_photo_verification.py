@@ -120,3 +120,15 @@ def test_the_certificate_pdf_carries_the_verdict_the_chain_and_the_photo(rendere
     assert "probable_match" in text and "found by repeat" in text
     assert record.tx_hash in text.replace("\n", "") and "cast call" in text
     assert line.personalization.base_pattern.title in text
+
+
+def test_the_verify_page_shows_the_matched_tile_beside_the_photo_with_its_lattice(rendered_line: Any,
+                                                                                   client: Any) -> None:
+    line = _half_drop_line(rendered_line)
+    record_write_to_chain(record_pk=order_line_attribute(order_line_id=line.pk).pk)
+    photo = ContentFile(_photo_of(line, periods=3.0, seed=5), name="photo.jpg")
+    page = client.post("/verify/", {"file": photo}).content.decode()
+    assert 'data-verdict="probable_match"' in page
+    assert 'data-testid="match-figure"' in page and "The matched output (one tile)" in page
+    assert page.count("<line ") >= 8 and "<polygon points=" in page
+    assert "_match_figure" not in page  # the figure is drawn, not dumped into the JSON record
