@@ -52,14 +52,19 @@ def cheap_stylize(tile: Image.Image, style_seed: int) -> Image.Image:
 
 
 def engine_stylize(tile: Image.Image, repeat: str, style_seed: int) -> Image.Image:
+    """The real engine's preview (random encoder, CPU) with one of the demo's public-domain
+    painting styles, chosen by the seed."""
+    from pathlib import Path
+
     from stylization.engine.engine import Engine
     from stylization.engine.params import StyleParams
 
-    from provenance.bench import tileable_pattern
-
+    styles = sorted((Path(__file__).resolve().parents[1] / "marketplace" / "demo_data" / "styles").glob("*.jpg"))
+    with Image.open(styles[style_seed % len(styles)]) as style:
+        style_image = style.convert("RGB")
     engine = Engine(device="cpu", encoder="random")
-    style = tileable_pattern(style_seed, size=256)
-    return engine.preview(tile, style, repeat=repeat, params=StyleParams(seed=style_seed), long_side=tile.width).image
+    params = StyleParams(seed=style_seed)
+    return engine.preview(tile, style_image, repeat=repeat, params=params, long_side=max(tile.size)).image
 
 
 @dataclass(frozen=True)
@@ -289,7 +294,7 @@ def photos_report(outputs: int = 40, unrelated: int = 12, engine: int = 0, scale
     threshold, highest = choose_threshold(calibrated)
 
     held_out = make_outputs(outputs, base_offset=0, style_offset=1_000, engine=engine)
-    siblings = make_outputs(outputs, base_offset=0, style_offset=2_000)
+    siblings = make_outputs(outputs, base_offset=0, style_offset=2_001, engine=engine)
     others = make_outputs(unrelated, base_offset=3_000, style_offset=3_500)
     results = run_families(held_out, siblings, others, seed=2)
     held_out_highest = max(negative_scores(results))

@@ -158,7 +158,7 @@ def judge(record: AttributionRecord, *, found_by: FoundBy) -> Verification:
         db=db,
         recomputed_manifest_hash=recomputed,
         chain=chain_facts(record),
-        found_by="exact" if found_by in ("sha256", "credential") else found_by,
+        found_by="repeat" if found_by == "repeat" else "perceptual" if found_by == "perceptual" else "exact",
         required_confirmations=max(1, settings.CHAIN_CONFIRMATIONS),
     )
     exact = {"method": found_by, "score": 1.0, "periods_seen": None} if found_by in ("sha256", "credential") else None

@@ -48,6 +48,7 @@ RECORD_ANGLE_DEG = 45.0  # a stored basis: first vector within this of horizonta
 QUERY_ANGLE_DEG = 52.0  # the query's window is wider by the rotation it may carry (<= 5°) and then some
 NEAR_SHORTEST = 1.15  # basis vectors up to this times the reduced basis' longer vector are kept
 MIN_OVERLAP = 0.06  # autocorrelation lags whose overlap is smaller than this fraction are noise
+LATTICE_BLUR = 2.0  # px: the band the lattice is read from survives small warps (see EXPERIMENTS.md)
 MIN_PEAK = 0.3  # a lattice point's normalised autocorrelation must reach this
 MIN_BASIS_PEAK = 0.5  # ... and each of the two basis vectors this
 MIN_LATTICE_STRENGTH = 0.6  # ... and the lattice points seen this on average
@@ -328,7 +329,7 @@ def normalised_autocorrelation(grey: FloatArray) -> tuple[FloatArray, FloatArray
     energy of the overlap, so a lag with a small overlap still peaks near 1; and the overlap's
     fraction of the image. Both are fftshifted: lag 0 sits at (height, width)."""
     height, width = grey.shape
-    detail = ndimage.gaussian_filter(grey, 1.0) - ndimage.gaussian_filter(grey, max(height, width) / 20)
+    detail = ndimage.gaussian_filter(grey, LATTICE_BLUR) - ndimage.gaussian_filter(grey, max(height, width) / 20)
     detail -= detail.mean()
     shape = (2 * height, 2 * width)
     spectrum = sfft.rfft2(detail, shape)

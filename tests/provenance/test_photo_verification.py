@@ -132,3 +132,18 @@ def test_the_verify_page_shows_the_matched_tile_beside_the_photo_with_its_lattic
     assert 'data-testid="match-figure"' in page and "The matched output (one tile)" in page
     assert page.count("<line ") >= 8 and "<polygon points=" in page
     assert "_match_figure" not in page  # the figure is drawn, not dumped into the JSON record
+
+
+def test_records_made_before_the_fingerprint_get_one_from_the_command(rendered_line: Any) -> None:
+    from django.core.management import call_command
+
+    from provenance.services import attribution_record_create
+
+    record = attribution_record_create(order_line_id=_half_drop_line(rendered_line).pk)
+    assert not RepeatFingerprintEntry.objects.filter(record=record).exists()
+    out = io.StringIO()
+    call_command("fingerprint_records", stdout=out)
+    assert "fingerprinted 1 record(s)" in out.getvalue()
+    assert RepeatFingerprintEntry.objects.get(record=record).repeat_type == "half_drop"
+    call_command("fingerprint_records", stdout=out)
+    assert "fingerprinted 0 record(s)" in out.getvalue()
