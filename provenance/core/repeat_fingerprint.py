@@ -55,7 +55,7 @@ MIN_LATTICE_STRENGTH = 0.6  # ... and the lattice points seen this on average
 SEARCH_CANDIDATES = 8  # records confirmed by alignment after the descriptor search
 # Chosen on `python -m provenance.bench --photos` (see provenance/EXPERIMENTS.md): the
 # confirmed score above which a photo is a probable match of a record.
-REPEAT_MATCH_SCORE = 0.62
+REPEAT_MATCH_SCORE = 0.84
 
 REPEAT_LATTICES = ("basic", "half_drop", "half_brick", "mirror", "center")
 _FORMAT = b"RFP1"
