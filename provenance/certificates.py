@@ -9,7 +9,7 @@ from typing import Any
 
 from django.conf import settings
 from django.template.loader import render_to_string
-from PIL import Image
+from PIL import Image, ImageFile
 
 from provenance.core.certificate import build_certificate
 from provenance.core.chain import OnChainRecord
@@ -65,7 +65,13 @@ def certificate_pdf(record: AttributionRecord, *, verification: Verification, qu
     """The certificate for a legal file, as PDF (WeasyPrint): the verdict, the attribution chain,
     the chain references with the commands that re-check them, thumbnails of the base pattern,
     the style and the output, and the image that was checked when there is one."""
-    from weasyprint import HTML  # imported here: only this route needs it
+    # Imported here: only this route needs it. Importing weasyprint sets Pillow's global
+    # LOAD_TRUNCATED_IMAGES, which would make every later upload check accept truncated files;
+    # the images it gets here are thumbnails made above, so the setting is put back at once.
+    truncated = ImageFile.LOAD_TRUNCATED_IMAGES
+    from weasyprint import HTML
+
+    ImageFile.LOAD_TRUNCATED_IMAGES = truncated
 
     line = record.order_line
     personalization = line.personalization

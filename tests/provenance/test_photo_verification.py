@@ -112,6 +112,9 @@ def test_the_certificate_pdf_carries_the_verdict_the_chain_and_the_photo(rendere
     assert with_photo.status_code == 200 and with_photo.content.startswith(b"%PDF-")
     assert len(with_photo.content) > len(plain.content)  # the photo is in it
     assert client_for(None).post(url, {}, format="multipart").status_code == 400
+    from PIL import ImageFile
+
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is False  # weasyprint's import must not loosen upload checks
     if shutil.which("pdftotext") is None:
         pytest.skip("poppler's pdftotext is not installed: the PDF's text is not read back")
     pdf = tmp_path / "certificate.pdf"
