@@ -190,6 +190,8 @@ SPECTACULAR_SETTINGS = {
         "ChainStatusEnum": "provenance.models.ChainStatus",
         "RepeatTypeEnum": "marketplace.models.RepeatType",
         "LicenceUseEnum": "marketplace.models.LicenceUse",
+        # `found_by` and `match.method` name the same lookups: one enum in the schema.
+        "VerifyMethodEnum": "provenance.api.VERIFY_METHODS",
     },
 }
 

@@ -637,7 +637,46 @@ def verify(request: HttpRequest) -> HttpResponse:
     return render(request, "frontend/verify.html", {"form": form, "result": result})
 
 
+def match_figure(query: bytes, lattice: dict[str, list[float]], record: Any) -> dict[str, Any]:
+    """The query beside the matched tile, with the lattice the fingerprint found drawn over the
+    query as SVG lines (one highlighted cell starts where the record's tile does)."""
+    import base64
+    import io
+    import math
+
+    from PIL import Image
+
+    def data_uri(data: bytes, side: int) -> tuple[str, int, int]:
+        with Image.open(io.BytesIO(data)) as image:
+            thumb = image.convert("RGB")
+        thumb.thumbnail((side, side))
+        out = io.BytesIO()
+        thumb.save(out, format="JPEG", quality=88)
+        return "data:image/jpeg;base64," + base64.b64encode(out.getvalue()).decode(), thumb.width, thumb.height
+
+    query_uri, width, height = data_uri(query, 360)
+    with record.order_line.print_png.open("rb") as fh:
+        tile_uri, tile_w, tile_h = data_uri(fh.read(), 180)
+    scale = width / lattice["size"][0]
+    a = [v * scale for v in lattice["a"]]
+    b = [v * scale for v in lattice["b"]]
+    ox, oy = (v * scale for v in lattice["origin"])
+    reach = math.ceil(math.hypot(width, height) / max(1.0, min(math.hypot(*a), math.hypot(*b)))) + 2
+    lines = []
+    for i in range(-reach, reach + 1):
+        for step, across in ((a, b), (b, a)):
+            x0, y0 = ox + i * step[0] - reach * across[0], oy + i * step[1] - reach * across[1]
+            x1, y1 = ox + i * step[0] + reach * across[0], oy + i * step[1] + reach * across[1]
+            lines.append({"x1": round(x0, 1), "y1": round(y0, 1), "x2": round(x1, 1), "y2": round(y1, 1)})
+    cell = [(ox, oy), (ox + a[0], oy + a[1]), (ox + a[0] + b[0], oy + a[1] + b[1]), (ox + b[0], oy + b[1])]
+    return {
+        "query": query_uri, "width": width, "height": height, "tile": tile_uri, "tile_width": tile_w,
+        "tile_height": tile_h, "lines": lines, "cell": " ".join(f"{x:.1f},{y:.1f}" for x, y in cell),
+    }
+
+
 def _present_verdict(result: dict[str, Any]) -> dict[str, Any]:
+    figure = result.pop(MATCH_FIGURE, None)
     attribution = result.get("attribution") or {}
     record_id = result.get("record_id")
     # Royalty shares are keyed by public id in the manifest; name the people the chain names.
@@ -655,6 +694,8 @@ def _present_verdict(result: dict[str, Any]) -> dict[str, Any]:
         "found_by": result.get("found_by"),
         "reasons": result.get("reasons") or [],
         "distance": result.get("perceptual_distance_bits"),
+        "match": result.get("match"),
+        "figure": figure,
         "credential": result.get("credential"),
         "record_id": record_id,
         "pattern": attribution.get("base_pattern"),
@@ -725,6 +766,7 @@ def _certificate_urls(record_id: str) -> dict[str, str]:
     return {
         "certificate_url": reverse("provenance-certificate", args=[record_id]),
         "certificate_json_url": reverse("provenance-certificate-json", args=[record_id]),
+        "certificate_pdf_url": reverse("provenance-certificate-pdf", args=[record_id]),
     }
 
 
@@ -739,10 +781,17 @@ def attribution_for_line(line: OrderLine) -> dict[str, Any] | None:
 
 def verify_submission(*, data: bytes | None, sha256: str | None) -> dict[str, Any]:
     """The provenance verdict for an uploaded file or a pasted hash: exact SHA-256, then the C2PA
-    credential, then the perceptual index, checked against the chain (`Verification.as_dict()`).
+    credential, then the repeat-aware fingerprint, then the perceptual index, checked against the
+    chain (`Verification.as_dict()`; a repeat match adds the page's figure).
     A file or hash that cannot be checked raises ValueError (VerifyInputError) with the reason."""
     result = verify_file(data) if data is not None else verify_sha256(sha256 or "")
-    return dict(result.as_dict())
+    body = dict(result.as_dict())
+    if data is not None and result.query_lattice and result.record is not None:
+        body[MATCH_FIGURE] = match_figure(data, result.query_lattice, result.record)
+    return body
+
+
+MATCH_FIGURE = "_match_figure"  # the page's picture of a repeat match, never part of the API body
 
 
 def _styles_previewing_live(style_ids: list[int]) -> set[int]:

@@ -16,20 +16,42 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from provenance.certificates import certificate_for
+from provenance.certificates import certificate_for, certificate_pdf
 from provenance.models import AttributionRecord
-from provenance.verification import VerifyInputError, chain_references, verify_file, verify_sha256
+from provenance.verification import (
+    Verification,
+    VerifyInputError,
+    chain_references,
+    verify_file,
+    verify_record,
+    verify_sha256,
+)
 
 
 class VerifyUpload(serializers.Serializer):
     file = serializers.FileField(allow_empty_file=True)
 
 
-class VerificationOut(serializers.Serializer):
-    verdict = serializers.CharField()
-    found_by = serializers.ChoiceField(choices=["sha256", "credential", "perceptual"], allow_null=True)
+VERIFY_METHODS = ["sha256", "credential", "repeat", "perceptual"]
+
+
+class VerifyMatch(serializers.Serializer):
+    """Which lookup found the record and how sure it is."""
+
+    method = serializers.ChoiceField(choices=VERIFY_METHODS)
+    score = serializers.FloatField(help_text="1 for exact matches; the aligned-cell correlation for `repeat`; "
+                                             "1 - pHash bits / 64 for `perceptual`")
+    periods_seen = serializers.FloatField(allow_null=True, help_text="periods of the repeat the image shows, "
+                                                                     "when its lattice was found")
+
+
+class VerifyResult(serializers.Serializer):
+    verdict = serializers.ChoiceField(choices=["verified", "probable_match", "tampered", "revoked", "pending",
+                                               "not_found", "chain_unreachable"])
+    found_by = serializers.ChoiceField(choices=VERIFY_METHODS, allow_null=True)
     reasons = serializers.ListField(child=serializers.CharField())
     credential = serializers.CharField(allow_null=True)
+    match = VerifyMatch(allow_null=True)
     perceptual_distance_bits = serializers.IntegerField(required=False)
     record_id = serializers.CharField(required=False)
     attribution = serializers.DictField(required=False)
@@ -52,7 +74,7 @@ class VerifyView(APIView):
     throttle_scope = "verify"
     parser_classes = [MultiPartParser, FormParser]
 
-    @extend_schema(parameters=[OpenApiParameter("sha256", str, required=True)], responses=VerificationOut)
+    @extend_schema(parameters=[OpenApiParameter("sha256", str, required=True)], responses=VerifyResult)
     def get(self, request: Request) -> Response:
         try:
             result = verify_sha256(request.query_params.get("sha256", ""))
@@ -60,7 +82,7 @@ class VerifyView(APIView):
             return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
         return Response(result.as_dict())
 
-    @extend_schema(request=VerifyUpload, responses=VerificationOut)
+    @extend_schema(request=VerifyUpload, responses=VerifyResult)
     def post(self, request: Request) -> Response:
         upload = request.FILES.get("file")
         if upload is None:
@@ -128,3 +150,41 @@ class CertificateHtmlView(APIView):
 
 certificate_json = CertificateJsonView.as_view()
 certificate_html = CertificateHtmlView.as_view()
+
+
+class CertificatePdfView(APIView):
+    """The certificate as PDF for a legal file. GET: the record's own verdict. POST with `file`:
+    the verdict on that image (a photo of a print, a copy) and the image itself in the PDF."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list[Any] = []
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "verify"
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
+    def get(self, request: Request, record_id: str) -> HttpResponse:
+        record = _record(record_id)
+        return _pdf_response(record, verify_record(record), None)
+
+    @extend_schema(request=VerifyUpload, responses={(200, "application/pdf"): OpenApiTypes.BINARY})
+    def post(self, request: Request, record_id: str) -> HttpResponse:
+        record = _record(record_id)
+        upload = request.FILES.get("file")
+        if upload is None:
+            return Response({"file": ["Attach the image to check as `file`."]}, status=status.HTTP_400_BAD_REQUEST)
+        data = upload.read()
+        try:
+            result = verify_file(data)
+        except VerifyInputError as exc:
+            return Response({"file": [str(exc)]}, status=status.HTTP_400_BAD_REQUEST)
+        if result.record is not None and result.record.pk != record.pk:
+            result = Verification(verdict="not_found", reasons=["the image matches another record, not this one"])
+        return _pdf_response(record, result, data)
+
+
+def _pdf_response(record: AttributionRecord, verification: Verification, query: bytes | None) -> HttpResponse:
+    response = HttpResponse(certificate_pdf(record, verification=verification, query_image=query),
+                            content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="motif-certificate-{record.record_id[:16]}.pdf"'
+    return response

@@ -215,8 +215,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--singles", type=int, default=20, help="single attributions to measure")
     parser.add_argument("--patterns", type=int, default=16, help="generated patterns for the perceptual table")
     parser.add_argument("--skip-perceptual", action="store_true")
+    parser.add_argument("--photos", action="store_true", help="photos of prints: repeat-aware matching against pHash")
+    parser.add_argument("--outputs", type=int, default=40, help="--photos: indexed outputs (all five repeat types)")
+    parser.add_argument("--unrelated", type=int, default=12, help="--photos: unrelated outputs, not indexed")
+    parser.add_argument("--engine", type=int, default=0, help="--photos: outputs stylized by the real engine")
+    parser.add_argument("--scale-records", type=int, default=10_000, help="--photos: records indexed for the timing")
     args = parser.parse_args(argv)
     started = time.perf_counter()
+    if args.photos:
+        from provenance.photo_bench import photos_report
+
+        print(photos_report(args.outputs, args.unrelated, args.engine, args.scale_records))
+        print(f"\n_{time.perf_counter() - started:.0f} s_")
+        return
     print(gas_report(args.singles))
     if not args.skip_perceptual:
         print()

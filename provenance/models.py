@@ -87,3 +87,18 @@ class AttributionRecord(models.Model):
 
     def __str__(self) -> str:
         return f"record {self.record_id[:12]}…"
+
+
+class RepeatFingerprintEntry(models.Model):
+    """A record's repeat-aware fingerprint (see provenance.core.repeat_fingerprint): per basis
+    variant of its print tile's lattice, a phase-invariant descriptor (searched for every photo)
+    and the canonical cell (loaded only for the few candidates that get aligned)."""
+
+    record = models.OneToOneField(AttributionRecord, on_delete=models.CASCADE, related_name="repeat_fingerprint")
+    repeat_type = models.CharField(max_length=12)
+    descriptors = models.BinaryField()  # float16, variants x DESCRIPTOR_SIZE
+    fingerprint = models.BinaryField()  # RepeatFingerprint.to_bytes(): cells and descriptors
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"repeat fingerprint of {self.record}"

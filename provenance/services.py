@@ -26,6 +26,7 @@ from provenance.core.hashing import sha256_hex
 from provenance.core.ids import new_record_id, record_id_to_bytes32
 from provenance.core.merkle import MerkleTree, record_leaf
 from provenance.core.perceptual import bands, perceptual_hashes, to_signed64
+from provenance.fingerprints import repeat_fingerprint_create
 from provenance.models import AnchorBatch, AttributionRecord, ChainStatus
 
 log = logging.getLogger(__name__)
@@ -193,14 +194,19 @@ def attribution_record_create(*, order_line_id: int) -> AttributionRecord:
 
 
 def order_line_attribute(*, order_line_id: int) -> AttributionRecord | None:
-    """The fulfilment step vectorized → attributed: the record, the hashes and the signed PNG.
-    Idempotent, so a redelivery is harmless; a line at any other stage is left alone."""
+    """The fulfilment step vectorized → attributed: the record, the hashes and the signed PNG, and
+    the record's repeat-aware fingerprint. Idempotent, so a redelivery is harmless (and finishes a
+    fingerprint that a crash left unmade); a line at any other stage is left alone."""
     line = OrderLine.objects.filter(pk=order_line_id).only("stage").first()
     if line is None:
         return None
-    if line.stage != LineStage.VECTORIZED:
-        return AttributionRecord.objects.filter(order_line_id=order_line_id).first()
-    return attribution_record_create(order_line_id=order_line_id)
+    if line.stage == LineStage.VECTORIZED:
+        record: AttributionRecord | None = attribution_record_create(order_line_id=order_line_id)
+    else:
+        record = AttributionRecord.objects.filter(order_line_id=order_line_id).first()
+    if record is not None:
+        repeat_fingerprint_create(record=record)
+    return record
 
 
 def _enqueue_chain_write(record_pk: int) -> None:

@@ -1,7 +1,9 @@
 """Verification for legal teams: from a file or a hash to a verdict and the attribution chain.
 
 The lookup tries, in order: the exact SHA-256 of any output, the C2PA credential inside the file,
-then the perceptual index (a *probable* match, with its distance). The verdict itself is the pure
+the repeat-aware fingerprint (a photo or crop of the printed plane holding at least one period),
+then the perceptual index (a *probable* match, with its distance). `match` says which matched
+and how sure it is. The verdict itself is the pure
 `provenance.core.verify.decide`; this module only gathers the facts."""
 
 from __future__ import annotations
@@ -30,7 +32,9 @@ from provenance.core.perceptual import (
     is_probable_match,
     perceptual_hashes,
 )
+from provenance.core.repeat_fingerprint import CELL, fingerprint_query
 from provenance.core.verify import BatchEvidence, ChainFacts, DatabaseRecord, decide
+from provenance.fingerprints import nearest_by_repeat_fingerprint
 from provenance.models import AttributionRecord, ChainStatus
 from provenance.services import dev_trust_anchor
 
@@ -40,7 +44,7 @@ MAX_VERIFY_BYTES = 60 * 1024 * 1024
 MAX_VERIFY_PIXELS = 80_000_000
 _SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
 
-FoundBy = Literal["sha256", "credential", "perceptual"]
+FoundBy = Literal["sha256", "credential", "repeat", "perceptual"]
 
 
 class VerifyInputError(ValueError):
@@ -55,6 +59,9 @@ class Verification:
     reasons: list[str] = field(default_factory=list)
     distance: int | None = None
     credential: str | None = None
+    match: dict[str, Any] | None = None
+    # For the /verify/ page, not the API: the lattice found in the query, in its own pixels.
+    query_lattice: dict[str, list[float]] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -62,6 +69,7 @@ class Verification:
             "found_by": self.found_by,
             "reasons": self.reasons,
             "credential": self.credential,
+            "match": self.match,
         }
         if self.distance is not None:
             body["perceptual_distance_bits"] = self.distance
@@ -156,10 +164,19 @@ def judge(record: AttributionRecord, *, found_by: FoundBy) -> Verification:
         db=db,
         recomputed_manifest_hash=recomputed,
         chain=chain_facts(record),
-        found_by="perceptual" if found_by == "perceptual" else "exact",
+        found_by="repeat" if found_by == "repeat" else "perceptual" if found_by == "perceptual" else "exact",
         required_confirmations=max(1, settings.CHAIN_CONFIRMATIONS),
     )
-    return Verification(verdict=str(result.verdict), found_by=found_by, record=record, reasons=list(result.reasons))
+    exact = {"method": found_by, "score": 1.0, "periods_seen": None} if found_by in ("sha256", "credential") else None
+    return Verification(verdict=str(result.verdict), found_by=found_by, record=record, reasons=list(result.reasons),
+                        match=exact)
+
+
+def verify_record(record: AttributionRecord) -> Verification:
+    """The verdict on a record itself (the certificate's), with no file to match."""
+    result = judge(record, found_by="sha256")
+    result.found_by, result.match = None, None
+    return result
 
 
 def _records() -> Any:
@@ -256,10 +273,27 @@ def verify_file(data: bytes) -> Verification:
     if image is None and not is_svg and credential_state in (None, "absent"):
         raise VerifyInputError("The file is neither one of Motif's outputs nor an image that can be read.")
     if image is not None:
+        query = fingerprint_query(image)
+        by_repeat = nearest_by_repeat_fingerprint(query) if query is not None else None
+        if query is not None and by_repeat is not None:
+            result = judge(_records().get(pk=by_repeat[0]), found_by="repeat")
+            result.match = {"method": "repeat", "score": round(by_repeat[1].score, 4),
+                            "periods_seen": round(query.lattice.periods_seen, 2)}
+            basis = query.bases[by_repeat[1].query_variant] * query.scale
+            rows, cols = by_repeat[1].shift
+            # The record's tile corner sits where the alignment moved the stored cell's origin.
+            origin = (cols / CELL) * basis[0] + (rows / CELL) * basis[1]
+            result.query_lattice = {"a": basis[0].tolist(), "b": basis[1].tolist(), "origin": origin.tolist(),
+                                    "size": [image.width, image.height]}
+            result.credential = credential_state
+            result.reasons += reasons
+            return result
         nearest = _nearest_by_perceptual_hash(image)
         if nearest is not None:
             result = judge(nearest[0], found_by="perceptual")
             result.distance, result.credential = nearest[1], credential_state
+            result.match = {"method": "perceptual", "score": round(1 - nearest[1] / 64, 4),
+                            "periods_seen": round(query.lattice.periods_seen, 2) if query is not None else None}
             result.reasons += reasons
             return result
     return Verification(

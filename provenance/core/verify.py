@@ -61,7 +61,7 @@ def decide(
     db: DatabaseRecord | None,
     recomputed_manifest_hash: bytes | None,
     chain: ChainFacts,
-    found_by: Literal["exact", "perceptual"] = "exact",
+    found_by: Literal["exact", "perceptual", "repeat"] = "exact",
     required_confirmations: int = 1,
 ) -> VerificationResult:
     if db is None:
@@ -97,6 +97,8 @@ def decide(
         return result(Verdict.PENDING, f"{confirmations} of {required_confirmations} confirmations")
     if found_by == "perceptual":
         return result(Verdict.PROBABLE_MATCH, "file is perceptually close to a verified output, not byte-identical")
+    if found_by == "repeat":
+        return result(Verdict.PROBABLE_MATCH, "the image shows the repeat of a verified output (a photo or crop of the print)")
     return result(Verdict.VERIFIED)
 
 

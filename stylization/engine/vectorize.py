@@ -1,4 +1,6 @@
-"""SVG export of a tile that still tiles: trace with wrap-around context, then crop to the tile."""
+"""SVG export of a tile that still tiles: trace with wrap-around context, crop to the tile, and
+wrap the tile in an SVG `<pattern>` laid out as its repeat (half-drop and half-brick offsets,
+mirror flips), so a viewer fills any area with it and the file does not grow with the area."""
 
 from __future__ import annotations
 
@@ -69,25 +71,62 @@ def vectorize_tile(tile: Image.Image, *, repeat: str, settings: dict[str, Any] |
     import vtracer  # imported here so the render path needs only torch and Pillow
 
     traced = vtracer.convert_raw_image_to_svg(buffer.getvalue(), img_format="png", **chosen)
-    svg = _crop_to_tile(traced, width, height, margin)
+    svg = _crop_to_tile(traced, width, height, margin, repeat)
     rendered = render_svg(svg, width, height)
     return VectorResult(svg=svg, ssim=ssim_luma(tile.convert("RGB"), rendered), settings=chosen,
                         paths=svg.count("<path"), bytes=len(svg.encode()))
 
 
-def _crop_to_tile(traced: str, width: int, height: int, margin: int) -> str:
+def _crop_to_tile(traced: str, width: int, height: int, margin: int, repeat: str = "basic") -> str:
     opening = _SVG_OPEN.search(traced)
     end = traced.rfind("</svg>")
     if opening is None or end < 0:
         raise ValueError("vtracer returned no SVG document")
     body = _PATH.sub(lambda m: m.group(0) if _overlaps_tile(m.group(0), width, height, margin) else "",
                      traced[opening.end():end])
+    cell_w, cell_h, copies = _pattern_cell(repeat, width, height)
+    uses = "".join(f'<use href="#motif-tile" xlink:href="#motif-tile"{_transform(t)}/>' for t in copies)
     return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}">\n'
-        f'<defs><clipPath id="tile"><rect x="0" y="0" width="{width}" height="{height}"/></clipPath></defs>\n'
-        f'<g clip-path="url(#tile)"><g transform="translate({-margin} {-margin})">{body}</g></g>\n</svg>\n'
+        f'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" version="1.1" '
+        f'width="{width}" height="{height}" viewBox="0 0 {width} {height}">\n'
+        f'<defs><clipPath id="tile"><rect x="0" y="0" width="{width}" height="{height}"/></clipPath>\n'
+        f'<g id="motif-tile" clip-path="url(#tile)"><g transform="translate({-margin} {-margin})">{body}</g></g>\n'
+        f'<pattern id="motif-repeat" data-repeat="{repeat}" patternUnits="userSpaceOnUse" x="0" y="0" '
+        f'width="{cell_w}" height="{cell_h}">{uses}</pattern></defs>\n'
+        f'<rect id="motif-fill" x="0" y="0" width="{width}" height="{height}" fill="url(#motif-repeat)"/>\n</svg>\n'
     )
+
+
+def _pattern_cell(repeat: str, width: int, height: int) -> tuple[int, int, list[str]]:
+    """The SVG pattern's rectangle and the tile copies (transforms) that fill it as the repeat
+    does. A half drop's rectangle is two columns wide: the second column is the tile dropped by
+    half its height, drawn twice so that both halves reach into the rectangle."""
+    if repeat == "half_drop":
+        drop = height // 2
+        return 2 * width, height, ["", f"translate({width} {drop})", f"translate({width} {drop - height})"]
+    if repeat == "half_brick":
+        shift = width // 2
+        return width, 2 * height, ["", f"translate({shift} {height})", f"translate({shift - width} {height})"]
+    if repeat == "mirror":
+        return 2 * width, 2 * height, ["", f"translate({2 * width} 0) scale(-1 1)",
+                                       f"translate(0 {2 * height}) scale(1 -1)",
+                                       f"translate({2 * width} {2 * height}) scale(-1 -1)"]
+    return width, height, [""]  # basic, and a centred motif printed on a plain grid
+
+
+def _transform(transform: str) -> str:
+    return f' transform="{transform}"' if transform else ""
+
+
+_ROOT_SIZE = re.compile(r'(<svg\b[^>]*?)width="\d+" height="\d+" viewBox="0 0 \d+ \d+"')
+_FILL_SIZE = re.compile(r'(<rect id="motif-fill" x="0" y="0" )width="\d+" height="\d+"')
+
+
+def fill_area(svg: str, width: int, height: int) -> str:
+    """The same repeat SVG filling a width x height area: only the outer rectangle changes."""
+    svg = _ROOT_SIZE.sub(lambda m: f'{m.group(1)}width="{width}" height="{height}" viewBox="0 0 {width} {height}"',
+                         svg, count=1)
+    return _FILL_SIZE.sub(lambda m: f'{m.group(1)}width="{width}" height="{height}"', svg, count=1)
 
 
 def _overlaps_tile(path: str, width: int, height: int, margin: int) -> bool:

@@ -169,6 +169,30 @@ def test_svg_keeps_only_paths_that_reach_the_tile():
     assert result.ssim > 0.8
 
 
+def _plane_seam_ratio(plane: Image.Image, width: int, height: int) -> float:
+    """The seam metric across the tile edges of a laid-out plane (worse of the two directions)."""
+    from stylization.engine.metrics import _ratio
+
+    array = np.asarray(plane.convert("RGB"), dtype=np.float64)
+    return max(_ratio(array[:, : 2 * width], width), _ratio(array[: 2 * height].transpose(1, 0, 2), height))
+
+
+@pytest.mark.parametrize("repeat", ["basic", "half_drop", "half_brick", "mirror", "center"])
+def test_svg_is_one_tile_in_a_pattern_that_fills_3x3_repeats_seamlessly(repeat):
+    from stylization.engine.metrics import ssim_luma
+    from stylization.engine.vectorize import fill_area, render_svg
+
+    tile = generate_pattern(repeat, size=(96, 80), seed=4, kind="blobs")
+    result = vectorize_tile(tile, repeat=repeat)
+    assert result.svg.count("<pattern") == 1 and f'data-repeat="{repeat}"' in result.svg
+    assert result.svg.count('id="motif-tile"') == 1  # the tile's paths are written once
+    rendered = render_svg(fill_area(result.svg, 3 * 96, 3 * 80), 3 * 96, 3 * 80)
+    raster = tile_layout(tile, repeat, 3, 3)
+    assert ssim_luma(raster, rendered) > 0.85  # the offsets and flips are the repeat's
+    assert _plane_seam_ratio(rendered, 96, 80) <= 1.25 * _plane_seam_ratio(raster, 96, 80) + 0.1
+    assert len(fill_area(result.svg, 960, 800)) - len(result.svg) < 10  # a bigger area changes sizes, not content
+
+
 @pytest.fixture(scope="module")
 def random_vgg_weights(tmp_path_factory):
     from torchvision.models import vgg19
