@@ -18,6 +18,7 @@ from provenance.models import AttributionRecord, RepeatFingerprintEntry
 from provenance.services import order_line_attribute, record_write_to_chain
 from provenance.verification import verify_file
 from stylization.engine import generate_pattern, print_png_bytes
+from tests.conftest import skip_or_fail
 from tests.provenance.conftest import png_of
 
 pytestmark = pytest.mark.usefixtures("fresh_chain")
@@ -116,7 +117,7 @@ def test_the_certificate_pdf_carries_the_verdict_the_chain_and_the_photo(rendere
 
     assert ImageFile.LOAD_TRUNCATED_IMAGES is False  # weasyprint's import must not loosen upload checks
     if shutil.which("pdftotext") is None:
-        pytest.skip("poppler's pdftotext is not installed: the PDF's text is not read back")
+        skip_or_fail("poppler's pdftotext is not installed (apt-get install poppler-utils): the PDF is not read back")
     pdf = tmp_path / "certificate.pdf"
     pdf.write_bytes(with_photo.content)
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
