@@ -127,6 +127,8 @@ ROWS = [
     Row("provenance-record", "get", "/api/v1/provenance/records/{record}/", everyone(404)),
     Row("provenance-certificate-json", "get", "/api/v1/provenance/records/{record}/certificate.json", everyone(404)),
     Row("provenance-certificate", "get", "/api/v1/provenance/records/{record}/certificate/", everyone(404)),
+    # Public, like the other certificates: a record that does not exist is 404 for everyone.
+    Row("provenance-certificate-pdf", "get", "/api/v1/provenance/records/{record}/certificate.pdf", everyone(404)),
     Row("schema", "get", "/api/schema/", everyone(200)),
     Row("swagger-ui", "get", "/api/docs/", everyone(200)),
     Row("healthz", "get", "/healthz/", everyone(200), api=False),
