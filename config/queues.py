@@ -45,7 +45,10 @@ POOLS: dict[str, Pool] = {
         "gpu",
         (
             PoolProcess("gpu-preview", ("stylize",), threads=1),
-            PoolProcess("gpu-final", ("render", "vectorize", "train_style_model"), threads=1),
+            PoolProcess("gpu-final", ("render", "vectorize"), threads=1),
+            # Training a style's model takes minutes: a process of its own, so print renders never
+            # queue behind it (nor previews).
+            PoolProcess("gpu-train", ("train_style_model",), threads=1),
         ),
     ),
     "chain": Pool("chain", (PoolProcess("chain", ("chain",), processes=1, threads=1),), single=True),

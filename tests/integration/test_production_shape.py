@@ -96,6 +96,7 @@ def shape_env(settings: Any, tmp_path: Path) -> Iterator[dict[str, str]]:
                 **s3,
                 CHAIN_RPC_URL=node.url, CHAIN_ID=str(ANVIL_CHAIN_ID), CHAIN_PRIVATE_KEY=ANVIL_DEV_PRIVATE_KEY,
                 STYLIZATION_PREVIEW_SIZE="96",
+                STYLIZATION_STYLE_MODELS="false",  # no style-model training competing for the 2 cores
                 OMP_NUM_THREADS="1",
                 GUNICORN_WORKERS="2", GUNICORN_THREADS="2", GUNICORN_ACCESSLOG="",
             )
