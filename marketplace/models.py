@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import models, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -469,6 +469,23 @@ class OrderLine(models.Model):
             raise InvalidTransition(f"An order line cannot go from {self.stage or 'unpaid'} to {stage}.")
         self.stage = stage
         self.stage_changed_at = now or timezone.now()
+
+    # What a failure writes (`record_failure`), for `save(update_fields=...)`.
+    FAILURE_FIELDS: ClassVar[tuple[str, ...]] = (
+        "stage", "stage_changed_at", "failure_reason", "lease_until", "render_info"
+    )
+
+    @classmethod
+    def fail_for_good(cls, order_line_id: int, *, reason: str, detail: str) -> bool:
+        """Fail the line under its row lock; False when it can no longer fail (delivered, or failed
+        already). The one place a step, the retries' end and the watchdog all fail a line."""
+        with transaction.atomic():
+            line = cls.objects.select_for_update().get(pk=order_line_id)
+            if not line.can_move_to(LineStage.FAILED):
+                return False
+            line.record_failure(reason=reason, detail=detail)
+            line.save(update_fields=cls.FAILURE_FIELDS)
+        return True
 
     def record_failure(self, *, reason: str, detail: str) -> None:
         """Failed for good: `reason` is for the buyer, `detail` (the technical cause) for staff."""

@@ -86,13 +86,8 @@ def _renew(order_line_id: int, claim: int, percent: int) -> None:
 
 def order_line_fail_step(*, order_line_id: int, reason: str, detail: str) -> None:
     """This step failed for good: the inputs cannot make the output, so a retry would not help."""
-    with transaction.atomic():
-        line = OrderLine.objects.select_for_update().get(pk=order_line_id)
-        if not line.can_move_to(LineStage.FAILED):
-            return
-        line.record_failure(reason=reason, detail=detail)
-        line.save(update_fields=["stage", "stage_changed_at", "failure_reason", "lease_until", "render_info"])
-    log.warning("Order line %s failed: %s", order_line_id, detail)
+    if OrderLine.fail_for_good(order_line_id, reason=reason, detail=detail):
+        log.warning("Order line %s failed: %s", order_line_id, detail)
 
 
 def order_line_render(*, order_line_id: int) -> None:

@@ -204,13 +204,15 @@ def _reset_stub_queues(broker: Any) -> None:
         broker.queues[name] = type(broker.queues[name])()
 
 
-def join_all(timeout_ms: int = 300_000) -> None:
-    """Wait until every queue is drained. Jobs enqueue further jobs (render → its callback →
-    vectorize → ...), so it goes round until a whole pass finds nothing left."""
+def join_all(timeout_ms: int = 300_000, *, queues: set[str] | None = None) -> None:
+    """Wait until every queue (or only `queues`, the ones a test's worker consumes) is drained.
+    Jobs enqueue further jobs (render → its callback → vectorize → ...), so it goes round until a
+    whole pass finds nothing left."""
     broker = dramatiq.get_broker()
+    watched = queues if queues is not None else set(broker.get_declared_queues())
     for _ in range(40):
-        for queue in sorted(broker.get_declared_queues()):
+        for queue in sorted(watched & set(broker.get_declared_queues())):
             broker.join(queue, fail_fast=True, timeout=timeout_ms)
-        if all(queue.unfinished_tasks == 0 for queue in broker.queues.values()):
+        if all(q.unfinished_tasks == 0 for name, q in broker.queues.items() if name.split(".")[0] in watched):
             return
     raise AssertionError("the queues do not drain")

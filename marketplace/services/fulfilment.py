@@ -145,7 +145,7 @@ def order_line_deliver(*, order_line_id: int) -> None:
         if record is None or missing or _sha256_of(line.print_png) != record.delivered_png_sha256:
             detail = f"record={record is not None}, missing={missing}"
             line.record_failure(reason=MISMATCH, detail=detail)
-            line.save(update_fields=["stage", "stage_changed_at", "failure_reason", "lease_until", "render_info"])
+            line.save(update_fields=OrderLine.FAILURE_FIELDS)
         else:
             superseded = [name for name in line.render_info.get("superseded", []) if name != line.print_png.name]
             storage = line.print_png.storage
@@ -164,12 +164,8 @@ def order_line_deliver(*, order_line_id: int) -> None:
 def order_line_fail(*, order_line_id: int, reason: str, detail: str) -> None:
     """Fail a line for good (its step's retries are exhausted, or the watchdog gave up on it), then
     let the workflow refund it. A delivered line is never failed."""
-    with transaction.atomic():
-        line = OrderLine.objects.select_for_update().get(pk=order_line_id)
-        if not line.can_move_to(LineStage.FAILED):
-            return
-        line.record_failure(reason=reason, detail=detail)
-        line.save(update_fields=["stage", "stage_changed_at", "failure_reason", "lease_until", "render_info"])
+    if not OrderLine.fail_for_good(order_line_id, reason=reason, detail=detail):
+        return
     log.warning("Order line %s failed for good: %s", order_line_id, detail)
     order_line_advance(order_line_id=order_line_id)
 

@@ -32,7 +32,7 @@ from marketplace.services.orders import OrderLineRequest, order_cancel, order_ch
 from marketplace.services.personalizations import personalization_create
 from provenance.services import order_line_attribute
 from provenance.verification import verify_file
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, join_all
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -105,12 +105,7 @@ def _stages(order: Order) -> list[str]:
 
 
 def _wait_for_queues(queues: set[str]) -> None:
-    broker = dramatiq.get_broker()
-    for _ in range(30):
-        for queue in sorted(queues & set(broker.get_declared_queues())):
-            broker.join(queue, fail_fast=True, timeout=900_000)
-        if all(broker.queues[q].unfinished_tasks == 0 for q in broker.queues if q.split(".")[0] in queues):
-            return
+    join_all(900_000, queues=queues)
 
 
 def _line_files(line: OrderLine) -> list[str]:
