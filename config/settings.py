@@ -274,6 +274,21 @@ STRIPE_CONNECT_BASE = env.str("STRIPE_CONNECT_BASE", default="")
 # The public address of the site, for the return links that Stripe sends people back to.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
+# --- Print production and notifications ------------------------------------------------------------
+# An unapproved proof approves itself after this long, with a reminder e-mail this long before.
+PROOF_AUTO_APPROVE_AFTER_S = env.int("PROOF_AUTO_APPROVE_AFTER_S", default=72 * 3600)
+PROOF_REMINDER_BEFORE_S = env.int("PROOF_REMINDER_BEFORE_S", default=24 * 3600)
+# Shipping addresses are blanked (all but the country) this long after an order is finished.
+SHIPPING_ADDRESS_RETENTION_DAYS = env.int("SHIPPING_ADDRESS_RETENTION_DAYS", default=90)
+# E-mail: the console under `make run`; in production SMTP from EMAIL_URL
+# (smtp+tls://user:password@host:587), or an Anymail provider: EMAIL_BACKEND=anymail.backends.<esp>.EmailBackend
+# with its settings as ANYMAIL_<NAME> variables (e.g. ANYMAIL_POSTMARK_SERVER_TOKEN).
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default=EMAIL_BACKEND)  # noqa: F821 (set by email_url just above)
+ANYMAIL = {name.removeprefix("ANYMAIL_"): value for name, value in os.environ.items() if name.startswith("ANYMAIL_")}
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Motif <orders@motif.example>")
+EMAIL_MESSAGE_ID_DOMAIN = env.str("EMAIL_MESSAGE_ID_DOMAIN", default="motif.example")
+
 # --- Provenance -------------------------------------------------------------------------------------
 # Empty: the in-process py-evm chain (tests). `make run` sets it to its local anvil node.
 CHAIN_RPC_URL = env.str("CHAIN_RPC_URL", default="")

@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 
 def jobs_requeue_all() -> dict[str, int]:
     """Every job the database says is unfinished, sent again; `manage.py requeue_jobs` runs the same."""
+    from marketplace.notifications import emails_requeue_unsent
     from marketplace.royalties.services import royalty_payouts_requeue
     from marketplace.services.fulfilment import fulfilment_sweep
     from provenance.services import records_requeue_pending
@@ -28,6 +29,7 @@ def jobs_requeue_all() -> dict[str, int]:
     counts.update(fulfilment_sweep(resend_all=True).as_dict())
     counts["attribution_records"] = records_requeue_pending()
     counts.update({f"payout_{kind}": n for kind, n in royalty_payouts_requeue().items()})
+    counts["emails"] = emails_requeue_unsent()
     return counts
 
 

@@ -26,6 +26,7 @@ STEP_EXHAUSTED = "order_line_step_exhausted"
 ADVANCE = "order_line_advance_job"
 REFUND_LINE = "order_line_refund_job"
 REFUND_PAYMENT = "payment_refund_job"
+SEND_EMAIL = "email_send_job"
 
 _discovery = threading.Lock()
 

@@ -33,6 +33,8 @@ class Role(models.TextChoices):
     DESIGNER = "designer"
     BUYER = "buyer"
     VERIFIER = "verifier"
+    # A print shop (the platform's own or a partner's): it sees released production jobs only.
+    PRINTER = "printer"
 
 
 class CaseInsensitiveUserManager(UserManager["User"]):
@@ -54,6 +56,7 @@ class User(AbstractUser):
     is_designer = models.BooleanField(default=False)
     is_buyer = models.BooleanField(default=False)
     is_verifier = models.BooleanField(default=False)
+    is_printer = models.BooleanField(default=False)
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
@@ -204,6 +207,8 @@ class Substrate(models.TextChoices):
     FABRIC = "fabric"
     WALLPAPER = "wallpaper"
     GIFT_WRAP = "gift_wrap"
+    # A licensed download: no shipping and no production.
+    DIGITAL = "digital", "Digital file"
 
 
 class Product(models.Model):
@@ -221,6 +226,43 @@ class Product(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_physical(self) -> bool:
+        return self.substrate != Substrate.DIGITAL
+
+
+class ShippingZone(models.Model):
+    """Destinations priced alike. A country belongs to at most one zone; `countries` holds ISO 3166-1
+    alpha-2 codes, and a zone with `rest_of_world` takes every country no other zone names."""
+
+    name = models.CharField(max_length=60, unique=True)
+    countries = models.JSONField(default=list, blank=True)
+    rest_of_world = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["rest_of_world", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ShippingRate(models.Model):
+    """What shipping one substrate to one zone costs: a flat amount per order plus an amount per item.
+    Rows an admin edits; an order freezes the amounts it was charged."""
+
+    zone = models.ForeignKey(ShippingZone, on_delete=models.CASCADE, related_name="rates")
+    substrate = models.CharField(max_length=16, choices=Substrate.choices)
+    flat_amount = models.DecimalField(**MONEY, validators=[MinValueValidator(Decimal("0"))])
+    per_item_amount = models.DecimalField(**MONEY, validators=[MinValueValidator(Decimal("0"))])
+    currency = models.CharField(max_length=3, default="USD")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["zone", "substrate"], name="shipping_rate_unique")]
+        ordering = ["zone_id", "substrate"]
+
+    def __str__(self) -> str:
+        return f"{self.get_substrate_display()} to {self.zone}"
 
 
 class ProductSize(models.Model):
@@ -309,6 +351,13 @@ class OrderStatus(models.TextChoices):
     AWAITING_PAYMENT = "awaiting_payment"
     PAID = "paid"
     RENDERING = "rendering"
+    # Every line's files are made: the buyer reviews the proofs (or the artist approves first).
+    PROOF_READY = "proof_ready", "Proof ready"
+    APPROVED = "approved"
+    IN_PRODUCTION = "in_production", "In production"
+    # Some physical lines have shipped, others are still being printed.
+    SHIPPED = "shipped"
+    # The first API's "files made"; orders no longer stop here (kept for old rows and clients).
     READY = "ready"
     # A line failed for good and was refunded; the rest of the order goes on. Staff can re-render it.
     NEEDS_ATTENTION = "needs_attention", "Needs attention"
@@ -317,32 +366,31 @@ class OrderStatus(models.TextChoices):
     REFUNDED = "refunded"
 
 
-# Orders whose money has been taken (and not all given back).
-PAID_STATUSES: tuple[str, ...] = (
-    OrderStatus.PAID,
-    OrderStatus.RENDERING,
-    OrderStatus.READY,
-    OrderStatus.NEEDS_ATTENTION,
-    OrderStatus.FULFILLED,
-)
 # Paid orders whose lines the fulfilment workflow is still moving (or may move again, after a re-render).
 IN_FULFILMENT_STATUSES: tuple[str, ...] = (
     OrderStatus.PAID,
     OrderStatus.RENDERING,
+    OrderStatus.PROOF_READY,
+    OrderStatus.APPROVED,
+    OrderStatus.IN_PRODUCTION,
+    OrderStatus.SHIPPED,
+    OrderStatus.READY,
     OrderStatus.NEEDS_ATTENTION,
 )
+# Orders whose money has been taken (and not all given back).
+PAID_STATUSES: tuple[str, ...] = (*IN_FULFILMENT_STATUSES, OrderStatus.FULFILLED)
 
 ORDER_TRANSITIONS: dict[str, frozenset[str]] = {
     OrderStatus.DRAFT: frozenset({OrderStatus.AWAITING_PAYMENT, OrderStatus.CANCELLED}),
     # Back to draft when a payment is declined or a checkout expires, so the buyer can try again.
     OrderStatus.AWAITING_PAYMENT: frozenset({OrderStatus.PAID, OrderStatus.CANCELLED, OrderStatus.DRAFT}),
-    OrderStatus.PAID: frozenset(
-        {OrderStatus.RENDERING, OrderStatus.READY, OrderStatus.NEEDS_ATTENTION, OrderStatus.REFUNDED}
-    ),
-    OrderStatus.RENDERING: frozenset({OrderStatus.READY, OrderStatus.NEEDS_ATTENTION, OrderStatus.REFUNDED}),
-    # A staff re-render of the failed line moves the order on again.
-    OrderStatus.NEEDS_ATTENTION: frozenset({OrderStatus.RENDERING, OrderStatus.READY, OrderStatus.REFUNDED}),
-    OrderStatus.READY: frozenset({OrderStatus.FULFILLED, OrderStatus.REFUNDED}),
+    # Inside fulfilment the status is derived from the lines (`order_status_from_lines`), and a line
+    # can move back (a re-render after a proof, a staff re-render of a failed line), so the derived
+    # statuses may follow one another in any order; none returns to `paid`.
+    **{
+        status: frozenset({*IN_FULFILMENT_STATUSES, OrderStatus.FULFILLED, OrderStatus.REFUNDED} - {OrderStatus.PAID, status})
+        for status in IN_FULFILMENT_STATUSES
+    },
     OrderStatus.FULFILLED: frozenset({OrderStatus.REFUNDED}),
     OrderStatus.CANCELLED: frozenset(),
     OrderStatus.REFUNDED: frozenset(),
@@ -351,7 +399,12 @@ ORDER_TRANSITIONS: dict[str, frozenset[str]] = {
 
 class LineStage(models.TextChoices):
     """Where a paid order line is in fulfilment. Only `marketplace.services.fulfilment` and the step
-    services (each setting its own stage) change it; nothing infers it from which files exist."""
+    services (each setting its own stage) change it; nothing infers it from which files exist.
+
+    Making the files: queued → rendering → rendered → vectorized → attributed → delivered. A digital
+    file is finished once delivered. A physical line's delivered files are its proof: it waits for
+    the artist where the licence asks for approval, then for the buyer (proof_ready), then for the
+    print shop (approved → in_production → shipped)."""
 
     QUEUED = "queued"
     RENDERING = "rendering"
@@ -359,6 +412,13 @@ class LineStage(models.TextChoices):
     VECTORIZED = "vectorized"
     ATTRIBUTED = "attributed"
     DELIVERED = "delivered"
+    AWAITING_ARTIST_APPROVAL = "awaiting_artist_approval", "Awaiting the artist's approval"
+    PROOF_READY = "proof_ready", "Proof ready"
+    APPROVED = "approved"
+    IN_PRODUCTION = "in_production", "In production"
+    SHIPPED = "shipped"
+    # The buyer cancelled the line (before printing) or the artist declined it: refunded in full.
+    CANCELLED = "cancelled"
     FAILED = "failed"
 
 
@@ -369,8 +429,17 @@ LINE_TRANSITIONS: dict[str, frozenset[str]] = {
     LineStage.RENDERING: frozenset({LineStage.RENDERED, LineStage.FAILED}),
     LineStage.RENDERED: frozenset({LineStage.VECTORIZED, LineStage.FAILED}),
     LineStage.VECTORIZED: frozenset({LineStage.ATTRIBUTED, LineStage.FAILED}),
-    LineStage.ATTRIBUTED: frozenset({LineStage.DELIVERED, LineStage.FAILED}),
+    LineStage.ATTRIBUTED: frozenset(
+        {LineStage.DELIVERED, LineStage.AWAITING_ARTIST_APPROVAL, LineStage.PROOF_READY, LineStage.FAILED}
+    ),
     LineStage.DELIVERED: frozenset(),
+    LineStage.AWAITING_ARTIST_APPROVAL: frozenset({LineStage.PROOF_READY, LineStage.CANCELLED}),
+    # Back to queued: the buyer's one free re-render with another seed.
+    LineStage.PROOF_READY: frozenset({LineStage.APPROVED, LineStage.QUEUED, LineStage.CANCELLED}),
+    LineStage.APPROVED: frozenset({LineStage.IN_PRODUCTION, LineStage.CANCELLED}),
+    LineStage.IN_PRODUCTION: frozenset({LineStage.SHIPPED}),
+    LineStage.SHIPPED: frozenset(),
+    LineStage.CANCELLED: frozenset(),
     # Only staff send a failed line back, to be rendered again (its refund stands).
     LineStage.FAILED: frozenset({LineStage.QUEUED}),
 }
@@ -381,6 +450,17 @@ UNFINISHED_STAGES: tuple[str, ...] = (
     LineStage.VECTORIZED,
     LineStage.ATTRIBUTED,
 )
+# The line's signed files exist and belong to the buyer (see `order_line_output_access`).
+FILES_DELIVERED_STAGES: tuple[str, ...] = (
+    LineStage.DELIVERED,
+    LineStage.AWAITING_ARTIST_APPROVAL,
+    LineStage.PROOF_READY,
+    LineStage.APPROVED,
+    LineStage.IN_PRODUCTION,
+    LineStage.SHIPPED,
+)
+# Lines whose money goes back to the buyer.
+REFUNDED_STAGES: tuple[str, ...] = (LineStage.FAILED, LineStage.CANCELLED)
 
 
 class InvalidTransition(Exception):
@@ -401,6 +481,19 @@ class Order(models.Model):
     cancelled_at = models.DateTimeField(null=True, blank=True)
     # What has gone back to the buyer, booked by the refund that returned it.
     refunded_amount = models.DecimalField(**MONEY, default=Decimal("0"))
+    # Shipping is priced at checkout from the destination (ShippingRate) and frozen on the lines;
+    # royalties are computed on the goods (subtotal less discount), never on shipping or tax.
+    shipping_amount = models.DecimalField(**MONEY, default=Decimal("0"))
+    tax_amount = models.DecimalField(**MONEY, default=Decimal("0"))
+    # {name, line1, line2, city, postal_code, country}: personal data. It never enters a manifest, a
+    # credential or a transaction, only printers of the order's released jobs see it, and
+    # `anonymise_addresses` blanks it a retention period after fulfilment.
+    shipping_address = models.JSONField(null=True, blank=True)
+    # The destination country (ISO 3166-1 alpha-2): of the shipping address, or for a digital-only
+    # order the buyer's country, asked for at checkout (licence territories are checked against it).
+    country = models.CharField(max_length=2, blank=True)
+    fulfilled_at = models.DateTimeField(null=True, blank=True)
+    address_anonymised_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -410,6 +503,11 @@ class Order(models.Model):
 
     def can_transition_to(self, status: str) -> bool:
         return status in ORDER_TRANSITIONS[self.status]
+
+    @property
+    def goods_total(self) -> Decimal:
+        """What the royalties are computed on: the goods after the discount."""
+        return self.total - self.shipping_amount - self.tax_amount
 
     def transition_to(self, status: str) -> None:
         if not self.can_transition_to(status):
@@ -439,7 +537,7 @@ class OrderLine(models.Model):
     artist_royalty_percent = models.DecimalField(**PERCENT, default=Decimal("0"))
     designer_royalty_percent = models.DecimalField(**PERCENT, default=Decimal("0"))
 
-    stage = models.CharField(max_length=12, choices=LineStage.choices, blank=True, default="")
+    stage = models.CharField(max_length=24, choices=LineStage.choices, blank=True, default="")
     stage_changed_at = models.DateTimeField(null=True, blank=True)
     # A working step renews this while it runs; a step whose lease has lapsed was lost with its worker.
     lease_until = models.DateTimeField(null=True, blank=True)
@@ -453,6 +551,17 @@ class OrderLine(models.Model):
     print_sheet = models.FileField(upload_to=_output_upload_to, blank=True)
     svg = models.FileField(upload_to=_output_upload_to, blank=True)
     render_info = models.JSONField(default=dict, blank=True)
+    # This line's part of the order's shipping (its items, plus the flat amount on the first line of
+    # each substrate): refunded with the line when the line is cancelled or fails.
+    shipping_amount = models.DecimalField(**MONEY, default=Decimal("0"))
+    # The buyer's one free re-render uses another seed; null renders with the personalization's.
+    render_seed = models.PositiveIntegerField(null=True, blank=True)
+    rerenders_used = models.PositiveSmallIntegerField(default=0)
+    proof_ready_at = models.DateTimeField(null=True, blank=True)
+    proof_reminder_sent_at = models.DateTimeField(null=True, blank=True)
+    approved_at = models.DateTimeField(null=True, blank=True)
+    # True when the proof approved itself after PROOF_AUTO_APPROVE_AFTER_S.
+    auto_approved = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["order_id", "id"]
@@ -463,6 +572,19 @@ class OrderLine(models.Model):
 
     def can_move_to(self, stage: str) -> bool:
         return stage in LINE_TRANSITIONS[self.stage]
+
+    @property
+    def attribution_record(self) -> Any:
+        """The record of the line's current output (a re-render supersedes the earlier one), or None.
+        Reads the prefetched `attribution_records` when a selector prefetched them."""
+        cache = getattr(self, "_prefetched_objects_cache", {}).get("attribution_records")
+        if cache is not None:
+            return next((r for r in cache if r.superseded_at is None), None)
+        return self.attribution_records.filter(superseded_at__isnull=True).first()  # type: ignore[attr-defined]
+
+    @property
+    def seed(self) -> int:
+        return self.personalization.seed if self.render_seed is None else self.render_seed
 
     def move_to(self, stage: str, *, now: Any = None) -> None:
         if not self.can_move_to(stage):
@@ -493,3 +615,60 @@ class OrderLine(models.Model):
         self.failure_reason = reason[:1000]
         self.lease_until = None
         self.render_info = {**self.render_info, "error": detail[:2000]}
+
+
+class ProductionJob(models.Model):
+    """A print shop's job: one per approved physical line, made when the line is approved (that is
+    what releases its files and ship-to address to printers). Its status is the line's stage."""
+
+    order_line = models.OneToOneField(OrderLine, on_delete=models.PROTECT, related_name="production_job")
+    # The print shop that took the job; until then any printer may take it.
+    printer = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    released_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    shipped_at = models.DateTimeField(null=True, blank=True)
+    carrier = models.CharField(max_length=60, blank=True)
+    tracking_number = models.CharField(max_length=80, blank=True)
+
+    class Meta:
+        ordering = ["released_at", "id"]
+
+    def __str__(self) -> str:
+        return f"Production job {self.pk}"
+
+    @property
+    def status(self) -> str:
+        return PRODUCTION_STATUS_OF_STAGE.get(self.order_line.stage, "withdrawn")
+
+
+class ProductionStatus(models.TextChoices):
+    QUEUED = "queued"
+    PRINTING = "printing"
+    SHIPPED = "shipped"
+
+
+PRODUCTION_STATUS_OF_STAGE: dict[str, str] = {
+    LineStage.APPROVED: ProductionStatus.QUEUED,
+    LineStage.IN_PRODUCTION: ProductionStatus.PRINTING,
+    LineStage.SHIPPED: ProductionStatus.SHIPPED,
+}
+
+
+class EmailMessageLog(models.Model):
+    """Each notification e-mail, keyed by what it is about (e.g. `proof-ready:line:12`). The row is
+    written before the send, so a retried job finds it and sends nothing twice."""
+
+    key = models.CharField(max_length=120, unique=True)
+    to = models.EmailField()
+    subject = models.CharField(max_length=200)
+    body = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.key

@@ -9,6 +9,8 @@ from django.contrib.auth.models import AnonymousUser
 from django.db.models import Prefetch, Q, QuerySet
 
 from marketplace.models import (
+    FILES_DELIVERED_STAGES,
+    PRODUCTION_STATUS_OF_STAGE,
     BasePattern,
     LineStage,
     Order,
@@ -16,6 +18,7 @@ from marketplace.models import (
     OrderStatus,
     Personalization,
     Product,
+    ProductionJob,
     ProductSize,
     Style,
     User,
@@ -89,8 +92,8 @@ def order_lines_prefetch() -> Prefetch:
             "personalization__style__artist",
             "product_size__product",
             "licence_version",
-            "attribution_record",
-        ),
+            "production_job",
+        ).prefetch_related("attribution_records"),
     )
 
 
@@ -123,8 +126,38 @@ def order_line_output_access(*, line: OrderLine, user: User | AnonymousUser) -> 
         return OutputAccess.NOT_FOUND, "No such file."
     if line.order.status in (OrderStatus.REFUNDED, OrderStatus.CANCELLED):
         return OutputAccess.WITHDRAWN, f"This order was {line.order.status}; its files are no longer available."
-    if line.stage != LineStage.DELIVERED:
+    if line.stage not in FILES_DELIVERED_STAGES:
         if line.stage == LineStage.FAILED:
             return OutputAccess.WITHDRAWN, "This line could not be made and was refunded; it has no files."
+        if line.stage == LineStage.CANCELLED:
+            return OutputAccess.WITHDRAWN, "This line was cancelled and refunded; it has no files."
         return OutputAccess.NOT_YET, "This line's files are not ready yet."
     return OutputAccess.ALLOWED, ""
+
+
+# --- production (the print shops' side) -------------------------------------------------------------
+
+STAGES_OF_PRODUCTION_STATUS: dict[str, str] = {status: stage for stage, status in PRODUCTION_STATUS_OF_STAGE.items()}
+
+
+def production_job_list(*, printer: User, status: str | None = None) -> QuerySet[ProductionJob]:
+    """The jobs a print shop may see: released ones nobody has taken yet, and its own. A job whose
+    line was cancelled before printing drops out of every queue."""
+    jobs = (
+        ProductionJob.objects.filter(order_line__stage__in=PRODUCTION_STATUS_OF_STAGE)
+        .filter(Q(printer__isnull=True) | Q(printer=printer))
+        .select_related("order_line__order", "order_line__product_size__product", "order_line__personalization__base_pattern")
+    )
+    if status is not None:
+        jobs = jobs.filter(order_line__stage=STAGES_OF_PRODUCTION_STATUS[status])
+    return jobs.order_by("released_at", "id")
+
+
+def production_job_visible(*, job: ProductionJob, user: User | AnonymousUser) -> bool:
+    """Whether `user` may see this job's ticket, ship-to address and print files: a printer, while the
+    job is released (its line approved and not cancelled) and not taken by another print shop."""
+    if not (user.is_authenticated and user.has_role("printer")):  # type: ignore[union-attr]
+        return False
+    if job.order_line.stage not in PRODUCTION_STATUS_OF_STAGE:
+        return False
+    return job.printer_id is None or job.printer_id == user.pk

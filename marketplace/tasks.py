@@ -8,6 +8,7 @@ from typing import Any
 
 import dramatiq
 
+from marketplace.notifications import email_deliver
 from marketplace.payments.services import payment_refund_order_line, payment_refund_unwanted
 from marketplace.services import fulfilment
 
@@ -49,3 +50,9 @@ def order_line_refund_job(order_line_id: int) -> None:
 @dramatiq.actor(queue_name="fulfilment", **REFUND_OPTIONS)
 def payment_refund_job(payment_id: int) -> None:
     payment_refund_unwanted(payment_id=payment_id)
+
+
+# A mail server that is down is waited out for about a day; the start-up sweep sends what is left.
+@dramatiq.actor(queue_name="email", max_retries=60, min_backoff=5_000, max_backoff=30 * MINUTE_MS)
+def email_send_job(message_id: int) -> None:
+    email_deliver(message_id=message_id)

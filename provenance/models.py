@@ -45,9 +45,12 @@ class AnchorBatch(models.Model):
 
 class AttributionRecord(models.Model):
     record_id = models.CharField(max_length=64, unique=True)
-    order_line = models.OneToOneField(
-        "marketplace.OrderLine", on_delete=models.PROTECT, related_name="attribution_record"
+    # One current record per line. A buyer's re-render of a proof makes a new output and so a new
+    # record; the earlier one is superseded (it still verifies: that file was delivered too).
+    order_line = models.ForeignKey(
+        "marketplace.OrderLine", on_delete=models.PROTECT, related_name="attribution_records"
     )
+    superseded_at = models.DateTimeField(null=True, blank=True)
     manifest = models.JSONField()
     manifest_sha256 = models.CharField(max_length=64)
     # H(salt ‖ order id ‖ buyer id) is in the manifest; the salt never leaves the database.
@@ -84,6 +87,13 @@ class AttributionRecord(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["status", "created_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order_line"], condition=models.Q(superseded_at__isnull=True), name="one_current_record_per_line"
+            ),
+            # A re-render that came out the same could never make a second record of that output.
+            models.UniqueConstraint(fields=["order_line", "rendered_png_sha256"], name="one_record_per_output"),
+        ]
 
     def __str__(self) -> str:
         return f"record {self.record_id[:12]}…"

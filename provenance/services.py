@@ -85,9 +85,10 @@ def _engine_section(info: dict[str, Any]) -> mf.EngineInfo:
 
 
 def attribution_record_create(*, order_line_id: int) -> AttributionRecord:
-    """Idempotent: a line has one record. The credential goes into the print PNG in the same
-    transaction that saves the record, so a crash leaves either both or neither."""
-    existing = AttributionRecord.objects.filter(order_line_id=order_line_id).first()
+    """Idempotent: a line's current output has one record (a buyer's re-render supersedes it, and
+    the new output gets its own). The credential goes into the print PNG in the same transaction
+    that saves the record, so a crash leaves either both or neither."""
+    existing = AttributionRecord.objects.filter(order_line_id=order_line_id, superseded_at__isnull=True).first()
     if existing is not None:
         return existing
     line = OrderLine.objects.select_related(
@@ -203,7 +204,7 @@ def order_line_attribute(*, order_line_id: int) -> AttributionRecord | None:
     if line.stage == LineStage.VECTORIZED:
         record: AttributionRecord | None = attribution_record_create(order_line_id=order_line_id)
     else:
-        record = AttributionRecord.objects.filter(order_line_id=order_line_id).first()
+        record = AttributionRecord.objects.filter(order_line_id=order_line_id, superseded_at__isnull=True).first()
     if record is not None:
         repeat_fingerprint_create(record=record)
     return record

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import logging
+from dataclasses import replace
 from typing import Any
 
 from django.conf import settings
@@ -107,7 +108,7 @@ def order_line_render(*, order_line_id: int) -> None:
                 content,
                 style,
                 repeat=pattern.repeat_type,
-                params=style_params_of(personalization),
+                params=replace(style_params_of(personalization), seed=line.seed),
                 width_px=pattern.width_px,
                 height_px=pattern.height_px,
                 progress=progress_writer(lambda p: _renew(order_line_id, claim, p), start, end),

@@ -22,6 +22,17 @@ PASSWORD = "a-long-test-password"
 IN_CI = os.environ.get("CI") == "true"
 
 
+# A ship-to address for checkouts of printed products (US: the default "United States" zone).
+SHIP_TO = {
+    "name": "Bea Buyer",
+    "line1": "1 Test Street",
+    "line2": "",
+    "city": "Springfield",
+    "postal_code": "12345",
+    "country": "US",
+}
+
+
 def skip_or_fail(reason: str) -> None:
     """Optional tools (Chromium, anvil, Redis) skip a test locally, but CI must have them."""
     if IN_CI:
@@ -63,6 +74,17 @@ def _media_root(settings: Any, tmp_path_factory: pytest.TempPathFactory) -> None
     settings.STYLIZATION_CACHE_DIR = str(tmp_path_factory.mktemp("style-cache"))
     # Listing a style would queue a real training on the worker; the style-model tests turn it on.
     settings.STYLIZATION_STYLE_MODELS = False
+
+
+@pytest.fixture(autouse=True)
+def _shipping_rates(request: pytest.FixtureRequest) -> None:
+    """The default shipping zones and rates, which a transactional test's flush takes away."""
+    uses = {"db", "transactional_db", "live_server"} & set(request.fixturenames)
+    if uses:
+        from marketplace.services.shipping import shipping_defaults_install
+
+        request.getfixturevalue("transactional_db" if uses - {"db"} else "db")
+        shipping_defaults_install()
 
 
 @pytest.fixture

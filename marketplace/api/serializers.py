@@ -9,10 +9,11 @@ from typing import Any
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q
 from django.urls import reverse
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
 
 from marketplace.models import (
+    FILES_DELIVERED_STAGES,
     BasePattern,
     LicenceUse,
     LicenceVersion,
@@ -21,6 +22,7 @@ from marketplace.models import (
     OrderLine,
     Personalization,
     Product,
+    ProductionJob,
     ProductSize,
     RepeatType,
     Role,
@@ -29,6 +31,7 @@ from marketplace.models import (
 from marketplace.selectors import OutputAccess, order_line_output_access
 from marketplace.services.accounts import USERNAME_RULE
 from marketplace.services.catalogue import DESCRIPTION_MAX_CHARS, MAX_EDITION_USES, MAX_FEE_PER_USE, MAX_TAGS
+from marketplace.services.fulfilment import MAX_BUYER_RERENDERS
 
 
 class StrictInput(serializers.Serializer):
@@ -88,7 +91,9 @@ class RegisterInput(StrictInput):
     username = serializers.CharField(min_length=3, max_length=150, help_text=USERNAME_RULE)
     password = serializers.CharField(write_only=True, max_length=128)
     email = serializers.EmailField(max_length=254)
-    roles = serializers.ListField(child=serializers.ChoiceField(choices=Role.choices), min_length=1, max_length=4)
+    roles = serializers.ListField(
+        child=serializers.ChoiceField(choices=Role.choices), min_length=1, max_length=len(Role.choices)
+    )
 
 
 class TokenInput(StrictInput):
@@ -464,9 +469,13 @@ LEGACY_RENDER_STATUS: dict[str, str] = {
     LineStage.RENDERED: "running",
     LineStage.VECTORIZED: "running",
     LineStage.ATTRIBUTED: "running",
-    LineStage.DELIVERED: "done",
+    **{stage: "done" for stage in FILES_DELIVERED_STAGES},
     LineStage.FAILED: "failed",
 }
+
+
+# The proof (the print sheet) is shown from the moment it is ready, and stays for the buyer after.
+PROOF_VISIBLE_STAGES = tuple(stage for stage in FILES_DELIVERED_STAGES if stage != LineStage.DELIVERED)
 
 
 class OrderLineOut(serializers.ModelSerializer):
@@ -479,6 +488,19 @@ class OrderLineOut(serializers.ModelSerializer):
     # Kept for clients of the first API: the stage, in the old four words.
     render_status = serializers.SerializerMethodField()
     render_error = serializers.CharField(source="failure_reason", read_only=True)
+    proof_url = serializers.SerializerMethodField()
+    rerenders_left = serializers.SerializerMethodField()
+    seed = serializers.IntegerField(read_only=True)
+
+    def get_proof_url(self, line: OrderLine) -> str | None:
+        """The full-resolution proof (the print sheet at the product's size and DPI), once the
+        line's proof is ready; it stays for the buyer after approval."""
+        if line.stage not in PROOF_VISIBLE_STAGES:
+            return None
+        return self.get_files(line)["print_sheet"]
+
+    def get_rerenders_left(self, line: OrderLine) -> int:
+        return max(0, MAX_BUYER_RERENDERS - line.rerenders_used) if line.stage == LineStage.PROOF_READY else 0
 
     def get_render_status(self, line: OrderLine) -> str:
         return LEGACY_RENDER_STATUS.get(line.stage, "")
@@ -524,11 +546,57 @@ class OrderLineOut(serializers.ModelSerializer):
             "render_error",
             "files",
             "provenance_record",
+            "shipping_amount",
+            "seed",
+            "proof_url",
+            "rerenders_left",
+            "approved_at",
+            "auto_approved",
         ]
+
+
+class ShippingAddressIO(StrictInput):
+    name = serializers.CharField(max_length=120)
+    line1 = serializers.CharField(max_length=200)
+    line2 = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    city = serializers.CharField(max_length=100)
+    postal_code = serializers.CharField(max_length=20)
+    country = serializers.CharField(min_length=2, max_length=2, help_text="ISO 3166-1 alpha-2, such as GB or US.")
+
+
+class CheckoutInput(StrictInput):
+    shipping_address = ShippingAddressIO(
+        required=False, help_text="Required when any line is a printed (physical) product."
+    )
+    country = serializers.CharField(
+        min_length=2, max_length=2, required=False, help_text="The buyer's country, for an order of digital files only."
+    )
+
+
+class ShipmentOut(serializers.Serializer):
+    line = serializers.IntegerField(source="order_line_id")
+    carrier = serializers.CharField()
+    tracking_number = serializers.CharField()
+    shipped_at = serializers.DateTimeField()
 
 
 class OrderOut(serializers.ModelSerializer):
     lines = OrderLineOut(many=True)
+    shipping_address = serializers.SerializerMethodField()
+    shipments = serializers.SerializerMethodField()
+
+    @extend_schema_field(ShippingAddressIO(allow_null=True))
+    def get_shipping_address(self, order: Order) -> dict[str, str] | None:
+        request = self.context.get("request")
+        # The address is the buyer's own data: only they see it here.
+        if request is None or request.user.pk != order.buyer_id:
+            return None
+        return order.shipping_address
+
+    @extend_schema_field(ShipmentOut(many=True))
+    def get_shipments(self, order: Order) -> list[dict[str, Any]]:
+        jobs = [line.production_job for line in order.lines.all() if hasattr(line, "production_job")]
+        return ShipmentOut([job for job in jobs if job.shipped_at is not None], many=True).data  # type: ignore[return-value]
 
     class Meta:
         model = Order
@@ -538,11 +606,66 @@ class OrderOut(serializers.ModelSerializer):
             "currency",
             "subtotal",
             "discount",
+            "shipping_amount",
+            "tax_amount",
             "total",
             "refunded_amount",
+            "shipping_address",
+            "country",
+            "shipments",
             "lines",
             "created_at",
             "checkout_at",
             "paid_at",
             "ready_at",
+            "fulfilled_at",
+        ]
+
+
+class RerenderInput(StrictInput):
+    seed = serializers.IntegerField(min_value=0, max_value=2**31 - 1)
+
+
+class ShipInput(StrictInput):
+    carrier = serializers.CharField(max_length=60)
+    tracking_number = serializers.CharField(max_length=80)
+
+
+class ProductionJobOut(serializers.ModelSerializer):
+    """What a print shop needs for one job, and nothing else of the buyer: the ship-to address."""
+
+    order = serializers.IntegerField(source="order_line.order_id")
+    line = serializers.IntegerField(source="order_line_id")
+    status = serializers.CharField()
+    substrate = serializers.CharField(source="order_line.product_size.product.substrate")
+    product = serializers.CharField(source="order_line.product_size.product.name")
+    size = serializers.SerializerMethodField()
+    quantity = serializers.IntegerField(source="order_line.quantity")
+    dpi = serializers.IntegerField(source="order_line.personalization.base_pattern.dpi")
+    ship_to = serializers.JSONField(source="order_line.order.shipping_address")
+    print_sheet_url = serializers.SerializerMethodField()
+    ticket_url = serializers.SerializerMethodField()
+
+    @extend_schema_field(
+        inline_serializer("JobSize", {"slug": serializers.CharField(), "name": serializers.CharField(),
+                                      "width_in": serializers.DecimalField(6, 2), "height_in": serializers.DecimalField(6, 2),
+                                      "width_px": serializers.IntegerField(), "height_px": serializers.IntegerField()})
+    )
+    def get_size(self, job: ProductionJob) -> dict[str, Any]:
+        size = job.order_line.product_size
+        width_px, height_px = size.print_pixels(job.order_line.personalization.base_pattern.dpi)
+        return {"slug": size.slug, "name": size.name, "width_in": str(size.width_in), "height_in": str(size.height_in),
+                "width_px": width_px, "height_px": height_px}
+
+    def get_print_sheet_url(self, job: ProductionJob) -> str:
+        return _abs(self.context.get("request"), reverse("production-job-print-sheet", args=[job.pk]))
+
+    def get_ticket_url(self, job: ProductionJob) -> str:
+        return _abs(self.context.get("request"), reverse("frontend:production-ticket", args=[job.pk]))
+
+    class Meta:
+        model = ProductionJob
+        fields = [
+            "id", "order", "line", "status", "substrate", "product", "size", "quantity", "dpi", "ship_to",
+            "print_sheet_url", "ticket_url", "released_at", "started_at", "shipped_at", "carrier", "tracking_number",
         ]

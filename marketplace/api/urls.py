@@ -1,5 +1,6 @@
 from django.urls import include, path
 
+from marketplace.api import production
 from marketplace.api import views as v
 from marketplace.models import BasePattern
 from marketplace.payments import api as payments_api
@@ -44,6 +45,16 @@ urlpatterns = [
     path("orders/<int:pk>/cancel/", v.OrderCancelView.as_view(), name="order-cancel"),
     path(
         "orders/<int:pk>/lines/<int:line_pk>/files/<str:kind>/", v.OrderLineFileView.as_view(), name="order-line-file"
+    ),
+    path("orders/<int:pk>/approve/", production.OrderApproveView.as_view(), name="order-approve"),
+    path("orders/<int:pk>/lines/<int:line_pk>/rerender/", production.OrderLineRerenderView.as_view(), name="order-line-rerender"),
+    path("orders/<int:pk>/lines/<int:line_pk>/cancel/", production.OrderLineCancelView.as_view(), name="order-line-cancel"),
+    path("production/jobs/", production.ProductionJobListView.as_view(), name="production-job-list"),
+    path("production/jobs/<int:pk>/", production.ProductionJobDetailView.as_view(), name="production-job-detail"),
+    path("production/jobs/<int:pk>/start/", production.ProductionJobStartView.as_view(), name="production-job-start"),
+    path("production/jobs/<int:pk>/ship/", production.ProductionJobShipView.as_view(), name="production-job-ship"),
+    path(
+        "production/jobs/<int:pk>/print-sheet/", production.ProductionJobPrintSheetView.as_view(), name="production-job-print-sheet"
     ),
     path("", include("marketplace.payments.urls")),
     path("", include("marketplace.royalties.urls")),

@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from marketplace.api.schema import ErrorOut
+from marketplace.api.serializers import CheckoutInput
 from marketplace.errors import Conflict, NotAllowed
 from marketplace.models import Order
 from marketplace.payments.gateways import GatewayUnavailable, local_gateway_allowed
@@ -48,13 +49,20 @@ class OrderCheckoutView(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=None, responses=CheckoutOut)
+    @extend_schema(request=CheckoutInput, responses=CheckoutOut)
     def post(self, request: Request, pk: int) -> Response:
         order = get_object_or_404(Order, pk=pk)
         if order.buyer_id != request.user.pk:
             raise Http404  # someone else's order does not exist for this buyer
+        body = CheckoutInput(data=request.data if request.data else {})
+        body.is_valid(raise_exception=True)
         try:
-            payment = payment_checkout_start(order=order, actor=request.user)  # type: ignore[arg-type]
+            payment = payment_checkout_start(
+                order=order,
+                actor=request.user,  # type: ignore[arg-type]
+                shipping_address=body.validated_data.get("shipping_address"),
+                country=body.validated_data.get("country"),
+            )
         except GatewayUnavailable as exc:
             return _unavailable(exc)
         return Response(

@@ -19,7 +19,8 @@ from django.utils import timezone
 
 from marketplace import jobs
 from marketplace.errors import Conflict, NotAllowed
-from marketplace.models import PAID_STATUSES, LineStage, Order, OrderLine, OrderStatus, User
+from marketplace.models import PAID_STATUSES, REFUNDED_STAGES, LineStage, Order, OrderLine, OrderStatus, User
+from marketplace.notifications import notification_send
 from marketplace.payments.gateways import (
     GatewayUnavailable,
     local_gateway_allowed,
@@ -46,6 +47,7 @@ from marketplace.services.orders import (
     order_payment_abandoned,
     order_refund_booked,
 )
+from marketplace.services.shipping import shipping_zone_countries
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +59,13 @@ class PaymentMismatch(Exception):
 
 
 # --- checkout ------------------------------------------------------------------------------------------
+
+# Countries Stripe Checkout does not ship to (its `allowed_countries` refuses them).
+STRIPE_UNSHIPPABLE = frozenset({"AS", "CX", "CC", "CU", "HM", "IR", "KP", "MH", "FM", "NF", "MP", "PW", "SD", "SY", "UM", "VI"})
+
+
+def stripe_shipping_countries(*, country: str) -> list[str]:
+    return [code for code in shipping_zone_countries(country=country) if code not in STRIPE_UNSHIPPABLE] or [country]
 
 
 def _stripe_line_items(order: Order) -> list[dict[str, Any]]:
@@ -79,7 +88,7 @@ def _stripe_line_items(order: Order) -> list[dict[str, Any]]:
             for line in lines
         ]
     # Checkout cannot apply our discount itself: each line is charged what it costs after it.
-    total, subtotal, items, charged = cents(order.total), order.subtotal, [], 0
+    total, subtotal, items, charged = cents(order.goods_total), order.subtotal, [], 0
     for i, line in enumerate(lines):
         amount = (
             total - charged if i == len(lines) - 1 else int(cents(line.line_total) * total // cents(subtotal))
@@ -114,6 +123,18 @@ def _stripe_session_create(payment: Payment) -> None:
     }
     if order.buyer.email:
         params["customer_email"] = order.buyer.email
+    if order.shipping_address is not None:
+        # Stripe collects the address again; it may change within the zone that was priced.
+        params["shipping_address_collection"] = {"allowed_countries": stripe_shipping_countries(country=order.country)}
+        params["shipping_options"] = [
+            {
+                "shipping_rate_data": {
+                    "type": "fixed_amount",
+                    "display_name": "Shipping",
+                    "fixed_amount": {"amount": cents(order.shipping_amount), "currency": order.currency.lower()},
+                }
+            }
+        ]
     session = stripe_client().v1.checkout.sessions.create(
         params=params,
         # Keyed by the payment: a retried checkout gets the same session, never a second one.
@@ -125,11 +146,13 @@ def _stripe_session_create(payment: Payment) -> None:
     payment.stripe_checkout_session_id, payment.checkout_url = session.id, session.url or ""
 
 
-def payment_checkout_start(*, order: Order, actor: User) -> Payment:
-    """Reserve the order's edition uses (order_checkout) and open a payment on the gateway in use.
-    A repeated call reuses the open payment."""
+def payment_checkout_start(
+    *, order: Order, actor: User, shipping_address: object = None, country: str | None = None
+) -> Payment:
+    """Price shipping, reserve the order's edition uses (order_checkout) and open a payment on the
+    gateway in use. A repeated call reuses the open payment."""
     gateway = payment_gateway()  # refuse before reserving anything
-    order = order_checkout(order=order, actor=actor)
+    order = order_checkout(order=order, actor=actor, shipping_address=shipping_address, country=country)
     try:
         with transaction.atomic():
             order = Order.objects.select_for_update().get(pk=order.pk)
@@ -193,8 +216,15 @@ def payment_succeed(
             payment_id = payment.pk
             transaction.on_commit(lambda: jobs.send(jobs.REFUND_PAYMENT, payment_id))
             return payment
-        royalty_accrue(order=order, paid=payment.amount)
+        # Royalties are on the goods: shipping and tax are the platform's to pass on.
+        royalty_accrue(order=order, paid=payment.amount - order.shipping_amount - order.tax_amount)
         royalty_transfers_decide(order=order)
+        notification_send(
+            key=f"receipt:order:{order.pk}",
+            to=order.buyer.email,
+            template="receipt",
+            context={"order": order, "lines": list(order.lines.select_related("product_size__product")), "goods": order.goods_total},
+        )
     return payment
 
 
@@ -259,22 +289,32 @@ def refund_apply(*, refund_id: int) -> Refund:
         after = min(before + refund.amount, payment.amount)
         line_refunds = list(payment.refunds.filter(applied=True, order_line__isnull=False))
         if refund.order_line_id is not None:
+            line_paid = royalty_line_paid(order_line_id=refund.order_line_id)
             royalty_refund_apply(
                 order=payment.order,
                 refund_id=refund.pk,
                 refunded_before=Decimal("0"),
-                refunded_after=after - before,
-                paid=royalty_line_paid(order_line_id=refund.order_line_id),
+                # The line's shipping comes back with it, but was never in the ledger.
+                refunded_after=min(after - before, line_paid),
+                paid=line_paid,
                 order_line_ids=[refund.order_line_id],
             )
         else:
+            # A refund of the order gives back goods first and shipping last, so the ledger (which
+            # holds the goods only) is reversed by the goods' share of what went back.
             done_by_line = sum((r.amount for r in line_refunds), Decimal("0"))
+            lines_shipping = dict(
+                OrderLine.objects.filter(pk__in=[r.order_line_id for r in line_refunds]).values_list("pk", "shipping_amount")
+            )
+            goods_by_line = sum((max(r.amount - lines_shipping.get(r.order_line_id, Decimal("0")), Decimal("0")) for r in line_refunds), Decimal("0"))
+            order = payment.order
+            goods_left = payment.amount - order.shipping_amount - order.tax_amount - goods_by_line
             royalty_refund_apply(
-                order=payment.order,
+                order=order,
                 refund_id=refund.pk,
-                refunded_before=before - done_by_line,
-                refunded_after=after - done_by_line,
-                paid=payment.amount - done_by_line,
+                refunded_before=min(before - done_by_line, goods_left),
+                refunded_after=min(after - done_by_line, goods_left),
+                paid=goods_left,
                 exclude_order_line_ids=[r.order_line_id for r in line_refunds if r.order_line_id is not None],
             )
         payment.amount_refunded = after
@@ -285,6 +325,13 @@ def refund_apply(*, refund_id: int) -> Refund:
         order_refund_booked(order_id=payment.order_id, amount=after - before)
         if after == payment.amount and payment.order.status in PAID_STATES:
             order_mark_refunded(order=payment.order)
+        if after > before:
+            notification_send(
+                key=f"refund:{refund.pk}",
+                to=payment.order.buyer.email,
+                template="refund",
+                context={"order": payment.order, "refund": refund},
+            )
     return refund
 
 
@@ -347,11 +394,12 @@ def payment_refund_unwanted(*, payment_id: int) -> Refund | None:
 
 
 def payment_refund_order_line(*, order_line_id: int) -> Refund | None:
-    """Refund a failed line: what the buyer paid for it goes back through the order's gateway, and
-    that line's accruals are reversed. Idempotent (one refund row per line), and safe to retry after
-    the gateway answered 5xx. The order's status is then derived again."""
+    """Refund a failed or cancelled line: what the buyer paid for it (its goods and its shipping)
+    goes back through the order's gateway, and that line's accruals are reversed. Idempotent (one
+    refund row per line), and safe to retry after the gateway answered 5xx. The order's status is
+    then derived again."""
     line = OrderLine.objects.select_related("order").get(pk=order_line_id)
-    if line.stage != LineStage.FAILED:
+    if line.stage not in REFUNDED_STAGES:
         return None
     payment = Payment.objects.filter(order_id=line.order_id, status=PaymentStatus.SUCCEEDED).first()
     if payment is None:
@@ -365,16 +413,17 @@ def payment_refund_order_line(*, order_line_id: int) -> Refund | None:
                 Decimal("0"),
             )
             amount = min(
-                royalty_line_paid(order_line_id=order_line_id).quantize(Decimal("0.01")),
+                royalty_line_paid(order_line_id=order_line_id).quantize(Decimal("0.01")) + line.shipping_amount,
                 payment.refundable - outstanding,
             )
             if amount <= 0:
                 return None
+            why = "was cancelled" if line.stage == LineStage.CANCELLED else "could not be made"
             refund = Refund.objects.create(
                 payment=payment,
                 order_line_id=order_line_id,
                 amount=amount,
-                reason=f"Line {order_line_id} of order {line.order_id} could not be made",
+                reason=f"Line {order_line_id} of order {line.order_id} {why}",
             )
     if not refund.applied:
         _refund_at_gateway(refund)

@@ -18,6 +18,7 @@ from marketplace.payments.services import (
     payment_succeed,
 )
 from marketplace.royalties.services import payee_account_sync, royalty_transfer_reversals_sync
+from marketplace.services.orders import order_address_from_gateway
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,7 @@ def _session_settled(payload: dict[str, Any]) -> None:
     if payment is None:
         log.warning("Checkout session %s belongs to no payment.", session.id)
         return
+    _record_collected_address(payment, session)
     if session.payment_status != "paid" or not session.payment_intent:
         return  # a delayed method: async_payment_succeeded will follow
     intent = client.v1.payment_intents.retrieve(str(session.payment_intent))
@@ -54,6 +56,26 @@ def _session_settled(payload: dict[str, Any]) -> None:
         return
     charge = client.v1.charges.retrieve(str(intent.latest_charge))
     _succeed_from_charge(payment, charge)
+
+
+def _record_collected_address(payment: Any, session: Any) -> None:
+    """The address the buyer confirmed on Stripe Checkout replaces the one given at checkout."""
+    collected = getattr(session, "collected_information", None) or {}
+    details = (collected.get("shipping_details") if hasattr(collected, "get") else None) or getattr(session, "shipping_details", None)
+    if not details or not details.get("address"):
+        return
+    address = details["address"]
+    order_address_from_gateway(
+        order_id=payment.order_id,
+        address={
+            "name": details.get("name") or "",
+            "line1": address.get("line1") or "",
+            "line2": address.get("line2") or "",
+            "city": address.get("city") or "",
+            "postal_code": address.get("postal_code") or "",
+            "country": address.get("country") or "",
+        },
+    )
 
 
 def _session_expired(payload: dict[str, Any]) -> None:

@@ -1,14 +1,22 @@
-"""The fulfilment workflow: the one owner of a paid order's lines, from payment to delivered files.
+"""The fulfilment workflow: the one owner of a paid order's lines, from payment to the parcel.
 
 Each line moves through its stages (`LineStage`):
 
-    queued → rendering → rendered → vectorized → attributed → delivered, or → failed
+    queued → rendering → rendered → vectorized → attributed → delivered (a digital file), or
+                                                            → proof_ready → approved → in_production → shipped
+    and → failed (could not be made) or → cancelled (the buyer, before printing): both refunded
 
 The step services do one step each and set their own stage: `stylization.steps` renders the print
 tile and sheet and vectorizes the SVG, `provenance.services` records the attribution and signs the
 PNG. None of them sends the next step. They report back through Dramatiq's callbacks
 (`marketplace.tasks`), and `order_line_advance` looks at the stage and sends what comes next. The
 order's status is derived from its lines in `order_refresh_status` alone.
+
+A physical line's signed files are its proof. The buyer approves it (or it approves itself after
+`PROOF_AUTO_APPROVE_AFTER_S`, with a reminder first), asks for one free re-render with another seed,
+or cancels the line for a full refund. Approval releases a `ProductionJob` to the print shops, who
+start it and ship it with a tracking number; once every physical line has shipped, the order is
+fulfilled.
 
 A line that fails for good (bad input, retries exhausted, or stuck past the watchdog's limit) is
 refunded through the order's gateway, and its order shows `needs_attention`. Staff can render it
@@ -25,6 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -33,13 +42,17 @@ from marketplace import jobs
 from marketplace.errors import Conflict, NotAllowed
 from marketplace.models import (
     IN_FULFILMENT_STATUSES,
+    REFUNDED_STAGES,
     UNFINISHED_STAGES,
     LineStage,
     Order,
     OrderLine,
     OrderStatus,
+    ProductionJob,
+    Style,
     User,
 )
+from marketplace.notifications import notification_send
 
 log = logging.getLogger(__name__)
 
@@ -60,18 +73,38 @@ MISMATCH = "The signed print file did not match its attribution record"
 # --- the order's status, derived -------------------------------------------------------------------
 
 
+# A line in one of these is finished: nothing more is made or sent for it.
+FINISHED_STAGES = (LineStage.DELIVERED, LineStage.SHIPPED)
+PROOF_STAGES = (LineStage.AWAITING_ARTIST_APPROVAL, LineStage.PROOF_READY)
+
+
 def order_status_from_lines(*, current: str, stages: list[str]) -> str:
     """What a paid order's status is, given its lines' stages. Orders outside fulfilment (drafts,
-    cancelled, refunded, fulfilled) keep the status they have."""
-    if current not in (*IN_FULFILMENT_STATUSES, OrderStatus.READY) or not stages:
+    cancelled, refunded, fulfilled) keep the status they have.
+
+    Refunded lines (failed, cancelled) no longer hold the order back. Once every other line is
+    finished the order is fulfilled; until then a failed line shows `needs_attention`, and otherwise
+    the least advanced line says where the order is."""
+    if current not in IN_FULFILMENT_STATUSES or not stages:
         return current
+    active = [stage for stage in stages if stage not in REFUNDED_STAGES]
+    if active and all(stage in FINISHED_STAGES for stage in active):
+        return OrderStatus.FULFILLED
     if LineStage.FAILED in stages:
         return OrderStatus.NEEDS_ATTENTION
-    if all(stage == LineStage.DELIVERED for stage in stages):
-        return OrderStatus.READY
-    if current == OrderStatus.PAID and all(stage == LineStage.QUEUED for stage in stages):
-        return OrderStatus.PAID
-    return OrderStatus.RENDERING
+    if not active:
+        return current  # every line cancelled: the refunds make the order refunded
+    if any(stage in UNFINISHED_STAGES for stage in active):
+        if current == OrderStatus.PAID and all(stage == LineStage.QUEUED for stage in active):
+            return OrderStatus.PAID
+        return OrderStatus.RENDERING
+    if any(stage in PROOF_STAGES for stage in active):
+        return OrderStatus.PROOF_READY
+    if LineStage.SHIPPED in active:
+        return OrderStatus.SHIPPED
+    if LineStage.IN_PRODUCTION in active:
+        return OrderStatus.IN_PRODUCTION
+    return OrderStatus.APPROVED
 
 
 def order_refresh_status(*, order_id: int) -> Order:
@@ -81,9 +114,13 @@ def order_refresh_status(*, order_id: int) -> Order:
         target = order_status_from_lines(current=order.status, stages=stages)
         if target != order.status:
             order.transition_to(target)
-            if target == OrderStatus.READY:
-                order.ready_at = timezone.now()
-            order.save(update_fields=["status", "ready_at"])
+            now = timezone.now()
+            if target == OrderStatus.PROOF_READY and order.ready_at is None:
+                order.ready_at = now
+            if target == OrderStatus.FULFILLED:
+                order.fulfilled_at = now
+                order.ready_at = order.ready_at or now
+            order.save(update_fields=["status", "ready_at", "fulfilled_at"])
     return order
 
 
@@ -110,7 +147,7 @@ def order_line_advance(*, order_line_id: int) -> str:
         return line.stage  # a refunded or cancelled order is not worked on further
     if line.stage == LineStage.ATTRIBUTED:
         order_line_deliver(order_line_id=order_line_id)
-    elif line.stage == LineStage.FAILED:
+    elif line.stage in REFUNDED_STAGES:
         if not _refund_settled(line):
             transaction.on_commit(lambda: jobs.send(jobs.REFUND_LINE, order_line_id))
     elif line.stage in NEXT_STEP:
@@ -133,11 +170,31 @@ def _sha256_of(field_file: object) -> str:
     return digest.hexdigest()
 
 
+def _proof_stage_for(line: OrderLine) -> str:
+    """Where a physical line's delivered files wait: for the buyer's proof approval."""
+    return LineStage.PROOF_READY
+
+
+def _proof_ready_notify(line: OrderLine) -> None:
+    auto_at = line.proof_ready_at + dt.timedelta(seconds=settings.PROOF_AUTO_APPROVE_AFTER_S)  # type: ignore[operator]
+    notification_send(
+        key=f"proof-ready:line:{line.pk}:{line.rerenders_used}",
+        to=line.order.buyer.email,
+        template="proof_ready",
+        context={"order": line.order, "line": line, "auto_approve_at": auto_at},
+    )
+
+
 def order_line_deliver(*, order_line_id: int) -> None:
-    """attributed → delivered: the signed files are checked against the record, and the files they
-    superseded (the unsigned print PNG) are deleted once the delivery commits."""
+    """attributed → delivered (a digital file) or → proof_ready (a print): the signed files are
+    checked against the record, and the files they superseded (the unsigned print PNG) are deleted
+    once the delivery commits."""
     with transaction.atomic():
-        line = OrderLine.objects.select_for_update().get(pk=order_line_id)
+        line = (
+            OrderLine.objects.select_for_update(of=("self",))
+            .select_related("order__buyer", "product_size__product")
+            .get(pk=order_line_id)
+        )
         if line.stage != LineStage.ATTRIBUTED:
             return
         record = getattr(line, "attribution_record", None)
@@ -149,10 +206,23 @@ def order_line_deliver(*, order_line_id: int) -> None:
         else:
             superseded = [name for name in line.render_info.get("superseded", []) if name != line.print_png.name]
             storage = line.print_png.storage
-            line.move_to(LineStage.DELIVERED)
+            now = timezone.now()
+            if line.product_size.product.is_physical:
+                line.move_to(_proof_stage_for(line), now=now)
+                line.proof_ready_at = now
+                line.proof_reminder_sent_at = None
+            else:
+                line.move_to(LineStage.DELIVERED, now=now)
             line.render_progress = 100
             line.render_info = {**line.render_info, "superseded": []}
-            line.save(update_fields=["stage", "stage_changed_at", "render_progress", "render_info"])
+            line.save(
+                update_fields=[
+                    "stage", "stage_changed_at", "render_progress", "render_info", "proof_ready_at",
+                    "proof_reminder_sent_at",
+                ]
+            )
+            if line.stage == LineStage.PROOF_READY:
+                _proof_ready_notify(line)
             transaction.on_commit(lambda: _delete_files(storage, superseded))
     if line.stage == LineStage.FAILED:
         order_line_advance(order_line_id=order_line_id)
@@ -204,6 +274,209 @@ def order_line_rerender(*, order_line_id: int, actor: User) -> OrderLine:
     return line
 
 
+# --- the buyer's proof: approve, re-render once, or cancel -------------------------------------------
+
+MAX_BUYER_RERENDERS = 1
+CANCELLABLE_STAGES = (LineStage.AWAITING_ARTIST_APPROVAL, LineStage.PROOF_READY, LineStage.APPROVED)
+
+
+def _buyer_line(*, order_line_id: int, actor: User) -> OrderLine:
+    line = (
+        OrderLine.objects.select_for_update(of=("self",))
+        .select_related("order__buyer", "product_size__product", "personalization")
+        .get(pk=order_line_id)
+    )
+    if line.order.buyer_id != actor.pk:
+        raise NotAllowed("This order belongs to someone else.")
+    return line
+
+
+def _approve(line: OrderLine, *, now: dt.datetime, auto: bool) -> None:
+    line.move_to(LineStage.APPROVED, now=now)
+    line.approved_at = now
+    line.auto_approved = auto
+    line.save(update_fields=["stage", "stage_changed_at", "approved_at", "auto_approved"])
+    # The job is what releases the print files and the ship-to address to the print shops.
+    ProductionJob.objects.get_or_create(order_line=line, defaults={"released_at": now})
+
+
+def order_proofs_approve(*, order: Order, actor: User) -> list[OrderLine]:
+    """The buyer approves every proof-ready line of the order; each becomes a production job."""
+    if order.buyer_id != actor.pk:
+        raise NotAllowed("This order belongs to someone else.")
+    now = timezone.now()
+    with transaction.atomic():
+        lines = list(
+            OrderLine.objects.select_for_update().filter(order_id=order.pk, stage=LineStage.PROOF_READY).order_by("pk")
+        )
+        if not lines:
+            raise Conflict("No proof of this order is waiting for approval.")
+        for line in lines:
+            _approve(line, now=now, auto=False)
+    order_refresh_status(order_id=order.pk)
+    return lines
+
+
+def order_line_proof_rerender(*, order_line_id: int, actor: User, seed: int) -> OrderLine:
+    """The buyer's one free re-render of a proof, with another seed. The current attribution record
+    is superseded (it still verifies the file that was delivered); the new output gets its own."""
+    with transaction.atomic():
+        line = _buyer_line(order_line_id=order_line_id, actor=actor)
+        if line.stage != LineStage.PROOF_READY:
+            raise Conflict(f"Only a proof waiting for approval can be rendered again; this line is {line.get_stage_display().lower()}.")
+        if line.rerenders_used >= MAX_BUYER_RERENDERS:
+            raise Conflict("This line's free re-render has been used.")
+        if seed == line.seed:
+            raise ValidationError({"seed": ["Choose another seed than the one this proof was made with."]})
+        now = timezone.now()
+        line.attribution_records.filter(superseded_at__isnull=True).update(superseded_at=now)  # type: ignore[attr-defined]
+        stale = [getattr(line, name).name for name in OUTPUT_FIELDS if getattr(line, name)]
+        storage = line.print_png.storage
+        for name in OUTPUT_FIELDS:
+            setattr(line, name, "")
+        line.move_to(LineStage.QUEUED, now=now)
+        line.render_seed = seed
+        line.rerenders_used += 1
+        line.render_progress = 0
+        line.watchdog_resends = 0
+        line.lease_until = None
+        line.proof_ready_at = None
+        line.render_info = {"rerender_of_seed": line.render_info.get("seed"), "requested_by": "buyer"}
+        line.save()
+        transaction.on_commit(lambda: _delete_files(storage, stale))
+    order_line_advance(order_line_id=order_line_id)
+    line.refresh_from_db()
+    return line
+
+
+def _release_edition_use(line: OrderLine) -> None:
+    if line.licence_version_id is None:
+        return
+    style_id = line.licence_version.style_id  # type: ignore[union-attr]
+    style = Style.objects.select_for_update().get(pk=style_id)
+    style.uses_taken = max(0, style.uses_taken - 1)
+    style.save(update_fields=["uses_taken"])
+
+
+def order_line_cancel(*, order_line_id: int, actor: User | None, reason: str) -> OrderLine:
+    """Cancel a line before anything is printed, for a full refund (its goods and its shipping); the
+    edition use goes back to the style. `actor` is the buyer, or None for the workflow itself (an
+    artist's decline). A line in production or shipped cannot be cancelled."""
+    with transaction.atomic():
+        if actor is None:
+            line = OrderLine.objects.select_for_update(of=("self",)).select_related("order").get(pk=order_line_id)
+        else:
+            line = _buyer_line(order_line_id=order_line_id, actor=actor)
+        if line.stage == LineStage.CANCELLED:
+            return line
+        if line.stage in (LineStage.IN_PRODUCTION, LineStage.SHIPPED):
+            raise Conflict("This line is already being printed and can no longer be cancelled.")
+        if line.stage not in CANCELLABLE_STAGES:
+            raise Conflict(f"A line that is {line.get_stage_display().lower() or 'not paid'} cannot be cancelled here.")
+        line.move_to(LineStage.CANCELLED)
+        line.failure_reason = reason[:1000]
+        line.save(update_fields=["stage", "stage_changed_at", "failure_reason"])
+        _release_edition_use(line)
+    order_line_advance(order_line_id=order_line_id)
+    line.refresh_from_db()
+    return line
+
+
+def proof_timers_run(*, now: dt.datetime | None = None) -> dict[str, int]:
+    """Remind the buyer of a waiting proof `PROOF_REMINDER_BEFORE_S` before it approves itself, and
+    approve the proofs that waited `PROOF_AUTO_APPROVE_AFTER_S`. Run by the periodic sweep."""
+    now = now or timezone.now()
+    auto_after = dt.timedelta(seconds=settings.PROOF_AUTO_APPROVE_AFTER_S)
+    remind_at = auto_after - dt.timedelta(seconds=settings.PROOF_REMINDER_BEFORE_S)
+    waiting = OrderLine.objects.filter(stage=LineStage.PROOF_READY, order__status__in=IN_FULFILMENT_STATUSES)
+    reminded = approved = 0
+    for line in waiting.filter(proof_ready_at__lte=now - remind_at, proof_reminder_sent_at__isnull=True).select_related("order__buyer", "product_size__product"):
+        with transaction.atomic():
+            if OrderLine.objects.filter(pk=line.pk, proof_reminder_sent_at__isnull=True).update(proof_reminder_sent_at=now):
+                notification_send(
+                    key=f"proof-reminder:line:{line.pk}:{line.rerenders_used}",
+                    to=line.order.buyer.email,
+                    template="proof_reminder",
+                    context={"order": line.order, "line": line, "auto_approve_at": line.proof_ready_at + auto_after},  # type: ignore[operator]
+                )
+                reminded += 1
+    orders = set()
+    for pk in waiting.filter(proof_ready_at__lte=now - auto_after).values_list("pk", flat=True):
+        with transaction.atomic():
+            line = OrderLine.objects.select_for_update().get(pk=pk)
+            if line.stage == LineStage.PROOF_READY:
+                _approve(line, now=now, auto=True)
+                approved += 1
+                orders.add(line.order_id)
+    for order_id in orders:
+        order_refresh_status(order_id=order_id)
+    return {"proofs_reminded": reminded, "proofs_auto_approved": approved}
+
+
+# --- production: the print shops ---------------------------------------------------------------------
+
+
+def _printer_job(*, job_id: int, printer: User) -> ProductionJob:
+    from marketplace.selectors import production_job_visible
+
+    job = ProductionJob.objects.select_for_update(of=("self",)).select_related("order_line__order__buyer").get(pk=job_id)
+    if not production_job_visible(job=job, user=printer):
+        raise NotAllowed("This job is not released to your print shop.")
+    return job
+
+
+def production_job_start(*, job_id: int, printer: User) -> ProductionJob:
+    """The print shop takes the job and starts printing: approved → in_production. Idempotent for
+    the shop that took it; from then on no other shop sees it."""
+    with transaction.atomic():
+        job = _printer_job(job_id=job_id, printer=printer)
+        line = OrderLine.objects.select_for_update().get(pk=job.order_line_id)
+        if line.stage == LineStage.IN_PRODUCTION:
+            return job
+        if line.stage != LineStage.APPROVED:
+            raise Conflict(f"This job is {job.status} and cannot be started.")
+        line.move_to(LineStage.IN_PRODUCTION)
+        line.save(update_fields=["stage", "stage_changed_at"])
+        job.printer = printer
+        job.started_at = timezone.now()
+        job.save(update_fields=["printer", "started_at"])
+        job.order_line = line
+    order_refresh_status(order_id=line.order_id)
+    return job
+
+
+def production_job_ship(*, job_id: int, printer: User, carrier: str, tracking_number: str) -> ProductionJob:
+    """in_production → shipped, with the carrier and tracking number the buyer is sent."""
+    carrier, tracking_number = " ".join(carrier.split()), "".join(tracking_number.split())
+    errors = {}
+    if not carrier:
+        errors["carrier"] = ["Name the carrier."]
+    if not tracking_number:
+        errors["tracking_number"] = ["Give the tracking number."]
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        job = _printer_job(job_id=job_id, printer=printer)
+        line = OrderLine.objects.select_for_update(of=("self",)).select_related("order__buyer", "product_size__product").get(pk=job.order_line_id)
+        if line.stage == LineStage.SHIPPED:
+            return job
+        if line.stage != LineStage.IN_PRODUCTION:
+            raise Conflict("Start printing this job before shipping it.")
+        line.move_to(LineStage.SHIPPED)
+        line.save(update_fields=["stage", "stage_changed_at"])
+        job.carrier, job.tracking_number, job.shipped_at = carrier[:60], tracking_number[:80], timezone.now()
+        job.save(update_fields=["carrier", "tracking_number", "shipped_at"])
+        notification_send(
+            key=f"shipped:job:{job.pk}",
+            to=line.order.buyer.email,
+            template="shipped",
+            context={"order": line.order, "line": line, "job": job},
+        )
+        job.order_line = line
+    order_refresh_status(order_id=line.order_id)
+    return job
+
+
 # --- the sweep and the watchdog ---------------------------------------------------------------------
 
 
@@ -214,6 +487,7 @@ class SweepResult:
     failed_stuck: int = 0
     refunds_sent: int = 0
     stuck_lines: list[int] = field(default_factory=list)
+    proof_timers: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, int]:
         return {
@@ -221,6 +495,7 @@ class SweepResult:
             "order_lines_resent_stuck": self.resent_stuck,
             "order_lines_failed_stuck": self.failed_stuck,
             "order_line_refunds_sent": self.refunds_sent,
+            **self.proof_timers,
         }
 
 
@@ -264,11 +539,12 @@ def fulfilment_sweep(*, resend_all: bool, now: dt.datetime | None = None) -> Swe
             order_line_advance(order_line_id=line.pk)
             result.advanced += 1
     unrefunded = (
-        OrderLine.objects.filter(order__status__in=IN_FULFILMENT_STATUSES, stage=LineStage.FAILED)
+        OrderLine.objects.filter(order__status__in=IN_FULFILMENT_STATUSES, stage__in=REFUNDED_STAGES)
         .exclude(refunds__applied=True)
         .values_list("pk", flat=True)
     )
     for pk in unrefunded:
         jobs.send(jobs.REFUND_LINE, pk)
         result.refunds_sent += 1
+    result.proof_timers = proof_timers_run(now=now)
     return result

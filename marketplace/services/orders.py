@@ -27,6 +27,7 @@ from marketplace.models import (
 from marketplace.printability import check_sheet
 from marketplace.services.fulfilment import order_fulfilment_start
 from marketplace.services.personalizations import personalization_allowed_uses
+from marketplace.services.shipping import country_clean, order_lines_shipping_quote, shipping_address_clean
 
 CENT = Decimal("0.01")
 MAX_LINES = 50
@@ -123,9 +124,24 @@ def _styles_used(order: Order) -> dict[int, int]:
     return uses
 
 
-def order_checkout(*, order: Order, actor: User) -> Order:
-    """Reserve the edition uses the order needs and wait for payment. The style rows are locked in
-    id order, so concurrent checkouts of the same styles queue up instead of overselling."""
+def _destination(order: Order, shipping_address: object, country: str | None) -> tuple[dict[str, str] | None, str]:
+    """The checked address and destination country. Physical lines need an address; a digital-only
+    order takes the buyer's country, where given."""
+    lines = list(order.lines.select_related("product_size__product"))
+    if any(line.product_size.product.is_physical for line in lines):
+        if shipping_address is None:
+            raise ValidationError({"shipping_address": ["This order has printed items: give a shipping address."]})
+        address = shipping_address_clean(shipping_address)
+        return address, address["country"]
+    return None, country_clean(country) if country else ""
+
+
+def order_checkout(
+    *, order: Order, actor: User, shipping_address: object = None, country: str | None = None
+) -> Order:
+    """Price shipping to the destination, reserve the edition uses the order needs and wait for
+    payment. The style rows are locked in id order, so concurrent checkouts of the same styles queue
+    up instead of overselling."""
     if order.buyer_id != actor.pk:
         raise NotAllowed("This order belongs to someone else.")
     with transaction.atomic():
@@ -134,6 +150,15 @@ def order_checkout(*, order: Order, actor: User) -> Order:
             return order
         if order.status != OrderStatus.DRAFT:
             raise Conflict(f"This order is {order.status.replace('_', ' ')} and cannot be checked out.")
+        address, destination = _destination(order, shipping_address, country)
+        lines = list(order.lines.select_related("product_size__product").order_by("pk"))
+        quote = order_lines_shipping_quote(lines=lines, country=destination)
+        for line, amount in zip(lines, quote.per_line, strict=True):
+            line.shipping_amount = amount
+        OrderLine.objects.bulk_update(lines, ["shipping_amount"])
+        order.shipping_address, order.country = address, destination
+        order.shipping_amount, order.tax_amount = quote.amount, Decimal("0")
+        order.total = order.subtotal - order.discount + order.shipping_amount + order.tax_amount
         uses = _styles_used(order)
         styles = Style.objects.select_for_update(of=("self",)).select_related("licence").filter(pk__in=uses).order_by("pk")
         for style in styles:
@@ -149,7 +174,29 @@ def order_checkout(*, order: Order, actor: User) -> Order:
             raise Conflict(f"The base pattern “{withdrawn.title}” is no longer offered.")
         order.transition_to(OrderStatus.AWAITING_PAYMENT)
         order.checkout_at = timezone.now()
-        order.save(update_fields=["status", "checkout_at"])
+        order.save(
+            update_fields=["status", "checkout_at", "shipping_address", "country", "shipping_amount", "tax_amount", "total"]
+        )
+    return order
+
+
+def order_address_from_gateway(*, order_id: int, address: object) -> Order:
+    """The address the buyer confirmed on the payment page (Stripe Checkout, or the local gateway's
+    form) replaces the one given at checkout. It must ship at the price that was charged."""
+    clean = shipping_address_clean(address)
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order_id)
+        if order.shipping_address is None:
+            raise ValidationError({"shipping_address": ["This order ships nothing."]})
+        if clean == order.shipping_address:
+            return order
+        lines = list(order.lines.select_related("product_size__product").order_by("pk"))
+        if order_lines_shipping_quote(lines=lines, country=clean["country"]).amount != order.shipping_amount:
+            raise ValidationError(
+                {"shipping_address.country": ["Shipping there costs a different amount: change the address in your cart."]}
+            )
+        order.shipping_address, order.country = clean, clean["country"]
+        order.save(update_fields=["shipping_address", "country"])
     return order
 
 

@@ -19,7 +19,7 @@ from marketplace.models import BasePattern, JobStatus, LineStage, Order, OrderSt
 from marketplace.services.catalogue import LicenceTerms, PatternRepeat, pattern_create, style_create
 from marketplace.services.orders import OrderLineRequest, order_checkout, order_create, order_mark_paid
 from marketplace.services.personalizations import personalization_create
-from tests.conftest import PASSWORD, create_products, image_bytes, join_all, skip_or_fail
+from tests.conftest import SHIP_TO, PASSWORD, create_products, image_bytes, join_all, skip_or_fail
 
 # Playwright's sync API runs an event loop on this thread; the test body's ORM calls are still
 # synchronous and safe, so Django's async-safety guard is relaxed for this module.
@@ -281,7 +281,7 @@ def test_artist_lists_a_commercial_style_and_sees_the_earning(
     shopper.get_by_role("button", name="Checkout").click()
     pay_on_gateway(shopper, order, shots)
     order.refresh_from_db()
-    assert order.status in (OrderStatus.PAID, OrderStatus.RENDERING, OrderStatus.READY)
+    assert order.status in (OrderStatus.PAID, OrderStatus.RENDERING, OrderStatus.PROOF_READY)
 
     page.reload()
     # Fee 1.50 plus 12 % of the 7.00 canvas swatch.
@@ -353,13 +353,13 @@ def test_visitor_is_refused_another_users_order_and_outputs(
     job.status = JobStatus.DONE
     job.save()
     order = order_create(buyer=owner, lines=[OrderLineRequest(job, sizes["swatch"], 1)])
-    order_checkout(order=order, actor=owner)
+    order_checkout(order=order, actor=owner, shipping_address=SHIP_TO)
     order_mark_paid(order=order)
     line = order.lines.get()
     line.print_png.save("print.png", ContentFile(image_bytes(96, 96)), save=False)
-    line.stage = LineStage.DELIVERED
+    line.stage = LineStage.PROOF_READY
     line.save()
-    Order.objects.filter(pk=order.pk).update(status=OrderStatus.READY)
+    Order.objects.filter(pk=order.pk).update(status=OrderStatus.PROOF_READY)
     private = [
         f"/orders/{order.pk}/lines/{line.pk}/print.png",
         f"/orders/{order.pk}/lines/{line.pk}/print-sheet.png",

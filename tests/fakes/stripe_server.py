@@ -205,6 +205,14 @@ class FakeStripeError(Exception):
         return {"error": error}
 
 
+# The address a customer enters on the hosted Checkout page when a test gives none.
+FAKE_SHIPPING_DETAILS: JSON = {
+    "name": "Jenny Rosen",
+    "address": {"line1": "510 Townsend St", "line2": None, "city": "San Francisco", "state": "CA",
+                "postal_code": "94103", "country": "US"},
+}
+
+
 def _missing(param: str) -> FakeStripeError:
     return FakeStripeError(400, f"Missing required param: {param}.", code="parameter_missing", param=param)
 
@@ -547,7 +555,7 @@ class FakeStripe:
             self._prices[price["id"]] = price
             return str(price["id"])
 
-    def complete_checkout(self, session_id: str, *, paid: bool = True) -> JSON:
+    def complete_checkout(self, session_id: str, *, paid: bool = True, shipping_details: JSON | None = None) -> JSON:
         """The customer pays: creates PaymentIntent + Charge, completes the session.
 
         ``paid=False`` models a delayed payment method (e.g. bank debit): the session
@@ -572,6 +580,13 @@ class FakeStripe:
                 payment_intent=pi["id"],
                 customer_details=self._customer_details(session),
             )
+            if session["shipping_address_collection"]:
+                # What the customer typed on the hosted page (`shipping_details` stands in for it).
+                details = shipping_details or FAKE_SHIPPING_DETAILS
+                country = details["address"]["country"]
+                if country not in session["shipping_address_collection"]["allowed_countries"]:
+                    raise FakeStripeError(400, f"Checkout does not ship to {country} for this session.")
+                session["collected_information"] = {"shipping_details": copy.deepcopy(details)}
             return self._emit("checkout.session.completed", session)
 
     def succeed_async_payment(self, session_id: str) -> JSON:
@@ -836,7 +851,10 @@ class FakeStripe:
         _metadata(pi_data, "metadata")  # validate early, like Stripe
         now = int(time.time())
         expires_at = _int(params, "expires_at") or now + CHECKOUT_SESSION_TTL
-        total = sum(item["amount_total"] for item in items)
+        subtotal = sum(item["amount_total"] for item in items)
+        collection = self._shipping_address_collection(params)
+        shipping_cost = self._shipping_cost(params, items[0]["currency"])
+        total = subtotal + (shipping_cost["amount_total"] if shipping_cost else 0)
         session = load_fixture("checkout.session")
         session_id = _new_id("cs_test_a1", 56)
         session.update(
@@ -860,13 +878,19 @@ class FakeStripe:
             customer_details=None,
             metadata=_metadata(params),
             currency=items[0]["currency"],
-            amount_subtotal=total,
+            amount_subtotal=subtotal,
             amount_total=total,
             locale=_str(params, "locale"),
-            total_details={"amount_discount": 0, "amount_shipping": 0, "amount_tax": 0},
-            shipping_cost=None,
-            shipping_address_collection=None,
-            shipping_options=[],
+            total_details={
+                "amount_discount": 0,
+                "amount_shipping": shipping_cost["amount_total"] if shipping_cost else 0,
+                "amount_tax": 0,
+            },
+            shipping_cost=shipping_cost,
+            shipping_address_collection=collection,
+            shipping_options=[{"shipping_amount": shipping_cost["amount_total"], "shipping_rate": shipping_cost["shipping_rate"]}]
+            if shipping_cost
+            else [],
             custom_fields=[],
             after_expiration=None,
             recovered_from=None,
@@ -881,6 +905,40 @@ class FakeStripe:
         self._line_items[session_id] = items
         self._pi_data[session_id] = pi_data
         return self._put(session)
+
+    def _shipping_address_collection(self, params: JSON) -> JSON | None:
+        raw = params.get("shipping_address_collection")
+        if raw is None:
+            return None
+        countries = raw.get("allowed_countries") if isinstance(raw, dict) else None
+        if not isinstance(countries, list) or not countries:
+            raise _missing("shipping_address_collection[allowed_countries]")
+        for code in countries:
+            if not isinstance(code, str) or len(code) != 2 or not code.isupper():
+                raise FakeStripeError(
+                    400, f"Invalid country code: {code}", param="shipping_address_collection[allowed_countries]"
+                )
+        return {"allowed_countries": list(countries)}
+
+    def _shipping_cost(self, params: JSON, currency: str) -> JSON | None:
+        """The first of `shipping_options` (Checkout preselects it): a fixed amount in the session's currency."""
+        options = params.get("shipping_options")
+        if not options:
+            return None
+        if not isinstance(options, list) or not isinstance(options[0], dict):
+            raise FakeStripeError(400, "Invalid array", param="shipping_options")
+        data = options[0].get("shipping_rate_data")
+        fixed = data.get("fixed_amount") if isinstance(data, dict) else None
+        if not isinstance(fixed, dict):
+            raise _missing("shipping_options[0][shipping_rate_data][fixed_amount]")
+        amount = _int(fixed, "amount", required=True, minimum=0)
+        if str(fixed.get("currency", "")).lower() != currency:
+            raise FakeStripeError(
+                400, "The shipping rate's currency must match the line items'.",
+                param="shipping_options[0][shipping_rate_data][fixed_amount][currency]",
+            )
+        rate_id = _new_id("shr_")
+        return {"amount_subtotal": amount, "amount_tax": 0, "amount_total": amount, "shipping_rate": rate_id}
 
     def _line_item(self, raw: Any, index: int) -> JSON:
         param = f"line_items[{index}]"

@@ -26,7 +26,7 @@ from marketplace.payments.services import payment_checkout_start, payment_local_
 from marketplace.services.catalogue import pattern_withdraw
 from marketplace.services.orders import OrderLineRequest, order_create
 from marketplace.services.personalizations import personalization_create
-from tests.conftest import PASSWORD, image_bytes
+from tests.conftest import SHIP_TO, PASSWORD, image_bytes
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -54,16 +54,16 @@ def sold_order(buyer: User, pattern: BasePattern, style: Style, products: dict[s
     line.print_png.save("print.png", ContentFile(image_bytes(96, 96)), save=False)
     line.print_sheet.save("print-sheet.png", ContentFile(image_bytes(96, 96)), save=False)
     line.svg.save("print.svg", ContentFile(b"<svg xmlns='http://www.w3.org/2000/svg'/>"), save=False)
-    line.stage = LineStage.DELIVERED
+    line.stage = LineStage.PROOF_READY
     line.save()
-    Order.objects.filter(pk=order.pk).update(status=OrderStatus.READY)
+    Order.objects.filter(pk=order.pk).update(status=OrderStatus.PROOF_READY)
     order.refresh_from_db()
     return order
 
 
 def pay(order: Order, buyer: User) -> None:
     """What the local test gateway's "Pay" does: the order is paid and the royalty ledger written."""
-    payment = payment_checkout_start(order=order, actor=buyer)
+    payment = payment_checkout_start(order=order, actor=buyer, shipping_address=SHIP_TO)
     payment_local_confirm(payment=payment, actor=buyer, outcome="succeeded")
 
 

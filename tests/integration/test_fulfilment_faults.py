@@ -28,7 +28,7 @@ from marketplace.services.orders import OrderLineRequest, order_create
 from marketplace.services.personalizations import personalization_create
 from provenance.local_node import ANVIL_CHAIN_ID, ANVIL_DEV_PRIVATE_KEY, anvil_binary, start_anvil
 from provenance.models import AttributionRecord, ChainStatus
-from tests.conftest import create_products, skip_or_fail
+from tests.conftest import SHIP_TO, create_products, skip_or_fail
 from tests.fakes.stripe_server import FakeStripe
 from tests.integration.processes import Process, free_port, process_env, start_server, start_worker, wait_for
 
@@ -135,7 +135,7 @@ def _buy(
     order = order_create(buyer=buyer, lines=requests)
     if damage_first_pattern:
         Path(requests[0].personalization.base_pattern.image.path).write_bytes(b"damaged after upload")
-    payment = payment_checkout_start(order=order, actor=buyer)
+    payment = payment_checkout_start(order=order, actor=buyer, shipping_address=SHIP_TO)
     server, base = start_server(state["env"], state["tmp"] / f"server-{order.pk}.log")
     state["processes"].append(server)
     state["server"] = server
@@ -165,13 +165,13 @@ def _wait_stage(order: Order, stages: set[str], processes: tuple[Process, ...]) 
 def _assert_finished_once(order: Order, state: dict[str, Any], processes: tuple[Process, ...]) -> None:
     def finished() -> bool:
         order.refresh_from_db()
-        return order.status in (OrderStatus.READY, OrderStatus.NEEDS_ATTENTION, OrderStatus.REFUNDED) and not (
+        return order.status in (OrderStatus.PROOF_READY, OrderStatus.NEEDS_ATTENTION, OrderStatus.REFUNDED) and not (
             OrderLine.objects.filter(order=order, stage__in=["queued", "rendering", "rendered", "vectorized",
                                                              "attributed"]).exists()
         )
 
     wait_for(finished, timeout=WAIT_S, what="the order to finish", processes=processes)
-    delivered = OrderLine.objects.filter(order=order, stage=LineStage.DELIVERED)
+    delivered = OrderLine.objects.filter(order=order, stage=LineStage.PROOF_READY)
     for line in delivered:
         folder = Path(django_settings.MEDIA_ROOT) / Path(line.print_sheet.name).parent
         sheets = [p for p in folder.iterdir() if p.name.startswith("print-sheet")]
@@ -216,7 +216,7 @@ def test_a_worker_killed_at_any_stage_leaves_the_order_to_finish_once(
     _sweep(stack)
     _assert_finished_once(order, stack, (second,))
     order.refresh_from_db()
-    assert order.status == OrderStatus.READY
+    assert order.status == OrderStatus.PROOF_READY
     record = AttributionRecord.objects.get(order_line=_line(order))
     wait_for(lambda: AttributionRecord.objects.get(pk=record.pk).status == ChainStatus.CONFIRMED, timeout=120,
              what="the record on chain", processes=(second,))

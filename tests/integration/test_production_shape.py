@@ -28,7 +28,7 @@ from django.db import connection
 from marketplace.models import OrderLine
 from marketplace.services.accounts import user_token
 from marketplace.services.catalogue import LicenceTerms, PatternRepeat, pattern_create, style_create
-from tests.conftest import create_products, image_bytes, pattern_bytes, skip_or_fail
+from tests.conftest import SHIP_TO, create_products, image_bytes, pattern_bytes, skip_or_fail
 from tests.integration.processes import ROOT, call, free_port, process_env, wait_for
 from tests.security.s3 import client as s3_client
 from tests.security.s3 import moto_s3
@@ -165,7 +165,7 @@ def test_a_purchase_survives_the_gpu_pool_dying_mid_render(
         order = call(base, "POST", "/api/v1/orders/", {"lines": [
             {"personalization": created["id"], "product": sizes["swatch"].product_id, "size": sizes["swatch"].slug,
              "quantity": 1}]}, token)
-        checkout = call(base, "POST", f"/api/v1/orders/{order['id']}/checkout/", token=token)
+        checkout = call(base, "POST", f"/api/v1/orders/{order['id']}/checkout/", {"shipping_address": SHIP_TO}, token)
         assert checkout["checkout_url"].startswith(base)  # built from the request, not SITE_URL
         paid = call(base, "POST", f"/api/v1/payments/local/{checkout['payment']}/confirm/",
                     {"outcome": "succeeded"}, token)
@@ -184,10 +184,10 @@ def test_a_purchase_survives_the_gpu_pool_dying_mid_render(
 
         def ready() -> Any:
             body = call(base, "GET", f"/api/v1/orders/{order['id']}/", token=token)
-            return body if body["status"] in ("ready", "fulfilled", "needs_attention", "refunded") else None
+            return body if body["status"] in ("proof_ready", "fulfilled", "needs_attention", "refunded") else None
 
         final = wait_for(alive(ready), timeout=600, what="the order to be ready", processes=procs())
-        assert final["status"] == "ready", json.dumps(final, indent=1)
+        assert final["status"] == "proof_ready", json.dumps(final, indent=1)
         line = OrderLine.objects.get(pk=line_id)
         assert line.render_attempts == 2  # the killed attempt and the one that finished
 

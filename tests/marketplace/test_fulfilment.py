@@ -32,7 +32,7 @@ from marketplace.services.orders import OrderLineRequest, order_cancel, order_ch
 from marketplace.services.personalizations import personalization_create
 from provenance.services import order_line_attribute
 from provenance.verification import verify_file
-from tests.conftest import PASSWORD, join_all
+from tests.conftest import SHIP_TO, PASSWORD, join_all
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -83,8 +83,8 @@ def fulfilment_worker(transactional_db: None) -> Iterator[dramatiq.Worker]:
 
 
 def _pay(order: Order) -> Payment:
-    order_checkout(order=order, actor=order.buyer)
-    payment = payment_checkout_start(order=order, actor=order.buyer)
+    order_checkout(order=order, actor=order.buyer, shipping_address=SHIP_TO)
+    payment = payment_checkout_start(order=order, actor=order.buyer, shipping_address=SHIP_TO)
     return payment_local_confirm(payment=payment, actor=order.buyer, outcome=PaymentStatus.SUCCEEDED)
 
 
@@ -132,12 +132,12 @@ def test_an_order_is_ready_only_once_every_line_is_signed_and_recorded(
     order_line_attribute(order_line_id=first.pk)
     order_line_advance(order_line_id=first.pk)
     order.refresh_from_db()
-    assert _stages(order) == [LineStage.DELIVERED, LineStage.VECTORIZED]
+    assert _stages(order) == [LineStage.PROOF_READY, LineStage.VECTORIZED]
     assert order.status == OrderStatus.RENDERING
     api = Client()
     api.login(username=buyer.username, password=PASSWORD)
     shown = api.get(f"/api/v1/orders/{order.pk}/").json()
-    assert shown["lines"][0]["files"]["print_png"] and shown["lines"][0]["stage"] == "delivered"
+    assert shown["lines"][0]["files"]["print_png"] and shown["lines"][0]["stage"] == "proof_ready"
     assert shown["lines"][1]["files"] == {"print_png": None, "print_sheet": None, "svg": None}
     held = api.get(f"/api/v1/orders/{order.pk}/lines/{second.pk}/files/print_png/")
     assert held.status_code == 409 and held.json()["stage"] == "vectorized"
@@ -149,7 +149,7 @@ def test_an_order_is_ready_only_once_every_line_is_signed_and_recorded(
     finally:
         _stop_worker(worker)
     order.refresh_from_db()
-    assert order.status == OrderStatus.READY and _stages(order) == [LineStage.DELIVERED] * 2
+    assert order.status == OrderStatus.PROOF_READY and _stages(order) == [LineStage.PROOF_READY] * 2
     for line in order.lines.all():
         with line.print_png.open("rb") as fh:
             assert verify_file(fh.read()).verdict in ("verified", "pending")  # signed and recorded
@@ -177,12 +177,12 @@ def test_a_line_that_fails_for_good_is_refunded_and_the_rest_of_the_order_is_del
     order.refresh_from_db()
     failed = order.lines.get(personalization__base_pattern=broken)
     delivered = order.lines.get(personalization__base_pattern=good)
-    assert (delivered.stage, failed.stage) == (LineStage.DELIVERED, LineStage.FAILED)
+    assert (delivered.stage, failed.stage) == (LineStage.PROOF_READY, LineStage.FAILED)
     assert failed.failure_reason.startswith("We could not make the print file for this design")
     assert order.status == OrderStatus.NEEDS_ATTENTION
-    assert order.refunded_amount == failed.line_total
+    assert order.refunded_amount == failed.line_total + failed.shipping_amount  # its goods and its shipping
     refund = Refund.objects.get(order_line=failed)
-    assert refund.applied and refund.amount == failed.line_total
+    assert refund.applied and refund.amount == failed.line_total + failed.shipping_amount
     payment.refresh_from_db()
     assert payment.amount_refunded == failed.line_total
 
@@ -207,7 +207,7 @@ def test_a_line_that_fails_for_good_is_refunded_and_the_rest_of_the_order_is_del
     order_line_rerender(order_line_id=failed.pk, actor=staff)
     _wait_for_queues(EVERY_QUEUE_BUT_PREVIEWS)
     order.refresh_from_db()
-    assert order.status == OrderStatus.READY and _stages(order) == [LineStage.DELIVERED] * 2
+    assert order.status == OrderStatus.PROOF_READY and _stages(order) == [LineStage.PROOF_READY] * 2
     assert Payment.objects.filter(order=order).count() == 1
     assert Refund.objects.filter(payment__order=order).count() == 1 and order.refunded_amount == failed.line_total
 
@@ -216,8 +216,8 @@ def test_a_payment_confirmed_for_a_cancelled_order_is_refunded_at_once(
     fulfilment_worker: Any, local_gateway: None, buyer: Any, style: Any, products: Any, pattern: Any
 ) -> None:
     order = _order(buyer, style, products, pattern)
-    order_checkout(order=order, actor=buyer)
-    payment = payment_checkout_start(order=order, actor=buyer)
+    order_checkout(order=order, actor=buyer, shipping_address=SHIP_TO)
+    payment = payment_checkout_start(order=order, actor=buyer, shipping_address=SHIP_TO)
     order_cancel(order=order, actor=buyer)
     payment_local_confirm(payment=payment, actor=buyer, outcome=PaymentStatus.SUCCEEDED)
     _wait_for_queues(EVERY_QUEUE_BUT_PREVIEWS)
@@ -243,7 +243,7 @@ def test_a_withdrawn_pattern_cannot_be_ordered_through_an_earlier_personalizatio
         format="json",
     )
     assert refused.status_code == 400 and "no longer offered" in str(refused.json())
-    checkout = client_for(buyer).post(f"/api/v1/orders/{draft.pk}/checkout/")
+    checkout = client_for(buyer).post(f"/api/v1/orders/{draft.pk}/checkout/", {"shipping_address": SHIP_TO}, format="json")
     assert checkout.status_code == 409 and "no longer offered" in str(checkout.json())
     draft.refresh_from_db()
     assert draft.status == OrderStatus.DRAFT
@@ -348,9 +348,9 @@ def test_order_outputs_follow_one_entitlement_rule(
     staff.save()
     assert client_for(buyer).get(url).status_code == 409  # not delivered yet
     assert client_for(stranger).get(url).status_code == 404
-    Order.objects.filter(pk=order.pk).update(status=OrderStatus.READY)
+    Order.objects.filter(pk=order.pk).update(status=OrderStatus.PROOF_READY)
     line.print_sheet.save("print-sheet.png", io.BytesIO(b"\x89PNG fake"), save=False)
-    OrderLine.objects.filter(pk=line.pk).update(stage=LineStage.DELIVERED, print_sheet=line.print_sheet.name)
+    OrderLine.objects.filter(pk=line.pk).update(stage=LineStage.PROOF_READY, print_sheet=line.print_sheet.name)
     assert client_for(buyer).get(url).status_code == 200
     assert client_for(staff).get(url).status_code == 200
     assert client_for(stranger).get(url).status_code == 404

@@ -19,6 +19,7 @@ from marketplace.services.orders import (
     order_payment_abandoned,
 )
 from marketplace.services.personalizations import personalization_create
+from tests.conftest import SHIP_TO
 
 
 @pytest.fixture
@@ -103,7 +104,7 @@ def test_order_state_machine_refuses_illegal_transitions(buyer: Any, personaliza
     with pytest.raises(InvalidTransition):
         order.transition_to(OrderStatus.READY)
     assert order_mark_paid(order=order).status == OrderStatus.DRAFT  # not awaiting payment: nothing happens
-    order = order_checkout(order=order, actor=buyer)
+    order = order_checkout(order=order, actor=buyer, shipping_address=SHIP_TO)
     assert order.status == OrderStatus.AWAITING_PAYMENT
     order = order_mark_paid(order=order)
     assert order.status == OrderStatus.PAID and order.paid_at
@@ -118,13 +119,13 @@ def test_edition_limit_counts_checkouts_and_comes_back_on_decline_and_refund(
     limited = make_style(max_uses=1)
     first = _order(buyer, personalization_create(buyer=buyer, base_pattern=pattern, style=limited), products["swatch"])
     second = _order(buyer, personalization_create(buyer=buyer, base_pattern=pattern, style=limited), products["swatch"])
-    order_checkout(order=first, actor=buyer)
+    order_checkout(order=first, actor=buyer, shipping_address=SHIP_TO)
     with pytest.raises(Conflict, match="sold out"):
-        order_checkout(order=second, actor=buyer)
+        order_checkout(order=second, actor=buyer, shipping_address=SHIP_TO)
     order_payment_abandoned(order=first)
     limited.refresh_from_db()
     assert limited.uses_taken == 0
-    order_checkout(order=second, actor=buyer)
+    order_checkout(order=second, actor=buyer, shipping_address=SHIP_TO)
     order_mark_paid(order=second)
     order_mark_refunded(order=second)
     limited.refresh_from_db()
@@ -141,8 +142,8 @@ def test_exclusive_style_sells_once(
         for _ in range(2)
     ]
     client = client_for(buyer)
-    assert client.post(f"/api/v1/orders/{orders[0].pk}/checkout/").status_code == 200
-    refused = client.post(f"/api/v1/orders/{orders[1].pk}/checkout/")
+    assert client.post(f"/api/v1/orders/{orders[0].pk}/checkout/", {"shipping_address": SHIP_TO}, format="json").status_code == 200
+    refused = client.post(f"/api/v1/orders/{orders[1].pk}/checkout/", {"shipping_address": SHIP_TO}, format="json")
     assert refused.status_code == 409 and "sold out" in refused.json()["detail"]
 
 
@@ -163,7 +164,7 @@ def test_edition_limit_holds_under_concurrent_checkouts(
     def checkout(order: Order, who: Any) -> None:
         try:
             barrier.wait()
-            order_checkout(order=order, actor=who)
+            order_checkout(order=order, actor=who, shipping_address=SHIP_TO)
             outcomes.append("ok")
         except Conflict:
             outcomes.append("sold out")

@@ -19,6 +19,7 @@ from marketplace.models import Order, User
 from marketplace.services.orders import OrderLineRequest, order_create
 from marketplace.services.personalizations import personalization_create
 from tests.fakes.stripe_server import FakeStripe, sign_payload
+from tests.conftest import SHIP_TO
 
 WEBHOOK_SECRET = "whsec_motif_tests"
 WEBHOOK_URL = "/api/v1/payments/stripe/webhook/"
@@ -123,7 +124,7 @@ def stripe_checkout(order: Order, fake: FakeStripe) -> tuple[int, str]:
     """Checkout through the API; returns (payment id, checkout session id)."""
     client = APIClient()
     client.force_authenticate(order.buyer)
-    response = client.post(f"/api/v1/orders/{order.pk}/checkout/")
+    response = client.post(f"/api/v1/orders/{order.pk}/checkout/", {"shipping_address": SHIP_TO}, format="json")
     assert response.status_code == 200, response.content
     body = response.json()
     assert body["gateway"] == "stripe"

@@ -11,6 +11,7 @@ from marketplace.models import OrderStatus, Style
 from marketplace.payments.models import Payment
 
 from .conftest import ledger_total
+from tests.conftest import SHIP_TO
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -18,7 +19,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def _paid_local_order(make_order: Any, buyer: Any, client_for: Any) -> Payment:
     order = make_order("yard")
     client = client_for(buyer)
-    payment_id = client.post(f"/api/v1/orders/{order.pk}/checkout/").json()["payment"]
+    payment_id = client.post(f"/api/v1/orders/{order.pk}/checkout/", {"shipping_address": SHIP_TO}, format="json").json()["payment"]
     client.post(f"/api/v1/payments/local/{payment_id}/confirm/", {"outcome": "succeeded"}, format="json")
     return Payment.objects.get(pk=payment_id)
 

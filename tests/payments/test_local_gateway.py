@@ -13,6 +13,7 @@ from marketplace.payments.models import Payment, PaymentStatus
 from marketplace.royalties.models import EntryKind, RoyaltyEntry, Transfer
 
 from .conftest import ledger_total
+from tests.conftest import SHIP_TO
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -22,12 +23,12 @@ def test_local_gateway_purchase_pays_the_order_and_writes_royalties_for_artist_a
 ) -> None:
     order = make_order("swatch", "yard")  # 5.00 + 24.00; style fee 2.00 + 10 %, pattern 5 %
     client = client_for(buyer)
-    started = client.post(f"/api/v1/orders/{order.pk}/checkout/")
+    started = client.post(f"/api/v1/orders/{order.pk}/checkout/", {"shipping_address": SHIP_TO}, format="json")
     assert started.status_code == 200, started.content
     body = started.json()
     assert body["gateway"] == "local"
     assert body["checkout_url"] == f"http://testserver/payments/local/{body['payment']}/"
-    again = client.post(f"/api/v1/orders/{order.pk}/checkout/").json()
+    again = client.post(f"/api/v1/orders/{order.pk}/checkout/", {"shipping_address": SHIP_TO}, format="json").json()
     assert again["payment"] == body["payment"]  # a repeated checkout reuses the open payment
 
     confirmed = client.post(
@@ -59,7 +60,7 @@ def test_local_gateway_page_offers_pay_and_decline_to_the_buyer_only(
     api = client_for(buyer)
     browser = Client(enforce_csrf_checks=True)
     browser.force_login(buyer)
-    payment_id = api.post(f"/api/v1/orders/{order.pk}/checkout/").json()["payment"]
+    payment_id = api.post(f"/api/v1/orders/{order.pk}/checkout/", {"shipping_address": SHIP_TO}, format="json").json()["payment"]
     page_url = f"/payments/local/{payment_id}/"
 
     page = browser.get(page_url)
@@ -86,7 +87,7 @@ def test_local_gateway_page_offers_pay_and_decline_to_the_buyer_only(
     assert not RoyaltyEntry.objects.exists()
 
     # Checking out again opens a new payment, and Pay completes it.
-    second = api.post(f"/api/v1/orders/{order.pk}/checkout/").json()["payment"]
+    second = api.post(f"/api/v1/orders/{order.pk}/checkout/", {"shipping_address": SHIP_TO}, format="json").json()["payment"]
     assert second != payment_id
     paid = browser.post(f"/payments/local/{second}/", {"outcome": "succeeded", "csrfmiddlewaretoken": token})
     assert paid.status_code == 302 and paid["Location"] == f"/orders/{order.pk}/"
@@ -98,7 +99,7 @@ def test_only_the_orders_buyer_confirms_a_local_payment(
     local_on: None, make_order: Any, buyer: Any, make_user: Any, client_for: Any
 ) -> None:
     order = make_order()
-    payment_id = client_for(buyer).post(f"/api/v1/orders/{order.pk}/checkout/").json()["payment"]
+    payment_id = client_for(buyer).post(f"/api/v1/orders/{order.pk}/checkout/", {"shipping_address": SHIP_TO}, format="json").json()["payment"]
     url = f"/api/v1/payments/local/{payment_id}/confirm/"
     assert (
         client_for(make_user("buyer")).post(url, {"outcome": "succeeded"}, format="json").status_code == 404
@@ -116,7 +117,7 @@ def test_local_gateway_is_refused_when_debug_is_off(
     settings.STRIPE_SECRET_KEY = ""
     settings.DEBUG = False
     order = make_order()
-    refused = client_for(buyer).post(f"/api/v1/orders/{order.pk}/checkout/")
+    refused = client_for(buyer).post(f"/api/v1/orders/{order.pk}/checkout/", {"shipping_address": SHIP_TO}, format="json")
     assert refused.status_code == 503
     assert "DEBUG" in refused.json()["detail"] and "STRIPE_SECRET_KEY" in refused.json()["detail"]
     order.refresh_from_db()
@@ -129,7 +130,7 @@ def test_local_gateway_page_is_refused_when_debug_is_off_and_absent_for_stripe_p
     local_on: None, settings: Any, make_order: Any, buyer: Any, client_for: Any
 ) -> None:
     order = make_order()
-    payment_id = client_for(buyer).post(f"/api/v1/orders/{order.pk}/checkout/").json()["payment"]
+    payment_id = client_for(buyer).post(f"/api/v1/orders/{order.pk}/checkout/", {"shipping_address": SHIP_TO}, format="json").json()["payment"]
     browser = Client()
     browser.force_login(buyer)
     settings.DEBUG = False

@@ -12,6 +12,7 @@ from marketplace.services.orders import OrderLineRequest, order_checkout, order_
 from marketplace.services.personalizations import personalization_create
 from provenance.chain_access import forget_chain_client
 from stylization.engine import generate_pattern, print_png_bytes
+from tests.conftest import SHIP_TO
 
 
 @pytest.fixture(autouse=True)
@@ -38,7 +39,7 @@ def rendered_line(buyer: Any, make_pattern: Any, style: Any, products: Any, djan
             buyer=buyer,
             lines=[OrderLineRequest(personalization=personalization, product_size=products["swatch"], quantity=1)],
         )
-        order_checkout(order=order, actor=buyer)
+        order_checkout(order=order, actor=buyer, shipping_address=SHIP_TO)
         with django_capture_on_commit_callbacks(execute=False):
             order_mark_paid(order=order)
         line = order.lines.get()

@@ -21,7 +21,7 @@ from marketplace.models import BasePattern, Style, User
 from marketplace.services.accounts import user_register
 from marketplace.uploads import UploadError, looks_like_svg, pattern_size_check, validate_image
 from provenance.verification import VerifyInputError, verify_file
-from tests.conftest import PASSWORD, image_bytes, pattern_bytes
+from tests.conftest import SHIP_TO, PASSWORD, image_bytes, pattern_bytes
 
 
 def _png(width: int, height: int, **text: str) -> bytes:
@@ -305,7 +305,7 @@ def test_checkout_links_follow_the_address_the_buyer_used(
         format="json",
     )
     assert order.status_code == 201, order.json()
-    checkout = client.post(f"/api/v1/orders/{order.json()['id']}/checkout/")
+    checkout = client.post(f"/api/v1/orders/{order.json()['id']}/checkout/", {"shipping_address": SHIP_TO}, format="json")
     assert checkout.status_code == 200, checkout.json()
     assert checkout.json()["checkout_url"].startswith("http://localhost:8123/payments/local/")
 

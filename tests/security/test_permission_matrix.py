@@ -31,7 +31,7 @@ from marketplace.models import (
 )
 from marketplace.payments.services import payment_checkout_start
 from marketplace.services.orders import OrderLineRequest, order_create
-from tests.conftest import create_products, image_bytes
+from tests.conftest import SHIP_TO, create_products, image_bytes
 
 ACTORS = ("anonymous", "buyer", "artist", "designer", "verifier", "staff", "owner")
 LOGIN = 302  # a page's answer to an anonymous visitor: to the login form
@@ -194,12 +194,12 @@ def world(make_user: Callable[..., User], make_style: Callable[..., Style], make
         return order_create(buyer=owners["buyer"], lines=[line])
 
     draft, paid, paying = order(), order(), order()
-    Order.objects.filter(pk=paid.pk).update(status=OrderStatus.READY)
+    Order.objects.filter(pk=paid.pk).update(status=OrderStatus.PROOF_READY)
     line = OrderLine.objects.get(order=paid)
     line.print_png.save("print.png", ContentFile(image_bytes()), save=False)
-    line.stage = LineStage.DELIVERED  # its files are downloadable (the entitlement rule)
+    line.stage = LineStage.PROOF_READY  # its files are downloadable (the entitlement rule)
     line.save()
-    payment = payment_checkout_start(order=paying, actor=owners["buyer"])
+    payment = payment_checkout_start(order=paying, actor=owners["buyer"], shipping_address=SHIP_TO)
     ids = {
         "style": style.pk, "hidden_style": hidden.pk, "pattern": pattern.pk, "personalization": personalization.pk,
         "order": draft.pk, "paid": paid.pk, "line": line.pk, "payment": payment.pk, "record": "ab" * 32,

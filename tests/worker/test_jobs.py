@@ -12,7 +12,7 @@ from marketplace.models import JobStatus, LineStage, OrderStatus, Personalizatio
 from marketplace.services.orders import OrderLineRequest, order_checkout, order_create, order_mark_paid
 from marketplace.services.personalizations import personalization_create, personalizations_requeue_unfinished
 from stylization import services as stylization_services
-from tests.conftest import join_all
+from tests.conftest import SHIP_TO, join_all
 
 
 def test_personalization_preview_runs_in_the_embedded_worker(
@@ -74,13 +74,13 @@ def test_a_paid_order_line_renders_print_files_and_svg(
         buyer=buyer,
         lines=[OrderLineRequest(personalization=personalization, product_size=products[size_key], quantity=1)],
     )
-    order_checkout(order=order, actor=buyer)
+    order_checkout(order=order, actor=buyer, shipping_address=SHIP_TO)
     order_mark_paid(order=order)
     join_all()
     order.refresh_from_db()
     line = order.lines.get()
-    assert line.stage == LineStage.DELIVERED, line.failure_reason
-    assert order.status == OrderStatus.READY
+    assert line.stage == LineStage.PROOF_READY, line.failure_reason
+    assert order.status == OrderStatus.PROOF_READY
     with line.print_png.open("rb") as fh:
         tile = Image.open(io.BytesIO(fh.read()))
         assert tile.size == (pattern.width_px, pattern.height_px)
