@@ -9,6 +9,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
+from marketplace.forms import country_choices
 from marketplace.models import BasePattern, LicenceUse, RepeatType, Role, Style
 from marketplace.selectors import CatalogueFilters
 from marketplace.services.catalogue import LicenceTerms, PatternRepeat
@@ -110,6 +111,19 @@ class CartAddForm(forms.Form):
     personalization = forms.IntegerField(widget=forms.HiddenInput)
     size = forms.IntegerField(label="Product and size")
     quantity = forms.IntegerField(label="Quantity", min_value=1, max_value=1000, initial=1)
+
+
+class BuyerCountryForm(forms.Form):
+    country = forms.ChoiceField(label="Your country", choices=country_choices, required=False)
+
+
+class RerenderForm(forms.Form):
+    seed = forms.IntegerField(label="New seed", min_value=0, max_value=MAX_SEED)
+
+
+class ShipForm(forms.Form):
+    carrier = forms.CharField(label="Carrier", max_length=60)
+    tracking_number = forms.CharField(label="Tracking number", max_length=80)
 
 
 # --- studios ----------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from frontend import views
+from frontend import production, views
 
 app_name = "frontend"
 
@@ -16,7 +16,15 @@ urlpatterns = [
     path("cart/checkout/", views.cart_checkout, name="cart-checkout"),
     path("orders/<int:pk>/", views.order_detail, name="order"),
     path("orders/<int:pk>/checkout/", views.order_checkout_again, name="order-checkout"),
+    path("orders/<int:pk>/approve/", production.order_approve, name="order-approve"),
+    path("orders/<int:pk>/lines/<int:line_pk>/rerender/", production.order_line_rerender, name="order-line-rerender"),
+    path("orders/<int:pk>/lines/<int:line_pk>/cancel/", production.order_line_cancel_page, name="order-line-cancel"),
     path("orders/<int:pk>/lines/<int:line_pk>/<str:name>", views.order_output, name="order-output"),
+    path("studio/production/", production.production_studio, name="production"),
+    path("studio/production/jobs/<int:job_pk>/", production.production_ticket, name="production-ticket"),
+    path("studio/production/jobs/<int:job_pk>/print-sheet.png", production.production_sheet, name="production-sheet"),
+    path("studio/production/jobs/<int:job_pk>/start/", production.production_start, name="production-start"),
+    path("studio/production/jobs/<int:job_pk>/ship/", production.production_ship, name="production-ship"),
     path("studio/artist/", views.artist_studio, name="artist-studio"),
     path("studio/artist/styles/<int:pk>/licence/", views.artist_licence, name="artist-licence"),
     path("studio/artist/payouts/", views.artist_payouts, name="artist-payouts"),

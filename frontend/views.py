@@ -35,11 +35,13 @@ from frontend import cart as cart_store
 from frontend import selectors as page_selectors
 from frontend.charts import cumulative, line_chart
 from frontend.forms import (
+    BuyerCountryForm,
     CartAddForm,
     CatalogueFilterForm,
     LicenceTermsForm,
     PatternUploadForm,
     PreviewForm,
+    RerenderForm,
     SignupForm,
     StyleUploadForm,
     VerifyForm,
@@ -48,9 +50,11 @@ from frontend.forms import (
 from marketplace import selectors
 from marketplace.api.throttles import TOO_MANY, LoginRateThrottle, LoginUsernameRateThrottle, page_throttled
 from marketplace.errors import Conflict, NotAllowed
+from marketplace.forms import ShippingAddressForm
 from marketplace.media import media_file_response
 from marketplace.models import (
     IN_FULFILMENT_STATUSES,
+    PROOF_VISIBLE_STAGES,
     UNFINISHED_STAGES,
     BasePattern,
     JobStatus,
@@ -69,8 +73,10 @@ from marketplace.payments.services import payment_checkout_start, payout_onboard
 from marketplace.royalties.selectors import artist_earnings, royalty_entries
 from marketplace.services.accounts import user_register
 from marketplace.services.catalogue import LicenceTerms, pattern_create, style_create, style_update
+from marketplace.services.fulfilment import CANCELLABLE_STAGES, MAX_BUYER_RERENDERS
 from marketplace.services.orders import OrderLineRequest, order_create
 from marketplace.services.personalizations import personalization_allowed_uses, personalization_create
+from marketplace.services.shipping import address_for_display, shipping_quote
 from provenance.verification import verify_file, verify_sha256
 
 log = logging.getLogger(__name__)
@@ -78,7 +84,12 @@ log = logging.getLogger(__name__)
 PAGE_SIZE = 12
 # The catalogue and the configurator draw repeats at one common scale, so tiles compare truly.
 CSS_PX_PER_INCH = 40
-ORDER_STEPS = [OrderStatus.PAID, OrderStatus.RENDERING, OrderStatus.READY]
+# The order page's timeline: prints go to production; an order of digital files ends once delivered.
+PRINT_STEPS = [
+    OrderStatus.PAID, OrderStatus.RENDERING, OrderStatus.PROOF_READY, OrderStatus.APPROVED,
+    OrderStatus.IN_PRODUCTION, OrderStatus.SHIPPED, OrderStatus.FULFILLED,
+]
+DIGITAL_STEPS = [OrderStatus.PAID, OrderStatus.RENDERING, OrderStatus.FULFILLED]
 OUTPUT_FILES = {
     "print.png": ("print_png", "Print PNG"),
     "print-sheet.png": ("print_sheet", "Print sheet"),
@@ -137,6 +148,8 @@ def _home_for(user: User) -> str:
         return reverse("frontend:artist-studio")
     if user.is_designer:
         return reverse("frontend:designer-studio")
+    if user.is_printer:
+        return reverse("frontend:production")
     return reverse("frontend:catalogue")
 
 
@@ -334,11 +347,36 @@ def _job_context(request: HttpRequest, job: Personalization) -> dict[str, Any]:
 # --- cart and checkout ------------------------------------------------------------------------------
 
 
+def _cart_shipping(lines: list[Any], country: str) -> dict[str, Any]:
+    """The cart's shipping estimate to `country`: the same pricing the checkout charges."""
+    physical = any(line.size.product.is_physical for line in lines)
+    goods = sum((line.total for line in lines), Decimal("0"))
+    if not physical:
+        return {"physical": False, "amount": Decimal("0"), "total": goods, "error": ""}
+    try:
+        quote = shipping_quote(items=[(line.size, line.quantity) for line in lines], country=country or None)
+    except ValidationError as exc:
+        return {"physical": True, "amount": None, "total": None, "error": " ".join(exc.messages)}
+    return {"physical": True, "amount": quote.amount, "total": goods + quote.amount, "error": "", "zone": quote.zone}
+
+
 @login_required
 def cart(request: HttpRequest) -> HttpResponse:
     lines = cart_store.cart_lines(request, buyer=request.user)  # type: ignore[arg-type]
-    total = sum((line.total for line in lines), Decimal("0"))
-    return render(request, "frontend/cart.html", {"lines": lines, "total": total})
+    goods = sum((line.total for line in lines), Decimal("0"))
+    last = selectors.order_list(buyer=request.user).exclude(shipping_address=None).first()  # type: ignore[arg-type]
+    initial = dict(last.shipping_address) if last and last.shipping_address else {}
+    country = request.GET.get("country", initial.get("country", "US")).upper()[:2]
+    address_form = ShippingAddressForm(prefix="ship", initial={**initial, "country": country})
+    context = {
+        "lines": lines,
+        "goods": goods,
+        "shipping": _cart_shipping(lines, country),
+        "country": country,
+        "address_form": address_form,
+        "country_form": BuyerCountryForm(prefix="buyer", initial={"country": initial.get("country", "")}),
+    }
+    return render(request, "frontend/cart.html", context)
 
 
 @require_POST
@@ -369,12 +407,30 @@ def cart_remove(request: HttpRequest, index: int) -> HttpResponse:
     return redirect("frontend:cart")
 
 
+def _destination_from(request: HttpRequest, *, physical: bool) -> tuple[dict[str, str] | None, str | None, Any]:
+    """The ship-to address (or, for digital files, the buyer's country) posted with a checkout, and
+    the bound form to show again when it is incomplete."""
+    if physical:
+        form = ShippingAddressForm(request.POST, prefix="ship")
+        return (form.cleaned_data if form.is_valid() else None), None, form
+    country_form = BuyerCountryForm(request.POST, prefix="buyer")
+    country = country_form.cleaned_data.get("country") if country_form.is_valid() else None
+    return None, country or None, country_form
+
+
 @require_POST
 @login_required
 def cart_checkout(request: HttpRequest) -> HttpResponse:
     lines = cart_store.cart_lines(request, buyer=request.user)  # type: ignore[arg-type]
     if not lines:
         messages.error(request, "Your cart is empty.")
+        return redirect("frontend:cart")
+    physical = any(line.size.product.is_physical for line in lines)
+    address, country, form = _destination_from(request, physical=physical)
+    if physical and address is None:
+        messages.error(request, "Give the address your prints ship to: " + "; ".join(
+            f"{form.fields[name].label if name in form.fields else name}: {' '.join(errors)}" for name, errors in form.errors.items()
+        ))
         return redirect("frontend:cart")
     try:
         order = order_create(
@@ -388,14 +444,18 @@ def cart_checkout(request: HttpRequest) -> HttpResponse:
         messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
         return redirect("frontend:cart")
     cart_store.cart_clear(request)
-    return HttpResponseRedirect(start_checkout(request, order))
+    return HttpResponseRedirect(start_checkout(request, order, shipping_address=address, country=country))
 
 
 @require_POST
 @login_required
 def order_checkout_again(request: HttpRequest, pk: int) -> HttpResponse:
     order = _own_order(request, pk)
-    return HttpResponseRedirect(start_checkout(request, order))
+    physical = any(line.product_size.product.is_physical for line in order.lines.all())
+    address, country, _form = _destination_from(request, physical=physical)
+    return HttpResponseRedirect(
+        start_checkout(request, order, shipping_address=address or order.shipping_address, country=country or order.country or None)
+    )
 
 
 # --- orders -----------------------------------------------------------------------------------------
@@ -420,18 +480,47 @@ LINE_STAGE_LABELS: dict[str, str] = {
     LineStage.VECTORIZED: "Recording the attribution",
     LineStage.ATTRIBUTED: "Signing the files",
     LineStage.DELIVERED: "Delivered",
+    LineStage.AWAITING_ARTIST_APPROVAL: "Waiting for the artist's approval",
+    LineStage.PROOF_READY: "Proof ready: review it",
+    LineStage.APPROVED: "Approved: waiting for the print shop",
+    LineStage.IN_PRODUCTION: "Being printed",
+    LineStage.SHIPPED: "Shipped",
+    LineStage.CANCELLED: "Cancelled: refunded",
     LineStage.FAILED: "Could not be made: refunded",
 }
 
 
-def _order_context(order: Order, user: Any) -> dict[str, Any]:
-    reached = {
-        OrderStatus.PAID: order.paid_at is not None,
-        OrderStatus.RENDERING: order.status
-        in (OrderStatus.RENDERING, OrderStatus.READY, OrderStatus.NEEDS_ATTENTION, OrderStatus.FULFILLED),
-        OrderStatus.READY: order.status in (OrderStatus.READY, OrderStatus.FULFILLED),
+def _proof(line: OrderLine) -> dict[str, Any] | None:
+    """What the proof viewer needs: the sheet, its physical size, and the tile's geometry on it."""
+    if line.stage not in PROOF_VISIBLE_STAGES or not line.print_sheet:
+        return None
+    pattern = line.personalization.base_pattern
+    size = line.product_size
+    sheet_w, sheet_h = line.render_info.get("sheet_px") or size.print_pixels(pattern.dpi)
+    return {
+        "url": reverse("frontend:order-output", args=[line.order_id, line.pk, "print-sheet.png"]),
+        "sheet_w": sheet_w,
+        "sheet_h": sheet_h,
+        "tile_w": pattern.width_px,
+        "tile_h": pattern.height_px,
+        "repeat": pattern.repeat_type,
+        "repeat_label": pattern.get_repeat_type_display(),
+        "width_in": size.width_in,
+        "height_in": size.height_in,
+        "tile_w_in": pattern.repeat_width_in,
+        "tile_h_in": pattern.repeat_height_in,
+        "dpi": pattern.dpi,
     }
-    steps = [{"status": s, "label": s.label, "done": reached[s], "current": order.status == s} for s in ORDER_STEPS]
+
+
+def _order_context(order: Order, user: Any) -> dict[str, Any]:
+    physical = any(line.product_size.product.is_physical for line in order.lines.all())
+    flow = PRINT_STEPS if physical else DIGITAL_STEPS
+    position = flow.index(order.status) if order.status in flow else -1
+    steps = [
+        {"status": s, "label": s.label, "done": 0 <= i <= position, "current": order.status == s}
+        for i, s in enumerate(flow)
+    ]
     lines = []
     for line in order.lines.all():
         allowed = selectors.order_line_output_access(line=line, user=user)[0] == selectors.OutputAccess.ALLOWED
@@ -440,6 +529,7 @@ def _order_context(order: Order, user: Any) -> dict[str, Any]:
             for name, (field, label) in OUTPUT_FILES.items()
             if allowed and getattr(line, field)
         ]
+        job = getattr(line, "production_job", None)
         lines.append(
             {
                 "line": line,
@@ -447,6 +537,10 @@ def _order_context(order: Order, user: Any) -> dict[str, Any]:
                 "working": line.stage in UNFINISHED_STAGES,
                 "downloads": downloads,
                 "attribution": attribution_for_line(line),
+                "proof": _proof(line) if allowed else None,
+                "can_rerender": line.stage == LineStage.PROOF_READY and line.rerenders_used < MAX_BUYER_RERENDERS,
+                "can_cancel": line.stage in CANCELLABLE_STAGES,
+                "shipment": job if job is not None and job.shipped_at else None,
             }
         )
     unfinished = any(item["working"] for item in lines)
@@ -454,9 +548,14 @@ def _order_context(order: Order, user: Any) -> dict[str, Any]:
         "order": order,
         "steps": steps,
         "lines": lines,
+        "address": address_for_display(order.shipping_address) if order.buyer_id == getattr(user, "pk", None) else [],
+        "can_approve": any(item["line"].stage == LineStage.PROOF_READY for item in lines),
         "polling": order.status in (OrderStatus.AWAITING_PAYMENT, OrderStatus.PAID, OrderStatus.RENDERING)
         or (order.status in IN_FULFILMENT_STATUSES and unfinished),
         "can_pay": order.status in (OrderStatus.DRAFT, OrderStatus.AWAITING_PAYMENT),
+        "needs_address": physical and order.shipping_address is None,
+        "address_form": ShippingAddressForm(prefix="ship") if physical and order.shipping_address is None else None,
+        "rerender_form": RerenderForm(),
     }
 
 
@@ -712,12 +811,16 @@ def _present_verdict(result: dict[str, Any]) -> dict[str, Any]:
 # --- payments, royalties and provenance, as the pages use them -------------------------------------
 
 
-def start_checkout(request: HttpRequest, order: Order) -> str:
+def start_checkout(
+    request: HttpRequest, order: Order, *, shipping_address: dict[str, str] | None = None, country: str | None = None
+) -> str:
     """Where the buyer goes to pay: the gateway's checkout page (Stripe Checkout or the local test
     gateway) that the payments app opens, else the order page with the reason."""
     order_page = reverse("frontend:order", args=[order.pk])
     try:
-        payment = payment_checkout_start(order=order, actor=request.user)  # type: ignore[arg-type]
+        payment = payment_checkout_start(
+            order=order, actor=request.user, shipping_address=shipping_address, country=country  # type: ignore[arg-type]
+        )
     except (ValidationError, Conflict, NotAllowed, GatewayUnavailable) as exc:
         messages.error(request, " ".join(getattr(exc, "messages", None) or [str(exc)]))
         return order_page

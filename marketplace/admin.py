@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from marketplace.errors import Conflict, NotAllowed
-from marketplace.models import Order, OrderLine
+from marketplace.models import EmailMessageLog, Order, OrderLine, ProductionJob, ShippingRate, ShippingZone
 from marketplace.services.fulfilment import order_line_rerender
 
 LINE_FIELDS = (
@@ -66,3 +66,41 @@ class OrderLineAdmin(admin.ModelAdmin):
                 self.message_user(request, f"Line {line.pk} of order {line.order_id} is queued to render again.")
 
 
+
+
+# --- shipping and production ------------------------------------------------------------------------
+
+
+class ShippingRateInline(admin.TabularInline):
+    model = ShippingRate
+    extra = 0
+    fields = ("substrate", "flat_amount", "per_item_amount", "currency")
+
+
+@admin.register(ShippingZone)
+class ShippingZoneAdmin(admin.ModelAdmin):
+    """The rows that price shipping: per zone, per substrate, a flat amount per order plus an amount
+    per item. Orders keep the amounts they were charged."""
+
+    list_display = ("name", "rest_of_world", "countries")
+    inlines = [ShippingRateInline]
+
+
+@admin.register(ProductionJob)
+class ProductionJobAdmin(admin.ModelAdmin):
+    list_display = ("pk", "order_line", "status", "printer", "released_at", "started_at", "shipped_at", "carrier", "tracking_number")
+    list_select_related = ("order_line", "printer")
+    readonly_fields = ("order_line", "printer", "released_at", "started_at", "shipped_at", "carrier", "tracking_number")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(EmailMessageLog)
+class EmailMessageLogAdmin(admin.ModelAdmin):
+    list_display = ("key", "to", "subject", "created_at", "sent_at", "attempts")
+    search_fields = ("key", "to")
+    readonly_fields = ("key", "to", "subject", "body", "created_at", "sent_at", "attempts", "last_error")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

@@ -459,6 +459,8 @@ FILES_DELIVERED_STAGES: tuple[str, ...] = (
     LineStage.IN_PRODUCTION,
     LineStage.SHIPPED,
 )
+# The proof (the print sheet) is shown from the moment it is ready, and stays for the buyer after.
+PROOF_VISIBLE_STAGES: tuple[str, ...] = tuple(stage for stage in FILES_DELIVERED_STAGES if stage != LineStage.DELIVERED)
 # Lines whose money goes back to the buyer.
 REFUNDED_STAGES: tuple[str, ...] = (LineStage.FAILED, LineStage.CANCELLED)
 

@@ -14,6 +14,7 @@ from rest_framework import serializers
 
 from marketplace.models import (
     FILES_DELIVERED_STAGES,
+    PROOF_VISIBLE_STAGES,
     BasePattern,
     LicenceUse,
     LicenceVersion,
@@ -472,10 +473,6 @@ LEGACY_RENDER_STATUS: dict[str, str] = {
     **{stage: "done" for stage in FILES_DELIVERED_STAGES},
     LineStage.FAILED: "failed",
 }
-
-
-# The proof (the print sheet) is shown from the moment it is ready, and stays for the buyer after.
-PROOF_VISIBLE_STAGES = tuple(stage for stage in FILES_DELIVERED_STAGES if stage != LineStage.DELIVERED)
 
 
 class OrderLineOut(serializers.ModelSerializer):

@@ -20,6 +20,7 @@ from rest_framework.views import APIView
 from marketplace.api.schema import ErrorOut
 from marketplace.api.serializers import CheckoutInput
 from marketplace.errors import Conflict, NotAllowed
+from marketplace.forms import ShippingAddressForm
 from marketplace.models import Order
 from marketplace.payments.gateways import GatewayUnavailable, local_gateway_allowed
 from marketplace.payments.models import Gateway, Payment, PaymentStatus
@@ -30,6 +31,7 @@ from marketplace.payments.services import (
     webhook_event_process,
     webhook_event_receive,
 )
+from marketplace.services.orders import order_address_from_gateway
 
 log = logging.getLogger(__name__)
 
@@ -127,8 +129,17 @@ def local_gateway_page(request: HttpRequest, payment_id: int) -> HttpResponse:
             "error": "The local test gateway is refused when DEBUG is off.",
         }
         return render(request, "payments/local_gateway.html", context, status=503)
+    address_form = None
+    if payment.order.shipping_address is not None:
+        address_form = ShippingAddressForm(
+            request.POST if request.method == "POST" else None, prefix="ship", initial=payment.order.shipping_address
+        )
     if request.method == "POST":
         try:
+            if address_form is not None and request.POST.get("outcome") == PaymentStatus.SUCCEEDED:
+                if not address_form.is_valid():
+                    raise ValidationError("Complete the shipping address.")
+                order_address_from_gateway(order_id=payment.order_id, address=address_form.cleaned_data)
             payment_local_confirm(
                 payment=payment, actor=request.user, outcome=request.POST.get("outcome", "")  # type: ignore[arg-type]
             )
@@ -136,7 +147,14 @@ def local_gateway_page(request: HttpRequest, payment_id: int) -> HttpResponse:
             error = exc.messages[0] if isinstance(exc, ValidationError) else str(exc)
         else:
             return HttpResponseRedirect(f"/orders/{payment.order_id}/")
-    context = {"payment": payment, "order": payment.order, "lines": payment.order.lines.all(), "error": error}
+    payment.order.refresh_from_db()
+    context = {
+        "payment": payment,
+        "order": payment.order,
+        "lines": payment.order.lines.all(),
+        "error": error,
+        "address_form": address_form,
+    }
     return render(request, "payments/local_gateway.html", context, status=409 if error else 200)
 
 

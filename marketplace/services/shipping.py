@@ -7,16 +7,20 @@ gives back exactly the shipping it was charged."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
 from django_countries import countries
 
-from marketplace.models import OrderLine, ProductSize, ShippingRate, ShippingZone
+from marketplace.models import Order, OrderLine, OrderStatus, ProductSize, ShippingRate, ShippingZone
 
 ADDRESS_FIELDS: dict[str, int] = {
     "name": 120,
@@ -163,3 +167,22 @@ def address_for_display(address: dict[str, Any] | None) -> list[str]:
     city = " ".join(part for part in (address.get("postal_code", ""), address.get("city", "")) if part)
     rows = [address.get("name", ""), address.get("line1", ""), address.get("line2", ""), city, countries.name(country) or country]
     return [row for row in rows if row]
+
+
+def shipping_addresses_anonymise(*, retention_days: int | None = None, now: dt.datetime | None = None) -> int:
+    """Keep only the country of the shipping address of every order finished (fulfilled, refunded or
+    cancelled) more than `retention_days` ago. Returns how many addresses were blanked."""
+    days = settings.SHIPPING_ADDRESS_RETENTION_DAYS if retention_days is None else retention_days
+    if days < 0:
+        raise ValueError("The retention period cannot be negative.")
+    before = (now or timezone.now()) - dt.timedelta(days=days)
+    finished = Q(status=OrderStatus.FULFILLED, fulfilled_at__lt=before) | Q(
+        status__in=(OrderStatus.REFUNDED, OrderStatus.CANCELLED), created_at__lt=before
+    )
+    count = 0
+    for order in Order.objects.filter(finished, address_anonymised_at__isnull=True).exclude(shipping_address=None):
+        order.shipping_address = {"country": order.country}
+        order.address_anonymised_at = timezone.now()
+        order.save(update_fields=["shipping_address", "address_anonymised_at"])
+        count += 1
+    return count

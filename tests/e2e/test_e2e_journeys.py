@@ -19,7 +19,7 @@ from marketplace.models import BasePattern, JobStatus, LineStage, Order, OrderSt
 from marketplace.services.catalogue import LicenceTerms, PatternRepeat, pattern_create, style_create
 from marketplace.services.orders import OrderLineRequest, order_checkout, order_create, order_mark_paid
 from marketplace.services.personalizations import personalization_create
-from tests.conftest import SHIP_TO, PASSWORD, create_products, image_bytes, join_all, skip_or_fail
+from tests.conftest import PASSWORD, SHIP_TO, create_products, image_bytes, join_all, skip_or_fail
 
 # Playwright's sync API runs an event loop on this thread; the test body's ORM calls are still
 # synchronous and safe, so Django's async-safety guard is relaxed for this module.

@@ -26,7 +26,7 @@ from marketplace.payments.services import payment_checkout_start, payment_local_
 from marketplace.services.catalogue import pattern_withdraw
 from marketplace.services.orders import OrderLineRequest, order_create
 from marketplace.services.personalizations import personalization_create
-from tests.conftest import SHIP_TO, PASSWORD, image_bytes
+from tests.conftest import PASSWORD, SHIP_TO, image_bytes
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}

@@ -32,7 +32,7 @@ from marketplace.services.orders import OrderLineRequest, order_cancel, order_ch
 from marketplace.services.personalizations import personalization_create
 from provenance.services import order_line_attribute
 from provenance.verification import verify_file
-from tests.conftest import SHIP_TO, PASSWORD, join_all
+from tests.conftest import PASSWORD, SHIP_TO, join_all
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -18,8 +18,8 @@ from rest_framework.test import APIClient
 from marketplace.models import Order, User
 from marketplace.services.orders import OrderLineRequest, order_create
 from marketplace.services.personalizations import personalization_create
-from tests.fakes.stripe_server import FakeStripe, sign_payload
 from tests.conftest import SHIP_TO
+from tests.fakes.stripe_server import FakeStripe, sign_payload
 
 WEBHOOK_SECRET = "whsec_motif_tests"
 WEBHOOK_URL = "/api/v1/payments/stripe/webhook/"

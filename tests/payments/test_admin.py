@@ -9,9 +9,9 @@ import pytest
 
 from marketplace.models import OrderStatus, Style
 from marketplace.payments.models import Payment
+from tests.conftest import SHIP_TO
 
 from .conftest import ledger_total
-from tests.conftest import SHIP_TO
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

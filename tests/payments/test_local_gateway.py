@@ -11,9 +11,9 @@ from django.test import Client
 from marketplace.models import Order, OrderStatus, Style
 from marketplace.payments.models import Payment, PaymentStatus
 from marketplace.royalties.models import EntryKind, RoyaltyEntry, Transfer
+from tests.conftest import SHIP_TO
 
 from .conftest import ledger_total
-from tests.conftest import SHIP_TO
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -12,10 +12,10 @@ from django.utils import timezone
 
 from marketplace.models import Order, Product, ProductSize
 from marketplace.royalties.models import EntryKind, RoyaltyEntry
+from tests.conftest import SHIP_TO
 from tests.fakes.stripe_server import FakeStripe
 
 from .conftest import deliver, ledger_total, onboard, run_payouts, stripe_checkout
-from tests.conftest import SHIP_TO
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -21,7 +21,7 @@ from marketplace.models import BasePattern, Style, User
 from marketplace.services.accounts import user_register
 from marketplace.uploads import UploadError, looks_like_svg, pattern_size_check, validate_image
 from provenance.verification import VerifyInputError, verify_file
-from tests.conftest import SHIP_TO, PASSWORD, image_bytes, pattern_bytes
+from tests.conftest import PASSWORD, SHIP_TO, image_bytes, pattern_bytes
 
 
 def _png(width: int, height: int, **text: str) -> bytes:

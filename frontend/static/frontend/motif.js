@@ -150,3 +150,79 @@
     };
   };
 })();
+
+// The proof viewer: the print sheet at full resolution, zoomed and panned in a viewport, with the
+// repeat's tile edges drawn over it in sheet pixels (half-drop columns and half-brick rows offset).
+(function () {
+  function edges(svg, repeat, sheetW, sheetH, tileW, tileH) {
+    var ns = "http://www.w3.org/2000/svg", parts = [];
+    // One outline per tile, placed as the print sheet lays the repeat out (from the top-left corner).
+    for (var j = -1; j * tileH < sheetH; j++) {
+      for (var i = -1; i * tileW < sheetW; i++) {
+        var x = i * tileW, y = j * tileH;
+        if (repeat === "half_drop" && (i & 1)) y += tileH / 2;
+        if (repeat === "half_brick" && (j & 1)) x += tileW / 2;
+        parts.push("M" + x + " " + y + "h" + tileW + "v" + tileH + "h" + -tileW + "z");
+      }
+    }
+    var path = document.createElementNS(ns, "path");
+    path.setAttribute("d", parts.join(""));
+    path.setAttribute("class", "proof-edge");
+    path.setAttribute("vector-effect", "non-scaling-stroke");
+    svg.replaceChildren(path);
+  }
+
+  function viewer(root) {
+    if (root.dataset.ready) return;
+    root.dataset.ready = "1";
+    var d = root.dataset, sheetW = +d.sheetW, sheetH = +d.sheetH;
+    var viewport = root.querySelector("[data-viewport]"), canvas = root.querySelector("[data-canvas]");
+    var overlay = root.querySelector("[data-overlay]"), scale = 1;
+    edges(overlay, d.repeat, sheetW, sheetH, +d.tileW, +d.tileH);
+    function fit() { return Math.min(1, viewport.clientWidth / sheetW); }
+    function zoom(next, cx, cy) {
+      var old = scale;
+      scale = Math.max(fit(), Math.min(4, next));
+      cx = cx === undefined ? viewport.clientWidth / 2 : cx;
+      cy = cy === undefined ? viewport.clientHeight / 2 : cy;
+      var sx = (viewport.scrollLeft + cx) / old, sy = (viewport.scrollTop + cy) / old;
+      canvas.style.width = sheetW * scale + "px";
+      canvas.style.height = sheetH * scale + "px";
+      viewport.scrollLeft = sx * scale - cx;
+      viewport.scrollTop = sy * scale - cy;
+      root.dataset.scale = scale.toFixed(4);
+    }
+    root.querySelectorAll("[data-zoom]").forEach(function (button) {
+      button.addEventListener("click", function () {
+        var how = button.dataset.zoom;
+        zoom(how === "fit" ? fit() : how === "actual" ? 1 : how === "in" ? scale * 2 : scale / 2);
+      });
+    });
+    root.querySelector("[data-edges]").addEventListener("change", function (e) {
+      overlay.style.display = e.target.checked ? "" : "none";
+    });
+    viewport.addEventListener("wheel", function (e) {
+      if (!e.ctrlKey && !e.metaKey) return;
+      e.preventDefault();
+      var box = viewport.getBoundingClientRect();
+      zoom(scale * (e.deltaY < 0 ? 1.25 : 0.8), e.clientX - box.left, e.clientY - box.top);
+    }, { passive: false });
+    var drag = null;
+    viewport.addEventListener("pointerdown", function (e) {
+      drag = { x: e.clientX, y: e.clientY, left: viewport.scrollLeft, top: viewport.scrollTop };
+      viewport.setPointerCapture(e.pointerId);
+    });
+    viewport.addEventListener("pointermove", function (e) {
+      if (!drag) return;
+      viewport.scrollLeft = drag.left - (e.clientX - drag.x);
+      viewport.scrollTop = drag.top - (e.clientY - drag.y);
+    });
+    viewport.addEventListener("pointerup", function () { drag = null; });
+    scale = 1;
+    zoom(fit());
+  }
+
+  function all(root) { (root || document).querySelectorAll("[data-proof-viewer]").forEach(viewer); }
+  document.addEventListener("DOMContentLoaded", function () { all(document); });
+  document.addEventListener("htmx:load", function (e) { all(e.target); });
+})();

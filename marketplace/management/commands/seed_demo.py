@@ -15,6 +15,7 @@ from django.db import transaction
 from marketplace.models import BasePattern, Product, ProductSize, Style, User
 from marketplace.services.accounts import user_register, user_token
 from marketplace.services.catalogue import LicenceTerms, PatternRepeat, pattern_create, style_create
+from marketplace.services.shipping import shipping_defaults_install
 from stylization.engine import generate_pattern
 
 DEMO_PASSWORD = "motif-demo-2026"
@@ -27,6 +28,7 @@ PEOPLE = [
     ("felix", "felix@example.com", ["designer"]),
     ("bea", "bea@example.com", ["buyer"]),
     ("vera", "vera@example.com", ["verifier"]),
+    ("pia", "pia@example.com", ["printer"]),
 ]
 
 STYLES = [
@@ -72,6 +74,10 @@ PRODUCTS: list[tuple[str, str, str, str, list[tuple[str, str, str, str, str]]]] 
     ("gift-wrap", "Gift wrap", "gift_wrap", "personal", [
         ("sheet", "Sheet (20″×30″)", "20", "30", "9.00"),
     ]),
+    # A licensed download: the signed files only, no shipping and no production.
+    ("digital-file", "Digital file (licensed download)", "digital", "personal", [
+        ("download-12x12", "Download, 12″×12″ print file", "12", "12", "8.00"),
+    ]),
 ]
 
 
@@ -88,6 +94,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             people = self._people()
             self._products()
+            shipping_defaults_install()
             self._styles(people)
             self._patterns(people)
         self.stdout.write(self.style.SUCCESS(f"Demo data ready. Log in as (password {DEMO_PASSWORD}):"))

@@ -1,0 +1,190 @@
+"""The pages of print production: the buyer's proof decisions on the order page, and the print
+shops' studio (`/studio/production/`), its job tickets and their print sheets. Thin: each view calls
+one service of `marketplace.services.fulfilment` or one selector."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from frontend.forms import RerenderForm, ShipForm
+from marketplace import selectors
+from marketplace.errors import Conflict, NotAllowed
+from marketplace.media import media_file_response
+from marketplace.models import OrderLine, ProductionJob, ProductionStatus
+from marketplace.services.fulfilment import (
+    order_line_cancel,
+    order_line_proof_rerender,
+    order_proofs_approve,
+    production_job_ship,
+    production_job_start,
+)
+from marketplace.services.shipping import address_for_display
+
+REFUSALS = (ValidationError, Conflict, NotAllowed)
+
+
+def _refusal(request: HttpRequest, exc: Exception) -> None:
+    messages.error(request, " ".join(getattr(exc, "messages", None) or [str(exc)]))
+
+
+def _own_line(request: HttpRequest, pk: int, line_pk: int) -> OrderLine:
+    order = get_object_or_404(selectors.order_list(buyer=request.user), pk=pk)  # type: ignore[arg-type]
+    return get_object_or_404(OrderLine, pk=line_pk, order=order)
+
+
+# --- the buyer's proof ------------------------------------------------------------------------------
+
+
+@require_POST
+@login_required
+def order_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    order = get_object_or_404(selectors.order_list(buyer=request.user), pk=pk)  # type: ignore[arg-type]
+    try:
+        approved = order_proofs_approve(order=order, actor=request.user)  # type: ignore[arg-type]
+    except REFUSALS as exc:
+        _refusal(request, exc)
+    else:
+        messages.success(request, f"Approved {len(approved)} proof{'s' if len(approved) != 1 else ''}: sent to the print shop.")
+    return redirect("frontend:order", pk=pk)
+
+
+@require_POST
+@login_required
+def order_line_rerender(request: HttpRequest, pk: int, line_pk: int) -> HttpResponse:
+    line = _own_line(request, pk, line_pk)
+    form = RerenderForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Give a whole number as the new seed.")
+        return redirect("frontend:order", pk=pk)
+    try:
+        order_line_proof_rerender(order_line_id=line.pk, actor=request.user, seed=form.cleaned_data["seed"])  # type: ignore[arg-type]
+    except REFUSALS as exc:
+        _refusal(request, exc)
+    else:
+        messages.success(request, "Rendering a new proof with that seed.")
+    return redirect("frontend:order", pk=pk)
+
+
+@require_POST
+@login_required
+def order_line_cancel_page(request: HttpRequest, pk: int, line_pk: int) -> HttpResponse:
+    line = _own_line(request, pk, line_pk)
+    try:
+        order_line_cancel(order_line_id=line.pk, actor=request.user, reason="Cancelled by you before printing")  # type: ignore[arg-type]
+    except REFUSALS as exc:
+        _refusal(request, exc)
+    else:
+        messages.success(request, "Cancelled. The refund is on its way.")
+    return redirect("frontend:order", pk=pk)
+
+
+# --- the print shops --------------------------------------------------------------------------------
+
+
+def _printer_only(request: HttpRequest) -> HttpResponse | None:
+    if not request.user.has_role("printer"):  # type: ignore[union-attr]
+        return render(
+            request,
+            "frontend/forbidden.html",
+            {"message": "The production studio is for print shops (the printer role)."},
+            status=403,
+        )
+    return None
+
+
+def _visible_job(request: HttpRequest, job_pk: int) -> ProductionJob:
+    job = get_object_or_404(
+        ProductionJob.objects.select_related(
+            "order_line__order", "order_line__product_size__product", "order_line__personalization__base_pattern"
+        ),
+        pk=job_pk,
+    )
+    if not selectors.production_job_visible(job=job, user=request.user):
+        raise Http404("No such job.")  # not released to this print shop: it does not exist for it
+    return job
+
+
+@login_required
+def production_studio(request: HttpRequest) -> HttpResponse:
+    if (refused := _printer_only(request)) is not None:
+        return refused
+    status = request.GET.get("status") or None
+    if status not in (None, *ProductionStatus.values):
+        status = None
+    jobs = list(selectors.production_job_list(printer=request.user, status=status))  # type: ignore[arg-type]
+    return render(
+        request,
+        "frontend/studio_production.html",
+        {"jobs": jobs, "status": status, "statuses": ProductionStatus.choices, "ship_form": ShipForm()},
+    )
+
+
+@require_GET
+@login_required
+def production_ticket(request: HttpRequest, job_pk: int) -> HttpResponse:
+    if (refused := _printer_only(request)) is not None:
+        return refused
+    job = _visible_job(request, job_pk)
+    line = job.order_line
+    pattern = line.personalization.base_pattern
+    width_px, height_px = line.product_size.print_pixels(pattern.dpi)
+    context = {
+        "job": job,
+        "line": line,
+        "pattern": pattern,
+        "sheet_px": (width_px, height_px),
+        "ship_to": address_for_display(line.order.shipping_address),
+        "ship_form": ShipForm(),
+    }
+    return render(request, "frontend/production_ticket.html", context)
+
+
+@require_GET
+@login_required
+def production_sheet(request: HttpRequest, job_pk: int) -> HttpResponseBase:
+    if (refused := _printer_only(request)) is not None:
+        return refused
+    job = _visible_job(request, job_pk)
+    return media_file_response(
+        request, job.order_line.print_sheet, filename=f"motif-job{job.pk}-sheet.png", as_attachment=True
+    )
+
+
+@require_POST
+@login_required
+def production_start(request: HttpRequest, job_pk: int) -> HttpResponse:
+    if (refused := _printer_only(request)) is not None:
+        return refused
+    job = _visible_job(request, job_pk)
+    try:
+        production_job_start(job_id=job.pk, printer=request.user)  # type: ignore[arg-type]
+    except REFUSALS as exc:
+        _refusal(request, exc)
+    else:
+        messages.success(request, f"Job {job.pk}: printing.")
+    return redirect("frontend:production-ticket", job_pk=job.pk)
+
+
+@require_POST
+@login_required
+def production_ship(request: HttpRequest, job_pk: int) -> HttpResponse:
+    if (refused := _printer_only(request)) is not None:
+        return refused
+    job = _visible_job(request, job_pk)
+    form = ShipForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Give the carrier and the tracking number.")
+        return redirect("frontend:production-ticket", job_pk=job.pk)
+    try:
+        production_job_ship(job_id=job.pk, printer=request.user, **form.cleaned_data)  # type: ignore[arg-type]
+    except REFUSALS as exc:
+        _refusal(request, exc)
+    else:
+        messages.success(request, f"Job {job.pk}: shipped, and the buyer has been sent the tracking number.")
+    return redirect("frontend:production-ticket", job_pk=job.pk)
