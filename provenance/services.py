@@ -162,7 +162,7 @@ def attribution_record_create(*, order_line_id: int) -> AttributionRecord:
     phash_bands = bands(perceptual.phash)
     with transaction.atomic():
         locked = OrderLine.objects.select_for_update().get(pk=order_line_id)
-        existing = AttributionRecord.objects.filter(order_line_id=order_line_id).first()
+        existing = AttributionRecord.objects.filter(order_line_id=order_line_id, superseded_at__isnull=True).first()
         if existing is not None:
             return existing
         unsigned = locked.print_png.name

@@ -237,4 +237,5 @@ def join_all(timeout_ms: int = 300_000, *, queues: set[str] | None = None) -> No
             broker.join(queue, fail_fast=True, timeout=timeout_ms)
         if all(q.unfinished_tasks == 0 for name, q in broker.queues.items() if name.split(".")[0] in watched):
             return
-    raise AssertionError("the queues do not drain")
+    pending = {name: q.unfinished_tasks for name, q in broker.queues.items() if q.unfinished_tasks}
+    raise AssertionError(f"the queues do not drain: {pending}")

@@ -33,8 +33,8 @@ class OrderApproveView(APIView):
 
     @extend_schema(request=None, responses=s.OrderOut)
     def post(self, request: Request, pk: int) -> Response:
-        order = order_proofs_approve(order=_own_order(request, pk), actor=_user(request))
-        return Response(s.OrderOut(_own_order(request, order.pk), context={"request": request}).data)
+        order_proofs_approve(order=_own_order(request, pk), actor=_user(request))
+        return Response(s.OrderOut(_own_order(request, pk), context={"request": request}).data)
 
 
 def _own_line(request: Request, pk: int, line_pk: int) -> OrderLine:
