@@ -191,29 +191,74 @@ def test_buyer_previews_buys_downloads_and_verifies(
     shots(page, "configurator-preview")
     print(f"\nPreview → shown result: {first_s:.1f} s, then {seconds:.1f} s (progress seen: {values})")
 
-    page.get_by_label("Product and size").select_option(str(sizes["swatch"].pk))
-    page.get_by_label("Quantity").fill("2")
-    assert page.get_by_test_id("price").inner_text() == "10.00 USD"
+    # Print production (issue 14): a yard of fabric, shipped to an address.
+    page.get_by_label("Product and size").select_option(str(sizes["yard"].pk))
+    page.get_by_label("Quantity").fill("1")
+    assert page.get_by_test_id("price").inner_text() == "24.00 USD"
     assert "licence version 1" in page.get_by_test_id("licence").inner_text()
     page.get_by_role("button", name="Add to cart").click()
     page.wait_for_url(re.compile(r"/cart/$"))
+    assert page.get_by_test_id("cart-shipping").inner_text() == "5.50"  # fabric to the US: 4.00 + 1.50
+    assert page.get_by_test_id("cart-total").inner_text() == "29.50"
+    page.get_by_label("Full name").fill("Bea Buyer")
+    page.get_by_label("Address", exact=True).fill("1 Test Street")
+    page.get_by_label("City").fill("Springfield")
+    page.get_by_label("Postal code").fill("12345")
+    page.get_by_label("Country").select_option("US")
     shots(page, "cart")
 
     page.get_by_role("button", name="Checkout").click()
     page.wait_for_url(lambda url: "/cart/" not in url)
     order = Order.objects.get(buyer=buyer)
+    assert page.get_by_test_id("to-pay").inner_text() == "29.50 USD"
     pay_on_gateway(page, order, shots)
     page.goto(f"/orders/{order.pk}/")
     shots(page, "order-paid")
-    page.wait_for_selector("#order-status[data-status=ready]", timeout=TIMEOUT_MS)
-    assert page.get_by_test_id("order-status").inner_text() == "Ready"
-    shots(page, "order-ready")
+    page.wait_for_selector("#order-status[data-status=proof_ready]", timeout=TIMEOUT_MS)
+    page.reload()
+    proof = page.get_by_test_id("proof")
+    proof.wait_for()
+    assert page.get_by_test_id("proof-size").inner_text().startswith("36″ × 42″ at 72 DPI (2592 × 3024 px)")
+    page.wait_for_function("() => { const i = document.querySelector('[data-sheet]'); return i && i.complete && i.naturalWidth > 0; }")
+    assert page.locator(".proof-edge").count() == 1  # the tile edges, drawn over the sheet
+    proof.scroll_into_view_if_needed()
+    shots(page, "proof-fit")
+    proof.get_by_role("button", name="100 %").click()
+    assert float(proof.get_attribute("data-scale") or 0) == 1.0
+    shots(page, "proof-zoomed")
 
     with page.expect_download() as download_info:
         page.get_by_role("link", name="Download Print PNG").click()
     print_png = tmp_path / download_info.value.suggested_filename
     download_info.value.save_as(print_png)
     assert print_png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+    page.get_by_test_id("approve-proofs").click()
+    page.wait_for_selector("#order-status[data-status=approved]")
+
+    # The print shop takes the job, prints it and ships it.
+    printer = make_user("printer")
+    shop = new_page()
+    log_in(shop, printer)
+    shop.goto("/studio/production/")
+    shop.get_by_role("link", name="Ticket").first.click()
+    ticket = shop.get_by_test_id("job-ticket")
+    assert "Springfield" in shop.get_by_test_id("ticket-ship-to").inner_text()
+    assert shop.get_by_test_id("ticket-quantity").inner_text() == "1"
+    shots(shop, "job-ticket")
+    shop.get_by_test_id("start-job").click()
+    shop.wait_for_selector("[data-testid=job-ticket][data-status=printing]")
+    shop.get_by_label("Carrier").fill("UPS")
+    shop.get_by_label("Tracking number").fill("1Z999AA10123456784")
+    shop.get_by_test_id("ship-job").click()
+    shop.wait_for_selector("[data-testid=job-ticket][data-status=shipped]")
+    assert ticket.count() == 1
+
+    page.goto(f"/orders/{order.pk}/")
+    page.wait_for_selector("#order-status[data-status=fulfilled]")
+    assert page.get_by_test_id("order-status").inner_text() == "Fulfilled"
+    assert page.get_by_test_id("tracking-number").inner_text() == "1Z999AA10123456784"
+    shots(page, "order-shipped")
 
     # The attribution record and its chain write follow the outputs; then the order links the certificate.
     join_all()
