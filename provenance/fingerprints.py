@@ -12,7 +12,6 @@ from PIL import Image
 
 from provenance.core.repeat_fingerprint import (
     DESCRIPTOR_SIZE,
-    REPEAT_MATCH_SCORE,
     QueryFingerprint,
     RepeatFingerprint,
     RepeatMatch,
@@ -23,14 +22,21 @@ from provenance.models import AttributionRecord, RepeatFingerprintEntry
 
 
 def repeat_fingerprint_create(*, record: AttributionRecord) -> RepeatFingerprintEntry:
-    """Idempotent: fingerprint the record's print tile as its base pattern's repeat lays it out."""
+    """Idempotent: fingerprint the record's print tile as its base pattern's repeat lays it out,
+    with the base pattern's own cells for the style score."""
     existing = RepeatFingerprintEntry.objects.filter(record=record).first()
     if existing is not None:
         return existing
     line = record.order_line
-    repeat = line.personalization.base_pattern.repeat_type
+    pattern = line.personalization.base_pattern
     with line.print_png.open("rb") as fh, Image.open(io.BytesIO(fh.read())) as image:
-        fingerprint = fingerprint_tile(image.convert("RGB"), repeat)
+        tile = image.convert("RGB")
+    base = None
+    if pattern.image:  # a record whose base pattern lost its image is fingerprinted without the style score
+        with pattern.image.open("rb") as fh, Image.open(io.BytesIO(fh.read())) as image:
+            base = image.convert("RGB")
+    repeat = pattern.repeat_type
+    fingerprint = fingerprint_tile(tile, repeat, base=base)
     entry, _ = RepeatFingerprintEntry.objects.get_or_create(
         record=record,
         defaults={
@@ -43,9 +49,9 @@ def repeat_fingerprint_create(*, record: AttributionRecord) -> RepeatFingerprint
 
 
 def nearest_by_repeat_fingerprint(query: QueryFingerprint, *, candidates: int = 8) -> tuple[int, RepeatMatch] | None:
-    """The record (pk) whose aligned cell best matches the photo's, when above the bench's
-    threshold. Every stored descriptor is scored in one matrix product; only the best few
-    records' cells are loaded and aligned."""
+    """The record (pk) whose aligned cell best matches the photo's among the probable matches
+    (the bench's thresholds on the aligned score and the style score). Every stored descriptor
+    is scored in one matrix product; only the best few records' cells are loaded and aligned."""
     rows = list(RepeatFingerprintEntry.objects.values_list("record_id", "descriptors"))
     if not rows:
         return None
@@ -59,8 +65,6 @@ def nearest_by_repeat_fingerprint(query: QueryFingerprint, *, candidates: int = 
     best: tuple[int, RepeatMatch] | None = None
     for pk, data in RepeatFingerprintEntry.objects.filter(record_id__in=shortlist).values_list("record_id", "fingerprint"):
         match = confirm(query, str(pk), RepeatFingerprint.from_bytes(bytes(data)))
-        if best is None or match.score > best[1].score:
+        if match.probable and (best is None or match.score > best[1].score):
             best = (pk, match)
-    if best is None or best[1].score < REPEAT_MATCH_SCORE:
-        return None
     return best

@@ -12,7 +12,11 @@ whole design, only shifted. The fingerprint works on that period:
 3. where the view starts (its phase) is a cyclic shift of that cell. The magnitude of the
    cell's low Fourier coefficients does not see a cyclic shift, so it is the search descriptor;
 4. the best few records by descriptor are confirmed by phase correlation of their stored cells
-   against the query's: the normalised cross-correlation at the best cyclic shift is the score.
+   against the query's: the normalised cross-correlation at the best cyclic shift is the score;
+5. outputs of one base pattern share its layout and differ in what the style did to it, and the
+   layout dominates that correlation. So a record also keeps the cell of its base pattern, and at
+   the found alignment the style score correlates what the style changed: the query's and the
+   record's cells, each less its least-squares fit from the base cell's channels.
 
 A lattice has more than one short basis (a half drop of a square tile has two equally short
 diagonals), and which one a noisy estimate picks is chance. Both the record and the query keep
@@ -28,7 +32,7 @@ falls back to the perceptual hashes. Lab notes are in provenance/EXPERIMENTS.md.
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -59,9 +63,16 @@ SEARCH_CANDIDATES = 8  # records confirmed by alignment after the descriptor sea
 # Chosen on `python -m provenance.bench --photos` (see provenance/EXPERIMENTS.md): the
 # confirmed score above which a photo is a probable match of a record.
 REPEAT_MATCH_SCORE = 0.84
+# Chosen on the bench's calibration split: the style score a probable match must also reach when the
+# record keeps its base pattern's cell (outputs of one base pattern score up to 0.18 on training).
+REPEAT_STYLE_SCORE = 0.23
+# Where the style changed less than this fraction of the record cell's variance, its residual is
+# noise: such a record is its base pattern, and the style score cannot and does not apply.
+MIN_STYLE_RESIDUAL = 0.02
 
 REPEAT_LATTICES = ("basic", "half_drop", "half_brick", "mirror", "center")
 _FORMAT = b"RFP1"
+_VERSION_WITH_BASE = 2
 _CELL_SCALE = 20.0  # int8 steps per standard deviation: +-6.35 sigma, 1/40 resolution
 
 
@@ -217,43 +228,84 @@ def align(query_cell: FloatArray, stored_cell: FloatArray) -> tuple[float, tuple
     return float(correlation[row, col]), (int(row), int(col))
 
 
+def style_residual(cell: FloatArray, base_cell: FloatArray) -> FloatArray:
+    """What the style changed: each channel of `cell` less its least-squares fit from every
+    channel of the base pattern's cell (aligned to it) and a constant."""
+    channels = cell.shape[0]
+    design = np.concatenate([base_cell.reshape(base_cell.shape[0], -1), np.ones((1, CELL * CELL))]).T
+    values = cell.reshape(channels, -1).T
+    coefficients, *_ = np.linalg.lstsq(design, values, rcond=None)
+    return (values - design @ coefficients).T.reshape(cell.shape)
+
+
+def style_score(query_cell: FloatArray, stored_cell: FloatArray, base_cell: FloatArray) -> float | None:
+    """Correlation of what the style changed in the query and in the record, all three cells
+    aligned; None where the record's style changed too little of its cell to tell."""
+    stored = style_residual(stored_cell, base_cell)
+    stored_energy = float((stored**2).sum())
+    if stored_energy < MIN_STYLE_RESIDUAL * float((stored_cell**2).sum()):
+        return None
+    query = style_residual(query_cell, base_cell)
+    query_energy = float((query**2).sum())
+    if query_energy <= 1e-12:
+        return 0.0
+    return float((query * stored).sum() / np.sqrt(query_energy * stored_energy))
+
+
 # ---- the stored fingerprint ---------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class RepeatFingerprint:
-    """What a record keeps: per basis variant, its canonical cell (int8) and its descriptor."""
+    """What a record keeps: per basis variant, its canonical cell (int8) and its descriptor, and
+    where the record knows its base pattern, the base pattern's cell on the same basis."""
 
     repeat: str
     tile_size: tuple[int, int]  # width, height
     cells: tuple[FloatArray, ...]
     descriptors: NDArray[np.float32] = field(repr=False)
+    base_cells: tuple[FloatArray, ...] = field(default=(), repr=False)
 
     def to_bytes(self) -> bytes:
-        quantised = [np.clip(np.rint(c * _CELL_SCALE), -127, 127).astype(np.int8).tobytes() for c in self.cells]
-        header = struct.pack("<4sB10sHHBB", _FORMAT, 1, self.repeat.encode().ljust(10), *self.tile_size,
+        version = _VERSION_WITH_BASE if self.base_cells else 1
+        header = struct.pack("<4sB10sHHBB", _FORMAT, version, self.repeat.encode().ljust(10), *self.tile_size,
                              len(self.cells), self.cells[0].shape[0])
-        return header + b"".join(quantised) + self.descriptors.astype(np.float16).tobytes()
+        return (header + b"".join(_quantise(c) for c in self.cells) + self.descriptors.astype(np.float16).tobytes()
+                + b"".join(_quantise(c) for c in self.base_cells))
 
     @classmethod
     def from_bytes(cls, data: bytes) -> RepeatFingerprint:
         head = struct.calcsize("<4sB10sHHBB")
-        magic, _version, repeat, width, height, count, channels = struct.unpack("<4sB10sHHBB", data[:head])
+        magic, version, repeat, width, height, count, channels = struct.unpack("<4sB10sHHBB", data[:head])
         if magic != _FORMAT:
             raise ValueError("not a repeat fingerprint")
         size = channels * CELL * CELL
-        cells = tuple(
-            np.frombuffer(data, np.int8, size, head + i * size).reshape(channels, CELL, CELL).astype(np.float64) / _CELL_SCALE
-            for i in range(count)
-        )
-        descriptors = np.frombuffer(data, np.float16, count * DESCRIPTOR_SIZE, head + count * size)
-        return cls(repeat.decode().strip(), (width, height), cells,
-                   descriptors.reshape(count, DESCRIPTOR_SIZE).astype(np.float32))
+
+        def cells_at(offset: int) -> tuple[FloatArray, ...]:
+            return tuple(
+                np.frombuffer(data, np.int8, size, offset + i * size).reshape(channels, CELL, CELL).astype(np.float64)
+                / _CELL_SCALE
+                for i in range(count)
+            )
+
+        descriptors_at = head + count * size
+        descriptors = np.frombuffer(data, np.float16, count * DESCRIPTOR_SIZE, descriptors_at)
+        base_cells = cells_at(descriptors_at + 2 * count * DESCRIPTOR_SIZE) if version >= _VERSION_WITH_BASE else ()
+        return cls(repeat.decode().strip(), (width, height), cells_at(head),
+                   descriptors.reshape(count, DESCRIPTOR_SIZE).astype(np.float32), base_cells)
 
 
-def fingerprint_tile(tile: Image.Image | np.ndarray, repeat: str) -> RepeatFingerprint:
-    """The record-time fingerprint: the lattice is known exactly from the tile and its repeat."""
-    array = np.asarray(tile.convert("RGB") if isinstance(tile, Image.Image) else tile)
+def _quantise(cell: FloatArray) -> bytes:
+    return np.clip(np.rint(cell * _CELL_SCALE), -127, 127).astype(np.int8).tobytes()
+
+
+def fingerprint_tile(tile: Image.Image | np.ndarray, repeat: str, *,
+                     base: Image.Image | np.ndarray | None = None) -> RepeatFingerprint:
+    """The record-time fingerprint: the lattice is known exactly from the tile and its repeat.
+
+    `base` is the base pattern the tile was stylized from (same layout, any size): its cells on the
+    same bases let the style score tell this output from others of the same base pattern."""
+    array = _rgb(tile)
     height, width = array.shape[:2]
     # A print tile can be thousands of pixels; CELL x CELL bins need far fewer.
     array = _even_resize(array, max(1.0, max(height, width) / RECORD_SIDE))
@@ -265,7 +317,21 @@ def fingerprint_tile(tile: Image.Image | np.ndarray, repeat: str) -> RepeatFinge
         # The design repeats more often than its tile (checks, stripes): a photo will show the
         # finer lattice, and the tile's pixels cover its cell evenly, so fold on that one too.
         variants += basis_variants(finer, RECORD_ANGLE_DEG)
-    return fingerprint_from_domain(domain, variants, repeat, (width, height))
+    fingerprint = fingerprint_from_domain(domain, variants, repeat, (width, height))
+    if base is None:
+        return fingerprint
+    base_array = _rgb(base)
+    base_array = _even_resize(base_array, max(1.0, max(base_array.shape[:2]) / RECORD_SIDE))
+    # The same lattice bases in the base pattern's pixels (its tile may be another size).
+    to_base = np.diag([base_array.shape[1] / array.shape[1], base_array.shape[0] / array.shape[0]])
+    base_domain = as_channels(fundamental_domain(base_array, repeat))
+    base_cells = tuple(fold_to_cell(base_domain, basis @ to_base) for basis in variants)
+    return RepeatFingerprint(fingerprint.repeat, fingerprint.tile_size, fingerprint.cells, fingerprint.descriptors,
+                             base_cells)
+
+
+def _rgb(image: Image.Image | np.ndarray) -> np.ndarray:
+    return np.asarray(image.convert("RGB") if isinstance(image, Image.Image) else image)
 
 
 def fingerprint_from_domain(domain: FloatArray, bases: list[FloatArray], repeat: str,
@@ -524,10 +590,18 @@ class RepeatMatch:
     shift: tuple[int, int]  # cell samples (rows, columns) that align the record's cell to the query's
     query_variant: int
     record_variant: int
+    # What the style changed, correlated at that alignment; None where the record keeps no base
+    # pattern cell or its style changed too little to tell.
+    style_score: float | None = None
+
+    @property
+    def probable(self) -> bool:
+        """A probable match: the aligned cells agree, and so does what the style changed."""
+        return self.score >= REPEAT_MATCH_SCORE and (self.style_score is None or self.style_score >= REPEAT_STYLE_SCORE)
 
 
 def confirm(query: QueryFingerprint, key: str, stored: RepeatFingerprint) -> RepeatMatch:
-    """Best alignment over every pair of (query basis, record basis)."""
+    """Best alignment over every pair of (query basis, record basis), with its style score."""
     best: RepeatMatch | None = None
     for qi, query_cell in enumerate(query.cells):
         for ri, stored_cell in enumerate(stored.cells):
@@ -535,7 +609,10 @@ def confirm(query: QueryFingerprint, key: str, stored: RepeatFingerprint) -> Rep
             if best is None or score > best.score:
                 best = RepeatMatch(key, score, query.lattice.periods_seen, shift, qi, ri)
     assert best is not None
-    return best
+    if not stored.base_cells:
+        return best
+    rolled = [np.roll(c[best.record_variant], best.shift, axis=(1, 2)) for c in (stored.cells, stored.base_cells)]
+    return replace(best, style_score=style_score(query.cells[best.query_variant], *rolled))
 
 
 class RepeatIndex:
@@ -575,6 +652,6 @@ class RepeatIndex:
         return [self._keys[i] for i in order]
 
     def search(self, query: QueryFingerprint, count: int = SEARCH_CANDIDATES) -> list[RepeatMatch]:
-        """The confirmed candidates, best score first (match or not: the caller applies the threshold)."""
+        """The confirmed candidates, probable matches first, then best score first."""
         matches = [confirm(query, key, self._fingerprints[key]) for key in self.nearest_by_descriptor(query, count)]
-        return sorted(matches, key=lambda m: -m.score)
+        return sorted(matches, key=lambda m: (not m.probable, -m.score))

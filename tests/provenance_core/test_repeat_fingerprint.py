@@ -93,6 +93,35 @@ def test_a_print_and_scan_photo_is_found_in_the_index() -> None:
     assert best.key == "half_brick-6" and best.score >= rf.REPEAT_MATCH_SCORE
 
 
+def test_the_style_score_tells_an_output_from_another_output_of_its_base_pattern() -> None:
+    from provenance.photo_bench import cheap_stylize
+
+    base = _tile("half_drop", seed=8, size=160)
+    output, sibling = cheap_stylize(base, 1), cheap_stylize(base, 2)
+    record = rf.fingerprint_tile(output, "half_drop", base=base)
+    rng = np.random.default_rng(5)
+    photos = [ps.photograph(image, "half_drop", ps.print_and_scan_capture(rng, periods=2.5), rng)
+              for image in (output, sibling)]
+    queries = [rf.fingerprint_query(photo) for photo in photos]
+    assert queries[0] is not None and queries[1] is not None
+    genuine, other = (rf.confirm(query, "record", record) for query in queries)
+    assert genuine.probable and genuine.style_score is not None and genuine.style_score >= rf.REPEAT_STYLE_SCORE
+    # The shared layout carries the aligned score of the sibling; what its style changed does not agree.
+    assert other.style_score is not None and other.style_score < rf.REPEAT_STYLE_SCORE and not other.probable
+
+
+def test_without_a_base_pattern_there_is_no_style_score() -> None:
+    tile = _tile("basic", seed=9)
+    assert rf.fingerprint_tile(tile, "basic").base_cells == ()
+    # A record that is its base pattern (nothing stylized) leaves nothing for the style score to compare.
+    record = rf.fingerprint_tile(tile, "basic", base=tile)
+    query = rf.fingerprint_query(ps.photograph(tile, "basic", ps.Capture(periods=2.5, long_side=400),
+                                               np.random.default_rng(6)))
+    assert query is not None
+    match = rf.confirm(query, "record", record)
+    assert match.style_score is None and match.probable
+
+
 def test_less_than_one_period_falls_back() -> None:
     tile = _tile("basic")
     photo = ps.photograph(tile, "basic", ps.Capture(periods=0.8, long_side=300), np.random.default_rng(4))
@@ -108,6 +137,11 @@ def test_a_fingerprint_survives_storage() -> None:
     # int8 at 1/40 of a standard deviation; the rare bins beyond 6.35 sigma are clipped.
     np.testing.assert_allclose(stored.cells[0], np.clip(fingerprint.cells[0], -6.35, 6.35), atol=1 / 40 + 1e-9)
     np.testing.assert_allclose(stored.descriptors, fingerprint.descriptors, atol=2e-3)
+    assert stored.base_cells == ()
+    with_base = rf.fingerprint_tile(_tile("half_drop"), "half_drop", base=_tile("half_drop", seed=4, size=96))
+    restored = rf.RepeatFingerprint.from_bytes(with_base.to_bytes())
+    assert len(restored.base_cells) == len(restored.cells) == 2
+    np.testing.assert_allclose(restored.base_cells[1], np.clip(with_base.base_cells[1], -6.35, 6.35), atol=1 / 40 + 1e-9)
 
 
 # ---- the simulator ------------------------------------------------------------------------------
