@@ -124,7 +124,7 @@ def painting_crops(style: Image.Image, size: int) -> list[Image.Image]:
 
 
 def _run_method(method: str, size: int, patterns: int, style_paths: list[str], iterations: int,
-                weights: str | None, strength: float = 0.7) -> dict[str, Any]:
+                weights: str | None, strength: float = 0.7, variant: tuple[str, str] | None = None) -> dict[str, Any]:
     """Runs in a spawned child: stylize `patterns` base patterns, judge them, report peak RSS."""
     import torch
 
@@ -144,7 +144,10 @@ def _run_method(method: str, size: int, patterns: int, style_paths: list[str], i
     engine = None if reference else Engine(device="cpu", encoder=encoder_name, weights_path=weights,
                                            expected_sha256=None)
     feedforward = method.startswith("feedforward-model")
-    models = _style_models(style_paths, engine) if feedforward and engine is not None else []
+    models = _style_models(style_paths, engine, variant[1] if variant else None) if feedforward and engine is not None else []
+    if method == "feedforward-model-colour-matched":
+        # The product's colour match: Reinhard's pointwise Lab match to the style after the network.
+        models = [m.with_style_palette(Image.open(p)) for m, p in zip(models, style_paths, strict=True)]
     sheet: list[bytes] = []
     for i in range(patterns):
         repeat = REPEATS[i % len(REPEATS)]
@@ -177,12 +180,6 @@ def _run_method(method: str, size: int, patterns: int, style_paths: list[str], i
         elif feedforward:
             model = models[i % len(models)]
             image, done = model.stylize(base, repeat=repeat, params=params, long_side=size).image, 1
-            if method == "feedforward-model-colour-matched":
-                # A lever measured on the bench: Reinhard's pointwise Lab match to the style after the
-                # network (pointwise, so the tile still repeats).
-                from stylization.engine import reinhard_transfer
-
-                image = reinhard_transfer(image, style, strength=params.strength)
         else:
             padding = "zeros" if method == "ours-zero-padded-control" else None
             if size <= engine_module.PREVIEW_MAX_SIDE:
@@ -211,12 +208,16 @@ def _run_method(method: str, size: int, patterns: int, style_paths: list[str], i
         sheet.append(buffer.getvalue())
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     summary = {k: float(np.mean([r[k] for r in rows])) for k in rows[0]}
-    return {"method": method, "size": size, "patterns": patterns, "peak_rss_mb": peak_mb, **summary,
+    label = f"{method}:{variant[0]}" if variant else method
+    return {"method": label, "size": size, "patterns": patterns, "peak_rss_mb": peak_mb, **summary,
             "per_pattern": rows, "images": sheet}
 
 
-def _style_models(style_paths: list[str], engine: Any) -> list[Any]:
-    """Each style's model: the shipped one when its identity matches, else one trained here (and timed)."""
+def _style_models(style_paths: list[str], engine: Any, variant_dir: str | None = None) -> list[Any]:
+    """Each style's model: the shipped one when its identity matches, else one trained here (and timed).
+
+    With `variant_dir` (a lever under measurement, trained by `manage.py train_style_models --out DIR
+    --set FIELD=VALUE`), each style's `<stem>.pt` there, whatever its configuration."""
     import hashlib
     import json
 
@@ -232,6 +233,12 @@ def _style_models(style_paths: list[str], engine: Any) -> list[Any]:
     models = []
     for path in style_paths:
         sha = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+        if variant_dir is not None:
+            model = load_model_file(Path(variant_dir) / f"{Path(path).stem}.pt")
+            if model.style_sha256 != sha or model.encoder_sha256 != engine.encoder.weights_sha256:
+                raise SystemExit(f"{variant_dir}: the model for {Path(path).stem} was trained on another style or encoder")
+            models.append(model)
+            continue
         shipped = MODELS_DIR / f"{Path(path).stem}.pt"
         identity = model_identity(style_sha256=sha, encoder_sha256=engine.encoder.weights_sha256, config=config)
         card = shipped.with_suffix(".json")
@@ -384,12 +391,12 @@ GATE = (("style distance", "distance", "≤ 1.15×", lambda m, o: m <= 1.15 * o)
         ("patch distance", "patch", "≤ 1.15×", lambda m, o: m <= 1.15 * o))
 
 
-def _gate_table(rows: list[dict[str, Any]]) -> str:
-    """The issue's quality gate: the model against the optimiser on the same held-out patterns."""
+def _gate_table(rows: list[dict[str, Any]], model_method: str = "feedforward-model") -> str:
+    """The issue's quality gate: a model row against the optimiser on the same held-out patterns."""
     by = {r["method"]: r for r in rows}
-    if "feedforward-model" not in by or "ours-random" not in by:
+    if model_method not in by or "ours-random" not in by:
         return ""
-    model, opt = by["feedforward-model"], by["ours-random"]
+    model, opt = by[model_method], by["ours-random"]
     lines = ["| figure | optimiser | model | model / optimiser | target | met |", "|---|---|---|---|---|---|"]
     for label, key, target, ok in GATE:
         lines.append(f"| {label} | {opt[key]:.3f} | {model[key]:.3f} | {model[key] / opt[key]:.2f} | {target} | "
@@ -407,6 +414,23 @@ def _gate_table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def _lever_table(rows: list[dict[str, Any]]) -> str:
+    """One line per model row: each gate figure as a ratio to the optimiser, and how many gates it meets."""
+    by = {r["method"]: r for r in rows}
+    models = [r for r in rows if r["method"].startswith("feedforward-model")]
+    if "ours-random" not in by or not models:
+        return ""
+    opt = by["ours-random"]
+    lines = ["| model row | PS × opt | SSIM − opt | palette × opt | patch × opt | seam | inference ms | gates met |",
+             "|---|---|---|---|---|---|---|---|"]
+    for m in models:
+        met = sum(ok(m[key], opt[key]) for _, key, _, ok in GATE) + (m["seam"] <= 1.10)
+        lines.append(f"| {m['method']} | {m['distance'] / opt['distance']:.2f} | {m['ssim'] - opt['ssim']:+.3f} | "
+                     f"{m['palette'] / opt['palette']:.2f} | {m['patch'] / opt['patch']:.2f} | {m['seam']:.3f} | "
+                     f"{m['inference_ms']:.1f} | {met} of {len(GATE) + 1} |")
+    return "\n".join(lines)
+
+
 def _per_pattern_table(rows: list[dict[str, Any]]) -> str:
     by = {r["method"]: r for r in rows}
     if "feedforward-model" not in by or "ours-random" not in by:
@@ -421,7 +445,7 @@ def _per_pattern_table(rows: list[dict[str, Any]]) -> str:
 
 
 def contact_sheet(rows: list[dict[str, Any]], style_paths: list[str], size: int, path: Path) -> Path | None:
-    """A PNG grid, one held-out pattern a row: base, style, optimiser result, model result."""
+    """A PNG grid, one held-out pattern a row: base, style, optimiser result, then each model row's result."""
     import io
 
     from stylization.engine import generate_pattern
@@ -431,13 +455,15 @@ def contact_sheet(rows: list[dict[str, Any]], style_paths: list[str], size: int,
         return None
     cell, gap = 192, 6
     count = len(by["ours-random"]["images"])
-    sheet = Image.new("RGB", (4 * cell + 5 * gap, count * (cell + gap) + gap), (255, 255, 255))
+    model_rows = [r for r in rows if r["method"].startswith("feedforward-model")]
+    columns = 3 + len(model_rows)
+    sheet = Image.new("RGB", (columns * cell + (columns + 1) * gap, count * (cell + gap) + gap), (255, 255, 255))
     for i in range(count):
         repeat = REPEATS[i % len(REPEATS)]
         base = generate_pattern(repeat, size=size, seed=100 + i, kind=KINDS[i % len(KINDS)])
         style = Image.open(style_paths[i % len(style_paths)]).convert("RGB")
         images = [base, _judge_reference(style, size), Image.open(io.BytesIO(by["ours-random"]["images"][i])),
-                  Image.open(io.BytesIO(by["feedforward-model"]["images"][i]))]
+                  *(Image.open(io.BytesIO(r["images"][i])) for r in model_rows)]
         for j, image in enumerate(images):
             sheet.paste(image.convert("RGB").resize((cell, cell), Image.Resampling.LANCZOS),
                         (gap + j * (cell + gap), gap + i * (cell + gap)))
@@ -470,6 +496,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="the buyer's strength for every row (the model applies it after the network)")
     parser.add_argument("--sheet-dir", default=str(Path(__file__).resolve().parent.parent / "test-artifacts" / "bench"),
                         help="where the contact sheet PNG goes")
+    parser.add_argument("--model-variants", default="",
+                        help="NAME=DIR[,NAME=DIR]: a feedforward-model row per directory of lever models "
+                             "(`manage.py train_style_models --out DIR --set FIELD=VALUE`)")
+    parser.add_argument("--variants-colour-matched", action="store_true",
+                        help="also a colour-matched row for each of --model-variants")
     parser.add_argument("--methods", default=",".join((*METHODS, "neural-style-pt")),
                         help="a subset of the table's rows, e.g. ours-random for a lone 3600² render")
     args = parser.parse_args(argv)
@@ -492,19 +523,30 @@ def main(argv: list[str] | None = None) -> int:
         print(f"unknown methods: {', '.join(sorted(unknown))}; expected {', '.join(METHODS)}, neural-style-pt",
               file=sys.stderr)
         return 2
+    pairs = [v.partition("=") for v in args.model_variants.split(",") if v]
+    variants = [(name, directory) for name, _, directory in pairs]
+    if any(not name or not Path(directory).is_dir() for name, directory in variants):
+        print(f"--model-variants takes NAME=DIR pairs of existing directories, got {args.model_variants!r}",
+              file=sys.stderr)
+        return 2
     context = mp.get_context("spawn")
     with tempfile.TemporaryDirectory() as tmp:
         needs_vgg = bool(wanted & {"vgg19-random-weights", "neural-style-pt"})
         weights = _random_vgg_weights(Path(tmp)) if needs_vgg and not args.quick else None
         for size in sizes:
-            plan = [(method, args.vgg_patterns if method == "vgg19-random-weights" else patterns)
-                    for method in METHODS if method in wanted and (weights or method != "vgg19-random-weights")]
+            plan: list[tuple[str, int, tuple[str, str] | None]] = [
+                (method, args.vgg_patterns if method == "vgg19-random-weights" else patterns, None)
+                for method in METHODS if method in wanted and (weights or method != "vgg19-random-weights")]
+            for lever in variants:
+                plan.append(("feedforward-model", patterns, lever))
+                if args.variants_colour_matched:
+                    plan.append(("feedforward-model-colour-matched", patterns, lever))
             rows = []
-            for method, count in plan:
+            for method, count, variant in plan:
                 with context.Pool(1, maxtasksperchild=1) as pool:
                     rows.append(pool.apply(_run_method, (method, size, count, style_paths, 120, weights,
-                                                         args.strength)))
-                print(f"  done {method} at {size}²", file=sys.stderr, flush=True)
+                                                         args.strength, variant)))
+                print(f"  done {rows[-1]['method']} at {size}²", file=sys.stderr, flush=True)
             if args.peer and weights and "neural-style-pt" in wanted:
                 # From a fresh process, so RUSAGE_CHILDREN holds the peer's peak RSS and no one else's.
                 with context.Pool(1, maxtasksperchild=1) as pool:
@@ -515,11 +557,17 @@ def main(argv: list[str] | None = None) -> int:
             if gate:
                 print(f"\nQuality gate at {size}² (feed-forward model against the optimiser, same patterns):\n")
                 print(gate)
+            levers = _lever_table(rows)
+            if levers:
+                print(f"\nEvery model row against the optimiser at {size}² (the gate's ratios, same run):\n")
+                print(levers)
+            if gate:
                 print(f"\nPer held-out pattern at {size}²:\n")
                 print(_per_pattern_table(rows))
                 suffix = "" if args.strength == 0.7 else f"-strength-{args.strength:g}"
                 sheet = contact_sheet(rows, style_paths, size, Path(args.sheet_dir) / f"contact-sheet-{size}{suffix}.png")
-                print(f"\nContact sheet (base | style | optimiser | model, one held-out pattern a row): {sheet}")
+                columns = " | ".join(r["method"] for r in rows if r["method"].startswith("feedforward-model"))
+                print(f"\nContact sheet (base | style | optimiser | {columns}; one held-out pattern a row): {sheet}")
             print(f"\nWhere the style distance lives at {size}² (mean share of distance² per pattern):\n")
             print(_distance_table(rows), flush=True)
     return 0

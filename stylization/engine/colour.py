@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import torch
 from PIL import Image
@@ -29,23 +31,49 @@ def lab_to_srgb(lab: np.ndarray) -> np.ndarray:
     return np.where(linear <= 0.0031308, 12.92 * linear, 1.055 * linear ** (1 / 2.4) - 0.055)
 
 
+@dataclass(frozen=True)
+class LabPalette:
+    """The mean and spread of an image's Lab pixels: what Reinhard's transfer matches."""
+
+    mean: tuple[float, float, float]
+    std: tuple[float, float, float]
+
+
+def lab_palette(image: Image.Image) -> LabPalette:
+    lab = srgb_to_lab(np.asarray(image.convert("RGB"), dtype=np.float64) / 255.0).reshape(-1, 3)
+    mean, std = lab.mean(0), lab.std(0) + 1e-6
+    return LabPalette(mean=(float(mean[0]), float(mean[1]), float(mean[2])),
+                      std=(float(std[0]), float(std[1]), float(std[2])))
+
+
 def reinhard_transfer(content: Image.Image, style: Image.Image, strength: float = 1.0) -> Image.Image:
     """Reinhard et al. 2001 colour transfer: match Lab mean and spread of the style.
 
     A pointwise map of the content's colours, so a seamless pattern stays seamless;
     it is the instant preview shown while the neural job runs.
     """
+    rgb = np.asarray(content.convert("RGB"), dtype=np.float64) / 255.0
+    out = _reinhard(rgb, lab_palette(style), strength)
+    return Image.fromarray(np.rint(out * 255).astype(np.uint8), mode="RGB")
+
+
+def reinhard_match(x: torch.Tensor, palette: LabPalette, strength: float = 1.0) -> torch.Tensor:
+    """`reinhard_transfer` of an RGB tensor (1,3,H,W) towards a palette computed once."""
+    rgb = x[0].permute(1, 2, 0).double().numpy()
+    out = _reinhard(rgb, palette, strength)
+    return torch.from_numpy(out).to(x.dtype).permute(2, 0, 1)[None].contiguous()
+
+
+def _reinhard(rgb: np.ndarray, palette: LabPalette, strength: float) -> np.ndarray:
     if not 0.0 <= strength <= 1.0:
         raise ValueError(f"strength must be between 0 and 1, got {strength}")
-    src = srgb_to_lab(np.asarray(content.convert("RGB"), dtype=np.float64) / 255.0)
-    ref = srgb_to_lab(np.asarray(style.convert("RGB"), dtype=np.float64) / 255.0)
+    src = srgb_to_lab(rgb)
     src_mean, src_std = src.reshape(-1, 3).mean(0), src.reshape(-1, 3).std(0) + 1e-6
-    ref_mean, ref_std = ref.reshape(-1, 3).mean(0), ref.reshape(-1, 3).std(0) + 1e-6
+    ref_mean, ref_std = np.asarray(palette.mean), np.asarray(palette.std)
     target_mean = src_mean + strength * (ref_mean - src_mean)
     target_std = src_std + strength * (ref_std - src_std)
     out = (src - src_mean) / src_std * target_std + target_mean
-    rgb = lab_to_srgb(out)
-    return Image.fromarray(np.rint(np.clip(rgb, 0, 1) * 255).astype(np.uint8), mode="RGB")
+    return np.clip(lab_to_srgb(out), 0.0, 1.0)
 
 
 # YIQ keeps luminance apart from chroma with a linear map, so it is cheap on tensors.

@@ -32,7 +32,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from PIL import Image
 
-from .colour import with_content_chroma
+from .colour import LabPalette, lab_palette, reinhard_match, with_content_chroma
 from .encoders import Encoder
 from .engine import StylizeResult
 from .errors import Cancelled, EngineError
@@ -44,7 +44,7 @@ from .transfer import LossWeights, style_grams, style_loss, total_variation
 
 FORMAT = "motif-style-model"
 FORMAT_VERSION = 1
-# Sizes the generator accepts: two poolings, and a half drop that survives both.
+# Sizes the default generator accepts: two poolings, and a half drop that survives both.
 SIZE_MULTIPLE = 8
 
 
@@ -64,17 +64,31 @@ class ModelConfig:
     scale_jitter: float = 0.25  # bases are resized by a factor in [1 - j, 1 + j] before cropping
     colour_jitter: float = 0.1
     seed: int = 0
+    levels: int = 2  # poolings before the trunk; each doubles the receptive field
+    noise_level: int = 0  # the pooling level the seed's noise enters at (0: full resolution)
+    noise_amplitude: float = 1.0
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    @property
+    def size_multiple(self) -> int:
+        """Tile sides the generator takes: `levels` poolings, with a half drop that survives them all."""
+        return 2 ** (self.levels + 1)
+
     def sha256(self) -> str:
-        return hashlib.sha256(json.dumps({**self.as_dict(), "format": FORMAT_VERSION}, sort_keys=True).encode()).hexdigest()
+        # Fields added after format 1 enter the digest only away from their original value, so models
+        # trained before them keep their identity.
+        data = {k: v for k, v in self.as_dict().items() if k not in _ADDED_FIELDS or v != _ADDED_FIELDS[k]}
+        return hashlib.sha256(json.dumps({**data, "format": FORMAT_VERSION}, sort_keys=True).encode()).hexdigest()
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ModelConfig:
         known = {f: data[f] for f in cls.__dataclass_fields__ if f in data}
         return cls(**known)
+
+
+_ADDED_FIELDS: dict[str, Any] = {"levels": 2, "noise_level": 0, "noise_amplitude": 1.0}
 
 
 def model_identity(*, style_sha256: str, encoder_sha256: str, config: ModelConfig) -> str:
@@ -122,32 +136,56 @@ def _double(x: torch.Tensor) -> torch.Tensor:
 
 
 class Generator(nn.Module):
-    """content (N,3,H,W) + noise (N,1,H,W) -> stylized (N,3,H,W); H and W multiples of SIZE_MULTIPLE."""
+    """content (N,3,H,W) + noise -> stylized (N,3,H,W); H and W multiples of 2 ** (levels + 1).
 
-    def __init__(self, channels: int = 16, residual_blocks: int = 4) -> None:
+    The noise is one channel at the resolution of `noise_level` (`noise_shape` gives it): noise that
+    enters below full resolution varies the strokes at their own scale rather than per pixel.
+    """
+
+    def __init__(self, channels: int = 16, residual_blocks: int = 4, *, levels: int = 2, noise_level: int = 0,
+                 noise_amplitude: float = 1.0) -> None:
         super().__init__()
+        if not 0 <= noise_level <= levels:
+            raise EngineError(f"the noise enters at a level from 0 to {levels}, not {noise_level}")
         c = channels
-        self.enc0 = _Block(4, c)
-        self.enc1 = _Block(c, 2 * c)
-        self.enc2 = _Block(2 * c, 4 * c)
-        self.trunk = nn.ModuleList(_Residual(4 * c) for _ in range(residual_blocks))
-        self.dec1 = _Block(4 * c, 2 * c)
-        self.dec0 = _Block(2 * c, c)
+        # Widths double with each pooling up to 4c, the trunk's width.
+        widths = [min(c * 2**k, 4 * c) for k in range(levels + 1)]
+        self.levels, self.noise_level, self.noise_amplitude = levels, noise_level, noise_amplitude
+        for k in range(levels + 1):
+            cin = 3 if k == 0 else widths[k - 1]
+            self.add_module(f"enc{k}", _Block(cin + (1 if k == noise_level else 0), widths[k]))
+        self.trunk = nn.ModuleList(_Residual(widths[-1]) for _ in range(residual_blocks))
+        for k in reversed(range(levels)):
+            self.add_module(f"dec{k}", _Block(widths[k + 1], widths[k]))
         self.out = _Conv(c, 3)
         with torch.no_grad():  # start near the identity: the change to the base is learned
             self.out.conv.weight.mul_(0.1)
             nn.init.zeros_(self.out.conv.bias)  # type: ignore[arg-type]  # a Conv2d built with a bias has one
 
+    def noise_shape(self, height: int, width: int) -> tuple[int, int]:
+        return height >> self.noise_level, width >> self.noise_level
+
     def forward(self, content: torch.Tensor, noise: torch.Tensor, repeat: str) -> torch.Tensor:
         """`repeat` is the padding topology: the tile's printed plane (`apply`), or "center" for a crop."""
-        e0 = self.enc0(torch.cat([(content - 0.5) * 2.0, noise], dim=1), repeat)
-        e1 = self.enc1(pool2(e0, repeat), repeat)
-        h = self.enc2(pool2(e1, repeat), repeat)
+        h = (content - 0.5) * 2.0
+        skips = []
+        for k in range(self.levels + 1):
+            if k > 0:
+                h = pool2(h, repeat)
+            if k == self.noise_level:
+                h = torch.cat([h, noise * self.noise_amplitude], dim=1)
+            h = getattr(self, f"enc{k}")(h, repeat)
+            skips.append(h)
         for block in self.trunk:
             h = block(h, repeat)
-        h = self.dec1(_double(h), repeat) + e1
-        h = self.dec0(_double(h), repeat) + e0
+        for k in reversed(range(self.levels)):
+            h = getattr(self, f"dec{k}")(_double(h), repeat) + skips[k]
         return content + self.out(h, repeat)
+
+
+def generator_for(config: ModelConfig) -> Generator:
+    return Generator(config.channels, config.residual_blocks, levels=config.levels, noise_level=config.noise_level,
+                     noise_amplitude=config.noise_amplitude)
 
 
 def parameter_count(module: nn.Module) -> int:
@@ -168,6 +206,12 @@ class FeedForwardModel:
     judge: dict[str, float] = field(default_factory=dict)
     training_seconds: float = 0.0
     checksum: str = ""
+    # The style's Lab palette, matched after the network (`with_style_palette`); None leaves the colours as made.
+    palette: LabPalette | None = None
+
+    def with_style_palette(self, style: Image.Image) -> FeedForwardModel:
+        """This model, matching its tiles' Lab mean and spread to the style's (Reinhard et al. 2001)."""
+        return replace(self, palette=lab_palette(fit_style(style.convert("RGB"))))
 
     @property
     def identity(self) -> str:
@@ -177,7 +221,7 @@ class FeedForwardModel:
         """A preview tile of long side `long_side`, as the optimiser's `Engine.preview` makes one."""
         check_repeat(repeat)
         started = time.perf_counter()
-        height, width = fit_size(content.height, content.width, long_side)
+        height, width = fit_size(content.height, content.width, long_side, self.config.size_multiple)
         x = resample(to_tensor(content.convert("RGB")), layout_repeat(repeat), (height, width))
         output = self.apply(x, repeat=repeat, params=params)
         engine_ms = (time.perf_counter() - started) * 1000.0
@@ -207,15 +251,19 @@ class FeedForwardModel:
         # edges left a seam ratio of 1.3-1.5 against interior cuts of 1.0: see EXPERIMENTS.md).
         repeat = layout_repeat(repeat)
         # style_scale 2 paints strokes twice as big: the network sees the tile at half size.
-        work = (_multiple(height / params.style_scale), _multiple(width / params.style_scale))
+        multiple = self.config.size_multiple
+        work = (_multiple(height / params.style_scale, multiple), _multiple(width / params.style_scale, multiple))
         small = resample(content, repeat, work)
         generator = torch.Generator().manual_seed(params.seed)
-        noise = torch.randn((1, 1, *work), generator=generator)
+        noise = torch.randn((1, 1, *self.generator.noise_shape(*work)), generator=generator)
         with torch.inference_mode():
             stylized = self.generator(small, noise, repeat)
         stylized = resample(stylized.clone(), repeat, (height, width))
         # Strength scales the learned change; trained at config.strength.
         output = (content + (stylized - content) * (params.strength / self.config.strength)).clamp(0.0, 1.0)
+        if self.palette is not None:
+            # The network leaves flat grounds near their own colour; a pointwise match keeps the repeat.
+            output = reinhard_match(output, self.palette, strength=params.strength)
         if params.preserve_colors:
             output = with_content_chroma(output, content)
         if not bool(torch.isfinite(output).all()):
@@ -223,15 +271,15 @@ class FeedForwardModel:
         return output
 
 
-def fit_size(height: int, width: int, long_side: int) -> tuple[int, int]:
+def fit_size(height: int, width: int, long_side: int, multiple: int = SIZE_MULTIPLE) -> tuple[int, int]:
     ratio = height / width
     if ratio <= 1:
-        return _multiple(long_side * ratio), _multiple(long_side)
-    return _multiple(long_side), _multiple(long_side / ratio)
+        return _multiple(long_side * ratio, multiple), _multiple(long_side, multiple)
+    return _multiple(long_side, multiple), _multiple(long_side / ratio, multiple)
 
 
-def _multiple(value: float) -> int:
-    return max(SIZE_MULTIPLE * 4, round(value / SIZE_MULTIPLE) * SIZE_MULTIPLE)
+def _multiple(value: float, multiple: int = SIZE_MULTIPLE) -> int:
+    return max(multiple * 4, round(value / multiple) * multiple)
 
 
 # ---- training -------------------------------------------------------------------------------
@@ -267,7 +315,7 @@ def train(style: Image.Image, bases: Sequence[TrainingBase], *, encoder: Encoder
     rng = random.Random(config.seed)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(config.seed)
-        generator = Generator(config.channels, config.residual_blocks)
+        generator = generator_for(config)
     targets = style_targets_at(encoder, style, config.target_side)
     weights = LossWeights.for_strength(config.strength)
     weights = replace(weights, content=weights.content * config.content_boost)
@@ -282,7 +330,7 @@ def train(style: Image.Image, bases: Sequence[TrainingBase], *, encoder: Encoder
         if should_cancel is not None and should_cancel():
             raise Cancelled("the style model's training was cancelled")
         batch = torch.cat([_training_crop(tiles, config, rng) for _ in range(config.batch)])
-        noise = torch.randn((batch.shape[0], 1, *batch.shape[-2:]), generator=noise_generator)
+        noise = torch.randn((batch.shape[0], 1, *generator.noise_shape(*batch.shape[-2:])), generator=noise_generator)
         # A crop is no tile: its edges are replicated, as for the optimiser's windows.
         output = generator(batch, noise, "center")
         loss = _loss(encoder, output.clamp(0.0, 1.0), batch, targets, weights)
@@ -327,7 +375,7 @@ def _training_crop(tiles: list[tuple[torch.Tensor, str]], config: ModelConfig, r
     tile, repeat = tiles[rng.randrange(len(tiles))]
     # Rescaled around the preview size, so strokes keep their size against motifs of every size.
     factor = 1.0 + rng.uniform(-config.scale_jitter, config.scale_jitter)
-    height, width = fit_size(tile.shape[-2], tile.shape[-1], round(config.target_side * factor))
+    height, width = fit_size(tile.shape[-2], tile.shape[-1], round(config.target_side * factor), config.size_multiple)
     x = resample(tile, repeat, (height, width))
     # The crop is taken through the repeat: it may straddle the tile's edge, as the plane does.
     top, left = rng.randrange(height), rng.randrange(width)
@@ -433,7 +481,7 @@ def load_model(data: bytes, *, expected_checksum: str) -> FeedForwardModel:
     if payload.get("format_version") != FORMAT_VERSION:
         raise EngineError(f"style model format {payload.get('format_version')} is not {FORMAT_VERSION}; retrain it")
     config = ModelConfig.from_dict(payload["config"])
-    generator = Generator(config.channels, config.residual_blocks)
+    generator = generator_for(config)
     generator.load_state_dict(payload["state_dict"])
     generator.eval()
     return FeedForwardModel(generator=generator, config=config, style_sha256=payload["style_sha256"],
@@ -464,5 +512,5 @@ def demo_training_bases(size: int = 256) -> list[TrainingBase]:
     return bases
 
 
-__all__ = ["ModelConfig", "Generator", "FeedForwardModel", "TrainingBase", "train", "save_model", "load_model",
+__all__ = ["ModelConfig", "Generator", "FeedForwardModel", "TrainingBase", "generator_for", "train", "save_model", "load_model",
            "load_model_file", "model_identity", "model_bytes", "model_card", "demo_training_bases"]

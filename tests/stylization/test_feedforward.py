@@ -79,37 +79,46 @@ def test_the_identity_changes_with_each_of_its_three_parts():
     assert model_identity(style_sha256="a", encoder_sha256="b", config=TINY) == base
 
 
-def _lively_generator() -> Generator:
+def _lively_generator(**shape) -> Generator:
     """An untrained generator whose output differs from its input a lot, so tiling is really tested."""
     torch.manual_seed(0)
-    generator = Generator(6, 1).eval()
+    generator = Generator(6, 1, **shape).eval()
     with torch.no_grad():
         generator.out.conv.weight.mul_(20.0)
     return generator
 
 
+SHAPES = [{}, {"levels": 3}, {"noise_level": 2, "noise_amplitude": 0.5}]
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=["two-levels", "three-levels", "coarse-noise"])
 @pytest.mark.parametrize("repeat", ["basic", "half_drop", "half_brick", "center"])
-def test_the_generator_commutes_with_moving_along_the_printed_plane(repeat):
+def test_the_generator_commutes_with_moving_along_the_printed_plane(repeat, shape):
     # Taking another window of the printed plane as the tile, the output is the same window of the
     # output's plane: the model's tile is one piece of a continuous plane, so it repeats without a seam.
-    # (A centred motif is printed on a plain grid.)
+    # (A centred motif is printed on a plain grid.) Coarse noise moves by the shift at its own scale.
     plane = layout_repeat(repeat)
-    generator = _lively_generator()
-    x, noise = torch.rand(1, 3, 64, 96), torch.randn(1, 1, 64, 96)
+    generator = _lively_generator(**shape)
+    x = torch.rand(1, 3, 64, 96)
+    noise = torch.randn(1, 1, *generator.noise_shape(64, 96))
+    step = 64 // noise.shape[-2]
     with torch.inference_mode():
         y = generator(x, noise, plane)
-        moved = generator(plane_window(x, plane, 24, 40, 64, 96), plane_window(noise, plane, 24, 40, 64, 96), plane)
+        moved_noise = plane_window(noise, plane, 24 // step, 40 // step, *noise.shape[-2:])
+        moved = generator(plane_window(x, plane, 24, 40, 64, 96), moved_noise, plane)
     assert float((y - x).abs().mean()) > 0.05
     assert torch.allclose(moved, plane_window(y, plane, 24, 40, 64, 96), atol=1e-5)
 
 
+@pytest.mark.parametrize("shape", SHAPES, ids=["two-levels", "three-levels", "coarse-noise"])
 @pytest.mark.parametrize("repeat", REPEAT_TYPES)
-def test_model_tiles_are_seamless_for_every_repeat_type(repeat):
+def test_model_tiles_are_seamless_for_every_repeat_type(repeat, shape):
     # The seam across the tile's edge is no bigger than the same metric at cuts through its inside
     # (both 0 for a mirror, whose edge meets its own reflection).
     base = to_tensor(generate_pattern(repeat, size=96, seed=21, kind="geometric"))
+    generator = _lively_generator(**shape)
     with torch.inference_mode():
-        tile = to_image(_lively_generator()(base, torch.randn(1, 1, 96, 96), layout_repeat(repeat)))
+        tile = to_image(generator(base, torch.randn(1, 1, *generator.noise_shape(96, 96)), layout_repeat(repeat)))
     assert seam_ratio(tile, repeat) <= 1.25 * interior_cut_ratio(tile, repeat) + 1e-9
 
 
@@ -130,6 +139,30 @@ def test_the_controls_act_on_the_model_output(trained):
     chroma_change = (rgb_to_yiq(kept)[:, 1:] - rgb_to_yiq(content)[:, 1:]).abs().mean()
     luma_change = (rgb_to_yiq(kept)[:, :1] - rgb_to_yiq(content)[:, :1]).abs().mean()
     assert float(chroma_change) < 0.2 * float(luma_change)  # only clipping at the gamut's edge moves it
+
+
+def test_the_style_palette_match_keeps_the_controls_and_moves_the_colours(trained, style_image):
+    from stylization.engine.colour import lab_palette
+
+    matched = trained.with_style_palette(style_image)
+    assert trained.palette is None and matched.palette == lab_palette(style_image)
+    base = generate_pattern("half_drop", size=64, seed=8)
+    content = to_tensor(base)
+    assert torch.equal(matched.apply(content, repeat="half_drop", params=StyleParams(strength=0.0)), content)
+    plain = trained.stylize(base, repeat="half_drop", params=StyleParams(), long_side=64).image
+    tile = matched.stylize(base, repeat="half_drop", params=StyleParams(), long_side=64).image
+    from stylization.bench import palette_distance
+
+    reference = style_image.convert("RGB").resize((64, 64))
+    assert palette_distance(tile, reference) < palette_distance(plain, reference)
+    # Pointwise, with the tile's own statistics: moving the pixels around moves the result with them,
+    # so a tile that repeats still repeats.
+    from stylization.engine.colour import reinhard_match
+
+    x, order = torch.rand(1, 3, 16, 16), torch.randperm(256)
+    shuffled = x.flatten(2)[:, :, order].view(1, 3, 16, 16)
+    matched_x = reinhard_match(x, matched.palette, 0.7)
+    assert torch.allclose(reinhard_match(shuffled, matched.palette, 0.7), matched_x.flatten(2)[:, :, order].view(1, 3, 16, 16))
 
 
 def test_training_needs_a_base_pattern(engine, style_image):

@@ -31,13 +31,16 @@ class Command(BaseCommand):
         parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
         parser.add_argument("--out", type=Path, default=DEMO_MODELS_DIR)
         parser.add_argument("--force", action="store_true", help="retrain even when the identity matches")
+        parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
+                            help="override a model configuration field, e.g. --set levels=3 (for measuring a lever)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["threads"]:
             torch.set_num_threads(options["threads"])
-        config = ModelConfig()
+        overrides = _config_overrides(options["set"])
         if options["iterations"]:
-            config = ModelConfig(**{**config.as_dict(), "iterations": options["iterations"]})
+            overrides["iterations"] = options["iterations"]
+        config = ModelConfig(**{**ModelConfig().as_dict(), **overrides})
         paths = sorted(DEMO_STYLES_DIR.glob("*.jpg"))
         wanted = set(options["styles"])
         unknown = wanted - {p.stem for p in paths}
@@ -73,3 +76,18 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS(
                 f"{path.stem}: trained in {model.training_seconds:.0f} s, {target} sha256 {checksum[:12]}, "
                 f"judge {model.judge}"))
+
+
+def _config_overrides(pairs: list[str]) -> dict[str, Any]:
+    """`FIELD=VALUE` pairs typed as the configuration's own defaults are."""
+    defaults = ModelConfig().as_dict()
+    overrides: dict[str, Any] = {}
+    for pair in pairs:
+        name, _, value = pair.partition("=")
+        if name not in defaults or not value:
+            raise CommandError(f"--set {pair}: expected FIELD=VALUE with FIELD one of {', '.join(defaults)}")
+        try:
+            overrides[name] = type(defaults[name])(value)
+        except ValueError:
+            raise CommandError(f"--set {pair}: {value!r} is not a {type(defaults[name]).__name__}") from None
+    return overrides
