@@ -173,6 +173,8 @@ REST_FRAMEWORK = {
         "login": env.str("LOGIN_RATE_LIMIT", default="20/min"),
         "login_username": env.str("LOGIN_USERNAME_RATE_LIMIT", default="10/min"),
         "register": env.str("REGISTER_RATE_LIMIT", default="30/hour"),
+        # Infringement reports, per account.
+        "report": env.str("REPORT_RATE_LIMIT", default="10/hour"),
     },
 }
 SPECTACULAR_SETTINGS = {

@@ -12,6 +12,10 @@ urlpatterns = [
     path("styles/", v.StyleListView.as_view(), name="style-list"),
     path("styles/<int:pk>/", v.StyleDetailView.as_view(), name="style-detail"),
     path("styles/<int:pk>/licences/", v.StyleLicencesView.as_view(), name="style-licences"),
+    path(
+        "styles/<int:pk>/licences/<int:version>/", v.LicenceDocumentView.as_view(), name="style-licence-document"
+    ),
+    path("styles/<int:pk>/licences/<int:version>/licence.pdf", v.LicencePdfView.as_view(), name="style-licence-pdf"),
     path("styles/<int:pk>/thumbnail/", v.ThumbnailView.as_view(), name="style-thumbnail"),
     path("styles/<int:pk>/image/", v.OriginalImageView.as_view(), name="style-image"),
     path("patterns/", v.PatternListView.as_view(), name="pattern-list"),
@@ -56,6 +60,7 @@ urlpatterns = [
     path(
         "production/jobs/<int:pk>/print-sheet/", production.ProductionJobPrintSheetView.as_view(), name="production-job-print-sheet"
     ),
+    path("reports/", v.ReportCreateView.as_view(), name="report-create"),
     path("", include("marketplace.payments.urls")),
     path("", include("marketplace.royalties.urls")),
     path("", include("provenance.urls")),

@@ -1,0 +1,85 @@
+"""Issue 18 in a real browser: the artist asks for attribution in the studio, a buyer's print is made
+by the embedded worker, and the QR code on the print sheet's selvedge decodes to the record's public
+verify URL, which a visitor then opens. Screenshots go to test-artifacts/e2e/<test name>/."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+
+from marketplace.models import User
+from marketplace.services.orders import OrderLineRequest, order_checkout, order_create, order_mark_paid
+from marketplace.services.personalizations import personalization_create
+from tests.conftest import create_products, join_all
+from tests.e2e.test_e2e_journeys import (  # noqa: F401  (fixtures, registered by importing them)
+    TIMEOUT_MS,
+    Shots,
+    _e2e_settings,
+    browser,
+    listed,
+    log_in,
+    new_page,
+    shots,
+)
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def test_the_artist_asks_for_attribution_and_the_selvedge_qr_opens_the_record(
+    worker: Any, new_page: Callable[..., Any], shots: Shots, make_user: Callable[..., User], tmp_path: Path,  # noqa: F811
+    live_server: Any,
+) -> None:
+    import zxingcpp
+
+    artist, designer, buyer = make_user("artist"), make_user("designer"), make_user("buyer")
+    style, pattern = listed(artist, designer, repeat_type="basic")
+    sizes = create_products(swatch_inches=4)
+
+    studio = new_page()
+    log_in(studio, artist)
+    studio.goto("/studio/artist/")
+    card = studio.locator(f"[data-style='{style.pk}']")
+    card.get_by_text("Change licence terms").click()
+    card.get_by_label("Print my name on the selvedge").check()
+    shots(studio, "studio-attribution-term")
+    card.get_by_role("button", name="Save as a new version").press("Enter")
+    studio.get_by_text("now sells under licence version 2").wait_for()
+    style.refresh_from_db()
+    assert style.licence is not None and style.licence.attribution_required
+
+    job = personalization_create(buyer=buyer, base_pattern=pattern, style=style)
+    order = order_create(buyer=buyer, lines=[OrderLineRequest(job, sizes["swatch"], 1)])
+    order_checkout(order=order, actor=buyer)
+    order_mark_paid(order=order)  # the worker makes the line's files on commit
+
+    page = new_page()
+    log_in(page, buyer)
+    page.goto(f"/orders/{order.pk}/")
+    page.wait_for_selector("#order-status[data-status=ready]", timeout=TIMEOUT_MS)
+    join_all()
+    page.reload()
+    assert page.get_by_role("link", name="licence version 2").count() == 1  # the exact version sold
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Download Print sheet").click()
+    sheet_path = tmp_path / download_info.value.suggested_filename
+    download_info.value.save_as(sheet_path)
+    sheet = Image.open(io.BytesIO(sheet_path.read_bytes())).convert("RGB")
+    repeat_h = sizes["swatch"].print_pixels(pattern.dpi)[1]
+    strip = sheet.crop((0, repeat_h, sheet.width, sheet.height))
+    strip.save(shots.dir / "selvedge-strip.png")
+    sheet.save(shots.dir / "print-sheet-with-selvedge.png")
+
+    record = order.lines.get().attribution_record
+    decoded = [result.text for result in zxingcpp.read_barcodes(strip)]
+    assert decoded == [f"{live_server.url}/api/v1/provenance/records/{record.record_id}/certificate/"]
+
+    visitor = new_page()
+    response = visitor.goto(decoded[0])
+    assert response is not None and response.status == 200
+    assert record.record_id in visitor.content()
+    shots(visitor, "certificate-from-the-selvedge")
