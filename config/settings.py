@@ -245,6 +245,10 @@ FULFILMENT_WATCHDOG_MAX_RESENDS = env.int("FULFILMENT_WATCHDOG_MAX_RESENDS", def
 # How often the embedded worker (and `requeue_jobs --every`) runs the watchdog's sweep.
 FULFILMENT_SWEEP_INTERVAL_S = env.int("FULFILMENT_SWEEP_INTERVAL_S", default=60)
 
+# Approval of derivatives (issue 18): a proof the artist leaves unanswered this long is declined
+# and refunded.
+ARTIST_APPROVAL_TIMEOUT_S = env.int("ARTIST_APPROVAL_TIMEOUT_S", default=5 * 86400)
+
 # --- Stylization -----------------------------------------------------------------------------------
 STYLIZATION_DEVICE = env.str("STYLIZATION_DEVICE", default="auto")
 STYLIZATION_ENCODER = env.str("STYLIZATION_ENCODER", default="auto")

@@ -28,6 +28,7 @@ urlpatterns = [
     path("studio/artist/", views.artist_studio, name="artist-studio"),
     path("studio/artist/styles/<int:pk>/licence/", views.artist_licence, name="artist-licence"),
     path("studio/artist/styles/<int:pk>/listing/", views.artist_listing, name="artist-listing"),
+    path("studio/artist/approvals/<int:pk>/", views.artist_approval, name="artist-approval"),
     path("studio/artist/payouts/", views.artist_payouts, name="artist-payouts"),
     path("studio/designer/", views.designer_studio, name="designer-studio"),
     path("verify/", views.verify, name="verify"),

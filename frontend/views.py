@@ -57,7 +57,9 @@ from marketplace.models import (
     IN_FULFILMENT_STATUSES,
     PROOF_VISIBLE_STAGES,
     UNFINISHED_STAGES,
+    ApprovalStatus,
     BasePattern,
+    DerivativeApproval,
     JobStatus,
     LineStage,
     Order,
@@ -73,6 +75,7 @@ from marketplace.payments.gateways import GatewayUnavailable
 from marketplace.payments.services import payment_checkout_start, payout_onboarding_start
 from marketplace.royalties.selectors import artist_earnings, royalty_entries
 from marketplace.services.accounts import user_register
+from marketplace.services.approvals import approval_approve, approval_deadline, approval_decline
 from marketplace.services.catalogue import LicenceTerms, pattern_create, style_create, style_update
 from marketplace.services.fulfilment import CANCELLABLE_STAGES, MAX_BUYER_RERENDERS
 from marketplace.services.orders import OrderLineRequest, order_create
@@ -644,9 +647,14 @@ def _artist_context(user: User, form: StyleUploadForm, licence_forms: dict[int, 
             }
         )
     ledger = artist_ledger(user)
+    pending = DerivativeApproval.objects.filter(artist=user, status=ApprovalStatus.PENDING).select_related(
+        "order_line__product_size__product", "order_line__personalization__style",
+        "order_line__personalization__base_pattern",
+    )
     return {
         "form": form,
         "rows": rows,
+        "approvals": [{"approval": a, "deadline": approval_deadline(a)} for a in pending],
         "ledger": ledger,
         "chart": line_chart(cumulative(ledger["points"]), title="Earnings over time (USD)"),
         "statements_url": royalty_statements_url(),
@@ -693,6 +701,28 @@ def artist_listing(request: HttpRequest, pk: int) -> HttpResponse:
         return _forbidden(request, str(exc))
     messages.success(request, f"“{style.title}” is {'listed' if style.active else 'withdrawn'}.")
     return redirect("frontend:artist-studio")
+
+
+@require_POST
+@login_required
+def artist_approval(request: HttpRequest, pk: int) -> HttpResponse:
+    """The artist approves a derivative's proof, or declines it with a reason (the buyer is refunded)."""
+    if refused := _require_role(request, Role.ARTIST):
+        return refused
+    user: User = request.user  # type: ignore[assignment]
+    get_object_or_404(DerivativeApproval.objects.filter(artist=user), pk=pk)
+    try:
+        if request.POST.get("decision") == "approve":
+            approval_approve(approval_id=pk, artist=user)
+            messages.success(request, "Approved: the buyer now reviews the proof.")
+        else:
+            approval_decline(approval_id=pk, artist=user, reason=request.POST.get("reason", ""))
+            messages.success(request, "Declined: the buyer is refunded and told why.")
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    except Conflict as exc:
+        messages.error(request, str(exc))
+    return redirect(f"{reverse('frontend:artist-studio')}#approvals")
 
 
 @require_POST

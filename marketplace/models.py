@@ -816,3 +816,35 @@ class ModerationDecision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} (report {self.report_id}) by {self.actor}"
+
+
+class ApprovalStatus(models.TextChoices):
+    PENDING = "pending"
+    APPROVED = "approved"
+    DECLINED = "declined"
+    # No answer within ARTIST_APPROVAL_TIMEOUT_S: treated as a decline.
+    EXPIRED = "expired"
+
+
+class DerivativeApproval(models.Model):
+    """The artist's decision on one derivative of a style whose licence `requires_approval`: one per
+    proof (a buyer's re-render is a new derivative and asks again)."""
+
+    order_line = models.ForeignKey(OrderLine, on_delete=models.PROTECT, related_name="artist_approvals")
+    artist = models.ForeignKey(User, on_delete=models.PROTECT, related_name="derivative_approvals")
+    status = models.CharField(max_length=10, choices=ApprovalStatus.choices, default=ApprovalStatus.PENDING)
+    reason = models.TextField(blank=True)
+    requested_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["requested_at", "id"]
+        indexes = [models.Index(fields=["artist", "status"]), models.Index(fields=["status", "requested_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order_line"], condition=models.Q(status="pending"), name="one_pending_approval_per_line"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Approval {self.pk} of line {self.order_line_id} ({self.status})"

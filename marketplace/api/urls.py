@@ -1,6 +1,7 @@
 from django.urls import include, path
 
 from marketplace.api import production
+from marketplace.api import approvals
 from marketplace.api import views as v
 from marketplace.models import BasePattern
 from marketplace.payments import api as payments_api
@@ -61,6 +62,10 @@ urlpatterns = [
         "production/jobs/<int:pk>/print-sheet/", production.ProductionJobPrintSheetView.as_view(), name="production-job-print-sheet"
     ),
     path("reports/", v.ReportCreateView.as_view(), name="report-create"),
+    path("approvals/", approvals.ApprovalListView.as_view(), name="approval-list"),
+    path("approvals/<int:pk>/approve/", approvals.ApprovalApproveView.as_view(), name="approval-approve"),
+    path("approvals/<int:pk>/decline/", approvals.ApprovalDeclineView.as_view(), name="approval-decline"),
+    path("approvals/<int:pk>/proof/", approvals.ApprovalProofView.as_view(), name="approval-proof"),
     path("", include("marketplace.payments.urls")),
     path("", include("marketplace.royalties.urls")),
     path("", include("provenance.urls")),
