@@ -14,8 +14,8 @@ from __future__ import annotations
 import datetime as dt
 import io
 import logging
-from dataclasses import replace
 import secrets
+from dataclasses import replace
 from typing import Any
 
 from django.conf import settings

@@ -36,7 +36,7 @@ def _abs(request: Request, url: str) -> str:
 
 class ApprovalOut(serializers.ModelSerializer):
     order_line = serializers.IntegerField(source="order_line_id")
-    style = serializers.SerializerMethodField()
+    style = serializers.SerializerMethodField()  # type: ignore[assignment]
     pattern = serializers.SerializerMethodField()
     product = serializers.CharField(source="order_line.product_size.product.name")
     deadline = serializers.SerializerMethodField()

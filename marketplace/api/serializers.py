@@ -34,8 +34,6 @@ from marketplace.models import (
 )
 from marketplace.selectors import OutputAccess, order_line_output_access
 from marketplace.services.accounts import USERNAME_RULE
-from marketplace.services.catalogue import DESCRIPTION_MAX_CHARS, MAX_EDITION_USES, MAX_FEE_PER_USE, MAX_TAGS
-from marketplace.services.fulfilment import MAX_BUYER_RERENDERS
 from marketplace.services.catalogue import (
     DESCRIPTION_MAX_CHARS,
     MAX_EDITION_USES,
@@ -44,6 +42,7 @@ from marketplace.services.catalogue import (
     MAX_TAGS,
     MAX_TERRITORIES,
 )
+from marketplace.services.fulfilment import MAX_BUYER_RERENDERS
 
 
 class StrictInput(serializers.Serializer):

@@ -1,7 +1,6 @@
 from django.urls import include, path
 
-from marketplace.api import production
-from marketplace.api import approvals
+from marketplace.api import approvals, production
 from marketplace.api import views as v
 from marketplace.models import BasePattern
 from marketplace.payments import api as payments_api

@@ -15,14 +15,22 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from marketplace.errors import NotAllowed
-from marketplace.models import ApprovalStatus, DerivativeApproval, EmailMessageLog, LineStage, Order, OrderLine
+from marketplace.models import (
+    REFUNDED_STAGES,
+    ApprovalStatus,
+    DerivativeApproval,
+    EmailMessageLog,
+    LineStage,
+    Order,
+    OrderLine,
+)
 from marketplace.payments.models import PaymentStatus, Refund
 from marketplace.payments.services import payment_checkout_start, payment_local_confirm
 from marketplace.royalties.models import RoyaltyEntry
 from marketplace.services.approvals import approval_approve, approval_decline, approvals_expire
-from marketplace.services.orders import OrderLineRequest, order_checkout, order_create
+from marketplace.services.orders import OrderLineRequest, order_create
 from marketplace.services.personalizations import personalization_create
-from tests.conftest import join_all
+from tests.conftest import SHIP_TO, join_all
 
 QUEUES = {"render", "vectorize", "provenance", "fulfilment", "chain", "payouts", "email"}
 
@@ -46,17 +54,20 @@ def approving_worker(transactional_db: None, settings: Any) -> Iterator[dramatiq
 def _paid_line(buyer: Any, style: Any, pattern: Any, products: Any) -> tuple[Order, OrderLine, Any]:
     personalization = personalization_create(buyer=buyer, base_pattern=pattern, style=style)
     order = order_create(buyer=buyer, lines=[OrderLineRequest(personalization, products["swatch"], 1)])
-    order_checkout(order=order, actor=buyer)
-    payment = payment_checkout_start(order=order, actor=buyer)
+    payment = payment_checkout_start(order=order, actor=buyer, shipping_address=SHIP_TO)
     payment = payment_local_confirm(payment=payment, actor=buyer, outcome=PaymentStatus.SUCCEEDED)
     join_all(900_000, queues=QUEUES)
     return order, order.lines.get(), payment
 
 
 def _ledger_balanced(order: Order, payment: Any) -> None:
+    """To the cent: the ledger holds the goods of the lines that were kept (royalties are on goods,
+    never on shipping), and the money kept is those goods plus their shipping."""
     payment.refresh_from_db()
     refunded = sum((r.amount for r in Refund.objects.filter(payment=payment, applied=True)), Decimal("0"))
-    assert sum(e.amount for e in RoyaltyEntry.objects.filter(order=order)) == payment.amount - refunded
+    kept = [line for line in order.lines.all() if line.stage not in REFUNDED_STAGES]
+    assert sum(e.amount for e in RoyaltyEntry.objects.filter(order=order)) == sum(line.line_total for line in kept)
+    assert payment.amount - refunded == sum(line.line_total + line.shipping_amount for line in kept)
 
 
 @pytest.fixture

@@ -99,7 +99,7 @@ def test_the_migration_backfills_styles_listed_before_fingerprints(listed: Any, 
 
     StyleFingerprint.objects.all().delete()
     personalization_create(buyer=buyer, base_pattern=pattern, style_image=_copy(_painting()))  # not blocked yet
-    migration = importlib.import_module("marketplace.migrations.0005_style_fingerprints_backfill")
+    migration = importlib.import_module("marketplace.migrations.0006_style_fingerprints_backfill")
     migration.backfill(apps, None)
     assert StyleFingerprint.objects.filter(style=listed).count() == 12
     with pytest.raises(StyleLaundered):

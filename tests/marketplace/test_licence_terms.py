@@ -22,7 +22,7 @@ from marketplace.services.orders import (
     order_payment_abandoned,
 )
 from marketplace.services.personalizations import personalization_create
-from tests.conftest import image_bytes
+from tests.conftest import SHIP_TO, image_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -123,7 +123,7 @@ def test_checkout_refuses_a_substrate_the_licence_in_force_no_longer_allows(
     style_update(style=style, actor=artist, terms=LicenceTerms(**{**LicenceTerms.of(style.licence).__dict__,
                                                                   "allowed_substrates": ("gift_wrap",)}))
     with pytest.raises(ValidationError) as refused:
-        order_checkout(order=order, actor=buyer)
+        order_checkout(order=order, actor=buyer, shipping_address=SHIP_TO)
     assert "allowed_substrates" in _error(refused)
     order.refresh_from_db()
     style.refresh_from_db()
@@ -141,14 +141,14 @@ def test_an_order_after_valid_until_is_refused_and_a_paid_one_keeps_its_rights(
 
     style = make_style(valid_until=today)
     paid = _order(buyer, pattern, style, products["swatch"])
-    order_checkout(order=paid, actor=buyer)
+    order_checkout(order=paid, actor=buyer, shipping_address=SHIP_TO)
     order_mark_paid(order=paid)
     waiting = _order(buyer, pattern, style, products["swatch"])
     # The artist ends the licence: a new version that ran until yesterday.
     style_update(style=style, actor=artist, terms=LicenceTerms(**{**LicenceTerms.of(style.licence).__dict__,
                                                                   "valid_until": today - dt.timedelta(days=1)}))
     with pytest.raises(ValidationError) as at_checkout:
-        order_checkout(order=waiting, actor=buyer)
+        order_checkout(order=waiting, actor=buyer, shipping_address=SHIP_TO)
     assert "valid_until" in _error(at_checkout)
     paid.refresh_from_db()
     assert paid.status == OrderStatus.PAID and paid.lines.get().stage == "queued"
@@ -159,13 +159,13 @@ def test_the_revenue_ceiling_counts_the_ledger_and_open_checkouts(
 ) -> None:
     style = make_style(fee_per_use=Decimal("2.00"), revenue_ceiling=Decimal("3.00"))
     first = _order(buyer, pattern, style, products["swatch"])
-    order_checkout(order=first, actor=buyer)
+    order_checkout(order=first, actor=buyer, shipping_address=SHIP_TO)
     assert licence_fees_committed(style=style) == Decimal("2.00")  # an open checkout counts
     second = _order(buyer, pattern, style, products["swatch"])  # 2.00 < 3.00: still selling
     order_mark_paid(order=first)
     royalty_accrue(order=first, paid=first.total)
     assert licence_fees_committed(style=style) == Decimal("2.00")  # now from the ledger
-    order_checkout(order=second, actor=buyer)  # crosses the ceiling: this sale goes through
+    order_checkout(order=second, actor=buyer, shipping_address=SHIP_TO)  # crosses the ceiling: this sale goes through
     with pytest.raises(ValidationError) as refused:
         _order(make_user("buyer"), pattern, style, products["swatch"])
     assert "revenue_ceiling" in _error(refused)
@@ -181,3 +181,42 @@ def test_territory_check_takes_codes_or_worldwide(make_style: Any) -> None:
         licence_check_territory(licence=eu, country="US")
     assert refused.value.term == "territories" and "does not cover US" in refused.value.reason
     licence_check_territory(licence=make_style().licence, country="JP")
+
+
+def test_checkout_refuses_a_destination_outside_the_territories(
+    buyer: Any, pattern: Any, make_style: Any, products: Any, client_for: Any, settings: Any
+) -> None:
+    settings.DEBUG, settings.STRIPE_SECRET_KEY = True, ""  # the local gateway behind the checkout API
+    style = make_style(territories=("FR", "DE"))
+    order = _order(buyer, pattern, style, products["swatch"])
+    with pytest.raises(ValidationError) as refused:
+        order_checkout(order=order, actor=buyer, shipping_address=SHIP_TO)  # to the US
+    assert "does not cover US" in _error(refused)["territories"][0]
+    order.refresh_from_db()
+    style.refresh_from_db()
+    assert order.status == OrderStatus.DRAFT and style.uses_taken == 0
+    response = client_for(buyer).post(f"/api/v1/orders/{order.pk}/checkout/",
+                                      {"shipping_address": {**SHIP_TO, "country": "CA"}}, format="json")
+    assert response.status_code == 400 and "territories" in response.json(), response.json()
+    order_checkout(order=order, actor=buyer, shipping_address={**SHIP_TO, "country": "FR", "postal_code": "75001"})
+    order.refresh_from_db()
+    assert order.status == OrderStatus.AWAITING_PAYMENT and order.country == "FR"
+
+
+def test_a_digital_file_is_checked_against_the_buyers_country(
+    buyer: Any, pattern: Any, make_style: Any, products: Any
+) -> None:
+    product = Product.objects.create(slug="file", name="Digital file", substrate="digital", use="personal")
+    size = ProductSize.objects.create(product=product, slug="file", name="File", width_in=8, height_in=8,
+                                      price=Decimal("9.00"))
+    style = make_style(territories=("GB",))
+    with pytest.raises(ValidationError) as unknown:
+        order_checkout(order=_order(buyer, pattern, style, size), actor=buyer)
+    assert "give your country" in _error(unknown)["territories"][0]
+    with pytest.raises(ValidationError) as outside:
+        order_checkout(order=_order(buyer, pattern, style, size), actor=buyer, country="US")
+    assert "does not cover US" in _error(outside)["territories"][0]
+    allowed = order_checkout(order=_order(buyer, pattern, style, size), actor=buyer, country="gb")
+    assert allowed.status == OrderStatus.AWAITING_PAYMENT
+    worldwide = make_style()
+    assert order_checkout(order=_order(buyer, pattern, worldwide, size), actor=buyer).status == OrderStatus.AWAITING_PAYMENT

@@ -8,6 +8,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from rest_framework.throttling import ScopedRateThrottle
 
+from tests.conftest import SHIP_TO
 from marketplace import jobs
 from marketplace.errors import Conflict, NotAllowed
 from marketplace.models import (
@@ -38,7 +39,7 @@ def test_a_withdrawn_style_takes_no_personalization_cart_or_checkout_but_paid_or
 ) -> None:
     before = personalization_create(buyer=buyer, base_pattern=pattern, style=style)
     awaiting = _order(buyer, before, products)
-    order_checkout(order=awaiting, actor=buyer)
+    order_checkout(order=awaiting, actor=buyer, shipping_address=SHIP_TO)
     draft = _order(buyer, before, products)
     response = client_for(artist).delete(f"/api/v1/styles/{style.pk}/")
     assert response.status_code == 204
@@ -49,7 +50,7 @@ def test_a_withdrawn_style_takes_no_personalization_cart_or_checkout_but_paid_or
     with pytest.raises(ValidationError):
         _order(buyer, before, products)
     with pytest.raises(Conflict):
-        order_checkout(order=draft, actor=buyer)
+        order_checkout(order=draft, actor=buyer, shipping_address=SHIP_TO)
     # An order checked out before the withdrawal is honoured once it is paid.
     order_mark_paid(order=awaiting)
     awaiting.refresh_from_db()

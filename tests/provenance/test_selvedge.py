@@ -12,6 +12,7 @@ import pytest
 import zxingcpp
 from PIL import Image
 
+from tests.conftest import SHIP_TO
 from marketplace.services.fulfilment import order_line_deliver
 from marketplace.services.orders import OrderLineRequest, order_checkout, order_create, order_mark_paid
 from marketplace.services.personalizations import personalization_create
@@ -27,7 +28,7 @@ def _made_line(buyer: Any, pattern: Any, style: Any, size: Any, django_capture_o
     personalization = personalization_create(buyer=buyer, base_pattern=pattern, style=style)
     order = order_create(buyer=buyer, lines=[OrderLineRequest(personalization=personalization, product_size=size,
                                                               quantity=1)])
-    order_checkout(order=order, actor=buyer)
+    order_checkout(order=order, actor=buyer, shipping_address=SHIP_TO)
     with django_capture_on_commit_callbacks(execute=False):
         order_mark_paid(order=order)
     line = order.lines.get()

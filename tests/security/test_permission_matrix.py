@@ -64,6 +64,10 @@ def everyone(code: int) -> dict[str, int]:
     return dict.fromkeys(ACTORS, code)
 
 
+def artist_only(ok: int, *, anonymous: int = 401) -> dict[str, int]:
+    return signed_in(403, anonymous=anonymous) | {"artist": ok, "owner": ok}
+
+
 def payee_only(ok: int, *, anonymous: int = 401) -> dict[str, int]:
     return signed_in(403, anonymous=anonymous) | {"artist": ok, "designer": ok, "owner": ok}
 
@@ -86,6 +90,12 @@ ROWS = [
     # A licence version is public, even a withdrawn style's: buyers keep the rights they bought.
     Row("style-licence-document", "get", f"/api/v1/styles/{HS}/licences/1/", everyone(200), owner="artist"),
     Row("style-licence-pdf", "get", f"/api/v1/styles/{S}/licences/1/licence.pdf", everyone(200), owner="artist"),
+    # Approvals of derivatives: an artist's own only; one that is not theirs is missing.
+    Row("approval-list", "get", "/api/v1/approvals/", artist_only(200), owner="artist"),
+    Row("approval-approve", "post", "/api/v1/approvals/999999/approve/", artist_only(404), owner="artist"),
+    Row("approval-decline", "post", "/api/v1/approvals/999999/decline/", artist_only(404), owner="artist",
+        body={"reason": "not mine"}),
+    Row("approval-proof", "get", "/api/v1/approvals/999999/proof/", artist_only(404), owner="artist"),
     Row("report-create", "post", "/api/v1/reports/", signed_in(201),
         body={"target": "style", "id": S, "claim": "This style copies my painting of 2019.",
               "evidence_url": "https://example.com/evidence"}),
@@ -157,6 +167,8 @@ ROWS = [
         owner="artist", api=False),
     Row("frontend:artist-licence", "post", f"/studio/artist/styles/{S}/licence/",
         payee_only(404, anonymous=LOGIN) | {"designer": 403, "owner": 400}, owner="artist", api=False),
+    Row("frontend:artist-approval", "post", "/studio/artist/approvals/999999/",
+        payee_only(404, anonymous=LOGIN) | {"designer": 403}, owner="artist", api=False),
     Row("frontend:artist-listing", "post", f"/studio/artist/styles/{S}/listing/",
         payee_only(404, anonymous=LOGIN) | {"designer": 403, "owner": 302}, owner="artist", api=False),
     Row("frontend:artist-payouts", "post", "/studio/artist/payouts/",

@@ -24,6 +24,6 @@ def backfill(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("marketplace", "0004_artists_in_control")]
+    dependencies = [("marketplace", "0005_artists_in_control")]
 
     operations = [migrations.RunPython(backfill, migrations.RunPython.noop)]
