@@ -68,7 +68,8 @@ def test_the_artist_approves_the_derivative_and_the_selvedge_qr_opens_the_record
     page.goto(f"/orders/{order.pk}/")
     assert page.get_by_role("link", name="Download Print sheet").count() == 0  # not before the artist says yes
 
-    studio.goto("/studio/artist/#approvals")
+    studio.goto("/studio/artist/")
+    studio.reload()  # the studio was open already: show what waits now
     approval = studio.locator(f"[data-approval='{line.artist_approvals.get().pk}']")
     proof = approval.get_by_test_id("approval-proof")
     proof.wait_for()
