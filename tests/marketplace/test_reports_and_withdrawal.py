@@ -8,7 +8,6 @@ import pytest
 from django.core.exceptions import ValidationError
 from rest_framework.throttling import ScopedRateThrottle
 
-from tests.conftest import SHIP_TO
 from marketplace import jobs
 from marketplace.errors import Conflict, NotAllowed
 from marketplace.models import (
@@ -22,6 +21,7 @@ from marketplace.services.catalogue import style_update, style_withdraw
 from marketplace.services.orders import OrderLineRequest, order_checkout, order_create, order_mark_paid
 from marketplace.services.personalizations import personalization_create
 from marketplace.services.reports import report_dismiss, report_suspend, report_uphold
+from tests.conftest import SHIP_TO
 
 pytestmark = pytest.mark.django_db
 

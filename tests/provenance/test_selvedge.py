@@ -12,7 +12,6 @@ import pytest
 import zxingcpp
 from PIL import Image
 
-from tests.conftest import SHIP_TO
 from marketplace.services.fulfilment import order_line_deliver
 from marketplace.services.orders import OrderLineRequest, order_checkout, order_create, order_mark_paid
 from marketplace.services.personalizations import personalization_create
@@ -20,6 +19,7 @@ from provenance.core.hashing import sha256_hex
 from provenance.services import order_line_attribute, record_write_to_chain
 from stylization.engine import print_sheet
 from stylization.steps import order_line_render, order_line_vectorize
+from tests.conftest import SHIP_TO
 
 pytestmark = pytest.mark.usefixtures("fresh_chain")
 
