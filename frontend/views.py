@@ -78,7 +78,6 @@ from marketplace.services.accounts import user_register
 from marketplace.services.approvals import approval_approve, approval_deadline, approval_decline
 from marketplace.services.catalogue import LicenceTerms, pattern_create, style_create, style_update
 from marketplace.services.fulfilment import CANCELLABLE_STAGES, MAX_BUYER_RERENDERS
-from marketplace.services.orders import OrderLineRequest, order_create
 from marketplace.services.orders import OrderLineRequest, order_create, order_line_check
 from marketplace.services.personalizations import personalization_allowed_uses, personalization_create
 from marketplace.services.shipping import address_for_display, shipping_quote
