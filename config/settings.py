@@ -173,6 +173,8 @@ REST_FRAMEWORK = {
         "login": env.str("LOGIN_RATE_LIMIT", default="20/min"),
         "login_username": env.str("LOGIN_USERNAME_RATE_LIMIT", default="10/min"),
         "register": env.str("REGISTER_RATE_LIMIT", default="30/hour"),
+        # Infringement reports, per account.
+        "report": env.str("REPORT_RATE_LIMIT", default="10/hour"),
     },
 }
 SPECTACULAR_SETTINGS = {
@@ -242,6 +244,10 @@ FULFILMENT_STAGE_TIMEOUT_S = env.int("FULFILMENT_STAGE_TIMEOUT_S", default=2 * 3
 FULFILMENT_WATCHDOG_MAX_RESENDS = env.int("FULFILMENT_WATCHDOG_MAX_RESENDS", default=3)
 # How often the embedded worker (and `requeue_jobs --every`) runs the watchdog's sweep.
 FULFILMENT_SWEEP_INTERVAL_S = env.int("FULFILMENT_SWEEP_INTERVAL_S", default=60)
+
+# Approval of derivatives (issue 18): a proof the artist leaves unanswered this long is declined
+# and refunded.
+ARTIST_APPROVAL_TIMEOUT_S = env.int("ARTIST_APPROVAL_TIMEOUT_S", default=5 * 86400)
 
 # --- Stylization -----------------------------------------------------------------------------------
 STYLIZATION_DEVICE = env.str("STYLIZATION_DEVICE", default="auto")

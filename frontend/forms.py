@@ -10,7 +10,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from marketplace.forms import country_choices
-from marketplace.models import BasePattern, LicenceUse, RepeatType, Role, Style
+from marketplace.models import ANYWHERE, BasePattern, LicenceUse, RepeatType, Role, Style, Substrate
 from marketplace.selectors import CatalogueFilters
 from marketplace.services.catalogue import LicenceTerms, PatternRepeat
 from marketplace.services.personalizations import MAX_SEED
@@ -156,14 +156,47 @@ class LicenceTermsForm(forms.Form):
         help_text="Exactly one buyer may ever use this style (an edition of one).",
     )
 
+    territories = forms.CharField(
+        label="Territories", required=False, max_length=1000,
+        help_text="Country codes the prints may ship to, separated by commas (FR, DE, US). Empty: worldwide.",
+    )
+    allowed_substrates = forms.MultipleChoiceField(
+        label="Materials", required=False, choices=Substrate.choices, widget=forms.CheckboxSelectMultiple,
+        help_text="What the style may be printed on. None ticked: every material.",
+    )
+    valid_until = forms.DateField(
+        label="Sells until", required=False, widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Orders after this day are refused; prints already paid for keep their rights.",
+    )
+    revenue_ceiling = forms.DecimalField(
+        label="Revenue ceiling (USD)", required=False, min_value=Decimal("0.01"), max_digits=12, decimal_places=2,
+        help_text="The licence stops selling once your fees from this style reach this total. Empty: no ceiling.",
+    )
+    attribution_required = forms.BooleanField(
+        label="Print my name on the selvedge", required=False,
+        help_text="Each print carries a strip outside the repeat with the design's title, your name and a QR "
+        "code of its attribution record.",
+    )
+    requires_approval = forms.BooleanField(
+        label="Approve each design before it is printed", required=False,
+        help_text="You see each proof in your studio and approve or decline it; a declined design is refunded.",
+    )
+
     def terms(self) -> LicenceTerms:
         data = self.cleaned_data
+        codes = [c.strip() for c in (data.get("territories") or "").split(",") if c.strip()]
         return LicenceTerms(
             allowed_uses=tuple(data["allowed_uses"]),
             fee_per_use=data["fee_per_use"],
             royalty_percent=data["royalty_percent"],
             max_uses=data.get("max_uses"),
             exclusive=bool(data.get("exclusive")),
+            territories=tuple(codes) or (ANYWHERE,),
+            allowed_substrates=tuple(data.get("allowed_substrates") or ()) or (ANYWHERE,),
+            valid_until=data.get("valid_until"),
+            revenue_ceiling=data.get("revenue_ceiling"),
+            attribution_required=bool(data.get("attribution_required")),
+            requires_approval=bool(data.get("requires_approval")),
         )
 
     @classmethod
@@ -174,6 +207,12 @@ class LicenceTermsForm(forms.Form):
             "royalty_percent": terms.royalty_percent,
             "max_uses": terms.max_uses,
             "exclusive": terms.exclusive,
+            "territories": "" if ANYWHERE in terms.territories else ", ".join(terms.territories),
+            "allowed_substrates": [] if ANYWHERE in terms.allowed_substrates else list(terms.allowed_substrates),
+            "valid_until": terms.valid_until,
+            "revenue_ceiling": terms.revenue_ceiling,
+            "attribution_required": terms.attribution_required,
+            "requires_approval": terms.requires_approval,
         }
 
 

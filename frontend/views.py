@@ -51,12 +51,15 @@ from marketplace import selectors
 from marketplace.api.throttles import TOO_MANY, LoginRateThrottle, LoginUsernameRateThrottle, page_throttled
 from marketplace.errors import Conflict, NotAllowed
 from marketplace.forms import ShippingAddressForm
+from marketplace.licences import licence_html, licence_version_find
 from marketplace.media import media_file_response
 from marketplace.models import (
     IN_FULFILMENT_STATUSES,
     PROOF_VISIBLE_STAGES,
     UNFINISHED_STAGES,
+    ApprovalStatus,
     BasePattern,
+    DerivativeApproval,
     JobStatus,
     LineStage,
     Order,
@@ -72,9 +75,10 @@ from marketplace.payments.gateways import GatewayUnavailable
 from marketplace.payments.services import payment_checkout_start, payout_onboarding_start
 from marketplace.royalties.selectors import artist_earnings, royalty_entries
 from marketplace.services.accounts import user_register
+from marketplace.services.approvals import approval_approve, approval_deadline, approval_decline
 from marketplace.services.catalogue import LicenceTerms, pattern_create, style_create, style_update
 from marketplace.services.fulfilment import CANCELLABLE_STAGES, MAX_BUYER_RERENDERS
-from marketplace.services.orders import OrderLineRequest, order_create
+from marketplace.services.orders import OrderLineRequest, order_create, order_line_check
 from marketplace.services.personalizations import personalization_allowed_uses, personalization_create
 from marketplace.services.shipping import address_for_display, shipping_quote
 from provenance.verification import verify_file, verify_sha256
@@ -176,6 +180,15 @@ class LogoutView(auth_views.LogoutView):
 
 
 # --- catalogue --------------------------------------------------------------------------------------
+
+
+@require_GET
+def licence_page(request: HttpRequest, pk: int, version: int) -> HttpResponse:
+    """One licence version as a person reads it; public, and kept after the style is withdrawn."""
+    licence = licence_version_find(style_id=pk, version=version)
+    if licence is None:
+        raise Http404("No such licence version.")
+    return HttpResponse(licence_html(licence))
 
 
 @require_GET
@@ -392,6 +405,12 @@ def cart_add(request: HttpRequest) -> HttpResponse:
         raise Http404("No such product size.")
     if size.product.use not in personalization_allowed_uses(job):
         messages.error(request, f"This style's licence does not allow {size.product.use} use, which {size.product.name} needs.")
+        return redirect(f"{reverse('frontend:configure')}?{urlencode({'job': job.pk})}")
+    try:  # a withdrawn style, or a licence term (substrate, term, ceiling), refuses the line here already
+        order_line_check(buyer=job.buyer, line=OrderLineRequest(personalization=job, product_size=size, quantity=1))
+    except (ValidationError, Conflict) as exc:
+        reasons = exc.messages if isinstance(exc, ValidationError) else [str(exc)]
+        messages.error(request, " ".join(r.removeprefix("Line 1: ") for r in reasons))
         return redirect(f"{reverse('frontend:configure')}?{urlencode({'job': job.pk})}")
     cart_store.cart_add(
         request, personalization_id=job.pk, size_id=size.pk, quantity=form.cleaned_data["quantity"]
@@ -627,9 +646,14 @@ def _artist_context(user: User, form: StyleUploadForm, licence_forms: dict[int, 
             }
         )
     ledger = artist_ledger(user)
+    pending = DerivativeApproval.objects.filter(artist=user, status=ApprovalStatus.PENDING).select_related(
+        "order_line__product_size__product", "order_line__personalization__style",
+        "order_line__personalization__base_pattern",
+    )
     return {
         "form": form,
         "rows": rows,
+        "approvals": [{"approval": a, "deadline": approval_deadline(a)} for a in pending],
         "ledger": ledger,
         "chart": line_chart(cumulative(ledger["points"]), title="Earnings over time (USD)"),
         "statements_url": royalty_statements_url(),
@@ -660,6 +684,44 @@ def artist_licence(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("frontend:artist-studio")
     context = _artist_context(user, StyleUploadForm(), {style.pk: form})
     return render(request, "frontend/studio_artist.html", context, status=400)
+
+
+@require_POST
+@login_required
+def artist_listing(request: HttpRequest, pk: int) -> HttpResponse:
+    """Withdraw a style (no new personalizations, carts or checkouts) or list it again."""
+    if refused := _require_role(request, Role.ARTIST):
+        return refused
+    user: User = request.user  # type: ignore[assignment]
+    style = get_object_or_404(Style.objects.filter(artist=user), pk=pk)
+    try:
+        style_update(style=style, actor=user, active=request.POST.get("active") == "1")
+    except NotAllowed as exc:
+        return _forbidden(request, str(exc))
+    messages.success(request, f"“{style.title}” is {'listed' if style.active else 'withdrawn'}.")
+    return redirect("frontend:artist-studio")
+
+
+@require_POST
+@login_required
+def artist_approval(request: HttpRequest, pk: int) -> HttpResponse:
+    """The artist approves a derivative's proof, or declines it with a reason (the buyer is refunded)."""
+    if refused := _require_role(request, Role.ARTIST):
+        return refused
+    user: User = request.user  # type: ignore[assignment]
+    get_object_or_404(DerivativeApproval.objects.filter(artist=user), pk=pk)
+    try:
+        if request.POST.get("decision") == "approve":
+            approval_approve(approval_id=pk, artist=user)
+            messages.success(request, "Approved: the buyer now reviews the proof.")
+        else:
+            approval_decline(approval_id=pk, artist=user, reason=request.POST.get("reason", ""))
+            messages.success(request, "Declined: the buyer is refunded and told why.")
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    except Conflict as exc:
+        messages.error(request, str(exc))
+    return redirect(f"{reverse('frontend:artist-studio')}#approvals")
 
 
 @require_POST
@@ -796,6 +858,8 @@ def _present_verdict(result: dict[str, Any]) -> dict[str, Any]:
         "match": result.get("match"),
         "figure": figure,
         "credential": result.get("credential"),
+        "revoked_at": result.get("revoked_at"),
+        "revocation_reason": result.get("reason"),
         "record_id": record_id,
         "pattern": attribution.get("base_pattern"),
         "style": attribution.get("style"),

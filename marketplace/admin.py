@@ -3,13 +3,28 @@ failed are listed first-class (the `needs_attention` orders), with "Render again
 
 from __future__ import annotations
 
+from typing import Any
+
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from marketplace.errors import Conflict, NotAllowed
-from marketplace.models import EmailMessageLog, Order, OrderLine, ProductionJob, ShippingRate, ShippingZone
+from marketplace.models import (
+    EmailMessageLog,
+    InfringementReport,
+    ModerationAction,
+    ModerationDecision,
+    Order,
+    OrderLine,
+    ProductionJob,
+    ReportStatus,
+    ShippingRate,
+    ShippingZone,
+)
 from marketplace.services.fulfilment import order_line_rerender
+from marketplace.services.reports import report_dismiss, report_suspend, report_uphold
 
 LINE_FIELDS = (
     "order", "personalization", "product_size", "quantity", "line_total", "stage", "stage_changed_at",
@@ -104,3 +119,81 @@ class EmailMessageLogAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+
+# --- infringement reports and the moderation log -----------------------------------------------------
+
+
+class ModerationDecisionInline(admin.TabularInline):
+    model = ModerationDecision
+    extra = 0
+    can_delete = False
+    fields = readonly_fields = ("created_at", "actor", "action", "reason_code", "note", "records_revoked")
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(InfringementReport)
+class InfringementReportAdmin(admin.ModelAdmin):
+    """Reports are read here; a decision is added as a moderation decision (which says why)."""
+
+    list_display = ["id", "target", "style", "pattern", "reporter", "status", "created_at"]
+    list_filter = ["status", "target"]
+    search_fields = ["claim", "reporter__username"]
+    readonly_fields = ["reporter", "target", "style", "pattern", "claim", "evidence_url", "status", "created_at",
+                       "resolved_at"]
+    inlines = [ModerationDecisionInline]
+    actions = ["suspend_listings"]
+    @admin.action(description="Suspend the reported listings while the claims are reviewed")
+    def suspend_listings(self, request: HttpRequest, queryset: QuerySet[InfringementReport]) -> None:
+        for report in queryset:
+            try:
+                report_suspend(report=report, actor=request.user, note="Suspended pending review of the report.")  # type: ignore[arg-type]
+            except (Conflict, NotAllowed) as exc:
+                self.message_user(request, f"Report {report.pk}: {exc}", messages.ERROR)
+            else:
+                self.message_user(request, f"Report {report.pk}: the {report.target} is suspended.")
+
+
+class ModerationDecisionForm(forms.ModelForm):
+    class Meta:
+        model = ModerationDecision
+        fields = ["report", "action", "reason_code", "note"]
+        help_texts = {"reason_code": "Needed to uphold: it goes on chain with each revocation."}
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        report, action = data.get("report"), data.get("action")
+        if action == ModerationAction.UPHOLD and not data.get("reason_code"):
+            self.add_error("reason_code", "Upholding a claim needs a reason code.")
+        if report is not None and report.status in (ReportStatus.UPHELD, ReportStatus.DISMISSED):
+            self.add_error("report", f"This report was {report.status} already.")
+        return data
+
+
+@admin.register(ModerationDecision)
+class ModerationDecisionAdmin(admin.ModelAdmin):
+    """The audit log. Adding a decision carries it out (suspend, uphold and revoke, or dismiss);
+    a decision is never changed or deleted."""
+
+    form = ModerationDecisionForm
+    list_display = ["created_at", "report", "action", "reason_code", "actor", "records_revoked"]
+    list_filter = ["action", "reason_code"]
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: ModerationDecision, form: Any, change: bool) -> None:
+        # The form checked what the services refuse; the service writes the log entry itself.
+        actor: Any = request.user
+        if obj.action == ModerationAction.UPHOLD:
+            decision = report_uphold(report=obj.report, actor=actor, reason_code=obj.reason_code, note=obj.note)
+        elif obj.action == ModerationAction.SUSPEND:
+            decision = report_suspend(report=obj.report, actor=actor, note=obj.note)
+        else:
+            decision = report_dismiss(report=obj.report, actor=actor, note=obj.note)
+        obj.pk, obj.actor_id, obj.created_at = decision.pk, decision.actor_id, decision.created_at

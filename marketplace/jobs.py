@@ -20,6 +20,8 @@ STYLIZE = "stylize"
 RENDER = "render"
 VECTORIZE = "vectorize"
 ATTRIBUTE = "attribute_order_line"
+# Revoke on chain the attribution records of a listing whose infringement claim was upheld.
+REVOKE_LISTING_RECORDS = "revoke_listing_records"
 # The fulfilment workflow's own actors, named by the steps' callbacks (marketplace.tasks).
 STEP_DONE = "order_line_step_done"
 STEP_EXHAUSTED = "order_line_step_exhausted"

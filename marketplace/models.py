@@ -77,6 +77,14 @@ class Tag(models.Model):
         return self.name
 
 
+ANYWHERE = "*"
+
+
+def worldwide() -> list[str]:
+    """The default of a licence's territories and substrates: no restriction."""
+    return [ANYWHERE]
+
+
 class LicenceUse(models.TextChoices):
     PERSONAL = "personal"
     COMMERCIAL = "commercial"
@@ -102,7 +110,12 @@ class Style(models.Model):
     image_sha256 = models.CharField(max_length=64)
     width_px = models.PositiveIntegerField()
     height_px = models.PositiveIntegerField()
+    # False once the artist withdraws the style (or staff suspend it): no new personalizations, carts
+    # or checkouts; paid orders are still made.
     active = models.BooleanField(default=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    # Set by staff on an infringement report; the artist cannot list a suspended style again.
+    suspended_at = models.DateTimeField(null=True, blank=True)
     # The licence in force now; orders keep the version they were sold under.
     licence = models.ForeignKey(
         "LicenceVersion", on_delete=models.PROTECT, related_name="+", null=True, blank=True
@@ -120,6 +133,27 @@ class Style(models.Model):
         return self.title
 
 
+class StyleFingerprint(models.Model):
+    """Perceptual hashes (provenance.core.perceptual) of one view of a style's artwork, whole or
+    cropped, so a buyer cannot upload a listed painting as their "own image"
+    (marketplace.services.laundering). Signed 64-bit, as SQL holds them, and the pHash in 16-bit bands."""
+
+    style = models.ForeignKey(Style, on_delete=models.CASCADE, related_name="fingerprints")
+    view = models.CharField(max_length=24)
+    phash = models.BigIntegerField()
+    dhash = models.BigIntegerField()
+    phash_band0 = models.PositiveIntegerField(db_index=True)
+    phash_band1 = models.PositiveIntegerField(db_index=True)
+    phash_band2 = models.PositiveIntegerField(db_index=True)
+    phash_band3 = models.PositiveIntegerField(db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["style", "view"], name="style_fingerprint_view_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.style_id} {self.view}"
+
+
 class LicenceVersion(models.Model):
     """Licence terms as data. A change makes a new version; old versions are never edited."""
 
@@ -132,6 +166,18 @@ class LicenceVersion(models.Model):
     royalty_percent = models.DecimalField(**PERCENT)
     max_uses = models.PositiveIntegerField(null=True, blank=True)
     exclusive = models.BooleanField(default=False)
+    # ISO 3166-1 alpha-2 codes the goods may be shipped to (digital files: the buyer's country), or ["*"].
+    territories = models.JSONField(default=worldwide)
+    # An order placed after this day is refused; paid orders keep their rights.
+    valid_until = models.DateField(null=True, blank=True)
+    # Substrate slugs (Substrate) the licence may be printed on, or ["*"].
+    allowed_substrates = models.JSONField(default=worldwide)
+    # The print sheet then carries a selvedge strip naming the artist, with a QR code of the record.
+    attribution_required = models.BooleanField(default=False)
+    # The artist approves each derivative before it is printed.
+    requires_approval = models.BooleanField(default=False)
+    # The total of style fees after which the licence stops selling (all versions of the style).
+    revenue_ceiling = models.DecimalField(**MONEY, null=True, blank=True, validators=[MinValueValidator(Decimal("0"))])
     terms_sha256 = models.CharField(max_length=64)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -164,7 +210,19 @@ class LicenceVersion(models.Model):
             "royalty_percent": str(self.royalty_percent),
             "max_uses": self.max_uses,
             "exclusive": self.exclusive,
+            "territories": sorted(self.territories),
+            "valid_until": self.valid_until.isoformat() if self.valid_until else None,
+            "allowed_substrates": sorted(self.allowed_substrates),
+            "attribution_required": self.attribution_required,
+            "requires_approval": self.requires_approval,
+            "revenue_ceiling": str(self.revenue_ceiling) if self.revenue_ceiling is not None else None,
         }
+
+    def covers_territory(self, country: str) -> bool:
+        return ANYWHERE in self.territories or country.upper() in self.territories
+
+    def covers_substrate(self, substrate: str) -> bool:
+        return ANYWHERE in self.allowed_substrates or substrate in self.allowed_substrates
 
 
 class RepeatType(models.TextChoices):
@@ -193,6 +251,7 @@ class BasePattern(models.Model):
     dpi = models.PositiveIntegerField(default=150, validators=[MinValueValidator(72), MaxValueValidator(600)])
     royalty_percent = models.DecimalField(**PERCENT)
     active = models.BooleanField(default=True)
+    suspended_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -538,6 +597,9 @@ class OrderLine(models.Model):
     style_fee = models.DecimalField(**MONEY, default=Decimal("0"))
     artist_royalty_percent = models.DecimalField(**PERCENT, default=Decimal("0"))
     designer_royalty_percent = models.DecimalField(**PERCENT, default=Decimal("0"))
+    # The attribution record's id, reserved when the print sheet is rendered so that its selvedge can
+    # carry the record's verify URL before the record exists; the attribution step uses it.
+    reserved_record_id = models.CharField(max_length=32, blank=True)
 
     stage = models.CharField(max_length=24, choices=LineStage.choices, blank=True, default="")
     stage_changed_at = models.DateTimeField(null=True, blank=True)
@@ -674,3 +736,115 @@ class EmailMessageLog(models.Model):
 
     def __str__(self) -> str:
         return self.key
+class ReportTarget(models.TextChoices):
+    STYLE = "style"
+    PATTERN = "pattern"
+
+
+class ReportStatus(models.TextChoices):
+    OPEN = "open"
+    # Staff took the listing down while they look into the claim.
+    SUSPENDED = "suspended"
+    # The claim holds: the listing stays down and its attribution records are revoked on chain.
+    UPHELD = "upheld"
+    DISMISSED = "dismissed"
+
+
+class TakedownReason(models.TextChoices):
+    """Why staff uphold a claim: the reason code that goes on chain with each revocation."""
+
+    COPYRIGHT = "copyright", "Copyright infringement"
+    TRADEMARK = "trademark", "Trademark infringement"
+    STYLE_LAUNDERING = "style_laundering", "Someone else's artwork listed as one's own"
+    OTHER = "other", "Other rights claim"
+
+
+class InfringementReport(models.Model):
+    """A claim, by anyone with an account, that a listed style or base pattern infringes their rights."""
+
+    reporter = models.ForeignKey(User, on_delete=models.PROTECT, related_name="infringement_reports")
+    target = models.CharField(max_length=10, choices=ReportTarget.choices)
+    style = models.ForeignKey(Style, on_delete=models.PROTECT, null=True, blank=True, related_name="reports")
+    pattern = models.ForeignKey(BasePattern, on_delete=models.PROTECT, null=True, blank=True, related_name="reports")
+    claim = models.TextField()
+    evidence_url = models.URLField(max_length=500)
+    status = models.CharField(max_length=10, choices=ReportStatus.choices, default=ReportStatus.OPEN)
+    created_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "created_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(target="style", style__isnull=False, pattern__isnull=True)
+                           | models.Q(target="pattern", pattern__isnull=False, style__isnull=True)),
+                name="report_names_one_listing",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Report {self.pk} on {self.target} {self.style_id or self.pattern_id}"
+
+    @property
+    def listing(self) -> Style | BasePattern:
+        listing = self.style if self.target == ReportTarget.STYLE else self.pattern
+        assert listing is not None  # the check constraint holds it
+        return listing
+
+
+class ModerationAction(models.TextChoices):
+    SUSPEND = "suspend", "Suspended the listing"
+    UPHOLD = "uphold", "Upheld the claim and revoked the attribution records"
+    DISMISS = "dismiss", "Dismissed the claim"
+
+
+class ModerationDecision(models.Model):
+    """The audit log of staff decisions on reports: who decided what, when, and why. Never edited."""
+
+    report = models.ForeignKey(InfringementReport, on_delete=models.PROTECT, related_name="decisions")
+    actor = models.ForeignKey(User, on_delete=models.PROTECT, related_name="moderation_decisions")
+    action = models.CharField(max_length=10, choices=ModerationAction.choices)
+    reason_code = models.CharField(max_length=20, choices=TakedownReason.choices, blank=True)
+    note = models.TextField()
+    # How many attribution records the decision sent to be revoked on chain.
+    records_revoked = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} (report {self.report_id}) by {self.actor}"
+
+
+class ApprovalStatus(models.TextChoices):
+    PENDING = "pending"
+    APPROVED = "approved"
+    DECLINED = "declined"
+    # No answer within ARTIST_APPROVAL_TIMEOUT_S: treated as a decline.
+    EXPIRED = "expired"
+
+
+class DerivativeApproval(models.Model):
+    """The artist's decision on one derivative of a style whose licence `requires_approval`: one per
+    proof (a buyer's re-render is a new derivative and asks again)."""
+
+    order_line = models.ForeignKey(OrderLine, on_delete=models.PROTECT, related_name="artist_approvals")
+    artist = models.ForeignKey(User, on_delete=models.PROTECT, related_name="derivative_approvals")
+    status = models.CharField(max_length=10, choices=ApprovalStatus.choices, default=ApprovalStatus.PENDING)
+    reason = models.TextField(blank=True)
+    requested_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["requested_at", "id"]
+        indexes = [models.Index(fields=["artist", "status"]), models.Index(fields=["status", "requested_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order_line"], condition=models.Q(status="pending"), name="one_pending_approval_per_line"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Approval {self.pk} of line {self.order_line_id} ({self.status})"

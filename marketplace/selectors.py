@@ -132,6 +132,9 @@ def order_line_output_access(*, line: OrderLine, user: User | AnonymousUser) -> 
         if line.stage == LineStage.CANCELLED:
             return OutputAccess.WITHDRAWN, "This line was cancelled and refunded; it has no files."
         return OutputAccess.NOT_YET, "This line's files are not ready yet."
+    if line.stage == LineStage.AWAITING_ARTIST_APPROVAL and not is_staff:
+        # A derivative the artist may still decline (and the buyer be refunded) is not handed over yet.
+        return OutputAccess.NOT_YET, "The artist of the style approves this design first."
     return OutputAccess.ALLOWED, ""
 
 

@@ -56,6 +56,9 @@ class VerifyResult(serializers.Serializer):
     record_id = serializers.CharField(required=False)
     attribution = serializers.DictField(required=False)
     chain = serializers.DictField(required=False)
+    revoked_at = serializers.DateTimeField(required=False, allow_null=True,
+                                           help_text="when the chain revoked the record (verdict `revoked`)")
+    reason = serializers.CharField(required=False, help_text="the revocation's reason code, read from the chain")
 
 
 class RecordOut(serializers.Serializer):

@@ -80,7 +80,10 @@ class AttributionRecord(models.Model):
     batch = models.ForeignKey(AnchorBatch, on_delete=models.PROTECT, null=True, blank=True, related_name="records")
     merkle_proof = models.JSONField(default=list, blank=True)
     revoked = models.BooleanField(default=False)
+    # The bytes32 sent with the revocation (provenance.core.revocation: a reason code, readable on chain).
     revocation_reason_sha256 = models.CharField(max_length=64, blank=True)
+    revocation_reason = models.CharField(max_length=31, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     confirmed_at = models.DateTimeField(null=True, blank=True)
 

@@ -13,19 +13,21 @@ from typing import Any
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from PIL import Image
 
-from marketplace.models import LineStage, OrderLine
+from marketplace.models import LineStage, ModerationAction, ModerationDecision, OrderLine, ReportTarget
 from provenance.chain_access import chain_client, chain_lock, keys_dir
 from provenance.core import manifest as mf
 from provenance.core.chain import AttributionRecord as ChainRecord
 from provenance.core.chain import ChainConflict, ChainRejected
 from provenance.core.credentials import IngredientRef, ensure_dev_certificates, sign_png
 from provenance.core.hashing import sha256_hex
-from provenance.core.ids import new_record_id, record_id_to_bytes32
+from provenance.core.ids import check_record_id, new_record_id, record_id_to_bytes32
 from provenance.core.merkle import MerkleTree, record_leaf
 from provenance.core.perceptual import bands, perceptual_hashes, to_signed64
+from provenance.core.revocation import reason_code_of, reason_word
 from provenance.fingerprints import repeat_fingerprint_create
 from provenance.models import AnchorBatch, AttributionRecord, ChainStatus
 
@@ -123,7 +125,8 @@ def attribution_record_create(*, order_line_id: int) -> AttributionRecord:
         style_thumb = _thumbnail_png(_read(personalization.style_image))
 
     commitment = mf.make_order_commitment(order_id=str(line.order_id), buyer_id=str(line.order.buyer.public_id))
-    record_id = new_record_id()
+    # The render step reserved the id when it printed the record's verify URL on the selvedge.
+    record_id = check_record_id(line.reserved_record_id) if line.reserved_record_id else new_record_id()
     manifest = mf.build_manifest(
         mf.AttributionInput(
             record_id=record_id,
@@ -263,7 +266,22 @@ def record_write_to_chain(*, record_pk: int) -> AttributionRecord:
         confirmed_at=timezone.now(),
     )
     record.refresh_from_db()
+    upheld = _upheld_takedown_of(record)
+    if upheld is not None and not record.revoked:
+        # A line of a listing taken down for good, made after the decision (it was paid before).
+        record = record_revoke(record=record, reason_code=upheld.reason_code)
     return record
+
+
+def _upheld_takedown_of(record: AttributionRecord) -> ModerationDecision | None:
+    personalization = record.order_line.personalization
+    return (
+        ModerationDecision.objects.filter(action=ModerationAction.UPHOLD)
+        .filter(Q(report__style_id=personalization.style_id, report__style__isnull=False)
+                | Q(report__pattern_id=personalization.base_pattern_id))
+        .order_by("created_at")
+        .first()
+    )
 
 
 def records_anchor_batch(*, limit: int | None = None) -> AnchorBatch | None:
@@ -312,14 +330,41 @@ def records_anchor_batch(*, limit: int | None = None) -> AnchorBatch | None:
     return batch
 
 
-def record_revoke(*, record: AttributionRecord, reason: str) -> AttributionRecord:
-    """A takedown: revoked on chain with the hash of the reason (the text stays off chain)."""
-    reason_sha = sha256_hex(reason.encode())
+def record_revoke(*, record: AttributionRecord, reason_code: str) -> AttributionRecord:
+    """A takedown: revoked on chain with its reason code (provenance.core.revocation), which anyone
+    reading the chain can read; the reasoning in words stays in the moderation log. Safe to repeat:
+    a record the chain revoked already is only marked so here."""
+    word = reason_word(reason_code)
     with chain_lock:
-        chain_client().revoke(record.record_id, bytes.fromhex(reason_sha))
-    AttributionRecord.objects.filter(pk=record.pk).update(revoked=True, revocation_reason_sha256=reason_sha)
+        client = chain_client()
+        if not client.is_revoked(record.record_id):
+            client.revoke(record.record_id, word)
+        revocation = client.revocation(record.record_id)
+    AttributionRecord.objects.filter(pk=record.pk).update(
+        revoked=True,
+        revocation_reason_sha256=(revocation.reason if revocation else word).hex(),
+        revocation_reason=reason_code_of(revocation.reason) if revocation else reason_code,
+        revoked_at=revocation.block_time if revocation else timezone.now(),
+    )
     record.refresh_from_db()
     return record
+
+
+def records_revoke_for_decision(*, decision_id: int) -> int:
+    """An upheld infringement report: every attribution record of the listing's sales is revoked
+    with the decision's reason code. Returns how many were revoked; a resend revokes the rest."""
+    decision = ModerationDecision.objects.select_related("report").get(pk=decision_id)
+    report = decision.report
+    listing_id = report.listing.pk
+    if report.target == ReportTarget.STYLE:
+        records = AttributionRecord.objects.filter(order_line__personalization__style_id=listing_id)
+    else:
+        records = AttributionRecord.objects.filter(order_line__personalization__base_pattern_id=listing_id)
+    for record in records.filter(revoked=False).order_by("pk"):
+        record_revoke(record=record, reason_code=decision.reason_code)
+    revoked = records.filter(revoked=True).count()
+    ModerationDecision.objects.filter(pk=decision_id).update(records_revoked=revoked)
+    return revoked
 
 
 def records_requeue_pending() -> int:

@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from django.conf import settings
 from django.db.models import Q
+from django.urls import reverse
 from PIL import Image
 
 from marketplace.uploads import looks_like_svg
@@ -33,7 +34,8 @@ from provenance.core.perceptual import (
     perceptual_hashes,
 )
 from provenance.core.repeat_fingerprint import CELL, fingerprint_query
-from provenance.core.verify import BatchEvidence, ChainFacts, DatabaseRecord, decide
+from provenance.core.revocation import UNSPECIFIED, reason_code_of
+from provenance.core.verify import BatchEvidence, ChainFacts, DatabaseRecord, Verdict, decide
 from provenance.fingerprints import nearest_by_repeat_fingerprint
 from provenance.models import AttributionRecord, ChainStatus
 from provenance.services import dev_trust_anchor
@@ -62,6 +64,9 @@ class Verification:
     match: dict[str, Any] | None = None
     # For the /verify/ page, not the API: the lattice found in the query, in its own pixels.
     query_lattice: dict[str, list[float]] | None = None
+    # A revoked record: when the chain revoked it and its reason code, as the chain's `Revoked` event says.
+    revoked_at: str | None = None
+    revocation_reason: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -73,6 +78,9 @@ class Verification:
         }
         if self.distance is not None:
             body["perceptual_distance_bits"] = self.distance
+        if self.verdict == Verdict.REVOKED:
+            body["revoked_at"] = self.revoked_at
+            body["reason"] = self.revocation_reason
         if self.record is not None:
             body["record_id"] = self.record.record_id
             body["attribution"] = attribution_chain(self.record)
@@ -107,7 +115,10 @@ def attribution_chain(record: AttributionRecord) -> dict[str, Any]:
         ),
         "licence": (
             {"version": licence.version, "terms": licence.terms(), "terms_sha256": record.manifest["inputs"]["style"]
-             .get("licence", {}).get("terms_sha256")}
+             .get("licence", {}).get("terms_sha256"),
+             # The exact version sold, as a person reads it.
+             "document_url": settings.SITE_URL.rstrip("/") + reverse("frontend:licence", args=[style.pk, licence.version])
+             if style is not None else None}
             if licence is not None
             else {"use": "personal", "note": "the buyer's own image, licensed for personal use only"}
         ),
@@ -150,6 +161,20 @@ def chain_facts(record: AttributionRecord) -> ChainFacts:
         return ChainUnavailable(CHAIN_DOWN_PUBLIC)
 
 
+def revocation_facts(record: AttributionRecord) -> tuple[str | None, str]:
+    """When and why the chain revoked the record, from its `Revoked` event. A revocation that Motif
+    recorded but the chain does not hold yet has no date, and Motif's reason code."""
+    try:
+        with chain_lock:
+            revocation = chain_client().revocation(record.record_id)
+    except (ChainUnavailable, NotOurContract, ChainError) as exc:
+        log.warning("Chain read of the revocation of %s failed: %s", record.record_id, exc)
+        revocation = None
+    if revocation is None:
+        return None, record.revocation_reason or UNSPECIFIED
+    return revocation.block_time.isoformat(), reason_code_of(revocation.reason)
+
+
 def judge(record: AttributionRecord, *, found_by: FoundBy) -> Verification:
     recomputed = mf.manifest_hash(record.manifest)
     db = DatabaseRecord(
@@ -168,8 +193,11 @@ def judge(record: AttributionRecord, *, found_by: FoundBy) -> Verification:
         required_confirmations=max(1, settings.CHAIN_CONFIRMATIONS),
     )
     exact = {"method": found_by, "score": 1.0, "periods_seen": None} if found_by in ("sha256", "credential") else None
-    return Verification(verdict=str(result.verdict), found_by=found_by, record=record, reasons=list(result.reasons),
-                        match=exact)
+    verification = Verification(verdict=str(result.verdict), found_by=found_by, record=record,
+                                reasons=list(result.reasons), match=exact)
+    if result.verdict == Verdict.REVOKED:
+        verification.revoked_at, verification.revocation_reason = revocation_facts(record)
+    return verification
 
 
 def verify_record(record: AttributionRecord) -> Verification:

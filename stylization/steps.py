@@ -14,18 +14,21 @@ from __future__ import annotations
 import datetime as dt
 import io
 import logging
+import secrets
 from dataclasses import replace
 from typing import Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
 from marketplace.models import LineStage, OrderLine
 from stylization.device_slots import device_slot
 from stylization.engine import print_png_bytes, print_sheet, vectorize_tile
+from stylization.engine.selvedge import SelvedgeCredit, with_selvedge
 from stylization.runtime import (
     PERMANENT_ERRORS,
     base_pattern_image_of,
@@ -69,7 +72,8 @@ def _claim(order_line_id: int, *, ready: str, working: str, count: bool) -> tupl
         line.save(update_fields=["stage", "stage_changed_at", "render_attempts", "lease_until"])
     return (
         OrderLine.objects.select_related(
-            "personalization__base_pattern", "personalization__style", "product_size__product"
+            "personalization__base_pattern__designer", "personalization__style__artist", "product_size__product",
+            "licence_version",
         ).get(pk=order_line_id),
         line.render_attempts,
     )
@@ -91,6 +95,28 @@ def order_line_fail_step(*, order_line_id: int, reason: str, detail: str) -> Non
         log.warning("Order line %s failed: %s", order_line_id, detail)
 
 
+def reserve_record_id() -> str:
+    """The id the line's attribution record will have (128 random bits as 32 hex characters, the
+    format provenance.core.ids checks). Reserved at render time because the selvedge prints the
+    record's verify URL before the record exists; the attribution step then uses it."""
+    return secrets.token_hex(16)
+
+
+def _selvedge_credit(line: OrderLine, record_id: str) -> SelvedgeCredit | None:
+    licence = line.licence_version
+    style = line.personalization.style
+    if licence is None or style is None or not licence.attribution_required:
+        return None
+    pattern = line.personalization.base_pattern
+    path = reverse("provenance-certificate", args=[record_id])
+    return SelvedgeCredit(
+        title=f"{pattern.title} × {style.title}",
+        artist=style.artist.username,
+        designer=pattern.designer.username,
+        verify_url=settings.SITE_URL.rstrip("/") + path,
+    )
+
+
 def order_line_render(*, order_line_id: int) -> None:
     """queued → rendering → rendered: the final tile at print resolution and the print sheet."""
     claimed = _claim(order_line_id, ready=LineStage.QUEUED, working=LineStage.RENDERING, count=True)
@@ -99,6 +125,8 @@ def order_line_render(*, order_line_id: int) -> None:
     line, claim = claimed
     personalization = line.personalization
     pattern = personalization.base_pattern
+    # Each render's output gets its own record (a re-render's is a new one), so each claim reserves an id.
+    record_id = reserve_record_id()
     start, end = RENDER_PROGRESS
     try:
         content = base_pattern_image_of(personalization)
@@ -115,6 +143,9 @@ def order_line_render(*, order_line_id: int) -> None:
             )
         sheet_w, sheet_h = line.product_size.print_pixels(pattern.dpi)
         sheet = print_sheet(result.image, repeat=pattern.repeat_type, width_px=sheet_w, height_px=sheet_h)
+        credit = _selvedge_credit(line, record_id)
+        if credit is not None:
+            sheet = with_selvedge(sheet, credit, dpi=pattern.dpi)
         tile_png = print_png_bytes(result.image, dpi=pattern.dpi)
         sheet_png = print_png_bytes(sheet, dpi=pattern.dpi)
     except PERMANENT_ERRORS as exc:
@@ -128,12 +159,16 @@ def order_line_render(*, order_line_id: int) -> None:
         locked.print_png.save("print.png", ContentFile(tile_png), save=False)
         locked.print_sheet.save("print-sheet.png", ContentFile(sheet_png), save=False)
         locked.render_info = {"engine": result.info, "sheet_px": [sheet_w, sheet_h], "dpi": pattern.dpi}
+        if credit is not None:
+            locked.render_info["selvedge"] = {"strip_px": sheet.height - sheet_h, "verify_url": credit.verify_url}
+        locked.reserved_record_id = record_id
         locked.render_progress = end
         locked.lease_until = None
         locked.move_to(LineStage.RENDERED)
         locked.save(
             update_fields=[
-                "print_png", "print_sheet", "render_info", "render_progress", "lease_until", "stage", "stage_changed_at"
+                "print_png", "print_sheet", "render_info", "reserved_record_id", "render_progress", "lease_until",
+                "stage", "stage_changed_at",
             ]
         )
 

@@ -6,12 +6,14 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.urls import reverse
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from marketplace.errors import Conflict, NotAllowed
 from marketplace.models import InvalidTransition
+from marketplace.services.laundering import StyleLaundered
 
 
 def validation_detail(exc: DjangoValidationError) -> Any:
@@ -21,6 +23,11 @@ def validation_detail(exc: DjangoValidationError) -> Any:
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, StyleLaundered):
+        body = dict(validation_detail(exc), listed_style=exc.style.pk)
+        if exc.style.active:
+            body["licences_url"] = reverse("style-licences", args=[exc.style.pk])
+        return Response(body, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, DjangoValidationError):
         return Response(validation_detail(exc), status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, Conflict | InvalidTransition):

@@ -16,6 +16,7 @@ from marketplace.models import (
     FILES_DELIVERED_STAGES,
     PROOF_VISIBLE_STAGES,
     BasePattern,
+    InfringementReport,
     LicenceUse,
     LicenceVersion,
     LineStage,
@@ -26,12 +27,21 @@ from marketplace.models import (
     ProductionJob,
     ProductSize,
     RepeatType,
+    ReportTarget,
     Role,
     Style,
+    Substrate,
 )
 from marketplace.selectors import OutputAccess, order_line_output_access
 from marketplace.services.accounts import USERNAME_RULE
-from marketplace.services.catalogue import DESCRIPTION_MAX_CHARS, MAX_EDITION_USES, MAX_FEE_PER_USE, MAX_TAGS
+from marketplace.services.catalogue import (
+    DESCRIPTION_MAX_CHARS,
+    MAX_EDITION_USES,
+    MAX_FEE_PER_USE,
+    MAX_REVENUE_CEILING,
+    MAX_TAGS,
+    MAX_TERRITORIES,
+)
 from marketplace.services.fulfilment import MAX_BUYER_RERENDERS
 
 
@@ -131,6 +141,28 @@ class PersonOut(serializers.Serializer):
 # --- styles and licences ----------------------------------------------------------------------------
 
 
+def _territories(**kwargs: Any) -> serializers.ListField:
+    return serializers.ListField(
+        child=serializers.CharField(min_length=1, max_length=2), min_length=1, max_length=MAX_TERRITORIES,
+        help_text='ISO 3166-1 alpha-2 codes the goods may ship to (digital files: the buyer\'s country), or ["*"].',
+        **kwargs,
+    )
+
+
+def _substrates(**kwargs: Any) -> serializers.ListField:
+    return serializers.ListField(
+        child=serializers.ChoiceField(choices=[*Substrate.values, "*"]), min_length=1, max_length=len(Substrate.values),
+        help_text='The substrates the licence may be printed on, or ["*"].', **kwargs,
+    )
+
+
+def _revenue_ceiling(**kwargs: Any) -> serializers.DecimalField:
+    return serializers.DecimalField(
+        max_digits=12, decimal_places=2, min_value=Decimal("0.01"), max_value=MAX_REVENUE_CEILING, allow_null=True,
+        help_text="The total of style fees after which the licence stops selling; null for none.", **kwargs,
+    )
+
+
 class LicenceTermsInput(StrictInput):
     allowed_uses = serializers.ListField(
         child=serializers.ChoiceField(choices=LicenceUse.choices), min_length=1, max_length=2
@@ -144,6 +176,12 @@ class LicenceTermsInput(StrictInput):
     max_uses = serializers.IntegerField(min_value=1, max_value=MAX_EDITION_USES, required=False, allow_null=True)
     exclusive = serializers.BooleanField(required=False, default=False)
     currency = serializers.ChoiceField(choices=["USD"], required=False, default="USD")
+    territories = _territories(required=False, default=["*"])
+    valid_until = serializers.DateField(required=False, allow_null=True, default=None)
+    allowed_substrates = _substrates(required=False, default=["*"])
+    attribution_required = serializers.BooleanField(required=False, default=False)
+    requires_approval = serializers.BooleanField(required=False, default=False)
+    revenue_ceiling = _revenue_ceiling(required=False, default=None)
 
 
 class StyleCreateInput(LicenceTermsInput):
@@ -171,10 +209,30 @@ class StyleUpdateInput(StrictInput):
     )
     max_uses = serializers.IntegerField(min_value=1, max_value=MAX_EDITION_USES, required=False, allow_null=True)
     exclusive = serializers.BooleanField(required=False)
+    territories = _territories(required=False)
+    valid_until = serializers.DateField(required=False, allow_null=True)
+    allowed_substrates = _substrates(required=False)
+    attribution_required = serializers.BooleanField(required=False)
+    requires_approval = serializers.BooleanField(required=False)
+    revenue_ceiling = _revenue_ceiling(required=False)
 
 
 class LicenceOut(serializers.ModelSerializer):
     allowed_uses = serializers.ListField(child=serializers.CharField())
+    territories = serializers.ListField(child=serializers.CharField())
+    allowed_substrates = serializers.ListField(child=serializers.CharField())
+    document_urls = serializers.SerializerMethodField()
+
+    @extend_schema_field(serializers.DictField(child=serializers.CharField()))
+    def get_document_urls(self, licence: LicenceVersion) -> dict[str, str]:
+        """The licence as a person reads it: a page, a PDF and a JSON document."""
+        request = self.context.get("request")
+        args = [licence.style_id, licence.version]
+        return {
+            "html": _abs(request, reverse("frontend:licence", args=args)),
+            "pdf": _abs(request, reverse("style-licence-pdf", args=args)),
+            "json": _abs(request, reverse("style-licence-document", args=args)),
+        }
 
     class Meta:
         model = LicenceVersion
@@ -186,8 +244,15 @@ class LicenceOut(serializers.ModelSerializer):
             "royalty_percent",
             "max_uses",
             "exclusive",
+            "territories",
+            "valid_until",
+            "allowed_substrates",
+            "attribution_required",
+            "requires_approval",
+            "revenue_ceiling",
             "terms_sha256",
             "created_at",
+            "document_urls",
         ]
 
 
@@ -479,6 +544,7 @@ class OrderLineOut(serializers.ModelSerializer):
     product = serializers.CharField(source="product_size.product.slug")
     size = serializers.CharField(source="product_size.slug")
     licence_version = serializers.IntegerField(source="licence_version.version", allow_null=True, default=None)
+    licence_url = serializers.SerializerMethodField()
     files = serializers.SerializerMethodField()
     provenance_record = serializers.SerializerMethodField()
     progress = serializers.IntegerField(source="render_progress", read_only=True)
@@ -498,6 +564,13 @@ class OrderLineOut(serializers.ModelSerializer):
 
     def get_rerenders_left(self, line: OrderLine) -> int:
         return max(0, MAX_BUYER_RERENDERS - line.rerenders_used) if line.stage == LineStage.PROOF_READY else 0
+
+    def get_licence_url(self, line: OrderLine) -> str | None:
+        """The exact licence version the line was sold under, as a person reads it."""
+        licence = line.licence_version
+        if licence is None:
+            return None
+        return _abs(self.context.get("request"), reverse("frontend:licence", args=[licence.style_id, licence.version]))
 
     def get_render_status(self, line: OrderLine) -> str:
         return LEGACY_RENDER_STATUS.get(line.stage, "")
@@ -532,6 +605,7 @@ class OrderLineOut(serializers.ModelSerializer):
             "line_total",
             "licence_use",
             "licence_version",
+            "licence_url",
             "style_fee",
             "artist_royalty_percent",
             "designer_royalty_percent",
@@ -666,3 +740,25 @@ class ProductionJobOut(serializers.ModelSerializer):
             "id", "order", "line", "status", "substrate", "product", "size", "quantity", "dpi", "ship_to",
             "print_sheet_url", "ticket_url", "released_at", "started_at", "shipped_at", "carrier", "tracking_number",
         ]
+
+
+# --- infringement reports ---------------------------------------------------------------------------
+
+
+class ReportCreateInput(StrictInput):
+    target = serializers.ChoiceField(choices=ReportTarget.choices)
+    id = serializers.IntegerField(min_value=1, help_text="the style's or the base pattern's id")
+    claim = serializers.CharField(max_length=5000, help_text="whose work it is, and how the listing infringes it")
+    evidence_url = serializers.URLField(max_length=500)
+
+
+class ReportOut(serializers.ModelSerializer):
+    id = serializers.IntegerField()
+    listing = serializers.SerializerMethodField()
+
+    class Meta:
+        model = InfringementReport
+        fields = ["id", "target", "listing", "claim", "evidence_url", "status", "created_at"]
+
+    def get_listing(self, report: InfringementReport) -> int:
+        return report.listing.pk

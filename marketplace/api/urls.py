@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from marketplace.api import production
+from marketplace.api import approvals, production
 from marketplace.api import views as v
 from marketplace.models import BasePattern
 from marketplace.payments import api as payments_api
@@ -12,6 +12,10 @@ urlpatterns = [
     path("styles/", v.StyleListView.as_view(), name="style-list"),
     path("styles/<int:pk>/", v.StyleDetailView.as_view(), name="style-detail"),
     path("styles/<int:pk>/licences/", v.StyleLicencesView.as_view(), name="style-licences"),
+    path(
+        "styles/<int:pk>/licences/<int:version>/", v.LicenceDocumentView.as_view(), name="style-licence-document"
+    ),
+    path("styles/<int:pk>/licences/<int:version>/licence.pdf", v.LicencePdfView.as_view(), name="style-licence-pdf"),
     path("styles/<int:pk>/thumbnail/", v.ThumbnailView.as_view(), name="style-thumbnail"),
     path("styles/<int:pk>/image/", v.OriginalImageView.as_view(), name="style-image"),
     path("patterns/", v.PatternListView.as_view(), name="pattern-list"),
@@ -56,6 +60,11 @@ urlpatterns = [
     path(
         "production/jobs/<int:pk>/print-sheet/", production.ProductionJobPrintSheetView.as_view(), name="production-job-print-sheet"
     ),
+    path("reports/", v.ReportCreateView.as_view(), name="report-create"),
+    path("approvals/", approvals.ApprovalListView.as_view(), name="approval-list"),
+    path("approvals/<int:pk>/approve/", approvals.ApprovalApproveView.as_view(), name="approval-approve"),
+    path("approvals/<int:pk>/decline/", approvals.ApprovalDeclineView.as_view(), name="approval-decline"),
+    path("approvals/<int:pk>/proof/", approvals.ApprovalProofView.as_view(), name="approval-proof"),
     path("", include("marketplace.payments.urls")),
     path("", include("marketplace.royalties.urls")),
     path("", include("provenance.urls")),

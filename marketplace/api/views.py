@@ -5,15 +5,17 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django.contrib.auth import authenticate
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from marketplace import selectors
@@ -22,10 +24,12 @@ from marketplace.api.pagination import CataloguePagination
 from marketplace.api.schema import IMAGE_TYPES, file_responses, paginated
 from marketplace.api.throttles import LoginRateThrottle, LoginUsernameRateThrottle, RegisterRateThrottle
 from marketplace.errors import NotAllowed
+from marketplace.licences import licence_document, licence_pdf, licence_version_find
 from marketplace.media import media_file_response
 from marketplace.models import (
     BasePattern,
     LicenceUse,
+    LicenceVersion,
     Order,
     OrderLine,
     Personalization,
@@ -46,6 +50,7 @@ from marketplace.services.catalogue import (
 )
 from marketplace.services.orders import OrderLineRequest, order_cancel, order_checkout, order_create
 from marketplace.services.personalizations import personalization_create
+from marketplace.services.reports import report_file
 
 UPLOAD_PARSERS = [MultiPartParser, FormParser, JSONParser]
 
@@ -146,13 +151,18 @@ def _owned(model: Any, pk: int, owner_field: str, request: Request) -> Any:
 
 
 def _terms_from(data: dict[str, Any], current: LicenceTerms | None = None) -> LicenceTerms | None:
-    keys = ("allowed_uses", "fee_per_use", "royalty_percent", "max_uses", "exclusive", "currency")
+    keys = (
+        "allowed_uses", "fee_per_use", "royalty_percent", "max_uses", "exclusive", "currency", "territories",
+        "valid_until", "allowed_substrates", "attribution_required", "requires_approval", "revenue_ceiling",
+    )
     given = {key: data[key] for key in keys if key in data}
     if not given:
         return None
     base = current.__dict__ if current else {}
     merged = {**base, **given}
-    merged["allowed_uses"] = tuple(merged.get("allowed_uses", ()))
+    for listed in ("allowed_uses", "territories", "allowed_substrates"):
+        if listed in merged:
+            merged[listed] = tuple(merged[listed])
     return LicenceTerms(**merged)
 
 
@@ -224,7 +234,38 @@ class StyleLicencesView(APIView):
     @extend_schema(responses=s.LicenceOut(many=True))
     def get(self, request: Request, pk: int) -> Response:
         style = _owned(Style, pk, "artist", request)
-        return Response(s.LicenceOut(style.licence_versions.order_by("-version"), many=True).data)
+        versions = style.licence_versions.select_related("style").order_by("-version")
+        return Response(s.LicenceOut(versions, many=True, context={"request": request}).data)
+
+
+def _licence_version(pk: int, version: int) -> LicenceVersion:
+    licence = licence_version_find(style_id=pk, version=version)
+    if licence is None:
+        raise Http404("No such licence version.")
+    return licence
+
+
+class LicenceDocumentView(APIView):
+    """One licence version as a JSON document: its exact terms, their hash, and the clauses in words."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list[Any] = []
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def get(self, request: Request, pk: int, version: int) -> Response:
+        return Response(licence_document(_licence_version(pk, version)))
+
+
+class LicencePdfView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list[Any] = []
+
+    @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
+    def get(self, request: Request, pk: int, version: int) -> HttpResponse:
+        licence = _licence_version(pk, version)
+        response = HttpResponse(licence_pdf(licence), content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="motif-licence-style{pk}-v{version}.pdf"'
+        return response
 
 
 class PatternListView(APIView):
@@ -467,3 +508,28 @@ class OrderCancelView(APIView):
     def post(self, request: Request, pk: int) -> Response:
         order = order_cancel(order=_own_order(request, pk), actor=_user(request))
         return Response(s.OrderOut(_own_order(request, order.pk), context={"request": request}).data)
+
+
+# --- infringement reports ---------------------------------------------------------------------------
+
+
+class ReportCreateView(APIView):
+    """Anyone with an account may report a listing; staff decide in the admin."""
+
+    permission_classes = [IsAuthenticated]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "report"
+
+    @extend_schema(request=s.ReportCreateInput, responses={201: s.ReportOut})
+    def post(self, request: Request) -> Response:
+        data = s.ReportCreateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        report = report_file(
+            reporter=_user(request),
+            target=values["target"],
+            listing_id=values["id"],
+            claim=values["claim"],
+            evidence_url=values["evidence_url"],
+        )
+        return Response(s.ReportOut(report).data, status=status.HTTP_201_CREATED)

@@ -2,21 +2,36 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.utils import timezone
 from django.utils.text import slugify
 
 from marketplace.errors import NotAllowed
-from marketplace.models import BasePattern, LicenceUse, LicenceVersion, RepeatType, Style, Tag, User
+from marketplace.models import (
+    ANYWHERE,
+    BasePattern,
+    LicenceUse,
+    LicenceVersion,
+    RepeatType,
+    Style,
+    Substrate,
+    Tag,
+    User,
+)
 from marketplace.printability import check_printable
+from marketplace.services.laundering import style_fingerprints_store
 from marketplace.uploads import (
     UploadError,
     ValidatedImage,
@@ -33,6 +48,15 @@ MAX_TAGS = 12
 # An edition limit above this is no limit; the column is a 32-bit integer.
 MAX_EDITION_USES = 1_000_000
 MAX_FEE_PER_USE = Decimal("100000")
+MAX_REVENUE_CEILING = Decimal("1000000000")
+MAX_TERRITORIES = 250
+_COUNTRY_CODE = re.compile(r"^[A-Z]{2}$")
+
+
+def _restriction_list(values: Iterable[str], *, upper: bool = False) -> tuple[str, ...]:
+    """A territory or substrate list as stored: sorted, without repeats; ["*"] stands alone."""
+    cleaned = {v.strip().upper() if upper else v.strip() for v in values}
+    return (ANYWHERE,) if ANYWHERE in cleaned else tuple(sorted(cleaned))
 
 
 @dataclass(frozen=True)
@@ -43,6 +67,16 @@ class LicenceTerms:
     max_uses: int | None = None
     exclusive: bool = False
     currency: str = "USD"
+    territories: tuple[str, ...] = (ANYWHERE,)
+    valid_until: dt.date | None = None
+    allowed_substrates: tuple[str, ...] = (ANYWHERE,)
+    attribution_required: bool = False
+    requires_approval: bool = False
+    revenue_ceiling: Decimal | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "territories", _restriction_list(self.territories, upper=True))
+        object.__setattr__(self, "allowed_substrates", _restriction_list(self.allowed_substrates))
 
     def validate(self) -> None:
         errors: dict[str, str] = {}
@@ -57,6 +91,14 @@ class LicenceTerms:
             errors["max_uses"] = f"An edition limit must be between 1 and {MAX_EDITION_USES:,}."
         if self.fee_per_use > MAX_FEE_PER_USE:
             errors["fee_per_use"] = f"The fee per use can be at most {MAX_FEE_PER_USE:,}."
+        bad_codes = [c for c in self.territories if c != ANYWHERE and not _COUNTRY_CODE.fullmatch(c)]
+        if not self.territories or bad_codes or len(self.territories) > MAX_TERRITORIES:
+            errors["territories"] = 'Give ISO 3166-1 alpha-2 country codes (such as "FR", "US"), or ["*"] for worldwide.'
+        substrates = set(self.allowed_substrates) - {ANYWHERE}
+        if not self.allowed_substrates or not substrates <= set(Substrate.values):
+            errors["allowed_substrates"] = f"Choose substrates among: {', '.join(Substrate.values)}; or [\"*\"] for all."
+        if self.revenue_ceiling is not None and not Decimal("0") < self.revenue_ceiling <= MAX_REVENUE_CEILING:
+            errors["revenue_ceiling"] = f"A revenue ceiling must be above 0 and at most {MAX_REVENUE_CEILING:,}."
         if errors:
             raise ValidationError(errors)
 
@@ -68,18 +110,37 @@ class LicenceTerms:
             "max_uses": self.max_uses,
             "exclusive": self.exclusive,
             "currency": self.currency,
+            "territories": list(self.territories),
+            "valid_until": self.valid_until.isoformat() if self.valid_until else None,
+            "allowed_substrates": list(self.allowed_substrates),
+            "attribution_required": self.attribution_required,
+            "requires_approval": self.requires_approval,
+            "revenue_ceiling": (
+                str(self.revenue_ceiling.quantize(Decimal("0.01"))) if self.revenue_ceiling is not None else None
+            ),
+        }
+
+    def columns(self) -> dict[str, object]:
+        """The terms as LicenceVersion's columns (the uses are two booleans there)."""
+        return {
+            "personal_use": LicenceUse.PERSONAL in self.allowed_uses,
+            "commercial_use": LicenceUse.COMMERCIAL in self.allowed_uses,
+            **{name: getattr(self, name) for name in _SCALAR_TERMS},
+            **{name: list(getattr(self, name)) for name in _LIST_TERMS},
         }
 
     @classmethod
     def of(cls, version: LicenceVersion) -> LicenceTerms:
-        return cls(
-            allowed_uses=tuple(version.allowed_uses),
-            fee_per_use=version.fee_per_use,
-            royalty_percent=version.royalty_percent,
-            max_uses=version.max_uses,
-            exclusive=version.exclusive,
-            currency=version.currency,
-        )
+        values: dict[str, Any] = {name: getattr(version, name) for name in _SCALAR_TERMS}
+        values.update({name: tuple(getattr(version, name)) for name in _LIST_TERMS})
+        return cls(allowed_uses=tuple(version.allowed_uses), **values)
+
+
+_SCALAR_TERMS = (
+    "fee_per_use", "royalty_percent", "max_uses", "exclusive", "currency", "valid_until", "attribution_required",
+    "requires_approval", "revenue_ceiling",
+)
+_LIST_TERMS = ("territories", "allowed_substrates")
 
 
 @dataclass(frozen=True)
@@ -185,13 +246,7 @@ def licence_version_create(*, style: Style, terms: LicenceTerms) -> LicenceVersi
         version = LicenceVersion.objects.create(
             style=style,
             version=(current.version + 1) if current else 1,
-            personal_use=LicenceUse.PERSONAL in terms.allowed_uses,
-            commercial_use=LicenceUse.COMMERCIAL in terms.allowed_uses,
-            fee_per_use=terms.fee_per_use,
-            currency=terms.currency,
-            royalty_percent=terms.royalty_percent,
-            max_uses=terms.max_uses,
-            exclusive=terms.exclusive,
+            **terms.columns(),
             terms_sha256=_terms_sha256(terms),
         )
         style.licence = version
@@ -220,6 +275,7 @@ def style_create(
         style.tags.set(_tags(slugs))
         licence_version_create(style=style, terms=terms)
         style.refresh_from_db(fields=["licence"])
+        style_fingerprints_store(style=style, image=upload.data)
         _request_style_model(style)
     return style
 
@@ -255,12 +311,17 @@ def style_update(
         if description is not None:
             style.description = _description(description)
             fields.append("description")
-        if active is not None:
+        if active is not None and active != style.active:
+            if active and style.suspended_at is not None:
+                raise NotAllowed("This style was suspended after an infringement report; it cannot be listed again.")
             style.active = active
-            fields.append("active")
+            style.withdrawn_at = None if active else timezone.now()
+            fields += ["active", "withdrawn_at"]
         if image is not None:
-            _store_image(style, _validated_upload(image), basename=slugify(style.title)[:40] or "style")
+            upload = _validated_upload(image)
+            _store_image(style, upload, basename=slugify(style.title)[:40] or "style")
             fields += ["image", "thumbnail", "image_sha256", "width_px", "height_px"]
+            style_fingerprints_store(style=style, image=upload.data)
         if fields:
             style.save(update_fields=fields)
         if slugs is not None:
@@ -274,8 +335,21 @@ def style_update(
 
 
 def style_withdraw(*, style: Style, actor: User) -> None:
-    """Styles are withdrawn, not deleted: paid orders and attribution records refer to them."""
+    """Styles are withdrawn, not deleted: paid orders and attribution records refer to them. A
+    withdrawn style takes no new personalizations, carts or checkouts; paid orders are still made."""
     style_update(style=style, actor=actor, active=False)
+
+
+def listing_suspend(*, listing: Style | BasePattern) -> None:
+    """Staff take a listing down on an infringement report; its owner cannot list it again."""
+    now = timezone.now()
+    fields = ["active", "suspended_at"]
+    listing.active = False
+    listing.suspended_at = listing.suspended_at or now
+    if isinstance(listing, Style):
+        listing.withdrawn_at = listing.withdrawn_at or now
+        fields.append("withdrawn_at")
+    listing.save(update_fields=fields)
 
 
 def _repeat_inches(pixels: int, inches: Decimal | None, dpi: int, field_name: str) -> Decimal:
@@ -369,6 +443,8 @@ def pattern_update(
         if description is not None:
             pattern.description = _description(description)
         if active is not None:
+            if active and pattern.suspended_at is not None:
+                raise NotAllowed("This pattern was suspended after an infringement report; it cannot be listed again.")
             pattern.active = active
         if image is not None or repeat is not None:
             upload = _validated_upload(image) if image is not None else None

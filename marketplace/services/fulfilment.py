@@ -44,6 +44,8 @@ from marketplace.models import (
     IN_FULFILMENT_STATUSES,
     REFUNDED_STAGES,
     UNFINISHED_STAGES,
+    ApprovalStatus,
+    DerivativeApproval,
     LineStage,
     Order,
     OrderLine,
@@ -171,8 +173,47 @@ def _sha256_of(field_file: object) -> str:
 
 
 def _proof_stage_for(line: OrderLine) -> str:
-    """Where a physical line's delivered files wait: for the buyer's proof approval."""
+    """Where a physical line's delivered files wait: for the artist first when the style's licence
+    requires approval of derivatives, else for the buyer's proof approval."""
+    licence = line.licence_version
+    if licence is not None and licence.requires_approval:
+        return LineStage.AWAITING_ARTIST_APPROVAL
     return LineStage.PROOF_READY
+
+
+def _artist_approval_open(line: OrderLine, *, now: dt.datetime) -> None:
+    """The proof waits for the artist: one pending approval, and an e-mail to ask for it."""
+    assert line.licence_version is not None
+    style = line.licence_version.style
+    approval, created = DerivativeApproval.objects.get_or_create(
+        order_line=line, status=ApprovalStatus.PENDING, defaults={"artist_id": style.artist_id, "requested_at": now}
+    )
+    if created:
+        notification_send(
+            key=f"approval-requested:{approval.pk}",
+            to=style.artist.email,
+            template="approval_requested",
+            context={"style": style, "line": line,
+                     "deadline": now + dt.timedelta(seconds=settings.ARTIST_APPROVAL_TIMEOUT_S)},
+        )
+
+
+def order_line_artist_approved(*, order_line_id: int) -> OrderLine:
+    """awaiting_artist_approval → proof_ready: the buyer's proof approval (and its clock) starts now.
+    Call inside the transaction that records the artist's approval."""
+    line = (
+        OrderLine.objects.select_for_update(of=("self",))
+        .select_related("order__buyer", "product_size__product")
+        .get(pk=order_line_id)
+    )
+    now = timezone.now()
+    line.move_to(LineStage.PROOF_READY, now=now)
+    line.proof_ready_at = now
+    line.proof_reminder_sent_at = None
+    line.save(update_fields=["stage", "stage_changed_at", "proof_ready_at", "proof_reminder_sent_at"])
+    _proof_ready_notify(line)
+    transaction.on_commit(lambda: order_refresh_status(order_id=line.order_id))
+    return line
 
 
 def _proof_ready_notify(line: OrderLine) -> None:
@@ -192,7 +233,7 @@ def order_line_deliver(*, order_line_id: int) -> None:
     with transaction.atomic():
         line = (
             OrderLine.objects.select_for_update(of=("self",))
-            .select_related("order__buyer", "product_size__product")
+            .select_related("order__buyer", "product_size__product", "licence_version__style__artist")
             .get(pk=order_line_id)
         )
         if line.stage != LineStage.ATTRIBUTED:
@@ -223,6 +264,8 @@ def order_line_deliver(*, order_line_id: int) -> None:
             )
             if line.stage == LineStage.PROOF_READY:
                 _proof_ready_notify(line)
+            elif line.stage == LineStage.AWAITING_ARTIST_APPROVAL:
+                _artist_approval_open(line, now=now)
             transaction.on_commit(lambda: _delete_files(storage, superseded))
     if line.stage == LineStage.FAILED:
         order_line_advance(order_line_id=order_line_id)
@@ -488,6 +531,7 @@ class SweepResult:
     refunds_sent: int = 0
     stuck_lines: list[int] = field(default_factory=list)
     proof_timers: dict[str, int] = field(default_factory=dict)
+    approvals_expired: int = 0
 
     def as_dict(self) -> dict[str, int]:
         return {
@@ -496,6 +540,7 @@ class SweepResult:
             "order_lines_failed_stuck": self.failed_stuck,
             "order_line_refunds_sent": self.refunds_sent,
             **self.proof_timers,
+            "artist_approvals_expired": self.approvals_expired,
         }
 
 
@@ -547,4 +592,8 @@ def fulfilment_sweep(*, resend_all: bool, now: dt.datetime | None = None) -> Swe
         jobs.send(jobs.REFUND_LINE, pk)
         result.refunds_sent += 1
     result.proof_timers = proof_timers_run(now=now)
+    # Imported here: the approvals module calls back into this one (cancel, approve).
+    from marketplace.services.approvals import approvals_expire
+
+    result.approvals_expired = approvals_expire(now=now)
     return result

@@ -16,6 +16,7 @@ from marketplace.errors import Conflict, NotAllowed
 from marketplace.models import (
     BasePattern,
     JobStatus,
+    LicenceVersion,
     Order,
     OrderLine,
     OrderStatus,
@@ -26,6 +27,7 @@ from marketplace.models import (
 )
 from marketplace.printability import check_sheet
 from marketplace.services.fulfilment import order_fulfilment_start
+from marketplace.services.licensing import LicenceTermRefused, licence_check_sale, licence_check_territory
 from marketplace.services.personalizations import personalization_allowed_uses
 from marketplace.services.shipping import country_clean, order_lines_shipping_quote, shipping_address_clean
 
@@ -84,6 +86,10 @@ def _line_from_request(buyer: User, index: int, request: OrderLineRequest) -> Or
         assert licence is not None  # a listed style always has a licence in force
         if licence.edition_limit is not None and style.uses_taken >= licence.edition_limit:
             raise Conflict(f"Line {index + 1}: the edition of “{style.title}” is sold out.")
+        try:
+            licence_check_sale(licence=licence, substrate=product.substrate)
+        except LicenceTermRefused as exc:
+            raise ValidationError({exc.term: [f"Line {index + 1}: {exc.reason}"]}) from None
         line.licence_version = licence
         line.style_fee = licence.fee_per_use
         line.artist_royalty_percent = licence.royalty_percent
@@ -93,6 +99,12 @@ def _line_from_request(buyer: User, index: int, request: OrderLineRequest) -> Or
     if payees_share > line_total:
         raise fail("the style's fee and the royalties come to more than the price of this product.")
     return line
+
+
+def order_line_check(*, buyer: User, line: OrderLineRequest) -> None:
+    """What a cart asks before it takes a line: every rule that order creation applies to it (the
+    style still offered, its licence's use, substrate, validity and ceiling, the edition, the sheet)."""
+    _line_from_request(buyer, 0, line)
 
 
 def order_create(*, buyer: User, lines: Sequence[OrderLineRequest]) -> Order:
@@ -136,12 +148,42 @@ def _destination(order: Order, shipping_address: object, country: str | None) ->
     return None, country_clean(country) if country else ""
 
 
+def _check_licence_terms(order: Order, *, country: str) -> None:
+    """The terms of each line's licence, as sold and as in force now (the artist may have narrowed
+    them since the line was added): substrate, validity, revenue ceiling, and the territory against
+    the destination (the shipping country; a digital file's buyer's country, when given)."""
+    lines = order.lines.select_related(
+        "licence_version__style__licence", "product_size__product"
+    ).filter(licence_version__isnull=False)
+    for index, line in enumerate(lines):
+        sold = line.licence_version
+        assert sold is not None
+        current = sold.style.licence
+        licences = [sold] if current is None or current.pk == sold.pk else [sold, current]
+        try:
+            for licence in licences:
+                licence_check_sale(licence=licence, substrate=line.product_size.product.substrate)
+                _check_territory(licence, country)
+        except LicenceTermRefused as exc:
+            raise ValidationError({exc.term: [f"Line {index + 1}: {exc.reason}"]}) from None
+
+
+def _check_territory(licence: LicenceVersion, country: str) -> None:
+    if country:
+        licence_check_territory(licence=licence, country=country)
+    elif not licence.covers_territory("*"):
+        # A licence limited to some countries sells a digital file only to a buyer who says where they are.
+        raise LicenceTermRefused(
+            "territories", f"the licence of “{licence.style.title}” covers some countries only: give your country."
+        )
+
+
 def order_checkout(
     *, order: Order, actor: User, shipping_address: object = None, country: str | None = None
 ) -> Order:
     """Price shipping to the destination, reserve the edition uses the order needs and wait for
     payment. The style rows are locked in id order, so concurrent checkouts of the same styles queue
-    up instead of overselling."""
+    up instead of overselling (and cannot both take the last fees under a revenue ceiling)."""
     if order.buyer_id != actor.pk:
         raise NotAllowed("This order belongs to someone else.")
     with transaction.atomic():
@@ -169,6 +211,7 @@ def order_checkout(
                 raise Conflict(f"The edition of “{style.title}” is sold out.")
             style.uses_taken += uses[style.pk]
             style.save(update_fields=["uses_taken"])
+        _check_licence_terms(order, country=destination)
         withdrawn = BasePattern.objects.filter(personalizations__order_lines__order=order, active=False).first()
         if withdrawn is not None:
             raise Conflict(f"The base pattern “{withdrawn.title}” is no longer offered.")
@@ -195,6 +238,11 @@ def order_address_from_gateway(*, order_id: int, address: object) -> Order:
             raise ValidationError(
                 {"shipping_address.country": ["Shipping there costs a different amount: change the address in your cart."]}
             )
+        for line in order.lines.select_related("licence_version__style").filter(licence_version__isnull=False):
+            try:
+                _check_territory(line.licence_version, clean["country"])  # type: ignore[arg-type]
+            except LicenceTermRefused as exc:
+                raise ValidationError({exc.term: [exc.reason]}) from None
         order.shipping_address, order.country = clean, clean["country"]
         order.save(update_fields=["shipping_address", "country"])
     return order

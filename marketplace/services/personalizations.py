@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from marketplace import jobs
 from marketplace.models import BasePattern, JobStatus, LicenceUse, Personalization, Style, User
+from marketplace.services.laundering import StyleLaundered, listed_style_copied
 from marketplace.uploads import UploadError, validate_image
 
 MAX_SEED = 2**31 - 1
@@ -66,6 +67,9 @@ def personalization_create(
                 )
             except UploadError as exc:
                 raise ValidationError({"style_image": str(exc)}) from None
+            listed = listed_style_copied(image=upload.data, buyer=buyer)
+            if listed is not None:
+                raise StyleLaundered(listed)
             personalization.style_image.save(
                 f"own-style.{upload.extension}", ContentFile(upload.data), save=False
             )

@@ -117,6 +117,17 @@ class OnChainRecord:
 
 
 @dataclass(frozen=True)
+class OnChainRevocation:
+    """A `Revoked` event: the record's revocation as the chain has it."""
+
+    record_id: str
+    reason: bytes  # the bytes32 sent with it (provenance.core.revocation)
+    tx_hash: str
+    block_number: int
+    block_time: dt.datetime
+
+
+@dataclass(frozen=True)
 class OnChainBatch:
     merkle_root: bytes
     count: int
@@ -149,6 +160,7 @@ _NAMED_EVENT_TOPICS = frozenset(
     )
 )
 _BATCH_ANCHORED_TOPIC = _event_topic("BatchAnchored(bytes32,uint256)")
+_REVOKED_TOPIC = _event_topic("Revoked(bytes32,bytes32)")
 
 _UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
     OSError,  # includes requests' ConnectionError and socket timeouts
@@ -400,6 +412,22 @@ class ChainClient:
         with _node_errors():
             return bool(self.contract.functions.isRevoked(record_id_to_bytes32(record_id)).call())
 
+    def revocation(self, record_id: str) -> OnChainRevocation | None:
+        """The record's revocation event, or None when the chain has not revoked it."""
+        record_id32 = record_id_to_bytes32(record_id)
+        logs = [log for log in self._get_logs([_REVOKED_TOPIC, record_id32]) if len(log["topics"]) == 2]
+        if not logs:
+            return None
+        log = logs[0]
+        block_number, block_time, _ = self._block_facts(log["blockNumber"])
+        return OnChainRevocation(
+            record_id=record_id,
+            reason=bytes(log["data"])[:32],
+            tx_hash=_as_hex(log["transactionHash"]),
+            block_number=block_number,
+            block_time=block_time,
+        )
+
     def find_by_output(self, output_hash: bytes) -> list[OnChainRecord]:
         """Every record whose output file hash is `output_hash` (normally one)."""
         logs = self._get_logs([None, output_hash])
@@ -452,7 +480,7 @@ class ChainClient:
                     "topics": [None if t is None else _as_hex(t) for t in topics],
                 }
             )
-        if topics and topics[0] == _BATCH_ANCHORED_TOPIC:
+        if topics and topics[0] in (_BATCH_ANCHORED_TOPIC, _REVOKED_TOPIC):
             return list(logs)
         return [
             log

@@ -54,7 +54,7 @@ def test_the_api_holds_to_its_schema_under_fuzzing(
         STRIPE_SECRET_KEY="sk_test_motif", STRIPE_WEBHOOK_SECRET="whsec_motif_tests",
         STRIPE_API_BASE=stripe.url, STRIPE_CONNECT_BASE=stripe.url,
         LOGIN_RATE_LIMIT="10000/min", LOGIN_USERNAME_RATE_LIMIT="10000/min", REGISTER_RATE_LIMIT="10000/min",
-        VERIFY_RATE_LIMIT="10000/min",
+        VERIFY_RATE_LIMIT="10000/min", REPORT_RATE_LIMIT="10000/min",
     )
     server, base = start_server(env, tmp_path / "server.log")
     report = tmp_path / "report.json"

@@ -64,6 +64,10 @@ def everyone(code: int) -> dict[str, int]:
     return dict.fromkeys(ACTORS, code)
 
 
+def artist_only(ok: int, *, anonymous: int = 401) -> dict[str, int]:
+    return signed_in(403, anonymous=anonymous) | {"artist": ok, "owner": ok}
+
+
 def payee_only(ok: int, *, anonymous: int = 401) -> dict[str, int]:
     return signed_in(403, anonymous=anonymous) | {"artist": ok, "designer": ok, "owner": ok}
 
@@ -83,6 +87,18 @@ ROWS = [
     Row("style-detail", "patch", f"/api/v1/styles/{S}/", private(200, stranger=403), owner="artist", body={"title": "X"}),
     Row("style-detail", "delete", f"/api/v1/styles/{S}/", private(204, stranger=403), owner="artist"),
     Row("style-licences", "get", f"/api/v1/styles/{S}/licences/", everyone(200), owner="artist"),
+    # A licence version is public, even a withdrawn style's: buyers keep the rights they bought.
+    Row("style-licence-document", "get", f"/api/v1/styles/{HS}/licences/1/", everyone(200), owner="artist"),
+    Row("style-licence-pdf", "get", f"/api/v1/styles/{S}/licences/1/licence.pdf", everyone(200), owner="artist"),
+    # Approvals of derivatives: an artist's own only; one that is not theirs is missing.
+    Row("approval-list", "get", "/api/v1/approvals/", artist_only(200), owner="artist"),
+    Row("approval-approve", "post", "/api/v1/approvals/999999/approve/", artist_only(404), owner="artist"),
+    Row("approval-decline", "post", "/api/v1/approvals/999999/decline/", artist_only(404), owner="artist",
+        body={"reason": "not mine"}),
+    Row("approval-proof", "get", "/api/v1/approvals/999999/proof/", artist_only(404), owner="artist"),
+    Row("report-create", "post", "/api/v1/reports/", signed_in(201),
+        body={"target": "style", "id": S, "claim": "This style copies my painting of 2019.",
+              "evidence_url": "https://example.com/evidence"}),
     Row("style-thumbnail", "get", f"/api/v1/styles/{S}/thumbnail/", everyone(200), owner="artist"),
     Row("style-image", "get", f"/api/v1/styles/{S}/image/", private(200, stranger=403), owner="artist"),
     Row("style-image", "get", f"/api/v1/styles/{HS}/image/", private(200), owner="artist"),
@@ -151,11 +167,16 @@ ROWS = [
         owner="artist", api=False),
     Row("frontend:artist-licence", "post", f"/studio/artist/styles/{S}/licence/",
         payee_only(404, anonymous=LOGIN) | {"designer": 403, "owner": 400}, owner="artist", api=False),
+    Row("frontend:artist-approval", "post", "/studio/artist/approvals/999999/",
+        payee_only(404, anonymous=LOGIN) | {"designer": 403}, owner="artist", api=False),
+    Row("frontend:artist-listing", "post", f"/studio/artist/styles/{S}/listing/",
+        payee_only(404, anonymous=LOGIN) | {"designer": 403, "owner": 302}, owner="artist", api=False),
     Row("frontend:artist-payouts", "post", "/studio/artist/payouts/",
         payee_only(302, anonymous=LOGIN) | {"designer": 403}, owner="artist", api=False),
     Row("frontend:designer-studio", "get", "/studio/designer/",
         payee_only(200, anonymous=LOGIN) | {"artist": 403}, owner="designer", api=False),
     Row("frontend:verify", "get", "/verify/", everyone(200), api=False),
+    Row("frontend:licence", "get", f"/licences/{HS}/v1/", everyone(200), owner="artist", api=False),
     Row("frontend:signup", "get", "/accounts/signup/", everyone(200), api=False),
     Row("frontend:login", "get", "/accounts/login/", signed_in(302, anonymous=200), api=False),
     Row("frontend:logout", "post", "/accounts/logout/", everyone(302), api=False),
@@ -215,10 +236,11 @@ def _actor(world: dict[str, Any], actor: str, row: Row) -> User | None:
     return world["people"][actor]
 
 
-def _body(row: Row) -> dict[str, Any]:
+def _body(row: Row, ids: dict[str, Any]) -> dict[str, Any]:
     import io
 
-    body = dict(row.body)
+    # A body may name the world's ids too ({style}), as the URLs do.
+    body = {key: value.format(**ids) if isinstance(value, str) else value for key, value in row.body.items()}
     if body.get("image") == "png":
         from tests.conftest import pattern_bytes
 
@@ -239,7 +261,7 @@ def test_permission_matrix(row: Row, actor: str, world: dict[str, Any]) -> None:
             client.force_authenticate(user)
         else:
             client.force_login(user)
-    body = _body(row)
+    body = _body(row, world["ids"])
     kwargs: dict[str, Any] = {}
     if row.api and row.method in ("post", "patch"):
         files_or_empty = not body or any(hasattr(v, "read") for v in body.values())
