@@ -289,8 +289,9 @@ SHIPPING_ADDRESS_RETENTION_DAYS = env.int("SHIPPING_ADDRESS_RETENTION_DAYS", def
 # E-mail: the console under `make run`; in production SMTP from EMAIL_URL
 # (smtp+tls://user:password@host:587), or an Anymail provider: EMAIL_BACKEND=anymail.backends.<esp>.EmailBackend
 # with its settings as ANYMAIL_<NAME> variables (e.g. ANYMAIL_POSTMARK_SERVER_TOKEN).
-vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
-EMAIL_BACKEND = env.str("EMAIL_BACKEND", default=EMAIL_BACKEND)  # noqa: F821 (set by email_url just above)
+_email: dict[str, object] = env.email_url("EMAIL_URL", default="consolemail://")
+vars().update(_email)
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default=str(_email["EMAIL_BACKEND"]))
 ANYMAIL = {name.removeprefix("ANYMAIL_"): value for name, value in os.environ.items() if name.startswith("ANYMAIL_")}
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Motif <orders@motif.example>")
 EMAIL_MESSAGE_ID_DOMAIN = env.str("EMAIL_MESSAGE_ID_DOMAIN", default="motif.example")

@@ -379,7 +379,7 @@ def cart(request: HttpRequest) -> HttpResponse:
     goods = sum((line.total for line in lines), Decimal("0"))
     last = selectors.order_list(buyer=request.user).exclude(shipping_address=None).first()  # type: ignore[arg-type]
     initial = dict(last.shipping_address) if last and last.shipping_address else {}
-    country = request.GET.get("country", initial.get("country", "US")).upper()[:2]
+    country = str(request.GET.get("country") or initial.get("country") or "US").upper()[:2]
     address_form = ShippingAddressForm(prefix="ship", initial={**initial, "country": country})
     context = {
         "lines": lines,
@@ -534,10 +534,10 @@ def _proof(line: OrderLine) -> dict[str, Any] | None:
 
 def _order_context(order: Order, user: Any) -> dict[str, Any]:
     physical = any(line.product_size.product.is_physical for line in order.lines.all())
-    flow = PRINT_STEPS if physical else DIGITAL_STEPS
+    flow: list[str] = list(PRINT_STEPS if physical else DIGITAL_STEPS)
     position = flow.index(order.status) if order.status in flow else -1
     steps = [
-        {"status": s, "label": s.label, "done": 0 <= i <= position, "current": order.status == s}
+        {"status": s, "label": OrderStatus(s).label, "done": 0 <= i <= position, "current": order.status == s}
         for i, s in enumerate(flow)
     ]
     lines = []
@@ -568,7 +568,7 @@ def _order_context(order: Order, user: Any) -> dict[str, Any]:
         "steps": steps,
         "lines": lines,
         "address": address_for_display(order.shipping_address) if order.buyer_id == getattr(user, "pk", None) else [],
-        "can_approve": any(item["line"].stage == LineStage.PROOF_READY for item in lines),
+        "can_approve": any(line.stage == LineStage.PROOF_READY for line in order.lines.all()),
         "polling": order.status in (OrderStatus.AWAITING_PAYMENT, OrderStatus.PAID, OrderStatus.RENDERING)
         or (order.status in IN_FULFILMENT_STATUSES and unfinished),
         "can_pay": order.status in (OrderStatus.DRAFT, OrderStatus.AWAITING_PAYMENT),

@@ -306,7 +306,7 @@ def refund_apply(*, refund_id: int) -> Refund:
             lines_shipping = dict(
                 OrderLine.objects.filter(pk__in=[r.order_line_id for r in line_refunds]).values_list("pk", "shipping_amount")
             )
-            goods_by_line = sum((max(r.amount - lines_shipping.get(r.order_line_id, Decimal("0")), Decimal("0")) for r in line_refunds), Decimal("0"))
+            goods_by_line = sum((max(r.amount - lines_shipping.get(r.order_line_id or 0, Decimal("0")), Decimal("0")) for r in line_refunds), Decimal("0"))
             order = payment.order
             goods_left = payment.amount - order.shipping_amount - order.tax_amount - goods_by_line
             royalty_refund_apply(

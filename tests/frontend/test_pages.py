@@ -238,10 +238,14 @@ def test_checkout_turns_the_cart_into_an_order_awaiting_payment(
     client.post("/cart/add/", {"personalization": job.pk, "size": products["yard"].pk, "quantity": 2})
     cart = client.get("/cart/").content.decode()
     assert "48.00" in cart and "Checkout" in cart
-    response = client.post("/cart/checkout/")
+    refused = client.post("/cart/checkout/")  # prints need a ship-to address
+    assert refused.status_code == 302 and refused["Location"] == "/cart/" and not Order.objects.exists()
+    address = {f"ship-{name}": value for name, value in SHIP_TO.items()}
+    response = client.post("/cart/checkout/", address)
     order = Order.objects.get()
     assert order.status == OrderStatus.AWAITING_PAYMENT
-    assert order.total == Decimal("48.00") and order.lines.get().quantity == 2
+    # 2 yards of fabric to the US: 48.00 of goods and 4.00 + 2 × 1.50 of shipping.
+    assert order.total == Decimal("55.00") and order.shipping_amount == Decimal("7.00") and order.lines.get().quantity == 2
     # The order page until payments provides a gateway; the gateway's page once it does.
     assert response.status_code == 302
     assert response["Location"] in (f"/orders/{order.pk}/",) or "/payments/" in response["Location"]
@@ -265,7 +269,7 @@ def test_cart_only_shows_the_buyers_own_personalizations(
 def test_order_page_shows_timeline_and_downloads_to_its_buyer(sold_order: Order, buyer: User) -> None:
     client = logged_in(buyer)
     page = client.get(f"/orders/{sold_order.pk}/").content.decode()
-    assert "Paid" in page and "Rendering" in page and "Ready" in page
+    assert "Paid" in page and "Rendering" in page and "Proof ready" in page and "In production" in page and "Fulfilled" in page
     for name in ("print.png", "print-sheet.png", "print.svg"):
         url = f"/orders/{sold_order.pk}/lines/{sold_order.lines.get().pk}/{name}"
         assert url in page

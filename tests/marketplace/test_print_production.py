@@ -16,7 +16,9 @@ import pytest
 from django.core import mail
 from django.core.management import call_command
 from django.utils import timezone
-from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from marketplace.errors import Conflict
 from marketplace.models import (
@@ -36,8 +38,8 @@ from marketplace.royalties.models import RoyaltyEntry
 from marketplace.services.fulfilment import (
     order_line_cancel,
     order_status_from_lines,
-    proof_timers_run,
     production_job_start,
+    proof_timers_run,
 )
 from marketplace.services.orders import OrderLineRequest, order_create
 from marketplace.services.personalizations import personalization_create
