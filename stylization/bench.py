@@ -482,6 +482,44 @@ def _distance_table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def _print_sheet_table(*, width_px: int, height_px: int, dpi: int, tile_px: int) -> str:
+    """The print sheet of a product (a yard at 150 DPI is 5400×6300 px): layout time, PNG time and
+    size, and peak traced memory, for each repeat type, against laying the whole plane out through
+    the repeat at once (the baseline) in the same run."""
+    import tracemalloc
+
+    from stylization.engine.layout import plane_array, print_sheet
+    from stylization.engine.printing import print_png_bytes
+
+    rng = np.random.default_rng(7)
+    tile = Image.fromarray(rng.integers(0, 256, (tile_px, tile_px, 3), dtype=np.uint8))
+    rows = ["| repeat | layout s (baseline s, ratio) | layout peak MB (baseline MB, ratio) | PNG s | PNG MB |",
+            "|---|---|---|---|---|"]
+    for repeat in ("basic", "half_drop", "half_brick", "center", "mirror"):
+        tracemalloc.start()
+        started = time.perf_counter()
+        sheet = print_sheet(tile, repeat=repeat, width_px=width_px, height_px=height_px)
+        layout_s = time.perf_counter() - started
+        layout_peak = tracemalloc.get_traced_memory()[1] / 2**20
+        tracemalloc.stop()
+        tracemalloc.start()
+        started = time.perf_counter()
+        whole = plane_array(np.asarray(tile), repeat, 0, 0, height_px, width_px)
+        baseline_s = time.perf_counter() - started
+        baseline_peak = tracemalloc.get_traced_memory()[1] / 2**20
+        tracemalloc.stop()
+        assert np.array_equal(np.asarray(sheet), whole), f"{repeat}: the sheet differs from the plane"
+        del whole
+        started = time.perf_counter()
+        png = print_png_bytes(sheet, dpi=dpi)
+        png_s = time.perf_counter() - started
+        rows.append(
+            f"| {repeat} | {layout_s:.2f} ({baseline_s:.2f}, {layout_s / baseline_s:.2f}×) | "
+            f"{layout_peak:.0f} ({baseline_peak:.0f}, {layout_peak / baseline_peak:.2f}×) | {png_s:.2f} | {len(png) / 2**20:.1f} |"
+        )
+    return f"Print sheet {width_px}×{height_px} px at {dpi} DPI, tile {tile_px}² (noise: the worst case for PNG)\n" + "\n".join(rows)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m stylization.bench")
     parser.add_argument("--sizes", default="256,512,1200")
@@ -491,6 +529,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--peer", help="checkout of ProGamerGov/neural-style-pt")
     parser.add_argument("--vgg-patterns", type=int, default=1)
     parser.add_argument("--vector", action="store_true", help="only measure vtracer settings")
+    parser.add_argument("--print-sheet", action="store_true",
+                        help="only measure the print sheet of a yard at 150 DPI (5400×6300 px)")
     parser.add_argument("--device", help="e.g. cuda: final-tile renders of VGG-19 and ours on that device only")
     parser.add_argument("--strength", type=float, default=0.7,
                         help="the buyer's strength for every row (the model applies it after the network)")
@@ -512,6 +552,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.vector:
         print(_vector_table(style_paths))
+        return 0
+    if args.print_sheet:
+        print(_print_sheet_table(width_px=5400, height_px=6300, dpi=150, tile_px=600))
         return 0
     if args.device:
         with tempfile.TemporaryDirectory() as tmp:
