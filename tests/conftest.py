@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 from collections.abc import Callable, Iterator
@@ -202,6 +203,26 @@ def worker(transactional_db: None) -> Iterator[dramatiq.Worker]:
     # A stopped worker leaves its middleware on the broker; drop it so workers do not pile up.
     broker.middleware[:] = [m for m in broker.middleware if getattr(m, "worker", None) is not running]
     _reset_stub_queues(broker)
+
+
+# Every queue a purchase goes through, previews excepted (they would hold the one worker thread).
+PURCHASE_QUEUES = frozenset({"render", "vectorize", "provenance", "fulfilment", "chain", "payouts", "email"})
+
+
+@contextlib.contextmanager
+def embedded_worker(queues: frozenset[str] | set[str]) -> Iterator[dramatiq.Worker]:
+    """The embedded worker (one thread) on `queues`, on fresh stub queues, removed afterwards."""
+    from config.worker import start_embedded_worker
+
+    broker = dramatiq.get_broker()
+    _reset_stub_queues(broker)
+    running = start_embedded_worker(threads=1, requeue=False, watchdog=False, queues=set(queues))
+    try:
+        yield running
+    finally:
+        running.stop()
+        broker.middleware[:] = [m for m in broker.middleware if getattr(m, "worker", None) is not running]
+        _reset_stub_queues(broker)
 
 
 @pytest.fixture

@@ -136,7 +136,9 @@ def local_gateway_page(request: HttpRequest, payment_id: int) -> HttpResponse:
         )
     if request.method == "POST":
         try:
-            if address_form is not None and request.POST.get("outcome") == PaymentStatus.SUCCEEDED:
+            # The form comes prefilled with the address given at checkout; a post without it keeps that one.
+            changes_address = any(name.startswith("ship-") for name in request.POST)
+            if address_form is not None and changes_address and request.POST.get("outcome") == PaymentStatus.SUCCEEDED:
                 if not address_form.is_valid():
                     raise ValidationError("Complete the shipping address.")
                 order_address_from_gateway(order_id=payment.order_id, address=address_form.cleaned_data)

@@ -261,9 +261,10 @@ def test_stripe_answering_5xx_on_refunds_still_refunds_a_failed_line_exactly_onc
     order.refresh_from_db()
     broken.refresh_from_db()
     assert broken.stage == LineStage.FAILED and order.status == OrderStatus.NEEDS_ATTENTION
-    assert order.refunded_amount == broken.line_total
+    assert order.refunded_amount == broken.line_total + broken.shipping_amount  # its goods and its shipping
     failures = [r for r in fake.requests_to("POST", "/v1/refunds") if r.status >= 500]
     made = [r for r in fake.requests_to("POST", "/v1/refunds") if r.status == 200 and not r.replayed]
     assert len(failures) == 4 and len(made) == 1  # the outage was met, and one refund made
     ledger = sum((e.amount for e in RoyaltyEntry.objects.filter(order=order)), Decimal("0"))
-    assert ledger == order.total - order.refunded_amount  # balanced to the cent
+    # Balanced to the cent: the goods kept (the ledger never holds shipping).
+    assert ledger == order.goods_total - (order.refunded_amount - broken.shipping_amount)

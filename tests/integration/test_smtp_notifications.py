@@ -16,12 +16,12 @@ from marketplace.payments.models import PaymentStatus
 from marketplace.payments.services import payment_checkout_start, payment_local_confirm
 from marketplace.services.orders import OrderLineRequest, order_create
 from marketplace.services.personalizations import personalization_create
-from tests.conftest import SHIP_TO, join_all
+from tests.conftest import PURCHASE_QUEUES, SHIP_TO, embedded_worker, join_all
 from tests.integration.processes import free_port
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-QUEUES = {"render", "vectorize", "provenance", "fulfilment", "chain", "payouts", "email"}
+QUEUES = PURCHASE_QUEUES
 
 
 class Inbox(Message):
@@ -49,16 +49,8 @@ def smtp_server(settings: Any) -> Iterator[Inbox]:
 
 @pytest.fixture
 def worker_on_every_step(transactional_db: None) -> Iterator[dramatiq.Worker]:
-    from config.worker import start_embedded_worker
-    from tests.conftest import _reset_stub_queues
-
-    broker = dramatiq.get_broker()
-    _reset_stub_queues(broker)
-    running = start_embedded_worker(threads=1, requeue=False, watchdog=False, queues=QUEUES)
-    yield running
-    running.stop()
-    broker.middleware[:] = [m for m in broker.middleware if getattr(m, "worker", None) is not running]
-    _reset_stub_queues(broker)
+    with embedded_worker(PURCHASE_QUEUES) as running:
+        yield running
 
 
 def test_a_paid_order_sends_its_receipt_and_proof_over_smtp(

@@ -30,25 +30,17 @@ from marketplace.royalties.models import RoyaltyEntry
 from marketplace.services.approvals import approval_approve, approval_decline, approvals_expire
 from marketplace.services.orders import OrderLineRequest, order_create
 from marketplace.services.personalizations import personalization_create
-from tests.conftest import SHIP_TO, join_all
+from tests.conftest import PURCHASE_QUEUES, SHIP_TO, embedded_worker, join_all
 
-QUEUES = {"render", "vectorize", "provenance", "fulfilment", "chain", "payouts", "email"}
+QUEUES = PURCHASE_QUEUES
 
 
 @pytest.fixture
 def approving_worker(transactional_db: None, settings: Any) -> Iterator[dramatiq.Worker]:
-    from config.worker import start_embedded_worker
-    from tests.conftest import _reset_stub_queues
-
     settings.STRIPE_SECRET_KEY = ""
     settings.DEBUG = True
-    broker = dramatiq.get_broker()
-    _reset_stub_queues(broker)
-    running = start_embedded_worker(threads=1, requeue=False, watchdog=False, queues=QUEUES)
-    yield running
-    running.stop()
-    broker.middleware[:] = [m for m in broker.middleware if getattr(m, "worker", None) is not running]
-    _reset_stub_queues(broker)
+    with embedded_worker(PURCHASE_QUEUES) as running:
+        yield running
 
 
 def _paid_line(buyer: Any, style: Any, pattern: Any, products: Any) -> tuple[Order, OrderLine, Any]:

@@ -184,13 +184,15 @@ def test_a_line_that_fails_for_good_is_refunded_and_the_rest_of_the_order_is_del
     refund = Refund.objects.get(order_line=failed)
     assert refund.applied and refund.amount == failed.line_total + failed.shipping_amount
     payment.refresh_from_db()
-    assert payment.amount_refunded == failed.line_total
+    assert payment.amount_refunded == failed.line_total + failed.shipping_amount
 
     # The ledger balances to the cent: the failed line's accruals are reversed exactly, the
-    # delivered line's stand, and the order's entries add up to what the buyer kept paying.
+    # delivered line's stand, and the order's entries add up to the goods the buyer kept paying for
+    # (the ledger never holds shipping).
     assert sum(e.amount for e in RoyaltyEntry.objects.filter(order_line=failed)) == 0
     assert sum(e.amount for e in RoyaltyEntry.objects.filter(order_line=delivered)) == delivered.line_total
-    assert sum(e.amount for e in RoyaltyEntry.objects.filter(order=order)) == payment.amount - refund.amount
+    kept_shipping = order.shipping_amount - failed.shipping_amount
+    assert sum(e.amount for e in RoyaltyEntry.objects.filter(order=order)) == payment.amount - refund.amount - kept_shipping
 
     api = Client()
     api.login(username=buyer.username, password=PASSWORD)
@@ -209,7 +211,7 @@ def test_a_line_that_fails_for_good_is_refunded_and_the_rest_of_the_order_is_del
     order.refresh_from_db()
     assert order.status == OrderStatus.PROOF_READY and _stages(order) == [LineStage.PROOF_READY] * 2
     assert Payment.objects.filter(order=order).count() == 1
-    assert Refund.objects.filter(payment__order=order).count() == 1 and order.refunded_amount == failed.line_total
+    assert Refund.objects.filter(payment__order=order).count() == 1 and order.refunded_amount == failed.line_total + failed.shipping_amount
 
 
 def test_a_payment_confirmed_for_a_cancelled_order_is_refunded_at_once(

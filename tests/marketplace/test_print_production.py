@@ -45,11 +45,11 @@ from marketplace.services.orders import OrderLineRequest, order_create
 from marketplace.services.personalizations import personalization_create
 from marketplace.services.shipping import shipping_addresses_anonymise, shipping_quote
 from provenance.models import AttributionRecord
-from tests.conftest import SHIP_TO, join_all
+from tests.conftest import PURCHASE_QUEUES, SHIP_TO, embedded_worker, join_all
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-QUEUES = {"render", "vectorize", "provenance", "fulfilment", "chain", "payouts", "email"}
+QUEUES = PURCHASE_QUEUES
 
 
 @pytest.fixture
@@ -61,16 +61,8 @@ def local_gateway(settings: Any) -> None:
 
 @pytest.fixture
 def production_worker(transactional_db: None) -> Iterator[dramatiq.Worker]:
-    from config.worker import start_embedded_worker
-    from tests.conftest import _reset_stub_queues
-
-    broker = dramatiq.get_broker()
-    _reset_stub_queues(broker)
-    running = start_embedded_worker(threads=1, requeue=False, watchdog=False, queues=QUEUES)
-    yield running
-    running.stop()
-    broker.middleware[:] = [m for m in broker.middleware if getattr(m, "worker", None) is not running]
-    _reset_stub_queues(broker)
+    with embedded_worker(PURCHASE_QUEUES) as running:
+        yield running
 
 
 @pytest.fixture
