@@ -13,10 +13,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from frontend.forms import RerenderForm, ShipForm
+from frontend.views import _require_role
 from marketplace import selectors
 from marketplace.errors import Conflict, NotAllowed
 from marketplace.media import media_file_response
-from marketplace.models import OrderLine, ProductionJob, ProductionStatus
+from marketplace.models import OrderLine, ProductionJob, ProductionStatus, Role
 from marketplace.services.fulfilment import (
     order_line_cancel,
     order_line_proof_rerender,
@@ -87,17 +88,6 @@ def order_line_cancel_page(request: HttpRequest, pk: int, line_pk: int) -> HttpR
 # --- the print shops --------------------------------------------------------------------------------
 
 
-def _printer_only(request: HttpRequest) -> HttpResponse | None:
-    if not request.user.has_role("printer"):  # type: ignore[union-attr]
-        return render(
-            request,
-            "frontend/forbidden.html",
-            {"message": "The production studio is for print shops (the printer role)."},
-            status=403,
-        )
-    return None
-
-
 def _visible_job(request: HttpRequest, job_pk: int) -> ProductionJob:
     job = get_object_or_404(
         ProductionJob.objects.select_related(
@@ -112,7 +102,7 @@ def _visible_job(request: HttpRequest, job_pk: int) -> ProductionJob:
 
 @login_required
 def production_studio(request: HttpRequest) -> HttpResponse:
-    if (refused := _printer_only(request)) is not None:
+    if refused := _require_role(request, Role.PRINTER):
         return refused
     status = request.GET.get("status") or None
     if status not in (None, *ProductionStatus.values):
@@ -128,7 +118,7 @@ def production_studio(request: HttpRequest) -> HttpResponse:
 @require_GET
 @login_required
 def production_ticket(request: HttpRequest, job_pk: int) -> HttpResponse:
-    if (refused := _printer_only(request)) is not None:
+    if refused := _require_role(request, Role.PRINTER):
         return refused
     job = _visible_job(request, job_pk)
     line = job.order_line
@@ -148,7 +138,7 @@ def production_ticket(request: HttpRequest, job_pk: int) -> HttpResponse:
 @require_GET
 @login_required
 def production_sheet(request: HttpRequest, job_pk: int) -> HttpResponseBase:
-    if (refused := _printer_only(request)) is not None:
+    if refused := _require_role(request, Role.PRINTER):
         return refused
     job = _visible_job(request, job_pk)
     return media_file_response(
@@ -159,7 +149,7 @@ def production_sheet(request: HttpRequest, job_pk: int) -> HttpResponseBase:
 @require_POST
 @login_required
 def production_start(request: HttpRequest, job_pk: int) -> HttpResponse:
-    if (refused := _printer_only(request)) is not None:
+    if refused := _require_role(request, Role.PRINTER):
         return refused
     job = _visible_job(request, job_pk)
     try:
@@ -174,7 +164,7 @@ def production_start(request: HttpRequest, job_pk: int) -> HttpResponse:
 @require_POST
 @login_required
 def production_ship(request: HttpRequest, job_pk: int) -> HttpResponse:
-    if (refused := _printer_only(request)) is not None:
+    if refused := _require_role(request, Role.PRINTER):
         return refused
     job = _visible_job(request, job_pk)
     form = ShipForm(request.POST)

@@ -55,6 +55,7 @@ from marketplace.models import (
     User,
 )
 from marketplace.notifications import notification_send
+from marketplace.selectors import production_job_visible
 
 log = logging.getLogger(__name__)
 
@@ -460,8 +461,6 @@ def proof_timers_run(*, now: dt.datetime | None = None) -> dict[str, int]:
 
 
 def _printer_job(*, job_id: int, printer: User) -> ProductionJob:
-    from marketplace.selectors import production_job_visible
-
     job = ProductionJob.objects.select_for_update(of=("self",)).select_related("order_line__order__buyer").get(pk=job_id)
     if not production_job_visible(job=job, user=printer):
         raise NotAllowed("This job is not released to your print shop.")
