@@ -12,6 +12,7 @@ from PIL import Image
 
 from marketplace.models import Personalization
 from stylization.engine import Engine, EngineError, ImageError, StyleParams, fit_style, load_image
+from stylization.engine.encoders import encoder_identity as _encoder_identity_of
 
 # Errors in the inputs will not go away on a retry: the job fails at once with a readable message.
 PERMANENT_ERRORS: tuple[type[Exception], ...] = (EngineError, ImageError, ValueError)
@@ -31,6 +32,22 @@ def engine() -> Engine:
                 cache_dir=settings.STYLIZATION_CACHE_DIR,
             )
     return _engine
+
+
+_encoder_identity: tuple[tuple[str, str], tuple[str, str]] | None = None
+
+
+def encoder_identity() -> tuple[str, str]:
+    """The engine's encoder (name, weights_sha256), which style models are keyed by: from the engine
+    when this process has built one, otherwise from the settings alone (hashing VGG-19's file once)."""
+    global _encoder_identity
+    if _engine is not None:
+        return _engine.encoder.name, _engine.weights_sha256
+    key = (settings.STYLIZATION_ENCODER, settings.STYLIZATION_VGG19_WEIGHTS or "")
+    with _engine_lock:
+        if _encoder_identity is None or _encoder_identity[0] != key:
+            _encoder_identity = (key, _encoder_identity_of(key[0], key[1] or None))
+        return _encoder_identity[1]
 
 
 def png_bytes(image: Image.Image) -> bytes:

@@ -46,7 +46,7 @@ from stylization.engine.feedforward import (
 )
 from stylization.engine.patterns import generate_pattern
 from stylization.models import StyleModel, StyleModelStatus
-from stylization.runtime import PERMANENT_ERRORS, engine
+from stylization.runtime import PERMANENT_ERRORS, encoder_identity, engine
 from stylization.runtime import base_pattern_image_of as _base_pattern_image
 from stylization.runtime import png_bytes as _png
 from stylization.runtime import progress_writer as _progress_writer
@@ -194,14 +194,14 @@ def style_model_request(*, style: Style) -> StyleModel | None:
     Returns None when style models are switched off (STYLIZATION_STYLE_MODELS)."""
     if not settings.STYLIZATION_STYLE_MODELS:
         return None
-    encoder = engine().encoder
+    encoder_name, encoder_sha256 = encoder_identity()
     config = style_model_config()
-    identity = style_model_identity(style=style, encoder_sha256=encoder.weights_sha256)
+    identity = style_model_identity(style=style, encoder_sha256=encoder_sha256)
     with transaction.atomic():
         model, created = StyleModel.objects.get_or_create(
             style=style, identity=identity,
-            defaults={"style_sha256": style.image_sha256, "encoder_name": encoder.name,
-                      "encoder_sha256": encoder.weights_sha256, "config": config.as_dict(),
+            defaults={"style_sha256": style.image_sha256, "encoder_name": encoder_name,
+                      "encoder_sha256": encoder_sha256, "config": config.as_dict(),
                       "config_sha256": config.sha256()},
         )
         StyleModel.objects.filter(style=style, status__in=[StyleModelStatus.QUEUED, StyleModelStatus.TRAINING]).exclude(
@@ -226,8 +226,7 @@ def style_model_register_file(*, style: Style, path: Path) -> StyleModel | None:
     if not path.is_file() or not card_path.is_file():
         return None
     card = json.loads(card_path.read_text())
-    encoder = engine().encoder
-    if card.get("identity") != style_model_identity(style=style, encoder_sha256=encoder.weights_sha256):
+    if card.get("identity") != style_model_identity(style=style, encoder_sha256=encoder_identity()[1]):
         return None
     data = path.read_bytes()
     try:
@@ -330,7 +329,7 @@ def style_model_train(*, style_model_id: int) -> None:
 
 def style_model_status(*, style: Style) -> dict[str, object] | None:
     """The API's `model` of a style: {status, progress, trained_at}, or None when it has none."""
-    identity = style_model_identity(style=style, encoder_sha256=engine().weights_sha256)
+    identity = style_model_identity(style=style, encoder_sha256=encoder_identity()[1])
     # .all() reads a list page's prefetch (marketplace.selectors.style_list) instead of a query per style.
     model = next((m for m in style.feedforward_models.all() if m.identity == identity), None)  # type: ignore[attr-defined]
     if model is None:
@@ -348,7 +347,12 @@ def warm_style_model(model: StyleModel) -> FeedForwardModel:
             return loaded
     with model.file.open("rb") as fh:
         data = fh.read()
-    loaded = load_model(data, expected_checksum=model.checksum_sha256)
+    # The network leaves flat grounds near the base's colours; matching the tile's Lab mean and spread
+    # to the painting's after it took the palette distance from 1.53x the optimiser's to 1.04x
+    # (stylization/EXPERIMENTS.md). The palette is the style's, and the style image is in the identity.
+    with model.style.image.open("rb") as fh:
+        style_image = load_image(fh.read())
+    loaded = load_model(data, expected_checksum=model.checksum_sha256).with_style_palette(style_image)
     with _warm_lock:
         _warm_models[model.checksum_sha256] = loaded
         while len(_warm_models) > _WARM_MODELS:
@@ -367,7 +371,7 @@ def style_models_requeue_unfinished() -> int:
     requested = 0
     if settings.STYLIZATION_STYLE_MODELS:
         for style in Style.objects.filter(active=True):
-            if style_model_current(style=style, encoder_sha256=engine().weights_sha256) is None:
+            if style_model_current(style=style, encoder_sha256=encoder_identity()[1]) is None:
                 style_model_request(style=style)
                 requested += 1
     return len(ids) + requested
@@ -377,4 +381,4 @@ def styles_previewing_live(*, style_ids: list[int]) -> set[int]:
     """The configurator re-renders live for these styles: their previews take one forward pass."""
     if not style_ids:
         return set()
-    return style_ids_with_ready_models(style_ids=style_ids, encoder_sha256=engine().weights_sha256)
+    return style_ids_with_ready_models(style_ids=style_ids, encoder_sha256=encoder_identity()[1])

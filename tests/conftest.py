@@ -34,6 +34,21 @@ SHIP_TO = {
 }
 
 
+# Outside tests/stylization (where the engine's own schedules are what is tested) a render only has
+# to be a real render: the workflow, payment, provenance and page tests run a tenth of its iterations.
+WORKFLOW_SCHEDULE = (6, 4, 2)
+
+
+@pytest.fixture(autouse=True)
+def workflow_render_schedule(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    if "stylization" in request.path.parts:
+        return
+    from stylization.engine import engine as engine_module
+
+    monkeypatch.setattr(engine_module, "PREVIEW_SCHEDULE", WORKFLOW_SCHEDULE)
+    monkeypatch.setattr(engine_module, "GLOBAL_SCHEDULE", WORKFLOW_SCHEDULE)
+
+
 def skip_or_fail(reason: str) -> None:
     """Optional tools (Chromium, anvil, Redis) skip a test locally, but CI must have them."""
     if IN_CI:

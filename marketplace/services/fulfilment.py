@@ -160,6 +160,18 @@ def order_line_advance(*, order_line_id: int) -> str:
     return OrderLine.objects.values_list("stage", flat=True).get(pk=order_line_id)
 
 
+def order_line_step_returned(*, order_line_id: int, step: str) -> str:
+    """A step's `on_success` callback: advance the line, unless the step returned without moving it.
+
+    That happens to a duplicate message that found another worker's live claim, or to a step with
+    nothing it could do. Sending the same step again would loop as fast as the queue turns; the
+    claim holder's own callback, or the watchdog's bounded resends, move such a line on instead."""
+    stage = OrderLine.objects.values_list("stage", flat=True).get(pk=order_line_id)
+    if NEXT_STEP.get(stage) == step:
+        return stage
+    return order_line_advance(order_line_id=order_line_id)
+
+
 def _delete_files(storage: Any, names: list[str]) -> None:
     for name in names:
         storage.delete(name)

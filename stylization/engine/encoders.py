@@ -74,6 +74,14 @@ class RandomEncoder(Encoder):
 
     name = "random"
 
+    @staticmethod
+    def config_sha256(*, seed: int = 2017, kernel_sizes: tuple[int, ...] = (3, 5, 7, 9, 11),
+                      filters_per_kernel: int = 10, levels: int = 5, content_level: int = 1) -> str:
+        """The encoder's identity: its filters are drawn from this configuration and nothing else."""
+        config = {"seed": seed, "kernel_sizes": list(kernel_sizes), "filters": filters_per_kernel,
+                  "levels": levels, "content_level": content_level, "version": 5}
+        return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()
+
     def __init__(self, *, seed: int = 2017, kernel_sizes: tuple[int, ...] = (3, 5, 7, 9, 11),
                  filters_per_kernel: int = 10, levels: int = 5, content_level: int = 1) -> None:
         super().__init__()
@@ -86,9 +94,9 @@ class RandomEncoder(Encoder):
         deepest = 2 ** (levels - 1)
         radius = max(kernel_sizes) // 2 * deepest + 2 * (deepest - 1)
         self.halo = -(-radius // self.size_multiple) * self.size_multiple
-        config = {"seed": seed, "kernel_sizes": list(kernel_sizes), "filters": filters_per_kernel,
-                  "levels": levels, "content_level": content_level, "version": 5}
-        self.weights_sha256 = hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()
+        self.weights_sha256 = self.config_sha256(seed=seed, kernel_sizes=kernel_sizes,
+                                                 filters_per_kernel=filters_per_kernel, levels=levels,
+                                                 content_level=content_level)
         generator = torch.Generator().manual_seed(seed)
         self.filters = nn.ParameterList()
         for _level in range(levels):
@@ -200,6 +208,17 @@ def verify_weights(path: Path, expected_sha256: str | None = None) -> str:
 
 def default_vgg19_path() -> Path:
     return Path(torch.hub.get_dir()) / "checkpoints" / VGG19_FILENAME
+
+
+def encoder_identity(name: str, weights_path: str | None = None, expected_sha256: str | None = None) -> tuple[str, str]:
+    """The (name, weights_sha256) that `build_encoder` would give, without building the network:
+    a web process names the style models it lists by them, and must not load VGG-19 to do so."""
+    if name not in {"auto", "random", "vgg19"}:
+        raise ValueError(f"unknown encoder {name!r}; expected auto, random or vgg19")
+    path = Path(weights_path) if weights_path else default_vgg19_path()
+    if name == "vgg19" or (name == "auto" and path.is_file()):
+        return VGG19Encoder.name, verify_weights(path, expected_sha256)
+    return RandomEncoder.name, RandomEncoder.config_sha256()
 
 
 def build_encoder(name: str, weights_path: str | None = None, expected_sha256: str | None = None) -> Encoder:

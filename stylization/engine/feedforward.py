@@ -64,7 +64,7 @@ class ModelConfig:
     scale_jitter: float = 0.25  # bases are resized by a factor in [1 - j, 1 + j] before cropping
     colour_jitter: float = 0.1
     seed: int = 0
-    levels: int = 2  # poolings before the trunk; each doubles the receptive field
+    levels: int = 3  # poolings before the trunk; each doubles the receptive field (3: see EXPERIMENTS.md)
     noise_level: int = 0  # the pooling level the seed's noise enters at (0: full resolution)
     noise_amplitude: float = 1.0
 
@@ -85,7 +85,8 @@ class ModelConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ModelConfig:
         known = {f: data[f] for f in cls.__dataclass_fields__ if f in data}
-        return cls(**known)
+        # A configuration stored before a field existed was trained at that field's original value.
+        return cls(**{**_ADDED_FIELDS, **known})
 
 
 _ADDED_FIELDS: dict[str, Any] = {"levels": 2, "noise_level": 0, "noise_amplitude": 1.0}

@@ -1,7 +1,7 @@
 """The API against its own schema: schemathesis fuzzes every operation of /api/schema/ on a live
 server (a real process on loopback, on the test database), signed in as a user who holds every
 role, with listings, a personalization and an order to find. Bounded: a few examples per operation
-on two workers, and POST /api/v1/personalizations/ (each one a stylization job) left out.
+on one worker (hypothesis parses lambda sources with ast.parse, which races in CPython 3.11 threads: SystemError "AST constructor recursion depth mismatch"), and POST /api/v1/personalizations/ (each one a stylization job) left out.
 
 Asserted: no 5xx, no status code the schema does not document, no response that breaks its
 schema, no content type it does not declare."""
@@ -27,7 +27,7 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 CHECKS = "not_a_server_error,status_code_conformance,response_schema_conformance,content_type_conformance"
 MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "12"))
-MAX_TIME_S = int(os.environ.get("SCHEMATHESIS_MAX_TIME_S", "240"))
+MAX_TIME_S = int(os.environ.get("SCHEMATHESIS_MAX_TIME_S", "90"))
 
 
 def _schemathesis() -> str:
@@ -65,7 +65,7 @@ def test_the_api_holds_to_its_schema_under_fuzzing(
                 "--checks", CHECKS,
                 "--max-examples", str(MAX_EXAMPLES),
                 "--max-time", str(MAX_TIME_S),
-                "--workers", "2",
+                "--workers", "1",
                 "--phases", "examples,coverage,fuzzing",
                 "--seed", "16",
                 "--no-shrink",

@@ -319,6 +319,8 @@ def test_the_watchdog_sends_a_stuck_line_on_and_then_fails_and_refunds_it(
 def test_a_redelivered_render_does_not_render_twice(
     local_gateway: None, buyer: Any, style: Any, products: Any, pattern: Any
 ) -> None:
+    import marketplace.tasks
+    import stylization.tasks  # noqa: F401  (declares the step queues)
     from stylization.steps import order_line_render
 
     order = _order(buyer, style, products, pattern)
@@ -331,12 +333,21 @@ def test_a_redelivered_render_does_not_render_twice(
     order_line_render(order_line_id=line.pk)
     line.refresh_from_db()
     assert (line.stage, line.render_attempts, line.print_png.name) == (LineStage.RENDERING, 1, "")
+    # Its success callback must not send the render again: that would spin until the holder finishes.
+    broker = dramatiq.get_broker()
+    broker.flush_all()
+    render_returned = {"actor_name": "render", "args": [line.pk]}
+    marketplace.tasks.order_line_step_done.fn(render_returned, None)
+    assert broker.queues["render"].qsize() == 0
     # Its worker died (the lease lapsed): the next delivery takes the claim over and renders once.
     OrderLine.objects.filter(pk=line.pk).update(lease_until=timezone.now() - dt.timedelta(seconds=1))
     order_line_render(order_line_id=line.pk)
     order_line_render(order_line_id=line.pk)  # and a duplicate after it finds the line rendered
     line.refresh_from_db()
     assert (line.stage, line.render_attempts) == (LineStage.RENDERED, 2) and line.print_png.name
+    marketplace.tasks.order_line_step_done.fn(render_returned, None)  # the line moved: its next step goes
+    assert (broker.queues["render"].qsize(), broker.queues["vectorize"].qsize()) == (0, 1)
+    broker.flush_all()
 
 
 def test_order_outputs_follow_one_entitlement_rule(

@@ -26,7 +26,7 @@ from tests.fakes.stripe_server import FakeStripe
 
 from .conftest import deliver, ledger_total, onboard, run_payouts, stripe_checkout
 
-MAX_EXAMPLES = int(os.environ.get("MOTIF_PAYMENTS_EXAMPLES", "75"))
+MAX_EXAMPLES = int(os.environ.get("MOTIF_PAYMENTS_EXAMPLES", "50"))
 CENT = Decimal("0.01")
 
 OPS = st.lists(

@@ -23,7 +23,7 @@ from stylization.engine import (
     vectorize_tile,
 )
 from stylization.engine.colour import srgb_to_lab
-from stylization.engine.encoders import sha256_file
+from stylization.engine.encoders import encoder_identity, sha256_file
 from stylization.engine.metrics import interior_cut_ratio
 from tests.stylization.conftest import periodic_texture
 
@@ -215,6 +215,12 @@ def test_vgg19_loads_weights_in_torchvision_layout_and_stylizes(random_vgg_weigh
                             params=StyleParams(), long_side=64)
     assert result.info["encoder"] == "vgg19" and result.info["weights_sha256"] == digest
     assert result.image.size == (64, 64)
+    # What a web process keys style models by, without loading the network, is the same identity.
+    assert encoder_identity("vgg19", str(path)) == encoder_identity("auto", str(path)) == ("vgg19", digest)
+    assert encoder_identity("auto", str(path.with_name("absent.pth"))) == ("random", Engine(device="cpu",
+                                                                        encoder="random").weights_sha256)
+    with pytest.raises(EngineError, match="refusing"):
+        encoder_identity("vgg19", str(path), "0" * 64)
 
 
 def test_vgg19_refuses_weights_with_the_wrong_sha256(random_vgg_weights, tmp_path):

@@ -209,3 +209,24 @@ def test_the_start_up_sweep_requeues_unfinished_trainings_and_requests_missing_m
     requested = StyleModel.objects.get(style=unmodelled)
     assert (resumed.status, requested.status) == (StyleModelStatus.QUEUED, StyleModelStatus.QUEUED)
     assert sorted(_queued_ids()) == sorted([resumed.pk, requested.pk])
+
+
+def test_the_web_side_names_models_without_building_the_engine(
+    style_models_on: None, make_style: Any, django_capture_on_commit_callbacks: Any, client_for: Any, buyer: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from stylization import runtime
+
+    built = runtime.engine()
+    monkeypatch.setattr(runtime, "_engine", None)
+    monkeypatch.setattr(runtime, "_encoder_identity", None)
+
+    def no_engine_here(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("a web request built the stylization engine")
+
+    monkeypatch.setattr(runtime, "Engine", no_engine_here)
+    assert runtime.encoder_identity() == (built.encoder.name, built.weights_sha256)
+    style = _listed_style(make_style, django_capture_on_commit_callbacks)  # queues its model
+    assert StyleModel.objects.get(style=style).encoder_sha256 == built.weights_sha256
+    listed = client_for(buyer).get("/api/v1/styles/").json()
+    assert any(s["id"] == style.pk and s["model"]["status"] == "queued" for s in listed["results"])
