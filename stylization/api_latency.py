@@ -109,7 +109,7 @@ def api_latency_bench(*, requests: int, optimiser_requests: int) -> int:
             timed.append(_preview(host, token, body, None, 120))
         # A buyer's own image (a listed painting would be refused as laundering): generated here.
         own = io.BytesIO()
-        generate_pattern("blobs", size=320, seed=2026).convert("RGB").save(own, format="JPEG", quality=90)
+        generate_pattern("basic", size=320, seed=2026, kind="blobs").convert("RGB").save(own, format="JPEG", quality=90)
         own_image = own.getvalue()
         optimised = []
         for i in range(optimiser_requests):
