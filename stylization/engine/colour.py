@@ -17,8 +17,9 @@ _WHITE = _RGB_TO_XYZ.sum(axis=1)
 
 
 def srgb_to_lab(rgb: np.ndarray) -> np.ndarray:
+    """Lab of sRGB in [0, 1], in the input's float precision (float32 halves a live tile's cost)."""
     linear = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
-    xyz = linear @ _RGB_TO_XYZ.T / _WHITE
+    xyz = linear @ _RGB_TO_XYZ.T.astype(rgb.dtype) / _WHITE.astype(rgb.dtype)
     f = np.where(xyz > (6 / 29) ** 3, np.cbrt(xyz), xyz / (3 * (6 / 29) ** 2) + 4 / 29)
     return np.stack([116 * f[..., 1] - 16, 500 * (f[..., 0] - f[..., 1]), 200 * (f[..., 1] - f[..., 2])], -1)
 
@@ -26,8 +27,8 @@ def srgb_to_lab(rgb: np.ndarray) -> np.ndarray:
 def lab_to_srgb(lab: np.ndarray) -> np.ndarray:
     fy = (lab[..., 0] + 16) / 116
     f = np.stack([fy + lab[..., 1] / 500, fy, fy - lab[..., 2] / 200], -1)
-    xyz = np.where(f > 6 / 29, f**3, 3 * (6 / 29) ** 2 * (f - 4 / 29)) * _WHITE
-    linear = np.clip(xyz @ _XYZ_TO_RGB.T, 0.0, 1.0)
+    xyz = np.where(f > 6 / 29, f**3, 3 * (6 / 29) ** 2 * (f - 4 / 29)) * _WHITE.astype(lab.dtype)
+    linear = np.clip(xyz @ _XYZ_TO_RGB.T.astype(lab.dtype), 0.0, 1.0)
     return np.where(linear <= 0.0031308, 12.92 * linear, 1.055 * linear ** (1 / 2.4) - 0.055)
 
 
@@ -59,7 +60,7 @@ def reinhard_transfer(content: Image.Image, style: Image.Image, strength: float 
 
 def reinhard_match(x: torch.Tensor, palette: LabPalette, strength: float = 1.0) -> torch.Tensor:
     """`reinhard_transfer` of an RGB tensor (1,3,H,W) towards a palette computed once."""
-    rgb = x[0].permute(1, 2, 0).double().numpy()
+    rgb = x[0].permute(1, 2, 0).float().contiguous().numpy()
     out = _reinhard(rgb, palette, strength)
     return torch.from_numpy(out).to(x.dtype).permute(2, 0, 1)[None].contiguous()
 

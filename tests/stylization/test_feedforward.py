@@ -164,7 +164,9 @@ def test_the_style_palette_match_keeps_the_controls_and_moves_the_colours(traine
     x, order = torch.rand(1, 3, 16, 16), torch.randperm(256)
     shuffled = x.flatten(2)[:, :, order].view(1, 3, 16, 16)
     matched_x = reinhard_match(x, matched.palette, 0.7)
-    assert torch.allclose(reinhard_match(shuffled, matched.palette, 0.7), matched_x.flatten(2)[:, :, order].view(1, 3, 16, 16))
+    # (float32: the tile's mean and spread are summed in another order, so equal to rounding.)
+    assert torch.allclose(reinhard_match(shuffled, matched.palette, 0.7), matched_x.flatten(2)[:, :, order].view(1, 3, 16, 16),
+                          atol=1e-5)
 
 
 def test_training_needs_a_base_pattern(engine, style_image):
