@@ -124,11 +124,17 @@ def production_ticket(request: HttpRequest, job_pk: int) -> HttpResponse:
     line = job.order_line
     pattern = line.personalization.base_pattern
     width_px, height_px = line.product_size.print_pixels(pattern.dpi)
+    # A licence that requires attribution adds a credit strip below the repeat area: the sheet is
+    # taller than the product by that much, and the printer must know it before cutting.
+    strip_px = int((line.render_info or {}).get("selvedge", {}).get("strip_px", 0))
     context = {
         "job": job,
         "line": line,
         "pattern": pattern,
-        "sheet_px": (width_px, height_px),
+        "sheet_px": (width_px, height_px + strip_px),
+        "strip_px": strip_px,
+        "strip_in": round(strip_px / pattern.dpi, 2),
+        "repeat_height_px": height_px,
         "ship_to": address_for_display(line.order.shipping_address),
         "ship_form": ShipForm(),
     }

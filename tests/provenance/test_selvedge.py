@@ -10,9 +10,10 @@ from urllib.parse import urlsplit
 import numpy as np
 import pytest
 import zxingcpp
+from django.test import Client
 from PIL import Image
 
-from marketplace.services.fulfilment import order_line_deliver
+from marketplace.services.fulfilment import order_line_deliver, order_proofs_approve
 from marketplace.services.orders import OrderLineRequest, order_checkout, order_create, order_mark_paid
 from marketplace.services.personalizations import personalization_create
 from provenance.core.hashing import sha256_hex
@@ -49,7 +50,7 @@ def _sheet(line: Any) -> tuple[bytes, Image.Image]:
 
 
 def test_the_selvedge_qr_decodes_to_the_records_verify_url(
-    settings: Any, buyer: Any, make_style: Any, pattern: Any, products: Any, client_for: Any,
+    settings: Any, buyer: Any, make_user: Any, make_style: Any, pattern: Any, products: Any, client_for: Any,
     django_capture_on_commit_callbacks: Any,
 ) -> None:
     settings.SITE_URL = "http://testserver"
@@ -75,6 +76,13 @@ def test_the_selvedge_qr_decodes_to_the_records_verify_url(
     assert f'href="{licence_url}"' in certificate.content.decode()  # the exact version sold
     verify = client_for(None).get("/api/v1/provenance/verify/", {"sha256": sha256_hex(data)}).json()
     assert verify["verdict"] == "verified" and verify["record_id"] == record.record_id
+    # The print shop's ticket gives the sheet's real height and says the strip is outside the product.
+    order_proofs_approve(order=line.order, actor=buyer)
+    printer = Client()
+    printer.force_login(make_user("printer"))
+    ticket = printer.get(f"/studio/production/jobs/{line.production_job.pk}/").content.decode()
+    strip_px = sheet.height - repeat_h
+    assert f"{sheet.width} × {sheet.height} px" in ticket and f"the bottom {strip_px} px" in ticket
 
 
 def test_no_strip_without_attribution_required(
