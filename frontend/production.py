@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from frontend.forms import RerenderForm, ShipForm
-from frontend.views import _require_role
+from frontend.views import role_required
 from marketplace import selectors
 from marketplace.errors import Conflict, NotAllowed
 from marketplace.media import media_file_response
@@ -100,10 +100,8 @@ def _visible_job(request: HttpRequest, job_pk: int) -> ProductionJob:
     return job
 
 
-@login_required
+@role_required(Role.PRINTER)
 def production_studio(request: HttpRequest) -> HttpResponse:
-    if refused := _require_role(request, Role.PRINTER):
-        return refused
     status = request.GET.get("status") or None
     if status not in (None, *ProductionStatus.values):
         status = None
@@ -116,10 +114,8 @@ def production_studio(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@login_required
+@role_required(Role.PRINTER)
 def production_ticket(request: HttpRequest, job_pk: int) -> HttpResponse:
-    if refused := _require_role(request, Role.PRINTER):
-        return refused
     job = _visible_job(request, job_pk)
     line = job.order_line
     pattern = line.personalization.base_pattern
@@ -142,10 +138,8 @@ def production_ticket(request: HttpRequest, job_pk: int) -> HttpResponse:
 
 
 @require_GET
-@login_required
+@role_required(Role.PRINTER)
 def production_sheet(request: HttpRequest, job_pk: int) -> HttpResponseBase:
-    if refused := _require_role(request, Role.PRINTER):
-        return refused
     job = _visible_job(request, job_pk)
     return media_file_response(
         request, job.order_line.print_sheet, filename=f"motif-job{job.pk}-sheet.png", as_attachment=True
@@ -153,10 +147,8 @@ def production_sheet(request: HttpRequest, job_pk: int) -> HttpResponseBase:
 
 
 @require_POST
-@login_required
+@role_required(Role.PRINTER)
 def production_start(request: HttpRequest, job_pk: int) -> HttpResponse:
-    if refused := _require_role(request, Role.PRINTER):
-        return refused
     job = _visible_job(request, job_pk)
     try:
         production_job_start(job_id=job.pk, printer=request.user)  # type: ignore[arg-type]
@@ -168,10 +160,8 @@ def production_start(request: HttpRequest, job_pk: int) -> HttpResponse:
 
 
 @require_POST
-@login_required
+@role_required(Role.PRINTER)
 def production_ship(request: HttpRequest, job_pk: int) -> HttpResponse:
-    if refused := _require_role(request, Role.PRINTER):
-        return refused
     job = _visible_job(request, job_pk)
     form = ShipForm(request.POST)
     if not form.is_valid():

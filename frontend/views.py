@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from decimal import Decimal
+from functools import wraps
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -600,16 +602,25 @@ def order_output(request: HttpRequest, pk: int, line_pk: int, name: str) -> Http
 # --- studios ----------------------------------------------------------------------------------------
 
 
-def _require_role(request: HttpRequest, role: Role) -> HttpResponse | None:
-    if not request.user.has_role(role):  # type: ignore[union-attr]
-        return _forbidden(request, f"The {role.label.lower()} studio is for people with the {role.label.lower()} role.")
-    return None
+def role_required(role: Role) -> Callable[[Callable[..., HttpResponseBase]], Callable[..., HttpResponseBase]]:
+    """`login_required`, then the studio's role: anyone signed in without it gets the studio's 403 page."""
+
+    def decorate(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+        @wraps(view)
+        @login_required
+        def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+            if not request.user.has_role(role):  # type: ignore[union-attr]
+                return _forbidden(request, f"The {role.label.lower()} studio is for people with the "
+                                           f"{role.label.lower()} role.")
+            return view(request, *args, **kwargs)
+
+        return guarded
+
+    return decorate
 
 
-@login_required
+@role_required(Role.ARTIST)
 def artist_studio(request: HttpRequest) -> HttpResponse:
-    if refused := _require_role(request, Role.ARTIST):
-        return refused
     user: User = request.user  # type: ignore[assignment]
     form = StyleUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
@@ -661,10 +672,8 @@ def _artist_context(user: User, form: StyleUploadForm, licence_forms: dict[int, 
 
 
 @require_POST
-@login_required
+@role_required(Role.ARTIST)
 def artist_licence(request: HttpRequest, pk: int) -> HttpResponse:
-    if refused := _require_role(request, Role.ARTIST):
-        return refused
     user: User = request.user  # type: ignore[assignment]
     style = get_object_or_404(Style.objects.filter(artist=user), pk=pk)
     form = LicenceTermsForm(request.POST, prefix=f"licence-{style.pk}")
@@ -687,11 +696,9 @@ def artist_licence(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@login_required
+@role_required(Role.ARTIST)
 def artist_listing(request: HttpRequest, pk: int) -> HttpResponse:
     """Withdraw a style (no new personalizations, carts or checkouts) or list it again."""
-    if refused := _require_role(request, Role.ARTIST):
-        return refused
     user: User = request.user  # type: ignore[assignment]
     style = get_object_or_404(Style.objects.filter(artist=user), pk=pk)
     try:
@@ -703,11 +710,9 @@ def artist_listing(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@login_required
+@role_required(Role.ARTIST)
 def artist_approval(request: HttpRequest, pk: int) -> HttpResponse:
     """The artist approves a derivative's proof, or declines it with a reason (the buyer is refunded)."""
-    if refused := _require_role(request, Role.ARTIST):
-        return refused
     user: User = request.user  # type: ignore[assignment]
     get_object_or_404(DerivativeApproval.objects.filter(artist=user), pk=pk)
     try:
@@ -725,17 +730,13 @@ def artist_approval(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@login_required
+@role_required(Role.ARTIST)
 def artist_payouts(request: HttpRequest) -> HttpResponse:
-    if refused := _require_role(request, Role.ARTIST):
-        return refused
     return HttpResponseRedirect(payouts_onboarding_start(request))
 
 
-@login_required
+@role_required(Role.DESIGNER)
 def designer_studio(request: HttpRequest) -> HttpResponse:
-    if refused := _require_role(request, Role.DESIGNER):
-        return refused
     user: User = request.user  # type: ignore[assignment]
     form = PatternUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
