@@ -657,10 +657,7 @@ def _artist_context(user: User, form: StyleUploadForm, licence_forms: dict[int, 
             }
         )
     ledger = artist_ledger(user)
-    pending = DerivativeApproval.objects.filter(artist=user, status=ApprovalStatus.PENDING).select_related(
-        "order_line__product_size__product", "order_line__personalization__style",
-        "order_line__personalization__base_pattern",
-    )
+    pending = selectors.approval_list(artist=user).filter(status=ApprovalStatus.PENDING)
     return {
         "form": form,
         "rows": rows,

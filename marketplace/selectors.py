@@ -12,6 +12,7 @@ from marketplace.models import (
     FILES_DELIVERED_STAGES,
     PRODUCTION_STATUS_OF_STAGE,
     BasePattern,
+    DerivativeApproval,
     LineStage,
     Order,
     OrderLine,
@@ -164,3 +165,11 @@ def production_job_visible(*, job: ProductionJob, user: User | AnonymousUser) ->
     if job.order_line.stage not in PRODUCTION_STATUS_OF_STAGE:
         return False
     return job.printer_id is None or job.printer_id == user.pk
+
+
+def approval_list(*, artist: User) -> QuerySet[DerivativeApproval]:
+    """The derivatives of an artist's styles, with what their list and studio pages show."""
+    return DerivativeApproval.objects.filter(artist=artist).select_related(
+        "order_line__product_size__product", "order_line__personalization__style",
+        "order_line__personalization__base_pattern",
+    )

@@ -20,7 +20,13 @@ from marketplace.api.serializers import StrictInput
 from marketplace.errors import NotAllowed
 from marketplace.media import media_file_response
 from marketplace.models import ApprovalStatus, DerivativeApproval, Role, User
-from marketplace.services.approvals import approval_approve, approval_deadline, approval_decline
+from marketplace.selectors import approval_list
+from marketplace.services.approvals import (
+    REASON_MAX_CHARS,
+    approval_approve,
+    approval_deadline,
+    approval_decline,
+)
 
 
 def _artist(request: Request) -> User:
@@ -62,24 +68,17 @@ class ApprovalOut(serializers.ModelSerializer):
         return _abs(self.context["request"], reverse("approval-proof", args=[approval.pk]))
 
 
-def approvals_of(artist: User) -> Any:
-    return DerivativeApproval.objects.filter(artist=artist).select_related(
-        "order_line__product_size__product", "order_line__personalization__style",
-        "order_line__personalization__base_pattern",
-    )
-
-
 class ApprovalListView(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(responses=ApprovalOut(many=True))
     def get(self, request: Request) -> Response:
-        pending = approvals_of(_artist(request)).filter(status=ApprovalStatus.PENDING)
+        pending = approval_list(artist=_artist(request)).filter(status=ApprovalStatus.PENDING)
         return Response(ApprovalOut(pending, many=True, context={"request": request}).data)
 
 
 class DeclineInput(StrictInput):
-    reason = serializers.CharField(max_length=2000)
+    reason = serializers.CharField(max_length=REASON_MAX_CHARS)
 
 
 class ApprovalApproveView(APIView):
@@ -88,9 +87,9 @@ class ApprovalApproveView(APIView):
     @extend_schema(request=None, responses=ApprovalOut)
     def post(self, request: Request, pk: int) -> Response:
         artist = _artist(request)
-        get_object_or_404(approvals_of(artist), pk=pk)  # someone else's is missing, not forbidden
+        get_object_or_404(approval_list(artist=artist), pk=pk)  # someone else's is missing, not forbidden
         approval = approval_approve(approval_id=pk, artist=artist)
-        return Response(ApprovalOut(approvals_of(artist).get(pk=approval.pk), context={"request": request}).data)
+        return Response(ApprovalOut(approval_list(artist=artist).get(pk=approval.pk), context={"request": request}).data)
 
 
 class ApprovalDeclineView(APIView):
@@ -99,11 +98,11 @@ class ApprovalDeclineView(APIView):
     @extend_schema(request=DeclineInput, responses=ApprovalOut)
     def post(self, request: Request, pk: int) -> Response:
         artist = _artist(request)
-        get_object_or_404(approvals_of(artist), pk=pk)
+        get_object_or_404(approval_list(artist=artist), pk=pk)
         data = DeclineInput(data=request.data)
         data.is_valid(raise_exception=True)
         approval = approval_decline(approval_id=pk, artist=artist, reason=data.validated_data["reason"])
-        return Response(ApprovalOut(approvals_of(artist).get(pk=approval.pk), context={"request": request}).data)
+        return Response(ApprovalOut(approval_list(artist=artist).get(pk=approval.pk), context={"request": request}).data)
 
 
 class ApprovalProofView(APIView):
@@ -113,7 +112,7 @@ class ApprovalProofView(APIView):
 
     @extend_schema(responses=file_responses("image/png"))
     def get(self, request: Request, pk: int) -> HttpResponseBase:
-        approval = get_object_or_404(approvals_of(_artist(request)), pk=pk)
+        approval = get_object_or_404(approval_list(artist=_artist(request)), pk=pk)
         sheet = approval.order_line.print_sheet
         if not sheet:
             raise Http404("The proof is no longer kept.")

@@ -352,6 +352,13 @@ def listing_suspend(*, listing: Style | BasePattern) -> None:
     listing.save(update_fields=fields)
 
 
+def listing_unsuspend(*, listing: Style | BasePattern) -> None:
+    """The claim behind a suspension fell: the owner may list it again (it stays withdrawn until they do)."""
+    if listing.suspended_at is not None:
+        listing.suspended_at = None
+        listing.save(update_fields=["suspended_at"])
+
+
 def _repeat_inches(pixels: int, inches: Decimal | None, dpi: int, field_name: str) -> Decimal:
     if inches is None:
         return (Decimal(pixels) / Decimal(dpi)).quantize(Decimal("0.001"))

@@ -23,7 +23,7 @@ from marketplace.models import (
     TakedownReason,
     User,
 )
-from marketplace.services.catalogue import listing_suspend
+from marketplace.services.catalogue import listing_suspend, listing_unsuspend
 
 CLAIM_MIN_CHARS = 20
 CLAIM_MAX_CHARS = 5000
@@ -38,9 +38,9 @@ def report_file(*, reporter: User, target: str, listing_id: int, claim: str, evi
         )
     if not evidence_url.lower().startswith(("https://", "http://")):
         raise ValidationError({"evidence_url": "Give a web address (http or https) of the evidence."})
-    model: type[Style] | type[BasePattern] = Style if target == ReportTarget.STYLE else BasePattern
     if target not in ReportTarget.values:
         raise ValidationError({"target": f"Choose one of: {', '.join(ReportTarget.values)}."})
+    model: type[Style] | type[BasePattern] = Style if target == ReportTarget.STYLE else BasePattern
     listing = model.objects.filter(pk=listing_id).first()
     if listing is None:
         raise ValidationError({"id": [f"No {target} has this id."]})
@@ -109,9 +109,8 @@ def report_dismiss(*, report: InfringementReport, actor: User, note: str) -> Mod
         others_upheld = InfringementReport.objects.filter(
             **{locked.target: listing}, status__in=[ReportStatus.SUSPENDED, ReportStatus.UPHELD]
         ).exclude(pk=locked.pk)
-        if listing.suspended_at is not None and not others_upheld.exists():
-            listing.suspended_at = None
-            listing.save(update_fields=["suspended_at"])
+        if not others_upheld.exists():
+            listing_unsuspend(listing=listing)
         locked.status = ReportStatus.DISMISSED
         locked.resolved_at = timezone.now()
         locked.save(update_fields=["status", "resolved_at"])
