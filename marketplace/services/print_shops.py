@@ -5,11 +5,10 @@ good once and for `PRINT_SHOP_INVITATION_TTL`. `User.is_printer` reads the resul
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from marketplace.errors import Conflict, NotAllowed
@@ -100,23 +99,23 @@ def print_shop_invite_token(*, invitation: PrintShopInvitation) -> str:
     return signing.dumps({"invitation": invitation.pk, "key": invitation.key.hex}, salt=INVITATION_SALT)
 
 
-def _invitation_id(token: str) -> dict[str, Any]:
+def _invitations(token: str) -> QuerySet[PrintShopInvitation]:
+    """The invitation a token names (none once staff deleted it); refuses a forged or expired token."""
     try:
         payload = signing.loads(token, salt=INVITATION_SALT, max_age=PRINT_SHOP_INVITATION_TTL)
     except signing.SignatureExpired:
         raise ValidationError({"token": "This invitation link has expired; ask us for a new one."}) from None
     except signing.BadSignature:
         raise ValidationError({"token": "This is not a valid invitation link."}) from None
-    if not isinstance(payload, dict):
+    pk, key = (payload.get("invitation"), payload.get("key")) if isinstance(payload, dict) else (None, None)
+    if not isinstance(pk, int) or not isinstance(key, str):
         raise ValidationError({"token": "This is not a valid invitation link."})
-    return payload
+    return PrintShopInvitation.objects.filter(pk=pk, key=key)
 
 
 def print_shop_invitation_find(*, token: str) -> PrintShopInvitation:
     """The invitation a token names, if it can still be accepted."""
-    payload = _invitation_id(token)
-    invitation = PrintShopInvitation.objects.filter(pk=payload.get("invitation"), key=payload.get("key")).first()
-    return _usable(invitation)
+    return _usable(_invitations(token).first())
 
 
 def _usable(invitation: PrintShopInvitation | None) -> PrintShopInvitation:
@@ -132,13 +131,9 @@ def _usable(invitation: PrintShopInvitation | None) -> PrintShopInvitation:
 def print_shop_invite_accept(*, token: str, user: User) -> PrintShop:
     """Make `user` the approved print shop the invitation names, once: the link is spent by the
     first account that accepts it."""
-    payload = _invitation_id(token)
+    invitations = _invitations(token)
     with transaction.atomic():
-        invitation = _usable(
-            PrintShopInvitation.objects.select_for_update()
-            .filter(pk=payload.get("invitation"), key=payload.get("key"))
-            .first()
-        )
+        invitation = _usable(invitations.select_for_update().first())
         shop = PrintShop.objects.select_for_update().filter(user=user).first() or PrintShop(user=user)
         if shop.status == PrintShopStatus.APPROVED:
             raise Conflict("This account is already an approved print shop.")
