@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.http import Http404
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 
 from marketplace import selectors
 from marketplace.api import serializers as s
-from marketplace.api.schema import file_responses, paginated
+from marketplace.api.schema import ErrorOut, file_responses, paginated
 from marketplace.api.views import _own_order, _paginated, _private_file, _user
 from marketplace.models import OrderLine, ProductionJob, ProductionStatus, Role
 from marketplace.services.fulfilment import (
@@ -74,7 +74,10 @@ class PrintShopApplyView(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=s.PrintShopApplyInput, responses={201: s.PrintShopOut})
+    @extend_schema(
+        request=s.PrintShopApplyInput,
+        responses={201: s.PrintShopOut, 409: OpenApiResponse(ErrorOut, description="Staff have decided already.")},
+    )
     def post(self, request: Request) -> Response:
         body = s.PrintShopApplyInput(data=request.data)
         body.is_valid(raise_exception=True)
@@ -88,7 +91,10 @@ class PrintShopInvitationAcceptView(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=s.PrintShopInvitationAcceptInput, responses=s.PrintShopOut)
+    @extend_schema(
+        request=s.PrintShopInvitationAcceptInput,
+        responses={200: s.PrintShopOut, 409: OpenApiResponse(ErrorOut, description="The link was used already.")},
+    )
     def post(self, request: Request) -> Response:
         body = s.PrintShopInvitationAcceptInput(data=request.data)
         body.is_valid(raise_exception=True)
