@@ -617,7 +617,7 @@ class Order(models.Model):
     shipping_amount = models.DecimalField(**MONEY, default=Decimal("0"))
     tax_amount = models.DecimalField(**MONEY, default=Decimal("0"))
     # {name, line1, line2, city, postal_code, country}: personal data. It never enters a manifest, a
-    # credential or a transaction, only printers of the order's released jobs see it, and
+    # credential or a transaction, only the print shop that started one of the order's jobs sees it, and
     # `anonymise_addresses` blanks it a retention period after fulfilment.
     shipping_address = models.JSONField(null=True, blank=True)
     # The destination country (ISO 3166-1 alpha-2): of the shipping address, or for a digital-only
@@ -753,7 +753,8 @@ class OrderLine(models.Model):
 
 class ProductionJob(models.Model):
     """A print shop's job: one per approved physical line, made when the line is approved (that is
-    what releases its files and ship-to address to printers). Its status is the line's stage."""
+    what releases its files to the approved print shops; the ship-to goes only to the shop that
+    starts it). Its status is the line's stage."""
 
     order_line = models.OneToOneField(OrderLine, on_delete=models.PROTECT, related_name="production_job")
     # The print shop that took the job; until then any approved print shop may take it.

@@ -2,9 +2,10 @@
 # The printer role was a sign-up checkbox; it is now an approved PrintShop. Nobody who ticked the box
 # keeps the role unreviewed: each such account becomes a pending application for staff to decide.
 
+import uuid
+
 import django.db.models.deletion
 import django.utils.timezone
-import uuid
 from django.conf import settings
 from django.db import migrations, models
 
