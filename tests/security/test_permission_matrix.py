@@ -4,7 +4,8 @@ buyer, artist, designer, verifier, staff) × owner or not. Each cell is the exac
 A stranger reaches nothing private: originals, previews, order-line files, orders, payments,
 statements and studios answer 401/403/404 (404 where the item's existence is itself private), and
 only the owner gets 200. `test_every_route_is_in_the_matrix` fails when an endpoint is added
-without a row here, so the matrix grows with the URLconf."""
+without a row here, so the matrix grows with the URLconf. The print shops have a matrix of their own
+at the bottom (SHOP_ROWS × SHOP_ACTORS: an applicant, a rejected shop, two approved shops, others)."""
 
 from __future__ import annotations
 
