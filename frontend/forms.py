@@ -10,7 +10,16 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from marketplace.forms import country_choices
-from marketplace.models import ANYWHERE, BasePattern, LicenceUse, RepeatType, Role, Style, Substrate
+from marketplace.models import (
+    ANYWHERE,
+    PRINT_SHOP_NAME_MAX_LENGTH,
+    SELF_CHOSEN_ROLES,
+    BasePattern,
+    LicenceUse,
+    RepeatType,
+    Style,
+    Substrate,
+)
 from marketplace.selectors import CatalogueFilters
 from marketplace.services.catalogue import LicenceTerms, PatternRepeat
 from marketplace.services.personalizations import MAX_SEED
@@ -41,10 +50,14 @@ class SignupForm(forms.Form):
     )
     roles = forms.MultipleChoiceField(
         label="I am joining as",
-        choices=[(role.value, role.label) for role in Role],
+        choices=[(role.value, role.label) for role in SELF_CHOSEN_ROLES],
         widget=forms.CheckboxSelectMultiple,
         help_text="Choose one or more; you can hold several roles.",
     )
+
+
+class PrintShopApplyForm(forms.Form):
+    name = forms.CharField(label="Print shop's name", max_length=PRINT_SHOP_NAME_MAX_LENGTH)
 
 
 # --- catalogue --------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
-"""The pages of print production: the buyer's proof decisions on the order page, and the print
-shops' studio (`/studio/production/`), its job tickets and their print sheets. Thin: each view calls
-one service of `marketplace.services.fulfilment` or one selector."""
+"""The pages of print production: the buyer's proof decisions on the order page, the print shops'
+studio (`/studio/production/`), its job tickets and their print sheets, and how an account becomes a
+print shop (an application, or a staff invitation link). Thin: each view calls one service of
+`marketplace.services.fulfilment` or `print_shops`, or one selector."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from frontend.forms import RerenderForm, ShipForm
+from frontend.forms import PrintShopApplyForm, RerenderForm, ShipForm, apply_service_errors
 from frontend.views import role_required
 from marketplace import selectors
 from marketplace.errors import Conflict, NotAllowed
@@ -24,6 +25,11 @@ from marketplace.services.fulfilment import (
     order_proofs_approve,
     production_job_ship,
     production_job_start,
+)
+from marketplace.services.print_shops import (
+    print_shop_apply,
+    print_shop_invitation_find,
+    print_shop_invite_accept,
 )
 from marketplace.services.shipping import address_for_display
 
@@ -105,11 +111,12 @@ def production_studio(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status") or None
     if status not in (None, *ProductionStatus.values):
         status = None
-    jobs = list(selectors.production_job_list(printer=request.user, status=status))  # type: ignore[arg-type]
+    jobs = selectors.production_job_list(printer=request.user, status=status)  # type: ignore[arg-type]
+    rows = [(job, selectors.production_job_ship_to_visible(job=job, user=request.user)) for job in jobs]
     return render(
         request,
         "frontend/studio_production.html",
-        {"jobs": jobs, "status": status, "statuses": ProductionStatus.choices, "ship_form": ShipForm()},
+        {"rows": rows, "status": status, "statuses": ProductionStatus.choices, "ship_form": ShipForm()},
     )
 
 
@@ -131,7 +138,10 @@ def production_ticket(request: HttpRequest, job_pk: int) -> HttpResponse:
         "strip_px": strip_px,
         "strip_in": round(strip_px / pattern.dpi, 2),
         "repeat_height_px": height_px,
-        "ship_to": address_for_display(line.order.shipping_address),
+        # The buyer's name and address are for the shop that started the job, not for every shop.
+        "ship_to": address_for_display(line.order.shipping_address)
+        if selectors.production_job_ship_to_visible(job=job, user=request.user)
+        else None,
         "ship_form": ShipForm(),
     }
     return render(request, "frontend/production_ticket.html", context)
@@ -174,3 +184,43 @@ def production_ship(request: HttpRequest, job_pk: int) -> HttpResponse:
     else:
         messages.success(request, f"Job {job.pk}: shipped, and the buyer has been sent the tracking number.")
     return redirect("frontend:production-ticket", job_pk=job.pk)
+
+
+# --- becoming a print shop --------------------------------------------------------------------------
+
+
+@login_required
+def print_shop_apply_page(request: HttpRequest) -> HttpResponse:
+    form = PrintShopApplyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            print_shop_apply(user=request.user, name=form.cleaned_data["name"])  # type: ignore[arg-type]
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        except REFUSALS as exc:
+            _refusal(request, exc)
+            return redirect("frontend:print-shop-apply")
+        else:
+            messages.success(request, "Thank you: we will look at your application and write to you.")
+            return redirect("frontend:print-shop-apply")
+    shop = selectors.print_shop_of(user=request.user)  # type: ignore[arg-type]
+    return render(request, "frontend/print_shop_apply.html", {"form": form, "shop": shop})
+
+
+@login_required
+def print_shop_invitation(request: HttpRequest, token: str) -> HttpResponse:
+    if request.method == "POST":
+        try:
+            print_shop_invite_accept(token=token, user=request.user)  # type: ignore[arg-type]
+        except REFUSALS as exc:
+            _refusal(request, exc)
+            return redirect("frontend:print-shop-invitation", token=token)
+        messages.success(request, "Welcome: your print shop is approved, and its production queue is open.")
+        return redirect("frontend:production")
+    try:
+        invitation = print_shop_invitation_find(token=token)
+    except REFUSALS as exc:
+        problem = " ".join(getattr(exc, "messages", None) or [str(exc)])
+        context: dict[str, object] = {"invitation": None, "problem": problem}
+        return render(request, "frontend/print_shop_invitation.html", context, status=409 if isinstance(exc, Conflict) else 400)
+    return render(request, "frontend/print_shop_invitation.html", {"invitation": invitation, "problem": ""})

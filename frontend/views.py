@@ -610,6 +610,9 @@ def role_required(role: Role) -> Callable[[Callable[..., HttpResponseBase]], Cal
         @login_required
         def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if not request.user.has_role(role):  # type: ignore[union-attr]
+                if role == Role.PRINTER:
+                    return _forbidden(request, "The production studio is for print shops that staff have approved: "
+                                               f"apply at {reverse('frontend:print-shop-apply')}.")
                 return _forbidden(request, f"The {role.label.lower()} studio is for people with the "
                                            f"{role.label.lower()} role.")
             return view(request, *args, **kwargs)

@@ -9,6 +9,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import timezone
 
 from marketplace.errors import Conflict, NotAllowed
 from marketplace.models import (
@@ -18,12 +20,21 @@ from marketplace.models import (
     ModerationDecision,
     Order,
     OrderLine,
+    PrintShop,
+    PrintShopInvitation,
     ProductionJob,
     ReportStatus,
     ShippingRate,
     ShippingZone,
 )
+from marketplace.payments.gateways import site_url
 from marketplace.services.fulfilment import order_line_rerender
+from marketplace.services.print_shops import (
+    print_shop_approve,
+    print_shop_invite_create,
+    print_shop_invite_token,
+    print_shop_reject,
+)
 from marketplace.services.reports import report_dismiss, report_suspend, report_uphold
 
 LINE_FIELDS = (
@@ -109,6 +120,73 @@ class ProductionJobAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+
+# --- print shops: the printer role is granted here ----------------------------------------------------
+
+
+@admin.register(PrintShop)
+class PrintShopAdmin(admin.ModelAdmin):
+    """Applications and approved shops. Approving grants the printer role; rejecting declines an
+    application or takes the role back."""
+
+    list_display = ("name", "user", "status", "applied_at", "decided_by", "decided_at", "invitation")
+    list_filter = ("status",)
+    list_select_related = ("user", "decided_by")
+    search_fields = ("name", "user__username", "user__email")
+    readonly_fields = ("user", "name", "status", "applied_at", "decided_by", "decided_at", "invitation")
+    actions = ["approve_print_shops", "reject_print_shops"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.action(description="Approve: grant the printer role")
+    def approve_print_shops(self, request: HttpRequest, queryset: QuerySet[PrintShop]) -> None:
+        for shop in queryset:
+            print_shop_approve(shop=shop, actor=request.user)  # type: ignore[arg-type]
+        self.message_user(request, f"Approved {queryset.count()} print shop(s).")
+
+    @admin.action(description="Reject: decline, or take the printer role back")
+    def reject_print_shops(self, request: HttpRequest, queryset: QuerySet[PrintShop]) -> None:
+        for shop in queryset:
+            print_shop_reject(shop=shop, actor=request.user)  # type: ignore[arg-type]
+        self.message_user(request, f"Rejected {queryset.count()} print shop(s).", messages.WARNING)
+
+
+@admin.register(PrintShopInvitation)
+class PrintShopInvitationAdmin(admin.ModelAdmin):
+    """Adding an invitation makes a signed link, good once and for a week; send it to the shop.
+    Deleting an invitation withdraws its link."""
+
+    list_display = ("shop_name", "email", "created_by", "created_at", "expires_at", "accepted_by", "accepted_at")
+    list_select_related = ("created_by", "accepted_by")
+    fields = ("shop_name", "email")
+    readonly_fields = ("link", "created_by", "created_at", "expires_at", "accepted_by", "accepted_at")
+
+    def get_fields(self, request: HttpRequest, obj: PrintShopInvitation | None = None) -> Any:
+        return self.fields if obj is None else ("shop_name", "email", *self.readonly_fields)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: PrintShopInvitation | None = None) -> Any:
+        return () if obj is None else ("shop_name", "email", *self.readonly_fields)
+
+    @staticmethod
+    def _link(invitation: PrintShopInvitation) -> str:
+        return site_url(reverse("frontend:print-shop-invitation", args=[print_shop_invite_token(invitation=invitation)]))
+
+    @admin.display(description="Invitation link")
+    def link(self, obj: PrintShopInvitation) -> str:
+        if obj.accepted_at is not None:
+            return "Used."
+        if obj.expires_at <= timezone.now():
+            return "Expired."
+        return self._link(obj)
+
+    def save_model(self, request: HttpRequest, obj: PrintShopInvitation, form: Any, change: bool) -> None:
+        invitation = print_shop_invite_create(actor=request.user, shop_name=obj.shop_name, email=obj.email)  # type: ignore[arg-type]
+        obj.pk, obj.key, obj.created_by_id = invitation.pk, invitation.key, invitation.created_by_id
+        obj.created_at, obj.expires_at = invitation.created_at, invitation.expires_at
+        self.message_user(request, f"Send this link to {obj.shop_name}; it works once, until "
+                                   f"{invitation.expires_at:%d %b %Y %H:%M} UTC: {self._link(invitation)}")
 
 
 @admin.register(EmailMessageLog)

@@ -9,6 +9,7 @@ matters goes through a function in `marketplace.services`; nothing here has busi
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -32,9 +33,15 @@ class Role(models.TextChoices):
     ARTIST = "artist"
     DESIGNER = "designer"
     BUYER = "buyer"
+    # Grants nothing beyond the public verification portal; a legal team may label itself so.
     VERIFIER = "verifier"
-    # A print shop (the platform's own or a partner's): it sees released production jobs only.
+    # A print shop (the platform's own or a partner's): it sees released production jobs only. Granted
+    # by staff (an approved PrintShop), never chosen at sign-up: a shop reads buyers' addresses.
     PRINTER = "printer"
+
+
+# The roles a person may choose at sign-up; every other role is granted.
+SELF_CHOSEN_ROLES: tuple[Role, ...] = (Role.BUYER, Role.ARTIST, Role.DESIGNER, Role.VERIFIER)
 
 
 class CaseInsensitiveUserManager(UserManager["User"]):
@@ -56,11 +63,20 @@ class User(AbstractUser):
     is_designer = models.BooleanField(default=False)
     is_buyer = models.BooleanField(default=False)
     is_verifier = models.BooleanField(default=False)
-    is_printer = models.BooleanField(default=False)
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
         constraints = [models.UniqueConstraint(Lower("username"), name="user_username_case_insensitive_unique")]
+
+    @property
+    def is_printer(self) -> bool:
+        """The printer role is an approved print shop, and nothing else: the one condition behind
+        `has_role("printer")`, the API's and the pages' checks."""
+        try:
+            shop = self.print_shop  # type: ignore[attr-defined]
+        except PrintShop.DoesNotExist:
+            return False
+        return bool(shop.status == PrintShopStatus.APPROVED)
 
     @property
     def roles(self) -> list[str]:
@@ -68,6 +84,60 @@ class User(AbstractUser):
 
     def has_role(self, role: Role | str) -> bool:
         return bool(getattr(self, f"is_{Role(role).value}"))
+
+
+PRINT_SHOP_NAME_MAX_LENGTH = 120
+# An invitation link for a print shop is good for a week, and for one acceptance.
+PRINT_SHOP_INVITATION_TTL = timedelta(days=7)
+
+
+class PrintShopStatus(models.TextChoices):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class PrintShop(models.Model):
+    """A print shop's standing: its application, and staff's decision on it. Only an approved shop
+    holds the printer role (User.is_printer); a rejected one loses it. Written only by
+    `marketplace.services.print_shops`."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="print_shop")
+    name = models.CharField(max_length=PRINT_SHOP_NAME_MAX_LENGTH)
+    status = models.CharField(max_length=10, choices=PrintShopStatus.choices, default=PrintShopStatus.PENDING)
+    applied_at = models.DateTimeField(default=timezone.now)
+    decided_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    # Set when the shop came in through a staff invitation rather than an application.
+    invitation = models.OneToOneField(
+        "PrintShopInvitation", on_delete=models.SET_NULL, null=True, blank=True, related_name="print_shop"
+    )
+
+    class Meta:
+        ordering = ["-applied_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.status})"
+
+
+class PrintShopInvitation(models.Model):
+    """A link staff send a print shop: a signed token naming this row and its `key`, accepted once,
+    before `expires_at`. Deleting the row revokes the link."""
+
+    key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    shop_name = models.CharField(max_length=PRINT_SHOP_NAME_MAX_LENGTH)
+    email = models.EmailField(blank=True, help_text="Who the link is for, for staff's records.")
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    accepted_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    accepted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Invitation for {self.shop_name}"
 
 
 class Tag(models.Model):
@@ -547,7 +617,7 @@ class Order(models.Model):
     shipping_amount = models.DecimalField(**MONEY, default=Decimal("0"))
     tax_amount = models.DecimalField(**MONEY, default=Decimal("0"))
     # {name, line1, line2, city, postal_code, country}: personal data. It never enters a manifest, a
-    # credential or a transaction, only printers of the order's released jobs see it, and
+    # credential or a transaction, only the print shop that started one of the order's jobs sees it, and
     # `anonymise_addresses` blanks it a retention period after fulfilment.
     shipping_address = models.JSONField(null=True, blank=True)
     # The destination country (ISO 3166-1 alpha-2): of the shipping address, or for a digital-only
@@ -683,10 +753,11 @@ class OrderLine(models.Model):
 
 class ProductionJob(models.Model):
     """A print shop's job: one per approved physical line, made when the line is approved (that is
-    what releases its files and ship-to address to printers). Its status is the line's stage."""
+    what releases its files to the approved print shops; the ship-to goes only to the shop that
+    starts it). Its status is the line's stage."""
 
     order_line = models.OneToOneField(OrderLine, on_delete=models.PROTECT, related_name="production_job")
-    # The print shop that took the job; until then any printer may take it.
+    # The print shop that took the job; until then any approved print shop may take it.
     printer = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     released_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)

@@ -18,9 +18,11 @@ from marketplace.models import (
     OrderLine,
     OrderStatus,
     Personalization,
+    PrintShop,
     Product,
     ProductionJob,
     ProductSize,
+    Role,
     Style,
     User,
 )
@@ -146,7 +148,10 @@ STAGES_OF_PRODUCTION_STATUS: dict[str, str] = {status: stage for stage, status i
 
 def production_job_list(*, printer: User, status: str | None = None) -> QuerySet[ProductionJob]:
     """The jobs a print shop may see: released ones nobody has taken yet, and its own. A job whose
-    line was cancelled before printing drops out of every queue."""
+    line was cancelled before printing drops out of every queue; an account that is not an approved
+    print shop sees none."""
+    if not printer.has_role(Role.PRINTER):
+        return ProductionJob.objects.none()
     jobs = (
         ProductionJob.objects.filter(order_line__stage__in=PRODUCTION_STATUS_OF_STAGE)
         .filter(Q(printer__isnull=True) | Q(printer=printer))
@@ -157,14 +162,25 @@ def production_job_list(*, printer: User, status: str | None = None) -> QuerySet
     return jobs.order_by("released_at", "id")
 
 
+def print_shop_of(*, user: User) -> PrintShop | None:
+    """The account's print shop application, whatever its status, if it has applied or been invited."""
+    return PrintShop.objects.filter(user=user).first()
+
+
 def production_job_visible(*, job: ProductionJob, user: User | AnonymousUser) -> bool:
-    """Whether `user` may see this job's ticket, ship-to address and print files: a printer, while the
-    job is released (its line approved and not cancelled) and not taken by another print shop."""
-    if not (user.is_authenticated and user.has_role("printer")):  # type: ignore[union-attr]
+    """Whether `user` may see this job's ticket and print files: an approved print shop, while the job
+    is released (its line approved and not cancelled) and not taken by another print shop."""
+    if not (user.is_authenticated and user.has_role(Role.PRINTER)):  # type: ignore[union-attr]
         return False
     if job.order_line.stage not in PRODUCTION_STATUS_OF_STAGE:
         return False
     return job.printer_id is None or job.printer_id == user.pk
+
+
+def production_job_ship_to_visible(*, job: ProductionJob, user: User | AnonymousUser) -> bool:
+    """Whether `user` may read the buyer's name and address on this job: only the print shop that
+    started it. A queued job shows every shop its destination country, nothing more."""
+    return production_job_visible(job=job, user=user) and job.started_at is not None and job.printer_id == user.pk
 
 
 def approval_list(*, artist: User) -> QuerySet[DerivativeApproval]:

@@ -105,11 +105,20 @@ def _shipping_rates(request: pytest.FixtureRequest) -> None:
 
 @pytest.fixture
 def make_user(db: None) -> Callable[..., User]:
+    """People by role. "printer" is granted, never chosen: that account signs up as a buyer, applies as
+    a print shop and is approved (as by an operator), through the same services as the site."""
+    from marketplace.services.print_shops import print_shop_apply, print_shop_approve
+
     counter = iter(range(10_000))
 
     def make(*roles: str, username: str | None = None) -> User:
         name = username or f"{'-'.join(roles) or 'user'}{next(counter)}"
-        return user_register(username=name, password=PASSWORD, email=f"{name}@example.com", roles=roles or ["buyer"])
+        chosen = [role for role in roles if role != "printer"] or ["buyer"]
+        user = user_register(username=name, password=PASSWORD, email=f"{name}@example.com", roles=chosen)
+        if "printer" in roles:
+            print_shop_approve(shop=print_shop_apply(user=user, name=f"{name} prints"), actor=None)
+            user = User.objects.get(pk=user.pk)
+        return user
 
     return make
 

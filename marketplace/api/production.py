@@ -1,12 +1,13 @@
-"""Thin views for print production: the buyer's proof decisions, and the print shops' queue."""
+"""Thin views for print production: the buyer's proof decisions, the print shops' queue, and how an
+account becomes a print shop (an application staff approve, or a staff invitation)."""
 
 from __future__ import annotations
 
 from django.http import Http404
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers, status
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -14,9 +15,9 @@ from rest_framework.views import APIView
 
 from marketplace import selectors
 from marketplace.api import serializers as s
-from marketplace.api.schema import file_responses, paginated
+from marketplace.api.schema import ErrorOut, file_responses, paginated
 from marketplace.api.views import _own_order, _paginated, _private_file, _user
-from marketplace.models import OrderLine, ProductionJob, ProductionStatus
+from marketplace.models import OrderLine, ProductionJob, ProductionStatus, Role
 from marketplace.services.fulfilment import (
     order_line_cancel,
     order_line_proof_rerender,
@@ -24,6 +25,7 @@ from marketplace.services.fulfilment import (
     production_job_ship,
     production_job_start,
 )
+from marketplace.services.print_shops import print_shop_apply, print_shop_invite_accept
 
 
 class OrderApproveView(APIView):
@@ -67,11 +69,44 @@ class OrderLineCancelView(APIView):
         return Response(s.OrderOut(_own_order(request, pk), context={"request": request}).data)
 
 
+class PrintShopApplyView(APIView):
+    """POST /api/v1/print-shops/apply/ {name}: apply to print; staff approve the application."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        request=s.PrintShopApplyInput,
+        responses={201: s.PrintShopOut, 409: OpenApiResponse(ErrorOut, description="Staff have decided already.")},
+    )
+    def post(self, request: Request) -> Response:
+        body = s.PrintShopApplyInput(data=request.data)
+        body.is_valid(raise_exception=True)
+        shop = print_shop_apply(user=_user(request), **body.validated_data)
+        return Response(s.PrintShopOut(shop).data, status=status.HTTP_201_CREATED)
+
+
+class PrintShopInvitationAcceptView(APIView):
+    """POST /api/v1/print-shops/invitations/accept/ {token}: the signed-in account becomes the invited,
+    approved print shop. A link is good once, until it expires."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        request=s.PrintShopInvitationAcceptInput,
+        responses={200: s.PrintShopOut, 409: OpenApiResponse(ErrorOut, description="The link was used already.")},
+    )
+    def post(self, request: Request) -> Response:
+        body = s.PrintShopInvitationAcceptInput(data=request.data)
+        body.is_valid(raise_exception=True)
+        shop = print_shop_invite_accept(user=_user(request), **body.validated_data)
+        return Response(s.PrintShopOut(shop).data)
+
+
 class IsPrinter(BasePermission):
-    message = "The production queue is for print shops (the printer role)."
+    message = "The production queue is for approved print shops: apply at /api/v1/print-shops/apply/."
 
     def has_permission(self, request: Request, view: APIView) -> bool:
-        return bool(request.user and request.user.is_authenticated and request.user.has_role("printer"))  # type: ignore[union-attr]
+        return bool(request.user and request.user.is_authenticated and request.user.has_role(Role.PRINTER))  # type: ignore[union-attr]
 
 
 def _visible_job(request: Request, pk: int) -> ProductionJob:

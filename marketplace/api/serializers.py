@@ -14,7 +14,9 @@ from rest_framework import serializers
 
 from marketplace.models import (
     FILES_DELIVERED_STAGES,
+    PRINT_SHOP_NAME_MAX_LENGTH,
     PROOF_VISIBLE_STAGES,
+    SELF_CHOSEN_ROLES,
     BasePattern,
     InfringementReport,
     LicenceUse,
@@ -23,17 +25,17 @@ from marketplace.models import (
     Order,
     OrderLine,
     Personalization,
+    PrintShop,
     Product,
     ProductionJob,
     ProductSize,
     RepeatType,
     ReportTarget,
-    Role,
     Style,
     Substrate,
 )
-from marketplace.selectors import OutputAccess, order_line_output_access
-from marketplace.services.accounts import USERNAME_RULE
+from marketplace.selectors import OutputAccess, order_line_output_access, production_job_ship_to_visible
+from marketplace.services.accounts import GRANTED_ROLE_REFUSAL, USERNAME_RULE
 from marketplace.services.catalogue import (
     DESCRIPTION_MAX_CHARS,
     MAX_EDITION_USES,
@@ -103,7 +105,13 @@ class RegisterInput(StrictInput):
     password = serializers.CharField(write_only=True, max_length=128)
     email = serializers.EmailField(max_length=254)
     roles = serializers.ListField(
-        child=serializers.ChoiceField(choices=Role.choices), min_length=1, max_length=len(Role.choices)
+        child=serializers.ChoiceField(
+            choices=[(role.value, role.label) for role in SELF_CHOSEN_ROLES],
+            error_messages={"invalid_choice": GRANTED_ROLE_REFUSAL.format(roles='"{input}"')},
+        ),
+        min_length=1,
+        max_length=len(SELF_CHOSEN_ROLES),
+        help_text="any of buyer, artist, designer, verifier; staff grant the printer role to approved print shops",
     )
 
 
@@ -656,7 +664,7 @@ class OrderOut(serializers.ModelSerializer):
     shipping_address = serializers.SerializerMethodField()
     shipments = serializers.SerializerMethodField()
 
-    @extend_schema_field(ShippingAddressIO(allow_null=True))
+    @extend_schema_field(serializers.JSONField(allow_null=True))
     def get_shipping_address(self, order: Order) -> dict[str, str] | None:
         request = self.context.get("request")
         # The address is the buyer's own data: only they see it here.
@@ -713,7 +721,9 @@ class ProductionJobOut(serializers.ModelSerializer):
     size = serializers.SerializerMethodField()
     quantity = serializers.IntegerField(source="order_line.quantity")
     dpi = serializers.IntegerField(source="order_line.personalization.base_pattern.dpi")
-    ship_to = serializers.JSONField(source="order_line.order.shipping_address")
+    # The address is the shop's once it has started the job; until then it knows the country only.
+    ship_to = serializers.SerializerMethodField()
+    ship_to_country = serializers.CharField(source="order_line.order.country")
     print_sheet_url = serializers.SerializerMethodField()
     ticket_url = serializers.SerializerMethodField()
 
@@ -728,6 +738,12 @@ class ProductionJobOut(serializers.ModelSerializer):
         return {"slug": size.slug, "name": size.name, "width_in": str(size.width_in), "height_in": str(size.height_in),
                 "width_px": width_px, "height_px": height_px}
 
+    @extend_schema_field(serializers.JSONField(allow_null=True))
+    def get_ship_to(self, job: ProductionJob) -> dict[str, str] | None:
+        request = self.context.get("request")
+        user = request.user if request is not None else AnonymousUser()
+        return job.order_line.order.shipping_address if production_job_ship_to_visible(job=job, user=user) else None
+
     def get_print_sheet_url(self, job: ProductionJob) -> str:
         return _abs(self.context.get("request"), reverse("production-job-print-sheet", args=[job.pk]))
 
@@ -738,8 +754,27 @@ class ProductionJobOut(serializers.ModelSerializer):
         model = ProductionJob
         fields = [
             "id", "order", "line", "status", "substrate", "product", "size", "quantity", "dpi", "ship_to",
-            "print_sheet_url", "ticket_url", "released_at", "started_at", "shipped_at", "carrier", "tracking_number",
+            "ship_to_country", "print_sheet_url", "ticket_url", "released_at", "started_at", "shipped_at", "carrier", "tracking_number",
         ]
+
+
+# --- print shops ------------------------------------------------------------------------------------
+
+
+class PrintShopApplyInput(StrictInput):
+    name = serializers.CharField(max_length=PRINT_SHOP_NAME_MAX_LENGTH, help_text="the print shop's trading name")
+
+
+class PrintShopInvitationAcceptInput(StrictInput):
+    token = serializers.CharField(max_length=500, help_text="the token of the invitation link staff sent")
+
+
+class PrintShopOut(serializers.ModelSerializer):
+    """An account's print shop standing: only `approved` holds the printer role."""
+
+    class Meta:
+        model = PrintShop
+        fields = ["name", "status", "applied_at", "decided_at"]
 
 
 # --- infringement reports ---------------------------------------------------------------------------

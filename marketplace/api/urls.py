@@ -60,6 +60,12 @@ urlpatterns = [
     path(
         "production/jobs/<int:pk>/print-sheet/", production.ProductionJobPrintSheetView.as_view(), name="production-job-print-sheet"
     ),
+    path("print-shops/apply/", production.PrintShopApplyView.as_view(), name="print-shop-apply"),
+    path(
+        "print-shops/invitations/accept/",
+        production.PrintShopInvitationAcceptView.as_view(),
+        name="print-shop-invitation-accept",
+    ),
     path("reports/", v.ReportCreateView.as_view(), name="report-create"),
     path("approvals/", approvals.ApprovalListView.as_view(), name="approval-list"),
     path("approvals/<int:pk>/approve/", approvals.ApprovalApproveView.as_view(), name="approval-approve"),

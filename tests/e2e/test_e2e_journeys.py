@@ -243,11 +243,12 @@ def test_buyer_previews_buys_downloads_and_verifies(
     shop.goto("/studio/production/")
     shop.get_by_role("link", name="Ticket").first.click()
     ticket = shop.get_by_test_id("job-ticket")
-    assert "Springfield" in shop.get_by_test_id("ticket-ship-to").inner_text()
+    assert "Springfield" not in shop.get_by_test_id("ticket-ship-to").inner_text()  # not before it is started
     assert shop.get_by_test_id("ticket-quantity").inner_text() == "1"
-    shots(shop, "job-ticket")
     shop.get_by_test_id("start-job").click()
     shop.wait_for_selector("[data-testid=job-ticket][data-status=printing]")
+    assert "Springfield" in shop.get_by_test_id("ticket-ship-to").inner_text()
+    shots(shop, "job-ticket")
     shop.get_by_label("Carrier").fill("UPS")
     shop.get_by_label("Tracking number").fill("1Z999AA10123456784")
     shop.get_by_test_id("ship-job").click()

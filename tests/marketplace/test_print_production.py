@@ -185,7 +185,8 @@ def test_a_print_goes_from_proof_to_printer_to_the_buyers_door(
     assert queue["count"] == 1
     job = queue["results"][0]
     assert job["order"] == order.pk and job["substrate"] == "fabric" and job["quantity"] == 2
-    assert job["size"]["width_px"] == 8 * pattern.dpi and job["ship_to"] == SHIP_TO
+    # The address is for the shop that starts the job; until then, the destination country.
+    assert job["size"]["width_px"] == 8 * pattern.dpi and job["ship_to"] is None and job["ship_to_country"] == "US"
     assert set(job) >= {"id", "order", "status", "substrate", "size", "quantity", "ship_to", "print_sheet_url"}
     assert "email" not in json.dumps(job) and buyer.username not in json.dumps(job)
     sheet = printer_api.get(job["print_sheet_url"])
@@ -193,6 +194,7 @@ def test_a_print_goes_from_proof_to_printer_to_the_buyers_door(
 
     started = printer_api.post(f"/api/v1/production/jobs/{job['id']}/start/")
     assert started.status_code == 200 and started.json()["status"] == "printing"
+    assert started.json()["ship_to"] == SHIP_TO
     # Once in production the line cannot be cancelled.
     cancel = buyer_api.post(f"/api/v1/orders/{order.pk}/lines/{lines['fabric'].pk}/cancel/")
     assert cancel.status_code == 409

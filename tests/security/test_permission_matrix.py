@@ -4,7 +4,8 @@ buyer, artist, designer, verifier, staff) × owner or not. Each cell is the exac
 A stranger reaches nothing private: originals, previews, order-line files, orders, payments,
 statements and studios answer 401/403/404 (404 where the item's existence is itself private), and
 only the owner gets 200. `test_every_route_is_in_the_matrix` fails when an endpoint is added
-without a row here, so the matrix grows with the URLconf."""
+without a row here, so the matrix grows with the URLconf. The print shops have a matrix of their own
+at the bottom (SHOP_ROWS × SHOP_ACTORS: an applicant, a rejected shop, two approved shops, others)."""
 
 from __future__ import annotations
 
@@ -127,7 +128,14 @@ ROWS = [
     Row("order-approve", "post", f"/api/v1/orders/{ORD}/approve/", private(409)),  # no proof is waiting
     Row("order-line-rerender", "post", f"/api/v1/orders/{Q}/lines/{L}/rerender/", private(400), body={"seed": "x"}),
     Row("order-line-cancel", "post", f"/api/v1/orders/{Q}/lines/{L}/cancel/", private(200)),
-    # --- print production: print shops only (no actor here holds the printer role)
+    # --- print shops: any account may apply or accept an invitation; the role is then staff's grant
+    Row("print-shop-apply", "post", "/api/v1/print-shops/apply/", signed_in(201), body={"name": "A Print Shop"}),
+    Row("print-shop-invitation-accept", "post", "/api/v1/print-shops/invitations/accept/", signed_in(400),
+        body={"token": "not-a-token"}),
+    Row("frontend:print-shop-apply", "get", "/print-shops/apply/", signed_in(200, anonymous=LOGIN), api=False),
+    Row("frontend:print-shop-invitation", "get", "/print-shops/invitations/not-a-token/",
+        signed_in(400, anonymous=LOGIN), api=False),
+    # --- print production: print shops only (no actor here holds the printer role; see SHOP_ROWS)
     Row("production-job-list", "get", "/api/v1/production/jobs/", signed_in(403)),
     Row("production-job-detail", "get", "/api/v1/production/jobs/999999/", signed_in(403)),
     Row("production-job-start", "post", "/api/v1/production/jobs/999999/start/", signed_in(403)),
@@ -301,6 +309,9 @@ def _route_names(patterns: list[Any], namespace: str = "") -> set[str]:
 
 def test_every_route_is_in_the_matrix() -> None:
     routes = {name for name in _route_names(get_resolver().url_patterns) if not name.startswith("admin:")}
+    assert {row.route for row in SHOP_ROWS if row.route.startswith(("production", "frontend:production"))} == {
+        row.route for row in ROWS if row.route.startswith(("production", "frontend:production"))
+    }, "every production endpoint has a row in the print shops' matrix too"
     covered = {row.route for row in ROWS}
     assert routes - covered == set(), "add these endpoints to the permission matrix"
 
@@ -317,3 +328,105 @@ def test_a_stranger_never_gets_a_private_file() -> None:
                     assert row.status_for(actor) in (302, 401, 403, 404), (row.route, actor)
 
 
+
+
+# --- the print shops' matrix: who holds the printer role ---------------------------------------------
+# The printer role is granted (an approved PrintShop), never chosen. An applicant, a rejected shop and
+# every other role get 403 from the production queue; an approved shop sees the released jobs, and a
+# job started by another shop is missing for it (404). Applying again is 409 once decided.
+
+SHOP_ACTORS = ("buyer", "staff", "applicant", "rejected", "shop", "other_shop")
+JOB, STARTED, TOKEN = "{job}", "{started}", "{token}"
+
+
+def shops_only(ok: int, *, other_shop: int | None = None) -> dict[str, int]:
+    return dict.fromkeys(SHOP_ACTORS, 403) | {"shop": ok, "other_shop": ok if other_shop is None else other_shop}
+
+
+SHOP_ROWS = [
+    Row("production-job-list", "get", "/api/v1/production/jobs/", shops_only(200)),
+    Row("production-job-detail", "get", f"/api/v1/production/jobs/{JOB}/", shops_only(200)),
+    Row("production-job-detail", "get", f"/api/v1/production/jobs/{STARTED}/", shops_only(200, other_shop=404)),
+    Row("production-job-print-sheet", "get", f"/api/v1/production/jobs/{JOB}/print-sheet/", shops_only(200)),
+    Row("production-job-start", "post", f"/api/v1/production/jobs/{JOB}/start/", shops_only(200)),
+    Row("production-job-ship", "post", f"/api/v1/production/jobs/{STARTED}/ship/", shops_only(200, other_shop=404),
+        body={"carrier": "UPS", "tracking_number": "1Z999AA10123456784"}),
+    Row("frontend:production", "get", "/studio/production/", shops_only(200), api=False),
+    Row("frontend:production-ticket", "get", f"/studio/production/jobs/{STARTED}/", shops_only(200, other_shop=404),
+        api=False),
+    Row("frontend:production-sheet", "get", f"/studio/production/jobs/{JOB}/print-sheet.png", shops_only(200), api=False),
+    Row("frontend:production-start", "post", f"/studio/production/jobs/{JOB}/start/", shops_only(302), api=False),
+    Row("frontend:production-ship", "post", f"/studio/production/jobs/{STARTED}/ship/", shops_only(302, other_shop=404),
+        api=False, body={"carrier": "UPS", "tracking_number": "1Z999AA10123456784"}),
+    # Applying: a first application or a pending one's new name; a decided shop cannot apply again.
+    Row("print-shop-apply", "post", "/api/v1/print-shops/apply/",
+        dict.fromkeys(SHOP_ACTORS, 201) | {"rejected": 409, "shop": 409, "other_shop": 409}, body={"name": "Again"}),
+    # A live invitation makes its first taker an approved shop; an approved shop has nothing to accept.
+    Row("print-shop-invitation-accept", "post", "/api/v1/print-shops/invitations/accept/",
+        dict.fromkeys(SHOP_ACTORS, 200) | {"shop": 409, "other_shop": 409}, body={"token": TOKEN}),
+    Row("frontend:print-shop-apply", "get", "/print-shops/apply/", dict.fromkeys(SHOP_ACTORS, 200), api=False),
+    Row("frontend:print-shop-invitation", "get", f"/print-shops/invitations/{TOKEN}/", dict.fromkeys(SHOP_ACTORS, 200),
+        api=False),
+]
+
+
+@pytest.fixture
+def shop_world(make_user: Callable[..., User], make_pattern: Callable[..., BasePattern]) -> dict[str, Any]:
+    from marketplace.models import ProductionJob
+    from marketplace.services.print_shops import (
+        print_shop_apply,
+        print_shop_invite_create,
+        print_shop_invite_token,
+        print_shop_reject,
+    )
+
+    people = {"buyer": make_user("buyer"), "staff": make_user("buyer"), "applicant": make_user("buyer"),
+              "rejected": make_user("buyer"), "shop": make_user("printer"), "other_shop": make_user("printer")}
+    people["staff"].is_staff = True
+    people["staff"].save(update_fields=["is_staff"])
+    print_shop_apply(user=people["applicant"], name="Applicant Prints")
+    print_shop_reject(shop=print_shop_apply(user=people["rejected"], name="Rejected Prints"), actor=people["staff"])
+    buyer, size = make_user("buyer"), create_products()["swatch"]
+    personalization = Personalization.objects.create(
+        buyer=buyer, base_pattern=make_pattern(), status=JobStatus.DONE, progress=100
+    )
+
+    def released(stage: str) -> ProductionJob:
+        order = order_create(buyer=buyer, lines=[OrderLineRequest(personalization=personalization, product_size=size,
+                                                                  quantity=1)])
+        Order.objects.filter(pk=order.pk).update(status=OrderStatus.APPROVED, shipping_address=SHIP_TO, country="US")
+        line = OrderLine.objects.get(order=order)
+        line.stage = stage
+        line.print_sheet.save("sheet.png", ContentFile(image_bytes(64, 64)), save=False)
+        line.save()
+        return ProductionJob.objects.create(order_line=line)
+
+    job, started = released(LineStage.APPROVED), released(LineStage.IN_PRODUCTION)
+    ProductionJob.objects.filter(pk=started.pk).update(printer=people["shop"], started_at=started.released_at)
+    Order.objects.filter(pk=started.order_line.order_id).update(status=OrderStatus.IN_PRODUCTION)
+    invitation = print_shop_invite_create(actor=people["staff"], shop_name="Invited Prints")
+    ids = {"job": job.pk, "started": started.pk, "token": print_shop_invite_token(invitation=invitation)}
+    return {"people": people, "ids": ids}
+
+
+@pytest.mark.parametrize("row", SHOP_ROWS, ids=lambda r: f"{r.method.upper()} {r.url}")
+def test_print_shop_matrix(row: Row, shop_world: dict[str, Any]) -> None:
+    """Each actor's request runs in a savepoint that is rolled back, so all of them meet the same world
+    (one world per row keeps this matrix cheap)."""
+    from django.db import transaction
+
+    url, body = row.url.format(**shop_world["ids"]), _body(row, shop_world["ids"])
+    answers = {}
+    for actor in SHOP_ACTORS:
+        user = User.objects.get(pk=shop_world["people"][actor].pk)
+        client: Any = APIClient() if row.api else Client()
+        if row.api:
+            client.force_authenticate(user)
+        else:
+            client.force_login(user)
+        kwargs: dict[str, Any] = {"format": "json"} if row.api and row.method == "post" else {}
+        with transaction.atomic():
+            response = getattr(client, row.method)(url, body, **kwargs) if row.method != "get" else client.get(url)
+            transaction.set_rollback(True)
+        answers[actor] = response.status_code
+    assert answers == {actor: row.status_for(actor) for actor in SHOP_ACTORS}

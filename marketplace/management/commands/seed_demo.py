@@ -12,9 +12,11 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from marketplace.models import BasePattern, Product, ProductSize, Style, User
+from marketplace.models import SELF_CHOSEN_ROLES, BasePattern, Product, ProductSize, Role, Style, User
+from marketplace.selectors import print_shop_of
 from marketplace.services.accounts import user_register, user_token
 from marketplace.services.catalogue import LicenceTerms, PatternRepeat, pattern_create, style_create
+from marketplace.services.print_shops import print_shop_apply, print_shop_approve
 from marketplace.services.shipping import shipping_defaults_install
 from stylization.engine import generate_pattern
 
@@ -28,8 +30,9 @@ PEOPLE = [
     ("felix", "felix@example.com", ["designer"]),
     ("bea", "bea@example.com", ["buyer"]),
     ("vera", "vera@example.com", ["verifier"]),
-    ("pia", "pia@example.com", ["printer"]),
+    ("pia", "pia@example.com", ["printer"]),  # an approved print shop (staff grant the role)
 ]
+PIA_SHOP = "Pia's Print Works"
 
 STYLES = [
     ("ada", "starry_night.jpg", "Starry Night swirl", "After Vincent van Gogh, The Starry Night (1889).",
@@ -106,9 +109,15 @@ class Command(BaseCommand):
         people = {}
         for username, email, roles in PEOPLE:
             user = User.objects.filter(username=username).first()
+            chosen = [role for role in roles if role in SELF_CHOSEN_ROLES] or [Role.BUYER]
             people[username] = user or user_register(
-                username=username, password=DEMO_PASSWORD, email=email, roles=roles
+                username=username, password=DEMO_PASSWORD, email=email, roles=chosen
             )
+            if Role.PRINTER in roles and not people[username].has_role(Role.PRINTER):
+                # The printer role is granted, never chosen: pia applies, and the operator approves her.
+                shop = print_shop_of(user=people[username]) or print_shop_apply(user=people[username], name=PIA_SHOP)
+                print_shop_approve(shop=shop, actor=None)
+                people[username] = User.objects.get(pk=people[username].pk)
         return people
 
     def _products(self) -> None:
