@@ -55,16 +55,22 @@ class DepthLimitedJSONParser(parsers.JSONParser):
 
     def parse(self, stream: IO[bytes], media_type: str | None = None,
               parser_context: Mapping[str, Any] | None = None) -> Any:
-        encoding = parsers.get_encoding(parser_context or {})
+        encoding = (parser_context or {}).get("encoding") or settings.DEFAULT_CHARSET
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         raw = stream.read() if limit is None else stream.read(limit + 1)
         if limit is not None and len(raw) > limit:
             raise RequestBodyTooLarge(body_too_large_message(limit))
         try:
+            # bytes.decode takes text encodings only, never a decompressing codec such as bz2_codec.
             text = raw.decode(encoding)
+        except LookupError:
+            raise ParseError(f'Unsupported charset "{encoding}" in request Content-Type header.') from None
+        except UnicodeDecodeError as exc:
+            raise ParseError(f"JSON parse error - {exc}") from None
+        try:
             json_check_depth(text)
             return json.loads(text, parse_constant=json.strict_constant if self.strict else None)
         except JsonTooDeep as exc:
             raise ParseError(str(exc)) from None
-        except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        except ValueError as exc:  # JSONDecodeError
             raise ParseError(f"JSON parse error - {exc}") from None

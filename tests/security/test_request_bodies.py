@@ -5,6 +5,8 @@ larger limit. The chain client's dependencies leave the interpreter's recursion 
 
 from __future__ import annotations
 
+import bz2
+import io
 import json
 import os
 import subprocess
@@ -13,9 +15,17 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from rest_framework.exceptions import ParseError
 
-from marketplace.api.parsers import JSON_MAX_DEPTH, JsonTooDeep, json_check_depth
+from marketplace.api.parsers import (
+    JSON_MAX_DEPTH,
+    DepthLimitedJSONParser,
+    JsonTooDeep,
+    RequestBodyTooLarge,
+    json_check_depth,
+)
 from provenance.verification import MAX_VERIFY_BYTES
 from tests.integration.processes import ROOT
 
@@ -27,6 +37,11 @@ VERIFY_URL = "/api/v1/provenance/verify/"
 
 def _nested(depth: int) -> str:
     return "[" * depth + "]" * depth
+
+
+def _credentials_nested(depth: int) -> str:
+    """Sign-in credentials whose username is a list nested `depth` deep: `depth + 1` in all."""
+    return '{"username": ' + _nested(depth) + ', "password": "x"}'
 
 
 def _post(body: bytes | str, *, content_type: str = "application/json", path: str = TOKEN_URL, **extra: Any) -> Any:
@@ -56,21 +71,20 @@ def test_json_depth_counts_brackets_outside_strings_only(text: str, depth: int) 
 
 
 def test_json_nested_deeper_than_the_limit_is_refused_with_a_json_400() -> None:
-    body = '{"username": %s, "password": "x"}' % _nested(JSON_MAX_DEPTH)
-    response = _post(body)
+    response = _post(_credentials_nested(JSON_MAX_DEPTH))
     assert response.status_code == 400
     assert str(JSON_MAX_DEPTH) in _json(response)["detail"]
 
 
 def test_json_nested_to_the_limit_reaches_the_serializer() -> None:
-    response = _post('{"username": %s, "password": "x"}' % _nested(JSON_MAX_DEPTH - 1))
+    response = _post(_credentials_nested(JSON_MAX_DEPTH - 1))
     assert response.status_code == 400
     assert "username" in _json(response)
 
 
 def test_upload_endpoints_that_take_json_refuse_deep_json_too(client_for: Any, make_user: Any) -> None:
     response = client_for(make_user("artist")).generic(
-        "POST", "/api/v1/styles/", '{"title": %s}' % _nested(1000), content_type="application/json"
+        "POST", "/api/v1/styles/", '{"title": ' + _nested(1000) + "}", content_type="application/json"
     )
     assert response.status_code == 400
     assert str(JSON_MAX_DEPTH) in _json(response)["detail"]
@@ -104,14 +118,13 @@ def test_outside_the_api_an_oversized_body_gets_a_413_too() -> None:
 
 
 def test_the_multipart_limit_holds_the_largest_file_an_endpoint_takes() -> None:
-    assert settings.MOTIF_MAX_MULTIPART_BYTES >= max(MAX_VERIFY_BYTES, settings.MOTIF_MAX_UPLOAD_BYTES) + (
-        settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-    )
+    largest_file = max(MAX_VERIFY_BYTES, settings.MOTIF_MAX_UPLOAD_BYTES)
+    assert largest_file + settings.DATA_UPLOAD_MAX_MEMORY_SIZE <= settings.MOTIF_MAX_MULTIPART_BYTES
 
 
 def test_an_upload_larger_than_the_json_limit_still_reaches_its_view(settings: Any) -> None:
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 4096
-    response = Client().post(VERIFY_URL, {"file": _named(b"not an image " * 2000, "big.png")})
+    response = Client().post(VERIFY_URL, {"file": SimpleUploadedFile("big.png", b"not an image " * 2000)})
     assert response.status_code == 400
     assert "file" in _json(response)
 
@@ -137,12 +150,6 @@ def test_too_many_form_fields_on_the_api_get_a_json_400() -> None:
     assert "detail" in _json(response)
 
 
-def _named(data: bytes, name: str) -> Any:
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
-    return SimpleUploadedFile(name, data, content_type="image/png")
-
-
 def test_the_recursion_limit_is_the_interpreters_after_the_chain_client_is_imported() -> None:
     # A fresh interpreter: this test process may have imported the chain libraries in any order.
     script = (
@@ -157,3 +164,15 @@ def test_the_recursion_limit_is_the_interpreters_after_the_chain_client_is_impor
     assert run.returncode == 0, run.stderr[-3000:]
     default, after = run.stdout.split()[-2:]
     assert after == default
+
+
+def test_the_json_parser_reads_no_more_than_the_limit_whatever_the_server_passes_it(settings: Any) -> None:
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    with pytest.raises(RequestBodyTooLarge):
+        DepthLimitedJSONParser().parse(io.BytesIO(b"[" + b"1," * 1000 + b"1]"), parser_context={})
+    assert DepthLimitedJSONParser().parse(io.BytesIO(b"[" + b"1," * 400 + b"1]"), parser_context={}) == [1] * 401
+
+
+def test_the_json_parser_refuses_a_decompressing_charset() -> None:
+    with pytest.raises(ParseError, match="charset"):
+        DepthLimitedJSONParser().parse(io.BytesIO(bz2.compress(b"[]")), parser_context={"encoding": "bz2_codec"})
