@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from itertools import accumulate
 from typing import IO, Any
 
+import numpy as np
 from django.conf import settings
 from rest_framework import parsers, status
 from rest_framework.exceptions import APIException, ParseError
@@ -22,10 +22,13 @@ from marketplace.middleware import body_too_large_message
 JSON_MAX_DEPTH = 64
 
 # A JSON string: a quote, then anything but a quote or backslash, or a backslash and the character it
-# escapes, then a quote. Brackets inside strings are text, not nesting.
-_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
-_NOT_A_BRACKET = re.compile(r"[^\[\]{}]+")
-_NESTING_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
+# escapes, then a quote. Brackets inside strings are text, not nesting. The scan runs on UTF-8, where
+# no byte of a multi-byte character is a quote, a backslash or a bracket.
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_NOT_A_BRACKET = bytes(b for b in range(256) if b not in b"[]{}")
+_NESTING_STEP = np.zeros(256, dtype=np.int8)
+_NESTING_STEP[list(b"[{")] = 1
+_NESTING_STEP[list(b"]}")] = -1
 
 
 class JsonTooDeep(ValueError):
@@ -40,12 +43,13 @@ class RequestBodyTooLarge(APIException):
 
 def json_check_depth(text: str, *, limit: int = JSON_MAX_DEPTH) -> None:
     """Raises JsonTooDeep where arrays and objects nest deeper than `limit`. Strings are dropped
-    first, then everything but brackets; what is left is summed as +1 per opening and -1 per closing
-    bracket, all in C (regular expressions, `accumulate`, `max`)."""
-    brackets = _NOT_A_BRACKET.sub("", _JSON_STRING.sub("", text))
+    first, then every byte but a bracket; the depth is the running sum of +1 per opening and -1 per
+    closing bracket. All of it runs in C (a regular expression, bytes.translate, numpy)."""
+    brackets = _JSON_STRING.sub(b"", text.encode("utf-8", "surrogatepass")).translate(None, _NOT_A_BRACKET)
     if len(brackets) <= limit:
         return
-    if max(accumulate(map(_NESTING_STEP.__getitem__, brackets)), default=0) > limit:
+    steps = _NESTING_STEP[np.frombuffer(brackets, dtype=np.uint8)]
+    if int(np.cumsum(steps, dtype=np.int64).max()) > limit:
         raise JsonTooDeep(limit)
 
 

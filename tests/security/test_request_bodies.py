@@ -62,6 +62,7 @@ def _json(response: Any) -> Any:
         ('{"a": "[[[[{{{{"}', 1),
         (r'["\"[[[", "\\", [[]]]', 3),
         (r'["\\\"]]]]"]', 1),
+        ('["ü[[é", {"ß": "{{"}]', 2),
     ],
 )
 def test_json_depth_counts_brackets_outside_strings_only(text: str, depth: int) -> None:
