@@ -112,6 +112,12 @@ def test_a_chunked_body_is_refused_with_a_json_411() -> None:
     assert "Content-Length" in _json(response)["detail"]
 
 
+def test_a_content_length_that_is_not_a_number_gets_a_json_400() -> None:
+    response = _post(b"{}", CONTENT_LENGTH="12abc")
+    assert response.status_code == 400
+    assert "Content-Length" in _json(response)["detail"]
+
+
 def test_outside_the_api_an_oversized_body_gets_a_413_too() -> None:
     response = _post(b"", path="/accounts/login/", content_type="application/x-www-form-urlencoded",
                      CONTENT_LENGTH=str(settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1))
