@@ -153,8 +153,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 MOTIF_MAX_UPLOAD_BYTES = env.int("MOTIF_MAX_UPLOAD_BYTES", default=25 * 1024 * 1024)
 MOTIF_MAX_UPLOAD_PIXELS = env.int("MOTIF_MAX_UPLOAD_PIXELS", default=40_000_000)
 # Request bodies (marketplace.middleware.RequestBodyLimitMiddleware refuses a larger one from its
-# Content-Length, before it is read). A JSON or form body: no request of the API or the site needs
-# more than a few kilobytes, and a decoded JSON body takes many times its size in memory. Django
+# Content-Length, before it is read). A JSON or form body: the largest the product takes is a Stripe
+# event (tens of kilobytes), and a decoded JSON body takes many times its size in memory. Django
 # applies the same limit to the fields of a multipart form, but not to its files.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("MOTIF_MAX_BODY_BYTES", default=1024 * 1024)
 # A multipart body: the largest file an endpoint takes (verification: 60 MB, MAX_VERIFY_BYTES in
