@@ -50,6 +50,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so an oversized or chunked body is refused before anything reads it.
+    "marketplace.middleware.RequestBodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -150,7 +152,14 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Uploads: refuse anything bigger before it is decoded.
 MOTIF_MAX_UPLOAD_BYTES = env.int("MOTIF_MAX_UPLOAD_BYTES", default=25 * 1024 * 1024)
 MOTIF_MAX_UPLOAD_PIXELS = env.int("MOTIF_MAX_UPLOAD_PIXELS", default=40_000_000)
-DATA_UPLOAD_MAX_MEMORY_SIZE = MOTIF_MAX_UPLOAD_BYTES + 1024 * 1024
+# Request bodies (marketplace.middleware.RequestBodyLimitMiddleware refuses a larger one from its
+# Content-Length, before it is read). A JSON or form body: the largest the product takes is a Stripe
+# event (tens of kilobytes), and a decoded JSON body takes many times its size in memory. Django
+# applies the same limit to the fields of a multipart form, but not to its files.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("MOTIF_MAX_BODY_BYTES", default=1024 * 1024)
+# A multipart body: the largest file an endpoint takes (verification: 60 MB, MAX_VERIFY_BYTES in
+# provenance/verification.py; patterns and styles: MOTIF_MAX_UPLOAD_BYTES) with the form's fields.
+MOTIF_MAX_MULTIPART_BYTES = env.int("MOTIF_MAX_MULTIPART_BYTES", default=62 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 REST_FRAMEWORK = {
@@ -163,6 +172,12 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 24,
     "DEFAULT_SCHEMA_CLASS": "marketplace.api.schema.MotifAutoSchema",
     "EXCEPTION_HANDLER": "marketplace.api.errors.exception_handler",
+    # JSON nested past a small depth is refused before it is decoded (marketplace/api/parsers.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "marketplace.api.parsers.DepthLimitedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     # Throttles key on the client address. With NUM_PROXIES=0 that is REMOTE_ADDR and X-Forwarded-For
     # is ignored; behind N trusted proxies it is the address the outermost trusted proxy saw, so a
     # client cannot pick its own identity by sending the header.

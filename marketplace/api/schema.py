@@ -3,7 +3,8 @@
 Every operation documents the answers DRF and our exception handler give on any endpoint: 400 (a
 refused field, keyed by field name, or `detail`), 401/403 (not signed in, or not allowed), 404 (an
 id that does not exist for this requester), 405 and 406/415 (a method, Accept or Content-Type the
-view does not take), and 429 where the view is throttled."""
+view does not take), 411/413 on operations that take a body (a chunked body, or one over its limit:
+marketplace/middleware.py), and 429 where the view is throttled."""
 
 from __future__ import annotations
 
@@ -46,6 +47,9 @@ class MotifAutoSchema(AutoSchema):
             return bodies
         error = self.resolve_serializer(ErrorOut, "response").ref
         codes = dict(_COMMON)
+        if self.method in ("POST", "PUT", "PATCH"):
+            codes["411"] = ("The body was sent chunked; send it with a Content-Length.", None)
+            codes["413"] = ("The request body is over its limit; the body says the limit.", None)
         if getattr(self.view, "throttle_classes", None) or getattr(self.view, "throttle_scope", None):
             codes["429"] = ("Too many requests; Retry-After says when to try again.", None)
         for code, (description, schema) in codes.items():

@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -21,6 +21,7 @@ from rest_framework.views import APIView
 from marketplace import selectors
 from marketplace.api import serializers as s
 from marketplace.api.pagination import CataloguePagination
+from marketplace.api.parsers import DepthLimitedJSONParser
 from marketplace.api.schema import IMAGE_TYPES, file_responses, paginated
 from marketplace.api.throttles import LoginRateThrottle, LoginUsernameRateThrottle, RegisterRateThrottle
 from marketplace.errors import NotAllowed
@@ -52,7 +53,7 @@ from marketplace.services.orders import OrderLineRequest, order_cancel, order_ch
 from marketplace.services.personalizations import personalization_create
 from marketplace.services.reports import report_file
 
-UPLOAD_PARSERS = [MultiPartParser, FormParser, JSONParser]
+UPLOAD_PARSERS = [MultiPartParser, FormParser, DepthLimitedJSONParser]
 
 
 def _user(request: Request) -> User:

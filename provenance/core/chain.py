@@ -7,6 +7,7 @@ apart because the verifier treats them differently:
   NotOurContract    the configured address does not hold the Motif registry;
   ChainConflict     the record id is already anchored with a different manifest hash.
 """
+# ruff: noqa: E402 (the recursion limit is read before the Ethereum libraries are imported)
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import ast
 import datetime as dt
 import json
 import re
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -23,6 +25,14 @@ from pathlib import Path
 from typing import Any
 
 import requests
+
+# py_ecc (through eth_account) and py-evm (through eth_tester) raise the interpreter's recursion limit
+# to 100,000 when they are imported, for the EVM's deep call stacks. With that limit Python keeps
+# recursing until the C stack overflows, so a deeply nested input (a JSON body, in `json.loads`)
+# kills the whole process with a segfault instead of raising RecursionError. The registry makes no
+# nested calls, so the limit is put back right after the imports. This module is where the product
+# first imports them.
+_RECURSION_LIMIT = sys.getrecursionlimit()
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_tester import EthereumTester, PyEVMBackend
@@ -32,6 +42,8 @@ from eth_utils import keccak, to_checksum_address
 from web3 import EthereumTesterProvider, HTTPProvider, Web3
 from web3.contract import Contract
 from web3.exceptions import ContractLogicError, ProviderConnectionError, TimeExhausted, Web3RPCError
+
+sys.setrecursionlimit(_RECURSION_LIMIT)
 
 from provenance.core.ids import record_id_from_bytes32, record_id_to_bytes32
 
