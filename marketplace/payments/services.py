@@ -426,7 +426,8 @@ def payment_refund_unwanted(*, payment_id: int) -> Refund | None:
     if open_refund is None:
         if payment.refundable <= 0:
             return None
-        return payment_refund(payment=payment, reason=f"Order {payment.order_id} was cancelled before it was paid")
+        why = "was paid through another payment" if payment.order.status in PAID_STATES else "was cancelled before it was paid"
+        return payment_refund(payment=payment, reason=f"Order {payment.order_id} {why}")
     _refund_at_gateway(open_refund)
     return refund_apply(refund_id=open_refund.pk)
 
@@ -440,9 +441,10 @@ def payment_refund_order_line(*, order_line_id: int) -> Refund | None:
     if line.stage not in REFUNDED_STAGES:
         return None
     # The payment that paid the order, not one that is being given back.
-    payment = Payment.objects.filter(pk=_paying_payment_id(line.order)).first()
-    if payment is None:
+    paying_id = _paying_payment_id(line.order)
+    if paying_id is None:
         return None
+    payment = Payment.objects.get(pk=paying_id)
     with transaction.atomic():
         payment = Payment.objects.select_for_update().get(pk=payment.pk)
         refund = Refund.objects.filter(order_line_id=order_line_id).first()
