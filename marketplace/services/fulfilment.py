@@ -416,8 +416,6 @@ def order_line_cancel(*, order_line_id: int, actor: User | None, reason: str) ->
             line = _buyer_line(order_line_id=order_line_id, actor=actor)
         if line.stage == LineStage.CANCELLED:
             return line
-        if line.order.status not in IN_FULFILMENT_STATUSES:
-            raise Conflict(f"The order is {line.order.get_status_display().lower()}; its lines cannot be cancelled.")
         if line.stage in (LineStage.IN_PRODUCTION, LineStage.SHIPPED):
             raise Conflict("This line is already being printed and can no longer be cancelled.")
         if line.stage not in CANCELLABLE_STAGES:
