@@ -190,8 +190,9 @@ class Style(models.Model):
     licence = models.ForeignKey(
         "LicenceVersion", on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
-    # Uses reserved by open checkouts plus uses paid for; the edition limit is checked against it
-    # under a row lock, so concurrent checkouts can never oversell.
+    # The lines holding one of its uses (open checkouts and paid orders, less cancelled lines),
+    # recounted by `licensing.edition_uses_recount`, never added to or taken from. Checkout counts
+    # those lines under this row's lock, so concurrent checkouts can never oversell.
     uses_taken = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
 

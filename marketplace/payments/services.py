@@ -191,11 +191,16 @@ def payment_succeed(
     currency: str | None = None,
 ) -> Payment:
     """The money is in: the order is paid (renders enqueued on commit), the ledger is written, and
-    each payee's transfer is decided and enqueued on commit. Idempotent."""
+    each payee's transfer is decided and enqueued on commit. Idempotent.
+
+    Only a pending payment pays its order, and only an order that no other payment has paid. Money
+    that arrives for anything else (an attempt already declined or expired, an order paid through
+    another payment or cancelled meanwhile) is recorded and goes straight back."""
     with transaction.atomic():
         payment = Payment.objects.select_for_update(of=("self",)).select_related("order").get(pk=payment.pk)
         if payment.status == PaymentStatus.SUCCEEDED:
             return payment
+        was_pending = payment.status == PaymentStatus.PENDING
         if amount_cents is not None and (
             amount_cents != cents(payment.amount) or (currency or "").lower() != payment.currency.lower()
         ):
@@ -203,15 +208,18 @@ def payment_succeed(
                 f"Payment {payment.pk}: Stripe took {amount_cents} {currency}, the order costs "
                 f"{payment.amount} {payment.currency}."
             )
+        # Under the order's lock: of two payments of one order, one pays it and the other is refunded.
+        order = Order.objects.select_for_update().get(pk=payment.order_id)
         payment.status = PaymentStatus.SUCCEEDED
         payment.succeeded_at = timezone.now()
         payment.stripe_charge_id = charge_id or payment.stripe_charge_id
         payment.stripe_payment_intent_id = payment_intent_id or payment.stripe_payment_intent_id
         payment.save(update_fields=["status", "succeeded_at", "stripe_charge_id", "stripe_payment_intent_id"])
-        order = order_mark_paid(order=payment.order)
-        if order.status not in PAID_STATES:
-            # Paid for an order that was cancelled meanwhile: nothing is owed to anyone, and the money
-            # goes straight back (a job, so a gateway that is down only delays it).
+        if was_pending:
+            order = order_mark_paid(order=order, paid_at=payment.succeeded_at)
+        if not _payment_holds_order(payment, order):
+            # Nothing is owed to anyone for this money, and it goes straight back (a job, so a
+            # gateway that is down only delays it).
             log.warning("Payment %s succeeded for order %s, which is %s: refunding it.", payment.pk, order.pk, order.status)
             payment_id = payment.pk
             transaction.on_commit(lambda: jobs.send(jobs.REFUND_PAYMENT, payment_id))
@@ -228,15 +236,37 @@ def payment_succeed(
     return payment
 
 
+def _paying_payment_id(order: Order) -> int | None:
+    """The payment that paid the order: the one that succeeded as the order was marked paid. Payments
+    that succeeded before (for an attempt the order had given up on) or after (a second payment of
+    a paid order) are given back, never counted."""
+    if order.paid_at is None:
+        return None
+    return (
+        Payment.objects.filter(order_id=order.pk, status=PaymentStatus.SUCCEEDED, succeeded_at__lte=order.paid_at)
+        .order_by("-succeeded_at", "-pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
+def _payment_holds_order(payment: Payment, order: Order) -> bool:
+    """Whether this payment paid the order and the order still wants it (it is not cancelled or
+    refunded)."""
+    return order.status in PAID_STATES and _paying_payment_id(order) == payment.pk
+
+
 def payment_abandon(*, payment: Payment, status: str) -> Payment:
-    """Declined (local gateway) or expired (Stripe): the edition uses go back. Idempotent."""
+    """Declined (local gateway) or expired (Stripe): the edition uses go back, unless the order is
+    being paid through another payment by now. Idempotent."""
     with transaction.atomic():
         payment = Payment.objects.select_for_update(of=("self",)).select_related("order").get(pk=payment.pk)
         if payment.status != PaymentStatus.PENDING:
             return payment
         payment.status = status
         payment.save(update_fields=["status"])
-        order_payment_abandoned(order=payment.order)
+        if not Payment.objects.filter(order_id=payment.order_id, status=PaymentStatus.PENDING).exists():
+            order_payment_abandoned(order=payment.order)
     return payment
 
 
@@ -261,13 +291,17 @@ def payment_local_confirm(*, payment: Payment, actor: User, outcome: str) -> Pay
         raise Conflict("This payment is not taken by the local test gateway.")
     if outcome not in (PaymentStatus.SUCCEEDED, PaymentStatus.DECLINED):
         raise ValidationError({"outcome": ["Choose succeeded or declined."]})
-    if payment.status == outcome:
-        return payment  # a double click
-    if payment.status != PaymentStatus.PENDING:
-        raise Conflict(f"This payment is already {payment.status}.")
-    if outcome == PaymentStatus.SUCCEEDED:
-        return payment_succeed(payment=payment)
-    return payment_abandon(payment=payment, status=PaymentStatus.DECLINED)
+    # Decided under the payment's lock: of a Pay and a Decline sent at once, the first wins and
+    # the other is refused, never both applied.
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update(of=("self",)).select_related("order").get(pk=payment.pk)
+        if payment.status == outcome:
+            return payment  # a double click
+        if payment.status != PaymentStatus.PENDING:
+            raise Conflict(f"This payment is already {payment.status}.")
+        if outcome == PaymentStatus.SUCCEEDED:
+            return payment_succeed(payment=payment)
+        return payment_abandon(payment=payment, status=PaymentStatus.DECLINED)
 
 
 # --- refunds -------------------------------------------------------------------------------------------
@@ -288,7 +322,10 @@ def refund_apply(*, refund_id: int) -> Refund:
         before = payment.amount_refunded
         after = min(before + refund.amount, payment.amount)
         line_refunds = list(payment.refunds.filter(applied=True, order_line__isnull=False))
-        if refund.order_line_id is not None:
+        # A payment that never paid the order (it came for a cancelled order, or after another
+        # payment had paid it) accrued nothing, and giving it back leaves the order as it is.
+        paid_order = _paying_payment_id(payment.order) == payment.pk
+        if paid_order and refund.order_line_id is not None:
             line_paid = royalty_line_paid(order_line_id=refund.order_line_id)
             royalty_refund_apply(
                 order=payment.order,
@@ -299,7 +336,7 @@ def refund_apply(*, refund_id: int) -> Refund:
                 paid=line_paid,
                 order_line_ids=[refund.order_line_id],
             )
-        else:
+        elif paid_order:
             # A refund of the order gives back goods first and shipping last, so the ledger (which
             # holds the goods only) is reversed by the goods' share of what went back.
             done_by_line = sum((r.amount for r in line_refunds), Decimal("0"))
@@ -323,7 +360,7 @@ def refund_apply(*, refund_id: int) -> Refund:
         refund.status = RefundStatus.SUCCEEDED
         refund.save(update_fields=["applied", "status"])
         order_refund_booked(order_id=payment.order_id, amount=after - before)
-        if after == payment.amount and payment.order.status in PAID_STATES:
+        if after == payment.amount and paid_order and payment.order.status in PAID_STATES:
             order_mark_refunded(order=payment.order)
         if after > before:
             notification_send(
@@ -380,15 +417,17 @@ def payment_refund(*, payment: Payment, amount: Decimal | None = None, reason: s
 
 def payment_refund_unwanted(*, payment_id: int) -> Refund | None:
     """Give back a payment that arrived for an order that no longer wants it (cancelled while the
-    buyer was paying). Idempotent: a retry resumes the refund it opened."""
+    buyer was paying, or paid through another payment). Idempotent: a retry resumes the refund it
+    opened."""
     payment = Payment.objects.select_related("order").get(pk=payment_id)
-    if payment.status != PaymentStatus.SUCCEEDED or payment.order.status in PAID_STATES:
+    if payment.status != PaymentStatus.SUCCEEDED or _payment_holds_order(payment, payment.order):
         return None
     open_refund = payment.refunds.filter(applied=False, status=RefundStatus.REQUESTED).first()
     if open_refund is None:
         if payment.refundable <= 0:
             return None
-        return payment_refund(payment=payment, reason=f"Order {payment.order_id} was cancelled before it was paid")
+        why = "was paid through another payment" if payment.order.status in PAID_STATES else "was cancelled before it was paid"
+        return payment_refund(payment=payment, reason=f"Order {payment.order_id} {why}")
     _refund_at_gateway(open_refund)
     return refund_apply(refund_id=open_refund.pk)
 
@@ -401,9 +440,11 @@ def payment_refund_order_line(*, order_line_id: int) -> Refund | None:
     line = OrderLine.objects.select_related("order").get(pk=order_line_id)
     if line.stage not in REFUNDED_STAGES:
         return None
-    payment = Payment.objects.filter(order_id=line.order_id, status=PaymentStatus.SUCCEEDED).first()
-    if payment is None:
+    # The payment that paid the order, not one that is being given back.
+    paying_id = _paying_payment_id(line.order)
+    if paying_id is None:
         return None
+    payment = Payment.objects.get(pk=paying_id)
     with transaction.atomic():
         payment = Payment.objects.select_for_update().get(pk=payment.pk)
         refund = Refund.objects.filter(order_line_id=order_line_id).first()

@@ -51,11 +51,11 @@ from marketplace.models import (
     OrderLine,
     OrderStatus,
     ProductionJob,
-    Style,
     User,
 )
 from marketplace.notifications import notification_send
 from marketplace.selectors import production_job_visible
+from marketplace.services.licensing import edition_uses_recount
 
 log = logging.getLogger(__name__)
 
@@ -405,15 +405,6 @@ def order_line_proof_rerender(*, order_line_id: int, actor: User, seed: int) -> 
     return line
 
 
-def _release_edition_use(line: OrderLine) -> None:
-    if line.licence_version_id is None:
-        return
-    style_id = line.licence_version.style_id  # type: ignore[union-attr]
-    style = Style.objects.select_for_update().get(pk=style_id)
-    style.uses_taken = max(0, style.uses_taken - 1)
-    style.save(update_fields=["uses_taken"])
-
-
 def order_line_cancel(*, order_line_id: int, actor: User | None, reason: str) -> OrderLine:
     """Cancel a line before anything is printed, for a full refund (its goods and its shipping); the
     edition use goes back to the style. `actor` is the buyer, or None for the workflow itself (an
@@ -432,7 +423,8 @@ def order_line_cancel(*, order_line_id: int, actor: User | None, reason: str) ->
         line.move_to(LineStage.CANCELLED)
         line.failure_reason = reason[:1000]
         line.save(update_fields=["stage", "stage_changed_at", "failure_reason"])
-        _release_edition_use(line)
+        if line.licence_version is not None:
+            edition_uses_recount(style_ids=[line.licence_version.style_id])
     order_line_advance(order_line_id=order_line_id)
     line.refresh_from_db()
     return line
@@ -485,17 +477,18 @@ def production_job_start(*, job_id: int, printer: User) -> ProductionJob:
     with transaction.atomic():
         job = _printer_job(job_id=job_id, printer=printer)
         line = OrderLine.objects.select_for_update().get(pk=job.order_line_id)
-        if line.stage == LineStage.IN_PRODUCTION:
-            return job
-        if line.stage != LineStage.APPROVED:
-            raise Conflict(f"This job is {job.status} and cannot be started.")
-        line.move_to(LineStage.IN_PRODUCTION)
-        line.save(update_fields=["stage", "stage_changed_at"])
-        job.printer = printer
-        job.started_at = timezone.now()
-        job.save(update_fields=["printer", "started_at"])
-        job.order_line = line
-    order_refresh_status(order_id=line.order_id)
+        if line.stage != LineStage.IN_PRODUCTION:
+            if line.stage != LineStage.APPROVED:
+                raise Conflict(f"This job is {job.status} and cannot be started.")
+            line.move_to(LineStage.IN_PRODUCTION)
+            line.save(update_fields=["stage", "stage_changed_at"])
+            job.printer = printer
+            job.started_at = timezone.now()
+            job.save(update_fields=["printer", "started_at"])
+            job.order_line = line
+        # In the line's transaction: a crash cannot leave the line moved and its order behind, and
+        # a retry repairs an order that older code left so.
+        order_refresh_status(order_id=line.order_id)
     return job
 
 
@@ -512,26 +505,44 @@ def production_job_ship(*, job_id: int, printer: User, carrier: str, tracking_nu
     with transaction.atomic():
         job = _printer_job(job_id=job_id, printer=printer)
         line = OrderLine.objects.select_for_update(of=("self",)).select_related("order__buyer", "product_size__product").get(pk=job.order_line_id)
-        if line.stage == LineStage.SHIPPED:
-            return job
-        if line.stage != LineStage.IN_PRODUCTION:
-            raise Conflict("Start printing this job before shipping it.")
-        line.move_to(LineStage.SHIPPED)
-        line.save(update_fields=["stage", "stage_changed_at"])
-        job.carrier, job.tracking_number, job.shipped_at = carrier[:60], tracking_number[:80], timezone.now()
-        job.save(update_fields=["carrier", "tracking_number", "shipped_at"])
-        notification_send(
-            key=f"shipped:job:{job.pk}",
-            to=line.order.buyer.email,
-            template="shipped",
-            context={"order": line.order, "line": line, "job": job},
-        )
-        job.order_line = line
-    order_refresh_status(order_id=line.order_id)
+        if line.stage != LineStage.SHIPPED:
+            if line.stage != LineStage.IN_PRODUCTION:
+                raise Conflict("Start printing this job before shipping it.")
+            line.move_to(LineStage.SHIPPED)
+            line.save(update_fields=["stage", "stage_changed_at"])
+            job.carrier, job.tracking_number, job.shipped_at = carrier[:60], tracking_number[:80], timezone.now()
+            job.save(update_fields=["carrier", "tracking_number", "shipped_at"])
+            notification_send(
+                key=f"shipped:job:{job.pk}",
+                to=line.order.buyer.email,
+                template="shipped",
+                context={"order": line.order, "line": line, "job": job},
+            )
+            job.order_line = line
+        # In the line's transaction: a crash cannot leave the line shipped and its order in
+        # production, and a retried ship repairs an order that older code left so.
+        order_refresh_status(order_id=line.order_id)
     return job
 
 
 # --- the sweep and the watchdog ---------------------------------------------------------------------
+
+
+def orders_status_rederive() -> int:
+    """Derive again the status of every order in fulfilment whose lines say otherwise (a process
+    that died between a line's change and its order's, under older code). Returns how many."""
+    statuses: dict[int, str] = {}
+    stages: dict[int, list[str]] = {}
+    rows = OrderLine.objects.filter(order__status__in=IN_FULFILMENT_STATUSES).values_list("order_id", "order__status", "stage")
+    for order_id, status, stage in rows:
+        statuses[order_id] = status
+        stages.setdefault(order_id, []).append(stage)
+    repaired = 0
+    for order_id, status in statuses.items():
+        if order_status_from_lines(current=status, stages=stages[order_id]) != status:
+            order_refresh_status(order_id=order_id)
+            repaired += 1
+    return repaired
 
 
 @dataclass
@@ -543,6 +554,7 @@ class SweepResult:
     stuck_lines: list[int] = field(default_factory=list)
     proof_timers: dict[str, int] = field(default_factory=dict)
     approvals_expired: int = 0
+    order_statuses_rederived: int = 0
 
     def as_dict(self) -> dict[str, int]:
         return {
@@ -552,6 +564,7 @@ class SweepResult:
             "order_line_refunds_sent": self.refunds_sent,
             **self.proof_timers,
             "artist_approvals_expired": self.approvals_expired,
+            "order_statuses_rederived": self.order_statuses_rederived,
         }
 
 
@@ -564,7 +577,8 @@ def fulfilment_sweep(*, resend_all: bool, now: dt.datetime | None = None) -> Swe
     lines whose step's lease lapsed (its worker died) or that have sat in one stage past
     `FULFILMENT_STAGE_TIMEOUT_S` with no live lease, sends their step again up to
     `FULFILMENT_WATCHDOG_MAX_RESENDS` times, then fails (and so refunds) them.
-    Either pass delivers attributed lines and re-sends unfinished refunds of failed ones."""
+    Either pass delivers attributed lines, re-sends unfinished refunds of failed ones, and derives
+    again the status of any order whose lines disagree with it."""
     now = now or timezone.now()
     result = SweepResult()
     stuck_before = now - dt.timedelta(seconds=settings.FULFILMENT_STAGE_TIMEOUT_S)
@@ -607,4 +621,6 @@ def fulfilment_sweep(*, resend_all: bool, now: dt.datetime | None = None) -> Swe
     from marketplace.services.approvals import approvals_expire
 
     result.approvals_expired = approvals_expire(now=now)
+    # Last, so it sees what the passes above moved; shipped and delivered lines count too.
+    result.order_statuses_rederived = orders_status_rederive()
     return result

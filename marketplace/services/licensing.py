@@ -5,13 +5,15 @@ API answers 400 with the term as the field (`{"allowed_substrates": [...]}`)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q, Sum
+from django.db import transaction
+from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
-from marketplace.models import LicenceVersion, OrderLine, OrderStatus, Style
+from marketplace.models import PAID_STATUSES, LicenceVersion, LineStage, OrderLine, OrderStatus, Style
 from marketplace.royalties.models import EntryKind, RoyaltyEntry
 
 
@@ -88,3 +90,34 @@ def licence_check_sale(*, licence: LicenceVersion, substrate: str) -> None:
     licence_check_substrate(licence=licence, substrate=substrate)
     licence_check_valid(licence=licence)
     licence_check_revenue(licence=licence)
+
+
+# --- edition uses ------------------------------------------------------------------------------------
+
+# An order's lines hold their edition uses from checkout until the order is abandoned, cancelled or
+# refunded; a cancelled line gives its own use back. A failed line keeps its use: staff may render
+# it again.
+EDITION_HOLDING_STATUSES: tuple[str, ...] = (OrderStatus.AWAITING_PAYMENT, *PAID_STATUSES)
+
+
+def edition_lines_holding(*, style_id: int) -> QuerySet[OrderLine]:
+    """The lines that hold one of the style's edition uses, whichever licence version sold them."""
+    return OrderLine.objects.filter(
+        licence_version__style_id=style_id, order__status__in=EDITION_HOLDING_STATUSES
+    ).exclude(stage=LineStage.CANCELLED)
+
+
+def edition_uses_recount(*, style_ids: Iterable[int]) -> None:
+    """Set each style's `uses_taken` to the number of lines holding one of its uses.
+
+    Call it in the transaction that changed an order's status or cancelled a line, after that
+    change. `uses_taken` is derived, never added to or taken from, so a use is given back once, by
+    the line that held it, however many services (a line's cancel, the refund that follows, the
+    order's refund) act on the same line. The style rows are locked in id order: checkout counts
+    under the same locks, and whoever takes a lock last counts every change committed before it."""
+    with transaction.atomic():
+        for style in Style.objects.select_for_update().filter(pk__in=set(style_ids)).order_by("pk"):
+            taken = edition_lines_holding(style_id=style.pk).count()
+            if taken != style.uses_taken:
+                style.uses_taken = taken
+                style.save(update_fields=["uses_taken"])

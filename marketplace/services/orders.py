@@ -3,6 +3,7 @@ state changes that payment and rendering drive."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -27,7 +28,13 @@ from marketplace.models import (
 )
 from marketplace.printability import check_sheet
 from marketplace.services.fulfilment import order_fulfilment_start
-from marketplace.services.licensing import LicenceTermRefused, licence_check_sale, licence_check_territory
+from marketplace.services.licensing import (
+    LicenceTermRefused,
+    edition_lines_holding,
+    edition_uses_recount,
+    licence_check_sale,
+    licence_check_territory,
+)
 from marketplace.services.personalizations import personalization_allowed_uses
 from marketplace.services.shipping import country_clean, order_lines_shipping_quote, shipping_address_clean
 
@@ -207,10 +214,10 @@ def order_checkout(
             licence = style.licence
             if not style.active or licence is None:
                 raise Conflict(f"“{style.title}” is no longer offered.")
-            if licence.edition_limit is not None and style.uses_taken + uses[style.pk] > licence.edition_limit:
+            # Counted under the style's lock: this order is still a draft, so it holds none of them yet.
+            held = edition_lines_holding(style_id=style.pk).count()
+            if licence.edition_limit is not None and held + uses[style.pk] > licence.edition_limit:
                 raise Conflict(f"The edition of “{style.title}” is sold out.")
-            style.uses_taken += uses[style.pk]
-            style.save(update_fields=["uses_taken"])
         _check_licence_terms(order, country=destination)
         withdrawn = BasePattern.objects.filter(personalizations__order_lines__order=order, active=False).first()
         if withdrawn is not None:
@@ -220,6 +227,7 @@ def order_checkout(
         order.save(
             update_fields=["status", "checkout_at", "shipping_address", "country", "shipping_amount", "tax_amount", "total"]
         )
+        edition_uses_recount(style_ids=uses)
     return order
 
 
@@ -248,11 +256,9 @@ def order_address_from_gateway(*, order_id: int, address: object) -> Order:
     return order
 
 
-def _release_editions(order: Order) -> None:
-    uses = _styles_used(order)
-    for style in Style.objects.select_for_update().filter(pk__in=uses).order_by("pk"):
-        style.uses_taken = max(0, style.uses_taken - uses[style.pk])
-        style.save(update_fields=["uses_taken"])
+def _recount_editions(order: Order) -> None:
+    """After the order's status changed: its lines' uses are held, or given back, by that status."""
+    edition_uses_recount(style_ids=_styles_used(order))
 
 
 def order_payment_abandoned(*, order: Order) -> Order:
@@ -262,9 +268,9 @@ def order_payment_abandoned(*, order: Order) -> Order:
         order = Order.objects.select_for_update().get(pk=order.pk)
         if order.status != OrderStatus.AWAITING_PAYMENT:
             return order
-        _release_editions(order)
         order.transition_to(OrderStatus.DRAFT)
         order.save(update_fields=["status"])
+        _recount_editions(order)
     return order
 
 
@@ -277,22 +283,24 @@ def order_cancel(*, order: Order, actor: User) -> Order:
             return order
         if not order.can_transition_to(OrderStatus.CANCELLED):
             raise Conflict(f"A {order.status.replace('_', ' ')} order cannot be cancelled; ask for a refund.")
-        if order.status == OrderStatus.AWAITING_PAYMENT:
-            _release_editions(order)
+        held = order.status == OrderStatus.AWAITING_PAYMENT
         order.transition_to(OrderStatus.CANCELLED)
         order.cancelled_at = timezone.now()
         order.save(update_fields=["status", "cancelled_at"])
+        if held:
+            _recount_editions(order)
     return order
 
 
-def order_mark_paid(*, order: Order) -> Order:
-    """Idempotent: a second call for a paid order changes nothing. Fulfilment starts on commit."""
+def order_mark_paid(*, order: Order, paid_at: dt.datetime | None = None) -> Order:
+    """Idempotent: a second call for a paid order changes nothing. Fulfilment starts on commit.
+    `paid_at` is the paying payment's `succeeded_at`, which is how that payment is known later."""
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order.pk)
         if order.status != OrderStatus.AWAITING_PAYMENT:
             return order
         order.transition_to(OrderStatus.PAID)
-        order.paid_at = timezone.now()
+        order.paid_at = paid_at or timezone.now()
         order.save(update_fields=["status", "paid_at"])
         order_fulfilment_start(order=order)
     return order
@@ -304,13 +312,14 @@ def order_refund_booked(*, order_id: int, amount: Decimal) -> None:
 
 
 def order_mark_refunded(*, order: Order) -> Order:
-    """A full refund: the edition uses come back to each style's limit."""
+    """A full refund: the uses its lines still hold come back to each style's limit (a line
+    cancelled before gave its own back already)."""
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order.pk)
         if order.status == OrderStatus.REFUNDED:
             return order
         order.transition_to(OrderStatus.REFUNDED)
-        _release_editions(order)
         order.save(update_fields=["status"])
+        _recount_editions(order)
     return order
 

@@ -76,12 +76,13 @@ def deliver(
     return Client().post(WEBHOOK_URL, data=body, content_type="application/json", **headers)
 
 
-def run_payouts(*, max_messages: int = 1000) -> int:
-    """Run every message on the payouts queue (and those they enqueue) in this thread."""
+def run_payouts(*, max_messages: int = 1000, queue_name: str = "payouts") -> int:
+    """Run every message on the payouts queue (or `queue_name`), and those they enqueue there, in
+    this thread."""
     broker = dramatiq.get_broker()
     ran = 0
     while ran < max_messages:
-        queue = broker.queues.get("payouts")
+        queue = broker.queues.get(queue_name)
         if queue is None or queue.empty():
             return ran
         message = Message.decode(queue.get_nowait())
@@ -90,7 +91,7 @@ def run_payouts(*, max_messages: int = 1000) -> int:
         finally:
             queue.task_done()  # a later broker.join() on this queue waits for every taken message
         ran += 1
-    raise AssertionError("the payouts queue does not drain")
+    raise AssertionError(f"the {queue_name} queue does not drain")
 
 
 @pytest.fixture

@@ -11,22 +11,25 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.test import override_settings
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from marketplace.errors import Conflict
-from marketplace.models import Order, OrderStatus, Product, ProductSize, User
+from marketplace.models import PAID_STATUSES, Order, OrderStatus, Product, ProductSize, User
 from marketplace.payments.models import Payment, PaymentStatus
-from marketplace.payments.services import payment_refund
+from marketplace.payments.services import payment_checkout_start, payment_local_confirm, payment_refund
 from marketplace.royalties import selectors
 from marketplace.royalties.models import PayeeAccount, Transfer, TransferStatus
 from marketplace.services.orders import OrderLineRequest, order_create
 from marketplace.services.personalizations import personalization_create
+from tests.conftest import SHIP_TO
 from tests.fakes.stripe_server import FakeStripe
 
 from .conftest import deliver, ledger_total, onboard, run_payouts, stripe_checkout
 
 MAX_EXAMPLES = int(os.environ.get("MOTIF_PAYMENTS_EXAMPLES", "50"))
+PAYMENT_RACE_EXAMPLES = int(os.environ.get("MOTIF_PAYMENT_RACE_EXAMPLES", "15"))
 CENT = Decimal("0.01")
 
 OPS = st.lists(
@@ -208,3 +211,81 @@ def test_replayed_event_sequences_pay_each_payee_once_per_order_and_lose_no_mone
     payees_total = sum((ledger_total(payee=p) for p in payees), Decimal("0"))
     platform = sum((ledger_total(order=o, payee__isnull=True) for o in orders), Decimal("0"))
     assert payees_total + platform == total_charged, "money appeared or disappeared (the goods part)"
+
+
+PAYMENT_OPS = st.lists(
+    st.tuples(
+        st.sampled_from(["pay", "pay", "fail", "expire", "deliver", "deliver", "local_pay", "local_decline", "stripe_again"]),
+        st.integers(0, 1000),
+    ),
+    min_size=3,
+    max_size=16,
+)
+
+
+@pytest.mark.django_db(transaction=True)
+@settings(
+    max_examples=PAYMENT_RACE_EXAMPLES,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(ops=PAYMENT_OPS, data=st.data())
+def test_payment_events_in_any_order_leave_one_kept_payment_per_order(
+    ops: list[tuple[str, int]], data: st.DataObject, stripe_on: FakeStripe, make_order: Any, buyer: User
+) -> None:
+    """Stripe's events late, twice and out of order, and the buyer switching to the other gateway
+    meanwhile: at most one succeeded payment per order keeps its money, and a succeeded payment's
+    order is never back in draft (or awaiting payment) unless that payment was given back."""
+    fake = stripe_on
+    first_event = len(fake.events)
+    order = make_order()
+    sessions = [stripe_checkout(order, fake)[1]]
+    pool: list[dict[str, Any]] = []
+    for op, which in ops:
+        session = sessions[which % len(sessions)]
+        order.refresh_from_db()
+        open_ = fake.get(session)["status"] == "open"
+        if op == "pay" and open_:
+            pool.append(fake.complete_checkout(session))
+        elif op == "fail" and open_:
+            pool.append(fake.fail_payment(session))
+        elif op == "expire" and open_:
+            pool.append(fake.expire_checkout(session))
+        elif op == "deliver" and pool:
+            assert deliver(pool[which % len(pool)]).status_code == 200
+        elif op in ("local_pay", "local_decline"):
+            # The site switched to the local gateway: a Stripe payment still open here expires, while
+            # its Checkout Session may yet be paid at Stripe.
+            with override_settings(STRIPE_SECRET_KEY="", DEBUG=True), contextlib.suppress(Conflict):
+                payment = payment_checkout_start(order=order, actor=buyer, shipping_address=SHIP_TO)
+                outcome = PaymentStatus.SUCCEEDED if op == "local_pay" else PaymentStatus.DECLINED
+                payment_local_confirm(payment=payment, actor=buyer, outcome=outcome)
+        elif op == "stripe_again" and order.status in (OrderStatus.DRAFT, OrderStatus.AWAITING_PAYMENT):
+            _, again = stripe_checkout(order, fake)
+            if again not in sessions:
+                sessions.append(again)
+
+    events = fake.events[first_event:]
+    for index in data.draw(st.permutations(range(len(events))), label="final delivery order"):
+        assert deliver(events[index]).status_code == 200
+    run_payouts(queue_name="fulfilment")  # the refunds of money nobody wants
+    for event in fake.events[first_event:]:  # and Stripe's word on them
+        assert deliver(event).status_code == 200
+    run_payouts()
+
+    order.refresh_from_db()
+    succeeded = list(Payment.objects.filter(order=order, status=PaymentStatus.SUCCEEDED))
+    kept = [p for p in succeeded if p.amount_refunded < p.amount]
+    assert len(kept) <= 1, f"{len(kept)} succeeded payments of order {order.pk} kept their money"
+    for payment in kept:
+        assert order.status in PAID_STATUSES, f"payment {payment.pk} kept, its order is {order.status}"
+    if order.status not in PAID_STATUSES:
+        assert not kept
+    goods = order.total - order.shipping_amount - order.tax_amount
+    assert ledger_total(order=order) == (goods if kept else 0), "the ledger holds other than the kept payment"
+    for session in sessions:
+        charge = _charge_of(fake, session)
+        payment = Payment.objects.get(stripe_checkout_session_id=session)
+        taken = Decimal(charge["amount"] - charge["amount_refunded"]) / 100 if charge else Decimal("0")
+        assert taken == (payment.amount - payment.amount_refunded if payment.status == PaymentStatus.SUCCEEDED else 0)

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import threading
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
 
+from marketplace.errors import Conflict
 from marketplace.models import Order, OrderStatus, Style
 from marketplace.payments.models import Payment, PaymentStatus
+from marketplace.payments.services import payment_checkout_start, payment_local_confirm
 from marketplace.royalties.models import EntryKind, RoyaltyEntry, Transfer
 from tests.conftest import SHIP_TO
 
@@ -141,3 +145,74 @@ def test_local_gateway_page_is_refused_when_debug_is_off_and_absent_for_stripe_p
     Payment.objects.filter(pk=payment_id).update(gateway="stripe")
     settings.DEBUG = True
     assert browser.get(f"/payments/local/{payment_id}/").status_code == 404
+
+
+def _assert_one_payment_kept(order: Order) -> None:
+    """At most one succeeded payment per order keeps its money, and a succeeded payment's order is
+    never back in draft unless that payment was given back."""
+    order.refresh_from_db()
+    succeeded = list(Payment.objects.filter(order=order, status=PaymentStatus.SUCCEEDED))
+    kept = [p for p in succeeded if p.amount_refunded < p.amount]
+    assert len(kept) <= 1, f"{len(kept)} succeeded payments kept for order {order.pk}"
+    goods = order.total - order.shipping_amount - order.tax_amount
+    if kept:
+        assert order.status == OrderStatus.PAID, f"a kept payment's order is {order.status}"
+    assert ledger_total(order=order) == (goods if kept else 0), "the ledger does not hold exactly the kept payment"
+
+
+def test_a_pay_after_a_decline_of_the_same_payment_is_refused(
+    local_on: None, make_order: Any, buyer: Any
+) -> None:
+    order = make_order()
+    payment = payment_checkout_start(order=order, actor=buyer, shipping_address=SHIP_TO)
+    # The Pay request loaded the payment while it was still pending; the Decline then won.
+    seen_pending = Payment.objects.get(pk=payment.pk)
+    payment_local_confirm(payment=payment, actor=buyer, outcome=PaymentStatus.DECLINED)
+    with pytest.raises(Conflict, match="already declined"):
+        payment_local_confirm(payment=seen_pending, actor=buyer, outcome=PaymentStatus.SUCCEEDED)
+    payment.refresh_from_db()
+    order.refresh_from_db()
+    assert (payment.status, order.status) == (PaymentStatus.DECLINED, OrderStatus.DRAFT)
+    _assert_one_payment_kept(order)
+
+
+def test_concurrent_pays_and_declines_settle_a_payment_once_and_charge_once(
+    local_on: None, make_order: Any, buyer: Any
+) -> None:
+    for _ in range(3):
+        order = make_order()
+        payment = payment_checkout_start(order=order, actor=buyer, shipping_address=SHIP_TO)
+        outcomes = [PaymentStatus.SUCCEEDED, PaymentStatus.DECLINED] * 5
+        barrier = threading.Barrier(len(outcomes))
+        answers: list[str] = []
+
+        def confirm(outcome: str, seen: Payment, barrier: threading.Barrier = barrier, answers: list[str] = answers) -> None:
+            try:
+                barrier.wait()
+                answers.append(payment_local_confirm(payment=seen, actor=buyer, outcome=outcome).status)
+            except Conflict:
+                answers.append("refused")
+            finally:
+                connection.close()
+
+        threads = [
+            threading.Thread(target=confirm, args=(outcome, Payment.objects.get(pk=payment.pk))) for outcome in outcomes
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        payment.refresh_from_db()
+        order.refresh_from_db()
+        assert (payment.status, order.status) in (
+            (PaymentStatus.SUCCEEDED, OrderStatus.PAID),
+            (PaymentStatus.DECLINED, OrderStatus.DRAFT),
+        ), (payment.status, order.status)
+        # The winning outcome answers five times; the other is refused five times.
+        assert sorted(answers) == sorted([payment.status] * 5 + ["refused"] * 5)
+        _assert_one_payment_kept(order)
+        if order.status == OrderStatus.DRAFT:
+            again = payment_checkout_start(order=order, actor=buyer, shipping_address=SHIP_TO)
+            payment_local_confirm(payment=again, actor=buyer, outcome=PaymentStatus.SUCCEEDED)
+        _assert_one_payment_kept(order)
+        assert Payment.objects.filter(order=order, status=PaymentStatus.SUCCEEDED).count() == 1
