@@ -150,7 +150,8 @@ def order_line_output_access(*, line: OrderLine, user: User | AnonymousUser) -> 
     starts its job (`production_job_visible`), never to its buyer, who views the proof instead
     (`order_line_proof_access`). Returns the verdict and a reason for the buyer."""
     access, reason = _line_entitlement(line=line, user=user)
-    if access != OutputAccess.NOT_FOUND and line.product_size.product.is_physical and not getattr(user, "is_staff", False):
+    if access in (OutputAccess.ALLOWED, OutputAccess.NOT_YET) and line.product_size.product.is_physical \
+            and not getattr(user, "is_staff", False):
         return OutputAccess.PROOF_ONLY, PROOF_ONLY_REASON
     return access, reason
 

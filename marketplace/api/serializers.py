@@ -585,8 +585,8 @@ class OrderLineOut(serializers.ModelSerializer):
             return None
         sheet_w, sheet_h = proof_sheet_size(line.render_info)
         columns, rows = proof_grid(sheet_w, sheet_h)
-        url = reverse("order-line-proof-tile", args=[line.order_id, line.pk, 0, 0]).replace("/0/0/", "/{col}/{row}/")
-        return {"url": _abs(self.context.get("request"), url), "tile_px": PROOF_TILE_PX, "columns": columns,
+        first = _abs(self.context.get("request"), reverse("order-line-proof-tile", args=[line.order_id, line.pk, 0, 0]))
+        return {"url": first[: first.rindex("/0/0/")] + "/{col}/{row}/", "tile_px": PROOF_TILE_PX, "columns": columns,
                 "rows": rows, "sheet_w": sheet_w, "sheet_h": sheet_h}
 
     def get_rerenders_left(self, line: OrderLine) -> int:
