@@ -75,6 +75,7 @@ from marketplace.models import (
 )
 from marketplace.payments.gateways import GatewayUnavailable
 from marketplace.payments.services import payment_checkout_start, payout_onboarding_start
+from marketplace.proofs import PROOF_TILE_PX, proof_grid, proof_sheet_size
 from marketplace.royalties.selectors import artist_earnings, royalty_entries
 from marketplace.services.accounts import user_register
 from marketplace.services.approvals import approval_approve, approval_deadline, approval_decline
@@ -512,14 +513,30 @@ LINE_STAGE_LABELS: dict[str, str] = {
 
 
 def _proof(line: OrderLine) -> dict[str, Any] | None:
-    """What the proof viewer needs: the sheet, its physical size, and the tile's geometry on it."""
+    """What the proof viewer needs: the reduced proof of the whole sheet, the full-resolution tiles
+    marked PROOF that cover it (never the print sheet itself), its physical size, and the repeat
+    tile's geometry on it."""
     if line.stage not in PROOF_VISIBLE_STAGES or not line.print_sheet:
         return None
     pattern = line.personalization.base_pattern
     size = line.product_size
     sheet_w, sheet_h = line.render_info.get("sheet_px") or size.print_pixels(pattern.dpi)
+    full_w, full_h = proof_sheet_size(line.render_info) if line.render_info.get("sheet_px") else (sheet_w, sheet_h)
+    columns, rows = proof_grid(full_w, full_h)
+    tiles = [
+        {
+            "url": reverse("order-line-proof-tile", args=[line.order_id, line.pk, col, row]),
+            "left": 100 * col * PROOF_TILE_PX / full_w,
+            "top": 100 * row * PROOF_TILE_PX / full_h,
+            "width": 100 * min(PROOF_TILE_PX, full_w - col * PROOF_TILE_PX) / full_w,
+            "height": 100 * min(PROOF_TILE_PX, full_h - row * PROOF_TILE_PX) / full_h,
+        }
+        for row in range(rows)
+        for col in range(columns)
+    ]
     return {
-        "url": reverse("frontend:order-output", args=[line.order_id, line.pk, "print-sheet.png"]),
+        "url": reverse("order-line-proof", args=[line.order_id, line.pk]),
+        "tiles": tiles,
         "sheet_w": sheet_w,
         "sheet_h": sheet_h,
         "tile_w": pattern.width_px,
@@ -545,6 +562,7 @@ def _order_context(order: Order, user: Any) -> dict[str, Any]:
     lines = []
     for line in order.lines.all():
         allowed = selectors.order_line_output_access(line=line, user=user)[0] == selectors.OutputAccess.ALLOWED
+        proof_allowed = selectors.order_line_proof_access(line=line, user=user)[0] == selectors.OutputAccess.ALLOWED
         downloads = [
             {"name": name, "label": label}
             for name, (field, label) in OUTPUT_FILES.items()
@@ -558,7 +576,7 @@ def _order_context(order: Order, user: Any) -> dict[str, Any]:
                 "working": line.stage in UNFINISHED_STAGES,
                 "downloads": downloads,
                 "attribution": attribution_for_line(line),
-                "proof": _proof(line) if allowed else None,
+                "proof": _proof(line) if proof_allowed else None,
                 "can_rerender": line.stage == LineStage.PROOF_READY and line.rerenders_used < MAX_BUYER_RERENDERS,
                 "can_cancel": line.stage in CANCELLABLE_STAGES,
                 "shipment": job if job is not None and job.shipped_at else None,
@@ -859,6 +877,9 @@ def _present_verdict(result: dict[str, Any]) -> dict[str, Any]:
         "match": result.get("match"),
         "figure": figure,
         "credential": result.get("credential"),
+        "credential_present": result.get("credential_present"),
+        "state": result.get("state"),
+        "matches": result.get("matches") or [],
         "revoked_at": result.get("revoked_at"),
         "revocation_reason": result.get("reason"),
         "record_id": record_id,

@@ -11,6 +11,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from marketplace.models import (
     FILES_DELIVERED_STAGES,
     PRODUCTION_STATUS_OF_STAGE,
+    PROOF_VISIBLE_STAGES,
     BasePattern,
     DerivativeApproval,
     LineStage,
@@ -114,16 +115,19 @@ class OutputAccess(enum.Enum):
     NOT_FOUND = "not_found"  # a stranger: the line might as well not exist (404)
     NOT_YET = "not_yet"  # the buyer, but the line is not delivered (409)
     WITHDRAWN = "withdrawn"  # the buyer, but the order was refunded or cancelled (410)
+    PROOF_ONLY = "proof_only"  # the buyer of a physical line: it sells the print, not its files (403)
 
     @property
     def http_status(self) -> int:
-        return {"allowed": 200, "not_found": 404, "not_yet": 409, "withdrawn": 410}[self.value]
+        return {"allowed": 200, "not_found": 404, "not_yet": 409, "withdrawn": 410, "proof_only": 403}[self.value]
 
 
-def order_line_output_access(*, line: OrderLine, user: User | AnonymousUser) -> tuple[OutputAccess, str]:
-    """The one entitlement rule for a line's print PNG, print sheet and SVG, used by the API, the
-    pages and the certificate: only once the line is delivered, while its order is not refunded or
-    cancelled, and only to its buyer or staff. Returns the verdict and a reason for the buyer."""
+PROOF_ONLY_REASON = ("A print sells the printed item, not its files: view the proof in your order. "
+                     "The print shop that makes it gets the production files.")
+
+
+def _line_entitlement(*, line: OrderLine, user: User | AnonymousUser) -> tuple[OutputAccess, str]:
+    """What a line's buyer and staff are owed from its files being made on: the line's own checks."""
     is_staff = bool(getattr(user, "is_staff", False))
     if not (is_staff or (user.is_authenticated and line.order.buyer_id == user.pk)):
         return OutputAccess.NOT_FOUND, "No such file."
@@ -139,6 +143,30 @@ def order_line_output_access(*, line: OrderLine, user: User | AnonymousUser) -> 
         # A derivative the artist may still decline (and the buyer be refunded) is not handed over yet.
         return OutputAccess.NOT_YET, "The artist of the style approves this design first."
     return OutputAccess.ALLOWED, ""
+
+
+def order_line_output_access(*, line: OrderLine, user: User | AnonymousUser) -> tuple[OutputAccess, str]:
+    """The one entitlement rule for a line's print PNG, print sheet and SVG, used by the API, the
+    pages and the certificate: a digital file's, once delivered, while its order is not refunded or
+    cancelled, to its buyer or staff. A physical line's production files go to the print shop that
+    starts its job (`production_job_visible`), never to its buyer, who views the proof instead
+    (`order_line_proof_access`). Returns the verdict and a reason for the buyer."""
+    access, reason = _line_entitlement(line=line, user=user)
+    if access in (OutputAccess.ALLOWED, OutputAccess.NOT_YET) and line.product_size.product.is_physical \
+            and not getattr(user, "is_staff", False):
+        return OutputAccess.PROOF_ONLY, PROOF_ONLY_REASON
+    return access, reason
+
+
+def order_line_proof_access(*, line: OrderLine, user: User | AnonymousUser) -> tuple[OutputAccess, str]:
+    """The proof views of a physical line (marketplace.proofs): to its buyer and staff, from the
+    proof on, while the order is not refunded or cancelled. A digital line has no proof."""
+    access, reason = _line_entitlement(line=line, user=user)
+    if access == OutputAccess.ALLOWED and not (line.product_size.product.is_physical and line.print_sheet):
+        return OutputAccess.NOT_FOUND, "This line has no proof."
+    if access == OutputAccess.ALLOWED and line.stage not in PROOF_VISIBLE_STAGES:
+        return OutputAccess.NOT_FOUND, "This line has no proof."
+    return access, reason
 
 
 # --- production (the print shops' side) -------------------------------------------------------------

@@ -17,8 +17,10 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from provenance.certificates import certificate_for, certificate_pdf
+from provenance.core.verify import RecordState, Verdict
 from provenance.models import AttributionRecord
 from provenance.verification import (
+    RECORD_FILES,
     Verification,
     VerifyInputError,
     chain_references,
@@ -45,12 +47,34 @@ class VerifyMatch(serializers.Serializer):
                                                                      "when its lattice was found")
 
 
+RECORD_STATES = [state.value for state in RecordState]
+
+
+class VerifyRecordMatch(serializers.Serializer):
+    """One record the evidence points at."""
+
+    record_id = serializers.CharField()
+    state = serializers.ChoiceField(choices=RECORD_STATES)
+    file = serializers.ChoiceField(choices=list(RECORD_FILES), allow_null=True,
+                                   help_text="which of the record's files has the SHA-256 (exact matches)")
+    chain_status = serializers.CharField()
+
+
 class VerifyResult(serializers.Serializer):
-    verdict = serializers.ChoiceField(choices=["verified", "probable_match", "tampered", "revoked", "pending",
-                                               "not_found", "chain_unreachable"])
+    verdict = serializers.ChoiceField(
+        choices=[verdict.value for verdict in Verdict],
+        help_text="`verified` only for an exact or credential match of a live record; an exact match of a "
+                  "record that is no longer live answers its state (`superseded`, `void_refunded`, "
+                  "`void_cancelled`, `revoked`)",
+    )
     found_by = serializers.ChoiceField(choices=VERIFY_METHODS, allow_null=True)
     reasons = serializers.ListField(child=serializers.CharField())
     credential = serializers.CharField(allow_null=True)
+    credential_present = serializers.BooleanField(
+        allow_null=True, help_text="whether the file carries a content credential; false: matched by hash alone"
+    )
+    state = serializers.ChoiceField(choices=RECORD_STATES, allow_null=True, help_text="the matched record's state")
+    matches = VerifyRecordMatch(many=True, help_text="every record the evidence points at, with its state")
     match = VerifyMatch(allow_null=True)
     perceptual_distance_bits = serializers.IntegerField(required=False)
     record_id = serializers.CharField(required=False)
@@ -67,6 +91,7 @@ class RecordOut(serializers.Serializer):
     manifest_sha256 = serializers.CharField()
     status = serializers.CharField()
     revoked = serializers.BooleanField()
+    state = serializers.ChoiceField(choices=RECORD_STATES)
     chain = serializers.DictField()
 
 
@@ -119,6 +144,7 @@ class RecordView(APIView):
                 "manifest_sha256": record.manifest_sha256,
                 "status": record.status,
                 "revoked": record.revoked,
+                "state": str(record.state),
                 "chain": chain_references(record),
             }
         )
@@ -178,11 +204,12 @@ class CertificatePdfView(APIView):
             return Response({"file": ["Attach the image to check as `file`."]}, status=status.HTTP_400_BAD_REQUEST)
         data = upload.read()
         try:
-            result = verify_file(data)
+            result = verify_file(data, prefer=record)
         except VerifyInputError as exc:
             return Response({"file": [str(exc)]}, status=status.HTTP_400_BAD_REQUEST)
         if result.record is not None and result.record.pk != record.pk:
-            result = Verification(verdict="not_found", reasons=["the image matches another record, not this one"])
+            result = Verification(verdict="not_found", reasons=["the image matches another record, not this one"],
+                                  credential_present=result.credential_present, matches=result.matches)
         return _pdf_response(record, result, data)
 
 

@@ -34,6 +34,8 @@ def certificate_for(record: AttributionRecord) -> dict[str, Any]:
     )
     certificate["attribution"] = attribution_chain(record)
     certificate["chain_status"] = chain_references(record)
+    # The sale's state beside the chain's: a void or superseded record's certificate says so.
+    certificate["state"] = str(record.state)
     certificate["manifest"] = record.manifest
     return certificate
 

@@ -6,6 +6,9 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
+from marketplace.models import LineStage, OrderStatus
+from provenance.core.verify import RecordState
+
 
 class ChainStatus(models.TextChoices):
     PENDING = "pending"  # saved, waiting for the chain queue (the outbox)
@@ -55,8 +58,13 @@ class AttributionRecord(models.Model):
     manifest_sha256 = models.CharField(max_length=64)
     # H(salt ‖ order id ‖ buyer id) is in the manifest; the salt never leaves the database.
     commitment_salt = models.CharField(max_length=64)
-    # The delivered files' hashes (the print PNG after its credential was embedded), for exact lookup.
+    # The delivered files' hashes (the print PNG and the print sheet after their credentials were
+    # embedded), for exact lookup. The manifest holds the hashes before signing (`rendered_png_sha256`,
+    # `print_sheet_sha256`), of files already stamped with the record id and `nonce`
+    # (provenance.core.stamp), so no two records share a file's bytes.
     delivered_png_sha256 = models.CharField(max_length=64, db_index=True)
+    delivered_sheet_sha256 = models.CharField(max_length=64, db_index=True, blank=True)
+    nonce = models.CharField(max_length=32, blank=True)
     print_sheet_sha256 = models.CharField(max_length=64, db_index=True)
     svg_sha256 = models.CharField(max_length=64, db_index=True, blank=True)
     rendered_png_sha256 = models.CharField(max_length=64, db_index=True)
@@ -100,6 +108,21 @@ class AttributionRecord(models.Model):
 
     def __str__(self) -> str:
         return f"record {self.record_id[:12]}…"
+
+    @property
+    def state(self) -> RecordState:
+        """What became of the sale, read from the line and the order (the one truth of a cancel or a
+        refund), so a record can never say live while its line's money went back."""
+        if self.revoked:
+            return RecordState.REVOKED
+        line = self.order_line
+        if line.stage == LineStage.CANCELLED:
+            return RecordState.VOID_CANCELLED
+        if line.stage == LineStage.FAILED or line.order.status == OrderStatus.REFUNDED:
+            return RecordState.VOID_REFUNDED
+        if self.superseded_at is not None:
+            return RecordState.SUPERSEDED
+        return RecordState.LIVE
 
 
 class RepeatFingerprintEntry(models.Model):

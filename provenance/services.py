@@ -28,6 +28,7 @@ from provenance.core.ids import check_record_id, new_record_id, record_id_to_byt
 from provenance.core.merkle import MerkleTree, record_leaf
 from provenance.core.perceptual import bands, perceptual_hashes, to_signed64
 from provenance.core.revocation import reason_code_of, reason_word
+from provenance.core.stamp import new_nonce, stamp_png, stamp_svg
 from provenance.fingerprints import repeat_fingerprint_create
 from provenance.models import AnchorBatch, AttributionRecord, ChainStatus
 
@@ -101,9 +102,12 @@ def attribution_record_create(*, order_line_id: int) -> AttributionRecord:
     ).get(pk=order_line_id)
     personalization = line.personalization
     pattern = personalization.base_pattern
-    rendered_png = _read(line.print_png)
-    sheet = _read(line.print_sheet)
-    svg = _read(line.svg) if line.svg else None
+    # The render step reserved the id when it printed the record's verify URL on the selvedge.
+    record_id = check_record_id(line.reserved_record_id) if line.reserved_record_id else new_record_id()
+    nonce = new_nonce()
+    rendered_png = stamp_png(_read(line.print_png), record_id=record_id, nonce=nonce)
+    sheet = stamp_png(_read(line.print_sheet), record_id=record_id, nonce=nonce)
+    svg = stamp_svg(_read(line.svg), record_id=record_id, nonce=nonce) if line.svg else None
     with Image.open(io.BytesIO(rendered_png)) as image:
         perceptual = perceptual_hashes(image.convert("RGB"))
 
@@ -125,8 +129,6 @@ def attribution_record_create(*, order_line_id: int) -> AttributionRecord:
         style_thumb = _thumbnail_png(_read(personalization.style_image))
 
     commitment = mf.make_order_commitment(order_id=str(line.order_id), buyer_id=str(line.order.buyer.public_id))
-    # The render step reserved the id when it printed the record's verify URL on the selvedge.
-    record_id = check_record_id(line.reserved_record_id) if line.reserved_record_id else new_record_id()
     manifest = mf.build_manifest(
         mf.AttributionInput(
             record_id=record_id,
@@ -151,31 +153,38 @@ def attribution_record_create(*, order_line_id: int) -> AttributionRecord:
         )
     )
     manifest_sha = mf.manifest_hash(manifest).hex()
-    delivered_png = sign_png(
-        rendered_png,
-        title=f"{pattern.title} × {style_title}",
-        record_id=record_id,
-        manifest_hash_hex=manifest_sha,
-        base_pattern=IngredientRef(
-            title=pattern.title, sha256=pattern.image_sha256, thumbnail_png=_thumbnail_png(_read(pattern.thumbnail))
-        ),
-        style=IngredientRef(title=style_title, sha256=style_sha, thumbnail_png=style_thumb),
-        certs=ensure_dev_certificates(keys_dir()),
+    certs = ensure_dev_certificates(keys_dir())
+    base_pattern_ref = IngredientRef(
+        title=pattern.title, sha256=pattern.image_sha256, thumbnail_png=_thumbnail_png(_read(pattern.thumbnail))
     )
+    style_ingredient = IngredientRef(title=style_title, sha256=style_sha, thumbnail_png=style_thumb)
+
+    def signed(data: bytes, *, asset: str, title: str) -> bytes:
+        return sign_png(data, title=title, record_id=record_id, manifest_hash_hex=manifest_sha,
+                        base_pattern=base_pattern_ref, style=style_ingredient, certs=certs, nonce=nonce, asset=asset)
+
+    title = f"{pattern.title} × {style_title}"
+    delivered_png = signed(rendered_png, asset="print_png", title=title)
+    # The print sheet is what a shop prints and ships, so it carries its own credential too.
+    delivered_sheet = signed(sheet, asset="print_sheet", title=f"{title} (print sheet)")
     phash_bands = bands(perceptual.phash)
     with transaction.atomic():
         locked = OrderLine.objects.select_for_update().get(pk=order_line_id)
         existing = AttributionRecord.objects.filter(order_line_id=order_line_id, superseded_at__isnull=True).first()
         if existing is not None:
             return existing
-        unsigned = locked.print_png.name
+        unsigned = [field.name for field in (locked.print_png, locked.print_sheet, locked.svg) if field]
         locked.print_png.save("print.png", ContentFile(delivered_png), save=False)
-        # The unsigned PNG is superseded; the workflow deletes it once the line is delivered.
-        locked.render_info = {**locked.render_info, "superseded": [unsigned]}
+        locked.print_sheet.save("print-sheet.png", ContentFile(delivered_sheet), save=False)
+        if svg is not None:
+            locked.svg.save("print.svg", ContentFile(svg), save=False)
+        # The unstamped files are superseded; the workflow deletes them once the line is delivered.
+        locked.render_info = {**locked.render_info, "superseded": unsigned}
         locked.render_progress = max(locked.render_progress, 98)
         if locked.can_move_to(LineStage.ATTRIBUTED):
             locked.move_to(LineStage.ATTRIBUTED)
-        locked.save(update_fields=["print_png", "render_info", "render_progress", "stage", "stage_changed_at"])
+        locked.save(update_fields=["print_png", "print_sheet", "svg", "render_info", "render_progress", "stage",
+                                   "stage_changed_at"])
         record = AttributionRecord.objects.create(
             record_id=record_id,
             order_line=locked,
@@ -183,6 +192,8 @@ def attribution_record_create(*, order_line_id: int) -> AttributionRecord:
             manifest_sha256=manifest_sha,
             commitment_salt=commitment.salt,
             delivered_png_sha256=sha256_hex(delivered_png),
+            delivered_sheet_sha256=sha256_hex(delivered_sheet),
+            nonce=nonce,
             rendered_png_sha256=sha256_hex(rendered_png),
             print_sheet_sha256=sha256_hex(sheet),
             svg_sha256=sha256_hex(svg) if svg is not None else "",

@@ -24,7 +24,7 @@ from marketplace.uploads import looks_like_svg
 from provenance.chain_access import chain_client, chain_lock
 from provenance.core import manifest as mf
 from provenance.core.chain import ChainError, ChainUnavailable, NotOurContract
-from provenance.core.credentials import read_credential
+from provenance.core.credentials import png_has_manifest_chunk, read_credential
 from provenance.core.hashing import sha256_hex
 from provenance.core.perceptual import (
     band_probes,
@@ -35,7 +35,7 @@ from provenance.core.perceptual import (
 )
 from provenance.core.repeat_fingerprint import CELL, fingerprint_query
 from provenance.core.revocation import UNSPECIFIED, reason_code_of
-from provenance.core.verify import BatchEvidence, ChainFacts, DatabaseRecord, Verdict, decide
+from provenance.core.verify import BatchEvidence, ChainFacts, DatabaseRecord, RecordState, Verdict, decide
 from provenance.fingerprints import nearest_by_repeat_fingerprint
 from provenance.models import AttributionRecord, ChainStatus
 from provenance.services import dev_trust_anchor
@@ -47,6 +47,17 @@ MAX_VERIFY_PIXELS = 80_000_000
 _SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
 
 FoundBy = Literal["sha256", "credential", "repeat", "perceptual"]
+
+# Which of a record's files a SHA-256 names. The delivered PNG and sheet carry the C2PA credential;
+# the `_unsigned` ones are the same files before signing (what is left when a credential is stripped).
+RECORD_FILES: dict[str, str] = {
+    "print_png": "delivered_png_sha256",
+    "print_sheet": "delivered_sheet_sha256",
+    "svg": "svg_sha256",
+    "print_png_unsigned": "rendered_png_sha256",
+    "print_sheet_unsigned": "print_sheet_sha256",
+}
+SIGNED_FILES = frozenset({"print_png", "print_sheet"})
 
 
 class VerifyInputError(ValueError):
@@ -67,6 +78,12 @@ class Verification:
     # A revoked record: when the chain revoked it and its reason code, as the chain's `Revoked` event says.
     revoked_at: str | None = None
     revocation_reason: str | None = None
+    # The matched record's state (live, superseded, void_refunded, void_cancelled, revoked).
+    state: str | None = None
+    # Whether the checked file carries a content credential; None when no file was given.
+    credential_present: bool | None = None
+    # Every record the evidence points at, each with its state (several when files share a hash).
+    matches: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -74,7 +91,10 @@ class Verification:
             "found_by": self.found_by,
             "reasons": self.reasons,
             "credential": self.credential,
+            "credential_present": self.credential_present,
             "match": self.match,
+            "state": self.state,
+            "matches": self.matches,
         }
         if self.distance is not None:
             body["perceptual_distance_bits"] = self.distance
@@ -184,6 +204,7 @@ def judge(record: AttributionRecord, *, found_by: FoundBy) -> Verification:
         merkle_root=bytes.fromhex(record.batch.merkle_root) if record.batch_id and record.batch else None,
         merkle_proof=tuple(bytes.fromhex(p) for p in record.merkle_proof),
         revoked=record.revoked,
+        state=record.state,
     )
     result = decide(
         db=db,
@@ -194,10 +215,15 @@ def judge(record: AttributionRecord, *, found_by: FoundBy) -> Verification:
     )
     exact = {"method": found_by, "score": 1.0, "periods_seen": None} if found_by in ("sha256", "credential") else None
     verification = Verification(verdict=str(result.verdict), found_by=found_by, record=record,
-                                reasons=list(result.reasons), match=exact)
+                                reasons=list(result.reasons), match=exact, state=str(record.state),
+                                matches=[match_entry(record)])
     if result.verdict == Verdict.REVOKED:
         verification.revoked_at, verification.revocation_reason = revocation_facts(record)
     return verification
+
+
+def match_entry(record: AttributionRecord, file: str | None = None) -> dict[str, Any]:
+    return {"record_id": record.record_id, "state": str(record.state), "file": file, "chain_status": record.status}
 
 
 def verify_record(record: AttributionRecord) -> Verification:
@@ -210,33 +236,61 @@ def verify_record(record: AttributionRecord) -> Verification:
 def _records() -> Any:
     return AttributionRecord.objects.select_related(
         "batch",
+        "order_line__order",
         "order_line__licence_version",
         "order_line__personalization__base_pattern__designer",
         "order_line__personalization__style__artist",
     )
 
 
-def _by_sha256(digest: str) -> AttributionRecord | None:
+def records_by_sha256(digest: str) -> list[tuple[AttributionRecord, str]]:
+    """Every record with a file of this SHA-256, and which file: files made before per-record
+    stamping can be shared by every sale of the same design and seed."""
     digest = digest.lower()
-    return (
-        _records()
-        .filter(
-            Q(delivered_png_sha256=digest)
-            | Q(rendered_png_sha256=digest)
-            | Q(print_sheet_sha256=digest)
-            | Q(svg_sha256=digest)
-        )
-        .first()
+    lookup = Q()
+    for column in RECORD_FILES.values():
+        lookup |= Q(**{column: digest})
+    found = []
+    for record in _records().filter(lookup).order_by("-created_at", "-pk"):
+        file = next(name for name, column in RECORD_FILES.items() if getattr(record, column) == digest)
+        found.append((record, file))
+    return found
+
+
+def _judge_by_sha256(found: list[tuple[AttributionRecord, str]], *, data: bytes | None,
+                     prefer: AttributionRecord | None = None) -> Verification:
+    """The verdict of an exact match: on `prefer` when it is among the matches, else on the live
+    record (the newest when none is live); every match is listed with its state."""
+    record, file = min(
+        found,
+        key=lambda pair: (prefer is None or pair[0].pk != prefer.pk, pair[0].state != RecordState.LIVE),
     )
+    result = judge(record, found_by="sha256")
+    result.matches = [match_entry(r, f) for r, f in found]
+    if len(found) > 1:
+        result.reasons.append(
+            f"{len(found)} records have a file with this SHA-256, so it does not single out one sale; "
+            "every one is listed under matches with its state"
+        )
+    if data is not None:
+        result.credential_present = data.startswith(b"\x89PNG") and png_has_manifest_chunk(data)
+        if result.credential_present:
+            result.credential = read_credential(data, "image/png", trust_anchor_pem=dev_trust_anchor()).state
+    else:
+        # The hash of a signed file covers its credential.
+        result.credential_present = file in SIGNED_FILES
+    if not result.credential_present:
+        result.reasons.append("matched by its hash (SHA-256) alone: the file carries no content credential")
+    return result
 
 
 def verify_sha256(digest: str) -> Verification:
     if not _SHA256.fullmatch(digest or ""):
         raise VerifyInputError("A SHA-256 is 64 hexadecimal characters.")
-    record = _by_sha256(digest)
-    if record is None:
+    found = records_by_sha256(digest)
+    if not found:
         return Verification(verdict="not_found", reasons=["no output of any record has this SHA-256"])
-    return judge(record, found_by="sha256")
+    return _judge_by_sha256(found, data=None)
 
 
 def _open_image(data: bytes) -> Image.Image | None:
@@ -273,14 +327,15 @@ def _nearest_by_perceptual_hash(image: Image.Image) -> tuple[AttributionRecord, 
     return best
 
 
-def verify_file(data: bytes) -> Verification:
+def verify_file(data: bytes, *, prefer: AttributionRecord | None = None) -> Verification:
+    """`prefer`: the record a certificate is asked about, judged when the file matches it among others."""
     if not data:
         raise VerifyInputError("The file is empty.")
     if len(data) > MAX_VERIFY_BYTES:
         raise VerifyInputError(f"The file is larger than {MAX_VERIFY_BYTES // (1024 * 1024)} MB.")
-    record = _by_sha256(sha256_hex(data))
-    if record is not None:
-        return judge(record, found_by="sha256")
+    found = records_by_sha256(sha256_hex(data))
+    if found:
+        return _judge_by_sha256(found, data=data, prefer=prefer)
 
     credential_state = None
     reasons: list[str] = []
@@ -291,7 +346,7 @@ def verify_file(data: bytes) -> Verification:
             by_credential = _records().filter(record_id=report.record_id).first()
             if by_credential is not None:
                 result = judge(by_credential, found_by="credential")
-                result.credential = report.state
+                result.credential, result.credential_present = report.state, True
                 return result
         if report.state == "invalid":
             reasons.append("the file carries a content credential that no longer matches it: it was altered after signing")
@@ -314,16 +369,19 @@ def verify_file(data: bytes) -> Verification:
             result.query_lattice = {"a": basis[0].tolist(), "b": basis[1].tolist(), "origin": origin.tolist(),
                                     "size": [image.width, image.height]}
             result.credential = credential_state
+            result.credential_present = credential_state not in (None, "absent")
             result.reasons += reasons
             return result
         nearest = _nearest_by_perceptual_hash(image)
         if nearest is not None:
             result = judge(nearest[0], found_by="perceptual")
             result.distance, result.credential = nearest[1], credential_state
+            result.credential_present = credential_state not in (None, "absent")
             result.match = {"method": "perceptual", "score": round(1 - nearest[1] / 64, 4),
                             "periods_seen": round(query.lattice.periods_seen, 2) if query is not None else None}
             result.reasons += reasons
             return result
     return Verification(
-        verdict="not_found", credential=credential_state, reasons=reasons or ["no record matches this file"]
+        verdict="not_found", credential=credential_state, reasons=reasons or ["no record matches this file"],
+        credential_present=credential_state not in (None, "absent"),
     )

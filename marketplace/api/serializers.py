@@ -34,7 +34,13 @@ from marketplace.models import (
     Style,
     Substrate,
 )
-from marketplace.selectors import OutputAccess, order_line_output_access, production_job_ship_to_visible
+from marketplace.proofs import PROOF_TILE_PX, proof_grid, proof_sheet_size
+from marketplace.selectors import (
+    OutputAccess,
+    order_line_output_access,
+    order_line_proof_access,
+    production_job_ship_to_visible,
+)
 from marketplace.services.accounts import GRANTED_ROLE_REFUSAL, USERNAME_RULE
 from marketplace.services.catalogue import (
     DESCRIPTION_MAX_CHARS,
@@ -548,6 +554,15 @@ LEGACY_RENDER_STATUS: dict[str, str] = {
 }
 
 
+class ProofTilesOut(serializers.Serializer):
+    url = serializers.CharField(help_text="a tile's URL once {col} and {row} are filled in")
+    tile_px = serializers.IntegerField()
+    columns = serializers.IntegerField()
+    rows = serializers.IntegerField()
+    sheet_w = serializers.IntegerField()
+    sheet_h = serializers.IntegerField()
+
+
 class OrderLineOut(serializers.ModelSerializer):
     product = serializers.CharField(source="product_size.product.slug")
     size = serializers.CharField(source="product_size.slug")
@@ -560,15 +575,33 @@ class OrderLineOut(serializers.ModelSerializer):
     render_status = serializers.SerializerMethodField()
     render_error = serializers.CharField(source="failure_reason", read_only=True)
     proof_url = serializers.SerializerMethodField()
+    proof_tiles = serializers.SerializerMethodField()
     rerenders_left = serializers.SerializerMethodField()
     seed = serializers.IntegerField(read_only=True)
 
+    def _proof_allowed(self, line: OrderLine) -> bool:
+        request = self.context.get("request")
+        user = request.user if request is not None else AnonymousUser()
+        return order_line_proof_access(line=line, user=user)[0] == OutputAccess.ALLOWED
+
+    @extend_schema_field(serializers.URLField(allow_null=True))
     def get_proof_url(self, line: OrderLine) -> str | None:
-        """The full-resolution proof (the print sheet at the product's size and DPI), once the
-        line's proof is ready; it stays for the buyer after approval."""
-        if line.stage not in PROOF_VISIBLE_STAGES:
+        """The proof of a physical line, once it is ready (it stays for the buyer after approval):
+        the whole print sheet reduced and marked PROOF. The sheet itself goes to the print shop."""
+        if not self._proof_allowed(line):
             return None
-        return self.get_files(line)["print_sheet"]
+        return _abs(self.context.get("request"), reverse("order-line-proof", args=[line.order_id, line.pk]))
+
+    @extend_schema_field(ProofTilesOut(allow_null=True))
+    def get_proof_tiles(self, line: OrderLine) -> dict[str, Any] | None:
+        """The proof at print resolution, as a grid of tiles marked PROOF: replace {col} and {row}."""
+        if not self._proof_allowed(line):
+            return None
+        sheet_w, sheet_h = proof_sheet_size(line.render_info)
+        columns, rows = proof_grid(sheet_w, sheet_h)
+        first = _abs(self.context.get("request"), reverse("order-line-proof-tile", args=[line.order_id, line.pk, 0, 0]))
+        return {"url": first[: first.rindex("/0/0/")] + "/{col}/{row}/", "tile_px": PROOF_TILE_PX, "columns": columns,
+                "rows": rows, "sheet_w": sheet_w, "sheet_h": sheet_h}
 
     def get_rerenders_left(self, line: OrderLine) -> int:
         return max(0, MAX_BUYER_RERENDERS - line.rerenders_used) if line.stage == LineStage.PROOF_READY else 0
@@ -628,6 +661,7 @@ class OrderLineOut(serializers.ModelSerializer):
             "shipping_amount",
             "seed",
             "proof_url",
+            "proof_tiles",
             "rerenders_left",
             "approved_at",
             "auto_approved",

@@ -50,6 +50,12 @@ urlpatterns = [
     path(
         "orders/<int:pk>/lines/<int:line_pk>/files/<str:kind>/", v.OrderLineFileView.as_view(), name="order-line-file"
     ),
+    path("orders/<int:pk>/lines/<int:line_pk>/proof/", v.OrderLineProofView.as_view(), name="order-line-proof"),
+    path(
+        "orders/<int:pk>/lines/<int:line_pk>/proof/tiles/<int:col>/<int:row>/",
+        v.OrderLineProofTileView.as_view(),
+        name="order-line-proof-tile",
+    ),
     path("orders/<int:pk>/approve/", production.OrderApproveView.as_view(), name="order-approve"),
     path("orders/<int:pk>/lines/<int:line_pk>/rerender/", production.OrderLineRerenderView.as_view(), name="order-line-rerender"),
     path("orders/<int:pk>/lines/<int:line_pk>/cancel/", production.OrderLineCancelView.as_view(), name="order-line-cancel"),

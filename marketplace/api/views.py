@@ -26,7 +26,7 @@ from marketplace.api.schema import IMAGE_TYPES, file_responses, paginated
 from marketplace.api.throttles import LoginRateThrottle, LoginUsernameRateThrottle, RegisterRateThrottle
 from marketplace.errors import NotAllowed
 from marketplace.licences import licence_document, licence_pdf, licence_version_find
-from marketplace.media import media_file_response
+from marketplace.media import PRIVATE, media_file_response
 from marketplace.models import (
     BasePattern,
     LicenceUse,
@@ -38,6 +38,7 @@ from marketplace.models import (
     Style,
     User,
 )
+from marketplace.proofs import proof_preview_png, proof_tile_png
 from marketplace.services.accounts import user_register, user_token
 from marketplace.services.catalogue import (
     LicenceTerms,
@@ -469,7 +470,8 @@ class OrderDetailView(APIView):
 
 
 class OrderLineFileView(APIView):
-    """A line's print PNG, print sheet or SVG: for the order's buyer only."""
+    """A digital line's print PNG, print sheet or SVG, for the order's buyer (a physical line's buyer
+    views its proof instead: `OrderLineProofView`)."""
 
     permission_classes = [IsAuthenticated]
     names = {"print_png": "print.png", "print_sheet": "print-sheet.png", "svg": "print.svg"}
@@ -477,6 +479,8 @@ class OrderLineFileView(APIView):
     @extend_schema(
         responses={
             **file_responses("image/png", "image/svg+xml"),
+            403: OpenApiResponse(s.OutputRefusedOut, description="A physical line: its buyer views the proof, "
+                                                                 "the print shop gets the files."),
             409: OpenApiResponse(s.OutputRefusedOut, description="The line's files are not ready yet."),
             410: OpenApiResponse(s.OutputRefusedOut, description="The order was refunded or cancelled, or the line failed."),
         }
@@ -491,6 +495,51 @@ class OrderLineFileView(APIView):
         if access != selectors.OutputAccess.ALLOWED:
             return Response({"detail": reason, "stage": line.stage}, status=access.http_status)
         return _private_file(request, getattr(line, kind), filename=f"motif-order{pk}-line{line_pk}-{self.names[kind]}")
+
+
+def _proof_response(request: Request, pk: int, line_pk: int, make: Any) -> HttpResponseBase:
+    line = get_object_or_404(
+        OrderLine.objects.select_related("order", "product_size__product"), pk=line_pk, order_id=pk
+    )
+    access, reason = selectors.order_line_proof_access(line=line, user=_user(request))
+    if access == selectors.OutputAccess.NOT_FOUND:
+        raise Http404("No such proof.")
+    if access != selectors.OutputAccess.ALLOWED:
+        return Response({"detail": reason, "stage": line.stage}, status=access.http_status)
+    with line.print_sheet.open("rb") as fh:
+        image = make(fh.read())
+    if image is None:
+        raise Http404("No such tile.")
+    response = HttpResponse(image, content_type="image/png")
+    response["Cache-Control"] = PRIVATE
+    return response
+
+
+PROOF_RESPONSES = {
+    (200, "image/png"): OpenApiTypes.BINARY,
+    409: OpenApiResponse(s.OutputRefusedOut, description="The proof is not ready yet."),
+    410: OpenApiResponse(s.OutputRefusedOut, description="The order was refunded or cancelled, or the line failed."),
+}
+
+
+class OrderLineProofView(APIView):
+    """A physical line's proof: the whole print sheet, reduced and marked PROOF, for its buyer."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=PROOF_RESPONSES)
+    def get(self, request: Request, pk: int, line_pk: int) -> HttpResponseBase:
+        return _proof_response(request, pk, line_pk, proof_preview_png)
+
+
+class OrderLineProofTileView(APIView):
+    """One full-resolution tile of a physical line's proof, marked PROOF: the proof viewer's zoom."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=PROOF_RESPONSES)
+    def get(self, request: Request, pk: int, line_pk: int, col: int, row: int) -> HttpResponseBase:
+        return _proof_response(request, pk, line_pk, lambda sheet: proof_tile_png(sheet, col=col, row=row))
 
 
 class OrderCheckoutView(APIView):

@@ -241,7 +241,7 @@ def _proof_ready_notify(line: OrderLine) -> None:
 
 def order_line_deliver(*, order_line_id: int) -> None:
     """attributed → delivered (a digital file) or → proof_ready (a print): the signed files are
-    checked against the record, and the files they superseded (the unsigned print PNG) are deleted
+    checked against the record, and the files they superseded (the unsigned, unstamped ones) are deleted
     once the delivery commits."""
     with transaction.atomic():
         line = (
@@ -258,7 +258,8 @@ def order_line_deliver(*, order_line_id: int) -> None:
             line.record_failure(reason=MISMATCH, detail=detail)
             line.save(update_fields=OrderLine.FAILURE_FIELDS)
         else:
-            superseded = [name for name in line.render_info.get("superseded", []) if name != line.print_png.name]
+            current = {getattr(line, name).name for name in OUTPUT_FIELDS}
+            superseded = [name for name in line.render_info.get("superseded", []) if name not in current]
             storage = line.print_png.storage
             now = timezone.now()
             if line.product_size.product.is_physical:

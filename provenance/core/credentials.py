@@ -56,6 +56,8 @@ class CredentialReport:
     record_id: str | None = None
     manifest_hash: str | None = None
     errors: tuple[str, ...] = field(default_factory=tuple)
+    nonce: str | None = None
+    asset: str | None = None
 
 
 def _name(common_name: str) -> x509.Name:
@@ -150,8 +152,11 @@ def ensure_dev_certificates(directory: Path) -> CertPaths:
 
 
 def _manifest_definition(
-    *, title: str, record_id: str, manifest_hash_hex: str, software: str
+    *, title: str, record_id: str, manifest_hash_hex: str, software: str, nonce: str | None, asset: str
 ) -> dict:
+    attribution = {"record_id": record_id, "manifest_hash": manifest_hash_hex, "asset": asset}
+    if nonce is not None:
+        attribution["nonce"] = nonce
     return {
         "claim_generator_info": [{"name": software}],
         "title": title,
@@ -178,7 +183,7 @@ def _manifest_definition(
             },
             {
                 "label": ATTRIBUTION_ASSERTION,
-                "data": {"record_id": record_id, "manifest_hash": manifest_hash_hex},
+                "data": attribution,
             },
         ],
     }
@@ -194,10 +199,14 @@ def sign_png(
     style: IngredientRef,
     certs: CertPaths,
     software: str = "Motif",
+    nonce: str | None = None,
+    asset: str = "print_png",
 ) -> bytes:
-    """Embed a signed C2PA manifest in a PNG and return the new file bytes."""
+    """Embed a signed C2PA manifest in a PNG and return the new file bytes. `asset` names which of
+    the record's files this is (the print tile or the print sheet); `nonce` is the record's own."""
     definition = _manifest_definition(
-        title=title, record_id=record_id, manifest_hash_hex=manifest_hash_hex, software=software
+        title=title, record_id=record_id, manifest_hash_hex=manifest_hash_hex, software=software, nonce=nonce,
+        asset=asset,
     )
     signer_info = c2pa.C2paSignerInfo(
         alg=c2pa.C2paSigningAlg.ES256,
@@ -279,4 +288,6 @@ def read_credential(file_bytes: bytes, mime: str, *, trust_anchor_pem: bytes | s
         record_id=attribution.get("record_id"),
         manifest_hash=attribution.get("manifest_hash"),
         errors=errors,
+        nonce=attribution.get("nonce"),
+        asset=attribution.get("asset"),
     )

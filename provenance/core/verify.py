@@ -26,6 +26,27 @@ class Verdict(StrEnum):
     PENDING = "pending"  # known to Motif, not yet (deep enough) on chain
     NOT_FOUND = "not_found"
     CHAIN_UNREACHABLE = "chain_unreachable"  # could not ask the chain: no judgement either way
+    # An exact match of a record that is no longer live: the file is Motif's, but not a live sale's.
+    SUPERSEDED = "superseded"  # the buyer's re-render replaced this output before printing
+    VOID_REFUNDED = "void_refunded"  # the sale was refunded: its licence is void
+    VOID_CANCELLED = "void_cancelled"  # the line was cancelled (and refunded): its licence is void
+
+
+class RecordState(StrEnum):
+    """What became of the sale a record attributes, beside whatever the chain says."""
+
+    LIVE = "live"
+    SUPERSEDED = "superseded"
+    VOID_REFUNDED = "void_refunded"
+    VOID_CANCELLED = "void_cancelled"
+    REVOKED = "revoked"
+
+
+_NOT_LIVE_REASONS = {
+    RecordState.SUPERSEDED: "this output was superseded by a re-render before printing; it is not the sold output",
+    RecordState.VOID_REFUNDED: "the sale was refunded: the licence is void",
+    RecordState.VOID_CANCELLED: "the order line was cancelled and refunded: the licence is void",
+}
 
 
 @dataclass(frozen=True)
@@ -38,6 +59,7 @@ class DatabaseRecord:
     merkle_root: bytes | None = None  # set for batch-anchored records
     merkle_proof: tuple[bytes, ...] = ()
     revoked: bool = False
+    state: RecordState = RecordState.LIVE
 
 
 @dataclass(frozen=True)
@@ -95,10 +117,16 @@ def decide(
         return result(Verdict.REVOKED, "attribution revoked" + ("" if revoked else " (on-chain revocation pending)"))
     if confirmations < required_confirmations:
         return result(Verdict.PENDING, f"{confirmations} of {required_confirmations} confirmations")
+    # A record that is anchored but no longer live is never "verified": the verdict is its state.
+    not_live = _NOT_LIVE_REASONS.get(db.state)
     if found_by == "perceptual":
-        return result(Verdict.PROBABLE_MATCH, "file is perceptually close to a verified output, not byte-identical")
+        return result(Verdict.PROBABLE_MATCH, "file is perceptually close to a recorded output, not byte-identical",
+                      *([not_live] if not_live else []))
     if found_by == "repeat":
-        return result(Verdict.PROBABLE_MATCH, "the image shows the repeat of a verified output (a photo or crop of the print)")
+        return result(Verdict.PROBABLE_MATCH, "the image shows the repeat of a recorded output (a photo or crop of the print)",
+                      *([not_live] if not_live else []))
+    if not_live is not None:
+        return result(Verdict(db.state.value), not_live)
     return result(Verdict.VERIFIED)
 
 

@@ -84,11 +84,10 @@ def test_the_artist_approves_the_derivative_and_the_selvedge_qr_opens_the_record
     page.reload()
     page.wait_for_selector("#order-status[data-status=proof_ready]", timeout=TIMEOUT_MS)
     assert page.get_by_role("link", name="licence version 2").count() == 1  # the exact version sold
-    with page.expect_download() as download_info:
-        page.get_by_role("link", name="Download Print sheet").click()
-    sheet_path = tmp_path / download_info.value.suggested_filename
-    download_info.value.save_as(sheet_path)
-    sheet = Image.open(io.BytesIO(sheet_path.read_bytes())).convert("RGB")
+    assert page.get_by_role("link", name="Download Print sheet").count() == 0  # the print shop gets it, not the buyer
+    line.refresh_from_db()
+    with line.print_sheet.open("rb") as fh:
+        sheet = Image.open(io.BytesIO(fh.read())).convert("RGB")
     repeat_h = sizes["swatch"].print_pixels(pattern.dpi)[1]
     strip = sheet.crop((0, repeat_h, sheet.width, sheet.height))
     strip.save(shots.dir / "selvedge-strip.png")

@@ -225,13 +225,10 @@ def test_buyer_previews_buys_downloads_and_verifies(
     shots(page, "proof-fit")
     proof.get_by_role("button", name="100 %").click()
     assert float(proof.get_attribute("data-scale") or 0) == 1.0
+    # At full zoom the viewer shows full-resolution tiles marked PROOF, never the print sheet itself.
+    page.wait_for_function("() => [...document.querySelectorAll('[data-proof-tile]')].some(i => i.complete && i.naturalWidth > 0)")
     shots(page, "proof-zoomed")
-
-    with page.expect_download() as download_info:
-        page.get_by_role("link", name="Download Print PNG").click()
-    print_png = tmp_path / download_info.value.suggested_filename
-    download_info.value.save_as(print_png)
-    assert print_png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert page.get_by_role("link", name="Download Print PNG").count() == 0  # a print sells the print, not its files
 
     page.get_by_test_id("approve-proofs").click()
     page.wait_for_selector("#order-status[data-status=approved]")
@@ -249,6 +246,11 @@ def test_buyer_previews_buys_downloads_and_verifies(
     shop.wait_for_selector("[data-testid=job-ticket][data-status=printing]")
     assert "Springfield" in shop.get_by_test_id("ticket-ship-to").inner_text()
     shots(shop, "job-ticket")
+    with shop.expect_download() as download_info:
+        shop.get_by_test_id("ticket-sheet").click()
+    print_sheet = tmp_path / download_info.value.suggested_filename
+    download_info.value.save_as(print_sheet)
+    assert print_sheet.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     shop.get_by_label("Carrier").fill("UPS")
     shop.get_by_label("Tracking number").fill("1Z999AA10123456784")
     shop.get_by_test_id("ship-job").click()
@@ -272,7 +274,7 @@ def test_buyer_previews_buys_downloads_and_verifies(
     # The verification portal, as a legal team without an account would use it.
     visitor = new_page()
     visitor.goto("/verify/")
-    visitor.get_by_label("File").set_input_files(str(print_png))
+    visitor.get_by_label("File").set_input_files(str(print_sheet))  # the sheet that was printed and shipped
     visitor.get_by_role("button", name="Verify").click()
     visitor.locator("[data-verdict]").wait_for(timeout=TIMEOUT_MS)
     verdict = visitor.locator("[data-verdict]")

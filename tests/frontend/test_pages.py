@@ -266,16 +266,18 @@ def test_cart_only_shows_the_buyers_own_personalizations(
 # --- orders and their files -------------------------------------------------------------------------
 
 
-def test_order_page_shows_timeline_and_downloads_to_its_buyer(sold_order: Order, buyer: User) -> None:
+def test_order_page_shows_timeline_and_the_proof_but_no_print_file_to_its_buyer(sold_order: Order, buyer: User) -> None:
     client = logged_in(buyer)
     page = client.get(f"/orders/{sold_order.pk}/").content.decode()
     assert "Paid" in page and "Rendering" in page and "Proof ready" in page and "In production" in page and "Fulfilled" in page
+    line = sold_order.lines.get()
     for name in ("print.png", "print-sheet.png", "print.svg"):
-        url = f"/orders/{sold_order.pk}/lines/{sold_order.lines.get().pk}/{name}"
-        assert url in page
-        response = client.get(url)
-        assert response.status_code == 200 and response["Cache-Control"] == "private, no-store"
-        assert "attachment" in response["Content-Disposition"]
+        url = f"/orders/{sold_order.pk}/lines/{line.pk}/{name}"
+        assert url not in page
+        assert client.get(url).status_code == 403
+    proof = client.get(f"/api/v1/orders/{sold_order.pk}/lines/{line.pk}/proof/")
+    assert f"/api/v1/orders/{sold_order.pk}/lines/{line.pk}/proof/" in page
+    assert proof.status_code == 200 and proof["Cache-Control"] == "private, no-store"
 
 
 def test_orders_and_outputs_are_refused_to_everyone_else(
@@ -295,7 +297,7 @@ def test_orders_and_outputs_are_refused_to_everyone_else(
 def test_outputs_are_refused_once_the_order_is_refunded(sold_order: Order, buyer: User, make_user: Any) -> None:
     line = sold_order.lines.get()
     url = f"/orders/{sold_order.pk}/lines/{line.pk}/print.png"
-    assert logged_in(buyer).get(url).status_code == 200
+    assert logged_in(buyer).get(url).status_code == 403  # a print's buyer views its proof
     Order.objects.filter(pk=sold_order.pk).update(status=OrderStatus.REFUNDED)
     refused = logged_in(buyer).get(url)
     assert refused.status_code == 410 and b"refunded" in refused.content

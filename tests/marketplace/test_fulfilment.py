@@ -137,9 +137,11 @@ def test_an_order_is_ready_only_once_every_line_is_signed_and_recorded(
     api = Client()
     api.login(username=buyer.username, password=PASSWORD)
     shown = api.get(f"/api/v1/orders/{order.pk}/").json()
-    assert shown["lines"][0]["files"]["print_png"] and shown["lines"][0]["stage"] == "proof_ready"
+    assert shown["lines"][0]["proof_url"] and shown["lines"][0]["stage"] == "proof_ready"
+    assert shown["lines"][1]["proof_url"] is None
+    # A print's production files never go to its buyer (the proof does), made or not.
     assert shown["lines"][1]["files"] == {"print_png": None, "print_sheet": None, "svg": None}
-    held = api.get(f"/api/v1/orders/{order.pk}/lines/{second.pk}/files/print_png/")
+    held = api.get(f"/api/v1/orders/{order.pk}/lines/{second.pk}/proof/")
     assert held.status_code == 409 and held.json()["stage"] == "vectorized"
 
     _stop_worker(held_worker)
@@ -359,12 +361,12 @@ def test_order_outputs_follow_one_entitlement_rule(
     stranger, staff = make_user("buyer"), make_user("buyer")
     staff.is_staff = True
     staff.save()
-    assert client_for(buyer).get(url).status_code == 409  # not delivered yet
+    assert client_for(buyer).get(url).status_code == 403  # a print: its buyer views the proof instead
     assert client_for(stranger).get(url).status_code == 404
     Order.objects.filter(pk=order.pk).update(status=OrderStatus.PROOF_READY)
     line.print_sheet.save("print-sheet.png", io.BytesIO(b"\x89PNG fake"), save=False)
     OrderLine.objects.filter(pk=line.pk).update(stage=LineStage.PROOF_READY, print_sheet=line.print_sheet.name)
-    assert client_for(buyer).get(url).status_code == 200
+    assert client_for(buyer).get(url).status_code == 403
     assert client_for(staff).get(url).status_code == 200
     assert client_for(stranger).get(url).status_code == 404
     Order.objects.filter(pk=order.pk).update(status=OrderStatus.REFUNDED)

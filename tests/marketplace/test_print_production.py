@@ -44,7 +44,9 @@ from marketplace.services.fulfilment import (
 from marketplace.services.orders import OrderLineRequest, order_create
 from marketplace.services.personalizations import personalization_create
 from marketplace.services.shipping import shipping_addresses_anonymise, shipping_quote
+from provenance.core.credentials import read_credential
 from provenance.models import AttributionRecord
+from provenance.services import dev_trust_anchor
 from tests.conftest import PURCHASE_QUEUES, SHIP_TO, embedded_worker, join_all
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -173,6 +175,15 @@ def test_a_print_goes_from_proof_to_printer_to_the_buyers_door(
     proof = next(line for line in shown["lines"] if line["id"] == lines["fabric"].pk)
     assert proof["proof_url"] and proof["rerenders_left"] == 1
     assert buyer_api.get(proof["proof_url"]).status_code == 200
+    assert buyer_api.get(proof["proof_tiles"]["url"].format(col=0, row=0)).status_code == 200
+    # A print sells the print: its buyer downloads none of its production files, ever.
+    assert proof["files"] == {"print_png": None, "print_sheet": None, "svg": None}
+    for kind in ("print_png", "print_sheet", "svg"):
+        url = f"/api/v1/orders/{order.pk}/lines/{lines['fabric'].pk}/files/{kind}/"
+        assert buyer_api.get(url).status_code == 403
+    download = next(line for line in shown["lines"] if line["id"] == lines["digital"].pk)
+    assert all(download["files"].values()) and buyer_api.get(download["files"]["svg"]).status_code == 200
+    assert buyer_api.post(f"/api/v1/orders/{order.pk}/lines/{lines['digital'].pk}/cancel/").status_code == 409
     # Nothing is printed before approval: no job exists, and printers see an empty queue.
     printer_api = client_for(printer)
     assert printer_api.get("/api/v1/production/jobs/").json()["count"] == 0
@@ -191,6 +202,11 @@ def test_a_print_goes_from_proof_to_printer_to_the_buyers_door(
     assert "email" not in json.dumps(job) and buyer.username not in json.dumps(job)
     sheet = printer_api.get(job["print_sheet_url"])
     assert sheet.status_code == 200
+    # The sheet the shop prints carries its own credential, naming this line's record.
+    sheet_bytes = b"".join(sheet.streaming_content) if sheet.streaming else sheet.content
+    credential = read_credential(sheet_bytes, "image/png", trust_anchor_pem=dev_trust_anchor())
+    assert credential.state == "trusted" and credential.asset == "print_sheet"
+    assert credential.record_id == AttributionRecord.objects.get(order_line=lines["fabric"]).record_id
 
     started = printer_api.post(f"/api/v1/production/jobs/{job['id']}/start/")
     assert started.status_code == 200 and started.json()["status"] == "printing"

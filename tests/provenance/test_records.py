@@ -210,9 +210,10 @@ def test_order_lines_show_files_to_the_buyer_and_the_public_record(rendered_line
     body = client_for(line.order.buyer).get(f"/api/v1/orders/{line.order_id}/").json()
     shown = body["lines"][0]
     assert shown["provenance_record"] == {"record_id": record.record_id, "status": "confirmed", "revoked": False}
-    download = client_for(line.order.buyer).get(shown["files"]["print_png"])
-    assert download.status_code == 200
-    assert client_for(line.personalization.style.artist).get(shown["files"]["print_png"]).status_code == 404
+    # A print's buyer views the proof; the production files go to the print shop.
+    assert shown["files"] == {"print_png": None, "print_sheet": None, "svg": None}
+    assert client_for(line.order.buyer).get(shown["proof_url"]).status_code == 200
+    assert client_for(line.personalization.style.artist).get(shown["proof_url"]).status_code == 404
     public = client_for(None).get(f"/api/v1/provenance/records/{record.record_id}/").json()
     assert public["manifest_sha256"] == record.manifest_sha256
     assert client_for(None).get(f"/api/v1/provenance/records/{record.record_id}/certificate/").status_code == 200

@@ -68,8 +68,8 @@ def test_the_selvedge_qr_decodes_to_the_records_verify_url(
         tile = Image.open(io.BytesIO(fh.read())).convert("RGB")
     expected = print_sheet(tile, repeat=pattern.repeat_type, width_px=repeat_w, height_px=repeat_h)
     assert np.array_equal(np.asarray(sheet.crop((0, 0, repeat_w, repeat_h))), np.asarray(expected))
-    # The record hashes the sheet as printed, strip included; the URL on it answers.
-    assert record.print_sheet_sha256 == sha256_hex(data)
+    # The record hashes the sheet as printed (signed), strip included; the URL on it answers.
+    assert record.delivered_sheet_sha256 == sha256_hex(data)
     certificate = client_for(None).get(urlsplit(decoded[0]).path)
     assert certificate.status_code == 200
     licence_url = f"http://testserver/licences/{style.pk}/v{line.licence_version.version}/"

@@ -10,7 +10,7 @@ from provenance.core.chain import ChainClient, ChainUnavailable, OnChainBatch, O
 from provenance.core.ids import new_record_id, record_id_to_bytes32
 from provenance.core.manifest import AttributionInput, build_manifest, manifest_hash
 from provenance.core.merkle import MerkleTree, record_leaf
-from provenance.core.verify import BatchEvidence, DatabaseRecord, Verdict, decide
+from provenance.core.verify import BatchEvidence, DatabaseRecord, RecordState, Verdict, decide
 
 from .conftest import random_record
 
@@ -48,6 +48,24 @@ def db(**changes) -> DatabaseRecord:
 )
 def test_verdicts(database, recomputed, chain, found_by, expected) -> None:
     assert decide(db=database, recomputed_manifest_hash=recomputed, chain=chain, found_by=found_by).verdict == expected
+
+
+@pytest.mark.parametrize(
+    ("state", "exact", "photo"),
+    [
+        (RecordState.LIVE, Verdict.VERIFIED, Verdict.PROBABLE_MATCH),
+        (RecordState.SUPERSEDED, Verdict.SUPERSEDED, Verdict.PROBABLE_MATCH),
+        (RecordState.VOID_REFUNDED, Verdict.VOID_REFUNDED, Verdict.PROBABLE_MATCH),
+        (RecordState.VOID_CANCELLED, Verdict.VOID_CANCELLED, Verdict.PROBABLE_MATCH),
+    ],
+)
+def test_a_record_that_is_not_live_never_verifies_as_verified(state, exact, photo) -> None:
+    found = decide(db=db(state=state), recomputed_manifest_hash=HASH, chain=on_chain(), found_by="exact")
+    assert found.verdict == exact
+    seen = decide(db=db(state=state), recomputed_manifest_hash=HASH, chain=on_chain(), found_by="repeat")
+    assert seen.verdict == photo
+    if state != RecordState.LIVE:
+        assert any(word in " ".join(found.reasons + seen.reasons) for word in ("void", "superseded"))
 
 
 def test_a_timeout_is_never_reported_as_tampering() -> None:

@@ -142,8 +142,11 @@ ROWS = [
     Row("production-job-ship", "post", "/api/v1/production/jobs/999999/ship/", signed_in(403)),
     Row("production-job-print-sheet", "get", "/api/v1/production/jobs/999999/print-sheet/", signed_in(403)),
     Row("order-cancel", "post", f"/api/v1/orders/{ORD}/cancel/", private(200)),
-    # A delivered line's files go to its buyer and to staff (the entitlement rule), 404 to anyone else.
-    Row("order-line-file", "get", f"/api/v1/orders/{Q}/lines/{L}/files/print_png/", private(200) | {"staff": 200}),
+    # A print's production files go to staff (and the print shop's job), never to its buyer, who views
+    # the proof instead; 404 to anyone else.
+    Row("order-line-file", "get", f"/api/v1/orders/{Q}/lines/{L}/files/print_png/", private(403) | {"staff": 200}),
+    Row("order-line-proof", "get", f"/api/v1/orders/{Q}/lines/{L}/proof/", private(200) | {"staff": 200}),
+    Row("order-line-proof-tile", "get", f"/api/v1/orders/{Q}/lines/{L}/proof/tiles/0/0/", private(200) | {"staff": 200}),
     Row("payments-local-confirm", "post", f"/api/v1/payments/local/{PAY}/confirm/", private(200),
         body={"outcome": "declined"}),
     Row("payments-stripe-webhook", "post", "/api/v1/payments/stripe/webhook/", everyone(400)),
@@ -186,7 +189,7 @@ ROWS = [
     Row("frontend:production-start", "post", "/studio/production/jobs/999999/start/", signed_in(403, anonymous=LOGIN), api=False),
     Row("frontend:production-ship", "post", "/studio/production/jobs/999999/ship/", signed_in(403, anonymous=LOGIN), api=False),
     Row("frontend:order-checkout", "post", f"/orders/{ORD}/checkout/", private(302, anonymous=LOGIN), api=False),
-    Row("frontend:order-output", "get", f"/orders/{Q}/lines/{L}/print.png", private(200, anonymous=LOGIN) | {"staff": 200},
+    Row("frontend:order-output", "get", f"/orders/{Q}/lines/{L}/print.png", private(403, anonymous=LOGIN) | {"staff": 200},
         api=False),
     Row("frontend:artist-studio", "get", "/studio/artist/", payee_only(200, anonymous=LOGIN) | {"designer": 403},
         owner="artist", api=False),
@@ -243,7 +246,8 @@ def world(make_user: Callable[..., User], make_style: Callable[..., Style], make
     Order.objects.filter(pk=paid.pk).update(status=OrderStatus.PROOF_READY)
     line = OrderLine.objects.get(order=paid)
     line.print_png.save("print.png", ContentFile(image_bytes()), save=False)
-    line.stage = LineStage.PROOF_READY  # its files are downloadable (the entitlement rule)
+    line.print_sheet.save("print-sheet.png", ContentFile(image_bytes()), save=False)
+    line.stage = LineStage.PROOF_READY  # its proof is shown (the entitlement rule)
     line.save()
     payment = payment_checkout_start(order=paying, actor=owners["buyer"], shipping_address=SHIP_TO)
     ids = {
@@ -318,11 +322,13 @@ def test_every_route_is_in_the_matrix() -> None:
 
 def test_a_stranger_never_gets_a_private_file() -> None:
     private_routes = {"style-image", "pattern-image", "personalization-preview", "personalization-instant-preview",
-                      "order-line-file", "frontend:order-output", "royalty-statement-csv"}
+                      "order-line-file", "frontend:order-output", "royalty-statement-csv", "order-line-proof",
+                      "order-line-proof-tile"}
     for row in ROWS:
         if row.route in private_routes:
             for actor in ACTORS:
-                staff_may = actor == "staff" and row.route in ("order-line-file", "frontend:order-output")
+                staff_may = actor == "staff" and row.route in ("order-line-file", "frontend:order-output",
+                                                               "order-line-proof", "order-line-proof-tile")
                 if actor != "owner" and not staff_may and not (row.owner == "artist" and actor in ("artist", "designer")
                                                                and row.route == "royalty-statement-csv"):
                     assert row.status_for(actor) in (302, 401, 403, 404), (row.route, actor)

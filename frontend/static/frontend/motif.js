@@ -151,7 +151,8 @@
   };
 })();
 
-// The proof viewer: the print sheet at full resolution, zoomed and panned in a viewport, with the
+// The proof viewer: the print sheet's proof (a reduced whole, and full-resolution tiles marked PROOF
+// fetched only once zoomed in, and only those in view), zoomed and panned in a viewport, with the
 // repeat's tile edges drawn over it in sheet pixels (half-drop columns and half-brick rows offset).
 (function () {
   function edges(svg, repeat, sheetW, sheetH, tileW, tileH) {
@@ -178,7 +179,19 @@
     var d = root.dataset, sheetW = +d.sheetW, sheetH = +d.sheetH;
     var viewport = root.querySelector("[data-viewport]"), canvas = root.querySelector("[data-canvas]");
     var overlay = root.querySelector("[data-overlay]"), scale = 1;
+    var tiles = root.querySelectorAll("[data-proof-tile]");
     edges(overlay, d.repeat, sheetW, sheetH, +d.tileW, +d.tileH);
+    // Below half size the reduced proof shows as much as the screen can; above it, the tiles in view.
+    function loadTiles() {
+      if (scale < 0.5) return;
+      var box = viewport.getBoundingClientRect();
+      tiles.forEach(function (tile) {
+        if (tile.getAttribute("src")) return;
+        var r = tile.getBoundingClientRect();
+        if (r.right > box.left && r.left < box.right && r.bottom > box.top && r.top < box.bottom) tile.src = tile.dataset.src;
+      });
+    }
+    viewport.addEventListener("scroll", loadTiles, { passive: true });
     function fit() { return Math.min(1, viewport.clientWidth / sheetW); }
     function zoom(next, cx, cy) {
       var old = scale;
@@ -191,6 +204,7 @@
       viewport.scrollLeft = sx * scale - cx;
       viewport.scrollTop = sy * scale - cy;
       root.dataset.scale = scale.toFixed(4);
+      loadTiles();
     }
     root.querySelectorAll("[data-zoom]").forEach(function (button) {
       button.addEventListener("click", function () {
