@@ -15,7 +15,6 @@ from rest_framework import serializers
 from marketplace.models import (
     FILES_DELIVERED_STAGES,
     PRINT_SHOP_NAME_MAX_LENGTH,
-    PROOF_VISIBLE_STAGES,
     SELF_CHOSEN_ROLES,
     BasePattern,
     InfringementReport,
