@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
@@ -112,7 +112,7 @@ def production_studio(request: HttpRequest) -> HttpResponse:
     if status not in (None, *ProductionStatus.values):
         status = None
     jobs = selectors.production_job_list(printer=request.user, status=status)  # type: ignore[arg-type]
-    rows = [(job, selectors.production_job_ship_to_visible(job=job, user=request.user)) for job in jobs]
+    rows = [(job, selectors.production_job_started_by(job=job, user=request.user)) for job in jobs]
     return render(
         request,
         "frontend/studio_production.html",
@@ -130,6 +130,8 @@ def production_ticket(request: HttpRequest, job_pk: int) -> HttpResponse:
     # A licence that requires attribution adds a credit strip below the repeat area: the sheet is
     # taller than the product by that much, and the printer must know it before cutting.
     strip_px = int((line.render_info or {}).get("selvedge", {}).get("strip_px", 0))
+    # The buyer's name and address, and the print files, are for the shop that started the job.
+    started_by_me = selectors.production_job_started_by(job=job, user=request.user)
     context = {
         "job": job,
         "line": line,
@@ -138,10 +140,8 @@ def production_ticket(request: HttpRequest, job_pk: int) -> HttpResponse:
         "strip_px": strip_px,
         "strip_in": round(strip_px / pattern.dpi, 2),
         "repeat_height_px": height_px,
-        # The buyer's name and address are for the shop that started the job, not for every shop.
-        "ship_to": address_for_display(line.order.shipping_address)
-        if selectors.production_job_ship_to_visible(job=job, user=request.user)
-        else None,
+        "started_by_me": started_by_me,
+        "ship_to": address_for_display(line.order.shipping_address) if started_by_me else None,
         "ship_form": ShipForm(),
     }
     return render(request, "frontend/production_ticket.html", context)
@@ -151,6 +151,8 @@ def production_ticket(request: HttpRequest, job_pk: int) -> HttpResponse:
 @role_required(Role.PRINTER)
 def production_sheet(request: HttpRequest, job_pk: int) -> HttpResponseBase:
     job = _visible_job(request, job_pk)
+    if not selectors.production_job_started_by(job=job, user=request.user):
+        raise PermissionDenied("The print sheet is released to the print shop that starts this job.")
     return media_file_response(
         request, job.order_line.print_sheet, filename=f"motif-job{job.pk}-sheet.png", as_attachment=True
     )

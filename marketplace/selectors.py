@@ -205,9 +205,10 @@ def production_job_visible(*, job: ProductionJob, user: User | AnonymousUser) ->
     return job.printer_id is None or job.printer_id == user.pk
 
 
-def production_job_ship_to_visible(*, job: ProductionJob, user: User | AnonymousUser) -> bool:
-    """Whether `user` may read the buyer's name and address on this job: only the print shop that
-    started it. A queued job shows every shop its destination country, nothing more."""
+def production_job_started_by(*, job: ProductionJob, user: User | AnonymousUser) -> bool:
+    """Whether `user` is the print shop that started this job, and so may read the buyer's name and
+    address and download the print sheet. A queued job shows every shop its size, substrate and
+    destination country, nothing more: production files go to the shop that takes the job."""
     return production_job_visible(job=job, user=user) and job.started_at is not None and job.printer_id == user.pk
 
 

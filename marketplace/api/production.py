@@ -8,6 +8,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -176,5 +177,7 @@ class ProductionJobPrintSheetView(APIView):
     @extend_schema(responses=file_responses("image/png"))
     def get(self, request: Request, pk: int) -> HttpResponseBase:
         job = _visible_job(request, pk)
+        if not selectors.production_job_started_by(job=job, user=_user(request)):
+            raise PermissionDenied("The print sheet is released to the print shop that starts this job.")
         line = job.order_line
         return _private_file(request, line.print_sheet, filename=f"motif-job{job.pk}-order{line.order_id}-sheet.png")

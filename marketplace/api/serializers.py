@@ -38,7 +38,7 @@ from marketplace.selectors import (
     OutputAccess,
     order_line_output_access,
     order_line_proof_access,
-    production_job_ship_to_visible,
+    production_job_started_by,
 )
 from marketplace.services.accounts import GRANTED_ROLE_REFUSAL, USERNAME_RULE
 from marketplace.services.catalogue import (
@@ -775,7 +775,7 @@ class ProductionJobOut(serializers.ModelSerializer):
     def get_ship_to(self, job: ProductionJob) -> dict[str, str] | None:
         request = self.context.get("request")
         user = request.user if request is not None else AnonymousUser()
-        return job.order_line.order.shipping_address if production_job_ship_to_visible(job=job, user=user) else None
+        return job.order_line.order.shipping_address if production_job_started_by(job=job, user=user) else None
 
     def get_print_sheet_url(self, job: ProductionJob) -> str:
         return _abs(self.context.get("request"), reverse("production-job-print-sheet", args=[job.pk]))

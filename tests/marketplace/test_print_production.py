@@ -200,6 +200,12 @@ def test_a_print_goes_from_proof_to_printer_to_the_buyers_door(
     assert job["size"]["width_px"] == 8 * pattern.dpi and job["ship_to"] is None and job["ship_to_country"] == "US"
     assert set(job) >= {"id", "order", "status", "substrate", "size", "quantity", "ship_to", "print_sheet_url"}
     assert "email" not in json.dumps(job) and buyer.username not in json.dumps(job)
+    # Production files go to the shop that starts the job, not to every shop browsing the queue.
+    assert printer_api.get(job["print_sheet_url"]).status_code == 403
+
+    started = printer_api.post(f"/api/v1/production/jobs/{job['id']}/start/")
+    assert started.status_code == 200 and started.json()["status"] == "printing"
+    assert started.json()["ship_to"] == SHIP_TO
     sheet = printer_api.get(job["print_sheet_url"])
     assert sheet.status_code == 200
     # The sheet the shop prints carries its own credential, naming this line's record.
@@ -207,10 +213,6 @@ def test_a_print_goes_from_proof_to_printer_to_the_buyers_door(
     credential = read_credential(sheet_bytes, "image/png", trust_anchor_pem=dev_trust_anchor())
     assert credential.state == "trusted" and credential.asset == "print_sheet"
     assert credential.record_id == AttributionRecord.objects.get(order_line=lines["fabric"]).record_id
-
-    started = printer_api.post(f"/api/v1/production/jobs/{job['id']}/start/")
-    assert started.status_code == 200 and started.json()["status"] == "printing"
-    assert started.json()["ship_to"] == SHIP_TO
     # Once in production the line cannot be cancelled.
     cancel = buyer_api.post(f"/api/v1/orders/{order.pk}/lines/{lines['fabric'].pk}/cancel/")
     assert cancel.status_code == 409
