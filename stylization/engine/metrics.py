@@ -49,6 +49,24 @@ def _ratio(plane: np.ndarray, period: int) -> float:
     return float(wrap / mean_interior)
 
 
+def lab_correlation(preview: Image.Image, tile: Image.Image, side: int = 64) -> float:
+    """Pearson correlation of two images' Lab values, both seen at side x side.
+
+    How much a print tile looks like its preview: each channel is centred on its own mean, and the
+    channels are pooled, so a channel that barely varies (a grey ground's a and b) weighs little.
+    """
+    from .colour import srgb_to_lab
+
+    def lab(image: Image.Image) -> np.ndarray:
+        small = image.convert("RGB").resize((side, side), Image.Resampling.BOX)
+        values = srgb_to_lab(np.asarray(small, dtype=np.float64) / 255.0).reshape(-1, 3)
+        return values - values.mean(axis=0)
+
+    a, b = lab(preview), lab(tile)
+    denominator = float(np.sqrt((a**2).sum() * (b**2).sum()))
+    return float((a * b).sum() / denominator) if denominator > 1e-12 else 1.0
+
+
 def luma(image: Image.Image) -> np.ndarray:
     rgb = np.asarray(image.convert("RGB"), dtype=np.float64)
     return rgb @ np.array([0.299, 0.587, 0.114])
