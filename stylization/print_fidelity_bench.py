@@ -7,8 +7,11 @@ Two figures per line:
 
 - `lab_corr`: the Lab correlation of the print tile, seen at the preview's size, with the preview,
   at 64² (`metrics.lab_correlation`); the product asks for at least 0.8;
-- `seam`: the seam ratio of the print tile as the print sheet lays it out (`metrics.seam_ratio`);
-  at most 1.10.
+- `seam`: the seam ratio of the print tile as the print sheet lays it out (`metrics.seam_ratio`),
+  beside its base pattern's own (`base seam`): a flat-colour design's motif or check line on the
+  tile's edge scores high in a seamless tile too;
+- `seam excess`: the print's seam ratio over the worst of its base's, its interior cuts' and 1
+  (`metrics.seam_excess`); at most 1.10.
 
 `--before` adds the rows of the render the product made before the print followed its preview: an
 optimisation of its own from noise, padded through the repeat type itself (`center` clamped).
@@ -26,11 +29,20 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import torch
 from PIL import Image, ImageDraw
 
-from stylization.engine import REPEAT_TYPES, Engine, StyleParams, fit_style, generate_pattern, load_image, print_sheet
+from stylization.engine import (
+    REPEAT_TYPES,
+    Engine,
+    StyleParams,
+    fit_style,
+    generate_pattern,
+    load_image,
+    print_sheet,
+)
 from stylization.engine.feedforward import FeedForwardModel, load_model_file
-from stylization.engine.metrics import lab_correlation, seam_ratio
+from stylization.engine.metrics import lab_correlation, seam_excess, seam_ratio
 
 ROOT = Path(__file__).resolve().parent.parent
 STYLES = ROOT / "marketplace" / "demo_data" / "styles"
@@ -46,6 +58,8 @@ class Line:
     method: str
     lab_corr: float
     seam: float
+    base_seam: float
+    excess: float
     seconds: float
     preview: Image.Image
     tile: Image.Image
@@ -76,29 +90,36 @@ def measure(engine: Engine, *, style_name: str, preview_side: int, print_side: i
             preview = model.stylize(base, repeat=repeat, params=params, long_side=preview_side)
             tile = model.render_tile(base, repeat=repeat, params=params, width_px=print_side, height_px=print_side,
                                      preview_size=preview.image.size)
-            lines.append(_line(repeat, "feed-forward", preview.image, tile.image, started))
+            lines.append(_line(repeat, "feed-forward", base, preview.image, tile.image, started))
         started = time.perf_counter()
         preview = engine.preview(base, style, repeat=repeat, params=params, long_side=preview_side)
         tile = engine.render_tile(base, style, repeat=repeat, params=params, width_px=print_side,
                                   height_px=print_side, preview=preview.image)
-        lines.append(_line(repeat, "optimiser", preview.image, tile.image, started))
+        lines.append(_line(repeat, "optimiser", base, preview.image, tile.image, started))
         if before:
             started = time.perf_counter()
             old = engine.render_tile(base, style, repeat=repeat, params=params, width_px=print_side,
                                      height_px=print_side, padding=repeat)
-            lines.append(_line(repeat, "optimiser, own render (before)", preview.image, old.image, started))
+            lines.append(_line(repeat, "optimiser, own render (before)", base, preview.image, old.image, started))
     return lines
 
 
-def _line(repeat: str, method: str, preview: Image.Image, tile: Image.Image, started: float) -> Line:
+def _line(repeat: str, method: str, base: Image.Image, preview: Image.Image, tile: Image.Image,
+          started: float) -> Line:
+    seconds = round(time.perf_counter() - started, 1)
     seen = tile.resize(preview.size, Image.Resampling.BOX)
-    return Line(repeat, method, round(lab_correlation(preview, seen), 3), round(seam_ratio(tile, repeat), 3),
-                round(time.perf_counter() - started, 1), preview, tile)
+    line = Line(repeat, method, round(lab_correlation(preview, seen), 3), round(seam_ratio(tile, repeat), 3),
+                round(seam_ratio(base, repeat), 3), round(seam_excess(tile, base, repeat), 3), seconds, preview, tile)
+    print(f"  {line.repeat:<10} {line.method:<32} corr {line.lab_corr:.3f}  seam {line.seam:.3f}  "
+          f"base {line.base_seam:.3f}  excess {line.excess:.3f}  {line.seconds} s", flush=True)
+    return line
 
 
 def table(lines: list[Line]) -> str:
-    rows = ["| repeat | method | Lab corr at 64² | seam ratio | seconds |", "|---|---|---|---|---|"]
-    rows += [f"| {x.repeat} | {x.method} | {x.lab_corr:.3f} | {x.seam:.3f} | {x.seconds} |" for x in lines]
+    rows = ["| repeat | method | Lab corr at 64² | seam ratio | base's seam ratio | seam excess | seconds |",
+            "|---|---|---|---|---|---|---|"]
+    rows += [f"| {x.repeat} | {x.method} | {x.lab_corr:.3f} | {x.seam:.3f} | {x.base_seam:.3f} | {x.excess:.3f} "
+             f"| {x.seconds} |" for x in lines]
     return "\n".join(rows)
 
 
@@ -109,7 +130,8 @@ def contact_sheet(lines: list[Line], cell: int = 192) -> Image.Image:
     draw = ImageDraw.Draw(sheet)
     for row, line in enumerate(lines):
         top = 8 + row * (cell + label_h + 8)
-        draw.text((8, top), f"{line.repeat} · {line.method} · corr {line.lab_corr:.2f} · seam {line.seam:.2f}",
+        draw.text((8, top), f"{line.repeat} / {line.method} / corr {line.lab_corr:.2f} / seam {line.seam:.2f}"
+                  f" (base {line.base_seam:.2f}, excess {line.excess:.2f})",
                   fill="black")
         width, height = line.tile.size
         # A crop of the laid-out sheet centred on the corner where four tiles meet.
@@ -118,6 +140,30 @@ def contact_sheet(lines: list[Line], cell: int = 192) -> Image.Image:
         for col, image in enumerate((line.preview, line.tile.resize(line.preview.size, Image.Resampling.BOX), corner)):
             sheet.paste(image.resize((cell, cell), Image.Resampling.NEAREST if col == 2 else Image.Resampling.LANCZOS),
                         (8 + col * (cell + 8), top + label_h))
+    return sheet
+
+
+def regions_sheet(engine: Engine, *, style_name: str, side: int, seed: int, cell: int = 192) -> Image.Image:
+    """Rows: each demo pattern; columns: base | all | motifs | ground (the optimiser; the live model when it has one)."""
+    style, model = _style(style_name), _model(style_name)
+    methods = ["optimiser"] + (["feed-forward"] if model is not None else [])
+    rows = [(repeat, method) for repeat in REPEAT_TYPES for method in methods]
+    sheet = Image.new("RGB", (4 * (cell + 8) + 8, len(rows) * (cell + 24) + 8), "white")
+    draw = ImageDraw.Draw(sheet)
+    for row, (repeat, method) in enumerate(rows):
+        kind, pattern_seed = DEMO_PATTERNS[repeat]
+        base = generate_pattern(repeat, size=side, seed=pattern_seed, kind=kind)
+        top = 8 + row * (cell + 24)
+        draw.text((8, top), f"{repeat} / {method}: base | all | motifs | ground", fill="black")
+        images = [base]
+        for regions in ("all", "motifs", "ground"):
+            params = StyleParams(seed=seed, regions=regions)
+            if method == "feed-forward" and model is not None:
+                images.append(model.stylize(base, repeat=repeat, params=params, long_side=side).image)
+            else:
+                images.append(engine.preview(base, style, repeat=repeat, params=params, long_side=side).image)
+        for col, image in enumerate(images):
+            sheet.paste(image.resize((cell, cell), Image.Resampling.LANCZOS), (8 + col * (cell + 8), top + 16))
     return sheet
 
 
@@ -132,8 +178,17 @@ def main() -> None:
     parser.add_argument("--regions", default="all")
     parser.add_argument("--before", action="store_true", help="add the independent render the product made before")
     parser.add_argument("--contact-sheet", type=Path)
+    parser.add_argument("--regions-sheet", type=Path, help="save base | all | motifs | ground per pattern, and stop")
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     engine = Engine(device=args.device, encoder=args.encoder)
+    if args.regions_sheet:
+        args.regions_sheet.parent.mkdir(parents=True, exist_ok=True)
+        regions_sheet(engine, style_name=args.style, side=args.preview_side, seed=args.seed).save(args.regions_sheet)
+        print(f"regions sheet: {args.regions_sheet}")
+        return
     params = StyleParams(seed=args.seed, regions=args.regions)
     lines = measure(engine, style_name=args.style, preview_side=args.preview_side, print_side=args.print_side,
                     params=params, before=args.before)

@@ -49,6 +49,20 @@ def _ratio(plane: np.ndarray, period: int) -> float:
     return float(wrap / mean_interior)
 
 
+def seam_excess(tile: Image.Image, base: Image.Image, repeat: str) -> float:
+    """The seam ratio a render added to its base pattern's edge: at most ~1.0 when seamless.
+
+    On a flat-colour design the seam ratio alone reads the design as much as the render: a seamless
+    base whose motif crosses the tile's edge scores 1.8, a check whose line lies on the edge more,
+    a centred motif's plain ground 0. The print's edge is compared with the worst of what its
+    base scores there, what cuts through the print's inside score, and 1.
+    """
+    if base.size != tile.size:
+        base = base.resize(tile.size, Image.Resampling.LANCZOS)
+    floor = max(1.0, seam_ratio(base, repeat), interior_cut_ratio(tile, repeat))
+    return seam_ratio(tile, repeat) / floor
+
+
 def lab_correlation(preview: Image.Image, tile: Image.Image, side: int = 64) -> float:
     """Pearson correlation of two images' Lab values, both seen at side x side.
 
