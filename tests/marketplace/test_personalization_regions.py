@@ -16,7 +16,7 @@ from stylization.engine.params import REGIONS
 from stylization.runtime import style_params_of
 
 pytestmark = pytest.mark.django_db
-HTMX = {"HTTP_HX_REQUEST": "true"}
+HTMX: dict[str, Any] = {"HTTP_HX_REQUEST": "true"}
 
 
 def test_the_marketplace_offers_exactly_the_regions_the_engine_paints() -> None:
