@@ -17,7 +17,9 @@ from marketplace.models import (
     BasePattern,
     LicenceUse,
     RepeatType,
+    Role,
     Style,
+    StyleRegions,
     Substrate,
 )
 from marketplace.selectors import CatalogueFilters
@@ -105,6 +107,11 @@ class PreviewForm(forms.Form):
     style_scale = forms.FloatField(label="Style scale", min_value=0.25, max_value=4.0, initial=1.0)
     preserve_colors = forms.BooleanField(label="Preserve colours", required=False)
     seed = forms.IntegerField(label="Seed", min_value=0, max_value=MAX_SEED, initial=0)
+    regions = forms.ChoiceField(label="Paint", choices=StyleRegions.choices, initial=StyleRegions.ALL, required=False)
+
+    def clean_regions(self) -> str:
+        # An older page, or a client that leaves the choice out, paints the whole pattern.
+        return self.cleaned_data.get("regions") or StyleRegions.ALL
 
     def __init__(self, *args: Any, patterns: Any, styles: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

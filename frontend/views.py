@@ -292,6 +292,7 @@ def configure_preview(request: HttpRequest) -> HttpResponse:
                 preserve_colors=data["preserve_colors"],
                 style_scale=data["style_scale"],
                 seed=data["seed"],
+                regions=data["regions"],
             )
         except ValidationError as exc:
             apply_service_errors(form, exc)

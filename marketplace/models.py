@@ -423,6 +423,14 @@ class JobStatus(models.TextChoices):
     FAILED = "failed"
 
 
+class StyleRegions(models.TextChoices):
+    """Which part of the base pattern the style paints; the ground is the design's dominant flat colour."""
+
+    ALL = "all", "Motifs and ground"
+    MOTIFS = "motifs", "Motifs only"
+    GROUND = "ground", "Ground only"
+
+
 def _personalization_upload_to(instance: Personalization, filename: str) -> str:
     return f"personalizations/{instance.buyer_id}/{uuid.uuid4().hex}/{filename}"
 
@@ -443,6 +451,7 @@ class Personalization(models.Model):
     preserve_colors = models.BooleanField(default=False)
     style_scale = models.FloatField(default=1.0, validators=[MinValueValidator(0.25), MaxValueValidator(4.0)])
     seed = models.PositiveIntegerField(default=0)
+    regions = models.CharField(max_length=8, choices=StyleRegions.choices, default=StyleRegions.ALL)
 
     status = models.CharField(max_length=10, choices=JobStatus.choices, default=JobStatus.QUEUED)
     progress = models.PositiveSmallIntegerField(default=0)
@@ -473,6 +482,7 @@ class Personalization(models.Model):
             "preserve_colors": self.preserve_colors,
             "style_scale": self.style_scale,
             "seed": self.seed,
+            "regions": self.regions,
         }
 
 

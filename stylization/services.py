@@ -7,9 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import threading
 import time
-from collections import OrderedDict
 from pathlib import Path
 
 from django.conf import settings
@@ -46,7 +44,13 @@ from stylization.engine.feedforward import (
 )
 from stylization.engine.patterns import generate_pattern
 from stylization.models import StyleModel, StyleModelStatus
-from stylization.runtime import PERMANENT_ERRORS, encoder_identity, engine
+from stylization.runtime import (
+    PERMANENT_ERRORS,
+    _warm_models,  # noqa: F401  # the warm cache, which tests clear through here
+    encoder_identity,
+    engine,
+    warm_style_model,
+)
 from stylization.runtime import base_pattern_image_of as _base_pattern_image
 from stylization.runtime import png_bytes as _png
 from stylization.runtime import progress_writer as _progress_writer
@@ -152,12 +156,6 @@ def jobs_requeue_unfinished() -> dict[str, int]:
 
 
 # --- style models (feed-forward previews) -----------------------------------------------------
-
-# Loaded models, by checksum: a worker loads each once and keeps it warm (a cold first call took ~0.7 s).
-_warm_models: OrderedDict[str, FeedForwardModel] = OrderedDict()
-_WARM_MODELS = 16
-_warm_lock = threading.Lock()
-
 
 def style_model_training_bases(*, config: ModelConfig | None = None,
                                include_catalogue: bool = False) -> list[TrainingBase]:
@@ -336,28 +334,6 @@ def style_model_status(*, style: Style) -> dict[str, object] | None:
         return None
     return {"status": model.status, "progress": model.progress,
             "trained_at": model.trained_at.isoformat().replace("+00:00", "Z") if model.trained_at else None}
-
-
-def warm_style_model(model: StyleModel) -> FeedForwardModel:
-    """The loaded generator of a ready model, verified against its checksum once per worker."""
-    with _warm_lock:
-        loaded = _warm_models.get(model.checksum_sha256)
-        if loaded is not None:
-            _warm_models.move_to_end(model.checksum_sha256)
-            return loaded
-    with model.file.open("rb") as fh:
-        data = fh.read()
-    # The network leaves flat grounds near the base's colours; matching the tile's Lab mean and spread
-    # to the painting's after it took the palette distance from 1.53x the optimiser's to 1.04x
-    # (stylization/EXPERIMENTS.md). The palette is the style's, and the style image is in the identity.
-    with model.style.image.open("rb") as fh:
-        style_image = load_image(fh.read())
-    loaded = load_model(data, expected_checksum=model.checksum_sha256).with_style_palette(style_image)
-    with _warm_lock:
-        _warm_models[model.checksum_sha256] = loaded
-        while len(_warm_models) > _WARM_MODELS:
-            _warm_models.popitem(last=False)
-    return loaded
 
 
 def style_models_requeue_unfinished() -> int:

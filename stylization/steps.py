@@ -15,6 +15,7 @@ import datetime as dt
 import io
 import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -25,10 +26,19 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
-from marketplace.models import LineStage, OrderLine
+from marketplace.models import JobStatus, LineStage, OrderLine, Personalization
 from stylization.device_slots import device_slot
-from stylization.engine import print_png_bytes, print_sheet, vectorize_tile
+from stylization.engine import (
+    StyleParams,
+    StylizeResult,
+    load_image,
+    print_png_bytes,
+    print_sheet,
+    vectorize_tile,
+)
+from stylization.engine.feedforward import fit_size
 from stylization.engine.selvedge import SelvedgeCredit, with_selvedge
+from stylization.models import StyleModel, StyleModelStatus
 from stylization.runtime import (
     PERMANENT_ERRORS,
     base_pattern_image_of,
@@ -36,7 +46,9 @@ from stylization.runtime import (
     progress_writer,
     style_image_of,
     style_params_of,
+    warm_style_model,
 )
+from stylization.selectors import style_model_ready
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +129,58 @@ def _selvedge_credit(line: OrderLine, record_id: str) -> SelvedgeCredit | None:
     )
 
 
+def _preview_model(personalization: Personalization) -> StyleModel | None:
+    """The ready style model that made (or, for a personalization not previewed yet, would make) its preview."""
+    info = personalization.engine_info or {}
+    if info.get("method") == "feedforward":
+        return StyleModel.objects.filter(checksum_sha256=info.get("model_checksum", ""),
+                                         status=StyleModelStatus.READY).exclude(file="").first()
+    if personalization.status != JobStatus.DONE and personalization.style is not None:
+        return style_model_ready(style=personalization.style, encoder_sha256=engine().weights_sha256)
+    return None
+
+
+def _approved_preview(personalization: Personalization, params: StyleParams) -> Image.Image | None:
+    """The stored preview when it shows these params (a re-render's new seed needs a new one)."""
+    info = personalization.engine_info or {}
+    if personalization.status != JobStatus.DONE or not personalization.preview or info.get("params") != params.as_dict():
+        return None
+    with personalization.preview.open("rb") as fh:
+        return load_image(fh.read())
+
+
+def final_tile(*, personalization: Personalization, params: StyleParams,
+               progress: Callable[[float], None] | None = None) -> StylizeResult:
+    """The print tile, made by the method that made the buyer's preview, from that preview.
+
+    A live model's preview is made again by the same model (its checksum is on the preview) with the
+    same seed and params, and the print keeps its low band; an optimiser's preview, or a live one
+    whose model is gone, starts the print's optimisation and keeps its low band too. Either way the
+    print, seen at the preview's size, is the preview."""
+    pattern = personalization.base_pattern
+    content = base_pattern_image_of(personalization)
+    settings_side = settings.STYLIZATION_PREVIEW_SIZE
+    model_row = _preview_model(personalization)
+    if model_row is not None:
+        model = warm_style_model(model_row)
+        size = (personalization.engine_info or {}).get("size")
+        if not (isinstance(size, list) and len(size) == 2):
+            height, width = fit_size(content.height, content.width, settings_side, model.config.size_multiple)
+            size = [width, height]
+        with device_slot("final"):
+            return model.render_tile(content, repeat=pattern.repeat_type, params=params, width_px=pattern.width_px,
+                                     height_px=pattern.height_px, preview_size=(int(size[0]), int(size[1])))
+    style = style_image_of(personalization)
+    preview = _approved_preview(personalization, params)
+    with device_slot("final"):
+        if preview is None:
+            preview = engine().preview(content, style, repeat=pattern.repeat_type, params=params,
+                                       long_side=settings_side).image
+        return engine().render_tile(content, style, repeat=pattern.repeat_type, params=params,
+                                    width_px=pattern.width_px, height_px=pattern.height_px, progress=progress,
+                                    preview=preview)
+
+
 def order_line_render(*, order_line_id: int) -> None:
     """queued → rendering → rendered: the final tile at print resolution and the print sheet."""
     claimed = _claim(order_line_id, ready=LineStage.QUEUED, working=LineStage.RENDERING, count=True)
@@ -129,18 +193,11 @@ def order_line_render(*, order_line_id: int) -> None:
     record_id = reserve_record_id()
     start, end = RENDER_PROGRESS
     try:
-        content = base_pattern_image_of(personalization)
-        style = style_image_of(personalization)
-        with device_slot("final"):
-            result = engine().render_tile(
-                content,
-                style,
-                repeat=pattern.repeat_type,
-                params=replace(style_params_of(personalization), seed=line.seed),
-                width_px=pattern.width_px,
-                height_px=pattern.height_px,
-                progress=progress_writer(lambda p: _renew(order_line_id, claim, p), start, end),
-            )
+        result = final_tile(
+            personalization=personalization,
+            params=replace(style_params_of(personalization), seed=line.seed),
+            progress=progress_writer(lambda p: _renew(order_line_id, claim, p), start, end),
+        )
         sheet_w, sheet_h = line.product_size.print_pixels(pattern.dpi)
         sheet = print_sheet(result.image, repeat=pattern.repeat_type, width_px=sheet_w, height_px=sheet_h)
         credit = _selvedge_credit(line, record_id)

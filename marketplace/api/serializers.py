@@ -31,6 +31,7 @@ from marketplace.models import (
     RepeatType,
     ReportTarget,
     Style,
+    StyleRegions,
     Substrate,
 )
 from marketplace.proofs import PROOF_TILE_PX, proof_grid, proof_sheet_size
@@ -436,6 +437,7 @@ class PersonalizationParamsInput(StrictInput):
     preserve_colors = serializers.BooleanField(default=False)
     style_scale = serializers.FloatField(min_value=0.25, max_value=4.0, default=1.0)
     seed = serializers.IntegerField(min_value=0, max_value=2**31 - 1, default=0)
+    regions = serializers.ChoiceField(choices=StyleRegions.choices, default=StyleRegions.ALL)
 
 
 class PersonalizationCreateInput(StrictInput):
@@ -451,10 +453,11 @@ class PersonalizationCreateInput(StrictInput):
     preserve_colors = serializers.BooleanField(required=False)
     style_scale = serializers.FloatField(min_value=0.25, max_value=4.0, required=False)
     seed = serializers.IntegerField(min_value=0, max_value=2**31 - 1, required=False)
+    regions = serializers.ChoiceField(choices=StyleRegions.choices, required=False)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         params = dict(attrs.pop("params", None) or PersonalizationParamsInput().to_internal_value({}))
-        for name in ("strength", "preserve_colors", "style_scale", "seed"):
+        for name in ("strength", "preserve_colors", "style_scale", "seed", "regions"):
             if name in attrs:
                 params[name] = attrs.pop(name)
         attrs["params"] = params

@@ -13,7 +13,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from marketplace import jobs
-from marketplace.models import BasePattern, JobStatus, LicenceUse, Personalization, Style, User
+from marketplace.models import BasePattern, JobStatus, LicenceUse, Personalization, Style, StyleRegions, User
 from marketplace.services.laundering import StyleLaundered, listed_style_copied
 from marketplace.uploads import UploadError, validate_image
 
@@ -34,6 +34,7 @@ def personalization_create(
     preserve_colors: bool = False,
     style_scale: float = 1.0,
     seed: int = 0,
+    regions: str = StyleRegions.ALL,
 ) -> Personalization:
     if (style is None) == (style_image is None):
         raise ValidationError({"style": "Choose a listed style or upload your own image, not both."})
@@ -47,6 +48,8 @@ def personalization_create(
         raise ValidationError({"style_scale": "Style scale must be between 0.25 and 4."})
     if not 0 <= seed <= MAX_SEED:
         raise ValidationError({"seed": f"The seed must be between 0 and {MAX_SEED}."})
+    if regions not in StyleRegions.values:
+        raise ValidationError({"regions": f"Regions must be one of {', '.join(StyleRegions.values)}."})
 
     personalization = Personalization(
         buyer=buyer,
@@ -56,6 +59,7 @@ def personalization_create(
         preserve_colors=preserve_colors,
         style_scale=style_scale,
         seed=seed,
+        regions=regions,
     )
     with transaction.atomic():
         if style_image is not None:

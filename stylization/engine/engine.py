@@ -22,8 +22,10 @@ from .colour import luminance_as_rgb, match_luminance, rgb_to_yiq, with_content_
 from .encoders import build_encoder
 from .errors import EngineError
 from .images import fit_style, to_image, to_tensor
+from .layout import layout_repeat
 from .params import StyleParams
-from .repeat import REPEAT_TYPES, check_repeat, check_tile_size, resample
+from .regions import composite, mask_at, region_mask
+from .repeat import REPEAT_TYPES, check_repeat, check_tile_size, keep_low_band, resample
 from .transfer import CancelHook, Job, LossWeights, ProgressHook, optimise, refine_in_windows, style_grams
 
 log = logging.getLogger(__name__)
@@ -92,8 +94,9 @@ class Engine:
                 on_level: LevelHook | None = None) -> StylizeResult:
         """A quick tile of long side `long_side`, optimised whole over a 3-level pyramid.
 
-        `padding` replaces the repeat's topology inside the optimisation; it exists only for
-        the seam-ratio control ("zeros"), which shows what ignoring the wrap costs.
+        The tile is optimised in the topology the print sheet lays it out in (`layout_repeat`: a
+        centred motif is printed on a plain grid). `padding` replaces that topology; it exists only
+        for the seam-ratio control ("zeros"), which shows what ignoring the wrap costs.
         `on_level` receives each coarser level's tile as it finishes (64², then 128²), so a
         page can show the preview sharpening instead of only the final one.
         """
@@ -107,22 +110,30 @@ class Engine:
                   for i, n in enumerate(PREVIEW_SCHEDULE)]
         levels[-1] = _Level(height, width, PREVIEW_SCHEDULE[-1], False)
         return self._run(content, style, repeat, params, levels, "preview", progress, should_cancel,
-                         topology=padding or repeat, on_level=on_level)
+                         topology=padding or layout_repeat(repeat), on_level=on_level)
 
     def render_tile(self, content: Image.Image, style: Image.Image, *, repeat: str, params: StyleParams,
                     width_px: int, height_px: int, progress: ProgressHook | None = None,
                     should_cancel: CancelHook | None = None, padding: str | None = None,
-                    iterations_cap: int | None = None) -> StylizeResult:
+                    iterations_cap: int | None = None, preview: Image.Image | None = None) -> StylizeResult:
         """The print-resolution tile; `padding` is the seam control's override, as in preview.
-        `iterations_cap` bounds each level's iterations (a dry run of the whole plan)."""
+        `iterations_cap` bounds each level's iterations (a dry run of the whole plan).
+
+        `preview` is the approved preview tile: the optimisation then starts from it, runs only the
+        levels finer than it, and keeps its low band (`keep_low_band`), so the print shows what the
+        buyer approved with the detail that only print resolution holds."""
         check_repeat(repeat)
         if padding not in (None, "zeros", *REPEAT_TYPES):
             raise ValueError(f"unknown padding {padding!r}")
         plan = self.render_plan(width_px=width_px, height_px=height_px, repeat=repeat)
         if iterations_cap is not None:
             plan = [dataclasses.replace(level, iterations=min(level.iterations, iterations_cap)) for level in plan]
+        start = None
+        if preview is not None:
+            start = to_tensor(preview.convert("RGB")).to(self.device)
+            plan = [level for level in plan if max(level.height, level.width) > max(preview.size)]
         return self._run(content, style, repeat, params, plan, "render_tile", progress, should_cancel,
-                         topology=padding or repeat, out_size=(height_px, width_px))
+                         topology=padding or layout_repeat(repeat), out_size=(height_px, width_px), start=start)
 
     def render_plan(self, *, width_px: int, height_px: int, repeat: str) -> list[_Level]:
         """The pyramid levels a print tile of this size is optimised over. Every level, and every
@@ -190,15 +201,21 @@ class Engine:
     def _run(self, content_image: Image.Image, style_image: Image.Image, repeat: str, params: StyleParams,
              levels: list[_Level], method: str, progress: ProgressHook | None,
              should_cancel: CancelHook | None, topology: str | None = None,
-             out_size: tuple[int, int] | None = None, on_level: LevelHook | None = None) -> StylizeResult:
+             out_size: tuple[int, int] | None = None, on_level: LevelHook | None = None,
+             start: torch.Tensor | None = None) -> StylizeResult:
         started = time.perf_counter()
         out_h, out_w = out_size or (levels[-1].height, levels[-1].width)
         content_full = to_tensor(content_image.convert("RGB")).to(self.device)
-        topology = topology or repeat
+        topology = topology or layout_repeat(repeat)
         content_final = resample(content_full, topology, (out_h, out_w))
+        # One mask for every level and for the preview and the print alike: it comes from the upload.
+        region = region_mask(content_full.cpu(), params.regions, topology)
         iterations = 0
         if params.strength == 0:
             output = content_final
+        elif start is not None and not levels:
+            # The print is no finer than the approved preview: the preview is the print.
+            output = resample(start, topology, (out_h, out_w))
         else:
             style_image = fit_style(style_image.convert("RGB"))
             style_sha = hashlib.sha256(style_image.tobytes() + repr(style_image.size).encode()).hexdigest()
@@ -207,12 +224,16 @@ class Engine:
             with _deterministic(self.device), torch.random.fork_rng(devices=[]):
                 torch.manual_seed(params.seed)
                 output = self._pyramid(content_full, style_image, style_sha, topology, params, levels, weights, job,
-                                       on_level)
+                                       on_level, region, start)
             output = resample(output, topology, (out_h, out_w))
+            if start is not None:
+                output = keep_low_band(output, start, topology)
             iterations = round(job.done)
             if params.preserve_colors:
                 output = with_content_chroma(output, content_final)
             job.finish()
+        if region is not None and params.strength != 0:
+            output = composite(output, content_final, mask_at(region, topology, (out_h, out_w), self.device))
         if not bool(torch.isfinite(output).all()):
             raise EngineError("the stylized tile contains invalid values (NaN or infinity)")
         image = to_image(output)
@@ -229,12 +250,14 @@ class Engine:
             "params": params.as_dict(),
             "size": [out_w, out_h],
             "optimizer": self.optimizer,
+            "from_preview": start is not None,
         }
         return StylizeResult(image=image, info=info)
 
     def _pyramid(self, content_full: torch.Tensor, style_image: Image.Image, style_sha: str, repeat: str,
                  params: StyleParams, levels: list[_Level], weights: LossWeights, job: Job,
-                 on_level: LevelHook | None = None) -> torch.Tensor:
+                 on_level: LevelHook | None = None, region: torch.Tensor | None = None,
+                 start: torch.Tensor | None = None) -> torch.Tensor:
         x: torch.Tensor | None = None
         for index, level in enumerate(levels):
             size = (level.height, level.width)
@@ -242,6 +265,8 @@ class Engine:
             if params.preserve_colors:
                 content = luminance_as_rgb(content)
             targets = self._style_targets(style_image, style_sha, level, params, content)
+            if x is None and start is not None:
+                x = resample(start, repeat, size)
             if x is None:
                 noise = torch.randn(content.shape, generator=_generator(params.seed)).to(self.device)
                 x = (content + 0.1 * noise).clamp(0, 1)
@@ -252,9 +277,11 @@ class Engine:
             if level.windowed:
                 # Adam only: its step needs just the summed gradient, where L-BFGS's line search
                 # would take a full two-pass sweep per evaluation.
+                # The windows' Gram is the whole tile's; a region is kept by the final composite alone.
                 x = refine_in_windows(x, content, targets, core=WINDOW_CORE, **kwargs)
             else:
-                x = optimise(x, content, targets, optimizer=self.optimizer, **kwargs)
+                level_region = None if region is None else mask_at(region, repeat, size, self.device)
+                x = optimise(x, content, targets, optimizer=self.optimizer, region=level_region, **kwargs)
             if on_level is not None and index + 1 < len(levels):
                 shown = with_content_chroma(x, resample(content_full, repeat, size)) if params.preserve_colors else x
                 on_level(to_image(shown))

@@ -39,13 +39,17 @@ from .errors import Cancelled, EngineError
 from .images import fit_style, to_image, to_tensor
 from .layout import layout_repeat
 from .params import StyleParams
-from .repeat import REPEAT_TYPES, check_repeat, pad, plane_window, pool2, resample
+from .regions import composite, mask_at, region_mask
+from .repeat import REPEAT_TYPES, check_repeat, keep_low_band, pad, plane_window, pool2, resample
 from .transfer import LossWeights, style_grams, style_loss, total_variation
 
 FORMAT = "motif-style-model"
 FORMAT_VERSION = 1
 # Sizes the default generator accepts: two poolings, and a half drop that survives both.
 SIZE_MULTIPLE = 8
+# The generator's pass at print size holds ~16 full-resolution channels a layer: 4.3 GB peak at
+# 2400² on the CPU, 1.9 GB at 1600². Larger tiles run the pass at this many pixels (see render_tile).
+PRINT_PASS_MAX_PIXELS = 1600 * 1600
 
 
 @dataclass(frozen=True)
@@ -243,6 +247,49 @@ class FeedForwardModel:
         }
         return StylizeResult(image=to_image(output), info=info)
 
+    def render_tile(self, content: Image.Image, *, repeat: str, params: StyleParams, width_px: int, height_px: int,
+                    preview_size: tuple[int, int]) -> StylizeResult:
+        """The print tile of a preview this model made at `preview_size` (width, height).
+
+        The generator is fully convolutional, so it runs at print size too, but it paints strokes
+        of a fixed size in pixels: at print size they would be a tenth of the preview's against the
+        motifs, another picture. So the preview is made again (same seed, params and size, so the
+        same pixels) and gives the print its low band; the pass at print size gives only the detail
+        finer than the preview holds (`keep_low_band`)."""
+        check_repeat(repeat)
+        started = time.perf_counter()
+        layout = layout_repeat(repeat)
+        source = to_tensor(content.convert("RGB"))
+        preview_w, preview_h = preview_size
+        preview = self.apply(resample(source, layout, (preview_h, preview_w)), repeat=repeat, params=params)
+        full = resample(source, layout, (height_px, width_px))
+        work = _detail_size(height_px, width_px, self.config.size_multiple)
+        if work == (height_px, width_px):
+            detail = self.apply(full, repeat=repeat, params=params)
+        else:
+            # Above the budget the generator runs at the largest size within it, and the base
+            # pattern's own edges give what is finer still.
+            detail = keep_low_band(full, self.apply(resample(source, layout, work), repeat=repeat, params=params), layout)
+        output = keep_low_band(detail, preview, layout)
+        engine_ms = (time.perf_counter() - started) * 1000.0
+        info = {
+            "method": "feedforward",
+            "engine_ms": round(engine_ms, 1),
+            "encoder": self.encoder_name,
+            "weights_sha256": self.encoder_sha256,
+            "model_checksum": self.checksum,
+            "device": "cpu",
+            "torch_version": torch.__version__,
+            "iterations": 0,
+            "seconds": round(engine_ms / 1000.0, 3),
+            "repeat": repeat,
+            "params": params.as_dict(),
+            "size": [width_px, height_px],
+            "preview_size": [preview_w, preview_h],
+            "from_preview": True,
+        }
+        return StylizeResult(image=to_image(output), info=info)
+
     def apply(self, content: torch.Tensor, *, repeat: str, params: StyleParams) -> torch.Tensor:
         """The model's tile for a content tensor (1,3,H,W), with the buyer's controls applied."""
         if params.strength == 0:
@@ -265,11 +312,23 @@ class FeedForwardModel:
         if self.palette is not None:
             # The network leaves flat grounds near their own colour; a pointwise match keeps the repeat.
             output = reinhard_match(output, self.palette, strength=params.strength)
+        # The live model learned the whole tile's Gram; a region is kept by compositing its change
+        # through the same mask the optimiser uses, made from the tile at the preview's resolution.
+        region = region_mask(content, params.regions, repeat)
+        if region is not None:
+            output = composite(output, content, mask_at(region, repeat, (height, width), output.device))
         if params.preserve_colors:
             output = with_content_chroma(output, content)
         if not bool(torch.isfinite(output).all()):
             raise EngineError("the model's tile contains invalid values (NaN or infinity)")
         return output
+
+
+def _detail_size(height: int, width: int, multiple: int) -> tuple[int, int]:
+    if height * width <= PRINT_PASS_MAX_PIXELS:
+        return height, width
+    scale = math.sqrt(PRINT_PASS_MAX_PIXELS / (height * width))
+    return _multiple(height * scale, multiple), _multiple(width * scale, multiple)
 
 
 def fit_size(height: int, width: int, long_side: int, multiple: int = SIZE_MULTIPLE) -> tuple[int, int]:

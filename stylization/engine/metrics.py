@@ -49,6 +49,38 @@ def _ratio(plane: np.ndarray, period: int) -> float:
     return float(wrap / mean_interior)
 
 
+def seam_excess(tile: Image.Image, base: Image.Image, repeat: str) -> float:
+    """The seam ratio a render added to its base pattern's edge: at most ~1.0 when seamless.
+
+    On a flat-colour design the seam ratio alone reads the design as much as the render: a seamless
+    base whose motif crosses the tile's edge scores 1.8, a check whose line lies on the edge more,
+    a centred motif's plain ground 0. The print's edge is compared with the worst of what its
+    base scores there, what cuts through the print's inside score, and 1.
+    """
+    if base.size != tile.size:
+        base = base.resize(tile.size, Image.Resampling.LANCZOS)
+    floor = max(1.0, seam_ratio(base, repeat), interior_cut_ratio(tile, repeat))
+    return seam_ratio(tile, repeat) / floor
+
+
+def lab_correlation(preview: Image.Image, tile: Image.Image, side: int = 64) -> float:
+    """Pearson correlation of two images' Lab values, both seen at side x side.
+
+    How much a print tile looks like its preview: each channel is centred on its own mean, and the
+    channels are pooled, so a channel that barely varies (a grey ground's a and b) weighs little.
+    """
+    from .colour import srgb_to_lab
+
+    def lab(image: Image.Image) -> np.ndarray:
+        small = image.convert("RGB").resize((side, side), Image.Resampling.BOX)
+        values = srgb_to_lab(np.asarray(small, dtype=np.float64) / 255.0).reshape(-1, 3)
+        return values - values.mean(axis=0)
+
+    a, b = lab(preview), lab(tile)
+    denominator = float(np.sqrt((a**2).sum() * (b**2).sum()))
+    return float((a * b).sum() / denominator) if denominator > 1e-12 else 1.0
+
+
 def luma(image: Image.Image) -> np.ndarray:
     rgb = np.asarray(image.convert("RGB"), dtype=np.float64)
     return rgb @ np.array([0.299, 0.587, 0.114])

@@ -186,3 +186,16 @@ def _resample_axis(x: torch.Tensor, dim: int, out_size: int, boundary: str) -> t
     gathered = x[..., torch.from_numpy(idx).to(x.device)]  # (..., out, taps)
     w = torch.from_numpy(weights).to(device=x.device, dtype=x.dtype)
     return (gathered * w).sum(-1).movedim(-1, dim)
+
+
+def keep_low_band(x: torch.Tensor, reference: torch.Tensor, repeat: str) -> torch.Tensor:
+    """x's detail finer than `reference`'s resolution laid on `reference`, at x's size.
+
+    The print tile is made at print resolution but must look like the approved preview: the
+    preview gives every frequency it holds, the print-resolution render only what lies above them.
+    Both resamplings go through the repeat, so the result wraps as x does.
+    """
+    size = (x.shape[-2], x.shape[-1])
+    small = (reference.shape[-2], reference.shape[-1])
+    detail = x - resample(resample(x, repeat, small), repeat, size)
+    return (resample(reference.to(x), repeat, size) + detail).clamp(0.0, 1.0)

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
+import torch.nn.functional as F
 
 from .encoders import Encoder
 from .errors import Cancelled, EngineError
@@ -74,6 +75,23 @@ def style_loss(features: list[torch.Tensor], targets: list[torch.Tensor]) -> tor
     return torch.stack(terms).mean()
 
 
+def masked_gram(features: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """The Gram matrix of the features inside a (1,1,H,W) mask (Gatys et al. 2017, spatial control).
+
+    The mask is averaged down to the features' grid and weights each position; dividing by its area
+    makes a mask of ones give `gram` exactly, so the style targets are the same for every region.
+    """
+    n, c, h, w = features.shape
+    weights = F.adaptive_avg_pool2d(mask.to(features), (h, w))
+    flat = (features * weights).reshape(n * c, h * w).float()
+    return flat @ flat.T / (weights.sum().float() + 1e-8)
+
+
+def masked_style_loss(features: list[torch.Tensor], targets: list[torch.Tensor], mask: torch.Tensor) -> torch.Tensor:
+    terms = [((masked_gram(f, mask) - t) ** 2).sum() / ((t**2).sum() + 1e-8) for f, t in zip(features, targets, strict=True)]
+    return torch.stack(terms).mean()
+
+
 def total_variation(x: torch.Tensor, repeat: str) -> torch.Tensor:
     """Mean squared step to the right and down neighbours, the wrap-around ones included."""
     p = pad(x, repeat, 1)[..., 1:, 1:]
@@ -85,8 +103,8 @@ def total_variation(x: torch.Tensor, repeat: str) -> torch.Tensor:
 def optimise(x0: torch.Tensor, content: torch.Tensor, targets: list[torch.Tensor], *, encoder: Encoder,
              repeat: str, weights: LossWeights, iterations: int, job: Job, optimizer: str = "adam",
              lr: float = 0.1, autocast_bf16: bool = False,
-             on_loss: Callable[[float], None] | None = None) -> torch.Tensor:
-    """Optimise the pixels of x0 (NCHW, [0,1]) as one tile."""
+             on_loss: Callable[[float], None] | None = None, region: torch.Tensor | None = None) -> torch.Tensor:
+    """Optimise the pixels of x0 (NCHW, [0,1]) as one tile; `region` (1,1,H,W) masks the Gram loss."""
     with torch.no_grad():
         _, content_features = encoder.encode(content, repeat)
         content_scale = content_features.pow(2).mean() + 1e-8
@@ -97,7 +115,10 @@ def optimise(x0: torch.Tensor, content: torch.Tensor, targets: list[torch.Tensor
         image = x.contiguous(memory_format=torch.channels_last)
         with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=autocast_bf16):
             style_features, features = encoder.encode(image, repeat)
-        loss = weights.style * style_loss(style_features, targets)
+        if region is None:
+            loss = weights.style * style_loss(style_features, targets)
+        else:
+            loss = weights.style * masked_style_loss(style_features, targets, region)
         if weights.content > 0:
             loss = loss + weights.content * (features.float() - content_features).pow(2).mean() / content_scale
         if weights.tv > 0:
