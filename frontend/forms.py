@@ -17,7 +17,6 @@ from marketplace.models import (
     BasePattern,
     LicenceUse,
     RepeatType,
-    Role,
     Style,
     StyleRegions,
     Substrate,
