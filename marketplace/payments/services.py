@@ -211,10 +211,10 @@ def payment_succeed(
         order = order_mark_paid(order=payment.order)
         if order.status not in PAID_STATES:
             # Paid for an order that was cancelled meanwhile: nothing is owed to anyone, and the money
-            # goes straight back (a job, so a gateway that is down only delays it).
+            # goes straight back (a job, so a gateway that is down only delays it; its row is written
+            # with this payment, so a crash before the refund is made does not lose it).
             log.warning("Payment %s succeeded for order %s, which is %s: refunding it.", payment.pk, order.pk, order.status)
-            payment_id = payment.pk
-            transaction.on_commit(lambda: jobs.send(jobs.REFUND_PAYMENT, payment_id))
+            jobs.enqueue(jobs.REFUND_PAYMENT, payment.pk)
             return payment
         # Royalties are on the goods: shipping and tax are the platform's to pass on.
         royalty_accrue(order=order, paid=payment.amount - order.shipping_amount - order.tax_amount)
