@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-
 # The embedded worker's lanes and their threads. A lane's thread count is its number of jobs in hand
 # at once: one preview, one final render and one training (the device slots allow no more of each),
 # and two for money, records and e-mail, which wait on the network rather than the processor.
