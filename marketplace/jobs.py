@@ -27,6 +27,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import autodiscover_modules
+from dramatiq.broker import MessageProxy
 from dramatiq.errors import ActorNotFound
 from dramatiq.middleware.retries import DEFAULT_MAX_BACKOFF
 
@@ -153,7 +154,7 @@ class BackgroundJobs(dramatiq.Middleware):
     it returns (a redelivered message for a done row only sets it done again), and due again after
     the actor's time limit or its longest backoff, whichever the row now waits for."""
 
-    def before_process_message(self, broker: dramatiq.Broker, message: dramatiq.Message[Any]) -> None:
+    def before_process_message(self, broker: dramatiq.Broker, message: MessageProxy) -> None:
         job_id = message.options.get(JOB_OPTION)
         if job_id is None:
             return
@@ -167,7 +168,7 @@ class BackgroundJobs(dramatiq.Middleware):
         )
 
     def after_process_message(
-        self, broker: dramatiq.Broker, message: dramatiq.Message[Any], *, result: Any = None,
+        self, broker: dramatiq.Broker, message: MessageProxy, *, result: Any = None,
         exception: BaseException | None = None,
     ) -> None:
         job_id = message.options.get(JOB_OPTION)
