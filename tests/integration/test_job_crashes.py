@@ -3,9 +3,10 @@
 
 The embedded broker keeps its messages in the process's memory, so the kill loses the message; the
 job's row in the database is what brings it back. The outside boundaries are loopback servers: the
-fake Stripe (which answers one refund with 503, so the job is caught between its tries), and for
+fake Stripe (down for refunds until the kill, so the job is caught between its tries), and for
 the chain anvil, behind a first address that accepts connections and never answers (so the
-revocation is caught while it waits on the node)."""
+revocation is caught while it waits on the node). One kill catches both jobs, so the server starts
+twice, not four times."""
 
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ from provenance.chain_access import chain_client, forget_chain_client
 from provenance.local_node import ANVIL_CHAIN_ID, ANVIL_DEV_PRIVATE_KEY, anvil_binary, start_anvil
 from provenance.models import AttributionRecord
 from provenance.services import attribution_record_create, record_write_to_chain
-from tests.conftest import SHIP_TO, create_products, skip_or_fail
+from tests.conftest import SHIP_TO, skip_or_fail
 from tests.fakes.stripe_server import FakeStripe
 from tests.integration.processes import Process, free_port, process_env, wait_for
 from tests.provenance.conftest import rendered_line  # noqa: F401  # a fixture
@@ -123,39 +124,6 @@ def _serve(state: dict[str, Any], chain_rpc_url: str) -> tuple[Process, str]:
     return server, base
 
 
-def test_a_refund_in_hand_when_the_worker_is_killed_is_made_after_the_restart(
-    crash_env: dict[str, Any], buyer: Any, style: Any, pattern: Any,
-) -> None:
-    fake: FakeStripe = crash_env["fake"]
-    swatch = create_products()["swatch"]
-    personalization = personalization_create(buyer=buyer, base_pattern=pattern, style=style)
-    order = order_create(buyer=buyer, lines=[OrderLineRequest(personalization, swatch, 1)])
-    payment = payment_checkout_start(order=order, actor=buyer, shipping_address=SHIP_TO)
-    order_cancel(order=order, actor=buyer)  # the buyer gives up while Checkout is still open...
-    fake.outage("/v1/refunds", requests=1)  # ...and the first refund try meets Stripe down
-
-    server, base = _serve(crash_env, chain_rpc_url="http://127.0.0.1:9")
-    event = fake.complete_checkout(payment.stripe_checkout_session_id or "")  # ...but pays anyway
-    status, body = fake.deliver_webhook(event, f"{base}/api/v1/payments/stripe/webhook/", WEBHOOK_SECRET)
-    assert status == 200, body
-    wait_for(lambda: fake.requests_to("POST", "/v1/refunds"), timeout=WAIT_S, what="the refund's first try",
-             processes=(server,))
-    server.kill()  # SIGKILL, between the refund's tries
-
-    payment.refresh_from_db()
-    assert payment.status == PaymentStatus.SUCCEEDED and payment.amount_refunded == 0
-    restarted, _ = _serve(crash_env, chain_rpc_url="http://127.0.0.1:9")
-
-    def refunded() -> bool:
-        return Payment.objects.get(pk=payment.pk).amount_refunded == payment.amount
-
-    wait_for(refunded, timeout=WAIT_S, what="the refund after the restart", processes=(restarted,))
-    order.refresh_from_db()
-    assert order.status == OrderStatus.CANCELLED
-    made = [r for r in fake.requests_to("POST", "/v1/refunds") if r.status == 200 and not r.replayed]
-    assert len(made) == 1, "the refund was made once at Stripe"
-
-
 def _admin_uphold(base: str, *, username: str, password: str, report: InfringementReport) -> None:
     """Staff uphold the report in the admin, as the moderation runbook says."""
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
@@ -177,16 +145,19 @@ def _admin_uphold(base: str, *, username: str, password: str, report: Infringeme
     assert "errorlist" not in saved and "errornote" not in saved, re.sub(r"\s+", " ", saved)[:6000]
 
 
-def test_a_takedown_in_hand_when_the_worker_is_killed_is_revoked_after_the_restart(
-    crash_env: dict[str, Any], settings: Any, rendered_line: Any, style: Any, buyer: Any, make_user: Any,  # noqa: F811
+def test_a_refund_and_a_takedown_in_hand_when_the_worker_is_killed_are_done_after_the_restart(
+    crash_env: dict[str, Any], settings: Any, rendered_line: Any, style: Any, pattern: Any, buyer: Any,  # noqa: F811
+    make_user: Any, products: Any,
 ) -> None:
     if anvil_binary() is None:
         skip_or_fail("anvil is not installed (npm ci installs it).")
+    fake: FakeStripe = crash_env["fake"]
     anvil_port = free_port()
     node = start_anvil(state_file=crash_env["tmp"] / "chain" / "state.json", port=anvil_port)
     assert node is not None
     silent = SilentNode()
     try:
+        # A sale of the style, attributed on chain.
         settings.CHAIN_RPC_URL, settings.CHAIN_ID = f"http://127.0.0.1:{anvil_port}", ANVIL_CHAIN_ID
         settings.CHAIN_PRIVATE_KEY = ANVIL_DEV_PRIVATE_KEY
         forget_chain_client()
@@ -195,7 +166,6 @@ def test_a_takedown_in_hand_when_the_worker_is_killed_is_revoked_after_the_resta
         order_line_deliver(order_line_id=line.pk)
         record = record_write_to_chain(record_pk=record.pk)
         assert not chain_client().is_revoked(record.record_id)
-
         staff = make_user("buyer")
         staff.is_staff = staff.is_superuser = True
         # Hashed as the server checks it (the test settings hash with MD5, for speed).
@@ -206,17 +176,39 @@ def test_a_takedown_in_hand_when_the_worker_is_killed_is_revoked_after_the_resta
             reporter=buyer, target="style", style=style, claim="The style copies my registered painting.",
             evidence_url="https://example.com/registration",
         )
+        # An order the buyer cancels while Stripe Checkout is still open.
+        personalization = personalization_create(buyer=buyer, base_pattern=pattern, style=style, seed=2)
+        order = order_create(buyer=buyer, lines=[OrderLineRequest(personalization, products["swatch"], 1)])
+        payment = payment_checkout_start(order=order, actor=buyer, shipping_address=SHIP_TO)
+        order_cancel(order=order, actor=buyer)
+        fake.outage("/v1/refunds", requests=1_000_000)  # Stripe is down for refunds until the kill
 
-        # The first process reaches the chain through a node that hangs: the revocation is in hand.
+        # The first process reaches the chain through a node that hangs.
         server, base = _serve(crash_env, chain_rpc_url=silent.url)
+        event = fake.complete_checkout(payment.stripe_checkout_session_id or "")  # the buyer pays anyway
+        status, body = fake.deliver_webhook(event, f"{base}/api/v1/payments/stripe/webhook/", WEBHOOK_SECRET)
+        assert status == 200, body
         _admin_uphold(base, username=staff.username, password="moderation-2026", report=report)
         decision = ModerationDecision.objects.get(report=report)
+        wait_for(lambda: fake.requests_to("POST", "/v1/refunds"), timeout=WAIT_S, what="the refund's first try",
+                 processes=(server,))
         wait_for(lambda: silent.connections, timeout=WAIT_S, what="the revocation to reach the node",
                  processes=(server,))
-        server.kill()  # SIGKILL, while the revocation waits on the chain
-        assert ModerationDecision.objects.get(pk=decision.pk).records_revoked == 0
+        server.kill()  # SIGKILL: the refund waits for its next try, the revocation on the chain
+        fake.outage_end("/v1/refunds")
 
+        payment.refresh_from_db()
+        assert payment.status == PaymentStatus.SUCCEEDED and payment.amount_refunded == 0
+        assert ModerationDecision.objects.get(pk=decision.pk).records_revoked == 0
         restarted, _ = _serve(crash_env, chain_rpc_url=settings.CHAIN_RPC_URL)
+
+        wait_for(lambda: Payment.objects.get(pk=payment.pk).amount_refunded == payment.amount, timeout=WAIT_S,
+                 what="the refund after the restart", processes=(restarted,))
+        order.refresh_from_db()
+        assert order.status == OrderStatus.CANCELLED
+        made = [r for r in fake.requests_to("POST", "/v1/refunds") if r.status == 200 and not r.replayed]
+        assert len(made) == 1, "the refund was made once at Stripe"
+
         wait_for(lambda: ModerationDecision.objects.get(pk=decision.pk).records_revoked == 1, timeout=WAIT_S,
                  what="the revocation after the restart", processes=(restarted,))
         record = AttributionRecord.objects.get(pk=record.pk)
