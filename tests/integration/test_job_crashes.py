@@ -93,6 +93,9 @@ def crash_env(settings: Any, tmp_path: Path) -> Iterator[dict[str, Any]]:
             DRAMATIQ_BROKER_URL="",
             MOTIF_EMBEDDED_WORKER="true",
             PROVENANCE_KEYS_DIR=str(tmp_path / "keys"),
+            # The previews the start-up sweep finds are small, and no style model is trained meanwhile.
+            STYLIZATION_PREVIEW_SIZE=str(settings.STYLIZATION_PREVIEW_SIZE),
+            STYLIZATION_STYLE_MODELS="false",
             CHAIN_ID=str(ANVIL_CHAIN_ID),
             CHAIN_PRIVATE_KEY=ANVIL_DEV_PRIVATE_KEY,
             **stripe_env,
