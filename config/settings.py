@@ -223,6 +223,8 @@ _DRAMATIQ_MIDDLEWARE = [
     "dramatiq.middleware.Retries",
     "dramatiq.middleware.CurrentMessage",
     "django_dramatiq.middleware.DbConnectionsMiddleware",
+    # Last, so its after-hooks run first: a job's row is marked before the connection is closed.
+    "marketplace.jobs.BackgroundJobs",
 ]
 if DRAMATIQ_BROKER_URL.startswith("redis"):
     DRAMATIQ_BROKER = {
@@ -259,6 +261,9 @@ FULFILMENT_STAGE_TIMEOUT_S = env.int("FULFILMENT_STAGE_TIMEOUT_S", default=2 * 3
 FULFILMENT_WATCHDOG_MAX_RESENDS = env.int("FULFILMENT_WATCHDOG_MAX_RESENDS", default=3)
 # How often the embedded worker (and `requeue_jobs --every`) runs the watchdog's sweep.
 FULFILMENT_SWEEP_INTERVAL_S = env.int("FULFILMENT_SWEEP_INTERVAL_S", default=60)
+# A BackgroundJob (a refund, a takedown's revocations) silent this long past what its actor may take
+# (its time limit while it runs, its longest backoff between retries) is sent again by that sweep.
+BACKGROUND_JOB_RESEND_AFTER_S = env.int("BACKGROUND_JOB_RESEND_AFTER_S", default=600)
 
 # Approval of derivatives (issue 18): a proof the artist leaves unanswered this long is declined
 # and refunded.

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from marketplace.errors import Conflict, NotAllowed
 from marketplace.models import (
+    BackgroundJob,
     EmailMessageLog,
     InfringementReport,
     ModerationAction,
@@ -275,3 +276,22 @@ class ModerationDecisionAdmin(admin.ModelAdmin):
         else:
             decision = report_dismiss(report=obj.report, actor=actor, note=obj.note)
         obj.pk, obj.actor_id, obj.created_at = decision.pk, decision.actor_id, decision.created_at
+
+
+@admin.register(BackgroundJob)
+class BackgroundJobAdmin(admin.ModelAdmin):
+    """Refunds and revocations in flight, read-only: a failed one shows its last error while the
+    sweep keeps sending it (`marketplace.jobs`)."""
+
+    list_display = ["created_at", "actor_name", "args", "status", "attempts", "due_at", "finished_at"]
+    list_filter = ["status", "actor_name"]
+    readonly_fields = [f.name for f in BackgroundJob._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False

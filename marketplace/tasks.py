@@ -8,6 +8,7 @@ from typing import Any
 
 import dramatiq
 
+from marketplace import jobs
 from marketplace.notifications import email_deliver
 from marketplace.payments.services import payment_refund_order_line, payment_refund_unwanted
 from marketplace.services import fulfilment
@@ -56,3 +57,13 @@ def payment_refund_job(payment_id: int) -> None:
 @dramatiq.actor(queue_name="email", max_retries=60, min_backoff=5_000, max_backoff=30 * MINUTE_MS)
 def email_send_job(message_id: int) -> None:
     email_deliver(message_id=message_id)
+
+
+@dramatiq.actor(queue_name="fulfilment", max_retries=20, min_backoff=1_000, max_backoff=MINUTE_MS)
+def background_job_exhausted(message: dict[str, Any], retry_info: dict[str, Any]) -> None:
+    """A BackgroundJob's `on_retry_exhausted` (marketplace.jobs.JOB_EXHAUSTED)."""
+    jobs.background_job_fail(
+        job_id=int(message["options"][jobs.JOB_OPTION]),
+        detail=f"{message.get('actor_name')} gave up after {retry_info.get('retries')} retries: "
+        f"{message.get('options', {}).get('traceback', '')}",
+    )

@@ -218,11 +218,11 @@ def payment_succeed(
         if was_pending:
             order = order_mark_paid(order=order, paid_at=payment.succeeded_at)
         if not _payment_holds_order(payment, order):
-            # Nothing is owed to anyone for this money, and it goes straight back (a job, so a
-            # gateway that is down only delays it).
+            # Nothing is owed to anyone for this money, and it goes straight back (a job, so a gateway
+            # that is down only delays it; its row is written with this payment, so a crash before the
+            # refund is made does not lose it).
             log.warning("Payment %s succeeded for order %s, which is %s: refunding it.", payment.pk, order.pk, order.status)
-            payment_id = payment.pk
-            transaction.on_commit(lambda: jobs.send(jobs.REFUND_PAYMENT, payment_id))
+            jobs.enqueue(jobs.REFUND_PAYMENT, payment.pk)
             return payment
         # Royalties are on the goods: shipping and tax are the platform's to pass on.
         royalty_accrue(order=order, paid=payment.amount - order.shipping_amount - order.tax_amount)

@@ -152,7 +152,7 @@ def order_line_advance(*, order_line_id: int) -> str:
         order_line_deliver(order_line_id=order_line_id)
     elif line.stage in REFUNDED_STAGES:
         if not _refund_settled(line):
-            transaction.on_commit(lambda: jobs.send(jobs.REFUND_LINE, order_line_id))
+            jobs.enqueue(jobs.REFUND_LINE, order_line_id)
     elif line.stage in NEXT_STEP:
         step = NEXT_STEP[line.stage]
         transaction.on_commit(lambda: jobs.send(step, order_line_id))

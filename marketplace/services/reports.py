@@ -96,7 +96,8 @@ def report_uphold(*, report: InfringementReport, actor: User, reason_code: str, 
         locked.status = ReportStatus.UPHELD
         locked.resolved_at = timezone.now()
         locked.save(update_fields=["status", "resolved_at"])
-        transaction.on_commit(lambda: jobs.send(jobs.REVOKE_LISTING_RECORDS, decision.pk))
+        # A row with the decision, so a worker that dies before the chain has them revokes them later.
+        jobs.enqueue(jobs.REVOKE_LISTING_RECORDS, decision.pk)
     return decision
 
 

@@ -1480,6 +1480,11 @@ class FakeStripe:
         with self._lock:
             self._outages.append([path_prefix, requests, status])
 
+    def outage_end(self, path_prefix: str) -> None:
+        """Stripe is back: calls under `path_prefix` are answered again."""
+        with self._lock:
+            self._outages = [outage for outage in self._outages if outage[0] != path_prefix]
+
     def _injected_outage(self, path: str) -> _Response | None:
         with self._lock:
             for outage in self._outages:

@@ -136,7 +136,7 @@ def test_upholding_logs_who_when_why_and_sends_the_revocations(
     django_capture_on_commit_callbacks: Any,
 ) -> None:
     sent: list[tuple[str, tuple[Any, ...]]] = []
-    monkeypatch.setattr(jobs, "send", lambda name, *args: sent.append((name, args)))
+    monkeypatch.setattr(jobs, "send", lambda name, *args, **options: sent.append((name, args)))
     with pytest.raises(ValidationError):
         report_uphold(report=report, actor=staff, reason_code="because", note="x")
     with django_capture_on_commit_callbacks(execute=True):
@@ -176,7 +176,7 @@ def test_staff_decide_in_the_admin_and_the_log_keeps_who_and_why(
 ) -> None:
     from django.test import Client
 
-    monkeypatch.setattr(jobs, "send", lambda *args: None)
+    monkeypatch.setattr(jobs, "send", lambda *args, **options: None)
     staff.is_superuser = True
     staff.save(update_fields=["is_superuser"])
     admin = Client()

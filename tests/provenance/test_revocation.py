@@ -57,7 +57,7 @@ def test_an_upheld_report_revokes_the_style_records_and_verify_says_revoked_from
         evidence_url="https://example.com/registration",
     )
     sent: list[int] = []
-    monkeypatch.setattr("marketplace.jobs.send", lambda name, decision_id: sent.append(decision_id))
+    monkeypatch.setattr("marketplace.jobs.send", lambda name, decision_id, **options: sent.append(decision_id))
     with django_capture_on_commit_callbacks(execute=True):
         decision = report_uphold(report=report, actor=staff, reason_code="copyright", note="Certificate matches.")
     assert sent == [decision.pk]
@@ -89,7 +89,7 @@ def test_a_record_made_after_the_takedown_is_revoked_when_it_reaches_the_chain(
     report = InfringementReport.objects.create(reporter=buyer, target="style", style=style,
                                                claim="The style copies my registered painting.",
                                                evidence_url="https://example.com/registration")
-    monkeypatch.setattr("marketplace.jobs.send", lambda *args: None)
+    monkeypatch.setattr("marketplace.jobs.send", lambda *args, **options: None)
     report_uphold(report=report, actor=staff, reason_code="trademark", note="Mark registered in 2015.")
     record = attribution_record_create(order_line_id=line.pk)
     order_line_deliver(order_line_id=line.pk)

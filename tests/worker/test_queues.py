@@ -34,3 +34,17 @@ def test_previews_have_a_process_of_their_own() -> None:
     members = {m.name: m.queues for m in POOLS["gpu"].members}
     preview = next(queues for queues in members.values() if "stylize" in queues)
     assert preview == ("stylize",)
+
+
+def test_the_embedded_lanes_keep_previews_training_and_money_apart() -> None:
+    from config.queues import LANE_THREADS, MONEY, PREVIEWS, TRAINING, embedded_lanes
+
+    autodiscover_modules("tasks")
+    declared = set(dramatiq.get_broker().get_declared_queues())
+    lanes = embedded_lanes(declared)
+    assert set(LANE_THREADS) == set(lanes) and all(threads >= 1 for threads in LANE_THREADS.values())
+    assert {q for queues in lanes.values() for q in queues} == all_queues()  # every pool queue, once
+    assert sum(len(queues) for queues in lanes.values()) == len(all_queues())
+    assert lanes[PREVIEWS] == {"stylize"} and lanes[TRAINING] == {"train_style_model"}
+    assert {"fulfilment", "payouts", "provenance", "chain", "email"} <= lanes[MONEY]
+    assert "brand_new_queue" in embedded_lanes(declared | {"brand_new_queue"})[MONEY]  # still run, embedded

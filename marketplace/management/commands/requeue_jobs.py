@@ -3,14 +3,14 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from config.worker import jobs_requeue_all
-from marketplace.services.fulfilment import fulfilment_sweep
+from config.worker import jobs_requeue_all, watchdog_pass
 
 
 class Command(BaseCommand):
     help = (
         "Enqueue again every job that the database records as unfinished (run it when workers start). "
-        "With --every N it then stays up as the fulfilment watchdog, sweeping every N seconds."
+        "With --every N it then stays up as the watchdog, sweeping every N seconds: lines stuck in "
+        "fulfilment, and refunds and revocations whose jobs went silent."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -21,6 +21,6 @@ class Command(BaseCommand):
         every = options["every"]
         while every > 0:
             time.sleep(every)
-            result = fulfilment_sweep(resend_all=False)
-            if result.stuck_lines:
-                self.stdout.write(f"Watchdog: {result.as_dict()} (lines {result.stuck_lines})")
+            result = watchdog_pass()
+            if any(result.values()):
+                self.stdout.write(f"Watchdog: {result}")

@@ -26,7 +26,8 @@ class Command(BaseCommand):
         worker = None
         if settings.MOTIF_EMBEDDED_WORKER:
             worker = start_embedded_worker()
-            self.stdout.write("Embedded job worker started (StubBroker, in-process).")
+            lanes = "; ".join(f"{name}: {', '.join(sorted(lane.consumer_whitelist or ()))}" for name, lane in worker.lanes.items())
+            self.stdout.write(f"Embedded job worker started (StubBroker, in-process), in lanes: {lanes}.")
         else:
             self.stdout.write(f"Jobs go to {settings.DRAMATIQ_BROKER_URL}; run workers with `manage.py rundramatiq`.")
         try:
