@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing as mp
 import os
+import pickle
 import resource
 import subprocess
 import sys
@@ -190,9 +191,8 @@ def _run_method(method: str, size: int, patterns: int, style_paths: list[str], i
     engine = None if reference else Engine(device="cpu", encoder=encoder_name, weights_path=weights,
                                            expected_sha256=None)
     feedforward = method.startswith("feedforward-model")
-    if method == "feedforward-model-today":
-        variant = variant or ("today", today_models or "")
-    models = _style_models(style_paths, engine, variant[1] if variant else None) if feedforward and engine is not None else []
+    model_dir = today_models if method == "feedforward-model-today" else variant[1] if variant else None
+    models = _style_models(style_paths, engine, model_dir) if feedforward and engine is not None else []
     if method in ("feedforward-model-colour-matched", "feedforward-model-today"):
         # The product's colour match: Reinhard's pointwise Lab match to the style after the network.
         models = [m.with_style_palette(Image.open(p)) for m, p in zip(models, style_paths, strict=True)]
@@ -414,6 +414,38 @@ def _device_table(device: str, sizes: list[int], weights: str, style_path: str) 
             lines.append(f"| {engine.encoder_name} | {size}² | {seconds:.1f} | {iterations} | {seconds / iterations:.3f} | "
                          f"{peak:.0f} | {seam_ratio(result.image, 'basic'):.2f} |")
             print(lines[-1], file=sys.stderr, flush=True)
+    return "\n".join(lines)
+
+
+def _render_memory(encoder: str, side: int, iterations: int) -> dict[str, Any]:
+    """Runs in a spawned child: a final render of a side² half-drop tile with `iterations` a level (a dry
+    run of the whole plan: every level, windowed ones included, at its real size), and its peak RSS."""
+    import torch
+
+    from stylization.engine import Engine, StyleParams, generate_pattern
+
+    torch.set_num_threads(int(os.environ.get("BENCH_THREADS", "2")))
+    style = Image.open(sorted(_style_dir(None).glob("*.jpg"))[0]).convert("RGB")
+    engine = Engine(device="cpu", encoder=encoder)
+    base = generate_pattern("half_drop", size=256, seed=100, kind="motifs")
+    started = time.perf_counter()
+    result = engine.render_tile(base, style, repeat="half_drop", params=StyleParams(), width_px=side, height_px=side,
+                                iterations_cap=iterations)
+    return {"encoder": encoder, "seconds": time.perf_counter() - started, "levels": len(engine.render_plan(
+        width_px=side, height_px=side, repeat="half_drop")), "iterations": result.info["iterations"],
+        "halo": engine.encoder.halo, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def _render_memory_table(side: int, iterations: int) -> str:
+    context = mp.get_context("spawn")
+    lines = [f"Final render {side}² half drop, {iterations} iteration(s) a level (the plan's sizes, windowed above "
+             "1280 px), one spawned process each", "| encoder | halo px | levels | iterations | wall s | peak RSS MB |",
+             "|---|---|---|---|---|---|"]
+    for encoder in ("random", "efficientnet_lite0"):
+        with context.Pool(1, maxtasksperchild=1) as pool:
+            r = pool.apply(_render_memory, (encoder, side, iterations))
+        lines.append(f"| {r['encoder']} | {r['halo']} | {r['levels']} | {r['iterations']} | {r['seconds']:.1f} | "
+                     f"{r['peak_rss_mb']:.0f} |")
     return "\n".join(lines)
 
 
@@ -641,6 +673,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="only time request-to-preview through the API of `make run`: REQUESTS live-model "
                              "previews against the optimiser's (--optimiser-requests)")
     parser.add_argument("--optimiser-requests", type=int, default=3)
+    parser.add_argument("--row-cache", help="a directory keeping each row's figures and tiles (keyed by method, size, "
+                        "patterns, strength and variant): a row found there is reused rather than run again, so a "
+                        "slow row need not be rerun beside a new one; its timing columns are from its own run")
+    parser.add_argument("--render-memory", type=int, metavar="SIDE", default=0,
+                        help="only measure a final render's peak RSS at SIDE² for the random and Lite0 encoders")
     parser.add_argument("--today-models", default=str(Path(__file__).resolve().parent.parent / "test-artifacts" / "today-models"),
                         help="the random-encoder demo models of before issue 24, for the feedforward-model-today row "
                              "(git show 6d4168a:marketplace/demo_data/style_models/<file> for each of the six files)")
@@ -660,6 +697,9 @@ def main(argv: list[str] | None = None) -> int:
         from stylization.api_latency import api_latency_bench
 
         return api_latency_bench(requests=args.api_latency, optimiser_requests=args.optimiser_requests)
+    if args.render_memory:
+        print(_render_memory_table(args.render_memory, 1))
+        return 0
     if args.print_sheet:
         print(_print_sheet_table(width_px=5400, height_px=6300, dpi=150, tile_px=600))
         return 0
@@ -693,9 +733,18 @@ def main(argv: list[str] | None = None) -> int:
                     plan.append(("feedforward-model-colour-matched", patterns, lever))
             rows = []
             for method, count, variant in plan:
+                cached = (Path(args.row_cache) / f"{method}-{size}-{count}-{args.strength:g}-"
+                          f"{variant[0] if variant else 'shipped'}.pickle") if args.row_cache else None
+                if cached is not None and cached.is_file():
+                    rows.append(pickle.loads(cached.read_bytes()))
+                    print(f"  reused {rows[-1]['method']} at {size}² from {cached}", file=sys.stderr, flush=True)
+                    continue
                 with context.Pool(1, maxtasksperchild=1) as pool:
                     rows.append(pool.apply(_run_method, (method, size, count, style_paths, 120, weights,
                                                          args.strength, variant, args.today_models)))
+                if cached is not None:
+                    cached.parent.mkdir(parents=True, exist_ok=True)
+                    cached.write_bytes(pickle.dumps(rows[-1]))
                 print(f"  done {rows[-1]['method']} at {size}²", file=sys.stderr, flush=True)
             if args.peer and weights and "neural-style-pt" in wanted:
                 # From a fresh process, so RUSAGE_CHILDREN holds the peer's peak RSS and no one else's.

@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import torch
 import torch.nn as nn
@@ -221,7 +222,9 @@ class _MBConv(nn.Module):
 
     def __init__(self, cin: int, cout: int, expanded: int, kernel: int, stride: int) -> None:
         super().__init__()
-        self.kernel, self.stride, self.residual = kernel, stride, stride == 1 and cin == cout
+        self.kernel: int = kernel
+        self.stride: int = stride
+        self.residual: bool = stride == 1 and cin == cout
         if expanded != cin:
             self._expand_conv = nn.Conv2d(cin, expanded, 1, bias=False)
             self._bn0 = nn.BatchNorm2d(expanded, eps=_BN_EPS)
@@ -253,7 +256,7 @@ class EfficientNetLiteEncoder(Encoder):
     encodes_mirror_period = True
     # Swept by eye and on the bench at 256² (EXPERIMENTS.md, issue 24): a content weight of 3 x (1 - s) on
     # block 2 keeps the motifs' shapes where block 4 let them dissolve even at 10 x (1 - s); TV 0.3 damps the
-    # speckle; the painting shown at twice the tile's side gives strokes about 1/40 of the tile.
+    # speckle; the painting shown at twice the tile's side makes its strokes about a twentieth of the tile.
     loss_settings = LossSettings(content_per_strength=3.0, tv=0.3, lr=0.05, style_zoom=2.0)
 
     def __init__(self, name: str = "efficientnet_lite0", weights_path: str | Path | None = None, *,
@@ -279,17 +282,21 @@ class EfficientNetLiteEncoder(Encoder):
         self.register_buffer("mean", torch.tensor(_IMAGENET_MEAN).view(1, 3, 1, 1))
         self.register_buffer("std", torch.tensor(_IMAGENET_STD).view(1, 3, 1, 1))
         self._fold()
-        poolings = 1 + sum(1 for b in self._blocks[: self.deepest + 1] if b.stride == 2)
+        used = [self.block(i) for i in range(self.deepest + 1)]
+        poolings = 1 + sum(1 for b in used if b.stride == 2)
         # A half drop survives each pooling exactly while the height divides by 4.
         self.size_multiple = 2 ** (poolings + 1)
         # Receptive radius: a k-kernel at stride s reaches (k // 2) * s; a [1 3 3 1] pooling 2 * s more.
         radius, stride = 2 + 2, 2  # the stem: a pooling, then a 3x3 at stride 2
-        for block in self._blocks[: self.deepest + 1]:
+        for block in used:
             if block.stride == 2:
                 radius += 2 * stride
                 stride *= 2
             radius += block.kernel // 2 * stride
         self.halo = -(-radius // self.size_multiple) * self.size_multiple
+
+    def block(self, i: int) -> _MBConv:
+        return cast(_MBConv, self._blocks[i])
 
     def _build(self, state: dict[str, torch.Tensor]) -> None:
         stem = state["_conv_stem.weight"]
@@ -322,9 +329,9 @@ class EfficientNetLiteEncoder(Encoder):
                     self.register_buffer(f"b{i}_{part}_w", weight)
                     self.register_buffer(f"b{i}_{part}_b", bias)
 
-    def _block(self, i: int, h: torch.Tensor, downsample: Callable[[torch.Tensor, int, nn.Module], torch.Tensor]
+    def _block(self, i: int, h: torch.Tensor, downsample: Callable[[torch.Tensor, int, _MBConv], torch.Tensor]
                ) -> torch.Tensor:
-        block = self._blocks[i]
+        block = self.block(i)
         x = h
         if hasattr(block, "_expand_conv"):
             h = F.relu6(F.conv2d(h, self.get_buffer(f"b{i}_expand_w"), self.get_buffer(f"b{i}_expand_b")))
@@ -340,7 +347,7 @@ class EfficientNetLiteEncoder(Encoder):
             x = mirror_period(x)
             repeat = "basic"
 
-        def depthwise(h: torch.Tensor, i: int, block: nn.Module) -> torch.Tensor:
+        def depthwise(h: torch.Tensor, i: int, block: _MBConv) -> torch.Tensor:
             # Pooled before the convolution, which then runs on the strided grid as trained, at its cost.
             h = pool2(h, repeat) if block.stride == 2 else h
             return F.relu6(F.conv2d(pad(h, repeat, block.kernel // 2), self.get_buffer(f"b{i}_depthwise_w"),
@@ -367,7 +374,7 @@ class EfficientNetLiteEncoder(Encoder):
         h = (x - self.get_buffer("mean")) / self.get_buffer("std")
         h = F.relu6(F.conv2d(_same_pad(h, 3, 2), self.get_buffer("stem_w"), self.get_buffer("stem_b"), stride=2))
 
-        def depthwise(h: torch.Tensor, i: int, block: nn.Module) -> torch.Tensor:
+        def depthwise(h: torch.Tensor, i: int, block: _MBConv) -> torch.Tensor:
             return F.relu6(F.conv2d(_same_pad(h, block.kernel, block.stride), self.get_buffer(f"b{i}_depthwise_w"),
                                     self.get_buffer(f"b{i}_depthwise_b"), stride=block.stride, groups=h.shape[1]))
 
