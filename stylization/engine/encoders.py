@@ -245,10 +245,11 @@ class EfficientNetLiteEncoder(Encoder):
     """EfficientNet-Lite (Tan & Le 2019; no squeeze-excitation, ReLU6) with its ImageNet weights.
 
     Built from the checkpoint's own layout (the lukemelas naming), loaded strictly, its batch norms
-    folded into the convolutions. For style features every stride-2 convolution runs at stride 1
-    and is followed by `pool2`, the repeat-exact [1 3 3 1] blur-and-subsample (antialiased pooling,
-    Zhang 2019): a stride-2 sample grid is neither exact for a mirror repeat (its axis sits half a
-    pixel off the grid) nor free of the grid pattern it prints into an optimised image.
+    folded into the convolutions. For style features every stride-2 convolution becomes `pool2`,
+    the repeat-exact [1 3 3 1] blur-and-subsample (antialiased pooling, Zhang 2019), then the same
+    convolution at stride 1 on the pooled grid: a strided sample grid is neither exact for a mirror
+    repeat (its axis sits half a pixel off the grid) nor free of the grid it prints into an optimised
+    image. A mirror tile is encoded as its 2x2 block of flips (see `encode`).
     `classify` runs the network as trained (TensorFlow "same" zero padding, strided) through its
     own head; it exists to prove the weights are the ImageNet ones.
     """
@@ -319,8 +320,9 @@ class EfficientNetLiteEncoder(Encoder):
         self._fc = nn.Linear(*state["_fc.weight"].shape[::-1])
 
     def _fold(self) -> None:
-        self.register_buffer("stem_w", _folded(self._conv_stem, self._bn0)[0])
-        self.register_buffer("stem_b", _folded(self._conv_stem, self._bn0)[1])
+        stem_weight, stem_bias = _folded(self._conv_stem, self._bn0)
+        self.register_buffer("stem_w", stem_weight)
+        self.register_buffer("stem_b", stem_bias)
         for i, block in enumerate(self._blocks):
             for part, conv, bn in (("expand", "_expand_conv", "_bn0"), ("depthwise", "_depthwise_conv", "_bn1"),
                                    ("project", "_project_conv", "_bn2")):
