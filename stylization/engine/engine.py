@@ -219,7 +219,7 @@ class Engine:
         else:
             style_image = fit_style(style_image.convert("RGB"))
             style_sha = hashlib.sha256(style_image.tobytes() + repr(style_image.size).encode()).hexdigest()
-            weights = LossWeights.for_strength(params.strength)
+            weights = LossWeights.for_strength(params.strength, self.encoder.loss_settings)
             job = Job(sum(lv.iterations for lv in levels), progress, should_cancel)
             with _deterministic(self.device), torch.random.fork_rng(devices=[]):
                 torch.manual_seed(params.seed)
@@ -273,7 +273,7 @@ class Engine:
             else:
                 x = resample(x, repeat, size)
             kwargs: dict[str, Any] = {"encoder": self.encoder, "repeat": repeat, "weights": weights, "iterations": level.iterations,
-                      "job": job, "autocast_bf16": self.autocast_bf16}
+                      "job": job, "autocast_bf16": self.autocast_bf16, "lr": self.encoder.loss_settings.lr}
             if level.windowed:
                 # Adam only: its step needs just the summed gradient, where L-BFGS's line search
                 # would take a full two-pass sweep per evaluation.
@@ -292,7 +292,7 @@ class Engine:
                        content: torch.Tensor) -> list[torch.Tensor]:
         """Gram targets, cached per (style, encoder, scale, level size[, luminance match])."""
         # style_scale 2 paints strokes twice as big: the style is shown at twice the level's size.
-        long_side = max(level.height, level.width) * params.style_scale
+        long_side = max(level.height, level.width) * params.style_scale * self.encoder.loss_settings.style_zoom
         ratio = min(long_side / max(style_image.size), 1024 / max(style_image.size))
         style_size = (max(16, round(style_image.height * ratio)), max(16, round(style_image.width * ratio)))
         key_parts = [style_sha, self.encoder_name, self.weights_sha256, f"{params.style_scale:.4f}", str(style_size)]

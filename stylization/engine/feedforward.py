@@ -356,7 +356,8 @@ class TrainingBase:
 def style_targets_at(encoder: Encoder, style: Image.Image, long_side: int) -> list[torch.Tensor]:
     """Gram targets of the style shown at a tile of `long_side`, as the optimiser's last level sees it."""
     style = fit_style(style.convert("RGB"))
-    ratio = min(long_side / max(style.size), 1024 / max(style.size))
+    shown_side = long_side * encoder.loss_settings.style_zoom
+    ratio = min(shown_side / max(style.size), 1024 / max(style.size))
     size = (max(16, round(style.height * ratio)), max(16, round(style.width * ratio)))
     tensor = F.interpolate(to_tensor(style), size=size, mode="bilinear", antialias=True, align_corners=False)
     return style_grams(encoder, tensor)
@@ -377,7 +378,7 @@ def train(style: Image.Image, bases: Sequence[TrainingBase], *, encoder: Encoder
         torch.manual_seed(config.seed)
         generator = generator_for(config)
     targets = style_targets_at(encoder, style, config.target_side)
-    weights = LossWeights.for_strength(config.strength)
+    weights = LossWeights.for_strength(config.strength, encoder.loss_settings)
     weights = replace(weights, content=weights.content * config.content_boost)
     tiles = [(to_tensor(b.image.convert("RGB")), b.repeat) for b in bases]
     optimizer = torch.optim.Adam(generator.parameters(), lr=config.lr)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from .encoders import Encoder
+from .encoders import Encoder, LossSettings
 from .errors import Cancelled, EngineError
 from .repeat import pad, plane_window, window_indices
 
@@ -29,11 +29,12 @@ class LossWeights:
     tv: float
 
     @classmethod
-    def for_strength(cls, strength: float) -> LossWeights:
-        # Measured at 256² on 3 styles (Adam, lr 0.1): 0.1*(1-s) gave style distance 0.28 at
-        # SSIM 0.43 for the default strength 0.7; 0.3*(1-s) gave 0.51 / 0.53 and 1.5*(1-s)
-        # kept SSIM 0.8 while the style barely showed (distance ~1).
-        return cls(style=strength, content=0.1 * (1.0 - strength), tv=0.02)
+    def for_strength(cls, strength: float, settings: LossSettings | None = None) -> LossWeights:
+        # The random encoder's settings, measured at 256² on 3 styles (Adam, lr 0.1): content
+        # 0.1*(1-s) gave style distance 0.28 at SSIM 0.43 for the default strength 0.7; 0.3*(1-s)
+        # gave 0.51 / 0.53 and 1.5*(1-s) kept SSIM 0.8 while the style barely showed (distance ~1).
+        settings = settings or Encoder.loss_settings
+        return cls(style=strength, content=settings.content_per_strength * (1.0 - strength), tv=settings.tv)
 
 
 class Job:
@@ -204,7 +205,8 @@ def refine_in_windows(current: torch.Tensor, content: torch.Tensor, targets: lis
     bounded by one window. Feathering independently optimised windows (the earlier design)
     left stroke steps along every overlap (seam ratio 4.1 at 3600²).
     """
-    windows = tile_windows(current.shape[-2], current.shape[-1], core, encoder.size_multiple)
+    windows = tile_windows(*encoded_period(encoder, repeat, current.shape[-2], current.shape[-1]), core,
+                           encoder.size_multiple)
     content_cores, content_scale = window_content_features(encoder, content, repeat, windows, autocast_bf16)
     x = current.detach().clone().requires_grad_(True)
     opt = torch.optim.Adam([x], lr=lr)
@@ -227,6 +229,13 @@ def refine_in_windows(current: torch.Tensor, content: torch.Tensor, targets: lis
         if on_loss is not None:
             on_loss(loss)
     return x.detach()
+
+
+def encoded_period(encoder: Encoder, repeat: str, height: int, width: int) -> tuple[int, int]:
+    """The span of the plane whose features the loss reads: the tile, or a mirror tile's 2x2 block of flips."""
+    if repeat == "mirror" and encoder.encodes_mirror_period:
+        return 2 * height, 2 * width
+    return height, width
 
 
 def window_content_features(encoder: Encoder, content: torch.Tensor, repeat: str, windows: list[Window],

@@ -15,15 +15,19 @@ from stylization.models import StyleModel, StyleModelStatus
 from stylization.services import DEMO_MODELS_DIR, DEMO_STYLES_DIR
 
 
-def test_every_demo_style_ships_a_small_checksummed_model() -> None:
+def test_every_demo_style_ships_a_small_checksummed_model_trained_on_the_default_encoder() -> None:
+    from stylization.engine.encoders import encoder_identity
     from stylization.engine.feedforward import load_model_file
 
+    # What `auto` picks where no VGG-19 weights are configured: the packaged EfficientNet-Lite0.
+    name, digest = encoder_identity("auto", "/nonexistent/vgg19-dcbb9e9d.pth")
     for style in sorted(DEMO_STYLES_DIR.glob("*.jpg")):
         path = DEMO_MODELS_DIR / f"{style.stem}.pt"
         assert path.stat().st_size < 3 * 2**20
         card = json.loads(path.with_suffix(".json").read_text())
         model = load_model_file(path)  # verified against the card's checksum
         assert model.identity == card["identity"]
+        assert (model.encoder_name, model.encoder_sha256) == (name, digest)
         assert len(card["curve"]) > 10 and card["curve"][-1] < card["curve"][0]
 
 

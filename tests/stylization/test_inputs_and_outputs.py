@@ -217,8 +217,7 @@ def test_vgg19_loads_weights_in_torchvision_layout_and_stylizes(random_vgg_weigh
     assert result.image.size == (64, 64)
     # What a web process keys style models by, without loading the network, is the same identity.
     assert encoder_identity("vgg19", str(path)) == encoder_identity("auto", str(path)) == ("vgg19", digest)
-    assert encoder_identity("auto", str(path.with_name("absent.pth"))) == ("random", Engine(device="cpu",
-                                                                        encoder="random").weights_sha256)
+    assert encoder_identity("auto", str(path.with_name("absent.pth")))[0] == "efficientnet_lite0"
     with pytest.raises(EngineError, match="refusing"):
         encoder_identity("vgg19", str(path), "0" * 64)
 
@@ -235,12 +234,12 @@ def test_vgg19_refuses_weights_with_the_wrong_sha256(random_vgg_weights, tmp_pat
                   expected_sha256=digest).weights_sha256 == digest
 
 
-def test_auto_picks_the_random_encoder_when_weights_are_absent(tmp_path, monkeypatch, caplog):
+def test_auto_picks_the_packaged_efficientnet_when_vgg19_weights_are_absent(tmp_path, monkeypatch, caplog):
     monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path))
     with caplog.at_level("INFO"):
         engine = Engine(device="cpu", encoder="auto")
-    assert engine.encoder_name == "random"
-    assert "random" in caplog.text
+    assert engine.encoder_name == "efficientnet_lite0"
+    assert "EfficientNet-Lite0" in caplog.text
 
 
 def test_cli_generates_a_pattern_and_reports_bad_input_without_a_traceback(tmp_path):
