@@ -22,9 +22,9 @@ DEMO = "marketplace/demo_data/styles/starry_night.jpg"
 
 
 def _painting() -> bytes:
-    """The demo painting at 480 px wide: its features are stored in a fraction of the full size's time."""
+    """The demo painting at 320 px wide: its features are stored in a fraction of the full size's time."""
     with Image.open(DEMO) as image:
-        return _jpeg(image.convert("RGB").resize((480, 300), Image.Resampling.LANCZOS), quality=90)
+        return _jpeg(image.convert("RGB").resize((320, 200), Image.Resampling.LANCZOS), quality=90)
 
 
 def _jpeg(image: Image.Image, *, quality: int = 85) -> bytes:
