@@ -57,6 +57,11 @@ INLIER_PX = 5.0
 # more, unrelated images none, since they rarely reach even this many candidate matches).
 COPY_MIN_INLIERS = 12
 RANSAC_TRIALS = 200
+# Most uploads are no copy, so each stored set is first tried with the upload's strongest keypoints
+# only (ORB lists them strongest first): an unrelated image matches none of them, a copy several. Only
+# a set that passes gets the full match.
+PREFILTER_KEYPOINTS = 100
+PREFILTER_MIN_MATCHES = 2
 
 VARIANTS = ("as is", "mirrored", "inverted", "mirrored inverted")
 
@@ -187,8 +192,11 @@ def copied_inliers(query: Keypoints, stored: Keypoints) -> int:
     candidates: list[tuple[int, Keypoints, Keypoints, NDArray[np.intp]]] = []
     for query_set in np.unique(query.sets):
         seen = query.subset(int(query_set))
+        strongest = seen.descriptors[:PREFILTER_KEYPOINTS]
         for stored_set in np.unique(stored.sets):
             part = stored.subset(int(stored_set))
+            if len(_matches(strongest, part.descriptors)) < PREFILTER_MIN_MATCHES:
+                continue
             found = _matches(seen.descriptors, part.descriptors)
             if len(found) >= COPY_MIN_INLIERS:
                 candidates.append((len(found), seen, part, found))

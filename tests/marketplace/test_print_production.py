@@ -362,7 +362,8 @@ def test_the_ledger_never_includes_shipping(
     local_gateway: None, buyer: Any, pattern: Any, style: Any, products: Any, quantities: list[int], country: str
 ) -> None:
     order = _order(buyer, pattern, style, [(products["swatch"], q) for q in quantities])
-    _pay(order, shipping_address={**SHIP_TO, "country": country})
+    postal_code = {"US": "12345", "DE": "10115", "JP": "100-0001", "GB": "SW1A 1AA"}[country]
+    _pay(order, shipping_address={**SHIP_TO, "country": country, "postal_code": postal_code})
     order.refresh_from_db()
     accrued = sum((e.amount for e in RoyaltyEntry.objects.filter(order=order)), Decimal("0"))
     assert order.shipping_amount > 0
