@@ -62,6 +62,7 @@ from marketplace.models import (
     ApprovalStatus,
     BasePattern,
     DerivativeApproval,
+    InvalidTransition,
     JobStatus,
     LineStage,
     Order,
@@ -743,7 +744,7 @@ def artist_approval(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, "Declined: the buyer is refunded and told why.")
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
-    except Conflict as exc:
+    except (Conflict, InvalidTransition) as exc:
         messages.error(request, str(exc))
     return redirect(f"{reverse('frontend:artist-studio')}#approvals")
 

@@ -225,6 +225,20 @@ class StyleFingerprint(models.Model):
         return f"{self.style_id} {self.view}"
 
 
+class StyleArtworkFeatures(models.Model):
+    """The local features of a style's artwork (`marketplace.artwork_features`: ORB keypoints at several
+    sizes, mirrored and inverted), stored at listing so that a laundering check, which must match a
+    turned, cropped or tiled copy, does not recompute them. `method` names the parameters they were
+    made with; rows of another method are recomputed."""
+
+    style = models.OneToOneField(Style, on_delete=models.CASCADE, primary_key=True, related_name="artwork_features")
+    method = models.CharField(max_length=16)
+    keypoints = models.BinaryField()
+
+    def __str__(self) -> str:
+        return f"{self.style_id} {self.method}"
+
+
 class LicenceVersion(models.Model):
     """Licence terms as data. A change makes a new version; old versions are never edited."""
 
@@ -906,6 +920,8 @@ class ApprovalStatus(models.TextChoices):
     DECLINED = "declined"
     # No answer within ARTIST_APPROVAL_TIMEOUT_S: treated as a decline.
     EXPIRED = "expired"
+    # The buyer cancelled the line before the artist answered: nothing is left to approve.
+    WITHDRAWN = "withdrawn"
 
 
 class DerivativeApproval(models.Model):

@@ -36,6 +36,11 @@ def _pending(approval_id: int, *, artist: User) -> DerivativeApproval:
     )
     if approval is None:
         raise NotAllowed("This derivative is not yours to approve.")
+    withdrawn = approval.status == ApprovalStatus.WITHDRAWN or (
+        approval.status == ApprovalStatus.PENDING and approval.order_line.stage != LineStage.AWAITING_ARTIST_APPROVAL
+    )
+    if withdrawn:
+        raise Conflict("The buyer cancelled this order before you answered: the design was withdrawn.")
     if approval.status != ApprovalStatus.PENDING:
         raise Conflict(f"This derivative was {approval.status} already.")
     return approval

@@ -31,7 +31,11 @@ from marketplace.models import (
     User,
 )
 from marketplace.printability import check_printable
-from marketplace.services.laundering import style_fingerprints_store
+from marketplace.services.laundering import (
+    ArtworkListedByAnother,
+    listed_style_copied,
+    style_fingerprints_store,
+)
 from marketplace.uploads import (
     UploadError,
     ValidatedImage,
@@ -266,9 +270,12 @@ def style_create(
 ) -> Style:
     _require_role(artist, "artist")
     terms.validate()
+    if active:
+        _check_not_ended(terms)
     slugs = _tag_slugs(tags)
     style = Style(artist=artist, title=_title(title), description=_description(description), active=active)
     upload = _validated_upload(image)
+    _refuse_anothers_artwork(upload, artist=artist)
     with _StoredFilesGuard(style), transaction.atomic():
         _store_image(style, upload, basename=slugify(title)[:40] or "style")
         style.save()
@@ -278,6 +285,21 @@ def style_create(
         style_fingerprints_store(style=style, image=upload.data)
         _request_style_model(style)
     return style
+
+
+def _check_not_ended(terms: LicenceTerms) -> None:
+    """A style is listed only under a licence that still sells. Ending a listed style's licence (a
+    version with a past `valid_until`) stays possible: orders then stop at that date."""
+    if terms.valid_until is not None and terms.valid_until < timezone.localdate():
+        raise ValidationError(
+            {"valid_until": "This licence has already ended: give today or a later date to list the style."}
+        )
+
+
+def _refuse_anothers_artwork(upload: ValidatedImage, *, artist: User) -> None:
+    copied = listed_style_copied(image=upload.data, user=artist)
+    if copied is not None:
+        raise ArtworkListedByAnother(copied)
 
 
 def _request_style_model(style: Style) -> None:
@@ -314,11 +336,15 @@ def style_update(
         if active is not None and active != style.active:
             if active and style.suspended_at is not None:
                 raise NotAllowed("This style was suspended after an infringement report; it cannot be listed again.")
+            in_force = terms or (LicenceTerms.of(style.licence) if style.licence else None)
+            if active and in_force is not None:
+                _check_not_ended(in_force)
             style.active = active
             style.withdrawn_at = None if active else timezone.now()
             fields += ["active", "withdrawn_at"]
         if image is not None:
             upload = _validated_upload(image)
+            _refuse_anothers_artwork(upload, artist=actor)
             _store_image(style, upload, basename=slugify(style.title)[:40] or "style")
             fields += ["image", "thumbnail", "image_sha256", "width_px", "height_px"]
             style_fingerprints_store(style=style, image=upload.data)

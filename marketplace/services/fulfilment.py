@@ -424,6 +424,10 @@ def order_line_cancel(*, order_line_id: int, actor: User | None, reason: str) ->
         line.move_to(LineStage.CANCELLED)
         line.failure_reason = reason[:1000]
         line.save(update_fields=["stage", "stage_changed_at", "failure_reason"])
+        # A proof the artist had not answered yet is no longer theirs to approve.
+        DerivativeApproval.objects.filter(order_line=line, status=ApprovalStatus.PENDING).update(
+            status=ApprovalStatus.WITHDRAWN, decided_at=timezone.now()
+        )
         if line.licence_version is not None:
             edition_uses_recount(style_ids=[line.licence_version.style_id])
     order_line_advance(order_line_id=order_line_id)

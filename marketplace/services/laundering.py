@@ -1,19 +1,24 @@
-"""No style laundering: a buyer's "own image" that is a copy of a listed style's artwork is refused,
-so a painting cannot be printed without its licence and its artist's fee.
+"""No style laundering: an image that is a copy of a listed style's artwork is refused, whether a
+buyer uploads it as their "own image" (it would print the painting without its licence and its
+artist's fee) or another artist lists it as a new style.
 
-The buyer's image is fingerprinted with the perceptual hashes that verification uses
-(`provenance.core.perceptual`: pHash and dHash of the HSV value channel, so recolourings hash
-alike) and compared with every style's artwork, withdrawn and suspended ones included: a copy of
-a withdrawn painting is no more the buyer's own. Each style stores the hashes of its artwork whole
-and cropped (`StyleFingerprint`, a dozen views), with the pHash in indexed 16-bit bands, so the
-search is a few indexed lookups however many styles are listed.
+Two checks, against every style's artwork, withdrawn and suspended ones included (a copy of a
+withdrawn painting is no more the uploader's own), and never against the uploader's own styles:
+
+1. Perceptual hashes (`provenance.core.perceptual`: pHash and dHash of the HSV value channel, so
+   recolourings hash alike) of the artwork whole and cropped (`StyleFingerprint`, a dozen views),
+   with the pHash in indexed 16-bit bands: a few indexed lookups catch resized, re-encoded and
+   recoloured copies however many styles are listed.
+2. Local features (`marketplace.artwork_features`, stored per style in `StyleArtworkFeatures`): ORB
+   keypoints that one similarity transform must explain, which a global hash cannot do for a copy
+   that is mirrored, turned, inverted, cropped to half, framed in a border or tiled.
 
 Only listed artwork is compared. Another buyer's uploaded image is not: it is no one's listing, so
 an image that an earlier personalization used is never blocked.
 
-The thresholds come from `python -m marketplace.bench --laundering` (copies of the demo paintings,
-resized, cropped, re-encoded and colour-shifted, against unrelated photos and patterns); its table
-is in marketplace/EXPERIMENTS.md.
+Thresholds: `python -m marketplace.bench --laundering` (the hashes) and
+`python -m marketplace.laundering_bench` (both checks on 20 variants of each demo painting against
+200 unrelated images); the tables are in marketplace/EXPERIMENTS.md.
 """
 
 from __future__ import annotations
@@ -26,7 +31,15 @@ from django.db import transaction
 from django.db.models import Q
 from PIL import Image
 
-from marketplace.models import Style, StyleFingerprint, User
+from marketplace.artwork_features import (
+    COPY_MIN_INLIERS,
+    FEATURES_METHOD,
+    Keypoints,
+    artwork_features,
+    copied_inliers,
+    query_features,
+)
+from marketplace.models import Style, StyleArtworkFeatures, StyleFingerprint, User
 
 # The one seam from the marketplace into provenance: its perceptual hashing is an engine (no
 # Django, no models), so this import cannot form a cycle.
@@ -78,14 +91,25 @@ class StyleLaundered(ValidationError):
         self.style = style
 
 
-def image_fingerprint(data: bytes) -> PerceptualHashes | None:
+class ArtworkListedByAnother(ValidationError):
+    """A new style's image is the artwork of another artist's style."""
+
+    def __init__(self, style: Style) -> None:
+        super().__init__({"image": [
+            f"This image is the artwork of “{style.title}”, a style another artist listed: "
+            "only its own artist may list it. If it is your work, report that listing instead."
+        ]})
+        self.style = style
+
+
+def _decoded(data: bytes) -> Image.Image | None:
     """None when the bytes are not an image Pillow can read (the upload check refuses those)."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data)) as image:
                 image.load()
-                return perceptual_hashes(image)
+                return image.copy()
     except Exception:
         return None
 
@@ -108,32 +132,57 @@ def artwork_fingerprints(artwork: Image.Image) -> list[dict[str, object]]:
 
 
 def style_fingerprints_store(*, style: Style, image: bytes) -> int:
-    """Hash every view of the style's artwork, replacing what was stored; returns how many views."""
+    """Hash every view of the style's artwork and store its local features, replacing what was
+    stored; returns how many views were hashed."""
     try:
         with Image.open(io.BytesIO(image)) as opened:
             artwork = opened.convert("RGB")
     except Exception:
         return 0  # the upload check refuses what Pillow cannot read before this is reached
     rows = [StyleFingerprint(style=style, **fields) for fields in artwork_fingerprints(artwork)]
+    features = artwork_features(artwork).to_bytes()
     with transaction.atomic():
         StyleFingerprint.objects.filter(style=style).delete()
         StyleFingerprint.objects.bulk_create(rows)
+        StyleArtworkFeatures.objects.update_or_create(
+            style=style, defaults={"method": FEATURES_METHOD, "keypoints": features}
+        )
     return len(rows)
 
 
-def listed_style_copied(*, image: bytes, buyer: User) -> Style | None:
-    """The listed style whose artwork `image` is a copy of (the nearest); None when it is no copy.
-    An artist using their own artwork as their own image is not laundering it."""
-    query = image_fingerprint(image)
-    if query is None:
+def listed_style_copied(*, image: bytes, user: User) -> Style | None:
+    """The listed style whose artwork `image` is a copy of; None when it is no copy. An artist using
+    their own artwork, as their own image or in another listing, is not laundering it."""
+    picture = _decoded(image)
+    if picture is None:
         return None
+    style_id = _copied_by_hashes(perceptual_hashes(picture), user=user) or _copied_by_features(picture, user=user)
+    return Style.objects.select_related("licence").get(pk=style_id) if style_id else None
+
+
+def _copied_by_features(picture: Image.Image, *, user: User) -> int | None:
+    query = query_features(picture)
+    if len(query) < COPY_MIN_INLIERS:
+        return None
+    stored = (
+        StyleArtworkFeatures.objects.filter(method=FEATURES_METHOD)
+        .exclude(style__artist=user)
+        .values_list("style_id", "keypoints")
+    )
+    for style_id, keypoints in stored.iterator(chunk_size=50):
+        if copied_inliers(query, Keypoints.from_bytes(bytes(keypoints))) >= COPY_MIN_INLIERS:
+            return int(style_id)
+    return None
+
+
+def _copied_by_hashes(query: PerceptualHashes, *, user: User) -> int | None:
     probes = band_probes(query.phash, LAUNDERING_PHASH_BITS)
     candidates = (
         StyleFingerprint.objects.filter(
             Q(phash_band0__in=probes[0]) | Q(phash_band1__in=probes[1])
             | Q(phash_band2__in=probes[2]) | Q(phash_band3__in=probes[3])
         )
-        .exclude(style__artist=buyer)
+        .exclude(style__artist=user)
         .values_list("style_id", "phash", "dhash")
     )
     best: tuple[int, int] | None = None
@@ -143,4 +192,4 @@ def listed_style_copied(*, image: bytes, buyer: User) -> Style | None:
             distance = hamming(query.phash, stored_phash)
             if best is None or distance < best[0]:
                 best = (distance, style_id)
-    return Style.objects.select_related("licence").get(pk=best[1]) if best else None
+    return best[1] if best else None

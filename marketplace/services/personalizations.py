@@ -71,7 +71,7 @@ def personalization_create(
                 )
             except UploadError as exc:
                 raise ValidationError({"style_image": str(exc)}) from None
-            listed = listed_style_copied(image=upload.data, buyer=buyer)
+            listed = listed_style_copied(image=upload.data, user=buyer)
             if listed is not None:
                 raise StyleLaundered(listed)
             personalization.style_image.save(

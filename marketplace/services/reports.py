@@ -17,6 +17,7 @@ from marketplace.models import (
     InfringementReport,
     ModerationAction,
     ModerationDecision,
+    OrderLine,
     ReportStatus,
     ReportTarget,
     Style,
@@ -42,7 +43,7 @@ def report_file(*, reporter: User, target: str, listing_id: int, claim: str, evi
         raise ValidationError({"target": f"Choose one of: {', '.join(ReportTarget.values)}."})
     model: type[Style] | type[BasePattern] = Style if target == ReportTarget.STYLE else BasePattern
     listing = model.objects.filter(pk=listing_id).first()
-    if listing is None:
+    if listing is None or not _reportable_by(listing, reporter):
         raise ValidationError({"id": [f"No {target} has this id."]})
     return InfringementReport.objects.create(
         reporter=reporter,
@@ -52,6 +53,16 @@ def report_file(*, reporter: User, target: str, listing_id: int, claim: str, evi
         claim=claim,
         evidence_url=evidence_url,
     )
+
+
+def _reportable_by(listing: Style | BasePattern, reporter: User) -> bool:
+    """A listing on offer is anyone's to report. One no longer offered (withdrawn or suspended) is
+    reportable by staff and by buyers who ordered from it, who know of it; to anyone else it answers
+    as a missing id does, so ids cannot be probed for listings that are not shown."""
+    if listing.active or reporter.is_staff:
+        return True
+    through = "personalization__style" if isinstance(listing, Style) else "personalization__base_pattern"
+    return OrderLine.objects.filter(order__buyer=reporter, **{through: listing}).exists()
 
 
 def _decide(report: InfringementReport, *, actor: User, action: str, note: str, reason_code: str = "") -> tuple[

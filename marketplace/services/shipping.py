@@ -8,6 +8,7 @@ gives back exactly the shipping it was charged."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -31,6 +32,36 @@ ADDRESS_FIELDS: dict[str, int] = {
     "country": 2,
 }
 REQUIRED_ADDRESS_FIELDS = ("name", "line1", "city", "postal_code", "country")
+# The shape of a postal code in the countries most orders go to (upper case; others are taken as
+# given). A shape, not an address: a Paris street with a five-digit code still passes as "US", which
+# only an address-validation service can catch (README, "Addresses").
+POSTAL_CODE_FORMATS: dict[str, tuple[str, str]] = {
+    "US": (r"\d{5}(-\d{4})?", "12345 or 12345-6789"),
+    "CA": (r"[A-Z]\d[A-Z] ?\d[A-Z]\d", "A1A 1A1"),
+    "GB": (r"[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}", "SW1A 1AA"),
+    "IE": (r"[A-Z]\d[\dW] ?[A-Z\d]{4}", "D02 X285"),
+    "FR": (r"\d{5}", "75001"),
+    "DE": (r"\d{5}", "10115"),
+    "IT": (r"\d{5}", "00184"),
+    "ES": (r"\d{5}", "28013"),
+    "FI": (r"\d{5}", "00100"),
+    "MX": (r"\d{5}", "06000"),
+    "NL": (r"\d{4} ?[A-Z]{2}", "1012 AB"),
+    "BE": (r"\d{4}", "1000"),
+    "AT": (r"\d{4}", "1010"),
+    "CH": (r"\d{4}", "8001"),
+    "DK": (r"\d{4}", "1050"),
+    "NO": (r"\d{4}", "0150"),
+    "AU": (r"\d{4}", "2000"),
+    "NZ": (r"\d{4}", "6011"),
+    "SE": (r"\d{3} ?\d{2}", "111 22"),
+    "PL": (r"\d{2}-\d{3}", "00-950"),
+    "PT": (r"\d{4}-\d{3}", "1100-148"),
+    "JP": (r"\d{3}-?\d{4}", "100-0001"),
+    "BR": (r"\d{5}-?\d{3}", "01310-100"),
+    "IN": (r"\d{6}", "110001"),
+    "CN": (r"\d{6}", "100000"),
+}
 
 
 EUROPE = [
@@ -91,6 +122,13 @@ def shipping_address_clean(data: object) -> dict[str, str]:
             address["country"] = country_clean(address["country"], field="shipping_address.country")
         except ValidationError as exc:
             errors.update(exc.message_dict)
+    if not {"shipping_address.country", "shipping_address.postal_code"} & errors.keys():
+        address["postal_code"] = address["postal_code"].upper()
+        shape = POSTAL_CODE_FORMATS.get(address["country"])
+        if shape is not None and not re.fullmatch(shape[0], address["postal_code"]):
+            errors["shipping_address.postal_code"] = [
+                f"“{address['postal_code']}” is not a postal code of {address['country']} (such as {shape[1]})."
+            ]
     if errors:
         raise ValidationError(errors)
     return address

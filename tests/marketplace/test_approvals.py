@@ -143,3 +143,27 @@ def test_the_approvals_api(approving_worker: Any, buyer: Any, artist: Any, make_
     answer = mine.post(f"/api/v1/approvals/{approval.pk}/approve/")
     assert answer.status_code == 200 and answer.json()["status"] == "approved"
     assert mine.post(f"/api/v1/approvals/{approval.pk}/approve/").status_code == 409
+
+
+def test_a_line_the_buyer_cancelled_leaves_nothing_for_the_artist_to_approve(
+    approving_worker: Any, buyer: Any, artist: Any, approving_style: Any, make_pattern: Any, products: Any,
+    client_for: Any,
+) -> None:
+    from django.test import Client
+
+    from marketplace.services.fulfilment import order_line_cancel
+
+    _, line, _ = _paid_line(buyer, approving_style, make_pattern(), products)
+    approval = DerivativeApproval.objects.get(order_line=line)
+    order_line_cancel(order_line_id=line.pk, actor=buyer, reason="changed my mind")
+    join_all(900_000, queues=QUEUES)
+    approval.refresh_from_db()
+    assert approval.status == ApprovalStatus.WITHDRAWN
+    page = Client()
+    page.force_login(artist)
+    answer = page.post(f"/studio/artist/approvals/{approval.pk}/", {"decision": "approve"}, follow=True)
+    assert answer.status_code == 200 and "withdrawn" in answer.content.decode()
+    assert client_for(artist).post(f"/api/v1/approvals/{approval.pk}/approve/").status_code == 409
+    assert client_for(artist).get("/api/v1/approvals/").json() == []
+    line.refresh_from_db()
+    assert line.stage == LineStage.CANCELLED

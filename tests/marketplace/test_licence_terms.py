@@ -130,11 +130,36 @@ def test_checkout_refuses_a_substrate_the_licence_in_force_no_longer_allows(
     assert order.status == OrderStatus.DRAFT and style.uses_taken == 0  # nothing was reserved
 
 
+def test_a_style_cannot_be_listed_under_a_licence_that_has_already_ended(
+    artist: Any, make_style: Any, client_for: Any
+) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from marketplace.models import Style
+
+    upload = SimpleUploadedFile("art.png", image_bytes(64, 64, seed=22), content_type="image/png")
+    response = client_for(artist).post("/api/v1/styles/", {
+        "title": "Harbour", "image": upload, "allowed_uses": ["personal"], "fee_per_use": "1.00",
+        "royalty_percent": "5", "valid_until": "2020-01-01",
+    }, format="multipart")
+    assert response.status_code == 400 and "valid_until" in response.json(), response.json()
+    assert not Style.objects.exists()
+    # Nor listed again once its licence ended: the artist gives a new end date first.
+    style = make_style(valid_until=timezone.localdate())
+    ended = LicenceTerms(**{**LicenceTerms.of(style.licence).__dict__, "valid_until": dt.date(2020, 1, 1)})
+    style_update(style=style, actor=artist, terms=ended, active=False)
+    with pytest.raises(ValidationError) as refused:
+        style_update(style=style, actor=artist, active=True)
+    assert "valid_until" in refused.value.message_dict
+
+
 def test_an_order_after_valid_until_is_refused_and_a_paid_one_keeps_its_rights(
     buyer: Any, pattern: Any, make_style: Any, artist: Any, products: Any
 ) -> None:
     today = timezone.localdate()
-    expired = make_style(valid_until=today - dt.timedelta(days=1))
+    expired = make_style(valid_until=today)
+    style_update(style=expired, actor=artist, terms=LicenceTerms(**{**LicenceTerms.of(expired.licence).__dict__,
+                                                                    "valid_until": today - dt.timedelta(days=1)}))
     with pytest.raises(ValidationError) as refused:
         _order(buyer, pattern, expired, products["swatch"])
     assert "valid_until" in _error(refused)
@@ -196,7 +221,7 @@ def test_checkout_refuses_a_destination_outside_the_territories(
     style.refresh_from_db()
     assert order.status == OrderStatus.DRAFT and style.uses_taken == 0
     response = client_for(buyer).post(f"/api/v1/orders/{order.pk}/checkout/",
-                                      {"shipping_address": {**SHIP_TO, "country": "CA"}}, format="json")
+                                      {"shipping_address": {**SHIP_TO, "country": "CA", "postal_code": "M5V 2T6"}}, format="json")
     assert response.status_code == 400 and "territories" in response.json(), response.json()
     order_checkout(order=order, actor=buyer, shipping_address={**SHIP_TO, "country": "FR", "postal_code": "75001"})
     order.refresh_from_db()

@@ -100,6 +100,27 @@ def _pay(order: Order, **destination: Any) -> None:
 # --- checkout and shipping ------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    ("postal_code", "country", "accepted"),
+    [("75001", "FR", True), ("75001", "GB", False), ("SW1A 1AA", "GB", True), ("sw1a1aa", "GB", True),
+     ("SW1A 1AA", "US", False), ("94103-1234", "US", True), ("M5V 2T6", "CA", True), ("12345", "CA", False),
+     ("1012 AB", "NL", True), ("100-0001", "JP", True), ("7500", "FR", False)],
+)
+def test_a_postal_code_must_have_the_format_of_its_country(postal_code: str, country: str, accepted: bool) -> None:
+    from django.core.exceptions import ValidationError
+
+    from marketplace.services.shipping import shipping_address_clean
+
+    paris = {"name": "Ada Lovelace", "line1": "8 rue de Rivoli", "city": "Paris", "postal_code": postal_code,
+             "country": country}
+    if accepted:
+        assert shipping_address_clean(paris)["postal_code"] == postal_code.upper()
+    else:
+        with pytest.raises(ValidationError) as refused:
+            shipping_address_clean(paris)
+        assert country in refused.value.message_dict["shipping_address.postal_code"][0]
+
+
 def test_checkout_needs_an_address_for_prints_and_names_the_field(
     local_gateway: None, buyer: Any, pattern: Any, style: Any, products: Any, client_for: Any
 ) -> None:
@@ -361,7 +382,8 @@ def test_the_ledger_never_includes_shipping(
     local_gateway: None, buyer: Any, pattern: Any, style: Any, products: Any, quantities: list[int], country: str
 ) -> None:
     order = _order(buyer, pattern, style, [(products["swatch"], q) for q in quantities])
-    _pay(order, shipping_address={**SHIP_TO, "country": country})
+    postal_code = {"US": "12345", "DE": "10115", "JP": "100-0001", "GB": "SW1A 1AA"}[country]
+    _pay(order, shipping_address={**SHIP_TO, "country": country, "postal_code": postal_code})
     order.refresh_from_db()
     accrued = sum((e.amount for e in RoyaltyEntry.objects.filter(order=order)), Decimal("0"))
     assert order.shipping_amount > 0

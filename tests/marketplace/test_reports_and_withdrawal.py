@@ -73,6 +73,22 @@ def test_filing_a_report_answers_201(buyer: Any, style: Any, pattern: Any, clien
     assert InfringementReport.objects.get(pk=on_pattern.json()["id"]).pattern_id == pattern.pk
 
 
+def test_a_withdrawn_listing_answers_a_report_as_a_missing_one_does(
+    buyer: Any, artist: Any, style: Any, pattern: Any, products: Any, make_user: Any, client_for: Any
+) -> None:
+    """Ids of listings no longer offered do not leak: a stranger's report on one reads as on no listing."""
+    body = {"target": "style", "claim": CLAIM, "evidence_url": EVIDENCE}
+    _order(buyer, personalization_create(buyer=buyer, base_pattern=pattern, style=style), products)
+    style_withdraw(style=style, actor=artist)
+    stranger = client_for(make_user("buyer"))
+    withdrawn = stranger.post("/api/v1/reports/", {**body, "id": style.pk}, format="json")
+    missing = stranger.post("/api/v1/reports/", {**body, "id": style.pk + 1000}, format="json")
+    assert withdrawn.status_code == missing.status_code == 400
+    assert withdrawn.json() == {"id": ["No style has this id."]} == missing.json()
+    # Who ordered from it knows it, and may still report it.
+    assert client_for(buyer).post("/api/v1/reports/", {**body, "id": style.pk}, format="json").status_code == 201
+
+
 def test_a_report_needs_an_account(style: Any, client_for: Any) -> None:
     response = client_for(None).post("/api/v1/reports/", {"target": "style", "id": style.pk, "claim": CLAIM,
                                                           "evidence_url": EVIDENCE}, format="json")
