@@ -25,17 +25,19 @@ def seam_ratio(tile: Image.Image, repeat: str) -> float:
 
 
 def interior_cut_ratio(tile: Image.Image, repeat: str) -> float:
-    """The seam metric at three cuts through the inside of the printed plane.
+    """The seam metric's noise floor on this design: the 90th percentile of its score at sixteen cuts
+    through the inside of the printed plane.
 
-    A translated window of the plane is an equally valid tile of the same repeat, so a
-    seamless tile's own edge should score like these cuts: they measure the metric's
-    noise floor on this particular design.
+    A translated window of the plane is an equally valid tile of the same repeat, so a seamless
+    tile's own edge scores like these cuts. One cut's score varies with what it happens to cross
+    (on a textured 128 px tile, from 0.99 to 1.30, median 1.11), so the edge is held to the
+    high end of that spread, not to a mean of a few cuts; a real seam scores 3 to 18.
     """
     array = np.asarray(tile.convert("RGB"))
     height, width = array.shape[:2]
-    cuts = ((height // 3, width // 5), (height // 7, width // 2), (height // 2, width // 3))
-    return float(np.mean([seam_ratio(Image.fromarray(plane_array(array, repeat, dy, dx, height, width)), repeat)
-                          for dy, dx in cuts]))
+    cuts = [(height * (2 * i + 1) // 9, width * (2 * j + 1) // 11) for i in range(4) for j in range(4)]
+    scores = [seam_ratio(Image.fromarray(plane_array(array, repeat, dy, dx, height, width)), repeat) for dy, dx in cuts]
+    return float(np.percentile(scores, 90))
 
 
 def _ratio(plane: np.ndarray, period: int) -> float:
