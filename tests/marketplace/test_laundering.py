@@ -183,7 +183,7 @@ def test_the_migration_stores_the_features_of_styles_listed_before_them(
 
     mirrored = _jpeg(ImageOps.mirror(Image.open(io.BytesIO(_painting())).convert("RGB")))
     StyleArtworkFeatures.objects.all().delete()
-    migration = importlib.import_module("marketplace.migrations.0007_style_artwork_features_and_withdrawn_approvals")
+    migration = importlib.import_module("marketplace.migrations.0010_style_artwork_features_and_withdrawn_approvals")
     migration.features_backfill(apps, None)
     with pytest.raises(StyleLaundered):
         personalization_create(buyer=buyer, base_pattern=pattern, style_image=mirrored)
