@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace as dataclasses_replace
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,11 @@ REPEATS = ("basic", "half_drop", "half_brick")
 KINDS = ("ditsy", "motifs", "blobs", "geometric")
 METHODS = ("painting-crops-reference", "gatys-single-scale-reflect", "ours-random", "ours-lite0",
            "feedforward-model-today", "feedforward-model", "feedforward-model-colour-matched",
-           "ours-zero-padded-control", "vgg19-random-weights")
+           "ours-zero-padded-control", "vgg19-random-weights", "ours-lite0-motifs", "ours-lite0-ground",
+           "feedforward-model-colour-matched-motifs", "feedforward-model-colour-matched-ground")
+# Rows that are another row with `StyleParams.regions` set: the style paints only the motifs or the ground.
+REGION_ROWS = {f"{row}-{regions}": (row, regions) for row in ("ours-lite0", "feedforward-model-colour-matched")
+               for regions in ("motifs", "ground")}
 # The encoder each row's engine loads: today's rows keep the random encoder they were made with.
 ENCODERS = {"ours-lite0": "efficientnet_lite0", "feedforward-model": "efficientnet_lite0",
             "feedforward-model-colour-matched": "efficientnet_lite0", "vgg19-random-weights": "vgg19"}
@@ -168,10 +173,13 @@ def painting_crops(style: Image.Image, size: int) -> list[Image.Image]:
     return crops
 
 
-def _run_method(method: str, size: int, patterns: int, style_paths: list[str], iterations: int,
+def _run_method(label_method: str, size: int, patterns: int, style_paths: list[str], iterations: int,
                 weights: str | None, strength: float = 0.7, variant: tuple[str, str] | None = None,
-                today_models: str | None = None) -> dict[str, Any]:
-    """Runs in a spawned child: stylize `patterns` base patterns, judge them, report peak RSS."""
+                today_models: str | None = None, first: int = 0) -> dict[str, Any]:
+    """Runs in a spawned child: stylize base patterns `first`..`patterns - 1`, judge them, report peak RSS.
+
+    Pattern i is the same for every row and every run (seed, repeat, kind and style follow from i), so
+    a run from `first` extends a cached run of `first` patterns."""
     import torch
 
     from stylization.engine import Engine, StyleParams, generate_pattern, seam_ratio, ssim_luma
@@ -181,6 +189,7 @@ def _run_method(method: str, size: int, patterns: int, style_paths: list[str], i
 
     torch.set_num_threads(int(os.environ.get("BENCH_THREADS", "2")))
     import io
+    method, regions = REGION_ROWS.get(label_method, (label_method, "all"))
     distance = _judge_style_distance(size)
     lite2_distance = _judge_lite2(size)
     styles = [fit_style(Image.open(p).convert("RGB")) for p in style_paths]
@@ -197,7 +206,7 @@ def _run_method(method: str, size: int, patterns: int, style_paths: list[str], i
         # The product's colour match: Reinhard's pointwise Lab match to the style after the network.
         models = [m.with_style_palette(Image.open(p)) for m, p in zip(models, style_paths, strict=True)]
     sheet: list[bytes] = []
-    for i in range(patterns):
+    for i in range(first, patterns):
         repeat = REPEATS[i % len(REPEATS)]
         base = generate_pattern(repeat, size=size, seed=100 + i, kind=KINDS[i % len(KINDS)])
         style = styles[i % len(styles)]
@@ -217,7 +226,7 @@ def _run_method(method: str, size: int, patterns: int, style_paths: list[str], i
                          "inference_ms": float("nan"), "training_s": float("nan"), **shares})
             continue
         assert engine is not None
-        params = StyleParams(seed=i, strength=strength)
+        params = StyleParams(seed=i, strength=strength, regions=regions)
         started = time.perf_counter()
         if method == "gatys-single-scale-reflect":
             # The plain baseline: one scale, reflection padding, no repeat anywhere.
@@ -259,9 +268,18 @@ def _run_method(method: str, size: int, patterns: int, style_paths: list[str], i
         sheet.append(buffer.getvalue())
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     summary = {k: float(np.mean([r[k] for r in rows])) for k in rows[0]}
-    label = f"{method}:{variant[0]}" if variant else method
+    label = f"{label_method}:{variant[0]}" if variant else label_method
     return {"method": label, "size": size, "patterns": patterns, "peak_rss_mb": peak_mb, **summary,
             "per_pattern": rows, "images": sheet}
+
+
+def _extend_row(earlier: dict[str, Any], later: dict[str, Any]) -> dict[str, Any]:
+    """One row of the patterns of both runs: each figure the mean over all of them, peak RSS the larger."""
+    per_pattern = earlier["per_pattern"] + later["per_pattern"]
+    summary = {k: float(np.mean([r[k] for r in per_pattern])) for k in per_pattern[0]}
+    return {**later, **summary, "patterns": len(per_pattern), "per_pattern": per_pattern,
+            "peak_rss_mb": max(earlier["peak_rss_mb"], later["peak_rss_mb"]),
+            "images": earlier["images"] + later["images"]}
 
 
 def _style_models(style_paths: list[str], engine: Any, variant_dir: str | None = None) -> list[Any]:
@@ -536,7 +554,7 @@ def _gate_table(rows: list[dict[str, Any]], model_method: str = "feedforward-mod
 def _lever_table(rows: list[dict[str, Any]]) -> str:
     """One line per model row: each gate figure as a ratio to the optimiser, and how many gates it meets."""
     by = {r["method"]: r for r in rows}
-    models = [r for r in rows if r["method"].startswith("feedforward-model")]
+    models = [r for r in rows if r["method"].startswith("feedforward-model") and r["method"] not in REGION_ROWS]
     if "ours-random" not in by or not models:
         return ""
     opt = by["ours-random"]
@@ -569,18 +587,26 @@ def _per_pattern_table(rows: list[dict[str, Any]], model_method: str = "feedforw
     return "\n".join(lines)
 
 
-# The contact sheet's columns after base and style, in order; a row absent from the run is left out.
-SHEET_COLUMNS = ("ours-random", "ours-lite0", "feedforward-model-colour-matched")
+# The contact sheet's columns after base and style, in order, each the first of its rows the run has
+# (the region columns prefer the live model, which makes a demo style's previews); none, left out.
+SHEET_COLUMNS = (("ours-random",), ("ours-lite0",), ("feedforward-model-colour-matched",),
+                 ("feedforward-model-colour-matched-motifs", "ours-lite0-motifs"),
+                 ("feedforward-model-colour-matched-ground", "ours-lite0-ground"))
+
+
+def sheet_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    by = {r["method"]: r for r in rows if r.get("images")}
+    return [next(by[m] for m in column if m in by) for column in SHEET_COLUMNS if any(m in by for m in column)]
 
 
 def contact_sheet(rows: list[dict[str, Any]], style_paths: list[str], size: int, path: Path) -> Path | None:
-    """A PNG grid, one held-out pattern a row: base | style | today's optimiser | new optimiser | new model."""
+    """A PNG grid, one held-out pattern a row: base | style | today's optimiser | new optimiser | new model |
+    motifs only | ground only."""
     import io
 
     from stylization.engine import generate_pattern
 
-    by = {r["method"]: r for r in rows}
-    shown = [by[m] for m in SHEET_COLUMNS if m in by and by[m]["images"]]
+    shown = sheet_rows(rows)
     if not shown:
         return None
     cell, gap = 192, 6
@@ -607,6 +633,129 @@ def _distance_table(rows: list[dict[str, Any]]) -> str:
     for group in groups:
         lines.append(f"| {group[3:]} | " + " | ".join(f"{r[group]:.4f}" for r in rows) + " |")
     lines.append("| **sum (mean of distance²)** | " + " | ".join(f"{sum(r[g] for g in groups):.4f}" for r in rows) + " |")
+    return "\n".join(lines)
+
+
+def _quantization_table(style_paths: list[str], size: int, patterns: int, repeats: int) -> str:
+    """The shipped live generators at `size`² on BENCH_THREADS threads: fp32, CPU autocast to bf16 and fp16,
+    dynamic int8 and static int8 (each convolution quantized, padding and instance norm left in fp32).
+    Warm ms per generator forward (median, the variants interleaved so load falls on all alike) and the
+    judges on the product's tiles (colour-matched) of the held-out patterns, against fp32's."""
+    import copy
+    import hashlib
+
+    import torch
+    from torch import nn
+    from torch.ao import quantization as tq
+
+    from stylization.engine import Engine, StyleParams, generate_pattern
+    from stylization.engine.feedforward import _Conv, demo_training_bases, load_model_file, model_identity
+    from stylization.engine.images import to_tensor
+
+    torch.set_num_threads(int(os.environ.get("BENCH_THREADS", "2")))
+    torch.backends.quantized.engine = "x86"
+    engine = Engine(device="cpu", encoder="efficientnet_lite0", expected_sha256=None)
+    models = []
+    for path in style_paths:
+        model = load_model_file(MODELS_DIR / f"{Path(path).stem}.pt")
+        sha = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+        assert model.identity == model_identity(style_sha256=sha, encoder_sha256=engine.encoder.weights_sha256,
+                                                config=model.config), f"{path}: the shipped model is stale"
+        models.append(model.with_style_palette(Image.open(path)))
+
+    class Autocast(nn.Module):
+        def __init__(self, inner: nn.Module, dtype: torch.dtype) -> None:
+            super().__init__()
+            self.inner, self.dtype = inner, dtype
+
+        def noise_shape(self, height: int, width: int) -> tuple[int, int]:
+            return self.inner.noise_shape(height, width)  # type: ignore[operator]
+
+        def forward(self, content: torch.Tensor, noise: torch.Tensor, repeat: str) -> torch.Tensor:
+            with torch.autocast("cpu", dtype=self.dtype):
+                return self.inner(content, noise, repeat).float()
+
+    class QuantConv(nn.Module):
+        def __init__(self, conv: nn.Module) -> None:
+            super().__init__()
+            self.quant, self.conv, self.dequant = tq.QuantStub(), conv, tq.DeQuantStub()
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.dequant(self.conv(self.quant(x)))
+
+    calibration = [(to_tensor(b.image.resize((size, size))), b.repeat) for b in demo_training_bases(size)[:8]]
+
+    def static_int8(generator: nn.Module) -> nn.Module:
+        quantized = copy.deepcopy(generator).eval()
+        for module in quantized.modules():
+            if isinstance(module, _Conv):
+                module.conv = QuantConv(module.conv)  # type: ignore[assignment]
+                module.conv.qconfig = tq.get_default_qconfig("x86")
+        tq.prepare(quantized, inplace=True)
+        with torch.inference_mode():
+            for tile, repeat in calibration:
+                noise = torch.randn((1, 1, *quantized.noise_shape(*tile.shape[-2:])))  # type: ignore[operator]
+                quantized(tile, noise, repeat)
+        return tq.convert(quantized, inplace=True)
+
+    dynamic_note = ""
+
+    def dynamic_int8(generator: nn.Module) -> nn.Module:
+        nonlocal dynamic_note
+        quantized = tq.quantize_dynamic(copy.deepcopy(generator), {nn.Linear, nn.Conv2d}, dtype=torch.qint8)
+        changed = sum(type(a) is not type(b) for a, b in zip(generator.modules(), quantized.modules(), strict=True))
+        dynamic_note = f"quantize_dynamic replaced {changed} of {sum(1 for _ in generator.modules())} modules"
+        return quantized
+
+    variants: dict[str, Any] = {
+        "fp32": lambda g: g, "bf16 autocast": lambda g: Autocast(g, torch.bfloat16),
+        "fp16 autocast": lambda g: Autocast(g, torch.float16), "dynamic int8": dynamic_int8, "static int8": static_int8}
+    built = {name: [dataclasses_replace(m, generator=make(m.generator)) for m in models]
+             for name, make in variants.items()}
+    lite2, work = _judge_lite2(size), torch.rand(1, 3, size, size)
+    timings: dict[str, list[float]] = {name: [] for name in variants}
+    with torch.inference_mode():
+        noise = torch.randn((1, 1, *models[0].generator.noise_shape(size, size)))
+        for name in variants:
+            built[name][0].generator(work, noise, "basic")  # warm
+        for round_ in range(repeats):
+            # fp16 has no fast CPU kernels here (25× fp32 in the first run): a few rounds show it.
+            for name in (n for n in variants if round_ < 3 or n != "fp16 autocast"):
+                tick = time.perf_counter()
+                built[name][0].generator(work, noise, "basic")
+                timings[name].append((time.perf_counter() - tick) * 1000)
+    figures: dict[str, dict[str, list[float]]] = {name: {"lite2": [], "structure": [], "psnr": []} for name in variants}
+    for i in range(patterns):
+        repeat = REPEATS[i % len(REPEATS)]
+        base = generate_pattern(repeat, size=size, seed=100 + i, kind=KINDS[i % len(KINDS)])
+        square = _judge_reference(Image.open(style_paths[i % len(style_paths)]).convert("RGB"), size)
+        params = StyleParams(seed=i, strength=0.7)
+        reference = None
+        for name in variants:
+            image = built[name][i % len(models)].stylize(base, repeat=repeat, params=params, long_side=size).image
+            pixels = np.asarray(image, dtype=np.float64)
+            reference = pixels if reference is None else reference
+            mse = float(np.mean((pixels - reference) ** 2))
+            figures[name]["psnr"].append(10 * np.log10(255.0**2 / mse) if mse else float("inf"))
+            figures[name]["lite2"].append(lite2(image, base, square))
+            figures[name]["structure"].append(structure_retention(image, base))
+    if not patterns:
+        return "\n".join([f"Live generator at {size}², {torch.get_num_threads()} threads, {repeats} interleaved "
+                          f"forwards (load average {os.getloadavg()[0]:.1f}; {dynamic_note})", "",
+                          "| variant | ms per forward (median) | × fp32 |", "|---|---|---|"] +
+                         [f"| {name} | {np.median(t):.1f} | {np.median(t) / np.median(timings['fp32']):.2f} |"
+                          for name, t in timings.items()])
+    fp32 = {k: float(np.mean(v)) for k, v in figures["fp32"].items() if k != "psnr"}
+    lines = [f"Live generator at {size}², {torch.get_num_threads()} threads, {repeats} interleaved forwards "
+             f"(load average {os.getloadavg()[0]:.1f}); judges over {patterns} held-out patterns ({dynamic_note})", "",
+             "| variant | ms per forward (median) | × fp32 | Lite2 style distance | Δ vs fp32 | structure | Δ vs fp32 | "
+             "PSNR vs fp32 tile (dB, min) |", "|---" * 8 + "|"]
+    base_ms = float(np.median(timings["fp32"]))
+    for name in variants:
+        ms, l2, st = float(np.median(timings[name])), float(np.mean(figures[name]["lite2"])), \
+            float(np.mean(figures[name]["structure"]))
+        lines.append(f"| {name} | {ms:.1f} | {ms / base_ms:.2f} | {l2:.3f} | {l2 - fp32['lite2']:+.4f} | {st:.3f} | "
+                     f"{st - fp32['structure']:+.4f} | {min(figures[name]['psnr']):.1f} |")
     return "\n".join(lines)
 
 
@@ -676,6 +825,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--row-cache", help="a directory keeping each row's figures and tiles (keyed by method, size, "
                         "patterns, strength and variant): a row found there is reused rather than run again, so a "
                         "slow row need not be rerun beside a new one; its timing columns are from its own run")
+    parser.add_argument("--quantization", action="store_true",
+                        help="only measure the live generators at 256² in fp32, bf16/fp16 autocast and int8")
+    parser.add_argument("--quantization-rounds", type=int, default=30,
+                        help="interleaved forwards per variant; with --patterns 0 only the timings are taken")
     parser.add_argument("--render-memory", type=int, metavar="SIDE", default=0,
                         help="only measure a final render's peak RSS at SIDE² for the random and Lite0 encoders")
     parser.add_argument("--today-models", default=str(Path(__file__).resolve().parent.parent / "test-artifacts" / "today-models"),
@@ -697,6 +850,9 @@ def main(argv: list[str] | None = None) -> int:
         from stylization.api_latency import api_latency_bench
 
         return api_latency_bench(requests=args.api_latency, optimiser_requests=args.optimiser_requests)
+    if args.quantization:
+        print(_quantization_table(style_paths, 256, args.patterns, args.quantization_rounds))
+        return 0
     if args.render_memory:
         print(_render_memory_table(args.render_memory, 1))
         return 0
@@ -733,15 +889,28 @@ def main(argv: list[str] | None = None) -> int:
                     plan.append(("feedforward-model-colour-matched", patterns, lever))
             rows = []
             for method, count, variant in plan:
-                cached = (Path(args.row_cache) / f"{method}-{size}-{count}-{args.strength:g}-"
-                          f"{variant[0] if variant else 'shipped'}.pickle") if args.row_cache else None
+                def cache_path(n: int, method: str = method, variant: tuple[str, str] | None = variant,
+                               size: int = size) -> Path:
+                    return (Path(args.row_cache) / f"{method}-{size}-{n}-{args.strength:g}-"
+                            f"{variant[0] if variant else 'shipped'}.pickle")
+
+                cached = cache_path(count) if args.row_cache else None
                 if cached is not None and cached.is_file():
                     rows.append(pickle.loads(cached.read_bytes()))
                     print(f"  reused {rows[-1]['method']} at {size}² from {cached}", file=sys.stderr, flush=True)
                     continue
+                # A cached run of fewer patterns is the same first patterns: only the rest are run.
+                shorter = next((cache_path(n) for n in range(count - 1, 0, -1)
+                                if args.row_cache and cache_path(n).is_file()), None)
+                earlier = pickle.loads(shorter.read_bytes()) if shorter is not None else None
+                first = earlier["patterns"] if earlier is not None else 0
                 with context.Pool(1, maxtasksperchild=1) as pool:
                     rows.append(pool.apply(_run_method, (method, size, count, style_paths, 120, weights,
-                                                         args.strength, variant, args.today_models)))
+                                                         args.strength, variant, args.today_models, first)))
+                if earlier is not None:
+                    rows[-1] = _extend_row(earlier, rows[-1])
+                    print(f"  extended {rows[-1]['method']} from {shorter}'s {first} patterns", file=sys.stderr,
+                          flush=True)
                 if cached is not None:
                     cached.parent.mkdir(parents=True, exist_ok=True)
                     cached.write_bytes(pickle.dumps(rows[-1]))
@@ -772,7 +941,7 @@ def main(argv: list[str] | None = None) -> int:
             suffix = "" if args.strength == 0.7 else f"-strength-{args.strength:g}"
             sheet = contact_sheet(rows, style_paths, size, Path(args.sheet_dir) / f"contact-sheet-{size}{suffix}.png")
             if sheet:
-                columns = " | ".join(m for m in SHEET_COLUMNS if m in {r["method"] for r in rows})
+                columns = " | ".join(r["method"] for r in sheet_rows(rows))
                 print(f"\nContact sheet (base | style | {columns}; one held-out pattern a row): {sheet}")
             print(f"\nWhere the style distance lives at {size}² (mean share of distance² per pattern):\n")
             print(_distance_table(rows), flush=True)

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from stylization.bench import _distance_table, _judge_style_distance, painting_crops
+from stylization.bench import _distance_table, _extend_row, _judge_style_distance, painting_crops
 from stylization.engine import generate_pattern
 from tests.stylization.conftest import brush_style
 
@@ -85,3 +85,16 @@ def test_gate_table_compares_the_model_with_the_optimiser():
     assert table[3].endswith("| ≥ opt − 0.05 | yes |")
     assert table[6] == "| mean seam ratio | 1.000 | 1.050 | — | ≤ 1.10 | yes |"
     assert table[-1] == "| model style distance × painting-crops floor | — | — | 2.50 | ≤ 2.2 | no |"
+
+
+def test_a_cached_row_extended_by_later_patterns_is_the_mean_over_all_of_them():
+    def run(values: list[float], peak: float) -> dict:
+        per_pattern = [{"lite2": v, "seam": 2 * v} for v in values]
+        return {"method": "ours-lite0", "patterns": len(values), "peak_rss_mb": peak, "per_pattern": per_pattern,
+                "images": [b"x"] * len(values), "lite2": float(np.mean(values)), "seam": float(np.mean(values)) * 2}
+
+    row = _extend_row(run([0.1, 0.2], 900.0), run([0.6], 1200.0))
+
+    assert row["patterns"] == 3 and len(row["images"]) == 3
+    assert row["lite2"] == pytest.approx(0.3) and row["seam"] == pytest.approx(0.6)
+    assert row["peak_rss_mb"] == 1200.0
