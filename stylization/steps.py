@@ -172,13 +172,26 @@ def final_tile(*, personalization: Personalization, params: StyleParams,
                                      height_px=pattern.height_px, preview_size=(int(size[0]), int(size[1])))
     style = style_image_of(personalization)
     preview = _approved_preview(personalization, params)
+    # With no approved preview to start from (an order placed before its preview finished), that
+    # preview is the render's first part, and its progress counts as the render's first share.
+    preview_share = 0.0 if preview is not None else PREVIEW_SHARE_OF_RENDER
     with device_slot("final"):
         if preview is None:
             preview = engine().preview(content, style, repeat=pattern.repeat_type, params=params,
-                                       long_side=settings_side).image
+                                       long_side=settings_side, progress=_scaled(progress, 0.0, preview_share)).image
         return engine().render_tile(content, style, repeat=pattern.repeat_type, params=params,
-                                    width_px=pattern.width_px, height_px=pattern.height_px, progress=progress,
-                                    preview=preview)
+                                    width_px=pattern.width_px, height_px=pattern.height_px,
+                                    progress=_scaled(progress, preview_share, 1.0), preview=preview)
+
+
+PREVIEW_SHARE_OF_RENDER = 0.3
+
+
+def _scaled(progress: Callable[[float], None] | None, start: float, end: float) -> Callable[[float], None] | None:
+    """A progress hook for one part of a job, reporting into the whole job's [start, end] share."""
+    if progress is None:
+        return None
+    return lambda fraction: progress(start + (end - start) * fraction)
 
 
 def order_line_render(*, order_line_id: int) -> None:

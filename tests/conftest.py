@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import itertools
 import os
 from collections.abc import Callable, Iterator
 from decimal import Decimal
@@ -140,6 +141,9 @@ def buyer(make_user: Callable[..., User]) -> User:
 
 @pytest.fixture
 def make_style(artist: User) -> Callable[..., Style]:
+    # Each style is its own artwork: two artists listing the same image is style laundering, refused.
+    seeds = itertools.count(7)
+
     def make(owner: User | None = None, *, tags: tuple[str, ...] = ("blue",), **terms: Any) -> Style:
         defaults: dict[str, Any] = {
             "allowed_uses": ("personal", "commercial"),
@@ -150,7 +154,7 @@ def make_style(artist: User) -> Callable[..., Style]:
         return style_create(
             artist=owner or artist,
             title="Test style",
-            image=image_bytes(128, 96, fmt="JPEG", seed=7),
+            image=image_bytes(128, 96, fmt="JPEG", seed=next(seeds)),
             terms=LicenceTerms(**defaults),
             tags=tags,
         )

@@ -442,7 +442,9 @@ def test_visitor_is_refused_another_users_order_and_outputs(
 
     owner_page = new_page()
     log_in(owner_page, owner)
-    assert owner_page.request.get(private[0]).status == 200  # the same URL works for its buyer
+    # Its buyer sees the preview; the production file of a physical line is the print shop's, even for its buyer.
+    assert owner_page.request.get(private[2]).status == 200
+    assert owner_page.request.get(private[0]).status == 403
 
 
 # --- 5 (issue 15) -----------------------------------------------------------------------------------
