@@ -229,22 +229,8 @@ class FeedForwardModel:
         height, width = fit_size(content.height, content.width, long_side, self.config.size_multiple)
         x = resample(to_tensor(content.convert("RGB")), layout_repeat(repeat), (height, width))
         output = self.apply(x, repeat=repeat, params=params)
-        engine_ms = (time.perf_counter() - started) * 1000.0
-        info = {
-            "method": "feedforward",
-            "engine_ms": round(engine_ms, 1),
-            "encoder": self.encoder_name,
-            "weights_sha256": self.encoder_sha256,
-            "model_checksum": self.checksum,
-            "model_config": self.config.as_dict(),
-            "device": "cpu",
-            "torch_version": torch.__version__,
-            "iterations": 0,
-            "seconds": round(engine_ms / 1000.0, 3),
-            "repeat": repeat,
-            "params": params.as_dict(),
-            "size": [width, height],
-        }
+        info = self._info(started, repeat=repeat, params=params, model_config=self.config.as_dict(),
+                          size=[width, height])
         return StylizeResult(image=to_image(output), info=info)
 
     def render_tile(self, content: Image.Image, *, repeat: str, params: StyleParams, width_px: int, height_px: int,
@@ -271,8 +257,14 @@ class FeedForwardModel:
             # pattern's own edges give what is finer still.
             detail = keep_low_band(full, self.apply(resample(source, layout, work), repeat=repeat, params=params), layout)
         output = keep_low_band(detail, preview, layout)
+        info = self._info(started, repeat=repeat, params=params, size=[width_px, height_px],
+                          preview_size=[preview_w, preview_h], from_preview=True)
+        return StylizeResult(image=to_image(output), info=info)
+
+    def _info(self, started: float, *, repeat: str, params: StyleParams, **extra: Any) -> dict[str, Any]:
+        """What a result's `engine_info` records of this model's run, as the optimiser's does of its own."""
         engine_ms = (time.perf_counter() - started) * 1000.0
-        info = {
+        return {
             "method": "feedforward",
             "engine_ms": round(engine_ms, 1),
             "encoder": self.encoder_name,
@@ -284,11 +276,8 @@ class FeedForwardModel:
             "seconds": round(engine_ms / 1000.0, 3),
             "repeat": repeat,
             "params": params.as_dict(),
-            "size": [width_px, height_px],
-            "preview_size": [preview_w, preview_h],
-            "from_preview": True,
+            **extra,
         }
-        return StylizeResult(image=to_image(output), info=info)
 
     def apply(self, content: torch.Tensor, *, repeat: str, params: StyleParams) -> torch.Tensor:
         """The model's tile for a content tensor (1,3,H,W), with the buyer's controls applied."""
