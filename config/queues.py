@@ -50,7 +50,11 @@ POOLS: dict[str, Pool] = {
     "web-side": Pool(
         "web-side",
         # "default" is django_dramatiq's own housekeeping actor (delete_old_tasks).
-        (PoolProcess("web-side", ("provenance", "payouts", "email", "fulfilment", "default"), MONEY, threads=4),),
+        (
+            PoolProcess(
+                "web-side", ("provenance", "payouts", "email", "fulfilment", "default"), MONEY, threads=4
+            ),
+        ),
     ),
     "gpu": Pool(
         "gpu",

@@ -33,7 +33,9 @@ def start(argv: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--bind", default=os.environ.get("ADDR", "127.0.0.1:8001"))
     parser.add_argument("--pools", default="web-side,gpu,chain")
     parser.add_argument("--no-migrate", action="store_true")
@@ -52,8 +54,12 @@ def main() -> int:
         state = Path(env.get("MOTIF_VAR_DIR", ROOT / "var")) / "chain" / "prod-state.json"
         node = start_anvil(state_file=state, port=int(env.get("LOCAL_CHAIN_PORT", "8546")))
         if node is not None:
-            env.update(CHAIN_RPC_URL=node.url, CHAIN_ID=str(ANVIL_CHAIN_ID), CHAIN_PRIVATE_KEY=ANVIL_DEV_PRIVATE_KEY)
-    children.append(start([python, "-m", "gunicorn", "-c", "config/deploy/gunicorn.conf.py", "config.wsgi"], env))
+            env.update(
+                CHAIN_RPC_URL=node.url, CHAIN_ID=str(ANVIL_CHAIN_ID), CHAIN_PRIVATE_KEY=ANVIL_DEV_PRIVATE_KEY
+            )
+    children.append(
+        start([python, "-m", "gunicorn", "-c", "config/deploy/gunicorn.conf.py", "config.wsgi"], env)
+    )
     for pool in [p for p in args.pools.split(",") if p]:
         children.append(start([python, "manage.py", "runpool", pool], env))
     print(f"serve-prod: gunicorn on http://{args.bind}, pools {args.pools}, pids {[c.pid for c in children]}")

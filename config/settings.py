@@ -146,7 +146,9 @@ AWS_QUERYSTRING_AUTH = True
 AWS_QUERYSTRING_EXPIRE = env.int("AWS_QUERYSTRING_EXPIRE", default=300)
 AWS_S3_FILE_OVERWRITE = False
 AWS_S3_SIGNATURE_VERSION = "s3v4"
-AWS_S3_ADDRESSING_STYLE = env.str("AWS_S3_ADDRESSING_STYLE", default="path" if AWS_S3_ENDPOINT_URL else "auto")
+AWS_S3_ADDRESSING_STYLE = env.str(
+    "AWS_S3_ADDRESSING_STYLE", default="path" if AWS_S3_ENDPOINT_URL else "auto"
+)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Uploads: refuse anything bigger before it is decoded.
@@ -247,7 +249,11 @@ elif DRAMATIQ_BROKER_URL.startswith("amqp"):
         "MIDDLEWARE": _DRAMATIQ_MIDDLEWARE,
     }
 else:
-    DRAMATIQ_BROKER = {"BROKER": "dramatiq.brokers.stub.StubBroker", "OPTIONS": {}, "MIDDLEWARE": _DRAMATIQ_MIDDLEWARE}
+    DRAMATIQ_BROKER = {
+        "BROKER": "dramatiq.brokers.stub.StubBroker",
+        "OPTIONS": {},
+        "MIDDLEWARE": _DRAMATIQ_MIDDLEWARE,
+    }
 DRAMATIQ_AUTODISCOVER_MODULES = ["tasks"]
 # The embedded worker thread runs inside `manage.py serve` when no external broker is configured.
 MOTIF_EMBEDDED_WORKER = env.bool("MOTIF_EMBEDDED_WORKER", default=not DRAMATIQ_BROKER_URL)
@@ -312,7 +318,9 @@ SHIPPING_ADDRESS_RETENTION_DAYS = env.int("SHIPPING_ADDRESS_RETENTION_DAYS", def
 _email: dict[str, object] = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(_email)
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default=str(_email["EMAIL_BACKEND"]))
-ANYMAIL = {name.removeprefix("ANYMAIL_"): value for name, value in os.environ.items() if name.startswith("ANYMAIL_")}
+ANYMAIL = {
+    name.removeprefix("ANYMAIL_"): value for name, value in os.environ.items() if name.startswith("ANYMAIL_")
+}
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Motif <orders@motif.example>")
 EMAIL_MESSAGE_ID_DOMAIN = env.str("EMAIL_MESSAGE_ID_DOMAIN", default="motif.example")
 
@@ -389,7 +397,11 @@ CONTENT_SECURITY_POLICY = {
         "base-uri": [SELF],
         "frame-ancestors": [NONE],
         # Checkout and payout onboarding leave by a form post that redirects to Stripe.
-        "form-action": [SELF, "https://checkout.stripe.com", "https://connect.stripe.com",
-                        *env.list("CSP_FORM_ACTION_ORIGINS", default=[])],
+        "form-action": [
+            SELF,
+            "https://checkout.stripe.com",
+            "https://connect.stripe.com",
+            *env.list("CSP_FORM_ACTION_ORIGINS", default=[]),
+        ],
     },
 }

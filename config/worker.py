@@ -53,7 +53,9 @@ def watchdog_pass() -> dict[str, int]:
         log.warning("Fulfilment watchdog: %s (lines %s)", result.as_dict(), result.stuck_lines)
     resent = background_jobs_resend(everything=False)
     if resent:
-        log.warning("Watchdog: %s background jobs were silent past their due time and were sent again.", resent)
+        log.warning(
+            "Watchdog: %s background jobs were silent past their due time and were sent again.", resent
+        )
     return {**result.as_dict(), "background_jobs_resent": resent}
 
 
@@ -70,7 +72,9 @@ def watchdog_loop(stop: threading.Event, interval_s: float) -> None:
 class EmbeddedWorker:
     """One Dramatiq worker per lane, and the watchdog; `stop` stops them all."""
 
-    def __init__(self, broker: dramatiq.Broker, *, lanes: dict[str, tuple[set[str], int]], watchdog: bool) -> None:
+    def __init__(
+        self, broker: dramatiq.Broker, *, lanes: dict[str, tuple[set[str], int]], watchdog: bool
+    ) -> None:
         self.broker = broker
         self.lanes = {
             name: dramatiq.Worker(broker, queues=queues, worker_threads=threads, worker_timeout=100)

@@ -26,7 +26,9 @@ def cumulative(points: Sequence[tuple[datetime, Decimal]]) -> list[Point]:
     return out
 
 
-def line_chart(series: Sequence[Point], *, title: str, currency: str = "USD", width: int = 640, height: int = 220) -> SafeString:
+def line_chart(
+    series: Sequence[Point], *, title: str, currency: str = "USD", width: int = 640, height: int = 220
+) -> SafeString:
     pad_l, pad_r, pad_t, pad_b = 56, 16, 16, 32
     inner_w, inner_h = width - pad_l - pad_r, height - pad_t - pad_b
     parts = [
@@ -50,8 +52,12 @@ def line_chart(series: Sequence[Point], *, title: str, currency: str = "USD", wi
     for i in range(5):  # horizontal grid with amounts
         value = top * i / 4
         y = pad_t + inner_h - inner_h * i / 4
-        parts.append(f'<line x1="{pad_l}" x2="{width - pad_r}" y1="{y:.1f}" y2="{y:.1f}" class="chart-grid"/>')
-        parts.append(f'<text x="{pad_l - 6}" y="{y + 4:.1f}" text-anchor="end" class="chart-label">{value:.2f}</text>')
+        parts.append(
+            f'<line x1="{pad_l}" x2="{width - pad_r}" y1="{y:.1f}" y2="{y:.1f}" class="chart-grid"/>'
+        )
+        parts.append(
+            f'<text x="{pad_l - 6}" y="{y + 4:.1f}" text-anchor="end" class="chart-label">{value:.2f}</text>'
+        )
     coords = [xy(p) for p in series]
     # A step line: the balance holds until the next sale.
     d = f"M{pad_l},{pad_t + inner_h:.1f} L{coords[0][0]:.1f},{pad_t + inner_h:.1f}"

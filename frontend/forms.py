@@ -42,7 +42,9 @@ def apply_service_errors(form: forms.Form, exc: ValidationError) -> None:
 
 
 class SignupForm(forms.Form):
-    username = forms.CharField(label="Username", max_length=150, widget=forms.TextInput(attrs={"autocomplete": "username"}))
+    username = forms.CharField(
+        label="Username", max_length=150, widget=forms.TextInput(attrs={"autocomplete": "username"})
+    )
     email = forms.EmailField(label="Email", widget=forms.EmailInput(attrs={"autocomplete": "email"}))
     password = forms.CharField(
         label="Password",
@@ -73,8 +75,13 @@ class CatalogueFilterForm(forms.Form):
     designer = forms.CharField(label="Designer", required=False, max_length=150)
     artist = forms.CharField(label="Artist", required=False, max_length=150)
     licence_use = forms.ChoiceField(
-        label="Licence", required=False,
-        choices=[("", "Any licence"), (LicenceUse.PERSONAL, "Personal use"), (LicenceUse.COMMERCIAL, "Commercial use")],
+        label="Licence",
+        required=False,
+        choices=[
+            ("", "Any licence"),
+            (LicenceUse.PERSONAL, "Personal use"),
+            (LicenceUse.COMMERCIAL, "Commercial use"),
+        ],
     )
 
     def filters(self) -> CatalogueFilters:
@@ -95,7 +102,9 @@ class CatalogueFilterForm(forms.Form):
 class PreviewForm(forms.Form):
     """One personalization. The querysets are set by the view to what the visitor may see."""
 
-    pattern: forms.ModelChoiceField = forms.ModelChoiceField(label="Base pattern", queryset=BasePattern.objects.none())
+    pattern: forms.ModelChoiceField = forms.ModelChoiceField(
+        label="Base pattern", queryset=BasePattern.objects.none()
+    )
     style: forms.ModelChoiceField = forms.ModelChoiceField(
         label="Style", queryset=Style.objects.none(), required=False, empty_label="My own image"
     )
@@ -106,7 +115,9 @@ class PreviewForm(forms.Form):
     style_scale = forms.FloatField(label="Style scale", min_value=0.25, max_value=4.0, initial=1.0)
     preserve_colors = forms.BooleanField(label="Preserve colours", required=False)
     seed = forms.IntegerField(label="Seed", min_value=0, max_value=MAX_SEED, initial=0)
-    regions = forms.ChoiceField(label="Paint", choices=StyleRegions.choices, initial=StyleRegions.ALL, required=False)
+    regions = forms.ChoiceField(
+        label="Paint", choices=StyleRegions.choices, initial=StyleRegions.ALL, required=False
+    )
 
     def clean_regions(self) -> str:
         # An older page, or a client that leaves the choice out, paints the whole pattern.
@@ -158,46 +169,70 @@ class LicenceTermsForm(forms.Form):
         "what they make (resale fabric, wallpaper for a client); it includes personal use.",
     )
     fee_per_use = forms.DecimalField(
-        label="Fee per use (USD)", min_value=Decimal("0"), max_digits=12, decimal_places=2, initial=Decimal("0"),
+        label="Fee per use (USD)",
+        min_value=Decimal("0"),
+        max_digits=12,
+        decimal_places=2,
+        initial=Decimal("0"),
         help_text="A fixed amount you receive each time a buyer orders a print in your style.",
     )
     royalty_percent = forms.DecimalField(
-        label="Royalty (% of each sale)", min_value=Decimal("0"), max_value=Decimal("100"), max_digits=5,
-        decimal_places=2, initial=Decimal("10"),
+        label="Royalty (% of each sale)",
+        min_value=Decimal("0"),
+        max_value=Decimal("100"),
+        max_digits=5,
+        decimal_places=2,
+        initial=Decimal("10"),
         help_text="A share of the price of each printed item, on top of the fee.",
     )
     max_uses = forms.IntegerField(
-        label="Edition limit", min_value=1, required=False,
+        label="Edition limit",
+        min_value=1,
+        required=False,
         help_text="How many prints may ever be sold in this style. Leave empty for no limit.",
     )
     exclusive = forms.BooleanField(
-        label="Exclusive", required=False,
+        label="Exclusive",
+        required=False,
         help_text="Exactly one buyer may ever use this style (an edition of one).",
     )
 
     territories = forms.CharField(
-        label="Territories", required=False, max_length=1000,
+        label="Territories",
+        required=False,
+        max_length=1000,
         help_text="Country codes the prints may ship to, separated by commas (FR, DE, US). Empty: worldwide.",
     )
     allowed_substrates = forms.MultipleChoiceField(
-        label="Materials", required=False, choices=Substrate.choices, widget=forms.CheckboxSelectMultiple,
+        label="Materials",
+        required=False,
+        choices=Substrate.choices,
+        widget=forms.CheckboxSelectMultiple,
         help_text="What the style may be printed on. None ticked: every material.",
     )
     valid_until = forms.DateField(
-        label="Sells until", required=False, widget=forms.DateInput(attrs={"type": "date"}),
+        label="Sells until",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
         help_text="Orders after this day are refused; prints already paid for keep their rights.",
     )
     revenue_ceiling = forms.DecimalField(
-        label="Revenue ceiling (USD)", required=False, min_value=Decimal("0.01"), max_digits=12, decimal_places=2,
+        label="Revenue ceiling (USD)",
+        required=False,
+        min_value=Decimal("0.01"),
+        max_digits=12,
+        decimal_places=2,
         help_text="The licence stops selling once your fees from this style reach this total. Empty: no ceiling.",
     )
     attribution_required = forms.BooleanField(
-        label="Print my name on the selvedge", required=False,
+        label="Print my name on the selvedge",
+        required=False,
         help_text="Each print carries a strip outside the repeat with the design's title, your name and a QR "
         "code of its attribution record.",
     )
     requires_approval = forms.BooleanField(
-        label="Approve each design before it is printed", required=False,
+        label="Approve each design before it is printed",
+        required=False,
         help_text="You see each proof in your studio and approve or decline it; a declined design is refunded.",
     )
 
@@ -227,7 +262,9 @@ class LicenceTermsForm(forms.Form):
             "max_uses": terms.max_uses,
             "exclusive": terms.exclusive,
             "territories": "" if ANYWHERE in terms.territories else ", ".join(terms.territories),
-            "allowed_substrates": [] if ANYWHERE in terms.allowed_substrates else list(terms.allowed_substrates),
+            "allowed_substrates": []
+            if ANYWHERE in terms.allowed_substrates
+            else list(terms.allowed_substrates),
             "valid_until": terms.valid_until,
             "revenue_ceiling": terms.revenue_ceiling,
             "attribution_required": terms.attribution_required,
@@ -240,7 +277,9 @@ class StyleUploadForm(LicenceTermsForm):
     image = forms.FileField(
         label="Artwork image", help_text="PNG, JPEG or WebP. Only a small thumbnail is ever shown publicly."
     )
-    description = forms.CharField(label="Description", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    description = forms.CharField(
+        label="Description", required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
     tags = forms.CharField(label="Tags", required=False, help_text="Separated by commas.")
 
     field_order = ["title", "image", "description", "tags"]
@@ -258,19 +297,31 @@ class PatternUploadForm(forms.Form):
         label="Repeat type", choices=RepeatType.choices, initial=RepeatType.BASIC, widget=forms.RadioSelect
     )
     dpi = forms.IntegerField(
-        label="DPI", min_value=72, max_value=600, initial=150,
+        label="DPI",
+        min_value=72,
+        max_value=600,
+        initial=150,
         help_text="The repeat's printed size is its pixels divided by this.",
     )
     royalty_percent = forms.DecimalField(
-        label="Your royalty (%)", min_value=Decimal("0"), max_value=Decimal("100"), max_digits=5,
-        decimal_places=2, initial=Decimal("5"), help_text="Your share of the price of each printed item.",
+        label="Your royalty (%)",
+        min_value=Decimal("0"),
+        max_value=Decimal("100"),
+        max_digits=5,
+        decimal_places=2,
+        initial=Decimal("5"),
+        help_text="Your share of the price of each printed item.",
     )
-    description = forms.CharField(label="Description", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    description = forms.CharField(
+        label="Description", required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
     tags = forms.CharField(label="Tags", required=False, help_text="Separated by commas.")
 
     def repeat(self) -> PatternRepeat:
         data = self.cleaned_data
-        return PatternRepeat(repeat_type=data["repeat_type"], dpi=data["dpi"], royalty_percent=data["royalty_percent"])
+        return PatternRepeat(
+            repeat_type=data["repeat_type"], dpi=data["dpi"], royalty_percent=data["royalty_percent"]
+        )
 
     def tag_list(self) -> list[str]:
         return [t.strip() for t in self.cleaned_data.get("tags", "").split(",") if t.strip()]
@@ -282,7 +333,9 @@ class PatternUploadForm(forms.Form):
 class VerifyForm(forms.Form):
     file = forms.FileField(label="File", required=False, help_text="Any image or SVG you want to check.")
     sha256 = forms.RegexField(
-        label="SHA-256", required=False, regex=r"^\s*[0-9a-fA-F]{64}\s*$",
+        label="SHA-256",
+        required=False,
+        regex=r"^\s*[0-9a-fA-F]{64}\s*$",
         error_messages={"invalid": "A SHA-256 hash is 64 hexadecimal characters."},
         help_text="Or paste the file's SHA-256 hash instead.",
     )

@@ -57,7 +57,10 @@ def order_approve(request: HttpRequest, pk: int) -> HttpResponse:
     except REFUSALS as exc:
         _refusal(request, exc)
     else:
-        messages.success(request, f"Approved {len(approved)} proof{'s' if len(approved) != 1 else ''}: sent to the print shop.")
+        messages.success(
+            request,
+            f"Approved {len(approved)} proof{'s' if len(approved) != 1 else ''}: sent to the print shop.",
+        )
     return redirect("frontend:order", pk=pk)
 
 
@@ -83,7 +86,9 @@ def order_line_rerender(request: HttpRequest, pk: int, line_pk: int) -> HttpResp
 def order_line_cancel_page(request: HttpRequest, pk: int, line_pk: int) -> HttpResponse:
     line = _own_line(request, pk, line_pk)
     try:
-        order_line_cancel(order_line_id=line.pk, actor=request.user, reason="Cancelled by you before printing")  # type: ignore[arg-type]
+        order_line_cancel(
+            order_line_id=line.pk, actor=request.user, reason="Cancelled by you before printing"
+        )  # type: ignore[arg-type]
     except REFUSALS as exc:
         _refusal(request, exc)
     else:
@@ -97,7 +102,9 @@ def order_line_cancel_page(request: HttpRequest, pk: int, line_pk: int) -> HttpR
 def _visible_job(request: HttpRequest, job_pk: int) -> ProductionJob:
     job = get_object_or_404(
         ProductionJob.objects.select_related(
-            "order_line__order", "order_line__product_size__product", "order_line__personalization__base_pattern"
+            "order_line__order",
+            "order_line__product_size__product",
+            "order_line__personalization__base_pattern",
         ),
         pk=job_pk,
     )
@@ -224,5 +231,10 @@ def print_shop_invitation(request: HttpRequest, token: str) -> HttpResponse:
     except REFUSALS as exc:
         problem = " ".join(getattr(exc, "messages", None) or [str(exc)])
         context: dict[str, object] = {"invitation": None, "problem": problem}
-        return render(request, "frontend/print_shop_invitation.html", context, status=409 if isinstance(exc, Conflict) else 400)
+        return render(
+            request,
+            "frontend/print_shop_invitation.html",
+            context,
+            status=409 if isinstance(exc, Conflict) else 400,
+        )
     return render(request, "frontend/print_shop_invitation.html", {"invitation": invitation, "problem": ""})

@@ -17,7 +17,9 @@ def tags_in_use() -> QuerySet[Tag]:
 
 def sold_lines_for_designer(*, designer: User) -> QuerySet[OrderLine]:
     return (
-        OrderLine.objects.filter(personalization__base_pattern__designer=designer, order__status__in=SOLD_STATUSES)
+        OrderLine.objects.filter(
+            personalization__base_pattern__designer=designer, order__status__in=SOLD_STATUSES
+        )
         .select_related("order", "personalization__base_pattern", "product_size__product")
         .order_by("order__paid_at", "id")
     )

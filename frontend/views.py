@@ -94,8 +94,13 @@ PAGE_SIZE = 12
 CSS_PX_PER_INCH = 40
 # The order page's timeline: prints go to production; an order of digital files ends once delivered.
 PRINT_STEPS = [
-    OrderStatus.PAID, OrderStatus.RENDERING, OrderStatus.PROOF_READY, OrderStatus.APPROVED,
-    OrderStatus.IN_PRODUCTION, OrderStatus.SHIPPED, OrderStatus.FULFILLED,
+    OrderStatus.PAID,
+    OrderStatus.RENDERING,
+    OrderStatus.PROOF_READY,
+    OrderStatus.APPROVED,
+    OrderStatus.IN_PRODUCTION,
+    OrderStatus.SHIPPED,
+    OrderStatus.FULFILLED,
 ]
 DIGITAL_STEPS = [OrderStatus.PAID, OrderStatus.RENDERING, OrderStatus.FULFILLED]
 OUTPUT_FILES = {
@@ -147,7 +152,9 @@ def signup(request: HttpRequest) -> HttpResponse:
 
 def _safe_next(request: HttpRequest) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
-    ok = url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure())
+    ok = url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
     return target if ok else ""
 
 
@@ -205,9 +212,13 @@ def catalogue(request: HttpRequest) -> HttpResponse:
     show_patterns = not (filters.artist or filters.licence_use)
     patterns = styles = None
     if show_patterns:
-        patterns = Paginator(selectors.pattern_list(filters=filters), PAGE_SIZE).get_page(request.GET.get("patterns_page"))
+        patterns = Paginator(selectors.pattern_list(filters=filters), PAGE_SIZE).get_page(
+            request.GET.get("patterns_page")
+        )
     if show_styles:
-        styles = Paginator(selectors.style_list(filters=filters), PAGE_SIZE).get_page(request.GET.get("styles_page"))
+        styles = Paginator(selectors.style_list(filters=filters), PAGE_SIZE).get_page(
+            request.GET.get("styles_page")
+        )
     query = {k: v for k, v in request.GET.items() if k not in ("patterns_page", "styles_page") and v}
     return render(
         request,
@@ -244,7 +255,9 @@ def _tile_size(pattern: BasePattern) -> dict[str, float]:
 # --- configurator -----------------------------------------------------------------------------------
 
 
-def _preview_form(request: HttpRequest, data: Any = None, files: Any = None, initial: Any = None) -> PreviewForm:
+def _preview_form(
+    request: HttpRequest, data: Any = None, files: Any = None, initial: Any = None
+) -> PreviewForm:
     return PreviewForm(
         data, files, initial=initial, patterns=_visible_patterns(request), styles=_visible_styles(request)
     )
@@ -262,7 +275,11 @@ def configure(request: HttpRequest) -> HttpResponse:
     job_id = request.GET.get("job", "")
     if job_id.isdigit() and request.user.is_authenticated:
         job = selectors.personalization_list(buyer=request.user).filter(pk=int(job_id)).first()
-    context = {"form": form, "patterns": form.fields["pattern"].queryset, "styles": form.fields["style"].queryset}  # type: ignore[attr-defined]
+    context = {
+        "form": form,
+        "patterns": form.fields["pattern"].queryset,
+        "styles": form.fields["style"].queryset,
+    }  # type: ignore[attr-defined]
     context.update(_live_context(context["styles"], form))
     if job is not None:
         context.update(_job_context(request, job))
@@ -307,9 +324,14 @@ def configure_preview(request: HttpRequest) -> HttpResponse:
         return render(request, "frontend/_job_errors.html", {"form": form})
     styles = form.fields["style"].queryset  # type: ignore[attr-defined]
     return render(
-        request, "frontend/configure.html",
-        {"form": form, "patterns": form.fields["pattern"].queryset, "styles": styles,  # type: ignore[attr-defined]
-         **_live_context(styles, form)},
+        request,
+        "frontend/configure.html",
+        {
+            "form": form,
+            "patterns": form.fields["pattern"].queryset,
+            "styles": styles,  # type: ignore[attr-defined]
+            **_live_context(styles, form),
+        },
         status=400,
     )
 
@@ -322,8 +344,11 @@ def configure_job(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _job_context(request: HttpRequest, job: Personalization) -> dict[str, Any]:
-    context: dict[str, Any] = {"job": job, "tile": _tile_size(job.base_pattern),
-                               "live": job.style_id is not None and job.style_id in _styles_previewing_live([job.style_id])}
+    context: dict[str, Any] = {
+        "job": job,
+        "tile": _tile_size(job.base_pattern),
+        "live": job.style_id is not None and job.style_id in _styles_previewing_live([job.style_id]),
+    }
     previous = (
         selectors.personalization_list(buyer=request.user)  # type: ignore[arg-type]
         .filter(status=JobStatus.DONE, created_at__lte=job.created_at)
@@ -332,7 +357,9 @@ def _job_context(request: HttpRequest, job: Personalization) -> dict[str, Any]:
     )
     if context["live"] and job.status != JobStatus.DONE:
         # Live re-renders keep the last result on screen until the new one arrives (a few hundred ms).
-        context.update({"previous": previous, "previous_tile": _tile_size(previous.base_pattern) if previous else None})
+        context.update(
+            {"previous": previous, "previous_tile": _tile_size(previous.base_pattern) if previous else None}
+        )
     if job.status == JobStatus.DONE:
         allowed = personalization_allowed_uses(job)
         products = list(selectors.product_list())
@@ -375,7 +402,13 @@ def _cart_shipping(lines: list[Any], country: str) -> dict[str, Any]:
         quote = shipping_quote(items=[(line.size, line.quantity) for line in lines], country=country or None)
     except ValidationError as exc:
         return {"physical": True, "amount": None, "total": None, "error": " ".join(exc.messages)}
-    return {"physical": True, "amount": quote.amount, "total": goods + quote.amount, "error": "", "zone": quote.zone}
+    return {
+        "physical": True,
+        "amount": quote.amount,
+        "total": goods + quote.amount,
+        "error": "",
+        "zone": quote.zone,
+    }
 
 
 @login_required
@@ -404,15 +437,22 @@ def cart_add(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, "Choose a product, a size and a quantity.")
         return redirect("frontend:configure")
-    job = get_object_or_404(selectors.personalization_list(buyer=request.user), pk=form.cleaned_data["personalization"])  # type: ignore[arg-type]
+    job = get_object_or_404(
+        selectors.personalization_list(buyer=request.user), pk=form.cleaned_data["personalization"]
+    )  # type: ignore[arg-type]
     size = cart_store.sizes_by_id().get(form.cleaned_data["size"])
     if size is None:
         raise Http404("No such product size.")
     if size.product.use not in personalization_allowed_uses(job):
-        messages.error(request, f"This style's licence does not allow {size.product.use} use, which {size.product.name} needs.")
+        messages.error(
+            request,
+            f"This style's licence does not allow {size.product.use} use, which {size.product.name} needs.",
+        )
         return redirect(f"{reverse('frontend:configure')}?{urlencode({'job': job.pk})}")
     try:  # a withdrawn style, or a licence term (substrate, term, ceiling), refuses the line here already
-        order_line_check(buyer=job.buyer, line=OrderLineRequest(personalization=job, product_size=size, quantity=1))
+        order_line_check(
+            buyer=job.buyer, line=OrderLineRequest(personalization=job, product_size=size, quantity=1)
+        )
     except (ValidationError, Conflict) as exc:
         reasons = exc.messages if isinstance(exc, ValidationError) else [str(exc)]
         messages.error(request, " ".join(r.removeprefix("Line 1: ") for r in reasons))
@@ -431,7 +471,9 @@ def cart_remove(request: HttpRequest, index: int) -> HttpResponse:
     return redirect("frontend:cart")
 
 
-def _destination_from(request: HttpRequest, *, physical: bool) -> tuple[dict[str, str] | None, str | None, Any]:
+def _destination_from(
+    request: HttpRequest, *, physical: bool
+) -> tuple[dict[str, str] | None, str | None, Any]:
     """The ship-to address (or, for digital files, the buyer's country) posted with a checkout, and
     the bound form to show again when it is incomplete."""
     if physical:
@@ -452,15 +494,22 @@ def cart_checkout(request: HttpRequest) -> HttpResponse:
     physical = any(line.size.product.is_physical for line in lines)
     address, country, form = _destination_from(request, physical=physical)
     if physical and address is None:
-        messages.error(request, "Give the address your prints ship to: " + "; ".join(
-            f"{form.fields[name].label if name in form.fields else name}: {' '.join(errors)}" for name, errors in form.errors.items()
-        ))
+        messages.error(
+            request,
+            "Give the address your prints ship to: "
+            + "; ".join(
+                f"{form.fields[name].label if name in form.fields else name}: {' '.join(errors)}"
+                for name, errors in form.errors.items()
+            ),
+        )
         return redirect("frontend:cart")
     try:
         order = order_create(
             buyer=request.user,  # type: ignore[arg-type]
             lines=[
-                OrderLineRequest(personalization=line.personalization, product_size=line.size, quantity=line.quantity)
+                OrderLineRequest(
+                    personalization=line.personalization, product_size=line.size, quantity=line.quantity
+                )
                 for line in lines
             ],
         )
@@ -478,7 +527,12 @@ def order_checkout_again(request: HttpRequest, pk: int) -> HttpResponse:
     physical = any(line.product_size.product.is_physical for line in order.lines.all())
     address, country, _form = _destination_from(request, physical=physical)
     return HttpResponseRedirect(
-        start_checkout(request, order, shipping_address=address or order.shipping_address, country=country or order.country or None)
+        start_checkout(
+            request,
+            order,
+            shipping_address=address or order.shipping_address,
+            country=country or order.country or None,
+        )
     )
 
 
@@ -523,7 +577,9 @@ def _proof(line: OrderLine) -> dict[str, Any] | None:
     pattern = line.personalization.base_pattern
     size = line.product_size
     sheet_w, sheet_h = line.render_info.get("sheet_px") or size.print_pixels(pattern.dpi)
-    full_w, full_h = proof_sheet_size(line.render_info) if line.render_info.get("sheet_px") else (sheet_w, sheet_h)
+    full_w, full_h = (
+        proof_sheet_size(line.render_info) if line.render_info.get("sheet_px") else (sheet_w, sheet_h)
+    )
     columns, rows = proof_grid(full_w, full_h)
     tiles = [
         {
@@ -563,8 +619,12 @@ def _order_context(order: Order, user: Any) -> dict[str, Any]:
     ]
     lines = []
     for line in order.lines.all():
-        allowed = selectors.order_line_output_access(line=line, user=user)[0] == selectors.OutputAccess.ALLOWED
-        proof_allowed = selectors.order_line_proof_access(line=line, user=user)[0] == selectors.OutputAccess.ALLOWED
+        allowed = (
+            selectors.order_line_output_access(line=line, user=user)[0] == selectors.OutputAccess.ALLOWED
+        )
+        proof_allowed = (
+            selectors.order_line_proof_access(line=line, user=user)[0] == selectors.OutputAccess.ALLOWED
+        )
         downloads = [
             {"name": name, "label": label}
             for name, (field, label) in OUTPUT_FILES.items()
@@ -579,7 +639,8 @@ def _order_context(order: Order, user: Any) -> dict[str, Any]:
                 "downloads": downloads,
                 "attribution": attribution_for_line(line),
                 "proof": _proof(line) if proof_allowed else None,
-                "can_rerender": line.stage == LineStage.PROOF_READY and line.rerenders_used < MAX_BUYER_RERENDERS,
+                "can_rerender": line.stage == LineStage.PROOF_READY
+                and line.rerenders_used < MAX_BUYER_RERENDERS,
                 "can_cancel": line.stage in CANCELLABLE_STAGES,
                 "shipment": job if job is not None and job.shipped_at else None,
             }
@@ -589,13 +650,17 @@ def _order_context(order: Order, user: Any) -> dict[str, Any]:
         "order": order,
         "steps": steps,
         "lines": lines,
-        "address": address_for_display(order.shipping_address) if order.buyer_id == getattr(user, "pk", None) else [],
+        "address": address_for_display(order.shipping_address)
+        if order.buyer_id == getattr(user, "pk", None)
+        else [],
         "can_approve": any(line.stage == LineStage.PROOF_READY for line in order.lines.all()),
         "polling": order.status in (OrderStatus.AWAITING_PAYMENT, OrderStatus.PAID, OrderStatus.RENDERING)
         or (order.status in IN_FULFILMENT_STATUSES and unfinished),
         "can_pay": order.status in (OrderStatus.DRAFT, OrderStatus.AWAITING_PAYMENT),
         "needs_address": physical and order.shipping_address is None,
-        "address_form": ShippingAddressForm(prefix="ship") if physical and order.shipping_address is None else None,
+        "address_form": ShippingAddressForm(prefix="ship")
+        if physical and order.shipping_address is None
+        else None,
         "rerender_form": RerenderForm(),
     }
 
@@ -616,7 +681,9 @@ def order_output(request: HttpRequest, pk: int, line_pk: int, name: str) -> Http
     field = getattr(line, OUTPUT_FILES[name][0])
     if not field:
         raise Http404("This file is not ready yet.")
-    return media_file_response(request, field, filename=f"motif-order{pk}-line{line.pk}-{name}", as_attachment=True)
+    return media_file_response(
+        request, field, filename=f"motif-order{pk}-line{line.pk}-{name}", as_attachment=True
+    )
 
 
 # --- studios ----------------------------------------------------------------------------------------
@@ -631,10 +698,15 @@ def role_required(role: Role) -> Callable[[Callable[..., HttpResponseBase]], Cal
         def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if not request.user.has_role(role):  # type: ignore[union-attr]
                 if role == Role.PRINTER:
-                    return _forbidden(request, "The production studio is for print shops that staff have approved: "
-                                               f"apply at {reverse('frontend:print-shop-apply')}.")
-                return _forbidden(request, f"The {role.label.lower()} studio is for people with the "
-                                           f"{role.label.lower()} role.")
+                    return _forbidden(
+                        request,
+                        "The production studio is for print shops that staff have approved: "
+                        f"apply at {reverse('frontend:print-shop-apply')}.",
+                    )
+                return _forbidden(
+                    request,
+                    f"The {role.label.lower()} studio is for people with the {role.label.lower()} role.",
+                )
             return view(request, *args, **kwargs)
 
         return guarded
@@ -664,7 +736,9 @@ def artist_studio(request: HttpRequest) -> HttpResponse:
     return render(request, "frontend/studio_artist.html", _artist_context(user, form))
 
 
-def _artist_context(user: User, form: StyleUploadForm, licence_forms: dict[int, LicenceTermsForm] | None = None) -> dict[str, Any]:
+def _artist_context(
+    user: User, form: StyleUploadForm, licence_forms: dict[int, LicenceTermsForm] | None = None
+) -> dict[str, Any]:
     styles = list(selectors.style_list(filters=selectors.CatalogueFilters(owner=user, only_owner=True)))
     versions = page_selectors.licence_versions_for(styles=styles)
     licence_forms = licence_forms or {}
@@ -676,7 +750,9 @@ def _artist_context(user: User, form: StyleUploadForm, licence_forms: dict[int, 
                 "style": style,
                 "versions": versions[style.pk],
                 "form": licence_forms.get(style.pk)
-                or LicenceTermsForm(initial=LicenceTermsForm.initial_from(current), prefix=f"licence-{style.pk}"),
+                or LicenceTermsForm(
+                    initial=LicenceTermsForm.initial_from(current), prefix=f"licence-{style.pk}"
+                ),
             }
         )
     ledger = artist_ledger(user)
@@ -709,7 +785,9 @@ def artist_licence(request: HttpRequest, pk: int) -> HttpResponse:
             if style.licence_id == before:
                 messages.info(request, "Those are the terms already in force; nothing changed.")
             else:
-                messages.success(request, f"“{style.title}” now sells under licence version {style.licence.version}.")  # type: ignore[union-attr]
+                messages.success(
+                    request, f"“{style.title}” now sells under licence version {style.licence.version}."
+                )  # type: ignore[union-attr]
             return redirect("frontend:artist-studio")
     context = _artist_context(user, StyleUploadForm(), {style.pk: form})
     return render(request, "frontend/studio_artist.html", context, status=400)
@@ -805,13 +883,17 @@ class _VerifyRateScope:
 def verify(request: HttpRequest) -> HttpResponse:
     form = VerifyForm(request.POST or None, request.FILES or None)
     result: dict[str, Any] | None = None
-    if request.method == "POST" and not ScopedRateThrottle().allow_request(DRFRequest(request), _VerifyRateScope()):  # type: ignore[arg-type]
+    if request.method == "POST" and not ScopedRateThrottle().allow_request(
+        DRFRequest(request), _VerifyRateScope()
+    ):  # type: ignore[arg-type]
         form.add_error(None, "Too many checks from this address; please wait a minute and try again.")
         return render(request, "frontend/verify.html", {"form": form, "result": None}, status=429)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data.get("file")
         try:
-            result = verify_submission(data=upload.read() if upload else None, sha256=form.cleaned_data.get("sha256"))
+            result = verify_submission(
+                data=upload.read() if upload else None, sha256=form.cleaned_data.get("sha256")
+            )
         except ValueError as exc:  # the file or hash cannot be checked: say why
             form.add_error("file" if upload else "sha256", str(exc))
         else:
@@ -834,7 +916,11 @@ def match_figure(query: bytes, lattice: dict[str, list[float]], record: Any) -> 
         thumb.thumbnail((side, side))
         out = io.BytesIO()
         thumb.save(out, format="JPEG", quality=88)
-        return "data:image/jpeg;base64," + base64.b64encode(out.getvalue()).decode(), thumb.width, thumb.height
+        return (
+            "data:image/jpeg;base64," + base64.b64encode(out.getvalue()).decode(),
+            thumb.width,
+            thumb.height,
+        )
 
     query_uri, width, height = data_uri(query, 360)
     with record.order_line.print_png.open("rb") as fh:
@@ -852,8 +938,14 @@ def match_figure(query: bytes, lattice: dict[str, list[float]], record: Any) -> 
             lines.append({"x1": round(x0, 1), "y1": round(y0, 1), "x2": round(x1, 1), "y2": round(y1, 1)})
     cell = [(ox, oy), (ox + a[0], oy + a[1]), (ox + a[0] + b[0], oy + a[1] + b[1]), (ox + b[0], oy + b[1])]
     return {
-        "query": query_uri, "width": width, "height": height, "tile": tile_uri, "tile_width": tile_w,
-        "tile_height": tile_h, "lines": lines, "cell": " ".join(f"{x:.1f},{y:.1f}" for x, y in cell),
+        "query": query_uri,
+        "width": width,
+        "height": height,
+        "tile": tile_uri,
+        "tile_width": tile_w,
+        "tile_height": tile_h,
+        "lines": lines,
+        "cell": " ".join(f"{x:.1f},{y:.1f}" for x, y in cell),
     }
 
 
@@ -868,7 +960,10 @@ def _present_verdict(result: dict[str, Any]) -> dict[str, Any]:
         if who.get("public_id"):
             names[str(who["public_id"])] = f"{who.get('username', '')} ({person})"
     shares = [
-        {"who": names.get(str(key), str(key).replace("motif-", "").replace("-", " ")), "percent": Decimal(bps) / 100}
+        {
+            "who": names.get(str(key), str(key).replace("motif-", "").replace("-", " ")),
+            "percent": Decimal(bps) / 100,
+        }
         for key, bps in (attribution.get("royalties_bps") or {}).items()
     ]
     return {
@@ -900,14 +995,21 @@ def _present_verdict(result: dict[str, Any]) -> dict[str, Any]:
 
 
 def start_checkout(
-    request: HttpRequest, order: Order, *, shipping_address: dict[str, str] | None = None, country: str | None = None
+    request: HttpRequest,
+    order: Order,
+    *,
+    shipping_address: dict[str, str] | None = None,
+    country: str | None = None,
 ) -> str:
     """Where the buyer goes to pay: the gateway's checkout page (Stripe Checkout or the local test
     gateway) that the payments app opens, else the order page with the reason."""
     order_page = reverse("frontend:order", args=[order.pk])
     try:
         payment = payment_checkout_start(
-            order=order, actor=request.user, shipping_address=shipping_address, country=country  # type: ignore[arg-type]
+            order=order,
+            actor=request.user,
+            shipping_address=shipping_address,
+            country=country,  # type: ignore[arg-type]
         )
     except (ValidationError, Conflict, NotAllowed, GatewayUnavailable) as exc:
         messages.error(request, " ".join(getattr(exc, "messages", None) or [str(exc)]))
@@ -967,7 +1069,11 @@ def attribution_for_line(line: OrderLine) -> dict[str, Any] | None:
     record = getattr(line, "attribution_record", None)  # a missing reverse one-to-one is an AttributeError
     if record is None:
         return None
-    return {"record_id": record.record_id, "status": record.get_status_display(), **_certificate_urls(record.record_id)}
+    return {
+        "record_id": record.record_id,
+        "status": record.get_status_display(),
+        **_certificate_urls(record.record_id),
+    }
 
 
 def verify_submission(*, data: bytes | None, sha256: str | None) -> dict[str, Any]:

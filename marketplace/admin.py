@@ -39,8 +39,18 @@ from marketplace.services.print_shops import (
 from marketplace.services.reports import report_dismiss, report_suspend, report_uphold
 
 LINE_FIELDS = (
-    "order", "personalization", "product_size", "quantity", "line_total", "stage", "stage_changed_at",
-    "render_progress", "render_attempts", "watchdog_resends", "failure_reason", "render_info",
+    "order",
+    "personalization",
+    "product_size",
+    "quantity",
+    "line_total",
+    "stage",
+    "stage_changed_at",
+    "render_progress",
+    "render_attempts",
+    "watchdog_resends",
+    "failure_reason",
+    "render_info",
 )
 INLINE_FIELDS = ("product_size", "quantity", "line_total", "stage", "render_progress", "failure_reason")
 
@@ -62,8 +72,18 @@ class OrderAdmin(admin.ModelAdmin):
     list_filter = ["status"]
     search_fields = ["id", "buyer__username"]
     readonly_fields = [
-        "buyer", "status", "currency", "subtotal", "discount", "total", "refunded_amount", "created_at",
-        "checkout_at", "paid_at", "ready_at", "cancelled_at",
+        "buyer",
+        "status",
+        "currency",
+        "subtotal",
+        "discount",
+        "total",
+        "refunded_amount",
+        "created_at",
+        "checkout_at",
+        "paid_at",
+        "ready_at",
+        "cancelled_at",
     ]
     inlines = [OrderLineInline]
 
@@ -90,9 +110,9 @@ class OrderLineAdmin(admin.ModelAdmin):
             except (Conflict, NotAllowed) as exc:
                 self.message_user(request, f"Line {line.pk}: {exc}", messages.ERROR)
             else:
-                self.message_user(request, f"Line {line.pk} of order {line.order_id} is queued to render again.")
-
-
+                self.message_user(
+                    request, f"Line {line.pk} of order {line.order_id} is queued to render again."
+                )
 
 
 # --- shipping and production ------------------------------------------------------------------------
@@ -115,9 +135,27 @@ class ShippingZoneAdmin(admin.ModelAdmin):
 
 @admin.register(ProductionJob)
 class ProductionJobAdmin(admin.ModelAdmin):
-    list_display = ("pk", "order_line", "status", "printer", "released_at", "started_at", "shipped_at", "carrier", "tracking_number")
+    list_display = (
+        "pk",
+        "order_line",
+        "status",
+        "printer",
+        "released_at",
+        "started_at",
+        "shipped_at",
+        "carrier",
+        "tracking_number",
+    )
     list_select_related = ("order_line", "printer")
-    readonly_fields = ("order_line", "printer", "released_at", "started_at", "shipped_at", "carrier", "tracking_number")
+    readonly_fields = (
+        "order_line",
+        "printer",
+        "released_at",
+        "started_at",
+        "shipped_at",
+        "carrier",
+        "tracking_number",
+    )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -159,7 +197,15 @@ class PrintShopInvitationAdmin(admin.ModelAdmin):
     """Adding an invitation makes a signed link, good once and for a week; send it to the shop.
     Deleting an invitation withdraws its link."""
 
-    list_display = ("shop_name", "email", "created_by", "created_at", "expires_at", "accepted_by", "accepted_at")
+    list_display = (
+        "shop_name",
+        "email",
+        "created_by",
+        "created_at",
+        "expires_at",
+        "accepted_by",
+        "accepted_at",
+    )
     list_select_related = ("created_by", "accepted_by")
     fields = ("shop_name", "email")
     readonly_fields = ("link", "created_by", "created_at", "expires_at", "accepted_by", "accepted_at")
@@ -172,7 +218,9 @@ class PrintShopInvitationAdmin(admin.ModelAdmin):
 
     @staticmethod
     def _link(invitation: PrintShopInvitation) -> str:
-        return site_url(reverse("frontend:print-shop-invitation", args=[print_shop_invite_token(invitation=invitation)]))
+        return site_url(
+            reverse("frontend:print-shop-invitation", args=[print_shop_invite_token(invitation=invitation)])
+        )
 
     @admin.display(description="Invitation link")
     def link(self, obj: PrintShopInvitation) -> str:
@@ -186,8 +234,11 @@ class PrintShopInvitationAdmin(admin.ModelAdmin):
         invitation = print_shop_invite_create(actor=request.user, shop_name=obj.shop_name, email=obj.email)  # type: ignore[arg-type]
         obj.pk, obj.key, obj.created_by_id = invitation.pk, invitation.key, invitation.created_by_id
         obj.created_at, obj.expires_at = invitation.created_at, invitation.expires_at
-        self.message_user(request, f"Send this link to {obj.shop_name}; it works once, until "
-                                   f"{invitation.expires_at:%d %b %Y %H:%M} UTC: {self._link(invitation)}")
+        self.message_user(
+            request,
+            f"Send this link to {obj.shop_name}; it works once, until "
+            f"{invitation.expires_at:%d %b %Y %H:%M} UTC: {self._link(invitation)}",
+        )
 
 
 @admin.register(EmailMessageLog)
@@ -220,15 +271,27 @@ class InfringementReportAdmin(admin.ModelAdmin):
     list_display = ["id", "target", "style", "pattern", "reporter", "status", "created_at"]
     list_filter = ["status", "target"]
     search_fields = ["claim", "reporter__username"]
-    readonly_fields = ["reporter", "target", "style", "pattern", "claim", "evidence_url", "status", "created_at",
-                       "resolved_at"]
+    readonly_fields = [
+        "reporter",
+        "target",
+        "style",
+        "pattern",
+        "claim",
+        "evidence_url",
+        "status",
+        "created_at",
+        "resolved_at",
+    ]
     inlines = [ModerationDecisionInline]
     actions = ["suspend_listings"]
+
     @admin.action(description="Suspend the reported listings while the claims are reviewed")
     def suspend_listings(self, request: HttpRequest, queryset: QuerySet[InfringementReport]) -> None:
         for report in queryset:
             try:
-                report_suspend(report=report, actor=request.user, note="Suspended pending review of the report.")  # type: ignore[arg-type]
+                report_suspend(
+                    report=report, actor=request.user, note="Suspended pending review of the report."
+                )  # type: ignore[arg-type]
             except (Conflict, NotAllowed) as exc:
                 self.message_user(request, f"Report {report.pk}: {exc}", messages.ERROR)
             else:
@@ -270,7 +333,9 @@ class ModerationDecisionAdmin(admin.ModelAdmin):
         # The form checked what the services refuse; the service writes the log entry itself.
         actor: Any = request.user
         if obj.action == ModerationAction.UPHOLD:
-            decision = report_uphold(report=obj.report, actor=actor, reason_code=obj.reason_code, note=obj.note)
+            decision = report_uphold(
+                report=obj.report, actor=actor, reason_code=obj.reason_code, note=obj.note
+            )
         elif obj.action == ModerationAction.SUSPEND:
             decision = report_suspend(report=obj.report, actor=actor, note=obj.note)
         else:

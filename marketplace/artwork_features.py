@@ -82,14 +82,19 @@ class Keypoints:
 
     def to_bytes(self) -> bytes:
         out = io.BytesIO()
-        np.savez_compressed(out, points=self.points, descriptors=self.descriptors.view(np.uint8), sets=self.sets)
+        np.savez_compressed(
+            out, points=self.points, descriptors=self.descriptors.view(np.uint8), sets=self.sets
+        )
         return out.getvalue()
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Keypoints:
         with np.load(io.BytesIO(data), allow_pickle=False) as arrays:
-            return cls(points=arrays["points"], descriptors=arrays["descriptors"].view(np.uint64).reshape(-1, 4),
-                       sets=arrays["sets"])
+            return cls(
+                points=arrays["points"],
+                descriptors=arrays["descriptors"].view(np.uint64).reshape(-1, 4),
+                sets=arrays["sets"],
+            )
 
     def subset(self, set_id: int) -> Keypoints:
         chosen = self.sets == set_id
@@ -137,11 +142,22 @@ def artwork_features(artwork: Image.Image) -> Keypoints:
     """What a listing stores: the artwork's keypoints at each size, as is, mirrored, inverted and both."""
     parts: list[Keypoints] = []
     own_long_side = max(artwork.size)
-    sizes = [size for size in STORED_SIZES if size[0] <= own_long_side] or [(own_long_side, STORED_SIZES[0][1])]
+    sizes = [size for size in STORED_SIZES if size[0] <= own_long_side] or [
+        (own_long_side, STORED_SIZES[0][1])
+    ]
     for size_index, (long_side, count) in enumerate(sizes):
         picture = grey(artwork, long_side)
-        for variant_index, variant in enumerate((picture, picture[:, ::-1], 1.0 - picture, 1.0 - picture[:, ::-1])):
-            parts.append(keypoints(variant, count, scales=STORED_ORB_SCALES, set_id=size_index * len(VARIANTS) + variant_index))
+        for variant_index, variant in enumerate(
+            (picture, picture[:, ::-1], 1.0 - picture, 1.0 - picture[:, ::-1])
+        ):
+            parts.append(
+                keypoints(
+                    variant,
+                    count,
+                    scales=STORED_ORB_SCALES,
+                    set_id=size_index * len(VARIANTS) + variant_index,
+                )
+            )
     return _joined(parts)
 
 
@@ -149,8 +165,11 @@ def _joined(parts: list[Keypoints]) -> Keypoints:
     parts = [part for part in parts if len(part)]
     if not parts:
         return _empty()
-    return Keypoints(np.concatenate([p.points for p in parts]), np.concatenate([p.descriptors for p in parts]),
-                     np.concatenate([p.sets for p in parts]))
+    return Keypoints(
+        np.concatenate([p.points for p in parts]),
+        np.concatenate([p.descriptors for p in parts]),
+        np.concatenate([p.sets for p in parts]),
+    )
 
 
 def query_features(image: Image.Image) -> Keypoints:
@@ -181,8 +200,15 @@ def _inliers(query: Keypoints, stored: Keypoints, matches: NDArray[np.intp]) -> 
     target = query.points[matches[:, 0]][:, ::-1].astype(np.float64)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # degenerate samples (collinear points) are skipped by RANSAC
-        _, inliers = ransac((source, target), SimilarityTransform, min_samples=3, residual_threshold=INLIER_PX,
-                            max_trials=RANSAC_TRIALS, stop_sample_num=2 * COPY_MIN_INLIERS, rng=0)
+        _, inliers = ransac(
+            (source, target),
+            SimilarityTransform,
+            min_samples=3,
+            residual_threshold=INLIER_PX,
+            max_trials=RANSAC_TRIALS,
+            stop_sample_num=2 * COPY_MIN_INLIERS,
+            rng=0,
+        )
     return 0 if inliers is None else int(inliers.sum())
 
 

@@ -35,8 +35,9 @@ def _jpeg(quality: int) -> Edit:
 
 
 def _resize(factor: float) -> Edit:
-    return lambda im: im.resize((max(8, round(im.width * factor)), max(8, round(im.height * factor))),
-                                Image.Resampling.LANCZOS)
+    return lambda im: im.resize(
+        (max(8, round(im.width * factor)), max(8, round(im.height * factor))), Image.Resampling.LANCZOS
+    )
 
 
 def _crop_centre(keep: float) -> Edit:
@@ -54,8 +55,9 @@ def _crop_corner(keep: float) -> Edit:
 
 def _crop_off_centre(left: float, top: float, right: float, bottom: float) -> Edit:
     """Keeps the box between the given fractions of the width and height."""
-    return lambda im: im.crop((round(im.width * left), round(im.height * top),
-                               round(im.width * right), round(im.height * bottom)))
+    return lambda im: im.crop(
+        (round(im.width * left), round(im.height * top), round(im.width * right), round(im.height * bottom))
+    )
 
 
 def _hue(degrees: int) -> Edit:
@@ -84,17 +86,29 @@ EDITS: dict[str, dict[str, Edit]] = {
     "resize": {"50 %": _resize(0.5), "25 %": _resize(0.25), "200 %": _resize(2.0)},
     # Off the grid of crops the service stores (centre and corners at 90, 80 and 70 %), so this is
     # not the stored views found again.
-    "crop": {"centre 95 %": _crop_centre(0.95), "centre 85 %": _crop_centre(0.85), "centre 75 %": _crop_centre(0.75),
-             "corner 85 %": _crop_corner(0.85), "corner 75 %": _crop_corner(0.75),
-             "box 3–91 % × 8–97 %": _crop_off_centre(0.03, 0.08, 0.91, 0.97),
-             "box 12–96 % × 2–84 %": _crop_off_centre(0.12, 0.02, 0.96, 0.84)},
+    "crop": {
+        "centre 95 %": _crop_centre(0.95),
+        "centre 85 %": _crop_centre(0.85),
+        "centre 75 %": _crop_centre(0.75),
+        "corner 85 %": _crop_corner(0.85),
+        "corner 75 %": _crop_corner(0.75),
+        "box 3–91 % × 8–97 %": _crop_off_centre(0.03, 0.08, 0.91, 0.97),
+        "box 12–96 % × 2–84 %": _crop_off_centre(0.12, 0.02, 0.96, 0.84),
+    },
     "re-encode": {"JPEG q90": _jpeg(90), "JPEG q60": _jpeg(60), "JPEG q30": _jpeg(30)},
-    "colour": {"hue +30°": _hue(30), "hue +120°": _hue(120), "saturation ×0.5": _enhance(ImageEnhance.Color, 0.5),
-               "saturation ×1.5": _enhance(ImageEnhance.Color, 1.5),
-               "brightness ×0.8": _enhance(ImageEnhance.Brightness, 0.8),
-               "contrast ×1.3": _enhance(ImageEnhance.Contrast, 1.3), "greyscale": lambda im: im.convert("L")},
-    "combined": {"50 % + crop 87 % + JPEG q60": _chain(_resize(0.5), _crop_centre(0.87), _jpeg(60)),
-                 "hue +60° + JPEG q80": _chain(_hue(60), _jpeg(80))},
+    "colour": {
+        "hue +30°": _hue(30),
+        "hue +120°": _hue(120),
+        "saturation ×0.5": _enhance(ImageEnhance.Color, 0.5),
+        "saturation ×1.5": _enhance(ImageEnhance.Color, 1.5),
+        "brightness ×0.8": _enhance(ImageEnhance.Brightness, 0.8),
+        "contrast ×1.3": _enhance(ImageEnhance.Contrast, 1.3),
+        "greyscale": lambda im: im.convert("L"),
+    },
+    "combined": {
+        "50 % + crop 87 % + JPEG q60": _chain(_resize(0.5), _crop_centre(0.87), _jpeg(60)),
+        "hue +60° + JPEG q80": _chain(_hue(60), _jpeg(80)),
+    },
 }
 
 
@@ -119,7 +133,9 @@ def unrelated_images() -> dict[str, Image.Image]:
                     images[f"matplotlib/{path.name}"] = image.convert("RGB")
     for kind in PATTERN_KINDS:
         for seed in range(8):
-            images[f"pattern/{kind}-{seed}"] = generate_pattern("basic", size=256, seed=seed, kind=kind).convert("RGB")
+            images[f"pattern/{kind}-{seed}"] = generate_pattern(
+                "basic", size=256, seed=seed, kind=kind
+            ).convert("RGB")
     return images
 
 
@@ -145,7 +161,10 @@ def laundering_bench(phash_bits: list[int], dhash_bits: list[int], *, whole_only
     started = time.perf_counter()
     listed = {path.stem: Image.open(path).convert("RGB") for path in sorted(DEMO_STYLES.glob("*.jpg"))}
     listed_views = {
-        name: [perceptual_hashes(view) for view in ({"whole": image} if whole_only else artwork_views(image)).values()]
+        name: [
+            perceptual_hashes(view)
+            for view in ({"whole": image} if whole_only else artwork_views(image)).values()
+        ]
         for name, image in listed.items()
     }
     copies: list[Pair] = []
@@ -163,31 +182,42 @@ def laundering_bench(phash_bits: list[int], dhash_bits: list[int], *, whole_only
             views = [view for hashes in listed_views.values() for view in hashes]
             strangers.append(_nearest(query, views, name.split("/")[0], edit_name))
 
-    stored = "the whole artwork only" if whole_only else f"{len(next(iter(listed_views.values())))} views each"
+    stored = (
+        "the whole artwork only" if whole_only else f"{len(next(iter(listed_views.values())))} views each"
+    )
     print(f"stored hashes: {stored}")
-    print(f"listed styles: {len(listed)} demo paintings; copies: {len(copies)}; "
-          f"unrelated images: {len(unrelated)} ({len(strangers)} with their edits)\n")
+    print(
+        f"listed styles: {len(listed)} demo paintings; copies: {len(copies)}; "
+        f"unrelated images: {len(unrelated)} ({len(strangers)} with their edits)\n"
+    )
     print("Distances of the copies to their painting (pHash / dHash bits), worst of the three paintings:\n")
     print("| family | edit | pHash max | dHash max |\n|---|---|---|---|")
     for family, edits in EDITS.items():
         for edit_name in edits:
             rows = [p for p in copies if p.edit == edit_name]
             print(f"| {family} | {edit_name} | {max(p.phash for p in rows)} | {max(p.dhash for p in rows)} |")
-    print(f"\nNearest unrelated image: pHash {min(p.phash for p in strangers)} bits, "
-          f"dHash {min(p.dhash for p in strangers)} bits\n")
-    print("| pHash ≤ | dHash ≤ | recall (all copies) | recall without crops | false refusals | false-refusal rate |")
+    print(
+        f"\nNearest unrelated image: pHash {min(p.phash for p in strangers)} bits, "
+        f"dHash {min(p.dhash for p in strangers)} bits\n"
+    )
+    print(
+        "| pHash ≤ | dHash ≤ | recall (all copies) | recall without crops | false refusals | false-refusal rate |"
+    )
     print("|---|---|---|---|---|---|")
     for pt in phash_bits:
         for dt in dhash_bits:
+
             def hit(p: Pair, pt: int = pt, dt: int = dt) -> bool:
                 return p.phash <= pt and p.dhash <= dt
 
             caught = sum(hit(p) for p in copies)
             uncropped = [p for p in copies if p.family != "crop"]
             false = sum(hit(p) for p in strangers)
-            print(f"| {pt} | {dt} | {caught}/{len(copies)} = {caught / len(copies):.0%} | "
-                  f"{sum(hit(p) for p in uncropped)}/{len(uncropped)} | {false}/{len(strangers)} | "
-                  f"{false / len(strangers):.2%} |")
+            print(
+                f"| {pt} | {dt} | {caught}/{len(copies)} = {caught / len(copies):.0%} | "
+                f"{sum(hit(p) for p in uncropped)}/{len(uncropped)} | {false}/{len(strangers)} | "
+                f"{false / len(strangers):.2%} |"
+            )
     print(f"\n{time.perf_counter() - started:.1f} s")
 
 

@@ -128,8 +128,10 @@ def background_jobs_resend(*, everything: bool, now: dt.datetime | None = None) 
         except ActorNotFound:
             log.error("Background job %s names no actor (%s); it is left unfinished.", job.pk, job.actor_name)
             continue
-        claimed = BackgroundJob.objects.filter(pk=job.pk, due_at=job.due_at).exclude(status=JobStatus.DONE).update(
-            status=JobStatus.QUEUED, due_at=_due(now=now)
+        claimed = (
+            BackgroundJob.objects.filter(pk=job.pk, due_at=job.due_at)
+            .exclude(status=JobStatus.DONE)
+            .update(status=JobStatus.QUEUED, due_at=_due(now=now))
         )
         if claimed:
             _send_row(job.pk, job.actor_name, job.args)
@@ -142,11 +144,15 @@ def background_job_fail(*, job_id: int, detail: str) -> None:
     after `BACKGROUND_JOB_RESEND_AFTER_S`: a refund or a revocation is never given up on."""
     from marketplace.models import BackgroundJob, JobStatus
 
-    failed = BackgroundJob.objects.filter(pk=job_id).exclude(status=JobStatus.DONE).update(
-        status=JobStatus.FAILED, last_error=detail[-4000:], due_at=_due()
+    failed = (
+        BackgroundJob.objects.filter(pk=job_id)
+        .exclude(status=JobStatus.DONE)
+        .update(status=JobStatus.FAILED, last_error=detail[-4000:], due_at=_due())
     )
     if failed:
-        log.error("Background job %s ran out of retries; the sweep sends it again later: %s", job_id, detail[-500:])
+        log.error(
+            "Background job %s ran out of retries; the sweep sends it again later: %s", job_id, detail[-500:]
+        )
 
 
 class BackgroundJobs(dramatiq.Middleware):
@@ -164,11 +170,17 @@ class BackgroundJobs(dramatiq.Middleware):
 
         actor = broker.get_actor(message.actor_name)
         BackgroundJob.objects.filter(pk=job_id).exclude(status=JobStatus.DONE).update(
-            status=JobStatus.RUNNING, attempts=F("attempts") + 1, due_at=_due(waiting_ms=_time_limit_ms(actor))
+            status=JobStatus.RUNNING,
+            attempts=F("attempts") + 1,
+            due_at=_due(waiting_ms=_time_limit_ms(actor)),
         )
 
     def after_process_message(
-        self, broker: dramatiq.Broker, message: MessageProxy, *, result: Any = None,
+        self,
+        broker: dramatiq.Broker,
+        message: MessageProxy,
+        *,
+        result: Any = None,
         exception: BaseException | None = None,
     ) -> None:
         job_id = message.options.get(JOB_OPTION)

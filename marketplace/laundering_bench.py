@@ -157,7 +157,9 @@ def main() -> None:
     paintings = {path.stem: Image.open(path).convert("RGB") for path in sorted(DEMO_STYLES.glob("*.jpg"))}
     started = time.perf_counter()
     listed = {
-        name: Listed([perceptual_hashes(view) for view in artwork_views(image).values()], artwork_features(image))
+        name: Listed(
+            [perceptual_hashes(view) for view in artwork_views(image).values()], artwork_features(image)
+        )
         for name, image in paintings.items()
     }
     listing_s = (time.perf_counter() - started) / len(listed)
@@ -185,12 +187,17 @@ def main() -> None:
     under_test = args.paintings or list(paintings)
     crops = {name: other_paintings_crops(paintings, name) for name in under_test}
     common = common_unrelated(args.unrelated - max(len(c) for c in crops.values()))
-    recall = {name: {variant: check(make(paintings[name]))[name] for variant, make in VARIANTS.items()}
-              for name in under_test}
+    recall = {
+        name: {variant: check(make(paintings[name]))[name] for variant, make in VARIANTS.items()}
+        for name in under_test
+    }
     on_common = {image_name: check(image) for image_name, image in common.items()}
-    on_crops = {name: {crop: check(image)[name] for crop, image in crops[name].items()} for name in under_test}
+    on_crops = {
+        name: {crop: check(image)[name] for crop, image in crops[name].items()} for name in under_test
+    }
     false_refusals = {
-        name: [i for i, v in on_common.items() if v[name].refused] + [c for c, v in on_crops[name].items() if v.refused]
+        name: [i for i, v in on_common.items() if v[name].refused]
+        + [c for c, v in on_crops[name].items() if v.refused]
         for name in under_test
     }
     unrelated_count = {name: len(common) + len(crops[name]) for name in under_test}
@@ -202,12 +209,18 @@ def main() -> None:
         cells = []
         for name in under_test:
             v = recall[name][variant]
-            cells.append(("refused" if v.refused else "**missed**") + (" (hash)" if v.by_hash else f" ({v.inliers} inliers)"))
+            cells.append(
+                ("refused" if v.refused else "**missed**")
+                + (" (hash)" if v.by_hash else f" ({v.inliers} inliers)")
+            )
         print(f"| {variant} | " + " | ".join(cells) + " |")
     caught = {name: sum(v.refused for v in recall[name].values()) for name in under_test}
     print("| **recall** | " + " | ".join(f"**{caught[n]}/{len(VARIANTS)}**" for n in under_test) + " |")
-    print("| **false refusals** | "
-          + " | ".join(f"**{len(false_refusals[n])}/{unrelated_count[n]}**" for n in under_test) + " |")
+    print(
+        "| **false refusals** | "
+        + " | ".join(f"**{len(false_refusals[n])}/{unrelated_count[n]}**" for n in under_test)
+        + " |"
+    )
     for name in under_test:
         if false_refusals[name]:
             print(f"\nfalse refusals for {name}: {', '.join(false_refusals[name])}")
@@ -216,9 +229,11 @@ def main() -> None:
         ordered = sorted(values)
         return f"median {statistics.median(ordered):.0f} ms, p95 {ordered[int(0.95 * (len(ordered) - 1))]:.0f} ms"
 
-    print(f"\none check against {len(listed)} listed styles: {spread(check_ms)} ({len(check_ms)} checks); "
-          f"of which the upload's fingerprint {spread(fingerprint_ms)}, and each listed style {spread(per_style_ms)}; "
-          f"bench {time.perf_counter() - started:.0f} s")
+    print(
+        f"\none check against {len(listed)} listed styles: {spread(check_ms)} ({len(check_ms)} checks); "
+        f"of which the upload's fingerprint {spread(fingerprint_ms)}, and each listed style {spread(per_style_ms)}; "
+        f"bench {time.perf_counter() - started:.0f} s"
+    )
 
 
 if __name__ == "__main__":

@@ -22,7 +22,11 @@ def licence_version_find(*, style_id: int, version: int) -> LicenceVersion | Non
     version they bought under."""
     if not (0 < style_id <= _MAX_STYLE_ID and 0 < version <= _MAX_VERSION):
         return None
-    return LicenceVersion.objects.select_related("style__artist").filter(style_id=style_id, version=version).first()
+    return (
+        LicenceVersion.objects.select_related("style__artist")
+        .filter(style_id=style_id, version=version)
+        .first()
+    )
 
 
 def _money(amount: Decimal, currency: str) -> str:
@@ -46,29 +50,58 @@ def licence_clauses(licence: LicenceVersion) -> list[dict[str, str]]:
     limit = licence.edition_limit
     return [
         {"term": "allowed_uses", "title": "Use", "text": f"The style may be used for {use_words}."},
-        {"term": "fee_per_use", "title": "Fee and royalty",
-         "text": f"Each printed design pays the artist {_money(licence.fee_per_use, licence.currency)} and "
-                 f"{licence.royalty_percent} % of the price of each item."},
-        {"term": "max_uses", "title": "Edition",
-         "text": "Exclusive: exactly one buyer may ever use the style." if licence.exclusive
-         else f"At most {limit:,} designs may be sold in this style." if limit is not None
-         else "There is no edition limit."},
+        {
+            "term": "fee_per_use",
+            "title": "Fee and royalty",
+            "text": f"Each printed design pays the artist {_money(licence.fee_per_use, licence.currency)} and "
+            f"{licence.royalty_percent} % of the price of each item.",
+        },
+        {
+            "term": "max_uses",
+            "title": "Edition",
+            "text": "Exclusive: exactly one buyer may ever use the style."
+            if licence.exclusive
+            else f"At most {limit:,} designs may be sold in this style."
+            if limit is not None
+            else "There is no edition limit.",
+        },
         {"term": "allowed_substrates", "title": "Materials", "text": f"Prints may be made on {substrates}."},
-        {"term": "territories", "title": "Territory",
-         "text": f"Goods may be shipped to: {territories}. A digital file may be sold to a buyer in those countries."},
-        {"term": "valid_until", "title": "Term",
-         "text": f"Orders may be placed until {licence.valid_until.isoformat()} inclusive; orders paid before then "
-                 "keep their rights." if licence.valid_until else "The licence has no end date."},
-        {"term": "revenue_ceiling", "title": "Revenue ceiling",
-         "text": f"The licence stops selling once the style's fees reach {_money(licence.revenue_ceiling, licence.currency)}."
-         if licence.revenue_ceiling is not None else "There is no revenue ceiling."},
-        {"term": "attribution_required", "title": "Attribution",
-         "text": "Each print carries a selvedge strip, outside the repeat, naming the design, the artist and the "
-                 "designer, with a QR code of the attribution record." if licence.attribution_required
-         else "No printed attribution is required; every sale is still recorded on chain."},
-        {"term": "requires_approval", "title": "Approval of derivatives",
-         "text": "The artist approves each design made with the style before it is printed; a declined design is "
-                 "refunded." if licence.requires_approval else "Designs are printed without the artist's approval."},
+        {
+            "term": "territories",
+            "title": "Territory",
+            "text": f"Goods may be shipped to: {territories}. A digital file may be sold to a buyer in those countries.",
+        },
+        {
+            "term": "valid_until",
+            "title": "Term",
+            "text": f"Orders may be placed until {licence.valid_until.isoformat()} inclusive; orders paid before then "
+            "keep their rights."
+            if licence.valid_until
+            else "The licence has no end date.",
+        },
+        {
+            "term": "revenue_ceiling",
+            "title": "Revenue ceiling",
+            "text": f"The licence stops selling once the style's fees reach {_money(licence.revenue_ceiling, licence.currency)}."
+            if licence.revenue_ceiling is not None
+            else "There is no revenue ceiling.",
+        },
+        {
+            "term": "attribution_required",
+            "title": "Attribution",
+            "text": "Each print carries a selvedge strip, outside the repeat, naming the design, the artist and the "
+            "designer, with a QR code of the attribution record."
+            if licence.attribution_required
+            else "No printed attribution is required; every sale is still recorded on chain.",
+        },
+        {
+            "term": "requires_approval",
+            "title": "Approval of derivatives",
+            "text": "The artist approves each design made with the style before it is printed; a declined design is "
+            "refunded."
+            if licence.requires_approval
+            else "Designs are printed without the artist's approval.",
+        },
     ]
 
 
@@ -90,7 +123,8 @@ def licence_document(licence: LicenceVersion) -> dict[str, Any]:
 
 def licence_html(licence: LicenceVersion, *, for_print: bool = False) -> str:
     return render_to_string(
-        "marketplace/licence.html", {"licence": licence, "document": licence_document(licence), "for_print": for_print}
+        "marketplace/licence.html",
+        {"licence": licence, "document": licence_document(licence), "for_print": for_print},
     )
 
 

@@ -32,6 +32,7 @@ class Visitor(HttpUser):
     @task
     def verify(self) -> None:
         self.client.post(
-            "/api/v1/provenance/verify/", files={"file": ("small.png", SMALL_PNG, "image/png")},
+            "/api/v1/provenance/verify/",
+            files={"file": ("small.png", SMALL_PNG, "image/png")},
             name="POST /api/v1/provenance/verify/",
         )

@@ -53,7 +53,9 @@ class RequestBodyLimitMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower():
-            return _refusal(request, 411, "Send the request body with a Content-Length; chunked bodies are not accepted.")
+            return _refusal(
+                request, 411, "Send the request body with a Content-Length; chunked bodies are not accepted."
+            )
         try:
             size = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:

@@ -66,7 +66,9 @@ class User(AbstractUser):
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
-        constraints = [models.UniqueConstraint(Lower("username"), name="user_username_case_insensitive_unique")]
+        constraints = [
+            models.UniqueConstraint(Lower("username"), name="user_username_case_insensitive_unique")
+        ]
 
     @property
     def is_printer(self) -> bool:
@@ -219,7 +221,9 @@ class StyleFingerprint(models.Model):
     phash_band3 = models.PositiveIntegerField(db_index=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["style", "view"], name="style_fingerprint_view_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["style", "view"], name="style_fingerprint_view_unique")
+        ]
 
     def __str__(self) -> str:
         return f"{self.style_id} {self.view}"
@@ -231,7 +235,9 @@ class StyleArtworkFeatures(models.Model):
     turned, cropped or tiled copy, does not recompute them. `method` names the parameters they were
     made with; rows of another method are recomputed."""
 
-    style = models.OneToOneField(Style, on_delete=models.CASCADE, primary_key=True, related_name="artwork_features")
+    style = models.OneToOneField(
+        Style, on_delete=models.CASCADE, primary_key=True, related_name="artwork_features"
+    )
     method = models.CharField(max_length=16)
     keypoints = models.BinaryField()
 
@@ -262,7 +268,9 @@ class LicenceVersion(models.Model):
     # The artist approves each derivative before it is printed.
     requires_approval = models.BooleanField(default=False)
     # The total of style fees after which the licence stops selling (all versions of the style).
-    revenue_ceiling = models.DecimalField(**MONEY, null=True, blank=True, validators=[MinValueValidator(Decimal("0"))])
+    revenue_ceiling = models.DecimalField(
+        **MONEY, null=True, blank=True, validators=[MinValueValidator(Decimal("0"))]
+    )
     terms_sha256 = models.CharField(max_length=64)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -542,7 +550,10 @@ ORDER_TRANSITIONS: dict[str, frozenset[str]] = {
     # can move back (a re-render after a proof, a staff re-render of a failed line), so the derived
     # statuses may follow one another in any order; none returns to `paid`.
     **{
-        status: frozenset({*IN_FULFILMENT_STATUSES, OrderStatus.FULFILLED, OrderStatus.REFUNDED} - {OrderStatus.PAID, status})
+        status: frozenset(
+            {*IN_FULFILMENT_STATUSES, OrderStatus.FULFILLED, OrderStatus.REFUNDED}
+            - {OrderStatus.PAID, status}
+        )
         for status in IN_FULFILMENT_STATUSES
     },
     OrderStatus.FULFILLED: frozenset({OrderStatus.REFUNDED}),
@@ -614,7 +625,9 @@ FILES_DELIVERED_STAGES: tuple[str, ...] = (
     LineStage.SHIPPED,
 )
 # The proof (the print sheet) is shown from the moment it is ready, and stays for the buyer after.
-PROOF_VISIBLE_STAGES: tuple[str, ...] = tuple(stage for stage in FILES_DELIVERED_STAGES if stage != LineStage.DELIVERED)
+PROOF_VISIBLE_STAGES: tuple[str, ...] = tuple(
+    stage for stage in FILES_DELIVERED_STAGES if stage != LineStage.DELIVERED
+)
 # Lines whose money goes back to the buyer.
 REFUNDED_STAGES: tuple[str, ...] = (LineStage.FAILED, LineStage.CANCELLED)
 
@@ -753,7 +766,11 @@ class OrderLine(models.Model):
 
     # What a failure writes (`record_failure`), for `save(update_fields=...)`.
     FAILURE_FIELDS: ClassVar[tuple[str, ...]] = (
-        "stage", "stage_changed_at", "failure_reason", "lease_until", "render_info"
+        "stage",
+        "stage_changed_at",
+        "failure_reason",
+        "lease_until",
+        "render_info",
     )
 
     @classmethod
@@ -832,6 +849,8 @@ class EmailMessageLog(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
 class ReportTarget(models.TextChoices):
     STYLE = "style"
     PATTERN = "pattern"
@@ -861,7 +880,9 @@ class InfringementReport(models.Model):
     reporter = models.ForeignKey(User, on_delete=models.PROTECT, related_name="infringement_reports")
     target = models.CharField(max_length=10, choices=ReportTarget.choices)
     style = models.ForeignKey(Style, on_delete=models.PROTECT, null=True, blank=True, related_name="reports")
-    pattern = models.ForeignKey(BasePattern, on_delete=models.PROTECT, null=True, blank=True, related_name="reports")
+    pattern = models.ForeignKey(
+        BasePattern, on_delete=models.PROTECT, null=True, blank=True, related_name="reports"
+    )
     claim = models.TextField()
     evidence_url = models.URLField(max_length=500)
     status = models.CharField(max_length=10, choices=ReportStatus.choices, default=ReportStatus.OPEN)
@@ -873,8 +894,10 @@ class InfringementReport(models.Model):
         indexes = [models.Index(fields=["status", "created_at"])]
         constraints = [
             models.CheckConstraint(
-                condition=(models.Q(target="style", style__isnull=False, pattern__isnull=True)
-                           | models.Q(target="pattern", pattern__isnull=False, style__isnull=True)),
+                condition=(
+                    models.Q(target="style", style__isnull=False, pattern__isnull=True)
+                    | models.Q(target="pattern", pattern__isnull=False, style__isnull=True)
+                ),
                 name="report_names_one_listing",
             )
         ]
@@ -940,7 +963,9 @@ class DerivativeApproval(models.Model):
         indexes = [models.Index(fields=["artist", "status"]), models.Index(fields=["status", "requested_at"])]
         constraints = [
             models.UniqueConstraint(
-                fields=["order_line"], condition=models.Q(status="pending"), name="one_pending_approval_per_line"
+                fields=["order_line"],
+                condition=models.Q(status="pending"),
+                name="one_pending_approval_per_line",
             )
         ]
 

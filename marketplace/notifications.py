@@ -64,7 +64,9 @@ def email_deliver(*, message_id: int) -> bool:
     except Exception as exc:
         EmailMessageLog.objects.filter(pk=message_id).update(last_error=f"{type(exc).__name__}: {exc}"[:2000])
         raise
-    EmailMessageLog.objects.filter(pk=message_id, sent_at__isnull=True).update(sent_at=timezone.now(), last_error="")
+    EmailMessageLog.objects.filter(pk=message_id, sent_at__isnull=True).update(
+        sent_at=timezone.now(), last_error=""
+    )
     return True
 
 

@@ -46,13 +46,16 @@ def check_sheet(*, size: ProductSize, dpi: int) -> None:
         area_in2 = size.width_in * size.height_in
         fits = int((Decimal(limit) / area_in2).sqrt())
         raise ValidationError(
-            {"dpi": f"At {dpi} DPI a {size.name} sheet would be {pixels / 1e6:.0f} megapixels; Motif prints at most "
-             f"{limit / 1e6:.0f} megapixels. Upload this pattern at {fits} DPI or less."}
+            {
+                "dpi": f"At {dpi} DPI a {size.name} sheet would be {pixels / 1e6:.0f} megapixels; Motif prints at most "
+                f"{limit / 1e6:.0f} megapixels. Upload this pattern at {fits} DPI or less."
+            }
         )
 
 
-def check_printable(*, repeat_type: str, width_px: int, height_px: int, dpi: int,
-                    sizes: Iterable[ProductSize] | None = None) -> None:
+def check_printable(
+    *, repeat_type: str, width_px: int, height_px: int, dpi: int, sizes: Iterable[ProductSize] | None = None
+) -> None:
     """The whole rule: the tile renders, and every product size (active ones by default) prints."""
     check_tile(repeat_type=repeat_type, width_px=width_px, height_px=height_px)
     if sizes is None:

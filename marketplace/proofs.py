@@ -45,8 +45,14 @@ def _marked(image: Image.Image, *, origin: tuple[int, int] = (0, 0), pitch: int 
         first_col = ((ox - shift) // pitch) - 1
         for col in range(first_col, first_col + base.width // pitch + 3):
             x, y = col * pitch + shift - ox, row * pitch - oy
-            draw.text((x, y), PROOF_MARK, font=font, fill=(255, 255, 255, 120), stroke_width=2,
-                      stroke_fill=(20, 20, 20, 120))
+            draw.text(
+                (x, y),
+                PROOF_MARK,
+                font=font,
+                fill=(255, 255, 255, 120),
+                stroke_width=2,
+                stroke_fill=(20, 20, 20, 120),
+            )
     return Image.alpha_composite(base, overlay).convert("RGB")
 
 

@@ -61,8 +61,12 @@ def style_list(*, filters: CatalogueFilters) -> QuerySet[Style]:
     if filters.search:
         qs = qs.filter(Q(title__icontains=filters.search) | Q(description__icontains=filters.search))
     # feedforward_models: the API's `model` of each style (one query per page, not per style).
-    return (qs.select_related("artist", "licence").prefetch_related("tags", "feedforward_models").distinct()
-            .order_by("-created_at", "-id"))
+    return (
+        qs.select_related("artist", "licence")
+        .prefetch_related("tags", "feedforward_models")
+        .distinct()
+        .order_by("-created_at", "-id")
+    )
 
 
 def pattern_list(*, filters: CatalogueFilters) -> QuerySet[BasePattern]:
@@ -104,7 +108,9 @@ def order_lines_prefetch() -> Prefetch:
 def order_list(*, buyer: User) -> QuerySet[Order]:
     """The buyer's orders, newest first, with everything their lines show (a fixed query count)."""
     return (
-        Order.objects.filter(buyer=buyer).prefetch_related(order_lines_prefetch()).order_by("-created_at", "-id")
+        Order.objects.filter(buyer=buyer)
+        .prefetch_related(order_lines_prefetch())
+        .order_by("-created_at", "-id")
     )
 
 
@@ -119,11 +125,15 @@ class OutputAccess(enum.Enum):
 
     @property
     def http_status(self) -> int:
-        return {"allowed": 200, "not_found": 404, "not_yet": 409, "withdrawn": 410, "proof_only": 403}[self.value]
+        return {"allowed": 200, "not_found": 404, "not_yet": 409, "withdrawn": 410, "proof_only": 403}[
+            self.value
+        ]
 
 
-PROOF_ONLY_REASON = ("A print sells the printed item, not its files: view the proof in your order. "
-                     "The print shop that makes it gets the production files.")
+PROOF_ONLY_REASON = (
+    "A print sells the printed item, not its files: view the proof in your order. "
+    "The print shop that makes it gets the production files."
+)
 
 
 def _line_entitlement(*, line: OrderLine, user: User | AnonymousUser) -> tuple[OutputAccess, str]:
@@ -132,7 +142,10 @@ def _line_entitlement(*, line: OrderLine, user: User | AnonymousUser) -> tuple[O
     if not (is_staff or (user.is_authenticated and line.order.buyer_id == user.pk)):
         return OutputAccess.NOT_FOUND, "No such file."
     if line.order.status in (OrderStatus.REFUNDED, OrderStatus.CANCELLED):
-        return OutputAccess.WITHDRAWN, f"This order was {line.order.status}; its files are no longer available."
+        return (
+            OutputAccess.WITHDRAWN,
+            f"This order was {line.order.status}; its files are no longer available.",
+        )
     if line.stage not in FILES_DELIVERED_STAGES:
         if line.stage == LineStage.FAILED:
             return OutputAccess.WITHDRAWN, "This line could not be made and was refunded; it has no files."
@@ -152,8 +165,11 @@ def order_line_output_access(*, line: OrderLine, user: User | AnonymousUser) -> 
     starts its job (`production_job_visible`), never to its buyer, who views the proof instead
     (`order_line_proof_access`). Returns the verdict and a reason for the buyer."""
     access, reason = _line_entitlement(line=line, user=user)
-    if access in (OutputAccess.ALLOWED, OutputAccess.NOT_YET) and line.product_size.product.is_physical \
-            and not getattr(user, "is_staff", False):
+    if (
+        access in (OutputAccess.ALLOWED, OutputAccess.NOT_YET)
+        and line.product_size.product.is_physical
+        and not getattr(user, "is_staff", False)
+    ):
         return OutputAccess.PROOF_ONLY, PROOF_ONLY_REASON
     return access, reason
 
@@ -171,7 +187,9 @@ def order_line_proof_access(*, line: OrderLine, user: User | AnonymousUser) -> t
 
 # --- production (the print shops' side) -------------------------------------------------------------
 
-STAGES_OF_PRODUCTION_STATUS: dict[str, str] = {status: stage for stage, status in PRODUCTION_STATUS_OF_STAGE.items()}
+STAGES_OF_PRODUCTION_STATUS: dict[str, str] = {
+    status: stage for stage, status in PRODUCTION_STATUS_OF_STAGE.items()
+}
 
 
 def production_job_list(*, printer: User, status: str | None = None) -> QuerySet[ProductionJob]:
@@ -183,7 +201,11 @@ def production_job_list(*, printer: User, status: str | None = None) -> QuerySet
     jobs = (
         ProductionJob.objects.filter(order_line__stage__in=PRODUCTION_STATUS_OF_STAGE)
         .filter(Q(printer__isnull=True) | Q(printer=printer))
-        .select_related("order_line__order", "order_line__product_size__product", "order_line__personalization__base_pattern")
+        .select_related(
+            "order_line__order",
+            "order_line__product_size__product",
+            "order_line__personalization__base_pattern",
+        )
     )
     if status is not None:
         jobs = jobs.filter(order_line__stage=STAGES_OF_PRODUCTION_STATUS[status])
@@ -209,12 +231,17 @@ def production_job_started_by(*, job: ProductionJob, user: User | AnonymousUser)
     """Whether `user` is the print shop that started this job, and so may read the buyer's name and
     address and download the print sheet. A queued job shows every shop its size, substrate and
     destination country, nothing more: production files go to the shop that takes the job."""
-    return production_job_visible(job=job, user=user) and job.started_at is not None and job.printer_id == user.pk
+    return (
+        production_job_visible(job=job, user=user)
+        and job.started_at is not None
+        and job.printer_id == user.pk
+    )
 
 
 def approval_list(*, artist: User) -> QuerySet[DerivativeApproval]:
     """The derivatives of an artist's styles, with what their list and studio pages show."""
     return DerivativeApproval.objects.filter(artist=artist).select_related(
-        "order_line__product_size__product", "order_line__personalization__style",
+        "order_line__product_size__product",
+        "order_line__personalization__style",
         "order_line__personalization__base_pattern",
     )

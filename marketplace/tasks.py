@@ -25,7 +25,9 @@ def _line_id(message: dict[str, Any]) -> int:
 
 @dramatiq.actor(queue_name="fulfilment", max_retries=20, min_backoff=1_000, max_backoff=MINUTE_MS)
 def order_line_step_done(message: dict[str, Any], result: Any) -> None:
-    fulfilment.order_line_step_returned(order_line_id=_line_id(message), step=str(message.get("actor_name", "")))
+    fulfilment.order_line_step_returned(
+        order_line_id=_line_id(message), step=str(message.get("actor_name", ""))
+    )
 
 
 @dramatiq.actor(queue_name="fulfilment", max_retries=20, min_backoff=1_000, max_backoff=MINUTE_MS)

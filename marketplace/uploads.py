@@ -56,7 +56,9 @@ def looks_like_svg(data: bytes) -> bool:
     return head.startswith((b"<?xml", b"<svg", b"<!doctype svg")) or b"<svg" in head
 
 
-def validate_image(data: bytes, *, max_bytes: int, max_pixels: int, min_side: int = MIN_SIDE_PX) -> ValidatedImage:
+def validate_image(
+    data: bytes, *, max_bytes: int, max_pixels: int, min_side: int = MIN_SIDE_PX
+) -> ValidatedImage:
     if not data:
         raise UploadError("The file is empty.")
     if len(data) > max_bytes:
@@ -70,7 +72,9 @@ def validate_image(data: bytes, *, max_bytes: int, max_pixels: int, min_side: in
             fmt = probe.format or ""
             width, height = probe.size
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise UploadError(f"The image has more pixels than the limit of {max_pixels:,} pixels in all.") from None
+        raise UploadError(
+            f"The image has more pixels than the limit of {max_pixels:,} pixels in all."
+        ) from None
     except UnidentifiedImageError:
         raise UploadError("The file is not a PNG, JPEG or WebP image that can be read.") from None
     except Exception as exc:  # Pillow raises assorted errors on corrupt headers
@@ -78,9 +82,7 @@ def validate_image(data: bytes, *, max_bytes: int, max_pixels: int, min_side: in
     if fmt not in ACCEPTED_FORMATS:
         raise UploadError(f"{fmt or 'This'} images are not accepted: upload a PNG, JPEG or WebP image.")
     if width * height > max_pixels:
-        raise UploadError(
-            f"The image is {width}×{height} pixels; the limit is {max_pixels:,} pixels in all."
-        )
+        raise UploadError(f"The image is {width}×{height} pixels; the limit is {max_pixels:,} pixels in all.")
     if min(width, height) < min_side:
         raise UploadError(f"The image is {width}×{height} pixels; each side must be at least {min_side} px.")
     try:

@@ -41,10 +41,13 @@ class VerifyMatch(serializers.Serializer):
     """Which lookup found the record and how sure it is."""
 
     method = serializers.ChoiceField(choices=VERIFY_METHODS)
-    score = serializers.FloatField(help_text="1 for exact matches; the aligned-cell correlation for `repeat`; "
-                                             "1 - pHash bits / 64 for `perceptual`")
-    periods_seen = serializers.FloatField(allow_null=True, help_text="periods of the repeat the image shows, "
-                                                                     "when its lattice was found")
+    score = serializers.FloatField(
+        help_text="1 for exact matches; the aligned-cell correlation for `repeat`; "
+        "1 - pHash bits / 64 for `perceptual`"
+    )
+    periods_seen = serializers.FloatField(
+        allow_null=True, help_text="periods of the repeat the image shows, when its lattice was found"
+    )
 
 
 RECORD_STATES = [state.value for state in RecordState]
@@ -55,8 +58,11 @@ class VerifyRecordMatch(serializers.Serializer):
 
     record_id = serializers.CharField()
     state = serializers.ChoiceField(choices=RECORD_STATES)
-    file = serializers.ChoiceField(choices=list(RECORD_FILES), allow_null=True,
-                                   help_text="which of the record's files has the SHA-256 (exact matches)")
+    file = serializers.ChoiceField(
+        choices=list(RECORD_FILES),
+        allow_null=True,
+        help_text="which of the record's files has the SHA-256 (exact matches)",
+    )
     chain_status = serializers.CharField()
 
 
@@ -64,25 +70,31 @@ class VerifyResult(serializers.Serializer):
     verdict = serializers.ChoiceField(
         choices=[verdict.value for verdict in Verdict],
         help_text="`verified` only for an exact or credential match of a live record; an exact match of a "
-                  "record that is no longer live answers its state (`superseded`, `void_refunded`, "
-                  "`void_cancelled`, `revoked`)",
+        "record that is no longer live answers its state (`superseded`, `void_refunded`, "
+        "`void_cancelled`, `revoked`)",
     )
     found_by = serializers.ChoiceField(choices=VERIFY_METHODS, allow_null=True)
     reasons = serializers.ListField(child=serializers.CharField())
     credential = serializers.CharField(allow_null=True)
     credential_present = serializers.BooleanField(
-        allow_null=True, help_text="whether the file carries a content credential; false: matched by hash alone"
+        allow_null=True,
+        help_text="whether the file carries a content credential; false: matched by hash alone",
     )
-    state = serializers.ChoiceField(choices=RECORD_STATES, allow_null=True, help_text="the matched record's state")
+    state = serializers.ChoiceField(
+        choices=RECORD_STATES, allow_null=True, help_text="the matched record's state"
+    )
     matches = VerifyRecordMatch(many=True, help_text="every record the evidence points at, with its state")
     match = VerifyMatch(allow_null=True)
     perceptual_distance_bits = serializers.IntegerField(required=False)
     record_id = serializers.CharField(required=False)
     attribution = serializers.DictField(required=False)
     chain = serializers.DictField(required=False)
-    revoked_at = serializers.DateTimeField(required=False, allow_null=True,
-                                           help_text="when the chain revoked the record (verdict `revoked`)")
-    reason = serializers.CharField(required=False, help_text="the revocation's reason code, read from the chain")
+    revoked_at = serializers.DateTimeField(
+        required=False, allow_null=True, help_text="when the chain revoked the record (verdict `revoked`)"
+    )
+    reason = serializers.CharField(
+        required=False, help_text="the revocation's reason code, read from the chain"
+    )
 
 
 class RecordOut(serializers.Serializer):
@@ -114,7 +126,9 @@ class VerifyView(APIView):
     def post(self, request: Request) -> Response:
         upload = request.FILES.get("file")
         if upload is None:
-            return Response({"file": ["Attach the file to check as `file`."]}, status=status.HTTP_400_BAD_REQUEST)
+            return Response(
+                {"file": ["Attach the file to check as `file`."]}, status=status.HTTP_400_BAD_REQUEST
+            )
         try:
             result = verify_file(upload.read())
         except VerifyInputError as exc:
@@ -173,7 +187,9 @@ class CertificateHtmlView(APIView):
     def get(self, request: Request, record_id: str) -> HttpResponse:
         record = _record(record_id)
         return render(
-            request._request, "provenance/certificate.html", {"record": record, "certificate": certificate_for(record)}
+            request._request,
+            "provenance/certificate.html",
+            {"record": record, "certificate": certificate_for(record)},
         )
 
 
@@ -201,20 +217,27 @@ class CertificatePdfView(APIView):
         record = _record(record_id)
         upload = request.FILES.get("file")
         if upload is None:
-            return Response({"file": ["Attach the image to check as `file`."]}, status=status.HTTP_400_BAD_REQUEST)
+            return Response(
+                {"file": ["Attach the image to check as `file`."]}, status=status.HTTP_400_BAD_REQUEST
+            )
         data = upload.read()
         try:
             result = verify_file(data, prefer=record)
         except VerifyInputError as exc:
             return Response({"file": [str(exc)]}, status=status.HTTP_400_BAD_REQUEST)
         if result.record is not None and result.record.pk != record.pk:
-            result = Verification(verdict="not_found", reasons=["the image matches another record, not this one"],
-                                  credential_present=result.credential_present, matches=result.matches)
+            result = Verification(
+                verdict="not_found",
+                reasons=["the image matches another record, not this one"],
+                credential_present=result.credential_present,
+                matches=result.matches,
+            )
         return _pdf_response(record, result, data)
 
 
 def _pdf_response(record: AttributionRecord, verification: Verification, query: bytes | None) -> HttpResponse:
-    response = HttpResponse(certificate_pdf(record, verification=verification, query_image=query),
-                            content_type="application/pdf")
+    response = HttpResponse(
+        certificate_pdf(record, verification=verification, query_image=query), content_type="application/pdf"
+    )
     response["Content-Disposition"] = f'attachment; filename="motif-certificate-{record.record_id[:16]}.pdf"'
     return response

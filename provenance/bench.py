@@ -39,8 +39,10 @@ def _periodic_waves(rng: np.random.Generator, n: int, max_frequency: int, count:
         fx, fy = rng.integers(-max_frequency, max_frequency + 1, 2)
         phase, amplitude = rng.uniform(0, 2 * np.pi), rng.uniform(0.3, 1.0)
         # sin(fx·x + fy·y + φ) as two outer products: integer frequencies keep it seamless.
-        field += amplitude * (np.outer(np.sin(fy * t + phase), np.cos(fx * t))
-                              + np.outer(np.cos(fy * t + phase), np.sin(fx * t)))
+        field += amplitude * (
+            np.outer(np.sin(fy * t + phase), np.cos(fx * t))
+            + np.outer(np.cos(fy * t + phase), np.sin(fx * t))
+        )
     return field
 
 
@@ -52,12 +54,16 @@ def _periodic_texture(rng: np.random.Generator, n: int, grain: float) -> np.ndar
     return texture / texture.std()
 
 
-def tileable_pattern(seed: int, *, size: int = 1024, base_seed: int | None = None, render_size: int | None = None) -> Image.Image:
+def tileable_pattern(
+    seed: int, *, size: int = 1024, base_seed: int | None = None, render_size: int | None = None
+) -> Image.Image:
     """A colourful seamless pattern: the base layout comes from `base_seed` (default: derived from
     `seed`), the "style" (texture, palette) from `seed`. Same base + different seed mimics two
     buyers' outputs of one base pattern."""
     style_rng = np.random.default_rng(seed)
-    layout = _periodic_waves(np.random.default_rng(10_000 + (seed if base_seed is None else base_seed)), size, 6, 8)
+    layout = _periodic_waves(
+        np.random.default_rng(10_000 + (seed if base_seed is None else base_seed)), size, 6, 8
+    )
     channels = [
         layout * style_rng.uniform(0.5, 1.5)
         + 0.8 * _periodic_texture(style_rng, size, style_rng.uniform(8, 40))
@@ -101,8 +107,12 @@ COPIES: dict[str, Callable[[Image.Image], Image.Image]] = {
     "brightness −20 %": lambda im: ImageEnhance.Brightness(im).enhance(0.8),
     "saturation −50 %": lambda im: ImageEnhance.Color(im).enhance(0.5),
     "screenshot (1280 w, cropped, JPEG q85)": _screenshot,
-    "50 % + hue 72° + JPEG q80": lambda im: _jpeg(_hue_shift(im.resize((im.width // 2, im.height // 2), Image.Resampling.LANCZOS), 0.2), 80),
-    "cropped 1 % per side (harder)": lambda im: im.crop((im.width // 100, im.height // 100, im.width - im.width // 100, im.height - im.height // 100)),
+    "50 % + hue 72° + JPEG q80": lambda im: _jpeg(
+        _hue_shift(im.resize((im.width // 2, im.height // 2), Image.Resampling.LANCZOS), 0.2), 80
+    ),
+    "cropped 1 % per side (harder)": lambda im: im.crop(
+        (im.width // 100, im.height // 100, im.width - im.width // 100, im.height - im.height // 100)
+    ),
 }
 
 
@@ -116,23 +126,33 @@ def perceptual_report(patterns: int) -> str:
     for name, transform in COPIES.items():
         hashes = [perceptual_hashes(transform(im)) for im in originals]
         found = sum(
-            1 for rid, query in zip(ids, hashes, strict=True)
+            1
+            for rid, query in zip(ids, hashes, strict=True)
             if (m := index.nearest(query)) is not None and m.record_id == rid
         )
         dp = [hamming(q.phash, s.phash) for q, s in zip(hashes, stored, strict=True)]
         dd = [hamming(q.dhash, s.dhash) for q, s in zip(hashes, stored, strict=True)]
         copy_distances[name] = list(zip(dp, dd, strict=True))
-        copy_rows.append(f"| {name} | {found}/{patterns} | {statistics.mean(dp):.1f} / {max(dp)} | {statistics.mean(dd):.1f} / {max(dd)} |")
+        copy_rows.append(
+            f"| {name} | {found}/{patterns} | {statistics.mean(dp):.1f} / {max(dp)} | {statistics.mean(dd):.1f} / {max(dd)} |"
+        )
 
     unrelated = [tileable_pattern(1000 + i, render_size=2048) for i in range(patterns)]
     siblings = [tileable_pattern(2000 + i, base_seed=i, render_size=2048) for i in range(patterns)]
     unrelated_hashes = [perceptual_hashes(im) for im in unrelated]
     sibling_hashes = [perceptual_hashes(im) for im in siblings]
-    negatives_unrelated = [(hamming(q.phash, s.phash), hamming(q.dhash, s.dhash)) for q in unrelated_hashes for s in stored]
-    negatives_unrelated += [(hamming(a.phash, b.phash), hamming(a.dhash, b.dhash))
-                            for i, a in enumerate(stored) for b in stored[i + 1:]]
-    negatives_siblings = [(hamming(q.phash, s.phash), hamming(q.dhash, s.dhash))
-                          for q, s in zip(sibling_hashes, stored, strict=True)]
+    negatives_unrelated = [
+        (hamming(q.phash, s.phash), hamming(q.dhash, s.dhash)) for q in unrelated_hashes for s in stored
+    ]
+    negatives_unrelated += [
+        (hamming(a.phash, b.phash), hamming(a.dhash, b.dhash))
+        for i, a in enumerate(stored)
+        for b in stored[i + 1 :]
+    ]
+    negatives_siblings = [
+        (hamming(q.phash, s.phash), hamming(q.dhash, s.dhash))
+        for q, s in zip(sibling_hashes, stored, strict=True)
+    ]
     index_false = sum(1 for q in unrelated_hashes + sibling_hashes if index.search(q))
 
     def rate(pairs: list[tuple[int, int]], tp: int, td: int) -> float:
@@ -185,7 +205,9 @@ def gas_report(singles: int) -> str:
     deploy_gas = client.deployment.gas_used
     single = [client.attribute(_random_record()).gas_used for _ in range(singles)]
     rows = [
-        "### Gas (in-process py-evm, Prague rules; solc " + client.artifact["compiler"]["version"].split("+")[0] + ", optimizer 200 runs, via-IR)",
+        "### Gas (in-process py-evm, Prague rules; solc "
+        + client.artifact["compiler"]["version"].split("+")[0]
+        + ", optimizer 200 runs, via-IR)",
         "",
         "| operation | gas | per record | vs EAS attestation (~230 000) |",
         "|---|---|---|---|",
@@ -196,11 +218,17 @@ def gas_report(singles: int) -> str:
     proof_rows = []
     for size in (100, 1000):
         records = [_random_record() for _ in range(size)]
-        tree = MerkleTree.build([record_leaf(record_id_to_bytes32(r.record_id), r.manifest_hash) for r in records])
+        tree = MerkleTree.build(
+            [record_leaf(record_id_to_bytes32(r.record_id), r.manifest_hash) for r in records]
+        )
         gas = client.anchor_batch(tree.root, size).gas_used
         proofs = [len(tree.proof(i)) for i in range(size)]
-        rows.append(f"| anchorBatch of {size:,} | {gas:,} | {gas / size:,.1f} | {gas / size / EAS_ATTESTATION_GAS:.2%} |")
-        proof_rows.append(f"| {size:,} | {statistics.mean(proofs):.2f} | {max(proofs) * 32} B | {(max(proofs) + 2) * 32} B |")
+        rows.append(
+            f"| anchorBatch of {size:,} | {gas:,} | {gas / size:,.1f} | {gas / size / EAS_ATTESTATION_GAS:.2%} |"
+        )
+        proof_rows.append(
+            f"| {size:,} | {statistics.mean(proofs):.2f} | {max(proofs) * 32} B | {(max(proofs) + 2) * 32} B |"
+        )
     rows += [
         "",
         "| batch size | proof length (hashes, mean) | largest proof | stored per record (proof + root + leaf) |",
@@ -213,13 +241,21 @@ def gas_report(singles: int) -> str:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--singles", type=int, default=20, help="single attributions to measure")
-    parser.add_argument("--patterns", type=int, default=16, help="generated patterns for the perceptual table")
+    parser.add_argument(
+        "--patterns", type=int, default=16, help="generated patterns for the perceptual table"
+    )
     parser.add_argument("--skip-perceptual", action="store_true")
-    parser.add_argument("--photos", action="store_true", help="photos of prints: repeat-aware matching against pHash")
-    parser.add_argument("--outputs", type=int, default=40, help="--photos: indexed outputs (all five repeat types)")
+    parser.add_argument(
+        "--photos", action="store_true", help="photos of prints: repeat-aware matching against pHash"
+    )
+    parser.add_argument(
+        "--outputs", type=int, default=40, help="--photos: indexed outputs (all five repeat types)"
+    )
     parser.add_argument("--unrelated", type=int, default=12, help="--photos: unrelated outputs, not indexed")
     parser.add_argument("--engine", type=int, default=0, help="--photos: outputs stylized by the real engine")
-    parser.add_argument("--scale-records", type=int, default=10_000, help="--photos: records indexed for the timing")
+    parser.add_argument(
+        "--scale-records", type=int, default=10_000, help="--photos: records indexed for the timing"
+    )
     args = parser.parse_args(argv)
     started = time.perf_counter()
     if args.photos:

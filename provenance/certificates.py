@@ -63,7 +63,9 @@ def _file_bytes(field: Any) -> bytes | None:
     return data
 
 
-def certificate_pdf(record: AttributionRecord, *, verification: Verification, query_image: bytes | None = None) -> bytes:
+def certificate_pdf(
+    record: AttributionRecord, *, verification: Verification, query_image: bytes | None = None
+) -> bytes:
     """The certificate for a legal file, as PDF (WeasyPrint): the verdict, the attribution chain,
     the chain references with the commands that re-check them, thumbnails of the base pattern,
     the style and the output, and the image that was checked when there is one."""
@@ -77,7 +79,9 @@ def certificate_pdf(record: AttributionRecord, *, verification: Verification, qu
 
     line = record.order_line
     personalization = line.personalization
-    style_file = personalization.style.thumbnail if personalization.style is not None else personalization.style_image
+    style_file = (
+        personalization.style.thumbnail if personalization.style is not None else personalization.style_image
+    )
     html = render_to_string(
         "provenance/certificate_pdf.html",
         {

@@ -26,7 +26,10 @@ def _build() -> ChainClient:
     if not settings.CHAIN_RPC_URL:
         client = ChainClient.in_process(confirmations=settings.CHAIN_CONFIRMATIONS)
         client.deploy()
-        log.info("In-process chain: registry deployed at %s (records last as long as this process).", client.address)
+        log.info(
+            "In-process chain: registry deployed at %s (records last as long as this process).",
+            client.address,
+        )
         return client
     client = ChainClient.from_rpc(
         settings.CHAIN_RPC_URL,
@@ -37,17 +40,23 @@ def _build() -> ChainClient:
         confirmations=settings.CHAIN_CONFIRMATIONS,
         timeout=settings.CHAIN_TIMEOUT_S,
     )
-    deployment = RegistryDeployment.objects.filter(chain_id=settings.CHAIN_ID, rpc_url=settings.CHAIN_RPC_URL).first()
+    deployment = RegistryDeployment.objects.filter(
+        chain_id=settings.CHAIN_ID, rpc_url=settings.CHAIN_RPC_URL
+    ).first()
     if deployment is not None:
         client.attach(deployment.address)  # NotOurContract if the address holds something else
         return client
     address = client.deploy()
     try:
         with transaction.atomic():
-            RegistryDeployment.objects.create(chain_id=settings.CHAIN_ID, rpc_url=settings.CHAIN_RPC_URL, address=address)
+            RegistryDeployment.objects.create(
+                chain_id=settings.CHAIN_ID, rpc_url=settings.CHAIN_RPC_URL, address=address
+            )
     except IntegrityError:
         # Another process deployed first; use the recorded registry so all records are in one place.
-        client.attach(RegistryDeployment.objects.get(chain_id=settings.CHAIN_ID, rpc_url=settings.CHAIN_RPC_URL).address)
+        client.attach(
+            RegistryDeployment.objects.get(chain_id=settings.CHAIN_ID, rpc_url=settings.CHAIN_RPC_URL).address
+        )
     log.info("AttributionRegistry deployed at %s on chain %s.", client.address, settings.CHAIN_ID)
     return client
 

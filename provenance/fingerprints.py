@@ -48,7 +48,9 @@ def repeat_fingerprint_create(*, record: AttributionRecord) -> RepeatFingerprint
     return entry
 
 
-def nearest_by_repeat_fingerprint(query: QueryFingerprint, *, candidates: int = 8) -> tuple[int, RepeatMatch] | None:
+def nearest_by_repeat_fingerprint(
+    query: QueryFingerprint, *, candidates: int = 8
+) -> tuple[int, RepeatMatch] | None:
     """The record (pk) whose aligned cell best matches the photo's among the probable matches
     (the bench's thresholds on the aligned score and the style score). Every stored descriptor
     is scored in one matrix product; only the best few records' cells are loaded and aligned."""
@@ -63,7 +65,9 @@ def nearest_by_repeat_fingerprint(query: QueryFingerprint, *, candidates: int = 
         best_per_record[pk] = max(value, best_per_record.get(pk, -1.0))
     shortlist = sorted(best_per_record, key=lambda pk: -best_per_record[pk])[:candidates]
     best: tuple[int, RepeatMatch] | None = None
-    for pk, data in RepeatFingerprintEntry.objects.filter(record_id__in=shortlist).values_list("record_id", "fingerprint"):
+    for pk, data in RepeatFingerprintEntry.objects.filter(record_id__in=shortlist).values_list(
+        "record_id", "fingerprint"
+    ):
         match = confirm(query, str(pk), RepeatFingerprint.from_bytes(bytes(data)))
         if match.probable and (best is None or match.score > best[1].score):
             best = (pk, match)

@@ -85,7 +85,9 @@ class AttributionRecord(models.Model):
     block_number = models.PositiveBigIntegerField(null=True, blank=True)
     block_time = models.DateTimeField(null=True, blank=True)
     gas_used = models.PositiveBigIntegerField(null=True, blank=True)
-    batch = models.ForeignKey(AnchorBatch, on_delete=models.PROTECT, null=True, blank=True, related_name="records")
+    batch = models.ForeignKey(
+        AnchorBatch, on_delete=models.PROTECT, null=True, blank=True, related_name="records"
+    )
     merkle_proof = models.JSONField(default=list, blank=True)
     revoked = models.BooleanField(default=False)
     # The bytes32 sent with the revocation (provenance.core.revocation: a reason code, readable on chain).
@@ -100,10 +102,14 @@ class AttributionRecord(models.Model):
         indexes = [models.Index(fields=["status", "created_at"])]
         constraints = [
             models.UniqueConstraint(
-                fields=["order_line"], condition=models.Q(superseded_at__isnull=True), name="one_current_record_per_line"
+                fields=["order_line"],
+                condition=models.Q(superseded_at__isnull=True),
+                name="one_current_record_per_line",
             ),
             # A re-render that came out the same could never make a second record of that output.
-            models.UniqueConstraint(fields=["order_line", "rendered_png_sha256"], name="one_record_per_output"),
+            models.UniqueConstraint(
+                fields=["order_line", "rendered_png_sha256"], name="one_record_per_output"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -130,7 +136,9 @@ class RepeatFingerprintEntry(models.Model):
     variant of its print tile's lattice, a phase-invariant descriptor (searched for every photo)
     and the canonical cell (loaded only for the few candidates that get aligned)."""
 
-    record = models.OneToOneField(AttributionRecord, on_delete=models.CASCADE, related_name="repeat_fingerprint")
+    record = models.OneToOneField(
+        AttributionRecord, on_delete=models.CASCADE, related_name="repeat_fingerprint"
+    )
     repeat_type = models.CharField(max_length=12)
     descriptors = models.BinaryField()  # float16, variants x DESCRIPTOR_SIZE
     fingerprint = models.BinaryField()  # RepeatFingerprint.to_bytes(): cells and descriptors

@@ -42,7 +42,9 @@ def cheap_stylize(tile: Image.Image, style_seed: int) -> Image.Image:
     rng = np.random.default_rng(50_000 + style_seed)
     palette = rng.uniform(0, 255, size=(8, 8, 3)).astype(np.uint8)
     style = Image.fromarray(palette).resize((64, 64), Image.Resampling.BICUBIC)
-    recoloured = np.asarray(reinhard_transfer(tile, style, strength=float(rng.uniform(0.5, 0.9))), dtype=np.float64)
+    recoloured = np.asarray(
+        reinhard_transfer(tile, style, strength=float(rng.uniform(0.5, 0.9))), dtype=np.float64
+    )
     # The "brush texture" a style lays over the layout: a seeded periodic field, in luminance and
     # a little in chroma, as strong as the layout's own contrast (what strength ~0.7 does).
     luminance = _grain(rng, tile.height, tile.width, float(rng.uniform(6, 14)))
@@ -59,7 +61,9 @@ def engine_stylize(tile: Image.Image, repeat: str, style_seed: int) -> Image.Ima
     from stylization.engine.engine import Engine
     from stylization.engine.params import StyleParams
 
-    styles = sorted((Path(__file__).resolve().parents[1] / "marketplace" / "demo_data" / "styles").glob("*.jpg"))
+    styles = sorted(
+        (Path(__file__).resolve().parents[1] / "marketplace" / "demo_data" / "styles").glob("*.jpg")
+    )
     with Image.open(styles[style_seed % len(styles)]) as style:
         style_image = style.convert("RGB")
     engine = Engine(device="cpu", encoder="random")
@@ -80,17 +84,21 @@ def make_outputs(count: int, *, base_offset: int, style_offset: int, engine: int
     for i in range(count):
         repeat, kind = REPEATS[i % len(REPEATS)], KINDS[(i // len(REPEATS)) % len(KINDS)]
         size = (256, 192) if i % 3 == 2 else 256
-        base = generate_pattern(
-            repeat, size=size, seed=base_offset + i, kind=kind)
-        image = engine_stylize(base, repeat, style_offset + i) if i < engine else cheap_stylize(base, style_offset + i)
+        base = generate_pattern(repeat, size=size, seed=base_offset + i, kind=kind)
+        image = (
+            engine_stylize(base, repeat, style_offset + i)
+            if i < engine
+            else cheap_stylize(base, style_offset + i)
+        )
         outputs.append(Output(f"{repeat}-{kind}-{base_offset + i}-{style_offset + i}", repeat, image, base))
     return outputs
 
 
 def _copy_of_file(output: Output, rng: np.random.Generator) -> Image.Image:
     scale = float(rng.uniform(0.5, 1.5))
-    copy = output.image.resize((round(output.image.width * scale), round(output.image.height * scale)),
-                               Image.Resampling.LANCZOS)
+    copy = output.image.resize(
+        (round(output.image.width * scale), round(output.image.height * scale)), Image.Resampling.LANCZOS
+    )
     return _jpeg(copy, 80)
 
 
@@ -110,18 +118,28 @@ def _crop(periods: float) -> Family:
     def take(output: Output, rng: np.random.Generator) -> Image.Image:
         capture = ps.Capture(periods=periods, long_side=int(rng.integers(360, 720)), jpeg_quality=90)
         return ps.photograph(output.image, output.repeat, capture, rng)
+
     return take
 
 
 def _rotated(output: Output, rng: np.random.Generator) -> Image.Image:
     angle = float(rng.uniform(1, 5) * rng.choice([-1, 1]))
-    return ps.photograph(output.image, output.repeat, ps.Capture(periods=2.5, long_side=600, rotation_deg=angle,
-                                                                  jpeg_quality=90), rng)
+    return ps.photograph(
+        output.image,
+        output.repeat,
+        ps.Capture(periods=2.5, long_side=600, rotation_deg=angle, jpeg_quality=90),
+        rng,
+    )
 
 
 def _perspective(output: Output, rng: np.random.Generator) -> Image.Image:
-    capture = ps.Capture(periods=2.5, long_side=600, rotation_deg=float(rng.uniform(-2, 2)),
-                         perspective=float(rng.uniform(0.02, 0.05)), jpeg_quality=90)
+    capture = ps.Capture(
+        periods=2.5,
+        long_side=600,
+        rotation_deg=float(rng.uniform(-2, 2)),
+        perspective=float(rng.uniform(0.02, 0.05)),
+        jpeg_quality=90,
+    )
     return ps.photograph(output.image, output.repeat, capture, rng)
 
 
@@ -131,9 +149,12 @@ FAMILIES: dict[str, Family] = {
     "crop 4 periods, random phase": _crop(4.0),
     "rotation 1–5°, 2.5 periods": _rotated,
     "perspective 2–5 %, 2.5 periods": _perspective,
-    "print-and-scan, 1.2–6 periods": lambda o, rng: ps.photograph(o.image, o.repeat, ps.print_and_scan_capture(rng), rng),
+    "print-and-scan, 1.2–6 periods": lambda o, rng: ps.photograph(
+        o.image, o.repeat, ps.print_and_scan_capture(rng), rng
+    ),
     "print-and-scan + folds, 1.2–6 periods": lambda o, rng: ps.photograph(
-        o.image, o.repeat, ps.print_and_scan_capture(rng, folds=True), rng),
+        o.image, o.repeat, ps.print_and_scan_capture(rng, folds=True), rng
+    ),
     "the file itself, resized + JPEG (< 1 period)": _copy_of_file,
 }
 
@@ -150,8 +171,9 @@ class Scores:
     seconds: list[float]
 
 
-def _score_queries(images: list[Image.Image], records: list[tuple[str, rf.RepeatFingerprint]],
-                   phash_index: PerceptualIndex) -> Scores:
+def _score_queries(
+    images: list[Image.Image], records: list[tuple[str, rf.RepeatFingerprint]], phash_index: PerceptualIndex
+) -> Scores:
     scores = Scores([], [], [], [], [])
     for image in images:
         started = time.perf_counter()
@@ -178,7 +200,9 @@ class FamilyResult:
     unrelated: Scores
 
 
-def run_families(outputs: list[Output], siblings: list[Output], unrelated: list[Output], seed: int) -> dict[str, FamilyResult]:
+def run_families(
+    outputs: list[Output], siblings: list[Output], unrelated: list[Output], seed: int
+) -> dict[str, FamilyResult]:
     records = [(o.key, rf.fingerprint_tile(o.image, o.repeat, base=o.base)) for o in outputs]
     phash_index = PerceptualIndex()
     for o in outputs:
@@ -199,8 +223,10 @@ Rule = tuple[float, float | None]  # (aligned score, style score or None: no sty
 
 
 def _pairs(scores: Scores) -> list[list[Rule] | None]:
-    return [None if row is None else list(zip(row, styles or [None] * len(row), strict=True))
-            for row, styles in zip(scores.repeat_scores, scores.style_scores, strict=True)]
+    return [
+        None if row is None else list(zip(row, styles or [None] * len(row), strict=True))
+        for row, styles in zip(scores.repeat_scores, scores.style_scores, strict=True)
+    ]
 
 
 def negative_scores(results: dict[str, FamilyResult]) -> list[Rule]:
@@ -231,7 +257,9 @@ def _passes(pair: Rule, threshold: float, style_threshold: float | None) -> bool
     return score >= threshold and (style_threshold is None or style is None or style >= style_threshold)
 
 
-def _repeat_answer(row: list[Rule] | None, keys: list[str], threshold: float, style_threshold: float | None) -> str | None:
+def _repeat_answer(
+    row: list[Rule] | None, keys: list[str], threshold: float, style_threshold: float | None
+) -> str | None:
     """The best-scoring record among those that pass (None: fell back or nothing passed)."""
     if row is None:
         return None
@@ -239,7 +267,9 @@ def _repeat_answer(row: list[Rule] | None, keys: list[str], threshold: float, st
     return keys[max(passing, key=lambda j: row[j][0])] if passing else None
 
 
-def table(results: dict[str, FamilyResult], outputs: list[Output], threshold: float, style_threshold: float) -> list[str]:
+def table(
+    results: dict[str, FamilyResult], outputs: list[Output], threshold: float, style_threshold: float
+) -> list[str]:
     keys = [o.key for o in outputs]
     lines = [
         "| transformation family | repeat-aware recall | pHash recall (today) | combined (repeat, then pHash) "
@@ -254,12 +284,23 @@ def table(results: dict[str, FamilyResult], outputs: list[Output], threshold: fl
         answers = [_repeat_answer(row, keys, threshold, style_threshold) for row in genuine]
         repeat_hits = sum(answers[i] == keys[i] for i in range(n))
         phash_hits = sum(g.phash_nearest[i] == keys[i] for i in range(n))
-        combined = sum(answers[i] == keys[i] or (answers[i] is None and g.phash_nearest[i] == keys[i]) for i in range(n))
+        combined = sum(
+            answers[i] == keys[i] or (answers[i] is None and g.phash_nearest[i] == keys[i]) for i in range(n)
+        )
         unrelated_pairs = n * (n - 1) + len(result.unrelated.repeat_scores) * n
-        repeat_false = sum(_passes(p, threshold, style_threshold) for i, row in enumerate(genuine) if row is not None
-                           for j, p in enumerate(row) if j != i)
-        repeat_false += sum(_passes(p, threshold, style_threshold) for row in _pairs(result.unrelated)
-                            if row is not None for p in row)
+        repeat_false = sum(
+            _passes(p, threshold, style_threshold)
+            for i, row in enumerate(genuine)
+            if row is not None
+            for j, p in enumerate(row)
+            if j != i
+        )
+        repeat_false += sum(
+            _passes(p, threshold, style_threshold)
+            for row in _pairs(result.unrelated)
+            if row is not None
+            for p in row
+        )
         phash_false = sum(1 for i in range(n) if g.phash_nearest[i] not in (None, keys[i]))
         phash_false += sum(1 for k in result.unrelated.phash_nearest if k is not None)
         siblings = [row for row in _pairs(result.siblings) if row is not None]
@@ -279,8 +320,9 @@ def table(results: dict[str, FamilyResult], outputs: list[Output], threshold: fl
     return lines
 
 
-def scale_report(records: list[tuple[str, rf.RepeatFingerprint]], queries: list[Image.Image], total: int,
-                 seed: int = 7) -> list[str]:
+def scale_report(
+    records: list[tuple[str, rf.RepeatFingerprint]], queries: list[Image.Image], total: int, seed: int = 7
+) -> list[str]:
     """Verify time per query with `total` records indexed: the real ones plus synthetic records
     whose cells are seeded periodic noise (fingerprinted like a tile)."""
     rng = np.random.default_rng(seed)
@@ -314,7 +356,9 @@ def scale_report(records: list[tuple[str, rf.RepeatFingerprint]], queries: list[
     ]
 
 
-def photos_report(outputs: int = 40, unrelated: int = 12, engine: int = 0, scale_records: int = 10_000) -> str:
+def photos_report(
+    outputs: int = 40, unrelated: int = 12, engine: int = 0, scale_records: int = 10_000
+) -> str:
     started = time.perf_counter()
     calibration = make_outputs(max(5, outputs // 4), base_offset=5_000, style_offset=6_000)
     calibration_siblings = make_outputs(len(calibration), base_offset=5_000, style_offset=7_000)
@@ -331,13 +375,22 @@ def photos_report(outputs: int = 40, unrelated: int = 12, engine: int = 0, scale
     others = make_outputs(unrelated, base_offset=3_000, style_offset=3_500)
     results = run_families(held_out, siblings, others, seed=2)
     held_out_negatives = negative_scores(results)
-    held_out_highest = max(style for score, style in held_out_negatives if score >= threshold and style is not None)
-    genuine = [s for r in results.values() for i, row in enumerate(r.genuine.repeat_scores) if row is not None
-               for s in [row[i]]]
+    held_out_highest = max(
+        style for score, style in held_out_negatives if score >= threshold and style is not None
+    )
+    genuine = [
+        s
+        for r in results.values()
+        for i, row in enumerate(r.genuine.repeat_scores)
+        if row is not None
+        for s in [row[i]]
+    ]
     records = [(o.key, rf.fingerprint_tile(o.image, o.repeat, base=o.base)) for o in held_out]
     rng = np.random.default_rng(99)
-    scale_queries = [ps.photograph(o.image, o.repeat, ps.print_and_scan_capture(rng, periods=2.0), rng)
-                     for o in held_out[:20]]
+    scale_queries = [
+        ps.photograph(o.image, o.repeat, ps.print_and_scan_capture(rng, periods=2.0), rng)
+        for o in held_out[:20]
+    ]
     lines = [
         f"### Photos of prints: repeat-aware fingerprint against today's pHash path ({len(held_out)} outputs, "
         f"{engine} engine-stylized and {len(held_out) - engine} cheaply stylized, all five repeat types; "

@@ -60,6 +60,7 @@ def royalty_split_bps(line: OrderLine) -> dict[str, int]:
     personalization = line.personalization
     shares: dict[str, int] = {}
     if total > 0:
+
         def bps(amount: Decimal) -> int:
             return int((amount / total * 10_000).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
 
@@ -91,7 +92,9 @@ def attribution_record_create(*, order_line_id: int) -> AttributionRecord:
     """Idempotent: a line's current output has one record (a buyer's re-render supersedes it, and
     the new output gets its own). The credential goes into the print PNG in the same transaction
     that saves the record, so a crash leaves either both or neither."""
-    existing = AttributionRecord.objects.filter(order_line_id=order_line_id, superseded_at__isnull=True).first()
+    existing = AttributionRecord.objects.filter(
+        order_line_id=order_line_id, superseded_at__isnull=True
+    ).first()
     if existing is not None:
         return existing
     line = OrderLine.objects.select_related(
@@ -128,17 +131,22 @@ def attribution_record_create(*, order_line_id: int) -> AttributionRecord:
         style_title, style_sha = "Buyer's own image", personalization.style_image_sha256
         style_thumb = _thumbnail_png(_read(personalization.style_image))
 
-    commitment = mf.make_order_commitment(order_id=str(line.order_id), buyer_id=str(line.order.buyer.public_id))
+    commitment = mf.make_order_commitment(
+        order_id=str(line.order_id), buyer_id=str(line.order.buyer.public_id)
+    )
     manifest = mf.build_manifest(
         mf.AttributionInput(
             record_id=record_id,
             created_at=timezone.now().astimezone(dt.UTC),
             base_pattern=mf.BasePatternRef(
-                pattern_id=str(pattern.pk), sha256=pattern.image_sha256, designer_public_id=str(pattern.designer.public_id)
+                pattern_id=str(pattern.pk),
+                sha256=pattern.image_sha256,
+                designer_public_id=str(pattern.designer.public_id),
             ),
             style=style_ref,
             stylization=mf.StylizationSettings(
-                params={k: v for k, v in personalization.params().items() if k != "seed"}, seed=personalization.seed
+                params={k: v for k, v in personalization.params().items() if k != "seed"},
+                seed=personalization.seed,
             ),
             engine=_engine_section(dict(line.render_info.get("engine", {}))),
             outputs=mf.OutputHashes(
@@ -155,13 +163,24 @@ def attribution_record_create(*, order_line_id: int) -> AttributionRecord:
     manifest_sha = mf.manifest_hash(manifest).hex()
     certs = ensure_dev_certificates(keys_dir())
     base_pattern_ref = IngredientRef(
-        title=pattern.title, sha256=pattern.image_sha256, thumbnail_png=_thumbnail_png(_read(pattern.thumbnail))
+        title=pattern.title,
+        sha256=pattern.image_sha256,
+        thumbnail_png=_thumbnail_png(_read(pattern.thumbnail)),
     )
     style_ingredient = IngredientRef(title=style_title, sha256=style_sha, thumbnail_png=style_thumb)
 
     def signed(data: bytes, *, asset: str, title: str) -> bytes:
-        return sign_png(data, title=title, record_id=record_id, manifest_hash_hex=manifest_sha,
-                        base_pattern=base_pattern_ref, style=style_ingredient, certs=certs, nonce=nonce, asset=asset)
+        return sign_png(
+            data,
+            title=title,
+            record_id=record_id,
+            manifest_hash_hex=manifest_sha,
+            base_pattern=base_pattern_ref,
+            style=style_ingredient,
+            certs=certs,
+            nonce=nonce,
+            asset=asset,
+        )
 
     title = f"{pattern.title} × {style_title}"
     delivered_png = signed(rendered_png, asset="print_png", title=title)
@@ -170,7 +189,9 @@ def attribution_record_create(*, order_line_id: int) -> AttributionRecord:
     phash_bands = bands(perceptual.phash)
     with transaction.atomic():
         locked = OrderLine.objects.select_for_update().get(pk=order_line_id)
-        existing = AttributionRecord.objects.filter(order_line_id=order_line_id, superseded_at__isnull=True).first()
+        existing = AttributionRecord.objects.filter(
+            order_line_id=order_line_id, superseded_at__isnull=True
+        ).first()
         if existing is not None:
             return existing
         unsigned = [field.name for field in (locked.print_png, locked.print_sheet, locked.svg) if field]
@@ -183,8 +204,17 @@ def attribution_record_create(*, order_line_id: int) -> AttributionRecord:
         locked.render_progress = max(locked.render_progress, 98)
         if locked.can_move_to(LineStage.ATTRIBUTED):
             locked.move_to(LineStage.ATTRIBUTED)
-        locked.save(update_fields=["print_png", "print_sheet", "svg", "render_info", "render_progress", "stage",
-                                   "stage_changed_at"])
+        locked.save(
+            update_fields=[
+                "print_png",
+                "print_sheet",
+                "svg",
+                "render_info",
+                "render_progress",
+                "stage",
+                "stage_changed_at",
+            ]
+        )
         record = AttributionRecord.objects.create(
             record_id=record_id,
             order_line=locked,
@@ -218,7 +248,9 @@ def order_line_attribute(*, order_line_id: int) -> AttributionRecord | None:
     if line.stage == LineStage.VECTORIZED:
         record: AttributionRecord | None = attribution_record_create(order_line_id=order_line_id)
     else:
-        record = AttributionRecord.objects.filter(order_line_id=order_line_id, superseded_at__isnull=True).first()
+        record = AttributionRecord.objects.filter(
+            order_line_id=order_line_id, superseded_at__isnull=True
+        ).first()
     if record is not None:
         repeat_fingerprint_create(record=record)
     return record
@@ -259,11 +291,15 @@ def record_write_to_chain(*, record_pk: int) -> AttributionRecord:
             client = chain_client()
             receipt = client.attribute(chain_record_of(record))
     except (ChainConflict, ChainRejected) as exc:
-        AttributionRecord.objects.filter(pk=record_pk).update(status=ChainStatus.FAILED, last_error=str(exc)[:2000])
+        AttributionRecord.objects.filter(pk=record_pk).update(
+            status=ChainStatus.FAILED, last_error=str(exc)[:2000]
+        )
         record.refresh_from_db()
         return record
     except Exception as exc:
-        AttributionRecord.objects.filter(pk=record_pk).update(last_error=f"{type(exc).__name__}: {exc}"[:2000])
+        AttributionRecord.objects.filter(pk=record_pk).update(
+            last_error=f"{type(exc).__name__}: {exc}"[:2000]
+        )
         raise
     AttributionRecord.objects.filter(pk=record_pk, status=ChainStatus.PENDING).update(
         status=ChainStatus.CONFIRMED,
@@ -288,8 +324,10 @@ def _upheld_takedown_of(record: AttributionRecord) -> ModerationDecision | None:
     personalization = record.order_line.personalization
     return (
         ModerationDecision.objects.filter(action=ModerationAction.UPHOLD)
-        .filter(Q(report__style_id=personalization.style_id, report__style__isnull=False)
-                | Q(report__pattern_id=personalization.base_pattern_id))
+        .filter(
+            Q(report__style_id=personalization.style_id, report__style__isnull=False)
+            | Q(report__pattern_id=personalization.base_pattern_id)
+        )
         .order_by("created_at")
         .first()
     )
@@ -308,7 +346,10 @@ def records_anchor_batch(*, limit: int | None = None) -> AnchorBatch | None:
             )
             if not pending:
                 return None
-            leaves = [record_leaf(record_id_to_bytes32(r.record_id), bytes.fromhex(r.manifest_sha256)) for r in pending]
+            leaves = [
+                record_leaf(record_id_to_bytes32(r.record_id), bytes.fromhex(r.manifest_sha256))
+                for r in pending
+            ]
             tree = MerkleTree.build(leaves)
             batch = AnchorBatch.objects.create(merkle_root=tree.root.hex(), count=len(pending))
             for index, record in enumerate(pending):
@@ -323,7 +364,12 @@ def records_anchor_batch(*, limit: int | None = None) -> AnchorBatch | None:
             tx_hash, block, gas = receipt.tx_hash, receipt.block_number, receipt.gas_used
             block_time = receipt.block_time
         else:
-            tx_hash, block, gas, block_time = existing.tx_hash, existing.block_number, None, existing.block_time
+            tx_hash, block, gas, block_time = (
+                existing.tx_hash,
+                existing.block_number,
+                None,
+                existing.block_time,
+            )
     with transaction.atomic():
         AnchorBatch.objects.filter(pk=batch.pk).update(
             status=ChainStatus.CONFIRMED, tx_hash=tx_hash, block_number=block, gas_used=gas

@@ -24,17 +24,23 @@ def attribute_order_line(order_line_id: int) -> None:
     services.order_line_attribute(order_line_id=order_line_id)
 
 
-@dramatiq.actor(queue_name="chain", max_retries=40, min_backoff=1_000, max_backoff=HOUR_MS, time_limit=5 * 60_000)
+@dramatiq.actor(
+    queue_name="chain", max_retries=40, min_backoff=1_000, max_backoff=HOUR_MS, time_limit=5 * 60_000
+)
 def chain_write(record_pk: int) -> None:
     services.record_write_to_chain(record_pk=record_pk)
 
 
-@dramatiq.actor(queue_name="chain", max_retries=40, min_backoff=1_000, max_backoff=HOUR_MS, time_limit=5 * 60_000)
+@dramatiq.actor(
+    queue_name="chain", max_retries=40, min_backoff=1_000, max_backoff=HOUR_MS, time_limit=5 * 60_000
+)
 def anchor_batch() -> None:
     services.records_anchor_batch()
 
 
-@dramatiq.actor(queue_name="chain", max_retries=40, min_backoff=1_000, max_backoff=HOUR_MS, time_limit=10 * 60_000)
+@dramatiq.actor(
+    queue_name="chain", max_retries=40, min_backoff=1_000, max_backoff=HOUR_MS, time_limit=10 * 60_000
+)
 def revoke_listing_records(decision_id: int) -> None:
     """An upheld infringement report's revocations (marketplace.jobs.REVOKE_LISTING_RECORDS)."""
     services.records_revoke_for_decision(decision_id=decision_id)

@@ -134,11 +134,16 @@ def attribution_chain(record: AttributionRecord) -> dict[str, Any]:
             else {"kind": "buyer_upload", "sha256": personalization.style_image_sha256}
         ),
         "licence": (
-            {"version": licence.version, "terms": licence.terms(), "terms_sha256": record.manifest["inputs"]["style"]
-             .get("licence", {}).get("terms_sha256"),
-             # The exact version sold, as a person reads it.
-             "document_url": settings.SITE_URL.rstrip("/") + reverse("frontend:licence", args=[style.pk, licence.version])
-             if style is not None else None}
+            {
+                "version": licence.version,
+                "terms": licence.terms(),
+                "terms_sha256": record.manifest["inputs"]["style"].get("licence", {}).get("terms_sha256"),
+                # The exact version sold, as a person reads it.
+                "document_url": settings.SITE_URL.rstrip("/")
+                + reverse("frontend:licence", args=[style.pk, licence.version])
+                if style is not None
+                else None,
+            }
             if licence is not None
             else {"use": "personal", "note": "the buyer's own image, licensed for personal use only"}
         ),
@@ -174,7 +179,9 @@ def chain_facts(record: AttributionRecord) -> ChainFacts:
             client = chain_client()
             if record.batch_id is not None and record.batch is not None:
                 root = bytes.fromhex(record.batch.merkle_root)
-                return BatchEvidence(batch=client.lookup_batch(root), revoked=client.is_revoked(record.record_id))
+                return BatchEvidence(
+                    batch=client.lookup_batch(root), revoked=client.is_revoked(record.record_id)
+                )
             return client.lookup(record.record_id)
     except (ChainUnavailable, NotOurContract, ChainError) as exc:
         log.warning("Chain read for record %s failed: %s: %s", record.record_id, type(exc).__name__, exc)
@@ -213,17 +220,32 @@ def judge(record: AttributionRecord, *, found_by: FoundBy) -> Verification:
         found_by="repeat" if found_by == "repeat" else "perceptual" if found_by == "perceptual" else "exact",
         required_confirmations=max(1, settings.CHAIN_CONFIRMATIONS),
     )
-    exact = {"method": found_by, "score": 1.0, "periods_seen": None} if found_by in ("sha256", "credential") else None
-    verification = Verification(verdict=str(result.verdict), found_by=found_by, record=record,
-                                reasons=list(result.reasons), match=exact, state=str(record.state),
-                                matches=[match_entry(record)])
+    exact = (
+        {"method": found_by, "score": 1.0, "periods_seen": None}
+        if found_by in ("sha256", "credential")
+        else None
+    )
+    verification = Verification(
+        verdict=str(result.verdict),
+        found_by=found_by,
+        record=record,
+        reasons=list(result.reasons),
+        match=exact,
+        state=str(record.state),
+        matches=[match_entry(record)],
+    )
     if result.verdict == Verdict.REVOKED:
         verification.revoked_at, verification.revocation_reason = revocation_facts(record)
     return verification
 
 
 def match_entry(record: AttributionRecord, file: str | None = None) -> dict[str, Any]:
-    return {"record_id": record.record_id, "state": str(record.state), "file": file, "chain_status": record.status}
+    return {
+        "record_id": record.record_id,
+        "state": str(record.state),
+        "file": file,
+        "chain_status": record.status,
+    }
 
 
 def verify_record(record: AttributionRecord) -> Verification:
@@ -257,8 +279,9 @@ def records_by_sha256(digest: str) -> list[tuple[AttributionRecord, str]]:
     return found
 
 
-def _judge_by_sha256(found: list[tuple[AttributionRecord, str]], *, data: bytes | None,
-                     prefer: AttributionRecord | None = None) -> Verification:
+def _judge_by_sha256(
+    found: list[tuple[AttributionRecord, str]], *, data: bytes | None, prefer: AttributionRecord | None = None
+) -> Verification:
     """The verdict of an exact match: on `prefer` when it is among the matches, else on the live
     record (the newest when none is live); every match is listed with its state."""
     record, file = min(
@@ -314,7 +337,9 @@ def _nearest_by_perceptual_hash(image: Image.Image) -> tuple[AttributionRecord, 
     query = perceptual_hashes(image)
     probes = band_probes(query.phash)
     candidates = _records().filter(
-        Q(phash_band0__in=probes[0]) | Q(phash_band1__in=probes[1]) | Q(phash_band2__in=probes[2])
+        Q(phash_band0__in=probes[0])
+        | Q(phash_band1__in=probes[1])
+        | Q(phash_band2__in=probes[2])
         | Q(phash_band3__in=probes[3])
     )
     best: tuple[AttributionRecord, int] | None = None
@@ -349,7 +374,9 @@ def verify_file(data: bytes, *, prefer: AttributionRecord | None = None) -> Veri
                 result.credential, result.credential_present = report.state, True
                 return result
         if report.state == "invalid":
-            reasons.append("the file carries a content credential that no longer matches it: it was altered after signing")
+            reasons.append(
+                "the file carries a content credential that no longer matches it: it was altered after signing"
+            )
 
     image = _open_image(data)
     is_svg = looks_like_svg(data)
@@ -360,14 +387,21 @@ def verify_file(data: bytes, *, prefer: AttributionRecord | None = None) -> Veri
         by_repeat = nearest_by_repeat_fingerprint(query) if query is not None else None
         if query is not None and by_repeat is not None:
             result = judge(_records().get(pk=by_repeat[0]), found_by="repeat")
-            result.match = {"method": "repeat", "score": round(by_repeat[1].score, 4),
-                            "periods_seen": round(query.lattice.periods_seen, 2)}
+            result.match = {
+                "method": "repeat",
+                "score": round(by_repeat[1].score, 4),
+                "periods_seen": round(query.lattice.periods_seen, 2),
+            }
             basis = query.bases[by_repeat[1].query_variant] * query.scale
             rows, cols = by_repeat[1].shift
             # The record's tile corner sits where the alignment moved the stored cell's origin.
             origin = (cols / CELL) * basis[0] + (rows / CELL) * basis[1]
-            result.query_lattice = {"a": basis[0].tolist(), "b": basis[1].tolist(), "origin": origin.tolist(),
-                                    "size": [image.width, image.height]}
+            result.query_lattice = {
+                "a": basis[0].tolist(),
+                "b": basis[1].tolist(),
+                "origin": origin.tolist(),
+                "size": [image.width, image.height],
+            }
             result.credential = credential_state
             result.credential_present = credential_state not in (None, "absent")
             result.reasons += reasons
@@ -377,11 +411,16 @@ def verify_file(data: bytes, *, prefer: AttributionRecord | None = None) -> Veri
             result = judge(nearest[0], found_by="perceptual")
             result.distance, result.credential = nearest[1], credential_state
             result.credential_present = credential_state not in (None, "absent")
-            result.match = {"method": "perceptual", "score": round(1 - nearest[1] / 64, 4),
-                            "periods_seen": round(query.lattice.periods_seen, 2) if query is not None else None}
+            result.match = {
+                "method": "perceptual",
+                "score": round(1 - nearest[1] / 64, 4),
+                "periods_seen": round(query.lattice.periods_seen, 2) if query is not None else None,
+            }
             result.reasons += reasons
             return result
     return Verification(
-        verdict="not_found", credential=credential_state, reasons=reasons or ["no record matches this file"],
+        verdict="not_found",
+        credential=credential_state,
+        reasons=reasons or ["no record matches this file"],
         credential_present=credential_state not in (None, "absent"),
     )

@@ -13,7 +13,9 @@ from stylization.engine.encoders import ENCODER_NAMES
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m stylization", description="Repeat-preserving style transfer")
+    parser = argparse.ArgumentParser(
+        prog="python -m stylization", description="Repeat-preserving style transfer"
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     render = commands.add_parser("render", help="stylize a base pattern with a style image")
     render.add_argument("--content", required=True, type=Path, help="base pattern tile")
@@ -54,8 +56,12 @@ def _render(args: argparse.Namespace) -> None:
 
     content = load_image(args.content.read_bytes())
     style = load_image(args.style.read_bytes())
-    params = StyleParams(strength=args.strength, preserve_colors=args.preserve_colors,
-                         style_scale=args.style_scale, seed=args.seed)
+    params = StyleParams(
+        strength=args.strength,
+        preserve_colors=args.preserve_colors,
+        style_scale=args.style_scale,
+        seed=args.seed,
+    )
     engine = Engine(device=args.device, encoder=args.encoder, weights_path=args.weights)
 
     def progress(fraction: float) -> None:
@@ -64,18 +70,32 @@ def _render(args: argparse.Namespace) -> None:
     if args.width_px or args.height_px:
         if not (args.width_px and args.height_px):
             raise ValueError("give both --width-px and --height-px")
-        result = engine.render_tile(content, style, repeat=args.repeat, params=params, width_px=args.width_px,
-                                    height_px=args.height_px, progress=progress)
+        result = engine.render_tile(
+            content,
+            style,
+            repeat=args.repeat,
+            params=params,
+            width_px=args.width_px,
+            height_px=args.height_px,
+            progress=progress,
+        )
     else:
-        result = engine.preview(content, style, repeat=args.repeat, params=params, long_side=args.size,
-                                progress=progress)
+        result = engine.preview(
+            content, style, repeat=args.repeat, params=params, long_side=args.size, progress=progress
+        )
     print(file=sys.stderr)
     args.out.write_bytes(print_png_bytes(result.image, dpi=args.dpi))
-    print(f"{args.out}: {result.image.width}x{result.image.height} {result.info['encoder']} "
-          f"{result.info['iterations']} iterations in {result.info['seconds']} s")
+    print(
+        f"{args.out}: {result.image.width}x{result.image.height} {result.info['encoder']} "
+        f"{result.info['iterations']} iterations in {result.info['seconds']} s"
+    )
     if args.sheet:
-        sheet = print_sheet(result.image, repeat=args.repeat, width_px=3 * result.image.width,
-                            height_px=3 * result.image.height)
+        sheet = print_sheet(
+            result.image,
+            repeat=args.repeat,
+            width_px=3 * result.image.width,
+            height_px=3 * result.image.height,
+        )
         args.sheet.write_bytes(print_png_bytes(sheet, dpi=args.dpi))
     if args.svg:
         vector = vectorize_tile(result.image, repeat=args.repeat)

@@ -50,7 +50,10 @@ def _measure(final_side: int, preview_side: int, shared: bool) -> dict[str, floa
     from stylization.engine import Engine, StyleParams, generate_pattern
 
     engine = Engine(device="cpu", encoder="random")
-    content, style = generate_pattern("basic", size=final_side, seed=1), generate_pattern("mirror", size=256, seed=2)
+    content, style = (
+        generate_pattern("basic", size=final_side, seed=1),
+        generate_pattern("mirror", size=256, seed=2),
+    )
     params = StyleParams()
     one = threading.Lock()
     preview_slot = one if shared else threading.Lock()
@@ -60,7 +63,9 @@ def _measure(final_side: int, preview_side: int, shared: bool) -> dict[str, floa
     def final() -> None:
         start = time.perf_counter()
         with final_slot:
-            engine.render_tile(content, style, repeat="basic", params=params, width_px=final_side, height_px=final_side)
+            engine.render_tile(
+                content, style, repeat="basic", params=params, width_px=final_side, height_px=final_side
+            )
         timings["final_s"] = time.perf_counter() - start
 
     worker = threading.Thread(target=final)
@@ -80,7 +85,9 @@ def main() -> int:
 
     import django
 
-    parser = argparse.ArgumentParser(description="Preview latency beside a final render: one lock vs a slot each.")
+    parser = argparse.ArgumentParser(
+        description="Preview latency beside a final render: one lock vs a slot each."
+    )
     parser.add_argument("--final-side", type=int, default=768)
     parser.add_argument("--preview-side", type=int, default=128)
     args = parser.parse_args()

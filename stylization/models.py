@@ -22,14 +22,18 @@ def _model_upload_to(instance: StyleModel, filename: str) -> str:
 class StyleModel(models.Model):
     """Trained for one identity; a new image, encoder or config makes a new row and a new job."""
 
-    style = models.ForeignKey("marketplace.Style", on_delete=models.CASCADE, related_name="feedforward_models")
+    style = models.ForeignKey(
+        "marketplace.Style", on_delete=models.CASCADE, related_name="feedforward_models"
+    )
     identity = models.CharField(max_length=64)
     style_sha256 = models.CharField(max_length=64)
     encoder_name = models.CharField(max_length=20)
     encoder_sha256 = models.CharField(max_length=64)
     config = models.JSONField(default=dict)
     config_sha256 = models.CharField(max_length=64)
-    status = models.CharField(max_length=10, choices=StyleModelStatus.choices, default=StyleModelStatus.QUEUED)
+    status = models.CharField(
+        max_length=10, choices=StyleModelStatus.choices, default=StyleModelStatus.QUEUED
+    )
     progress = models.PositiveSmallIntegerField(default=0)
     attempts = models.PositiveSmallIntegerField(default=0)
     error = models.TextField(blank=True)
@@ -45,7 +49,9 @@ class StyleModel(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        constraints = [models.UniqueConstraint(fields=["style", "identity"], name="style_model_unique_identity")]
+        constraints = [
+            models.UniqueConstraint(fields=["style", "identity"], name="style_model_unique_identity")
+        ]
         indexes = [models.Index(fields=["style", "status"])]
 
     def __str__(self) -> str:

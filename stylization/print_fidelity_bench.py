@@ -48,8 +48,13 @@ ROOT = Path(__file__).resolve().parent.parent
 STYLES = ROOT / "marketplace" / "demo_data" / "styles"
 MODELS = ROOT / "marketplace" / "demo_data" / "style_models"
 # The demo catalogue's pattern for each repeat type: (kind, seed), as seed_demo makes them.
-DEMO_PATTERNS = {"basic": ("motifs", 1), "half_drop": ("motifs", 2), "half_brick": ("checks", 3),
-                 "center": ("motifs", 4), "mirror": ("geometric", 5)}
+DEMO_PATTERNS = {
+    "basic": ("motifs", 1),
+    "half_drop": ("motifs", 2),
+    "half_brick": ("checks", 3),
+    "center": ("motifs", 4),
+    "mirror": ("geometric", 5),
+}
 
 
 @dataclass
@@ -77,8 +82,16 @@ def _model(name: str) -> FeedForwardModel | None:
     return load_model_file(path).with_style_palette(_style(name))
 
 
-def measure(engine: Engine, *, style_name: str, preview_side: int, print_side: int, params: StyleParams,
-            before: bool = False, repeats: tuple[str, ...] = REPEAT_TYPES) -> list[Line]:
+def measure(
+    engine: Engine,
+    *,
+    style_name: str,
+    preview_side: int,
+    print_side: int,
+    params: StyleParams,
+    before: bool = False,
+    repeats: tuple[str, ...] = REPEAT_TYPES,
+) -> list[Line]:
     style = _style(style_name)
     model = _model(style_name)
     lines = []
@@ -88,38 +101,78 @@ def measure(engine: Engine, *, style_name: str, preview_side: int, print_side: i
         if model is not None:
             started = time.perf_counter()
             preview = model.stylize(base, repeat=repeat, params=params, long_side=preview_side)
-            tile = model.render_tile(base, repeat=repeat, params=params, width_px=print_side, height_px=print_side,
-                                     preview_size=preview.image.size)
+            tile = model.render_tile(
+                base,
+                repeat=repeat,
+                params=params,
+                width_px=print_side,
+                height_px=print_side,
+                preview_size=preview.image.size,
+            )
             lines.append(_line(repeat, "feed-forward", base, preview.image, tile.image, started))
         started = time.perf_counter()
         preview = engine.preview(base, style, repeat=repeat, params=params, long_side=preview_side)
-        tile = engine.render_tile(base, style, repeat=repeat, params=params, width_px=print_side,
-                                  height_px=print_side, preview=preview.image)
+        tile = engine.render_tile(
+            base,
+            style,
+            repeat=repeat,
+            params=params,
+            width_px=print_side,
+            height_px=print_side,
+            preview=preview.image,
+        )
         lines.append(_line(repeat, "optimiser", base, preview.image, tile.image, started))
         if before:
             started = time.perf_counter()
-            old = engine.render_tile(base, style, repeat=repeat, params=params, width_px=print_side,
-                                     height_px=print_side, padding=repeat)
-            lines.append(_line(repeat, "optimiser, own render (before)", base, preview.image, old.image, started))
+            old = engine.render_tile(
+                base,
+                style,
+                repeat=repeat,
+                params=params,
+                width_px=print_side,
+                height_px=print_side,
+                padding=repeat,
+            )
+            lines.append(
+                _line(repeat, "optimiser, own render (before)", base, preview.image, old.image, started)
+            )
     return lines
 
 
-def _line(repeat: str, method: str, base: Image.Image, preview: Image.Image, tile: Image.Image,
-          started: float) -> Line:
+def _line(
+    repeat: str, method: str, base: Image.Image, preview: Image.Image, tile: Image.Image, started: float
+) -> Line:
     seconds = round(time.perf_counter() - started, 1)
     seen = tile.resize(preview.size, Image.Resampling.BOX)
-    line = Line(repeat, method, round(lab_correlation(preview, seen), 3), round(seam_ratio(tile, repeat), 3),
-                round(seam_ratio(base, repeat), 3), round(seam_excess(tile, base, repeat), 3), seconds, preview, tile)
-    print(f"  {line.repeat:<10} {line.method:<32} corr {line.lab_corr:.3f}  seam {line.seam:.3f}  "
-          f"base {line.base_seam:.3f}  excess {line.excess:.3f}  {line.seconds} s", flush=True)
+    line = Line(
+        repeat,
+        method,
+        round(lab_correlation(preview, seen), 3),
+        round(seam_ratio(tile, repeat), 3),
+        round(seam_ratio(base, repeat), 3),
+        round(seam_excess(tile, base, repeat), 3),
+        seconds,
+        preview,
+        tile,
+    )
+    print(
+        f"  {line.repeat:<10} {line.method:<32} corr {line.lab_corr:.3f}  seam {line.seam:.3f}  "
+        f"base {line.base_seam:.3f}  excess {line.excess:.3f}  {line.seconds} s",
+        flush=True,
+    )
     return line
 
 
 def table(lines: list[Line]) -> str:
-    rows = ["| repeat | method | Lab corr at 64² | seam ratio | base's seam ratio | seam excess | seconds |",
-            "|---|---|---|---|---|---|---|"]
-    rows += [f"| {x.repeat} | {x.method} | {x.lab_corr:.3f} | {x.seam:.3f} | {x.base_seam:.3f} | {x.excess:.3f} "
-             f"| {x.seconds} |" for x in lines]
+    rows = [
+        "| repeat | method | Lab corr at 64² | seam ratio | base's seam ratio | seam excess | seconds |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    rows += [
+        f"| {x.repeat} | {x.method} | {x.lab_corr:.3f} | {x.seam:.3f} | {x.base_seam:.3f} | {x.excess:.3f} "
+        f"| {x.seconds} |"
+        for x in lines
+    ]
     return "\n".join(rows)
 
 
@@ -130,16 +183,25 @@ def contact_sheet(lines: list[Line], cell: int = 192) -> Image.Image:
     draw = ImageDraw.Draw(sheet)
     for row, line in enumerate(lines):
         top = 8 + row * (cell + label_h + 8)
-        draw.text((8, top), f"{line.repeat} / {line.method} / corr {line.lab_corr:.2f} / seam {line.seam:.2f}"
-                  f" (base {line.base_seam:.2f}, excess {line.excess:.2f})",
-                  fill="black")
+        draw.text(
+            (8, top),
+            f"{line.repeat} / {line.method} / corr {line.lab_corr:.2f} / seam {line.seam:.2f}"
+            f" (base {line.base_seam:.2f}, excess {line.excess:.2f})",
+            fill="black",
+        )
         width, height = line.tile.size
         # A crop of the laid-out sheet centred on the corner where four tiles meet.
         laid = print_sheet(line.tile, repeat=line.repeat, width_px=2 * width, height_px=2 * height)
         corner = laid.crop((width // 2, height // 2, width // 2 + width, height // 2 + height))
-        for col, image in enumerate((line.preview, line.tile.resize(line.preview.size, Image.Resampling.BOX), corner)):
-            sheet.paste(image.resize((cell, cell), Image.Resampling.NEAREST if col == 2 else Image.Resampling.LANCZOS),
-                        (8 + col * (cell + 8), top + label_h))
+        for col, image in enumerate(
+            (line.preview, line.tile.resize(line.preview.size, Image.Resampling.BOX), corner)
+        ):
+            sheet.paste(
+                image.resize(
+                    (cell, cell), Image.Resampling.NEAREST if col == 2 else Image.Resampling.LANCZOS
+                ),
+                (8 + col * (cell + 8), top + label_h),
+            )
     return sheet
 
 
@@ -163,7 +225,9 @@ def regions_sheet(engine: Engine, *, style_name: str, side: int, seed: int, cell
             else:
                 images.append(engine.preview(base, style, repeat=repeat, params=params, long_side=side).image)
         for col, image in enumerate(images):
-            sheet.paste(image.resize((cell, cell), Image.Resampling.LANCZOS), (8 + col * (cell + 8), top + 16))
+            sheet.paste(
+                image.resize((cell, cell), Image.Resampling.LANCZOS), (8 + col * (cell + 8), top + 16)
+            )
     return sheet
 
 
@@ -176,9 +240,13 @@ def main() -> None:
     parser.add_argument("--print-side", type=int, default=600)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--regions", default="all")
-    parser.add_argument("--before", action="store_true", help="add the independent render the product made before")
+    parser.add_argument(
+        "--before", action="store_true", help="add the independent render the product made before"
+    )
     parser.add_argument("--contact-sheet", type=Path)
-    parser.add_argument("--regions-sheet", type=Path, help="save base | all | motifs | ground per pattern, and stop")
+    parser.add_argument(
+        "--regions-sheet", type=Path, help="save base | all | motifs | ground per pattern, and stop"
+    )
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     args = parser.parse_args()
     if args.threads:
@@ -186,13 +254,23 @@ def main() -> None:
     engine = Engine(device=args.device, encoder=args.encoder)
     if args.regions_sheet:
         args.regions_sheet.parent.mkdir(parents=True, exist_ok=True)
-        regions_sheet(engine, style_name=args.style, side=args.preview_side, seed=args.seed).save(args.regions_sheet)
+        regions_sheet(engine, style_name=args.style, side=args.preview_side, seed=args.seed).save(
+            args.regions_sheet
+        )
         print(f"regions sheet: {args.regions_sheet}")
         return
     params = StyleParams(seed=args.seed, regions=args.regions)
-    lines = measure(engine, style_name=args.style, preview_side=args.preview_side, print_side=args.print_side,
-                    params=params, before=args.before)
-    print(f"encoder {engine.encoder_name}, style {args.style}, preview {args.preview_side}², print {args.print_side}²")
+    lines = measure(
+        engine,
+        style_name=args.style,
+        preview_side=args.preview_side,
+        print_side=args.print_side,
+        params=params,
+        before=args.before,
+    )
+    print(
+        f"encoder {engine.encoder_name}, style {args.style}, preview {args.preview_side}², print {args.print_side}²"
+    )
     print(table(lines))
     if args.contact_sheet:
         args.contact_sheet.parent.mkdir(parents=True, exist_ok=True)

@@ -58,6 +58,7 @@ _warm_models: OrderedDict[str, FeedForwardModel] = OrderedDict()
 _WARM_MODELS = 16
 _warm_lock = threading.Lock()
 
+
 def warm_style_model(model: StyleModel) -> FeedForwardModel:
     """The loaded generator of a ready model, verified against its checksum once per worker."""
     with _warm_lock:

@@ -71,6 +71,8 @@ DEMO_STYLES_DIR = Path(__file__).resolve().parent.parent / "marketplace" / "demo
 DEMO_MODELS_DIR = Path(__file__).resolve().parent.parent / "marketplace" / "demo_data" / "style_models"
 
 INSTANT_PREVIEW_SIDE = 384
+
+
 def _is_last_attempt() -> bool:
     message = CurrentMessage.get_current_message()
     if message is None:
@@ -109,9 +111,14 @@ def personalization_render_preview(*, personalization_id: int) -> None:
                 # Each coarser pyramid level replaces the instant preview as it finishes: the page
                 # shows the tile sharpening (64², then 128²) before the final one.
                 on_level=lambda level: personalization_store_instant_preview(
-                    personalization=personalization, png=_png(level)),
+                    personalization=personalization, png=_png(level)
+                ),
             )
-        info = {**result.info, "method": "optimisation", "engine_ms": round((time.perf_counter() - started) * 1000, 1)}
+        info = {
+            **result.info,
+            "method": "optimisation",
+            "engine_ms": round((time.perf_counter() - started) * 1000, 1),
+        }
         personalization_finish(personalization=personalization, png=_png(result.image), engine_info=info)
     except PERMANENT_ERRORS as exc:
         personalization_fail(personalization_id=personalization_id, error=str(exc))
@@ -138,8 +145,12 @@ def _render_with_model(personalization: Personalization, content: Image.Image) -
         StyleModel.objects.filter(pk=ready.pk).update(status=StyleModelStatus.FAILED, error=str(exc)[:2000])
         return False
     # No device lock: a forward pass is short, and it must not wait behind a running optimisation.
-    result = model.stylize(content, repeat=personalization.base_pattern.repeat_type, params=_params(personalization),
-                           long_side=settings.STYLIZATION_PREVIEW_SIZE)
+    result = model.stylize(
+        content,
+        repeat=personalization.base_pattern.repeat_type,
+        params=_params(personalization),
+        long_side=settings.STYLIZATION_PREVIEW_SIZE,
+    )
     personalization_finish(personalization=personalization, png=_png(result.image), engine_info=result.info)
     return True
 
@@ -157,16 +168,20 @@ def jobs_requeue_unfinished() -> dict[str, int]:
 
 # --- style models (feed-forward previews) -----------------------------------------------------
 
-def style_model_training_bases(*, config: ModelConfig | None = None,
-                               include_catalogue: bool = False) -> list[TrainingBase]:
+
+def style_model_training_bases(
+    *, config: ModelConfig | None = None, include_catalogue: bool = False
+) -> list[TrainingBase]:
     """What a style's model learns on: the demo catalogue's patterns and generated ones of every kind
     and repeat (seeds apart from the bench's held-out patterns); with include_catalogue, the live
     catalogue's active base patterns as well."""
     from marketplace.management.commands.seed_demo import PATTERNS
 
     side = (config or ModelConfig()).target_side
-    bases = [TrainingBase(generate_pattern(repeat, size=side, seed=seed, kind=kind), repeat)
-             for _designer, _title, repeat, kind, seed, _tags in PATTERNS]
+    bases = [
+        TrainingBase(generate_pattern(repeat, size=side, seed=seed, kind=kind), repeat)
+        for _designer, _title, repeat, kind, seed, _tags in PATTERNS
+    ]
     bases += demo_training_bases(side)
     if include_catalogue:
         for pattern in BasePattern.objects.filter(active=True).order_by("pk")[:50]:
@@ -197,18 +212,25 @@ def style_model_request(*, style: Style) -> StyleModel | None:
     identity = style_model_identity(style=style, encoder_sha256=encoder_sha256)
     with transaction.atomic():
         model, created = StyleModel.objects.get_or_create(
-            style=style, identity=identity,
-            defaults={"style_sha256": style.image_sha256, "encoder_name": encoder_name,
-                      "encoder_sha256": encoder_sha256, "config": config.as_dict(),
-                      "config_sha256": config.sha256()},
+            style=style,
+            identity=identity,
+            defaults={
+                "style_sha256": style.image_sha256,
+                "encoder_name": encoder_name,
+                "encoder_sha256": encoder_sha256,
+                "config": config.as_dict(),
+                "config_sha256": config.sha256(),
+            },
         )
-        StyleModel.objects.filter(style=style, status__in=[StyleModelStatus.QUEUED, StyleModelStatus.TRAINING]).exclude(
-            pk=model.pk).update(cancel_requested=True)
+        StyleModel.objects.filter(
+            style=style, status__in=[StyleModelStatus.QUEUED, StyleModelStatus.TRAINING]
+        ).exclude(pk=model.pk).update(cancel_requested=True)
         retry = not created and model.status == StyleModelStatus.FAILED
         if retry:
             # Asked again (the image was set back, or a stored file was refused): train it afresh.
-            StyleModel.objects.filter(pk=model.pk).update(status=StyleModelStatus.QUEUED, progress=0,
-                                                         cancel_requested=False, error="")
+            StyleModel.objects.filter(pk=model.pk).update(
+                status=StyleModelStatus.QUEUED, progress=0, cancel_requested=False, error=""
+            )
             model.refresh_from_db()
         if created or retry:
             transaction.on_commit(lambda: _enqueue_style_model(model.pk))
@@ -234,10 +256,15 @@ def style_model_register_file(*, style: Style, path: Path) -> StyleModel | None:
         return None
     with transaction.atomic():
         model, _ = StyleModel.objects.select_for_update().get_or_create(
-            style=style, identity=loaded.identity,
-            defaults={"style_sha256": loaded.style_sha256, "encoder_name": loaded.encoder_name,
-                      "encoder_sha256": loaded.encoder_sha256, "config": loaded.config.as_dict(),
-                      "config_sha256": loaded.config.sha256()},
+            style=style,
+            identity=loaded.identity,
+            defaults={
+                "style_sha256": loaded.style_sha256,
+                "encoder_name": loaded.encoder_name,
+                "encoder_sha256": loaded.encoder_sha256,
+                "config": loaded.config.as_dict(),
+                "config_sha256": loaded.config.sha256(),
+            },
         )
         if model.status != StyleModelStatus.READY:
             _store_trained(model, data, loaded)
@@ -259,7 +286,9 @@ def _store_trained(model: StyleModel, data: bytes, trained: FeedForwardModel) ->
 
 def _style_model_start(style_model_id: int) -> StyleModel | None:
     with transaction.atomic():
-        model = StyleModel.objects.select_for_update().select_related("style").filter(pk=style_model_id).first()
+        model = (
+            StyleModel.objects.select_for_update().select_related("style").filter(pk=style_model_id).first()
+        )
         if model is None or model.status in (StyleModelStatus.READY, StyleModelStatus.FAILED):
             return None  # a redelivered message for a finished job does nothing
         model.status = StyleModelStatus.TRAINING
@@ -272,13 +301,15 @@ def _style_model_start(style_model_id: int) -> StyleModel | None:
 
 def style_model_fail(*, style_model_id: int, error: str) -> None:
     StyleModel.objects.filter(pk=style_model_id).exclude(status=StyleModelStatus.READY).update(
-        status=StyleModelStatus.FAILED, error=error[:2000])
+        status=StyleModelStatus.FAILED, error=error[:2000]
+    )
 
 
 def style_model_cancel(*, style_model_id: int) -> None:
     """Ask an unfinished training to stop; the worker stops at its next step (or never starts)."""
-    StyleModel.objects.filter(pk=style_model_id, status__in=[StyleModelStatus.QUEUED, StyleModelStatus.TRAINING]).update(
-        cancel_requested=True)
+    StyleModel.objects.filter(
+        pk=style_model_id, status__in=[StyleModelStatus.QUEUED, StyleModelStatus.TRAINING]
+    ).update(cancel_requested=True)
 
 
 def style_model_train(*, style_model_id: int) -> None:
@@ -306,9 +337,15 @@ def style_model_train(*, style_model_id: int) -> None:
         if encoder.weights_sha256 != model.encoder_sha256:
             raise EngineError("this worker's encoder differs from the one the model was queued for")
         config = ModelConfig.from_dict(model.config)
-        trained = train(fit_style(load_image(data)), style_model_training_bases(config=config, include_catalogue=True),
-                        encoder=encoder, style_sha256=model.style_sha256, config=config,
-                        progress=_progress_writer(write, 0, 99), should_cancel=should_cancel)
+        trained = train(
+            fit_style(load_image(data)),
+            style_model_training_bases(config=config, include_catalogue=True),
+            encoder=encoder,
+            style_sha256=model.style_sha256,
+            config=config,
+            progress=_progress_writer(write, 0, 99),
+            should_cancel=should_cancel,
+        )
         payload = model_bytes(trained)
         with transaction.atomic():
             locked = StyleModel.objects.select_for_update().get(pk=style_model_id)
@@ -321,7 +358,9 @@ def style_model_train(*, style_model_id: int) -> None:
         style_model_fail(style_model_id=style_model_id, error=str(exc))
     except Exception as exc:
         if _is_last_attempt():
-            style_model_fail(style_model_id=style_model_id, error=f"The style model could not be trained: {exc}")
+            style_model_fail(
+                style_model_id=style_model_id, error=f"The style model could not be trained: {exc}"
+            )
         raise
 
 
@@ -332,15 +371,21 @@ def style_model_status(*, style: Style) -> dict[str, object] | None:
     model = next((m for m in style.feedforward_models.all() if m.identity == identity), None)  # type: ignore[attr-defined]
     if model is None:
         return None
-    return {"status": model.status, "progress": model.progress,
-            "trained_at": model.trained_at.isoformat().replace("+00:00", "Z") if model.trained_at else None}
+    return {
+        "status": model.status,
+        "progress": model.progress,
+        "trained_at": model.trained_at.isoformat().replace("+00:00", "Z") if model.trained_at else None,
+    }
 
 
 def style_models_requeue_unfinished() -> int:
     """At start-up (the lead calls it from the sweep beside jobs_requeue_unfinished): queue again every
     training a dead process left behind, and request a model for each listed style that has none."""
-    ids = list(StyleModel.objects.filter(status__in=[StyleModelStatus.QUEUED, StyleModelStatus.TRAINING],
-                                         cancel_requested=False).values_list("pk", flat=True))
+    ids = list(
+        StyleModel.objects.filter(
+            status__in=[StyleModelStatus.QUEUED, StyleModelStatus.TRAINING], cancel_requested=False
+        ).values_list("pk", flat=True)
+    )
     StyleModel.objects.filter(pk__in=ids).update(status=StyleModelStatus.QUEUED)
     for pk in ids:
         _enqueue_style_model(pk)

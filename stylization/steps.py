@@ -84,7 +84,9 @@ def _claim(order_line_id: int, *, ready: str, working: str, count: bool) -> tupl
         line.save(update_fields=["stage", "stage_changed_at", "render_attempts", "lease_until"])
     return (
         OrderLine.objects.select_related(
-            "personalization__base_pattern__designer", "personalization__style__artist", "product_size__product",
+            "personalization__base_pattern__designer",
+            "personalization__style__artist",
+            "product_size__product",
             "licence_version",
         ).get(pk=order_line_id),
         line.render_attempts,
@@ -98,7 +100,9 @@ def _still_ours(locked: OrderLine, *, stage: str, claim: int) -> bool:
 def _renew(order_line_id: int, claim: int, percent: int) -> None:
     # Progress only moves forward; the lease is renewed only while this claim is the line's.
     OrderLine.objects.filter(pk=order_line_id, render_attempts=claim).update(lease_until=_lease_end())
-    OrderLine.objects.filter(pk=order_line_id, render_progress__lt=percent).update(render_progress=min(percent, 99))
+    OrderLine.objects.filter(pk=order_line_id, render_progress__lt=percent).update(
+        render_progress=min(percent, 99)
+    )
 
 
 def order_line_fail_step(*, order_line_id: int, reason: str, detail: str) -> None:
@@ -133,8 +137,13 @@ def _preview_model(personalization: Personalization) -> StyleModel | None:
     """The ready style model that made (or, for a personalization not previewed yet, would make) its preview."""
     info = personalization.engine_info or {}
     if info.get("method") == "feedforward":
-        return StyleModel.objects.filter(checksum_sha256=info.get("model_checksum", ""),
-                                         status=StyleModelStatus.READY).exclude(file="").first()
+        return (
+            StyleModel.objects.filter(
+                checksum_sha256=info.get("model_checksum", ""), status=StyleModelStatus.READY
+            )
+            .exclude(file="")
+            .first()
+        )
     if personalization.status != JobStatus.DONE and personalization.style is not None:
         return style_model_ready(style=personalization.style, encoder_sha256=engine().weights_sha256)
     return None
@@ -143,14 +152,19 @@ def _preview_model(personalization: Personalization) -> StyleModel | None:
 def _approved_preview(personalization: Personalization, params: StyleParams) -> Image.Image | None:
     """The stored preview when it shows these params (a re-render's new seed needs a new one)."""
     info = personalization.engine_info or {}
-    if personalization.status != JobStatus.DONE or not personalization.preview or info.get("params") != params.as_dict():
+    if (
+        personalization.status != JobStatus.DONE
+        or not personalization.preview
+        or info.get("params") != params.as_dict()
+    ):
         return None
     with personalization.preview.open("rb") as fh:
         return load_image(fh.read())
 
 
-def final_tile(*, personalization: Personalization, params: StyleParams,
-               progress: Callable[[float], None] | None = None) -> StylizeResult:
+def final_tile(
+    *, personalization: Personalization, params: StyleParams, progress: Callable[[float], None] | None = None
+) -> StylizeResult:
     """The print tile, made by the method that made the buyer's preview, from that preview.
 
     A live model's preview is made again by the same model (its checksum is on the preview) with the
@@ -168,8 +182,14 @@ def final_tile(*, personalization: Personalization, params: StyleParams,
             height, width = fit_size(content.height, content.width, settings_side, model.config.size_multiple)
             size = [width, height]
         with device_slot("final"):
-            return model.render_tile(content, repeat=pattern.repeat_type, params=params, width_px=pattern.width_px,
-                                     height_px=pattern.height_px, preview_size=(int(size[0]), int(size[1])))
+            return model.render_tile(
+                content,
+                repeat=pattern.repeat_type,
+                params=params,
+                width_px=pattern.width_px,
+                height_px=pattern.height_px,
+                preview_size=(int(size[0]), int(size[1])),
+            )
     style = style_image_of(personalization)
     preview = _approved_preview(personalization, params)
     # With no approved preview to start from (an order placed before its preview finished), that
@@ -177,17 +197,36 @@ def final_tile(*, personalization: Personalization, params: StyleParams,
     preview_share = 0.0 if preview is not None else PREVIEW_SHARE_OF_RENDER
     with device_slot("final"):
         if preview is None:
-            preview = engine().preview(content, style, repeat=pattern.repeat_type, params=params,
-                                       long_side=settings_side, progress=_scaled(progress, 0.0, preview_share)).image
-        return engine().render_tile(content, style, repeat=pattern.repeat_type, params=params,
-                                    width_px=pattern.width_px, height_px=pattern.height_px,
-                                    progress=_scaled(progress, preview_share, 1.0), preview=preview)
+            preview = (
+                engine()
+                .preview(
+                    content,
+                    style,
+                    repeat=pattern.repeat_type,
+                    params=params,
+                    long_side=settings_side,
+                    progress=_scaled(progress, 0.0, preview_share),
+                )
+                .image
+            )
+        return engine().render_tile(
+            content,
+            style,
+            repeat=pattern.repeat_type,
+            params=params,
+            width_px=pattern.width_px,
+            height_px=pattern.height_px,
+            progress=_scaled(progress, preview_share, 1.0),
+            preview=preview,
+        )
 
 
 PREVIEW_SHARE_OF_RENDER = 0.3
 
 
-def _scaled(progress: Callable[[float], None] | None, start: float, end: float) -> Callable[[float], None] | None:
+def _scaled(
+    progress: Callable[[float], None] | None, start: float, end: float
+) -> Callable[[float], None] | None:
     """A progress hook for one part of a job, reporting into the whole job's [start, end] share."""
     if progress is None:
         return None
@@ -224,21 +263,32 @@ def order_line_render(*, order_line_id: int) -> None:
     with transaction.atomic():
         locked = OrderLine.objects.select_for_update().get(pk=order_line_id)
         if not _still_ours(locked, stage=LineStage.RENDERING, claim=claim):
-            log.info("Order line %s: render claim %s was superseded; its output is dropped.", order_line_id, claim)
+            log.info(
+                "Order line %s: render claim %s was superseded; its output is dropped.", order_line_id, claim
+            )
             return
         locked.print_png.save("print.png", ContentFile(tile_png), save=False)
         locked.print_sheet.save("print-sheet.png", ContentFile(sheet_png), save=False)
         locked.render_info = {"engine": result.info, "sheet_px": [sheet_w, sheet_h], "dpi": pattern.dpi}
         if credit is not None:
-            locked.render_info["selvedge"] = {"strip_px": sheet.height - sheet_h, "verify_url": credit.verify_url}
+            locked.render_info["selvedge"] = {
+                "strip_px": sheet.height - sheet_h,
+                "verify_url": credit.verify_url,
+            }
         locked.reserved_record_id = record_id
         locked.render_progress = end
         locked.lease_until = None
         locked.move_to(LineStage.RENDERED)
         locked.save(
             update_fields=[
-                "print_png", "print_sheet", "render_info", "reserved_record_id", "render_progress", "lease_until",
-                "stage", "stage_changed_at",
+                "print_png",
+                "print_sheet",
+                "render_info",
+                "reserved_record_id",
+                "render_progress",
+                "lease_until",
+                "stage",
+                "stage_changed_at",
             ]
         )
 
@@ -255,7 +305,9 @@ def order_line_vectorize(*, order_line_id: int) -> None:
             tile = Image.open(io.BytesIO(fh.read())).convert("RGB")
         vector = vectorize_tile(tile, repeat=pattern.repeat_type)
     except PERMANENT_ERRORS as exc:
-        order_line_fail_step(order_line_id=order_line_id, reason=f"{VECTORIZE_FAILED}: {exc}.", detail=repr(exc))
+        order_line_fail_step(
+            order_line_id=order_line_id, reason=f"{VECTORIZE_FAILED}: {exc}.", detail=repr(exc)
+        )
         return
     with transaction.atomic():
         locked = OrderLine.objects.select_for_update().get(pk=order_line_id)
@@ -269,5 +321,12 @@ def order_line_vectorize(*, order_line_id: int) -> None:
         locked.lease_until = None
         locked.move_to(LineStage.VECTORIZED)
         locked.save(
-            update_fields=["svg", "render_info", "render_progress", "lease_until", "stage", "stage_changed_at"]
+            update_fields=[
+                "svg",
+                "render_info",
+                "render_progress",
+                "lease_until",
+                "stage",
+                "stage_changed_at",
+            ]
         )

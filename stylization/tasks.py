@@ -15,7 +15,9 @@ from marketplace.jobs import STEP_DONE, STEP_EXHAUSTED
 MINUTE_MS = 60_000
 
 
-@dramatiq.actor(queue_name="stylize", max_retries=3, min_backoff=2_000, max_backoff=60_000, time_limit=10 * MINUTE_MS)
+@dramatiq.actor(
+    queue_name="stylize", max_retries=3, min_backoff=2_000, max_backoff=60_000, time_limit=10 * MINUTE_MS
+)
 def stylize(personalization_id: int) -> None:
     from stylization import services
 
@@ -53,8 +55,13 @@ def vectorize(order_line_id: int) -> None:
 
 
 # Its own queue, so GPU workers can take training; an hour covers a CPU training with room.
-@dramatiq.actor(queue_name="train_style_model", max_retries=3, min_backoff=5_000, max_backoff=300_000,
-                time_limit=60 * MINUTE_MS)
+@dramatiq.actor(
+    queue_name="train_style_model",
+    max_retries=3,
+    min_backoff=5_000,
+    max_backoff=300_000,
+    time_limit=60 * MINUTE_MS,
+)
 def train_style_model(style_model_id: int) -> None:
     from stylization import services
 

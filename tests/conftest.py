@@ -164,12 +164,16 @@ def make_style(artist: User) -> Callable[..., Style]:
 
 @pytest.fixture
 def make_pattern(designer: User) -> Callable[..., BasePattern]:
-    def make(owner: User | None = None, *, repeat_type: str = "basic", side: int = 96, **kw: Any) -> BasePattern:
+    def make(
+        owner: User | None = None, *, repeat_type: str = "basic", side: int = 96, **kw: Any
+    ) -> BasePattern:
         return pattern_create(
             designer=owner or designer,
             title=kw.pop("title", "Test pattern"),
             image=pattern_bytes(repeat_type, side),
-            repeat=PatternRepeat(repeat_type=repeat_type, dpi=72, royalty_percent=kw.pop("royalty", Decimal("5"))),
+            repeat=PatternRepeat(
+                repeat_type=repeat_type, dpi=72, royalty_percent=kw.pop("royalty", Decimal("5"))
+            ),
             tags=kw.pop("tags", ("floral",)),
         )
 
@@ -190,8 +194,12 @@ def create_products(*, swatch_inches: int = 8) -> dict[str, ProductSize]:
     """A personal-use cotton (swatch and yard) and a commercial canvas swatch."""
     cotton = Product.objects.create(slug="cotton", name="Quilting cotton", substrate="fabric", use="personal")
     canvas = Product.objects.create(slug="canvas", name="Canvas", substrate="fabric", use="commercial")
-    swatch = {"slug": f"swatch-{swatch_inches}x{swatch_inches}", "name": "Swatch", "width_in": swatch_inches,
-              "height_in": swatch_inches}
+    swatch = {
+        "slug": f"swatch-{swatch_inches}x{swatch_inches}",
+        "name": "Swatch",
+        "width_in": swatch_inches,
+        "height_in": swatch_inches,
+    }
     return {
         "swatch": ProductSize.objects.create(product=cotton, price=Decimal("5.00"), **swatch),
         "yard": ProductSize.objects.create(

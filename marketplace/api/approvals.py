@@ -50,8 +50,19 @@ class ApprovalOut(serializers.ModelSerializer):
 
     class Meta:
         model = DerivativeApproval
-        fields = ["id", "order_line", "status", "style", "pattern", "product", "requested_at", "deadline",
-                  "decided_at", "reason", "proof_url"]
+        fields = [
+            "id",
+            "order_line",
+            "status",
+            "style",
+            "pattern",
+            "product",
+            "requested_at",
+            "deadline",
+            "decided_at",
+            "reason",
+            "proof_url",
+        ]
 
     def get_style(self, approval: DerivativeApproval) -> dict[str, Any]:
         style = approval.order_line.personalization.style
@@ -89,7 +100,9 @@ class ApprovalApproveView(APIView):
         artist = _artist(request)
         get_object_or_404(approval_list(artist=artist), pk=pk)  # someone else's is missing, not forbidden
         approval = approval_approve(approval_id=pk, artist=artist)
-        return Response(ApprovalOut(approval_list(artist=artist).get(pk=approval.pk), context={"request": request}).data)
+        return Response(
+            ApprovalOut(approval_list(artist=artist).get(pk=approval.pk), context={"request": request}).data
+        )
 
 
 class ApprovalDeclineView(APIView):
@@ -102,7 +115,9 @@ class ApprovalDeclineView(APIView):
         data = DeclineInput(data=request.data)
         data.is_valid(raise_exception=True)
         approval = approval_decline(approval_id=pk, artist=artist, reason=data.validated_data["reason"])
-        return Response(ApprovalOut(approval_list(artist=artist).get(pk=approval.pk), context={"request": request}).data)
+        return Response(
+            ApprovalOut(approval_list(artist=artist).get(pk=approval.pk), context={"request": request}).data
+        )
 
 
 class ApprovalProofView(APIView):

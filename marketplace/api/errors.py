@@ -27,7 +27,9 @@ from marketplace.services.laundering import StyleLaundered
 
 def validation_detail(exc: DjangoValidationError) -> Any:
     if hasattr(exc, "error_dict"):
-        return {field: [str(m) for e in errors for m in e.messages] for field, errors in exc.error_dict.items()}
+        return {
+            field: [str(m) for e in errors for m in e.messages] for field, errors in exc.error_dict.items()
+        }
     return {"detail": " ".join(exc.messages)}
 
 
@@ -36,8 +38,10 @@ def unreadable_body(exc: SuspiciousOperation) -> Response:
     many fields or files) as JSON; Django would answer its HTML 400 page. Logged as Django logs them."""
     logging.getLogger(f"django.security.{exc.__class__.__name__}").warning(str(exc))
     if isinstance(exc, RequestDataTooBig):
-        return Response({"detail": body_too_large_message(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)},
-                        status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+        return Response(
+            {"detail": body_too_large_message(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)},
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
     if isinstance(exc, TooManyFieldsSent):
         detail = f"The form has more than {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS:,} fields."
     else:

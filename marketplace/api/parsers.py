@@ -57,8 +57,12 @@ class DepthLimitedJSONParser(parsers.JSONParser):
     """DRF's JSONParser, with the body read up to DATA_UPLOAD_MAX_MEMORY_SIZE and its nesting depth
     checked before it is decoded."""
 
-    def parse(self, stream: IO[bytes], media_type: str | None = None,
-              parser_context: Mapping[str, Any] | None = None) -> Any:
+    def parse(
+        self,
+        stream: IO[bytes],
+        media_type: str | None = None,
+        parser_context: Mapping[str, Any] | None = None,
+    ) -> Any:
         encoding = (parser_context or {}).get("encoding") or settings.DEFAULT_CHARSET
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         raw = stream.read() if limit is None else stream.read(limit + 1)

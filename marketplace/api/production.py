@@ -54,7 +54,9 @@ class OrderLineRerenderView(APIView):
         line = _own_line(request, pk, line_pk)
         body = s.RerenderInput(data=request.data)
         body.is_valid(raise_exception=True)
-        order_line_proof_rerender(order_line_id=line.pk, actor=_user(request), seed=body.validated_data["seed"])
+        order_line_proof_rerender(
+            order_line_id=line.pk, actor=_user(request), seed=body.validated_data["seed"]
+        )
         return Response(s.OrderOut(_own_order(request, pk), context={"request": request}).data)
 
 
@@ -66,7 +68,9 @@ class OrderLineCancelView(APIView):
     @extend_schema(request=None, responses=s.OrderOut)
     def post(self, request: Request, pk: int, line_pk: int) -> Response:
         line = _own_line(request, pk, line_pk)
-        order_line_cancel(order_line_id=line.pk, actor=_user(request), reason="Cancelled by the buyer before printing")
+        order_line_cancel(
+            order_line_id=line.pk, actor=_user(request), reason="Cancelled by the buyer before printing"
+        )
         return Response(s.OrderOut(_own_order(request, pk), context={"request": request}).data)
 
 
@@ -77,7 +81,10 @@ class PrintShopApplyView(APIView):
 
     @extend_schema(
         request=s.PrintShopApplyInput,
-        responses={201: s.PrintShopOut, 409: OpenApiResponse(ErrorOut, description="Staff have decided already.")},
+        responses={
+            201: s.PrintShopOut,
+            409: OpenApiResponse(ErrorOut, description="Staff have decided already."),
+        },
     )
     def post(self, request: Request) -> Response:
         body = s.PrintShopApplyInput(data=request.data)
@@ -94,7 +101,10 @@ class PrintShopInvitationAcceptView(APIView):
 
     @extend_schema(
         request=s.PrintShopInvitationAcceptInput,
-        responses={200: s.PrintShopOut, 409: OpenApiResponse(ErrorOut, description="The link was used already.")},
+        responses={
+            200: s.PrintShopOut,
+            409: OpenApiResponse(ErrorOut, description="The link was used already."),
+        },
     )
     def post(self, request: Request) -> Response:
         body = s.PrintShopInvitationAcceptInput(data=request.data)
@@ -136,7 +146,9 @@ class ProductionJobListView(APIView):
     def get(self, request: Request) -> Response:
         filters = self.Filters(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        jobs = selectors.production_job_list(printer=_user(request), status=filters.validated_data.get("status"))
+        jobs = selectors.production_job_list(
+            printer=_user(request), status=filters.validated_data.get("status")
+        )
         return _paginated(self, request, jobs, s.ProductionJobOut)
 
 
@@ -180,4 +192,6 @@ class ProductionJobPrintSheetView(APIView):
         if not selectors.production_job_started_by(job=job, user=_user(request)):
             raise PermissionDenied("The print sheet is released to the print shop that starts this job.")
         line = job.order_line
-        return _private_file(request, line.print_sheet, filename=f"motif-job{job.pk}-order{line.order_id}-sheet.png")
+        return _private_file(
+            request, line.print_sheet, filename=f"motif-job{job.pk}-order{line.order_id}-sheet.png"
+        )

@@ -157,7 +157,9 @@ class PersonOut(serializers.Serializer):
 
 def _territories(**kwargs: Any) -> serializers.ListField:
     return serializers.ListField(
-        child=serializers.CharField(min_length=1, max_length=2), min_length=1, max_length=MAX_TERRITORIES,
+        child=serializers.CharField(min_length=1, max_length=2),
+        min_length=1,
+        max_length=MAX_TERRITORIES,
         help_text='ISO 3166-1 alpha-2 codes the goods may ship to (digital files: the buyer\'s country), or ["*"].',
         **kwargs,
     )
@@ -165,15 +167,23 @@ def _territories(**kwargs: Any) -> serializers.ListField:
 
 def _substrates(**kwargs: Any) -> serializers.ListField:
     return serializers.ListField(
-        child=serializers.ChoiceField(choices=[*Substrate.values, "*"]), min_length=1, max_length=len(Substrate.values),
-        help_text='The substrates the licence may be printed on, or ["*"].', **kwargs,
+        child=serializers.ChoiceField(choices=[*Substrate.values, "*"]),
+        min_length=1,
+        max_length=len(Substrate.values),
+        help_text='The substrates the licence may be printed on, or ["*"].',
+        **kwargs,
     )
 
 
 def _revenue_ceiling(**kwargs: Any) -> serializers.DecimalField:
     return serializers.DecimalField(
-        max_digits=12, decimal_places=2, min_value=Decimal("0.01"), max_value=MAX_REVENUE_CEILING, allow_null=True,
-        help_text="The total of style fees after which the licence stops selling; null for none.", **kwargs,
+        max_digits=12,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        max_value=MAX_REVENUE_CEILING,
+        allow_null=True,
+        help_text="The total of style fees after which the licence stops selling; null for none.",
+        **kwargs,
     )
 
 
@@ -187,7 +197,9 @@ class LicenceTermsInput(StrictInput):
     royalty_percent = serializers.DecimalField(
         max_digits=5, decimal_places=2, min_value=Decimal("0"), max_value=Decimal("100")
     )
-    max_uses = serializers.IntegerField(min_value=1, max_value=MAX_EDITION_USES, required=False, allow_null=True)
+    max_uses = serializers.IntegerField(
+        min_value=1, max_value=MAX_EDITION_USES, required=False, allow_null=True
+    )
     exclusive = serializers.BooleanField(required=False, default=False)
     currency = serializers.ChoiceField(choices=["USD"], required=False, default="USD")
     territories = _territories(required=False, default=["*"])
@@ -200,7 +212,9 @@ class LicenceTermsInput(StrictInput):
 
 class StyleCreateInput(LicenceTermsInput):
     title = serializers.CharField(max_length=120)
-    description = serializers.CharField(required=False, allow_blank=True, default="", max_length=DESCRIPTION_MAX_CHARS)
+    description = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=DESCRIPTION_MAX_CHARS
+    )
     tags = TagListField(required=False, default=list)
     image = serializers.FileField()
     active = serializers.BooleanField(required=False, default=True)
@@ -221,7 +235,9 @@ class StyleUpdateInput(StrictInput):
     royalty_percent = serializers.DecimalField(
         max_digits=5, decimal_places=2, min_value=Decimal("0"), max_value=Decimal("100"), required=False
     )
-    max_uses = serializers.IntegerField(min_value=1, max_value=MAX_EDITION_USES, required=False, allow_null=True)
+    max_uses = serializers.IntegerField(
+        min_value=1, max_value=MAX_EDITION_USES, required=False, allow_null=True
+    )
     exclusive = serializers.BooleanField(required=False)
     territories = _territories(required=False)
     valid_until = serializers.DateField(required=False, allow_null=True)
@@ -335,7 +351,9 @@ class StyleOut(serializers.ModelSerializer):
 
 class PatternCreateInput(StrictInput):
     title = serializers.CharField(max_length=120)
-    description = serializers.CharField(required=False, allow_blank=True, default="", max_length=DESCRIPTION_MAX_CHARS)
+    description = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=DESCRIPTION_MAX_CHARS
+    )
     tags = TagListField(required=False, default=list)
     image = serializers.FileField()
     active = serializers.BooleanField(required=False, default=True)
@@ -568,7 +586,9 @@ class ProofTilesOut(serializers.Serializer):
 class OrderLineOut(serializers.ModelSerializer):
     product = serializers.CharField(source="product_size.product.slug")
     size = serializers.CharField(source="product_size.slug")
-    licence_version = serializers.IntegerField(source="licence_version.version", allow_null=True, default=None)
+    licence_version = serializers.IntegerField(
+        source="licence_version.version", allow_null=True, default=None
+    )
     licence_url = serializers.SerializerMethodField()
     files = serializers.SerializerMethodField()
     provenance_record = serializers.SerializerMethodField()
@@ -601,9 +621,17 @@ class OrderLineOut(serializers.ModelSerializer):
             return None
         sheet_w, sheet_h = proof_sheet_size(line.render_info)
         columns, rows = proof_grid(sheet_w, sheet_h)
-        first = _abs(self.context.get("request"), reverse("order-line-proof-tile", args=[line.order_id, line.pk, 0, 0]))
-        return {"url": first[: first.rindex("/0/0/")] + "/{col}/{row}/", "tile_px": PROOF_TILE_PX, "columns": columns,
-                "rows": rows, "sheet_w": sheet_w, "sheet_h": sheet_h}
+        first = _abs(
+            self.context.get("request"), reverse("order-line-proof-tile", args=[line.order_id, line.pk, 0, 0])
+        )
+        return {
+            "url": first[: first.rindex("/0/0/")] + "/{col}/{row}/",
+            "tile_px": PROOF_TILE_PX,
+            "columns": columns,
+            "rows": rows,
+            "sheet_w": sheet_w,
+            "sheet_h": sheet_h,
+        }
 
     def get_rerenders_left(self, line: OrderLine) -> int:
         return max(0, MAX_BUYER_RERENDERS - line.rerenders_used) if line.stage == LineStage.PROOF_READY else 0
@@ -613,7 +641,9 @@ class OrderLineOut(serializers.ModelSerializer):
         licence = line.licence_version
         if licence is None:
             return None
-        return _abs(self.context.get("request"), reverse("frontend:licence", args=[licence.style_id, licence.version]))
+        return _abs(
+            self.context.get("request"), reverse("frontend:licence", args=[licence.style_id, licence.version])
+        )
 
     def get_render_status(self, line: OrderLine) -> str:
         return LEGACY_RENDER_STATUS.get(line.stage, "")
@@ -676,7 +706,9 @@ class ShippingAddressIO(StrictInput):
     line2 = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     city = serializers.CharField(max_length=100)
     postal_code = serializers.CharField(max_length=20)
-    country = serializers.CharField(min_length=2, max_length=2, help_text="ISO 3166-1 alpha-2, such as GB or US.")
+    country = serializers.CharField(
+        min_length=2, max_length=2, help_text="ISO 3166-1 alpha-2, such as GB or US."
+    )
 
 
 class CheckoutInput(StrictInput):
@@ -684,7 +716,10 @@ class CheckoutInput(StrictInput):
         required=False, help_text="Required when any line is a printed (physical) product."
     )
     country = serializers.CharField(
-        min_length=2, max_length=2, required=False, help_text="The buyer's country, for an order of digital files only."
+        min_length=2,
+        max_length=2,
+        required=False,
+        help_text="The buyer's country, for an order of digital files only.",
     )
 
 
@@ -764,21 +799,37 @@ class ProductionJobOut(serializers.ModelSerializer):
     ticket_url = serializers.SerializerMethodField()
 
     @extend_schema_field(
-        inline_serializer("JobSize", {"slug": serializers.CharField(), "name": serializers.CharField(),
-                                      "width_in": serializers.DecimalField(6, 2), "height_in": serializers.DecimalField(6, 2),
-                                      "width_px": serializers.IntegerField(), "height_px": serializers.IntegerField()})
+        inline_serializer(
+            "JobSize",
+            {
+                "slug": serializers.CharField(),
+                "name": serializers.CharField(),
+                "width_in": serializers.DecimalField(6, 2),
+                "height_in": serializers.DecimalField(6, 2),
+                "width_px": serializers.IntegerField(),
+                "height_px": serializers.IntegerField(),
+            },
+        )
     )
     def get_size(self, job: ProductionJob) -> dict[str, Any]:
         size = job.order_line.product_size
         width_px, height_px = size.print_pixels(job.order_line.personalization.base_pattern.dpi)
-        return {"slug": size.slug, "name": size.name, "width_in": str(size.width_in), "height_in": str(size.height_in),
-                "width_px": width_px, "height_px": height_px}
+        return {
+            "slug": size.slug,
+            "name": size.name,
+            "width_in": str(size.width_in),
+            "height_in": str(size.height_in),
+            "width_px": width_px,
+            "height_px": height_px,
+        }
 
     @extend_schema_field(serializers.JSONField(allow_null=True))
     def get_ship_to(self, job: ProductionJob) -> dict[str, str] | None:
         request = self.context.get("request")
         user = request.user if request is not None else AnonymousUser()
-        return job.order_line.order.shipping_address if production_job_started_by(job=job, user=user) else None
+        return (
+            job.order_line.order.shipping_address if production_job_started_by(job=job, user=user) else None
+        )
 
     def get_print_sheet_url(self, job: ProductionJob) -> str:
         return _abs(self.context.get("request"), reverse("production-job-print-sheet", args=[job.pk]))
@@ -789,8 +840,24 @@ class ProductionJobOut(serializers.ModelSerializer):
     class Meta:
         model = ProductionJob
         fields = [
-            "id", "order", "line", "status", "substrate", "product", "size", "quantity", "dpi", "ship_to",
-            "ship_to_country", "print_sheet_url", "ticket_url", "released_at", "started_at", "shipped_at", "carrier", "tracking_number",
+            "id",
+            "order",
+            "line",
+            "status",
+            "substrate",
+            "product",
+            "size",
+            "quantity",
+            "dpi",
+            "ship_to",
+            "ship_to_country",
+            "print_sheet_url",
+            "ticket_url",
+            "released_at",
+            "started_at",
+            "shipped_at",
+            "carrier",
+            "tracking_number",
         ]
 
 
@@ -798,7 +865,9 @@ class ProductionJobOut(serializers.ModelSerializer):
 
 
 class PrintShopApplyInput(StrictInput):
-    name = serializers.CharField(max_length=PRINT_SHOP_NAME_MAX_LENGTH, help_text="the print shop's trading name")
+    name = serializers.CharField(
+        max_length=PRINT_SHOP_NAME_MAX_LENGTH, help_text="the print shop's trading name"
+    )
 
 
 class PrintShopInvitationAcceptInput(StrictInput):
@@ -819,7 +888,9 @@ class PrintShopOut(serializers.ModelSerializer):
 class ReportCreateInput(StrictInput):
     target = serializers.ChoiceField(choices=ReportTarget.choices)
     id = serializers.IntegerField(min_value=1, help_text="the style's or the base pattern's id")
-    claim = serializers.CharField(max_length=5000, help_text="whose work it is, and how the listing infringes it")
+    claim = serializers.CharField(
+        max_length=5000, help_text="whose work it is, and how the listing infringes it"
+    )
     evidence_url = serializers.URLField(max_length=500)
 
 

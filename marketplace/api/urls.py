@@ -13,9 +13,15 @@ urlpatterns = [
     path("styles/<int:pk>/", v.StyleDetailView.as_view(), name="style-detail"),
     path("styles/<int:pk>/licences/", v.StyleLicencesView.as_view(), name="style-licences"),
     path(
-        "styles/<int:pk>/licences/<int:version>/", v.LicenceDocumentView.as_view(), name="style-licence-document"
+        "styles/<int:pk>/licences/<int:version>/",
+        v.LicenceDocumentView.as_view(),
+        name="style-licence-document",
     ),
-    path("styles/<int:pk>/licences/<int:version>/licence.pdf", v.LicencePdfView.as_view(), name="style-licence-pdf"),
+    path(
+        "styles/<int:pk>/licences/<int:version>/licence.pdf",
+        v.LicencePdfView.as_view(),
+        name="style-licence-pdf",
+    ),
     path("styles/<int:pk>/thumbnail/", v.ThumbnailView.as_view(), name="style-thumbnail"),
     path("styles/<int:pk>/image/", v.OriginalImageView.as_view(), name="style-image"),
     path("patterns/", v.PatternListView.as_view(), name="pattern-list"),
@@ -48,23 +54,49 @@ urlpatterns = [
     path("orders/<int:pk>/checkout/", payments_api.OrderCheckoutView.as_view(), name="order-checkout"),
     path("orders/<int:pk>/cancel/", v.OrderCancelView.as_view(), name="order-cancel"),
     path(
-        "orders/<int:pk>/lines/<int:line_pk>/files/<str:kind>/", v.OrderLineFileView.as_view(), name="order-line-file"
+        "orders/<int:pk>/lines/<int:line_pk>/files/<str:kind>/",
+        v.OrderLineFileView.as_view(),
+        name="order-line-file",
     ),
-    path("orders/<int:pk>/lines/<int:line_pk>/proof/", v.OrderLineProofView.as_view(), name="order-line-proof"),
+    path(
+        "orders/<int:pk>/lines/<int:line_pk>/proof/", v.OrderLineProofView.as_view(), name="order-line-proof"
+    ),
     path(
         "orders/<int:pk>/lines/<int:line_pk>/proof/tiles/<int:col>/<int:row>/",
         v.OrderLineProofTileView.as_view(),
         name="order-line-proof-tile",
     ),
     path("orders/<int:pk>/approve/", production.OrderApproveView.as_view(), name="order-approve"),
-    path("orders/<int:pk>/lines/<int:line_pk>/rerender/", production.OrderLineRerenderView.as_view(), name="order-line-rerender"),
-    path("orders/<int:pk>/lines/<int:line_pk>/cancel/", production.OrderLineCancelView.as_view(), name="order-line-cancel"),
-    path("production/jobs/", production.ProductionJobListView.as_view(), name="production-job-list"),
-    path("production/jobs/<int:pk>/", production.ProductionJobDetailView.as_view(), name="production-job-detail"),
-    path("production/jobs/<int:pk>/start/", production.ProductionJobStartView.as_view(), name="production-job-start"),
-    path("production/jobs/<int:pk>/ship/", production.ProductionJobShipView.as_view(), name="production-job-ship"),
     path(
-        "production/jobs/<int:pk>/print-sheet/", production.ProductionJobPrintSheetView.as_view(), name="production-job-print-sheet"
+        "orders/<int:pk>/lines/<int:line_pk>/rerender/",
+        production.OrderLineRerenderView.as_view(),
+        name="order-line-rerender",
+    ),
+    path(
+        "orders/<int:pk>/lines/<int:line_pk>/cancel/",
+        production.OrderLineCancelView.as_view(),
+        name="order-line-cancel",
+    ),
+    path("production/jobs/", production.ProductionJobListView.as_view(), name="production-job-list"),
+    path(
+        "production/jobs/<int:pk>/",
+        production.ProductionJobDetailView.as_view(),
+        name="production-job-detail",
+    ),
+    path(
+        "production/jobs/<int:pk>/start/",
+        production.ProductionJobStartView.as_view(),
+        name="production-job-start",
+    ),
+    path(
+        "production/jobs/<int:pk>/ship/",
+        production.ProductionJobShipView.as_view(),
+        name="production-job-ship",
+    ),
+    path(
+        "production/jobs/<int:pk>/print-sheet/",
+        production.ProductionJobPrintSheetView.as_view(),
+        name="production-job-print-sheet",
     ),
     path("print-shops/apply/", production.PrintShopApplyView.as_view(), name="print-shop-apply"),
     path(

@@ -138,7 +138,9 @@ def _catalogue_filters(request: Request) -> selectors.CatalogueFilters:
     return selectors.CatalogueFilters(**values, owner=user, only_owner=bool(mine and user))
 
 
-def _paginated(view: APIView, request: Request, queryset: Any, serializer: type[serializers.Serializer]) -> Response:
+def _paginated(
+    view: APIView, request: Request, queryset: Any, serializer: type[serializers.Serializer]
+) -> Response:
     paginator = CataloguePagination()
     page: Any = paginator.paginate_queryset(queryset, request, view=view)
     return paginator.get_paginated_response(serializer(page, many=True, context={"request": request}).data)
@@ -154,8 +156,18 @@ def _owned(model: Any, pk: int, owner_field: str, request: Request) -> Any:
 
 def _terms_from(data: dict[str, Any], current: LicenceTerms | None = None) -> LicenceTerms | None:
     keys = (
-        "allowed_uses", "fee_per_use", "royalty_percent", "max_uses", "exclusive", "currency", "territories",
-        "valid_until", "allowed_substrates", "attribution_required", "requires_approval", "revenue_ceiling",
+        "allowed_uses",
+        "fee_per_use",
+        "royalty_percent",
+        "max_uses",
+        "exclusive",
+        "currency",
+        "territories",
+        "valid_until",
+        "allowed_substrates",
+        "attribution_required",
+        "requires_approval",
+        "revenue_ceiling",
     )
     given = {key: data[key] for key in keys if key in data}
     if not given:
@@ -171,9 +183,13 @@ def _terms_from(data: dict[str, Any], current: LicenceTerms | None = None) -> Li
 class StyleListView(APIView):
     parser_classes = UPLOAD_PARSERS
 
-    @extend_schema(parameters=[CatalogueFilterInput], responses=paginated(s.StyleOut), operation_id="v1_styles_list")
+    @extend_schema(
+        parameters=[CatalogueFilterInput], responses=paginated(s.StyleOut), operation_id="v1_styles_list"
+    )
     def get(self, request: Request) -> Response:
-        return _paginated(self, request, selectors.style_list(filters=_catalogue_filters(request)), s.StyleOut)
+        return _paginated(
+            self, request, selectors.style_list(filters=_catalogue_filters(request)), s.StyleOut
+        )
 
     @extend_schema(request=s.StyleCreateInput, responses={201: s.StyleOut})
     def post(self, request: Request) -> Response:
@@ -273,7 +289,9 @@ class LicencePdfView(APIView):
 class PatternListView(APIView):
     parser_classes = UPLOAD_PARSERS
 
-    @extend_schema(parameters=[CatalogueFilterInput], responses=paginated(s.PatternOut), operation_id="v1_patterns_list")
+    @extend_schema(
+        parameters=[CatalogueFilterInput], responses=paginated(s.PatternOut), operation_id="v1_patterns_list"
+    )
     def get(self, request: Request) -> Response:
         queryset = selectors.pattern_list(filters=_catalogue_filters(request))
         return _paginated(self, request, queryset, s.PatternOut)
@@ -298,7 +316,9 @@ class PatternListView(APIView):
             ),
             active=values["active"],
         )
-        return Response(s.PatternOut(pattern, context={"request": request}).data, status=status.HTTP_201_CREATED)
+        return Response(
+            s.PatternOut(pattern, context={"request": request}).data, status=status.HTTP_201_CREATED
+        )
 
 
 class PatternDetailView(APIView):
@@ -317,7 +337,14 @@ class PatternDetailView(APIView):
         data = s.PatternUpdateInput(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
-        repeat_keys = {"repeat_type", "repeat_width_in", "repeat_height_in", "dpi", "royalty_percent", "image"}
+        repeat_keys = {
+            "repeat_type",
+            "repeat_width_in",
+            "repeat_height_in",
+            "dpi",
+            "royalty_percent",
+            "image",
+        }
         repeat = None
         if repeat_keys & set(values):
             # Inches follow the pixels when the DPI or the image changes and no size is given.
@@ -479,10 +506,14 @@ class OrderLineFileView(APIView):
     @extend_schema(
         responses={
             **file_responses("image/png", "image/svg+xml"),
-            403: OpenApiResponse(s.OutputRefusedOut, description="A physical line: its buyer views the proof, "
-                                                                 "the print shop gets the files."),
+            403: OpenApiResponse(
+                s.OutputRefusedOut,
+                description="A physical line: its buyer views the proof, the print shop gets the files.",
+            ),
             409: OpenApiResponse(s.OutputRefusedOut, description="The line's files are not ready yet."),
-            410: OpenApiResponse(s.OutputRefusedOut, description="The order was refunded or cancelled, or the line failed."),
+            410: OpenApiResponse(
+                s.OutputRefusedOut, description="The order was refunded or cancelled, or the line failed."
+            ),
         }
     )
     def get(self, request: Request, pk: int, line_pk: int, kind: str) -> HttpResponseBase:
@@ -494,7 +525,9 @@ class OrderLineFileView(APIView):
             raise Http404("No such file.")
         if access != selectors.OutputAccess.ALLOWED:
             return Response({"detail": reason, "stage": line.stage}, status=access.http_status)
-        return _private_file(request, getattr(line, kind), filename=f"motif-order{pk}-line{line_pk}-{self.names[kind]}")
+        return _private_file(
+            request, getattr(line, kind), filename=f"motif-order{pk}-line{line_pk}-{self.names[kind]}"
+        )
 
 
 def _proof_response(request: Request, pk: int, line_pk: int, make: Any) -> HttpResponseBase:
@@ -518,7 +551,9 @@ def _proof_response(request: Request, pk: int, line_pk: int, make: Any) -> HttpR
 PROOF_RESPONSES = {
     (200, "image/png"): OpenApiTypes.BINARY,
     409: OpenApiResponse(s.OutputRefusedOut, description="The proof is not ready yet."),
-    410: OpenApiResponse(s.OutputRefusedOut, description="The order was refunded or cancelled, or the line failed."),
+    410: OpenApiResponse(
+        s.OutputRefusedOut, description="The order was refunded or cancelled, or the line failed."
+    ),
 }
 
 

@@ -132,18 +132,26 @@ def local_gateway_page(request: HttpRequest, payment_id: int) -> HttpResponse:
     address_form = None
     if payment.order.shipping_address is not None:
         address_form = ShippingAddressForm(
-            request.POST if request.method == "POST" else None, prefix="ship", initial=payment.order.shipping_address
+            request.POST if request.method == "POST" else None,
+            prefix="ship",
+            initial=payment.order.shipping_address,
         )
     if request.method == "POST":
         try:
             # The form comes prefilled with the address given at checkout; a post without it keeps that one.
             changes_address = any(name.startswith("ship-") for name in request.POST)
-            if address_form is not None and changes_address and request.POST.get("outcome") == PaymentStatus.SUCCEEDED:
+            if (
+                address_form is not None
+                and changes_address
+                and request.POST.get("outcome") == PaymentStatus.SUCCEEDED
+            ):
                 if not address_form.is_valid():
                     raise ValidationError("Complete the shipping address.")
                 order_address_from_gateway(order_id=payment.order_id, address=address_form.cleaned_data)
             payment_local_confirm(
-                payment=payment, actor=request.user, outcome=request.POST.get("outcome", "")  # type: ignore[arg-type]
+                payment=payment,
+                actor=request.user,
+                outcome=request.POST.get("outcome", ""),  # type: ignore[arg-type]
             )
         except (GatewayUnavailable, Conflict, NotAllowed, ValidationError) as exc:
             error = exc.messages[0] if isinstance(exc, ValidationError) else str(exc)

@@ -61,11 +61,15 @@ class PaymentMismatch(Exception):
 # --- checkout ------------------------------------------------------------------------------------------
 
 # Countries Stripe Checkout does not ship to (its `allowed_countries` refuses them).
-STRIPE_UNSHIPPABLE = frozenset({"AS", "CX", "CC", "CU", "HM", "IR", "KP", "MH", "FM", "NF", "MP", "PW", "SD", "SY", "UM", "VI"})
+STRIPE_UNSHIPPABLE = frozenset(
+    {"AS", "CX", "CC", "CU", "HM", "IR", "KP", "MH", "FM", "NF", "MP", "PW", "SD", "SY", "UM", "VI"}
+)
 
 
 def stripe_shipping_countries(*, country: str) -> list[str]:
-    return [code for code in shipping_zone_countries(country=country) if code not in STRIPE_UNSHIPPABLE] or [country]
+    return [code for code in shipping_zone_countries(country=country) if code not in STRIPE_UNSHIPPABLE] or [
+        country
+    ]
 
 
 def _stripe_line_items(order: Order) -> list[dict[str, Any]]:
@@ -125,13 +129,18 @@ def _stripe_session_create(payment: Payment) -> None:
         params["customer_email"] = order.buyer.email
     if order.shipping_address is not None:
         # Stripe collects the address again; it may change within the zone that was priced.
-        params["shipping_address_collection"] = {"allowed_countries": stripe_shipping_countries(country=order.country)}
+        params["shipping_address_collection"] = {
+            "allowed_countries": stripe_shipping_countries(country=order.country)
+        }
         params["shipping_options"] = [
             {
                 "shipping_rate_data": {
                     "type": "fixed_amount",
                     "display_name": "Shipping",
-                    "fixed_amount": {"amount": cents(order.shipping_amount), "currency": order.currency.lower()},
+                    "fixed_amount": {
+                        "amount": cents(order.shipping_amount),
+                        "currency": order.currency.lower(),
+                    },
                 }
             }
         ]
@@ -221,7 +230,12 @@ def payment_succeed(
             # Nothing is owed to anyone for this money, and it goes straight back (a job, so a gateway
             # that is down only delays it; its row is written with this payment, so a crash before the
             # refund is made does not lose it).
-            log.warning("Payment %s succeeded for order %s, which is %s: refunding it.", payment.pk, order.pk, order.status)
+            log.warning(
+                "Payment %s succeeded for order %s, which is %s: refunding it.",
+                payment.pk,
+                order.pk,
+                order.status,
+            )
             jobs.enqueue(jobs.REFUND_PAYMENT, payment.pk)
             return payment
         # Royalties are on the goods: shipping and tax are the platform's to pass on.
@@ -231,7 +245,11 @@ def payment_succeed(
             key=f"receipt:order:{order.pk}",
             to=order.buyer.email,
             template="receipt",
-            context={"order": order, "lines": list(order.lines.select_related("product_size__product")), "goods": order.goods_total},
+            context={
+                "order": order,
+                "lines": list(order.lines.select_related("product_size__product")),
+                "goods": order.goods_total,
+            },
         )
     return payment
 
@@ -243,7 +261,9 @@ def _paying_payment_id(order: Order) -> int | None:
     if order.paid_at is None:
         return None
     return (
-        Payment.objects.filter(order_id=order.pk, status=PaymentStatus.SUCCEEDED, succeeded_at__lte=order.paid_at)
+        Payment.objects.filter(
+            order_id=order.pk, status=PaymentStatus.SUCCEEDED, succeeded_at__lte=order.paid_at
+        )
         .order_by("-succeeded_at", "-pk")
         .values_list("pk", flat=True)
         .first()
@@ -341,9 +361,17 @@ def refund_apply(*, refund_id: int) -> Refund:
             # holds the goods only) is reversed by the goods' share of what went back.
             done_by_line = sum((r.amount for r in line_refunds), Decimal("0"))
             lines_shipping = dict(
-                OrderLine.objects.filter(pk__in=[r.order_line_id for r in line_refunds]).values_list("pk", "shipping_amount")
+                OrderLine.objects.filter(pk__in=[r.order_line_id for r in line_refunds]).values_list(
+                    "pk", "shipping_amount"
+                )
             )
-            goods_by_line = sum((max(r.amount - lines_shipping.get(r.order_line_id or 0, Decimal("0")), Decimal("0")) for r in line_refunds), Decimal("0"))
+            goods_by_line = sum(
+                (
+                    max(r.amount - lines_shipping.get(r.order_line_id or 0, Decimal("0")), Decimal("0"))
+                    for r in line_refunds
+                ),
+                Decimal("0"),
+            )
             order = payment.order
             goods_left = payment.amount - order.shipping_amount - order.tax_amount - goods_by_line
             royalty_refund_apply(
@@ -426,7 +454,11 @@ def payment_refund_unwanted(*, payment_id: int) -> Refund | None:
     if open_refund is None:
         if payment.refundable <= 0:
             return None
-        why = "was paid through another payment" if payment.order.status in PAID_STATES else "was cancelled before it was paid"
+        why = (
+            "was paid through another payment"
+            if payment.order.status in PAID_STATES
+            else "was cancelled before it was paid"
+        )
         return payment_refund(payment=payment, reason=f"Order {payment.order_id} {why}")
     _refund_at_gateway(open_refund)
     return refund_apply(refund_id=open_refund.pk)
@@ -454,7 +486,8 @@ def payment_refund_order_line(*, order_line_id: int) -> Refund | None:
                 Decimal("0"),
             )
             amount = min(
-                royalty_line_paid(order_line_id=order_line_id).quantize(Decimal("0.01")) + line.shipping_amount,
+                royalty_line_paid(order_line_id=order_line_id).quantize(Decimal("0.01"))
+                + line.shipping_amount,
                 payment.refundable - outstanding,
             )
             if amount <= 0:

@@ -61,7 +61,9 @@ def _session_settled(payload: dict[str, Any]) -> None:
 def _record_collected_address(payment: Any, session: Any) -> None:
     """The address the buyer confirmed on Stripe Checkout replaces the one given at checkout."""
     collected = getattr(session, "collected_information", None) or {}
-    details = (collected.get("shipping_details") if hasattr(collected, "get") else None) or getattr(session, "shipping_details", None)
+    details = (collected.get("shipping_details") if hasattr(collected, "get") else None) or getattr(
+        session, "shipping_details", None
+    )
     if not details or not details.get("address"):
         return
     address = details["address"]

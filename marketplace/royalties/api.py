@@ -150,7 +150,11 @@ class RoyaltyStatementCsvView(APIView):
         match = MONTH.match(request.query_params.get("month", ""))
         if match is None or int(match.group(1)) not in STATEMENT_YEARS:
             return Response(
-                {"month": [f"Give the month as YYYY-MM, from {STATEMENT_YEARS[0]}-01 to {STATEMENT_YEARS[-1]}-12."]},
+                {
+                    "month": [
+                        f"Give the month as YYYY-MM, from {STATEMENT_YEARS[0]}-01 to {STATEMENT_YEARS[-1]}-12."
+                    ]
+                },
                 status=status.HTTP_400_BAD_REQUEST,
             )
         month = dt.date(int(match.group(1)), int(match.group(2)), 1)

@@ -419,7 +419,11 @@ def _existing_stripe_reversal(client: stripe.StripeClient, reversal: TransferRev
 def royalty_reversal_send(*, reversal_id: int) -> TransferReversal:
     """Send a reversal once its transfer is at Stripe; safe to repeat (claimed first, keyed)."""
     with transaction.atomic():
-        reversal = TransferReversal.objects.select_for_update(of=("self",)).select_related("transfer").get(pk=reversal_id)
+        reversal = (
+            TransferReversal.objects.select_for_update(of=("self",))
+            .select_related("transfer")
+            .get(pk=reversal_id)
+        )
         if reversal.status == ReversalStatus.SENT or reversal.transfer.status != TransferStatus.SENT:
             return reversal  # the transfer's sender enqueues it once the transfer exists
         resumed = reversal.status == ReversalStatus.SENDING

@@ -37,7 +37,8 @@ def _pending(approval_id: int, *, artist: User) -> DerivativeApproval:
     if approval is None:
         raise NotAllowed("This derivative is not yours to approve.")
     withdrawn = approval.status == ApprovalStatus.WITHDRAWN or (
-        approval.status == ApprovalStatus.PENDING and approval.order_line.stage != LineStage.AWAITING_ARTIST_APPROVAL
+        approval.status == ApprovalStatus.PENDING
+        and approval.order_line.stage != LineStage.AWAITING_ARTIST_APPROVAL
     )
     if withdrawn:
         raise Conflict("The buyer cancelled this order before you answered: the design was withdrawn.")
@@ -67,9 +68,16 @@ def _decline(approval: DerivativeApproval, *, status: str, reason: str, buyer_re
         key=f"approval-declined:{approval.pk}",
         to=line.order.buyer.email,
         template="artist_declined",
-        context={"order": line.order, "line": line, "reason": reason, "expired": status == ApprovalStatus.EXPIRED},
+        context={
+            "order": line.order,
+            "line": line,
+            "reason": reason,
+            "expired": status == ApprovalStatus.EXPIRED,
+        },
     )
-    order_line_cancel(order_line_id=line.pk, actor=None, reason=f"{buyer_reason}: {reason}" if reason else buyer_reason)
+    order_line_cancel(
+        order_line_id=line.pk, actor=None, reason=f"{buyer_reason}: {reason}" if reason else buyer_reason
+    )
 
 
 def approval_decline(*, approval_id: int, artist: User, reason: str) -> DerivativeApproval:
@@ -87,17 +95,26 @@ def approvals_expire(*, now: dt.datetime | None = None) -> int:
     now = now or timezone.now()
     cutoff = now - dt.timedelta(seconds=settings.ARTIST_APPROVAL_TIMEOUT_S)
     expired = 0
-    for pk in DerivativeApproval.objects.filter(status=ApprovalStatus.PENDING, requested_at__lte=cutoff).values_list(
-        "pk", flat=True
-    ):
+    for pk in DerivativeApproval.objects.filter(
+        status=ApprovalStatus.PENDING, requested_at__lte=cutoff
+    ).values_list("pk", flat=True):
         with transaction.atomic():
-            approval = DerivativeApproval.objects.select_for_update(of=("self",)).select_related(
-                "order_line__order__buyer"
-            ).get(pk=pk)
-            if approval.status != ApprovalStatus.PENDING or approval.order_line.stage != LineStage.AWAITING_ARTIST_APPROVAL:
+            approval = (
+                DerivativeApproval.objects.select_for_update(of=("self",))
+                .select_related("order_line__order__buyer")
+                .get(pk=pk)
+            )
+            if (
+                approval.status != ApprovalStatus.PENDING
+                or approval.order_line.stage != LineStage.AWAITING_ARTIST_APPROVAL
+            ):
                 continue
             days = settings.ARTIST_APPROVAL_TIMEOUT_S // 86400
-            _decline(approval, status=ApprovalStatus.EXPIRED,
-                     reason=f"no answer within {days} day{'s' if days != 1 else ''}", buyer_reason=EXPIRED)
+            _decline(
+                approval,
+                status=ApprovalStatus.EXPIRED,
+                reason=f"no answer within {days} day{'s' if days != 1 else ''}",
+                buyer_reason=EXPIRED,
+            )
             expired += 1
     return expired

@@ -97,12 +97,21 @@ class LicenceTerms:
             errors["fee_per_use"] = f"The fee per use can be at most {MAX_FEE_PER_USE:,}."
         bad_codes = [c for c in self.territories if c != ANYWHERE and not _COUNTRY_CODE.fullmatch(c)]
         if not self.territories or bad_codes or len(self.territories) > MAX_TERRITORIES:
-            errors["territories"] = 'Give ISO 3166-1 alpha-2 country codes (such as "FR", "US"), or ["*"] for worldwide.'
+            errors["territories"] = (
+                'Give ISO 3166-1 alpha-2 country codes (such as "FR", "US"), or ["*"] for worldwide.'
+            )
         substrates = set(self.allowed_substrates) - {ANYWHERE}
         if not self.allowed_substrates or not substrates <= set(Substrate.values):
-            errors["allowed_substrates"] = f"Choose substrates among: {', '.join(Substrate.values)}; or [\"*\"] for all."
-        if self.revenue_ceiling is not None and not Decimal("0") < self.revenue_ceiling <= MAX_REVENUE_CEILING:
-            errors["revenue_ceiling"] = f"A revenue ceiling must be above 0 and at most {MAX_REVENUE_CEILING:,}."
+            errors["allowed_substrates"] = (
+                f'Choose substrates among: {", ".join(Substrate.values)}; or ["*"] for all.'
+            )
+        if (
+            self.revenue_ceiling is not None
+            and not Decimal("0") < self.revenue_ceiling <= MAX_REVENUE_CEILING
+        ):
+            errors["revenue_ceiling"] = (
+                f"A revenue ceiling must be above 0 and at most {MAX_REVENUE_CEILING:,}."
+            )
         if errors:
             raise ValidationError(errors)
 
@@ -120,7 +129,9 @@ class LicenceTerms:
             "attribution_required": self.attribution_required,
             "requires_approval": self.requires_approval,
             "revenue_ceiling": (
-                str(self.revenue_ceiling.quantize(Decimal("0.01"))) if self.revenue_ceiling is not None else None
+                str(self.revenue_ceiling.quantize(Decimal("0.01")))
+                if self.revenue_ceiling is not None
+                else None
             ),
         }
 
@@ -141,8 +152,15 @@ class LicenceTerms:
 
 
 _SCALAR_TERMS = (
-    "fee_per_use", "royalty_percent", "max_uses", "exclusive", "currency", "valid_until", "attribution_required",
-    "requires_approval", "revenue_ceiling",
+    "fee_per_use",
+    "royalty_percent",
+    "max_uses",
+    "exclusive",
+    "currency",
+    "valid_until",
+    "attribution_required",
+    "requires_approval",
+    "revenue_ceiling",
 )
 _LIST_TERMS = ("territories", "allowed_substrates")
 
@@ -219,7 +237,9 @@ def _title(value: str) -> str:
 
 def _description(value: str) -> str:
     if len(value) > DESCRIPTION_MAX_CHARS:
-        raise ValidationError({"description": f"A description is at most {DESCRIPTION_MAX_CHARS:,} characters."})
+        raise ValidationError(
+            {"description": f"A description is at most {DESCRIPTION_MAX_CHARS:,} characters."}
+        )
     return value
 
 
@@ -229,7 +249,9 @@ def _require_role(user: User, role: str) -> None:
 
 
 def _terms_sha256(terms: LicenceTerms) -> str:
-    return hashlib.sha256(json.dumps(terms.as_dict(), sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    return hashlib.sha256(
+        json.dumps(terms.as_dict(), sort_keys=True, separators=(",", ":")).encode()
+    ).hexdigest()
 
 
 def licence_version_create(*, style: Style, terms: LicenceTerms) -> LicenceVersion:
@@ -335,7 +357,9 @@ def style_update(
             fields.append("description")
         if active is not None and active != style.active:
             if active and style.suspended_at is not None:
-                raise NotAllowed("This style was suspended after an infringement report; it cannot be listed again.")
+                raise NotAllowed(
+                    "This style was suspended after an infringement report; it cannot be listed again."
+                )
             in_force = terms or (LicenceTerms.of(style.licence) if style.licence else None)
             if active and in_force is not None:
                 _check_not_ended(in_force)
@@ -418,7 +442,9 @@ def _validate_repeat(upload: ValidatedImage, repeat: PatternRepeat) -> tuple[Dec
         _repeat_inches(upload.width, repeat.width_in, repeat.dpi, "repeat_width_in"),
         _repeat_inches(upload.height, repeat.height_in, repeat.dpi, "repeat_height_in"),
     )
-    check_printable(repeat_type=repeat.repeat_type, width_px=upload.width, height_px=upload.height, dpi=repeat.dpi)
+    check_printable(
+        repeat_type=repeat.repeat_type, width_px=upload.width, height_px=upload.height, dpi=repeat.dpi
+    )
     return inches
 
 
@@ -477,7 +503,9 @@ def pattern_update(
             pattern.description = _description(description)
         if active is not None:
             if active and pattern.suspended_at is not None:
-                raise NotAllowed("This pattern was suspended after an infringement report; it cannot be listed again.")
+                raise NotAllowed(
+                    "This pattern was suspended after an infringement report; it cannot be listed again."
+                )
             pattern.active = active
         if image is not None or repeat is not None:
             upload = _validated_upload(image) if image is not None else None

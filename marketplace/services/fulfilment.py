@@ -199,15 +199,20 @@ def _artist_approval_open(line: OrderLine, *, now: dt.datetime) -> None:
     assert line.licence_version is not None
     style = line.licence_version.style
     approval, created = DerivativeApproval.objects.get_or_create(
-        order_line=line, status=ApprovalStatus.PENDING, defaults={"artist_id": style.artist_id, "requested_at": now}
+        order_line=line,
+        status=ApprovalStatus.PENDING,
+        defaults={"artist_id": style.artist_id, "requested_at": now},
     )
     if created:
         notification_send(
             key=f"approval-requested:{approval.pk}",
             to=style.artist.email,
             template="approval_requested",
-            context={"style": style, "line": line,
-                     "deadline": now + dt.timedelta(seconds=settings.ARTIST_APPROVAL_TIMEOUT_S)},
+            context={
+                "style": style,
+                "line": line,
+                "deadline": now + dt.timedelta(seconds=settings.ARTIST_APPROVAL_TIMEOUT_S),
+            },
         )
 
 
@@ -272,7 +277,11 @@ def order_line_deliver(*, order_line_id: int) -> None:
             line.render_info = {**line.render_info, "superseded": []}
             line.save(
                 update_fields=[
-                    "stage", "stage_changed_at", "render_progress", "render_info", "proof_ready_at",
+                    "stage",
+                    "stage_changed_at",
+                    "render_progress",
+                    "render_info",
+                    "proof_ready_at",
                     "proof_reminder_sent_at",
                 ]
             )
@@ -309,9 +318,13 @@ def order_line_rerender(*, order_line_id: int, actor: User) -> OrderLine:
     with transaction.atomic():
         line = OrderLine.objects.select_for_update().select_related("order").get(pk=order_line_id)
         if line.stage != LineStage.FAILED:
-            raise Conflict(f"Only a failed line can be rendered again; this one is {line.stage or 'not paid'}.")
+            raise Conflict(
+                f"Only a failed line can be rendered again; this one is {line.stage or 'not paid'}."
+            )
         if line.order.status not in IN_FULFILMENT_STATUSES:
-            raise Conflict(f"The order is {line.order.get_status_display().lower()}; its lines are not made any more.")
+            raise Conflict(
+                f"The order is {line.order.get_status_display().lower()}; its lines are not made any more."
+            )
         if getattr(line, "attribution_record", None) is not None:
             raise Conflict("This line's attribution is already recorded; it cannot be rendered again.")
         stale = [getattr(line, name).name for name in OUTPUT_FIELDS if getattr(line, name)]
@@ -364,7 +377,9 @@ def order_proofs_approve(*, order: Order, actor: User) -> list[OrderLine]:
     now = timezone.now()
     with transaction.atomic():
         lines = list(
-            OrderLine.objects.select_for_update().filter(order_id=order.pk, stage=LineStage.PROOF_READY).order_by("pk")
+            OrderLine.objects.select_for_update()
+            .filter(order_id=order.pk, stage=LineStage.PROOF_READY)
+            .order_by("pk")
         )
         if not lines:
             raise Conflict("No proof of this order is waiting for approval.")
@@ -380,7 +395,9 @@ def order_line_proof_rerender(*, order_line_id: int, actor: User, seed: int) -> 
     with transaction.atomic():
         line = _buyer_line(order_line_id=order_line_id, actor=actor)
         if line.stage != LineStage.PROOF_READY:
-            raise Conflict(f"Only a proof waiting for approval can be rendered again; this line is {line.get_stage_display().lower()}.")
+            raise Conflict(
+                f"Only a proof waiting for approval can be rendered again; this line is {line.get_stage_display().lower()}."
+            )
         if line.rerenders_used >= MAX_BUYER_RERENDERS:
             raise Conflict("This line's free re-render has been used.")
         if seed == line.seed:
@@ -412,7 +429,11 @@ def order_line_cancel(*, order_line_id: int, actor: User | None, reason: str) ->
     artist's decline). A line in production or shipped cannot be cancelled."""
     with transaction.atomic():
         if actor is None:
-            line = OrderLine.objects.select_for_update(of=("self",)).select_related("order").get(pk=order_line_id)
+            line = (
+                OrderLine.objects.select_for_update(of=("self",))
+                .select_related("order")
+                .get(pk=order_line_id)
+            )
         else:
             line = _buyer_line(order_line_id=order_line_id, actor=actor)
         if line.stage == LineStage.CANCELLED:
@@ -420,7 +441,9 @@ def order_line_cancel(*, order_line_id: int, actor: User | None, reason: str) ->
         if line.stage in (LineStage.IN_PRODUCTION, LineStage.SHIPPED):
             raise Conflict("This line is already being printed and can no longer be cancelled.")
         if line.stage not in CANCELLABLE_STAGES:
-            raise Conflict(f"A line that is {line.get_stage_display().lower() or 'not paid'} cannot be cancelled here.")
+            raise Conflict(
+                f"A line that is {line.get_stage_display().lower() or 'not paid'} cannot be cancelled here."
+            )
         line.move_to(LineStage.CANCELLED)
         line.failure_reason = reason[:1000]
         line.save(update_fields=["stage", "stage_changed_at", "failure_reason"])
@@ -443,14 +466,22 @@ def proof_timers_run(*, now: dt.datetime | None = None) -> dict[str, int]:
     remind_at = auto_after - dt.timedelta(seconds=settings.PROOF_REMINDER_BEFORE_S)
     waiting = OrderLine.objects.filter(stage=LineStage.PROOF_READY, order__status__in=IN_FULFILMENT_STATUSES)
     reminded = approved = 0
-    for line in waiting.filter(proof_ready_at__lte=now - remind_at, proof_reminder_sent_at__isnull=True).select_related("order__buyer", "product_size__product"):
+    for line in waiting.filter(
+        proof_ready_at__lte=now - remind_at, proof_reminder_sent_at__isnull=True
+    ).select_related("order__buyer", "product_size__product"):
         with transaction.atomic():
-            if OrderLine.objects.filter(pk=line.pk, proof_reminder_sent_at__isnull=True).update(proof_reminder_sent_at=now):
+            if OrderLine.objects.filter(pk=line.pk, proof_reminder_sent_at__isnull=True).update(
+                proof_reminder_sent_at=now
+            ):
                 notification_send(
                     key=f"proof-reminder:line:{line.pk}:{line.rerenders_used}",
                     to=line.order.buyer.email,
                     template="proof_reminder",
-                    context={"order": line.order, "line": line, "auto_approve_at": line.proof_ready_at + auto_after},  # type: ignore[operator]
+                    context={
+                        "order": line.order,
+                        "line": line,
+                        "auto_approve_at": line.proof_ready_at + auto_after,
+                    },  # type: ignore[operator]
                 )
                 reminded += 1
     orders = set()
@@ -470,7 +501,11 @@ def proof_timers_run(*, now: dt.datetime | None = None) -> dict[str, int]:
 
 
 def _printer_job(*, job_id: int, printer: User) -> ProductionJob:
-    job = ProductionJob.objects.select_for_update(of=("self",)).select_related("order_line__order__buyer").get(pk=job_id)
+    job = (
+        ProductionJob.objects.select_for_update(of=("self",))
+        .select_related("order_line__order__buyer")
+        .get(pk=job_id)
+    )
     if not production_job_visible(job=job, user=printer):
         raise NotAllowed("This job is not released to your print shop.")
     return job
@@ -509,13 +544,21 @@ def production_job_ship(*, job_id: int, printer: User, carrier: str, tracking_nu
         raise ValidationError(errors)
     with transaction.atomic():
         job = _printer_job(job_id=job_id, printer=printer)
-        line = OrderLine.objects.select_for_update(of=("self",)).select_related("order__buyer", "product_size__product").get(pk=job.order_line_id)
+        line = (
+            OrderLine.objects.select_for_update(of=("self",))
+            .select_related("order__buyer", "product_size__product")
+            .get(pk=job.order_line_id)
+        )
         if line.stage != LineStage.SHIPPED:
             if line.stage != LineStage.IN_PRODUCTION:
                 raise Conflict("Start printing this job before shipping it.")
             line.move_to(LineStage.SHIPPED)
             line.save(update_fields=["stage", "stage_changed_at"])
-            job.carrier, job.tracking_number, job.shipped_at = carrier[:60], tracking_number[:80], timezone.now()
+            job.carrier, job.tracking_number, job.shipped_at = (
+                carrier[:60],
+                tracking_number[:80],
+                timezone.now(),
+            )
             job.save(update_fields=["carrier", "tracking_number", "shipped_at"])
             notification_send(
                 key=f"shipped:job:{job.pk}",
@@ -538,7 +581,9 @@ def orders_status_rederive() -> int:
     that died between a line's change and its order's, under older code). Returns how many."""
     statuses: dict[int, str] = {}
     stages: dict[int, list[str]] = {}
-    rows = OrderLine.objects.filter(order__status__in=IN_FULFILMENT_STATUSES).values_list("order_id", "order__status", "stage")
+    rows = OrderLine.objects.filter(order__status__in=IN_FULFILMENT_STATUSES).values_list(
+        "order_id", "order__status", "stage"
+    )
     for order_id, status, stage in rows:
         statuses[order_id] = status
         stages.setdefault(order_id, []).append(stage)
@@ -588,7 +633,9 @@ def fulfilment_sweep(*, resend_all: bool, now: dt.datetime | None = None) -> Swe
     result = SweepResult()
     stuck_before = now - dt.timedelta(seconds=settings.FULFILMENT_STAGE_TIMEOUT_S)
     lines = OrderLine.objects.filter(order__status__in=IN_FULFILMENT_STATUSES, stage__in=UNFINISHED_STAGES)
-    for line in lines.only("pk", "stage", "stage_changed_at", "lease_until", "watchdog_resends").order_by("pk"):
+    for line in lines.only("pk", "stage", "stage_changed_at", "lease_until", "watchdog_resends").order_by(
+        "pk"
+    ):
         lease_live = line.lease_until is not None and line.lease_until >= now
         # A lapsed lease is a worker that died mid-step: no need to wait out the stage timeout.
         lease_lapsed = line.lease_until is not None and not lease_live

@@ -61,9 +61,17 @@ LAUNDERING_DHASH_BITS = 16
 # A cropped copy hashes far from the whole painting (a 90 % centre crop moved pHash by up to 16 bits on
 # the bench), so each artwork is also hashed cropped: centred, and from each corner.
 ARTWORK_CROPS: tuple[tuple[str, float], ...] = (
-    ("centre", 0.9), ("centre", 0.8), ("centre", 0.7),
-    ("top-left", 0.9), ("top-right", 0.9), ("bottom-left", 0.9), ("bottom-right", 0.9),
-    ("top-left", 0.8), ("top-right", 0.8), ("bottom-left", 0.8), ("bottom-right", 0.8),
+    ("centre", 0.9),
+    ("centre", 0.8),
+    ("centre", 0.7),
+    ("top-left", 0.9),
+    ("top-right", 0.9),
+    ("bottom-left", 0.9),
+    ("bottom-right", 0.9),
+    ("top-left", 0.8),
+    ("top-right", 0.8),
+    ("bottom-left", 0.8),
+    ("bottom-right", 0.8),
 )
 
 
@@ -72,7 +80,9 @@ def artwork_views(image: Image.Image) -> dict[str, Image.Image]:
     views = {"whole": image}
     for anchor, keep in ARTWORK_CROPS:
         w, h = round(image.width * keep), round(image.height * keep)
-        left = {"centre": (image.width - w) // 2, "top-left": 0, "bottom-left": 0}.get(anchor, image.width - w)
+        left = {"centre": (image.width - w) // 2, "top-left": 0, "bottom-left": 0}.get(
+            anchor, image.width - w
+        )
         top = {"centre": (image.height - h) // 2, "top-left": 0, "top-right": 0}.get(anchor, image.height - h)
         views[f"{anchor} {round(keep * 100)} %"] = image.crop((left, top, left + w, top + h))
     return views
@@ -87,7 +97,9 @@ class StyleLaundered(ValidationError):
             if style.active and style.licence is not None
             else "That style is not offered now, so its artwork cannot be used."
         )
-        super().__init__({"style_image": [f"This image is the artwork of the listed style “{style.title}”. {offer}"]})
+        super().__init__(
+            {"style_image": [f"This image is the artwork of the listed style “{style.title}”. {offer}"]}
+        )
         self.style = style
 
 
@@ -95,10 +107,14 @@ class ArtworkListedByAnother(ValidationError):
     """A new style's image is the artwork of another artist's style."""
 
     def __init__(self, style: Style) -> None:
-        super().__init__({"image": [
-            f"This image is the artwork of “{style.title}”, a style another artist listed: "
-            "only its own artist may list it. If it is your work, report that listing instead."
-        ]})
+        super().__init__(
+            {
+                "image": [
+                    f"This image is the artwork of “{style.title}”, a style another artist listed: "
+                    "only its own artist may list it. If it is your work, report that listing instead."
+                ]
+            }
+        )
         self.style = style
 
 
@@ -115,7 +131,10 @@ def _decoded(data: bytes) -> Image.Image | None:
 
 
 def is_copy(query: PerceptualHashes, phash: int, dhash: int) -> bool:
-    return hamming(query.phash, phash) <= LAUNDERING_PHASH_BITS and hamming(query.dhash, dhash) <= LAUNDERING_DHASH_BITS
+    return (
+        hamming(query.phash, phash) <= LAUNDERING_PHASH_BITS
+        and hamming(query.dhash, dhash) <= LAUNDERING_DHASH_BITS
+    )
 
 
 def artwork_fingerprints(artwork: Image.Image) -> list[dict[str, object]]:
@@ -124,10 +143,17 @@ def artwork_fingerprints(artwork: Image.Image) -> list[dict[str, object]]:
     for view, picture in artwork_views(artwork).items():
         hashes = perceptual_hashes(picture)
         band = bands(hashes.phash)
-        rows.append({
-            "view": view, "phash": to_signed64(hashes.phash), "dhash": to_signed64(hashes.dhash),
-            "phash_band0": band[0], "phash_band1": band[1], "phash_band2": band[2], "phash_band3": band[3],
-        })
+        rows.append(
+            {
+                "view": view,
+                "phash": to_signed64(hashes.phash),
+                "dhash": to_signed64(hashes.dhash),
+                "phash_band0": band[0],
+                "phash_band1": band[1],
+                "phash_band2": band[2],
+                "phash_band3": band[3],
+            }
+        )
     return rows
 
 
@@ -156,7 +182,9 @@ def listed_style_copied(*, image: bytes, user: User) -> Style | None:
     picture = _decoded(image)
     if picture is None:
         return None
-    style_id = _copied_by_hashes(perceptual_hashes(picture), user=user) or _copied_by_features(picture, user=user)
+    style_id = _copied_by_hashes(perceptual_hashes(picture), user=user) or _copied_by_features(
+        picture, user=user
+    )
     return Style.objects.select_related("licence").get(pk=style_id) if style_id else None
 
 
@@ -179,8 +207,10 @@ def _copied_by_hashes(query: PerceptualHashes, *, user: User) -> int | None:
     probes = band_probes(query.phash, LAUNDERING_PHASH_BITS)
     candidates = (
         StyleFingerprint.objects.filter(
-            Q(phash_band0__in=probes[0]) | Q(phash_band1__in=probes[1])
-            | Q(phash_band2__in=probes[2]) | Q(phash_band3__in=probes[3])
+            Q(phash_band0__in=probes[0])
+            | Q(phash_band1__in=probes[1])
+            | Q(phash_band2__in=probes[2])
+            | Q(phash_band3__in=probes[3])
         )
         .exclude(style__artist=user)
         .values_list("style_id", "phash", "dhash")

@@ -102,7 +102,9 @@ def _line_from_request(buyer: User, index: int, request: OrderLineRequest) -> Or
         line.artist_royalty_percent = licence.royalty_percent
     if line.artist_royalty_percent + line.designer_royalty_percent > 100:
         raise fail("the artist's and the designer's royalties add up to more than 100 % of the sale.")
-    payees_share = line.style_fee + line_total * (line.artist_royalty_percent + line.designer_royalty_percent) / 100
+    payees_share = (
+        line.style_fee + line_total * (line.artist_royalty_percent + line.designer_royalty_percent) / 100
+    )
     if payees_share > line_total:
         raise fail("the style's fee and the royalties come to more than the price of this product.")
     return line
@@ -126,7 +128,11 @@ def order_create(*, buyer: User, lines: Sequence[OrderLineRequest]) -> Order:
     subtotal = sum((line.line_total for line in order_lines), Decimal("0"))
     with transaction.atomic():
         order = Order.objects.create(
-            buyer=buyer, currency=currencies.pop(), subtotal=subtotal, total=subtotal, status=OrderStatus.DRAFT
+            buyer=buyer,
+            currency=currencies.pop(),
+            subtotal=subtotal,
+            total=subtotal,
+            status=OrderStatus.DRAFT,
         )
         for line in order_lines:
             line.order = order
@@ -143,13 +149,17 @@ def _styles_used(order: Order) -> dict[int, int]:
     return uses
 
 
-def _destination(order: Order, shipping_address: object, country: str | None) -> tuple[dict[str, str] | None, str]:
+def _destination(
+    order: Order, shipping_address: object, country: str | None
+) -> tuple[dict[str, str] | None, str]:
     """The checked address and destination country. Physical lines need an address; a digital-only
     order takes the buyer's country, where given."""
     lines = list(order.lines.select_related("product_size__product"))
     if any(line.product_size.product.is_physical for line in lines):
         if shipping_address is None:
-            raise ValidationError({"shipping_address": ["This order has printed items: give a shipping address."]})
+            raise ValidationError(
+                {"shipping_address": ["This order has printed items: give a shipping address."]}
+            )
         address = shipping_address_clean(shipping_address)
         return address, address["country"]
     return None, country_clean(country) if country else ""
@@ -159,9 +169,9 @@ def _check_licence_terms(order: Order, *, country: str) -> None:
     """The terms of each line's licence, as sold and as in force now (the artist may have narrowed
     them since the line was added): substrate, validity, revenue ceiling, and the territory against
     the destination (the shipping country; a digital file's buyer's country, when given)."""
-    lines = order.lines.select_related(
-        "licence_version__style__licence", "product_size__product"
-    ).filter(licence_version__isnull=False)
+    lines = order.lines.select_related("licence_version__style__licence", "product_size__product").filter(
+        licence_version__isnull=False
+    )
     for index, line in enumerate(lines):
         sold = line.licence_version
         assert sold is not None
@@ -181,7 +191,8 @@ def _check_territory(licence: LicenceVersion, country: str) -> None:
     elif not licence.covers_territory("*"):
         # A licence limited to some countries sells a digital file only to a buyer who says where they are.
         raise LicenceTermRefused(
-            "territories", f"the licence of “{licence.style.title}” covers some countries only: give your country."
+            "territories",
+            f"the licence of “{licence.style.title}” covers some countries only: give your country.",
         )
 
 
@@ -209,7 +220,12 @@ def order_checkout(
         order.shipping_amount, order.tax_amount = quote.amount, Decimal("0")
         order.total = order.subtotal - order.discount + order.shipping_amount + order.tax_amount
         uses = _styles_used(order)
-        styles = Style.objects.select_for_update(of=("self",)).select_related("licence").filter(pk__in=uses).order_by("pk")
+        styles = (
+            Style.objects.select_for_update(of=("self",))
+            .select_related("licence")
+            .filter(pk__in=uses)
+            .order_by("pk")
+        )
         for style in styles:
             licence = style.licence
             if not style.active or licence is None:
@@ -219,13 +235,23 @@ def order_checkout(
             if licence.edition_limit is not None and held + uses[style.pk] > licence.edition_limit:
                 raise Conflict(f"The edition of “{style.title}” is sold out.")
         _check_licence_terms(order, country=destination)
-        withdrawn = BasePattern.objects.filter(personalizations__order_lines__order=order, active=False).first()
+        withdrawn = BasePattern.objects.filter(
+            personalizations__order_lines__order=order, active=False
+        ).first()
         if withdrawn is not None:
             raise Conflict(f"The base pattern “{withdrawn.title}” is no longer offered.")
         order.transition_to(OrderStatus.AWAITING_PAYMENT)
         order.checkout_at = timezone.now()
         order.save(
-            update_fields=["status", "checkout_at", "shipping_address", "country", "shipping_amount", "tax_amount", "total"]
+            update_fields=[
+                "status",
+                "checkout_at",
+                "shipping_address",
+                "country",
+                "shipping_amount",
+                "tax_amount",
+                "total",
+            ]
         )
         edition_uses_recount(style_ids=uses)
     return order
@@ -244,9 +270,15 @@ def order_address_from_gateway(*, order_id: int, address: object) -> Order:
         lines = list(order.lines.select_related("product_size__product").order_by("pk"))
         if order_lines_shipping_quote(lines=lines, country=clean["country"]).amount != order.shipping_amount:
             raise ValidationError(
-                {"shipping_address.country": ["Shipping there costs a different amount: change the address in your cart."]}
+                {
+                    "shipping_address.country": [
+                        "Shipping there costs a different amount: change the address in your cart."
+                    ]
+                }
             )
-        for line in order.lines.select_related("licence_version__style").filter(licence_version__isnull=False):
+        for line in order.lines.select_related("licence_version__style").filter(
+            licence_version__isnull=False
+        ):
             try:
                 _check_territory(line.licence_version, clean["country"])  # type: ignore[arg-type]
             except LicenceTermRefused as exc:
@@ -322,4 +354,3 @@ def order_mark_refunded(*, order: Order) -> Order:
         order.save(update_fields=["status"])
         _recount_editions(order)
     return order
-

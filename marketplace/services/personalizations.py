@@ -97,9 +97,7 @@ def personalization_start(*, personalization_id: int) -> Personalization | None:
     """Claim the job for a worker. Returns None when there is nothing to do: the job is finished
     already (a redelivered message) or gone."""
     with transaction.atomic():
-        personalization = (
-            Personalization.objects.select_for_update().filter(pk=personalization_id).first()
-        )
+        personalization = Personalization.objects.select_for_update().filter(pk=personalization_id).first()
         if personalization is None or personalization.status in (JobStatus.DONE, JobStatus.FAILED):
             return None
         personalization.status = JobStatus.RUNNING
@@ -125,7 +123,9 @@ def personalization_store_instant_preview(*, personalization: Personalization, p
     )
 
 
-def personalization_finish(*, personalization: Personalization, png: bytes, engine_info: dict[str, object]) -> None:
+def personalization_finish(
+    *, personalization: Personalization, png: bytes, engine_info: dict[str, object]
+) -> None:
     with transaction.atomic():
         locked = Personalization.objects.select_for_update().get(pk=personalization.pk)
         if locked.status == JobStatus.DONE:
@@ -144,12 +144,13 @@ def personalization_fail(*, personalization_id: int, error: str) -> None:
     )
 
 
-
 def personalizations_requeue_unfinished() -> int:
     """At start-up: every job that was queued or running when a process died is enqueued again.
     The actor is idempotent, so a job that is also still in a real broker's queue runs once."""
     ids = list(
-        Personalization.objects.filter(status__in=[JobStatus.QUEUED, JobStatus.RUNNING]).values_list("pk", flat=True)
+        Personalization.objects.filter(status__in=[JobStatus.QUEUED, JobStatus.RUNNING]).values_list(
+            "pk", flat=True
+        )
     )
     Personalization.objects.filter(pk__in=ids, status=JobStatus.RUNNING).update(status=JobStatus.QUEUED)
     for pk in ids:

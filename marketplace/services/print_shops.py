@@ -29,7 +29,9 @@ def _shop_name(name: str, *, field: str) -> str:
     if not name:
         raise ValidationError({field: "Give the print shop's name."})
     if len(name) > PRINT_SHOP_NAME_MAX_LENGTH:
-        raise ValidationError({field: f"A print shop's name is at most {PRINT_SHOP_NAME_MAX_LENGTH} characters."})
+        raise ValidationError(
+            {field: f"A print shop's name is at most {PRINT_SHOP_NAME_MAX_LENGTH} characters."}
+        )
     return name
 
 
@@ -54,7 +56,9 @@ def print_shop_apply(*, user: User, name: str) -> PrintShop:
         if shop.status == PrintShopStatus.APPROVED:
             raise Conflict("This account is already an approved print shop.")
         if shop.status == PrintShopStatus.REJECTED:
-            raise Conflict("Staff declined this print shop's application; write to us to have it looked at again.")
+            raise Conflict(
+                "Staff declined this print shop's application; write to us to have it looked at again."
+            )
         shop.name = name
         shop.save(update_fields=["name"])
     return shop
@@ -88,7 +92,10 @@ def print_shop_invite_create(*, actor: User, shop_name: str, email: str = "") ->
         raise NotAllowed("Only staff invite print shops.")
     now = timezone.now()
     return PrintShopInvitation.objects.create(
-        shop_name=_shop_name(shop_name, field="shop_name"), email=email, created_by=actor, created_at=now,
+        shop_name=_shop_name(shop_name, field="shop_name"),
+        email=email,
+        created_by=actor,
+        created_at=now,
         expires_at=now + PRINT_SHOP_INVITATION_TTL,
     )
 

@@ -31,11 +31,15 @@ CLAIM_MAX_CHARS = 5000
 NOTE_MAX_CHARS = 5000
 
 
-def report_file(*, reporter: User, target: str, listing_id: int, claim: str, evidence_url: str) -> InfringementReport:
+def report_file(
+    *, reporter: User, target: str, listing_id: int, claim: str, evidence_url: str
+) -> InfringementReport:
     claim = claim.strip()
     if not CLAIM_MIN_CHARS <= len(claim) <= CLAIM_MAX_CHARS:
         raise ValidationError(
-            {"claim": f"Describe the claim in {CLAIM_MIN_CHARS} to {CLAIM_MAX_CHARS:,} characters: whose work, and how."}
+            {
+                "claim": f"Describe the claim in {CLAIM_MIN_CHARS} to {CLAIM_MAX_CHARS:,} characters: whose work, and how."
+            }
         )
     if not evidence_url.lower().startswith(("https://", "http://")):
         raise ValidationError({"evidence_url": "Give a web address (http or https) of the evidence."})
@@ -65,17 +69,21 @@ def _reportable_by(listing: Style | BasePattern, reporter: User) -> bool:
     return OrderLine.objects.filter(order__buyer=reporter, **{through: listing}).exists()
 
 
-def _decide(report: InfringementReport, *, actor: User, action: str, note: str, reason_code: str = "") -> tuple[
-    InfringementReport, ModerationDecision
-]:
+def _decide(
+    report: InfringementReport, *, actor: User, action: str, note: str, reason_code: str = ""
+) -> tuple[InfringementReport, ModerationDecision]:
     if not actor.is_staff:
         raise NotAllowed("Only staff decide on infringement reports.")
     note = note.strip()
     if not note or len(note) > NOTE_MAX_CHARS:
-        raise ValidationError({"note": f"Say why, in at most {NOTE_MAX_CHARS:,} characters: the log keeps it."})
+        raise ValidationError(
+            {"note": f"Say why, in at most {NOTE_MAX_CHARS:,} characters: the log keeps it."}
+        )
     # Only the report's row is locked (its listing is a nullable join, which PostgreSQL cannot lock).
-    locked = InfringementReport.objects.select_for_update(of=("self",)).select_related("style", "pattern").get(
-        pk=report.pk
+    locked = (
+        InfringementReport.objects.select_for_update(of=("self",))
+        .select_related("style", "pattern")
+        .get(pk=report.pk)
     )
     if locked.status in (ReportStatus.UPHELD, ReportStatus.DISMISSED):
         raise Conflict(f"This report was {locked.status} already.")
@@ -96,13 +104,17 @@ def report_suspend(*, report: InfringementReport, actor: User, note: str) -> Mod
     return decision
 
 
-def report_uphold(*, report: InfringementReport, actor: User, reason_code: str, note: str) -> ModerationDecision:
+def report_uphold(
+    *, report: InfringementReport, actor: User, reason_code: str, note: str
+) -> ModerationDecision:
     """The claim holds: the listing stays down for good and the attribution records of its sales are
     revoked on chain with `reason_code`, which verification then reports."""
     if reason_code not in TakedownReason.values:
         raise ValidationError({"reason_code": f"Choose one of: {', '.join(TakedownReason.values)}."})
     with transaction.atomic():
-        locked, decision = _decide(report, actor=actor, action=ModerationAction.UPHOLD, note=note, reason_code=reason_code)
+        locked, decision = _decide(
+            report, actor=actor, action=ModerationAction.UPHOLD, note=note, reason_code=reason_code
+        )
         listing_suspend(listing=locked.listing)
         locked.status = ReportStatus.UPHELD
         locked.resolved_at = timezone.now()

@@ -65,15 +65,60 @@ POSTAL_CODE_FORMATS: dict[str, tuple[str, str]] = {
 
 
 EUROPE = [
-    "AT", "BE", "BG", "CH", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GB", "GR", "HR", "HU", "IE", "IS",
-    "IT", "LI", "LT", "LU", "LV", "MT", "NL", "NO", "PL", "PT", "RO", "SE", "SI", "SK",
+    "AT",
+    "BE",
+    "BG",
+    "CH",
+    "CY",
+    "CZ",
+    "DE",
+    "DK",
+    "EE",
+    "ES",
+    "FI",
+    "FR",
+    "GB",
+    "GR",
+    "HR",
+    "HU",
+    "IE",
+    "IS",
+    "IT",
+    "LI",
+    "LT",
+    "LU",
+    "LV",
+    "MT",
+    "NL",
+    "NO",
+    "PL",
+    "PT",
+    "RO",
+    "SE",
+    "SI",
+    "SK",
 ]
 # (zone, countries, rest of world, {substrate: (flat per order, per item)}) in USD: a starting point
 # that a new site gets once, then edits in the admin.
 DEFAULT_RATES: list[tuple[str, list[str], bool, dict[str, tuple[str, str]]]] = [
-    ("United States", ["US"], False, {"fabric": ("4.00", "1.50"), "wallpaper": ("6.00", "2.00"), "gift_wrap": ("3.00", "0.75")}),
-    ("Europe", EUROPE, False, {"fabric": ("9.00", "2.50"), "wallpaper": ("12.00", "3.50"), "gift_wrap": ("6.00", "1.50")}),
-    ("Rest of world", [], True, {"fabric": ("14.00", "4.00"), "wallpaper": ("18.00", "5.00"), "gift_wrap": ("9.00", "2.50")}),
+    (
+        "United States",
+        ["US"],
+        False,
+        {"fabric": ("4.00", "1.50"), "wallpaper": ("6.00", "2.00"), "gift_wrap": ("3.00", "0.75")},
+    ),
+    (
+        "Europe",
+        EUROPE,
+        False,
+        {"fabric": ("9.00", "2.50"), "wallpaper": ("12.00", "3.50"), "gift_wrap": ("6.00", "1.50")},
+    ),
+    (
+        "Rest of world",
+        [],
+        True,
+        {"fabric": ("14.00", "4.00"), "wallpaper": ("18.00", "5.00"), "gift_wrap": ("9.00", "2.50")},
+    ),
 ]
 
 
@@ -86,7 +131,9 @@ def shipping_defaults_install() -> bool:
         for name, codes, rest, by_substrate in DEFAULT_RATES:
             zone = ShippingZone.objects.create(name=name, countries=codes, rest_of_world=rest)
             ShippingRate.objects.bulk_create(
-                ShippingRate(zone=zone, substrate=substrate, flat_amount=Decimal(flat), per_item_amount=Decimal(item))
+                ShippingRate(
+                    zone=zone, substrate=substrate, flat_amount=Decimal(flat), per_item_amount=Decimal(item)
+                )
                 for substrate, (flat, item) in by_substrate.items()
             )
     return True
@@ -95,7 +142,9 @@ def shipping_defaults_install() -> bool:
 def country_clean(value: object, *, field: str = "country") -> str:
     code = str(value or "").strip().upper()
     if code not in countries:
-        raise ValidationError({field: [f"“{value}” is not an ISO 3166-1 alpha-2 country code (such as GB or US)."]})
+        raise ValidationError(
+            {field: [f"“{value}” is not an ISO 3166-1 alpha-2 country code (such as GB or US)."]}
+        )
     return code
 
 
@@ -103,7 +152,13 @@ def shipping_address_clean(data: object) -> dict[str, str]:
     """A shipping address as the API and the pages take it, checked field by field. The errors are
     keyed `shipping_address.<field>`, so a client sees which field to fix."""
     if not isinstance(data, Mapping):
-        raise ValidationError({"shipping_address": ["Give the address as an object with name, line1, line2, city, postal_code and country."]})
+        raise ValidationError(
+            {
+                "shipping_address": [
+                    "Give the address as an object with name, line1, line2, city, postal_code and country."
+                ]
+            }
+        )
     errors: dict[str, list[str]] = {}
     address: dict[str, str] = {}
     unknown = sorted(set(data) - set(ADDRESS_FIELDS))
@@ -184,7 +239,11 @@ def shipping_quote(*, items: Iterable[tuple[ProductSize, int]], country: str | N
         rate = rates.get(substrate)
         if rate is None:
             raise NoShipping(
-                {"shipping_address": [f"We do not ship {size.product.get_substrate_display().lower()} to {countries.name(country) or country}."]}
+                {
+                    "shipping_address": [
+                        f"We do not ship {size.product.get_substrate_display().lower()} to {countries.name(country) or country}."
+                    ]
+                }
             )
         amount = rate.per_item_amount * quantity
         if substrate not in flat_charged:
@@ -203,7 +262,13 @@ def address_for_display(address: dict[str, Any] | None) -> list[str]:
         return []
     country = address.get("country", "")
     city = " ".join(part for part in (address.get("postal_code", ""), address.get("city", "")) if part)
-    rows = [address.get("name", ""), address.get("line1", ""), address.get("line2", ""), city, countries.name(country) or country]
+    rows = [
+        address.get("name", ""),
+        address.get("line1", ""),
+        address.get("line2", ""),
+        city,
+        countries.name(country) or country,
+    ]
     return [row for row in rows if row]
 
 
@@ -218,7 +283,9 @@ def shipping_addresses_anonymise(*, retention_days: int | None = None, now: dt.d
         status__in=(OrderStatus.REFUNDED, OrderStatus.CANCELLED), created_at__lt=before
     )
     count = 0
-    for order in Order.objects.filter(finished, address_anonymised_at__isnull=True).exclude(shipping_address=None):
+    for order in Order.objects.filter(finished, address_anonymised_at__isnull=True).exclude(
+        shipping_address=None
+    ):
         order.shipping_address = {"country": order.country}
         order.address_anonymised_at = timezone.now()
         order.save(update_fields=["shipping_address", "address_anonymised_at"])

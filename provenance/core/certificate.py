@@ -43,13 +43,25 @@ def build_certificate(
         "issued_at": manifest["created_at"],
         "manifest_hash": _hex(manifest_hash),
         "manifest_hashing": HASHING_RULE,
-        "base_pattern": {"id": inputs["base_pattern"]["id"], "sha256": inputs["base_pattern"]["sha256"],
-                         "designer": inputs["base_pattern"]["designer"]},
+        "base_pattern": {
+            "id": inputs["base_pattern"]["id"],
+            "sha256": inputs["base_pattern"]["sha256"],
+            "designer": inputs["base_pattern"]["designer"],
+        },
         "style": {k: style[k] for k in ("kind", "id", "sha256", "artist") if k in style}
-        | ({"licence_version": style["licence"]["version"], "licence_terms_sha256": style["licence"]["terms_sha256"]}
-           if "licence" in style else {}),
-        "outputs": {name: value["sha256"] for name, value in manifest["outputs"].items()
-                    if isinstance(value, Mapping) and "sha256" in value},
+        | (
+            {
+                "licence_version": style["licence"]["version"],
+                "licence_terms_sha256": style["licence"]["terms_sha256"],
+            }
+            if "licence" in style
+            else {}
+        ),
+        "outputs": {
+            name: value["sha256"]
+            for name, value in manifest["outputs"].items()
+            if isinstance(value, Mapping) and "sha256" in value
+        },
         "royalties_bps": dict(manifest["royalties"]["basis_points"]),
         "chain": {"chain_id": chain_id, "contract": contract_address},
     }
@@ -75,13 +87,18 @@ def build_certificate(
     if explorer_tx_url and "tx_hash" in certificate["chain"]:
         certificate["chain"]["explorer_url"] = explorer_tx_url.format(tx_hash=certificate["chain"]["tx_hash"])
     certificate["how_to_verify"] = _how_to_verify(
-        record_id32=record_id32, manifest_hash=manifest_hash, contract=contract_address,
-        rpc=rpc_url_hint, batch_root=None if batch is None or on_chain is not None else _hex(batch.merkle_root),
+        record_id32=record_id32,
+        manifest_hash=manifest_hash,
+        contract=contract_address,
+        rpc=rpc_url_hint,
+        batch_root=None if batch is None or on_chain is not None else _hex(batch.merkle_root),
     )
     return certificate
 
 
-def _how_to_verify(*, record_id32: str, manifest_hash: bytes, contract: str, rpc: str, batch_root: str | None) -> dict[str, Any]:
+def _how_to_verify(
+    *, record_id32: str, manifest_hash: bytes, contract: str, rpc: str, batch_root: str | None
+) -> dict[str, Any]:
     steps = [
         "Download the manifest JSON from this certificate.",
         "Canonicalise it with any RFC 8785 (JCS) library and take SHA-256; it must equal manifest_hash.",

@@ -234,10 +234,18 @@ class ChainClient:
         w3 = Web3(EthereumTesterProvider(EthereumTester(PyEVMBackend())))
         account: LocalAccount = Account.create()
         funder = w3.eth.accounts[0]
-        tx = w3.eth.send_transaction({"from": funder, "to": account.address, "value": Web3.to_wei(100, "ether")})
+        tx = w3.eth.send_transaction(
+            {"from": funder, "to": account.address, "value": Web3.to_wei(100, "ether")}
+        )
         w3.eth.wait_for_transaction_receipt(tx)
-        return cls(w3, account=account, chain_id=w3.eth.chain_id, confirmations=confirmations, timeout=10.0,
-                   poll_interval=0.01)
+        return cls(
+            w3,
+            account=account,
+            chain_id=w3.eth.chain_id,
+            confirmations=confirmations,
+            timeout=10.0,
+            poll_interval=0.01,
+        )
 
     @classmethod
     def from_rpc(
@@ -265,9 +273,17 @@ class ChainClient:
             account = Account.from_key(private_key)
         # No automatic retries: the caller's queue retries, and a bounded call is what lets the
         # verifier answer "chain unreachable" quickly.
-        provider = HTTPProvider(url, request_kwargs={"timeout": min(timeout, 10.0)}, exception_retry_configuration=None)
-        return cls(Web3(provider), account=account, chain_id=chain_id, confirmations=confirmations,
-                   timeout=timeout, poll_interval=poll_interval)
+        provider = HTTPProvider(
+            url, request_kwargs={"timeout": min(timeout, 10.0)}, exception_retry_configuration=None
+        )
+        return cls(
+            Web3(provider),
+            account=account,
+            chain_id=chain_id,
+            confirmations=confirmations,
+            timeout=timeout,
+            poll_interval=poll_interval,
+        )
 
     # ---- contract ---------------------------------------------------------------------------
 
@@ -370,7 +386,9 @@ class ChainClient:
         if log is None:
             raise ChainError(f"record {record.record_id} is stored but its event log was not found")
         info = self.wait_for_confirmation(_as_hex(log["transactionHash"]))
-        return TxReceiptInfo(info.tx_hash, info.block_number, info.block_time, info.gas_used, already_on_chain=True)
+        return TxReceiptInfo(
+            info.tx_hash, info.block_number, info.block_time, info.gas_used, already_on_chain=True
+        )
 
     def revoke(self, record_id: str, reason_hash: bytes) -> TxReceiptInfo:
         record_id32 = record_id_to_bytes32(record_id)
@@ -384,18 +402,26 @@ class ChainClient:
         existing = self.lookup_batch(merkle_root)
         if existing is not None:
             info = self.wait_for_confirmation(existing.tx_hash)
-            return TxReceiptInfo(info.tx_hash, info.block_number, info.block_time, info.gas_used, already_on_chain=True)
+            return TxReceiptInfo(
+                info.tx_hash, info.block_number, info.block_time, info.gas_used, already_on_chain=True
+            )
         return self._receipt_info(self._send(self.contract.functions.anchorBatch(merkle_root, count)))
 
     def add_registrar(self, account: str) -> TxReceiptInfo:
-        return self._receipt_info(self._send(self.contract.functions.addRegistrar(to_checksum_address(account))))
+        return self._receipt_info(
+            self._send(self.contract.functions.addRegistrar(to_checksum_address(account)))
+        )
 
     def remove_registrar(self, account: str) -> TxReceiptInfo:
-        return self._receipt_info(self._send(self.contract.functions.removeRegistrar(to_checksum_address(account))))
+        return self._receipt_info(
+            self._send(self.contract.functions.removeRegistrar(to_checksum_address(account)))
+        )
 
     def transfer_ownership(self, new_owner: str) -> TxReceiptInfo:
         """Hand registrar management to another key (e.g. a cold wallet or a multisig)."""
-        return self._receipt_info(self._send(self.contract.functions.transferOwnership(to_checksum_address(new_owner))))
+        return self._receipt_info(
+            self._send(self.contract.functions.transferOwnership(to_checksum_address(new_owner)))
+        )
 
     def owner(self) -> str:
         with _node_errors():
@@ -456,7 +482,9 @@ class ChainClient:
         with _node_errors():
             if not self.contract.functions.batchAnchored(merkle_root).call():
                 return None
-        logs = [log for log in self._get_logs([_BATCH_ANCHORED_TOPIC, merkle_root]) if len(log["topics"]) == 2]
+        logs = [
+            log for log in self._get_logs([_BATCH_ANCHORED_TOPIC, merkle_root]) if len(log["topics"]) == 2
+        ]
         if not logs:
             raise ChainError(f"batch {merkle_root.hex()} is stored but its event log was not found")
         log = logs[0]
@@ -573,11 +601,14 @@ class ChainClient:
                     HexStr(tx_hash), timeout=self.timeout, poll_latency=self.poll_interval
                 )
             except TimeExhausted as exc:
-                raise ConfirmationTimeout(f"no receipt for {tx_hash} within {self.timeout}s", tx_hash=tx_hash) from exc
+                raise ConfirmationTimeout(
+                    f"no receipt for {tx_hash} within {self.timeout}s", tx_hash=tx_hash
+                ) from exc
             while self.w3.eth.block_number - receipt["blockNumber"] < self.confirmations:
                 if time.monotonic() > deadline:
                     raise ConfirmationTimeout(
-                        f"{tx_hash} mined but not yet {self.confirmations} confirmations deep", tx_hash=tx_hash
+                        f"{tx_hash} mined but not yet {self.confirmations} confirmations deep",
+                        tx_hash=tx_hash,
                     )
                 time.sleep(self.poll_interval)
         return receipt

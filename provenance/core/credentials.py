@@ -95,15 +95,27 @@ def _issue(
     )
     if ca:
         usage = x509.KeyUsage(
-            digital_signature=False, content_commitment=False, key_encipherment=False,
-            data_encipherment=False, key_agreement=False, key_cert_sign=True, crl_sign=True,
-            encipher_only=False, decipher_only=False,
+            digital_signature=False,
+            content_commitment=False,
+            key_encipherment=False,
+            data_encipherment=False,
+            key_agreement=False,
+            key_cert_sign=True,
+            crl_sign=True,
+            encipher_only=False,
+            decipher_only=False,
         )
     else:
         usage = x509.KeyUsage(
-            digital_signature=True, content_commitment=False, key_encipherment=False,
-            data_encipherment=False, key_agreement=False, key_cert_sign=False, crl_sign=False,
-            encipher_only=False, decipher_only=False,
+            digital_signature=True,
+            content_commitment=False,
+            key_encipherment=False,
+            data_encipherment=False,
+            key_agreement=False,
+            key_cert_sign=False,
+            crl_sign=False,
+            encipher_only=False,
+            decipher_only=False,
         )
         # C2PA signers need an EKU from its allow-list; emailProtection is one of them.
         builder = builder.add_extension(
@@ -126,20 +138,43 @@ def ensure_dev_certificates(directory: Path) -> CertPaths:
         signer_cert=directory / "signer.pem",
         signer_key=directory / "signer.key",
     )
-    if all(p.exists() for p in (paths.root_cert, paths.intermediate_cert, paths.signer_cert, paths.signer_key)):
+    if all(
+        p.exists() for p in (paths.root_cert, paths.intermediate_cert, paths.signer_cert, paths.signer_key)
+    ):
         return paths
     directory.mkdir(parents=True, exist_ok=True)
     now = dt.datetime.now(dt.UTC)
     root_key = ec.generate_private_key(ec.SECP256R1())
     root_name = _name("Motif Dev Root CA")
-    root = _issue(subject="Motif Dev Root CA", key=root_key, issuer=root_name, issuer_key=root_key,
-                  ca=True, path_length=1, now=now)
+    root = _issue(
+        subject="Motif Dev Root CA",
+        key=root_key,
+        issuer=root_name,
+        issuer_key=root_key,
+        ca=True,
+        path_length=1,
+        now=now,
+    )
     inter_key = ec.generate_private_key(ec.SECP256R1())
-    inter = _issue(subject="Motif Dev Intermediate CA", key=inter_key, issuer=root.subject,
-                   issuer_key=root_key, ca=True, path_length=0, now=now)
+    inter = _issue(
+        subject="Motif Dev Intermediate CA",
+        key=inter_key,
+        issuer=root.subject,
+        issuer_key=root_key,
+        ca=True,
+        path_length=0,
+        now=now,
+    )
     signer_key = ec.generate_private_key(ec.SECP256R1())
-    signer = _issue(subject="Motif Content Credentials (dev)", key=signer_key, issuer=inter.subject,
-                    issuer_key=inter_key, ca=False, path_length=None, now=now)
+    signer = _issue(
+        subject="Motif Content Credentials (dev)",
+        key=signer_key,
+        issuer=inter.subject,
+        issuer_key=inter_key,
+        ca=False,
+        path_length=None,
+        now=now,
+    )
     pem = serialization.Encoding.PEM
     paths.root_cert.write_bytes(root.public_bytes(pem))
     paths.intermediate_cert.write_bytes(inter.public_bytes(pem))
@@ -177,7 +212,7 @@ def _manifest_definition(
                             "action": "c2pa.edited",
                             "softwareAgent": {"name": software},
                             "description": "Base pattern restyled with a licensed style",
-                        }
+                        },
                     ]
                 },
             },
@@ -205,7 +240,11 @@ def sign_png(
     """Embed a signed C2PA manifest in a PNG and return the new file bytes. `asset` names which of
     the record's files this is (the print tile or the print sheet); `nonce` is the record's own."""
     definition = _manifest_definition(
-        title=title, record_id=record_id, manifest_hash_hex=manifest_hash_hex, software=software, nonce=nonce,
+        title=title,
+        record_id=record_id,
+        manifest_hash_hex=manifest_hash_hex,
+        software=software,
+        nonce=nonce,
         asset=asset,
     )
     signer_info = c2pa.C2paSignerInfo(
@@ -258,16 +297,25 @@ def png_has_manifest_chunk(data: bytes) -> bool:
 
 def read_credential(file_bytes: bytes, mime: str, *, trust_anchor_pem: bytes | str) -> CredentialReport:
     """Read and validate a file's content credential against the given trust anchor."""
-    if mime == "image/png" and file_bytes.startswith(PNG_SIGNATURE) and not png_has_manifest_chunk(file_bytes):
+    if (
+        mime == "image/png"
+        and file_bytes.startswith(PNG_SIGNATURE)
+        and not png_has_manifest_chunk(file_bytes)
+    ):
         return CredentialReport(state="absent")
     try:
-        with _trust_context(trust_anchor_pem) as context, c2pa.Reader(
-            mime, io.BytesIO(file_bytes), context=context
-        ) as reader:
+        with (
+            _trust_context(trust_anchor_pem) as context,
+            c2pa.Reader(mime, io.BytesIO(file_bytes), context=context) as reader,
+        ):
             store = json.loads(reader.json())
             state = (reader.get_validation_state() or "").lower()
     except c2pa.C2paError as exc:
-        if "ManifestNotFound" in type(exc).__name__ or "no JUMBF" in str(exc) or "not found" in str(exc).lower():
+        if (
+            "ManifestNotFound" in type(exc).__name__
+            or "no JUMBF" in str(exc)
+            or "not found" in str(exc).lower()
+        ):
             return CredentialReport(state="absent")
         return CredentialReport(state="invalid", errors=(f"{type(exc).__name__}: {exc}",))
     active = store.get("manifests", {}).get(store.get("active_manifest", ""), {})

@@ -161,7 +161,11 @@ def _style_section(style: LicencedStyleRef | BuyerStyleImage) -> dict[str, Any]:
         "id": style.style_id,
         "sha256": _sha256_hex(style.sha256, "style hash"),
         "artist": style.artist_public_id,
-        "licence": {"version": style.licence.version, "terms": dict(style.licence.terms), "terms_sha256": computed},
+        "licence": {
+            "version": style.licence.version,
+            "terms": dict(style.licence.terms),
+            "terms_sha256": computed,
+        },
     }
 
 
@@ -194,18 +198,25 @@ def build_manifest(attribution: AttributionInput) -> dict[str, Any]:
             },
             "style": _style_section(attribution.style),
         },
-        "stylization": {"params": dict(attribution.stylization.params), "seed": str(attribution.stylization.seed)},
+        "stylization": {
+            "params": dict(attribution.stylization.params),
+            "seed": str(attribution.stylization.seed),
+        },
         "engine": {
             "method": engine.method,
             "encoder": engine.encoder,
-            "weights_sha256": None if engine.weights_sha256 is None else _sha256_hex(engine.weights_sha256, "weights hash"),
+            "weights_sha256": None
+            if engine.weights_sha256 is None
+            else _sha256_hex(engine.weights_sha256, "weights hash"),
             "library_versions": dict(engine.library_versions),
             "device": engine.device,
         },
         "outputs": {
             "print_png": {"sha256": _sha256_hex(outputs.print_png_sha256, "print PNG hash")},
             "print_sheet": {"sha256": _sha256_hex(outputs.print_sheet_sha256, "print sheet hash")},
-            "svg": None if outputs.svg_sha256 is None else {"sha256": _sha256_hex(outputs.svg_sha256, "SVG hash")},
+            "svg": None
+            if outputs.svg_sha256 is None
+            else {"sha256": _sha256_hex(outputs.svg_sha256, "SVG hash")},
             "perceptual": {"of": "print_png", "phash": outputs.phash, "dhash": outputs.dhash},
         },
         "royalties": {"basis_points": _royalties(attribution.royalty_split_bps)},
@@ -227,12 +238,35 @@ def manifest_hash(manifest: Mapping[str, Any]) -> bytes:
 # are caught while "pattern_id" is not.
 _PERSONAL_WORDS = frozenset(
     {
-        "name", "names", "firstname", "lastname", "fullname", "surname", "email", "mail", "username",
-        "address", "street", "city", "postcode", "zip", "zipcode", "phone", "mobile", "telephone",
-        "birthday", "birthdate", "dob", "ip", "iban", "passport",
+        "name",
+        "names",
+        "firstname",
+        "lastname",
+        "fullname",
+        "surname",
+        "email",
+        "mail",
+        "username",
+        "address",
+        "street",
+        "city",
+        "postcode",
+        "zip",
+        "zipcode",
+        "phone",
+        "mobile",
+        "telephone",
+        "birthday",
+        "birthdate",
+        "dob",
+        "ip",
+        "iban",
+        "passport",
     }
 )
-_PERSONAL_KEYS = frozenset({"e_mail", "user_name", "first_name", "last_name", "full_name", "date_of_birth", "ip_address"})
+_PERSONAL_KEYS = frozenset(
+    {"e_mail", "user_name", "first_name", "last_name", "full_name", "date_of_birth", "ip_address"}
+)
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
 _WORD_SPLIT = re.compile(r"[_\-\s.]+|(?<=[a-z0-9])(?=[A-Z])")
 

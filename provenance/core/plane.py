@@ -20,8 +20,9 @@ def _reflect(coords: NDArray[np.int64], size: int) -> NDArray[np.int64]:
     return np.where(phase < size, phase, 2 * size - 1 - phase)
 
 
-def tile_index(repeat: str, height: int, width: int, ys: NDArray[np.int64],
-               xs: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+def tile_index(
+    repeat: str, height: int, width: int, ys: NDArray[np.int64], xs: NDArray[np.int64]
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """The tile pixel the repeat prints at integer plane pixel (y, x)."""
     if repeat in ("basic", "center"):
         return ys % height, xs % width
@@ -34,8 +35,9 @@ def tile_index(repeat: str, height: int, width: int, ys: NDArray[np.int64],
     raise ValueError(f"unknown repeat type {repeat!r}; expected one of {', '.join(PLANE_REPEATS)}")
 
 
-def sample_plane(tile: NDArray[np.floating], repeat: str, xs: NDArray[np.floating],
-                 ys: NDArray[np.floating]) -> NDArray[np.float64]:
+def sample_plane(
+    tile: NDArray[np.floating], repeat: str, xs: NDArray[np.floating], ys: NDArray[np.floating]
+) -> NDArray[np.float64]:
     """Bilinear samples of the plane at real (x, y); pixel centres sit at integer coordinates."""
     height, width = tile.shape[:2]
     x0, y0 = np.floor(xs).astype(np.int64), np.floor(ys).astype(np.int64)
@@ -50,8 +52,9 @@ def sample_plane(tile: NDArray[np.floating], repeat: str, xs: NDArray[np.floatin
     return out
 
 
-def plane_view(tile: NDArray[np.floating], repeat: str, top: int, left: int, height: int,
-               width: int) -> NDArray[np.floating]:
+def plane_view(
+    tile: NDArray[np.floating], repeat: str, top: int, left: int, height: int, width: int
+) -> NDArray[np.floating]:
     """The integer-aligned (height x width) window of the plane at (top, left)."""
     ys, xs = np.meshgrid(np.arange(top, top + height), np.arange(left, left + width), indexing="ij")
     ty, tx = tile_index(repeat, tile.shape[0], tile.shape[1], ys, xs)

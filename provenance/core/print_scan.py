@@ -65,7 +65,7 @@ def _prefiltered(tile: NDArray[np.float64], repeat: str, sigma: float) -> NDArra
     margin = int(np.ceil(3 * sigma)) + 1
     padded = plane_view(tile, repeat, -margin, -margin, height + 2 * margin, width + 2 * margin)
     blurred = ndimage.gaussian_filter(padded, (sigma, sigma, 0))
-    return blurred[margin:margin + height, margin:margin + width]
+    return blurred[margin : margin + height, margin : margin + width]
 
 
 def photograph(tile: Image.Image, repeat: str, capture: Capture, rng: np.random.Generator) -> Image.Image:
@@ -97,7 +97,7 @@ def photograph(tile: Image.Image, repeat: str, capture: Capture, rng: np.random.
     photo_corners = np.array([[0, 0], [out_w, 0], [out_w, out_h], [0, out_h]], dtype=np.float64)
     h = _homography(photo_corners, plane_corners)
 
-    ys, xs = np.mgrid[0:out_h * supersample, 0:out_w * supersample].astype(np.float64)
+    ys, xs = np.mgrid[0 : out_h * supersample, 0 : out_w * supersample].astype(np.float64)
     px, py = (xs + 0.5) / supersample, (ys + 0.5) / supersample
     shading = np.ones_like(px)
     if capture.fold_amplitude > 0:
@@ -130,8 +130,9 @@ def photograph(tile: Image.Image, repeat: str, capture: Capture, rng: np.random.
     return image
 
 
-def print_and_scan_capture(rng: np.random.Generator, *, periods: float | None = None,
-                           folds: bool = False) -> Capture:
+def print_and_scan_capture(
+    rng: np.random.Generator, *, periods: float | None = None, folds: bool = False
+) -> Capture:
     """A random capture of the kind a legal team brings: 1.2-6 periods unless given, rotation up
     to 5°, a little perspective, blur, noise, a colour cast and JPEG; optionally folds."""
     return Capture(
@@ -142,7 +143,11 @@ def print_and_scan_capture(rng: np.random.Generator, *, periods: float | None = 
         perspective=float(rng.uniform(0, 0.03)),
         blur_sigma=float(rng.uniform(0.5, 1.5)),
         noise_sigma=float(rng.uniform(2, 6)),
-        colour_cast=(float(rng.uniform(0.85, 1.15)), float(rng.uniform(0.85, 1.15)), float(rng.uniform(0.85, 1.15))),
+        colour_cast=(
+            float(rng.uniform(0.85, 1.15)),
+            float(rng.uniform(0.85, 1.15)),
+            float(rng.uniform(0.85, 1.15)),
+        ),
         brightness_offset=float(rng.uniform(-15, 15)),
         gamma=float(rng.uniform(0.8, 1.25)),
         jpeg_quality=int(rng.integers(60, 86)),

@@ -268,10 +268,21 @@ class RepeatFingerprint:
 
     def to_bytes(self) -> bytes:
         version = _VERSION_WITH_BASE if self.base_cells else 1
-        header = struct.pack("<4sB10sHHBB", _FORMAT, version, self.repeat.encode().ljust(10), *self.tile_size,
-                             len(self.cells), self.cells[0].shape[0])
-        return (header + b"".join(_quantise(c) for c in self.cells) + self.descriptors.astype(np.float16).tobytes()
-                + b"".join(_quantise(c) for c in self.base_cells))
+        header = struct.pack(
+            "<4sB10sHHBB",
+            _FORMAT,
+            version,
+            self.repeat.encode().ljust(10),
+            *self.tile_size,
+            len(self.cells),
+            self.cells[0].shape[0],
+        )
+        return (
+            header
+            + b"".join(_quantise(c) for c in self.cells)
+            + self.descriptors.astype(np.float16).tobytes()
+            + b"".join(_quantise(c) for c in self.base_cells)
+        )
 
     @classmethod
     def from_bytes(cls, data: bytes) -> RepeatFingerprint:
@@ -283,24 +294,34 @@ class RepeatFingerprint:
 
         def cells_at(offset: int) -> tuple[FloatArray, ...]:
             return tuple(
-                np.frombuffer(data, np.int8, size, offset + i * size).reshape(channels, CELL, CELL).astype(np.float64)
+                np.frombuffer(data, np.int8, size, offset + i * size)
+                .reshape(channels, CELL, CELL)
+                .astype(np.float64)
                 / _CELL_SCALE
                 for i in range(count)
             )
 
         descriptors_at = head + count * size
         descriptors = np.frombuffer(data, np.float16, count * DESCRIPTOR_SIZE, descriptors_at)
-        base_cells = cells_at(descriptors_at + 2 * count * DESCRIPTOR_SIZE) if version >= _VERSION_WITH_BASE else ()
-        return cls(repeat.decode().strip(), (width, height), cells_at(head),
-                   descriptors.reshape(count, DESCRIPTOR_SIZE).astype(np.float32), base_cells)
+        base_cells = (
+            cells_at(descriptors_at + 2 * count * DESCRIPTOR_SIZE) if version >= _VERSION_WITH_BASE else ()
+        )
+        return cls(
+            repeat.decode().strip(),
+            (width, height),
+            cells_at(head),
+            descriptors.reshape(count, DESCRIPTOR_SIZE).astype(np.float32),
+            base_cells,
+        )
 
 
 def _quantise(cell: FloatArray) -> bytes:
     return np.clip(np.rint(cell * _CELL_SCALE), -127, 127).astype(np.int8).tobytes()
 
 
-def fingerprint_tile(tile: Image.Image | np.ndarray, repeat: str, *,
-                     base: Image.Image | np.ndarray | None = None) -> RepeatFingerprint:
+def fingerprint_tile(
+    tile: Image.Image | np.ndarray, repeat: str, *, base: Image.Image | np.ndarray | None = None
+) -> RepeatFingerprint:
     """The record-time fingerprint: the lattice is known exactly from the tile and its repeat.
 
     `base` is the base pattern the tile was stylized from (same layout, any size): its cells on the
@@ -326,16 +347,18 @@ def fingerprint_tile(tile: Image.Image | np.ndarray, repeat: str, *,
     to_base = np.diag([base_array.shape[1] / array.shape[1], base_array.shape[0] / array.shape[0]])
     base_domain = as_channels(fundamental_domain(base_array, repeat))
     base_cells = tuple(fold_to_cell(base_domain, basis @ to_base) for basis in variants)
-    return RepeatFingerprint(fingerprint.repeat, fingerprint.tile_size, fingerprint.cells, fingerprint.descriptors,
-                             base_cells)
+    return RepeatFingerprint(
+        fingerprint.repeat, fingerprint.tile_size, fingerprint.cells, fingerprint.descriptors, base_cells
+    )
 
 
 def _rgb(image: Image.Image | np.ndarray) -> np.ndarray:
     return np.asarray(image.convert("RGB") if isinstance(image, Image.Image) else image)
 
 
-def fingerprint_from_domain(domain: FloatArray, bases: list[FloatArray], repeat: str,
-                            tile_size: tuple[int, int]) -> RepeatFingerprint:
+def fingerprint_from_domain(
+    domain: FloatArray, bases: list[FloatArray], repeat: str, tile_size: tuple[int, int]
+) -> RepeatFingerprint:
     cells = tuple(fold_to_cell(domain, basis) for basis in bases)
     descriptors = np.stack([phase_invariant_descriptor(c) for c in cells])
     return RepeatFingerprint(repeat, tile_size, cells, descriptors)
@@ -349,7 +372,9 @@ def design_lattice(tile: np.ndarray, repeat: str) -> FloatArray | None:
     span = 2.5 * np.abs(declared).max(axis=0)
     shrink = max(1.0, float(span.max()) / (2 * WORK_SIDE))  # the view is analysed at WORK_SIDE anyway
     small = _even_resize(tile, shrink)
-    view = plane_view(small, repeat, 0, 0, int(span[1] * small.shape[0] / height), int(span[0] * small.shape[1] / width))
+    view = plane_view(
+        small, repeat, 0, 0, int(span[1] * small.shape[0] / height), int(span[0] * small.shape[1] / width)
+    )
     working, scale = _working_image(Image.fromarray(view.astype(np.uint8)))
     estimate = estimate_lattice(working.mean(axis=2))
     if estimate is None:
@@ -369,7 +394,9 @@ def _even_resize(tile: np.ndarray, shrink: float) -> np.ndarray:
         return tile
     height, width = tile.shape[:2]
     size = (max(2, 2 * round(width / shrink / 2)), max(2, 2 * round(height / shrink / 2)))
-    return np.asarray(Image.fromarray(np.asarray(tile[..., :3], dtype=np.uint8)).resize(size, Image.Resampling.LANCZOS))
+    return np.asarray(
+        Image.fromarray(np.asarray(tile[..., :3], dtype=np.uint8)).resize(size, Image.Resampling.LANCZOS)
+    )
 
 
 # ---- lattice estimation of a query --------------------------------------------------------------
@@ -387,7 +414,9 @@ def _working_image(image: Image.Image) -> tuple[FloatArray, float]:
     rgb = image.convert("RGB")
     scale = max(rgb.size) / WORK_SIDE
     if scale > 1:
-        rgb = rgb.resize((max(1, round(rgb.width / scale)), max(1, round(rgb.height / scale))), Image.Resampling.LANCZOS)
+        rgb = rgb.resize(
+            (max(1, round(rgb.width / scale)), max(1, round(rgb.height / scale))), Image.Resampling.LANCZOS
+        )
     else:
         scale = 1.0
     return np.asarray(rgb, dtype=np.float64), scale
@@ -398,7 +427,9 @@ def normalised_autocorrelation(grey: FloatArray) -> tuple[FloatArray, FloatArray
     energy of the overlap, so a lag with a small overlap still peaks near 1; and the overlap's
     fraction of the image. Both are fftshifted: lag 0 sits at (height, width)."""
     height, width = grey.shape
-    detail = ndimage.gaussian_filter(grey, LATTICE_BLUR) - ndimage.gaussian_filter(grey, max(height, width) / 20)
+    detail = ndimage.gaussian_filter(grey, LATTICE_BLUR) - ndimage.gaussian_filter(
+        grey, max(height, width) / 20
+    )
     detail -= detail.mean()
     shape = (2 * height, 2 * width)
     spectrum = sfft.rfft2(detail, shape)
@@ -442,7 +473,9 @@ def _peaks(normalised: FloatArray, centre: tuple[int, int]) -> list[tuple[float,
     return peaks[:12]
 
 
-def _lattice_points(basis: FloatArray, shape: tuple[int, int], reach: int = 4) -> list[tuple[int, int, FloatArray]]:
+def _lattice_points(
+    basis: FloatArray, shape: tuple[int, int], reach: int = 4
+) -> list[tuple[int, int, FloatArray]]:
     height, width = shape
     points = []
     for m in range(-reach, reach + 1):
@@ -459,11 +492,16 @@ def _sample(normalised: FloatArray, centre: tuple[int, int], lag: FloatArray) ->
     y, x = round(centre[0] + lag[1]), round(centre[1] + lag[0])
     if not (1 <= y < normalised.shape[0] - 1 and 1 <= x < normalised.shape[1] - 1):
         return 0.0
-    return float(normalised[y - 1:y + 2, x - 1:x + 2].max())
+    return float(normalised[y - 1 : y + 2, x - 1 : x + 2].max())
 
 
-def _lattice_score(normalised: FloatArray, centre: tuple[int, int], basis: FloatArray,
-                   view: tuple[int, int], overlap: FloatArray) -> float:
+def _lattice_score(
+    normalised: FloatArray,
+    centre: tuple[int, int],
+    basis: FloatArray,
+    view: tuple[int, int],
+    overlap: FloatArray,
+) -> float:
     values = []
     for _, _, lag in _lattice_points(basis, view):
         y, x = round(centre[0] + lag[1]), round(centre[1] + lag[0])
@@ -472,20 +510,29 @@ def _lattice_score(normalised: FloatArray, centre: tuple[int, int], basis: Float
     return float(np.mean(values)) if len(values) >= 2 else 0.0
 
 
-def _refine(normalised: FloatArray, centre: tuple[int, int], basis: FloatArray,
-            view: tuple[int, int], overlap: FloatArray) -> FloatArray:
+def _refine(
+    normalised: FloatArray,
+    centre: tuple[int, int],
+    basis: FloatArray,
+    view: tuple[int, int],
+    overlap: FloatArray,
+) -> FloatArray:
     """Least-squares basis from the sub-pixel peak positions of every lattice point seen."""
     for _ in range(2):
         rows, targets, weights = [], [], []
         for m, n, lag in _lattice_points(basis, view):
             y, x = round(centre[0] + lag[1]), round(centre[1] + lag[0])
-            if overlap[y, x] < MIN_OVERLAP or not (3 <= y < normalised.shape[0] - 3 and 3 <= x < normalised.shape[1] - 3):
+            if overlap[y, x] < MIN_OVERLAP or not (
+                3 <= y < normalised.shape[0] - 3 and 3 <= x < normalised.shape[1] - 3
+            ):
                 continue
-            window = normalised[y - 2:y + 3, x - 2:x + 3]
+            window = normalised[y - 2 : y + 3, x - 2 : x + 3]
             iy, ix = np.unravel_index(int(np.argmax(window)), window.shape)
             py, px = y - 2 + iy, x - 2 + ix
             value = normalised[py, px]
-            if value < MIN_PEAK or not (1 <= py < normalised.shape[0] - 1 and 1 <= px < normalised.shape[1] - 1):
+            if value < MIN_PEAK or not (
+                1 <= py < normalised.shape[0] - 1 and 1 <= px < normalised.shape[1] - 1
+            ):
                 continue
             sub_x = _parabola(normalised[py, px - 1], value, normalised[py, px + 1])
             sub_y = _parabola(normalised[py - 1, px], value, normalised[py + 1, px])
@@ -517,7 +564,7 @@ def estimate_lattice(grey: FloatArray) -> LatticeEstimate | None:
     best: tuple[float, float, FloatArray] | None = None
     candidates = []
     for i, (_, p) in enumerate(peaks):
-        for _, q in peaks[i + 1:]:
+        for _, q in peaks[i + 1 :]:
             cross = abs(p[0] * q[1] - p[1] * q[0])
             if cross < 0.15 * np.linalg.norm(p) * np.linalg.norm(q):
                 continue
@@ -525,7 +572,9 @@ def estimate_lattice(grey: FloatArray) -> LatticeEstimate | None:
             area = abs(float(np.linalg.det(basis)))
             if area < 64:
                 continue
-            candidates.append((_lattice_score(normalised, centre, basis, (height, width), overlap), area, basis))
+            candidates.append(
+                (_lattice_score(normalised, centre, basis, (height, width), overlap), area, basis)
+            )
     if not candidates:
         return None
     top = max(c[0] for c in candidates)
@@ -597,7 +646,9 @@ class RepeatMatch:
     @property
     def probable(self) -> bool:
         """A probable match: the aligned cells agree, and so does what the style changed."""
-        return self.score >= REPEAT_MATCH_SCORE and (self.style_score is None or self.style_score >= REPEAT_STYLE_SCORE)
+        return self.score >= REPEAT_MATCH_SCORE and (
+            self.style_score is None or self.style_score >= REPEAT_STYLE_SCORE
+        )
 
 
 def confirm(query: QueryFingerprint, key: str, stored: RepeatFingerprint) -> RepeatMatch:
@@ -611,7 +662,9 @@ def confirm(query: QueryFingerprint, key: str, stored: RepeatFingerprint) -> Rep
     assert best is not None
     if not stored.base_cells:
         return best
-    rolled = [np.roll(c[best.record_variant], best.shift, axis=(1, 2)) for c in (stored.cells, stored.base_cells)]
+    rolled = [
+        np.roll(c[best.record_variant], best.shift, axis=(1, 2)) for c in (stored.cells, stored.base_cells)
+    ]
     return replace(best, style_score=style_score(query.cells[best.query_variant], *rolled))
 
 
@@ -653,5 +706,7 @@ class RepeatIndex:
 
     def search(self, query: QueryFingerprint, count: int = SEARCH_CANDIDATES) -> list[RepeatMatch]:
         """The confirmed candidates, probable matches first, then best score first."""
-        matches = [confirm(query, key, self._fingerprints[key]) for key in self.nearest_by_descriptor(query, count)]
+        matches = [
+            confirm(query, key, self._fingerprints[key]) for key in self.nearest_by_descriptor(query, count)
+        ]
         return sorted(matches, key=lambda m: (not m.probable, -m.score))

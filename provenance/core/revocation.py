@@ -26,4 +26,4 @@ def reason_code_of(word: bytes) -> str:
         code = text.decode("ascii")
     except UnicodeDecodeError:
         return UNSPECIFIED
-    return code if _CODE.fullmatch(code) and not any(bytes(word)[len(text):]) else UNSPECIFIED
+    return code if _CODE.fullmatch(code) and not any(bytes(word)[len(text) :]) else UNSPECIFIED

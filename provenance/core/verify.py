@@ -114,17 +114,25 @@ def decide(
             return result(Verdict.TAMPERED, "database says anchored, but the chain has no such record")
         return result(Verdict.PENDING, "not yet on chain")
     if revoked or db.revoked:
-        return result(Verdict.REVOKED, "attribution revoked" + ("" if revoked else " (on-chain revocation pending)"))
+        return result(
+            Verdict.REVOKED, "attribution revoked" + ("" if revoked else " (on-chain revocation pending)")
+        )
     if confirmations < required_confirmations:
         return result(Verdict.PENDING, f"{confirmations} of {required_confirmations} confirmations")
     # A record that is anchored but no longer live is never "verified": the verdict is its state.
     not_live = _NOT_LIVE_REASONS.get(db.state)
     if found_by == "perceptual":
-        return result(Verdict.PROBABLE_MATCH, "file is perceptually close to a recorded output, not byte-identical",
-                      *([not_live] if not_live else []))
+        return result(
+            Verdict.PROBABLE_MATCH,
+            "file is perceptually close to a recorded output, not byte-identical",
+            *([not_live] if not_live else []),
+        )
     if found_by == "repeat":
-        return result(Verdict.PROBABLE_MATCH, "the image shows the repeat of a recorded output (a photo or crop of the print)",
-                      *([not_live] if not_live else []))
+        return result(
+            Verdict.PROBABLE_MATCH,
+            "the image shows the repeat of a recorded output (a photo or crop of the print)",
+            *([not_live] if not_live else []),
+        )
     if not_live is not None:
         return result(Verdict(db.state.value), not_live)
     return result(Verdict.VERIFIED)
@@ -138,7 +146,9 @@ def _check_single(manifest_hash: bytes, chain: OnChainRecord | None) -> tuple[bo
     return True, chain.confirmations, chain.revoked, None
 
 
-def _check_batch(db: DatabaseRecord, manifest_hash: bytes, evidence: BatchEvidence) -> tuple[bool, int, bool, str | None]:
+def _check_batch(
+    db: DatabaseRecord, manifest_hash: bytes, evidence: BatchEvidence
+) -> tuple[bool, int, bool, str | None]:
     if db.merkle_root is None:
         return False, 0, evidence.revoked, "record has batch evidence but no Merkle root in the database"
     leaf = record_leaf(record_id_to_bytes32(db.record_id), manifest_hash)
@@ -147,5 +157,10 @@ def _check_batch(db: DatabaseRecord, manifest_hash: bytes, evidence: BatchEviden
     if evidence.batch is None:
         return False, 0, evidence.revoked, None
     if evidence.batch.merkle_root != db.merkle_root:
-        return True, evidence.batch.confirmations, evidence.revoked, "anchored root differs from the recorded root"
+        return (
+            True,
+            evidence.batch.confirmations,
+            evidence.revoked,
+            "anchored root differs from the recorded root",
+        )
     return True, evidence.batch.confirmations, evidence.revoked, None

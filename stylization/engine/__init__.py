@@ -13,7 +13,25 @@ from .repeat import REPEAT_TYPES, pad
 from .vectorize import VectorResult, vectorize_tile
 
 __all__ = [
-    "REPEAT_TYPES", "PATTERN_KINDS", "check_render_size", "StyleParams", "Engine", "StylizeResult", "Cancelled", "EngineError",
-    "ImageError", "load_image", "fit_style", "reinhard_transfer", "generate_pattern", "tile_layout",
-    "print_png_bytes", "print_sheet", "vectorize_tile", "VectorResult", "seam_ratio", "ssim_luma", "pad",
+    "REPEAT_TYPES",
+    "PATTERN_KINDS",
+    "check_render_size",
+    "StyleParams",
+    "Engine",
+    "StylizeResult",
+    "Cancelled",
+    "EngineError",
+    "ImageError",
+    "load_image",
+    "fit_style",
+    "reinhard_transfer",
+    "generate_pattern",
+    "tile_layout",
+    "print_png_bytes",
+    "print_sheet",
+    "vectorize_tile",
+    "VectorResult",
+    "seam_ratio",
+    "ssim_luma",
+    "pad",
 ]

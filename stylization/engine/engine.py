@@ -67,9 +67,17 @@ class _Level:
 
 
 class Engine:
-    def __init__(self, device: str = "auto", encoder: str = "auto", weights_path: str | None = None,
-                 cache_dir: str | None = None, *, expected_sha256: str | None = None,
-                 optimizer: str = "adam", autocast_bf16: bool = False) -> None:
+    def __init__(
+        self,
+        device: str = "auto",
+        encoder: str = "auto",
+        weights_path: str | None = None,
+        cache_dir: str | None = None,
+        *,
+        expected_sha256: str | None = None,
+        optimizer: str = "adam",
+        autocast_bf16: bool = False,
+    ) -> None:
         self.device = _resolve_device(device)
         if self.device.type == "cuda":
             torch.backends.cuda.matmul.allow_tf32 = True
@@ -88,10 +96,19 @@ class Engine:
 
     # ---- public entry points -------------------------------------------------------------
 
-    def preview(self, content: Image.Image, style: Image.Image, *, repeat: str, params: StyleParams,
-                long_side: int = 256, progress: ProgressHook | None = None,
-                should_cancel: CancelHook | None = None, padding: str | None = None,
-                on_level: LevelHook | None = None) -> StylizeResult:
+    def preview(
+        self,
+        content: Image.Image,
+        style: Image.Image,
+        *,
+        repeat: str,
+        params: StyleParams,
+        long_side: int = 256,
+        progress: ProgressHook | None = None,
+        should_cancel: CancelHook | None = None,
+        padding: str | None = None,
+        on_level: LevelHook | None = None,
+    ) -> StylizeResult:
         """A quick tile of long side `long_side`, optimised whole over a 3-level pyramid.
 
         The tile is optimised in the topology the print sheet lays it out in (`layout_repeat`: a
@@ -104,18 +121,43 @@ class Engine:
         if padding not in (None, "zeros", *REPEAT_TYPES):
             raise ValueError(f"unknown padding {padding!r}")
         if not 64 <= long_side <= PREVIEW_MAX_SIDE:
-            raise ValueError(f"preview long side must be between 64 and {PREVIEW_MAX_SIDE}px, got {long_side}")
+            raise ValueError(
+                f"preview long side must be between 64 and {PREVIEW_MAX_SIDE}px, got {long_side}"
+            )
         height, width = self._fit_aspect(content, long_side)
-        levels = [_Level(*self._level_size(height, width, 2 ** (len(PREVIEW_SCHEDULE) - 1 - i)), n, False)
-                  for i, n in enumerate(PREVIEW_SCHEDULE)]
+        levels = [
+            _Level(*self._level_size(height, width, 2 ** (len(PREVIEW_SCHEDULE) - 1 - i)), n, False)
+            for i, n in enumerate(PREVIEW_SCHEDULE)
+        ]
         levels[-1] = _Level(height, width, PREVIEW_SCHEDULE[-1], False)
-        return self._run(content, style, repeat, params, levels, "preview", progress, should_cancel,
-                         topology=padding or layout_repeat(repeat), on_level=on_level)
+        return self._run(
+            content,
+            style,
+            repeat,
+            params,
+            levels,
+            "preview",
+            progress,
+            should_cancel,
+            topology=padding or layout_repeat(repeat),
+            on_level=on_level,
+        )
 
-    def render_tile(self, content: Image.Image, style: Image.Image, *, repeat: str, params: StyleParams,
-                    width_px: int, height_px: int, progress: ProgressHook | None = None,
-                    should_cancel: CancelHook | None = None, padding: str | None = None,
-                    iterations_cap: int | None = None, preview: Image.Image | None = None) -> StylizeResult:
+    def render_tile(
+        self,
+        content: Image.Image,
+        style: Image.Image,
+        *,
+        repeat: str,
+        params: StyleParams,
+        width_px: int,
+        height_px: int,
+        progress: ProgressHook | None = None,
+        should_cancel: CancelHook | None = None,
+        padding: str | None = None,
+        iterations_cap: int | None = None,
+        preview: Image.Image | None = None,
+    ) -> StylizeResult:
         """The print-resolution tile; `padding` is the seam control's override, as in preview.
         `iterations_cap` bounds each level's iterations (a dry run of the whole plan).
 
@@ -127,13 +169,26 @@ class Engine:
             raise ValueError(f"unknown padding {padding!r}")
         plan = self.render_plan(width_px=width_px, height_px=height_px, repeat=repeat)
         if iterations_cap is not None:
-            plan = [dataclasses.replace(level, iterations=min(level.iterations, iterations_cap)) for level in plan]
+            plan = [
+                dataclasses.replace(level, iterations=min(level.iterations, iterations_cap)) for level in plan
+            ]
         start = None
         if preview is not None:
             start = to_tensor(preview.convert("RGB")).to(self.device)
             plan = [level for level in plan if max(level.height, level.width) > max(preview.size)]
-        return self._run(content, style, repeat, params, plan, "render_tile", progress, should_cancel,
-                         topology=padding or layout_repeat(repeat), out_size=(height_px, width_px), start=start)
+        return self._run(
+            content,
+            style,
+            repeat,
+            params,
+            plan,
+            "render_tile",
+            progress,
+            should_cancel,
+            topology=padding or layout_repeat(repeat),
+            out_size=(height_px, width_px),
+            start=start,
+        )
 
     def render_plan(self, *, width_px: int, height_px: int, repeat: str) -> list[_Level]:
         """The pyramid levels a print tile of this size is optimised over. Every level, and every
@@ -174,8 +229,10 @@ class Engine:
         def snap(value: int) -> int:
             return max(m, round(value / m) * m)
 
-        return (snap(height) if repeat == "half_drop" else height,
-                snap(width) if repeat == "half_brick" else width)
+        return (
+            snap(height) if repeat == "half_drop" else height,
+            snap(width) if repeat == "half_brick" else width,
+        )
 
     def _final_plan(self, height: int, width: int, repeat: str) -> list[_Level]:
         # Windowed levels: the final size and its halvings that are still too big to hold whole.
@@ -186,8 +243,10 @@ class Engine:
             windowed.insert(0, (h, w))
             h, w = self._working_size(_even(h / 2), _even(w / 2), repeat)
         global_h, global_w = self._level_size(h, w, 1)
-        levels = [_Level(*self._level_size(global_h, global_w, 2 ** (len(GLOBAL_SCHEDULE) - 1 - i)), n, False)
-                  for i, n in enumerate(GLOBAL_SCHEDULE)]
+        levels = [
+            _Level(*self._level_size(global_h, global_w, 2 ** (len(GLOBAL_SCHEDULE) - 1 - i)), n, False)
+            for i, n in enumerate(GLOBAL_SCHEDULE)
+        ]
         if not windowed:
             levels[-1] = _Level(work_h, work_w, GLOBAL_SCHEDULE[-1], False)
         for h, w in windowed:
@@ -198,11 +257,21 @@ class Engine:
 
     # ---- the transfer --------------------------------------------------------------------
 
-    def _run(self, content_image: Image.Image, style_image: Image.Image, repeat: str, params: StyleParams,
-             levels: list[_Level], method: str, progress: ProgressHook | None,
-             should_cancel: CancelHook | None, topology: str | None = None,
-             out_size: tuple[int, int] | None = None, on_level: LevelHook | None = None,
-             start: torch.Tensor | None = None) -> StylizeResult:
+    def _run(
+        self,
+        content_image: Image.Image,
+        style_image: Image.Image,
+        repeat: str,
+        params: StyleParams,
+        levels: list[_Level],
+        method: str,
+        progress: ProgressHook | None,
+        should_cancel: CancelHook | None,
+        topology: str | None = None,
+        out_size: tuple[int, int] | None = None,
+        on_level: LevelHook | None = None,
+        start: torch.Tensor | None = None,
+    ) -> StylizeResult:
         started = time.perf_counter()
         out_h, out_w = out_size or (levels[-1].height, levels[-1].width)
         content_full = to_tensor(content_image.convert("RGB")).to(self.device)
@@ -223,8 +292,19 @@ class Engine:
             job = Job(sum(lv.iterations for lv in levels), progress, should_cancel)
             with _deterministic(self.device), torch.random.fork_rng(devices=[]):
                 torch.manual_seed(params.seed)
-                output = self._pyramid(content_full, style_image, style_sha, topology, params, levels, weights, job,
-                                       on_level, region, start)
+                output = self._pyramid(
+                    content_full,
+                    style_image,
+                    style_sha,
+                    topology,
+                    params,
+                    levels,
+                    weights,
+                    job,
+                    on_level,
+                    region,
+                    start,
+                )
             output = resample(output, topology, (out_h, out_w))
             if start is not None:
                 output = keep_low_band(output, start, topology)
@@ -254,10 +334,20 @@ class Engine:
         }
         return StylizeResult(image=image, info=info)
 
-    def _pyramid(self, content_full: torch.Tensor, style_image: Image.Image, style_sha: str, repeat: str,
-                 params: StyleParams, levels: list[_Level], weights: LossWeights, job: Job,
-                 on_level: LevelHook | None = None, region: torch.Tensor | None = None,
-                 start: torch.Tensor | None = None) -> torch.Tensor:
+    def _pyramid(
+        self,
+        content_full: torch.Tensor,
+        style_image: Image.Image,
+        style_sha: str,
+        repeat: str,
+        params: StyleParams,
+        levels: list[_Level],
+        weights: LossWeights,
+        job: Job,
+        on_level: LevelHook | None = None,
+        region: torch.Tensor | None = None,
+        start: torch.Tensor | None = None,
+    ) -> torch.Tensor:
         x: torch.Tensor | None = None
         for index, level in enumerate(levels):
             size = (level.height, level.width)
@@ -272,8 +362,15 @@ class Engine:
                 x = (content + 0.1 * noise).clamp(0, 1)
             else:
                 x = resample(x, repeat, size)
-            kwargs: dict[str, Any] = {"encoder": self.encoder, "repeat": repeat, "weights": weights, "iterations": level.iterations,
-                      "job": job, "autocast_bf16": self.autocast_bf16, "lr": self.encoder.loss_settings.lr}
+            kwargs: dict[str, Any] = {
+                "encoder": self.encoder,
+                "repeat": repeat,
+                "weights": weights,
+                "iterations": level.iterations,
+                "job": job,
+                "autocast_bf16": self.autocast_bf16,
+                "lr": self.encoder.loss_settings.lr,
+            }
             if level.windowed:
                 # Adam only: its step needs just the summed gradient, where L-BFGS's line search
                 # would take a full two-pass sweep per evaluation.
@@ -283,19 +380,37 @@ class Engine:
                 level_region = None if region is None else mask_at(region, repeat, size, self.device)
                 x = optimise(x, content, targets, optimizer=self.optimizer, region=level_region, **kwargs)
             if on_level is not None and index + 1 < len(levels):
-                shown = with_content_chroma(x, resample(content_full, repeat, size)) if params.preserve_colors else x
+                shown = (
+                    with_content_chroma(x, resample(content_full, repeat, size))
+                    if params.preserve_colors
+                    else x
+                )
                 on_level(to_image(shown))
         assert x is not None
         return x
 
-    def _style_targets(self, style_image: Image.Image, style_sha: str, level: _Level, params: StyleParams,
-                       content: torch.Tensor) -> list[torch.Tensor]:
+    def _style_targets(
+        self,
+        style_image: Image.Image,
+        style_sha: str,
+        level: _Level,
+        params: StyleParams,
+        content: torch.Tensor,
+    ) -> list[torch.Tensor]:
         """Gram targets, cached per (style, encoder, scale, level size[, luminance match])."""
         # style_scale 2 paints strokes twice as big: the style is shown at twice the level's size.
-        long_side = max(level.height, level.width) * params.style_scale * self.encoder.loss_settings.style_zoom
+        long_side = (
+            max(level.height, level.width) * params.style_scale * self.encoder.loss_settings.style_zoom
+        )
         ratio = min(long_side / max(style_image.size), 1024 / max(style_image.size))
         style_size = (max(16, round(style_image.height * ratio)), max(16, round(style_image.width * ratio)))
-        key_parts = [style_sha, self.encoder_name, self.weights_sha256, f"{params.style_scale:.4f}", str(style_size)]
+        key_parts = [
+            style_sha,
+            self.encoder_name,
+            self.weights_sha256,
+            f"{params.style_scale:.4f}",
+            str(style_size),
+        ]
         if params.preserve_colors:
             luma = rgb_to_yiq(content)[:, :1]
             key_parts.append(f"luma:{float(luma.mean()):.3f}:{float(luma.std()):.3f}")
@@ -306,8 +421,9 @@ class Engine:
         targets = self._load_cached(key)
         if targets is None:
             style = to_tensor(style_image).to(self.device)
-            style = torch.nn.functional.interpolate(style, size=style_size, mode="bilinear", antialias=True,
-                                                    align_corners=False)
+            style = torch.nn.functional.interpolate(
+                style, size=style_size, mode="bilinear", antialias=True, align_corners=False
+            )
             if params.preserve_colors:
                 content_luma = rgb_to_yiq(content)[:, :1]
                 style = match_luminance(luminance_as_rgb(style), content_luma)

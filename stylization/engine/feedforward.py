@@ -64,7 +64,9 @@ class ModelConfig:
     iterations: int = 500
     lr: float = 5e-4
     strength: float = 0.7  # the loss weights are the optimiser's at this strength
-    content_boost: float = 1.0  # multiplies the optimiser's content weight (the optimiser starts from the base)
+    content_boost: float = (
+        1.0  # multiplies the optimiser's content weight (the optimiser starts from the base)
+    )
     scale_jitter: float = 0.25  # bases are resized by a factor in [1 - j, 1 + j] before cropping
     colour_jitter: float = 0.1
     seed: int = 0
@@ -84,7 +86,9 @@ class ModelConfig:
         # Fields added after format 1 enter the digest only away from their original value, so models
         # trained before them keep their identity.
         data = {k: v for k, v in self.as_dict().items() if k not in _ADDED_FIELDS or v != _ADDED_FIELDS[k]}
-        return hashlib.sha256(json.dumps({**data, "format": FORMAT_VERSION}, sort_keys=True).encode()).hexdigest()
+        return hashlib.sha256(
+            json.dumps({**data, "format": FORMAT_VERSION}, sort_keys=True).encode()
+        ).hexdigest()
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ModelConfig:
@@ -147,8 +151,15 @@ class Generator(nn.Module):
     enters below full resolution varies the strokes at their own scale rather than per pixel.
     """
 
-    def __init__(self, channels: int = 16, residual_blocks: int = 4, *, levels: int = 2, noise_level: int = 0,
-                 noise_amplitude: float = 1.0) -> None:
+    def __init__(
+        self,
+        channels: int = 16,
+        residual_blocks: int = 4,
+        *,
+        levels: int = 2,
+        noise_level: int = 0,
+        noise_amplitude: float = 1.0,
+    ) -> None:
         super().__init__()
         if not 0 <= noise_level <= levels:
             raise EngineError(f"the noise enters at a level from 0 to {levels}, not {noise_level}")
@@ -189,8 +200,13 @@ class Generator(nn.Module):
 
 
 def generator_for(config: ModelConfig) -> Generator:
-    return Generator(config.channels, config.residual_blocks, levels=config.levels, noise_level=config.noise_level,
-                     noise_amplitude=config.noise_amplitude)
+    return Generator(
+        config.channels,
+        config.residual_blocks,
+        levels=config.levels,
+        noise_level=config.noise_level,
+        noise_amplitude=config.noise_amplitude,
+    )
 
 
 def parameter_count(module: nn.Module) -> int:
@@ -220,21 +236,34 @@ class FeedForwardModel:
 
     @property
     def identity(self) -> str:
-        return model_identity(style_sha256=self.style_sha256, encoder_sha256=self.encoder_sha256, config=self.config)
+        return model_identity(
+            style_sha256=self.style_sha256, encoder_sha256=self.encoder_sha256, config=self.config
+        )
 
-    def stylize(self, content: Image.Image, *, repeat: str, params: StyleParams, long_side: int = 256) -> StylizeResult:
+    def stylize(
+        self, content: Image.Image, *, repeat: str, params: StyleParams, long_side: int = 256
+    ) -> StylizeResult:
         """A preview tile of long side `long_side`, as the optimiser's `Engine.preview` makes one."""
         check_repeat(repeat)
         started = time.perf_counter()
         height, width = fit_size(content.height, content.width, long_side, self.config.size_multiple)
         x = resample(to_tensor(content.convert("RGB")), layout_repeat(repeat), (height, width))
         output = self.apply(x, repeat=repeat, params=params)
-        info = self._info(started, repeat=repeat, params=params, model_config=self.config.as_dict(),
-                          size=[width, height])
+        info = self._info(
+            started, repeat=repeat, params=params, model_config=self.config.as_dict(), size=[width, height]
+        )
         return StylizeResult(image=to_image(output), info=info)
 
-    def render_tile(self, content: Image.Image, *, repeat: str, params: StyleParams, width_px: int, height_px: int,
-                    preview_size: tuple[int, int]) -> StylizeResult:
+    def render_tile(
+        self,
+        content: Image.Image,
+        *,
+        repeat: str,
+        params: StyleParams,
+        width_px: int,
+        height_px: int,
+        preview_size: tuple[int, int],
+    ) -> StylizeResult:
         """The print tile of a preview this model made at `preview_size` (width, height).
 
         The generator is fully convolutional, so it runs at print size too, but it paints strokes
@@ -255,10 +284,18 @@ class FeedForwardModel:
         else:
             # Above the budget the generator runs at the largest size within it, and the base
             # pattern's own edges give what is finer still.
-            detail = keep_low_band(full, self.apply(resample(source, layout, work), repeat=repeat, params=params), layout)
+            detail = keep_low_band(
+                full, self.apply(resample(source, layout, work), repeat=repeat, params=params), layout
+            )
         output = keep_low_band(detail, preview, layout)
-        info = self._info(started, repeat=repeat, params=params, size=[width_px, height_px],
-                          preview_size=[preview_w, preview_h], from_preview=True)
+        info = self._info(
+            started,
+            repeat=repeat,
+            params=params,
+            size=[width_px, height_px],
+            preview_size=[preview_w, preview_h],
+            from_preview=True,
+        )
         return StylizeResult(image=to_image(output), info=info)
 
     def _info(self, started: float, *, repeat: str, params: StyleParams, **extra: Any) -> dict[str, Any]:
@@ -289,7 +326,10 @@ class FeedForwardModel:
         repeat = layout_repeat(repeat)
         # style_scale 2 paints strokes twice as big: the network sees the tile at half size.
         multiple = self.config.size_multiple
-        work = (_multiple(height / params.style_scale, multiple), _multiple(width / params.style_scale, multiple))
+        work = (
+            _multiple(height / params.style_scale, multiple),
+            _multiple(width / params.style_scale, multiple),
+        )
         small = resample(content, repeat, work)
         generator = torch.Generator().manual_seed(params.seed)
         noise = torch.randn((1, 1, *self.generator.noise_shape(*work)), generator=generator)
@@ -352,10 +392,17 @@ def style_targets_at(encoder: Encoder, style: Image.Image, long_side: int) -> li
     return style_grams(encoder, tensor)
 
 
-def train(style: Image.Image, bases: Sequence[TrainingBase], *, encoder: Encoder, style_sha256: str,
-          config: ModelConfig = ModelConfig(), progress: Callable[[float], None] | None = None,
-          should_cancel: Callable[[], bool] | None = None,
-          on_loss: Callable[[int, float], None] | None = None) -> FeedForwardModel:
+def train(
+    style: Image.Image,
+    bases: Sequence[TrainingBase],
+    *,
+    encoder: Encoder,
+    style_sha256: str,
+    config: ModelConfig = ModelConfig(),
+    progress: Callable[[float], None] | None = None,
+    should_cancel: Callable[[], bool] | None = None,
+    on_loss: Callable[[int, float], None] | None = None,
+) -> FeedForwardModel:
     """Train one style's generator; deterministic for a config, style and set of bases."""
     if not bases:
         raise EngineError("a style model needs at least one base pattern to train on")
@@ -372,7 +419,9 @@ def train(style: Image.Image, bases: Sequence[TrainingBase], *, encoder: Encoder
     tiles = [(to_tensor(b.image.convert("RGB")), b.repeat) for b in bases]
     optimizer = torch.optim.Adam(generator.parameters(), lr=config.lr)
     schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda i: 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(i / max(config.iterations, 1), 1.0))))
+        optimizer,
+        lambda i: 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(i / max(config.iterations, 1), 1.0))),
+    )
     noise_generator = torch.Generator().manual_seed(config.seed)
     curve: list[float] = []
     generator.train()
@@ -380,7 +429,9 @@ def train(style: Image.Image, bases: Sequence[TrainingBase], *, encoder: Encoder
         if should_cancel is not None and should_cancel():
             raise Cancelled("the style model's training was cancelled")
         batch = torch.cat([_training_crop(tiles, config, rng) for _ in range(config.batch)])
-        noise = torch.randn((batch.shape[0], 1, *generator.noise_shape(*batch.shape[-2:])), generator=noise_generator)
+        noise = torch.randn(
+            (batch.shape[0], 1, *generator.noise_shape(*batch.shape[-2:])), generator=noise_generator
+        )
         # A crop is no tile: its edges are replicated, as for the optimiser's windows.
         output = generator(batch, noise, "center")
         loss = _loss(encoder, output.clamp(0.0, 1.0), batch, targets, weights)
@@ -397,35 +448,52 @@ def train(style: Image.Image, bases: Sequence[TrainingBase], *, encoder: Encoder
         if progress is not None:
             progress((step + 1) / config.iterations)
     generator.eval()
-    model = FeedForwardModel(generator=generator, config=config, style_sha256=style_sha256,
-                             encoder_name=encoder.name, encoder_sha256=encoder.weights_sha256,
-                             curve=_thin(curve), training_seconds=round(time.perf_counter() - started, 1))
+    model = FeedForwardModel(
+        generator=generator,
+        config=config,
+        style_sha256=style_sha256,
+        encoder_name=encoder.name,
+        encoder_sha256=encoder.weights_sha256,
+        curve=_thin(curve),
+        training_seconds=round(time.perf_counter() - started, 1),
+    )
     model.judge = judge_model(model, encoder, style, targets)
     return model
 
 
-def _loss(encoder: Encoder, output: torch.Tensor, content: torch.Tensor, targets: list[torch.Tensor],
-          weights: LossWeights) -> torch.Tensor:
+def _loss(
+    encoder: Encoder,
+    output: torch.Tensor,
+    content: torch.Tensor,
+    targets: list[torch.Tensor],
+    weights: LossWeights,
+) -> torch.Tensor:
     """The optimiser's loss (transfer.optimise), per image of the batch: Grams must not mix images."""
-    features, content_features = encoder.encode(output.contiguous(memory_format=torch.channels_last), "center")
+    features, content_features = encoder.encode(
+        output.contiguous(memory_format=torch.channels_last), "center"
+    )
     with torch.no_grad():
         _, content_target = encoder.encode(content, "center")
     terms = []
     for i in range(output.shape[0]):
-        term = weights.style * style_loss([f[i:i + 1] for f in features], targets)
-        target = content_target[i:i + 1]
+        term = weights.style * style_loss([f[i : i + 1] for f in features], targets)
+        target = content_target[i : i + 1]
         scale = target.pow(2).mean() + 1e-8
-        term = term + weights.content * (content_features[i:i + 1] - target).pow(2).mean() / scale
-        term = term + weights.tv * total_variation(output[i:i + 1], "center") * 100.0
+        term = term + weights.content * (content_features[i : i + 1] - target).pow(2).mean() / scale
+        term = term + weights.tv * total_variation(output[i : i + 1], "center") * 100.0
         terms.append(term)
     return torch.stack(terms).mean()
 
 
-def _training_crop(tiles: list[tuple[torch.Tensor, str]], config: ModelConfig, rng: random.Random) -> torch.Tensor:
+def _training_crop(
+    tiles: list[tuple[torch.Tensor, str]], config: ModelConfig, rng: random.Random
+) -> torch.Tensor:
     tile, repeat = tiles[rng.randrange(len(tiles))]
     # Rescaled around the preview size, so strokes keep their size against motifs of every size.
     factor = 1.0 + rng.uniform(-config.scale_jitter, config.scale_jitter)
-    height, width = fit_size(tile.shape[-2], tile.shape[-1], round(config.target_side * factor), config.size_multiple)
+    height, width = fit_size(
+        tile.shape[-2], tile.shape[-1], round(config.target_side * factor), config.size_multiple
+    )
     x = resample(tile, repeat, (height, width))
     # The crop is taken through the repeat: it may straddle the tile's edge, as the plane does.
     top, left = rng.randrange(height), rng.randrange(width)
@@ -448,12 +516,18 @@ def _thin(curve: list[float], points: int = 100) -> list[float]:
     if len(curve) <= points:
         return [round(v, 6) for v in curve]
     size = len(curve) / points
-    return [round(sum(curve[int(i * size):int((i + 1) * size)]) / len(curve[int(i * size):int((i + 1) * size)]), 6)
-            for i in range(points)]
+    return [
+        round(
+            sum(curve[int(i * size) : int((i + 1) * size)]) / len(curve[int(i * size) : int((i + 1) * size)]),
+            6,
+        )
+        for i in range(points)
+    ]
 
 
-def judge_model(model: FeedForwardModel, encoder: Encoder, style: Image.Image,
-                targets: list[torch.Tensor] | None = None) -> dict[str, float]:
+def judge_model(
+    model: FeedForwardModel, encoder: Encoder, style: Image.Image, targets: list[torch.Tensor] | None = None
+) -> dict[str, float]:
     """Cheap figures on held-out generated patterns: seam ratio, SSIM to the base, the loss itself.
 
     The bench's full panel (Portilla-Simoncelli, palette, patch coherence) needs its judges installed.
@@ -464,16 +538,25 @@ def judge_model(model: FeedForwardModel, encoder: Encoder, style: Image.Image,
     targets = targets if targets is not None else style_targets_at(encoder, style, model.config.target_side)
     seams, ssims, losses = [], [], []
     for i, repeat in enumerate(("basic", "half_drop", "half_brick")):
-        base = generate_pattern(repeat, size=model.config.target_side, seed=900 + i, kind=("ditsy", "motifs", "blobs")[i])
-        result = model.stylize(base, repeat=repeat, params=StyleParams(strength=model.config.strength, seed=i),
-                               long_side=model.config.target_side)
+        base = generate_pattern(
+            repeat, size=model.config.target_side, seed=900 + i, kind=("ditsy", "motifs", "blobs")[i]
+        )
+        result = model.stylize(
+            base,
+            repeat=repeat,
+            params=StyleParams(strength=model.config.strength, seed=i),
+            long_side=model.config.target_side,
+        )
         seams.append(seam_ratio(result.image, repeat))
         ssims.append(ssim_luma(base, result.image))
         with torch.no_grad():
             features, _ = encoder.encode(to_tensor(result.image), repeat)
             losses.append(float(style_loss(features, targets)))
-    return {"seam_ratio": round(sum(seams) / 3, 4), "ssim": round(sum(ssims) / 3, 4),
-            "style_loss": round(sum(losses) / 3, 5)}
+    return {
+        "seam_ratio": round(sum(seams) / 3, 4),
+        "ssim": round(sum(ssims) / 3, 4),
+        "style_loss": round(sum(losses) / 3, 5),
+    }
 
 
 # ---- storage ---------------------------------------------------------------------------------
@@ -511,10 +594,19 @@ def save_model(model: FeedForwardModel, path: str | Path) -> str:
 
 
 def model_card(model: FeedForwardModel) -> dict[str, Any]:
-    return {"checksum_sha256": model.checksum, "identity": model.identity, "style_sha256": model.style_sha256,
-            "encoder": model.encoder_name, "encoder_sha256": model.encoder_sha256, "config": model.config.as_dict(),
-            "config_sha256": model.config.sha256(), "judge": model.judge, "training_seconds": model.training_seconds,
-            "parameters": parameter_count(model.generator), "curve": model.curve}
+    return {
+        "checksum_sha256": model.checksum,
+        "identity": model.identity,
+        "style_sha256": model.style_sha256,
+        "encoder": model.encoder_name,
+        "encoder_sha256": model.encoder_sha256,
+        "config": model.config.as_dict(),
+        "config_sha256": model.config.sha256(),
+        "judge": model.judge,
+        "training_seconds": model.training_seconds,
+        "parameters": parameter_count(model.generator),
+        "curve": model.curve,
+    }
 
 
 def load_model(data: bytes, *, expected_checksum: str) -> FeedForwardModel:
@@ -529,15 +621,24 @@ def load_model(data: bytes, *, expected_checksum: str) -> FeedForwardModel:
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise EngineError("the file is not a Motif style model")
     if payload.get("format_version") != FORMAT_VERSION:
-        raise EngineError(f"style model format {payload.get('format_version')} is not {FORMAT_VERSION}; retrain it")
+        raise EngineError(
+            f"style model format {payload.get('format_version')} is not {FORMAT_VERSION}; retrain it"
+        )
     config = ModelConfig.from_dict(payload["config"])
     generator = generator_for(config)
     generator.load_state_dict(payload["state_dict"])
     generator.eval()
-    return FeedForwardModel(generator=generator, config=config, style_sha256=payload["style_sha256"],
-                            encoder_name=payload["encoder_name"], encoder_sha256=payload["encoder_sha256"],
-                            curve=list(payload["curve"]), judge=dict(payload["judge"]),
-                            training_seconds=float(payload["training_seconds"]), checksum=actual)
+    return FeedForwardModel(
+        generator=generator,
+        config=config,
+        style_sha256=payload["style_sha256"],
+        encoder_name=payload["encoder_name"],
+        encoder_sha256=payload["encoder_sha256"],
+        curve=list(payload["curve"]),
+        judge=dict(payload["judge"]),
+        training_seconds=float(payload["training_seconds"]),
+        checksum=actual,
+    )
 
 
 def load_model_file(path: str | Path, *, expected_checksum: str | None = None) -> FeedForwardModel:
@@ -562,5 +663,18 @@ def demo_training_bases(size: int = 256) -> list[TrainingBase]:
     return bases
 
 
-__all__ = ["ModelConfig", "Generator", "FeedForwardModel", "TrainingBase", "generator_for", "train", "save_model", "load_model",
-           "load_model_file", "model_identity", "model_bytes", "model_card", "demo_training_bases"]
+__all__ = [
+    "ModelConfig",
+    "Generator",
+    "FeedForwardModel",
+    "TrainingBase",
+    "generator_for",
+    "train",
+    "save_model",
+    "load_model",
+    "load_model_file",
+    "model_identity",
+    "model_bytes",
+    "model_card",
+    "demo_training_bases",
+]

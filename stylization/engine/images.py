@@ -69,7 +69,11 @@ def _to_srgb(image: Image.Image) -> Image.Image:
 def _sixteen_bit_to_l(image: Image.Image) -> Image.Image:
     values = np.asarray(image, dtype=np.float64)
     # Pillow's convert("L") clips 16-bit values instead of scaling them.
-    top = 1.0 if image.mode == "F" and values.max(initial=0) <= 1.0 else (255.0 if values.max(initial=0) <= 255 else 65535.0)
+    top = (
+        1.0
+        if image.mode == "F" and values.max(initial=0) <= 1.0
+        else (255.0 if values.max(initial=0) <= 255 else 65535.0)
+    )
     return Image.fromarray(np.clip(np.rint(values / top * 255.0), 0, 255).astype(np.uint8), mode="L")
 
 

@@ -27,7 +27,9 @@ def tile_layout(tile: Image.Image, repeat: str, cols: int, rows: int) -> Image.I
     if cols < 1 or rows < 1:
         raise ValueError("a layout needs at least one column and one row")
     array = np.asarray(tile.convert("RGB"))
-    return Image.fromarray(plane_array(array, repeat, 0, 0, rows * tile.height, cols * tile.width), mode="RGB")
+    return Image.fromarray(
+        plane_array(array, repeat, 0, 0, rows * tile.height, cols * tile.width), mode="RGB"
+    )
 
 
 def repeat_period(repeat: str, tile_h: int, tile_w: int) -> tuple[int, int]:

@@ -36,7 +36,10 @@ def interior_cut_ratio(tile: Image.Image, repeat: str) -> float:
     array = np.asarray(tile.convert("RGB"))
     height, width = array.shape[:2]
     cuts = [(height * (2 * i + 1) // 9, width * (2 * j + 1) // 11) for i in range(4) for j in range(4)]
-    scores = [seam_ratio(Image.fromarray(plane_array(array, repeat, dy, dx, height, width)), repeat) for dy, dx in cuts]
+    scores = [
+        seam_ratio(Image.fromarray(plane_array(array, repeat, dy, dx, height, width)), repeat)
+        for dy, dx in cuts
+    ]
     return float(np.percentile(scores, 90))
 
 

@@ -20,13 +20,19 @@ class StyleParams:
     regions: str = "all"
 
     def __post_init__(self) -> None:
-        if not (isinstance(self.strength, (int, float)) and math.isfinite(self.strength)
-                and 0.0 <= self.strength <= 1.0):
+        if not (
+            isinstance(self.strength, (int, float))
+            and math.isfinite(self.strength)
+            and 0.0 <= self.strength <= 1.0
+        ):
             raise ValueError(f"strength must be between 0 and 1, got {self.strength!r}")
         if not isinstance(self.preserve_colors, bool):
             raise ValueError(f"preserve_colors must be true or false, got {self.preserve_colors!r}")
-        if not (isinstance(self.style_scale, (int, float)) and math.isfinite(self.style_scale)
-                and 0.25 <= self.style_scale <= 4.0):
+        if not (
+            isinstance(self.style_scale, (int, float))
+            and math.isfinite(self.style_scale)
+            and 0.25 <= self.style_scale <= 4.0
+        ):
             raise ValueError(f"style_scale must be between 0.25 and 4, got {self.style_scale!r}")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
             raise ValueError(f"seed must be a non-negative integer, got {self.seed!r}")

@@ -26,13 +26,16 @@ _PALETTES = [
 Shape = tuple[np.ndarray, str]  # polygon vertices (n x 2, tile pixels) and fill colour
 
 
-def generate_pattern(repeat: str, *, size: int | tuple[int, int], seed: int, kind: str = "motifs") -> Image.Image:
+def generate_pattern(
+    repeat: str, *, size: int | tuple[int, int], seed: int, kind: str = "motifs"
+) -> Image.Image:
     """A colourful tile that is seamless when laid out in `repeat` (size is width x height)."""
     return pattern_plane(repeat, size=size, seed=seed, kind=kind, cols=1, rows=1)
 
 
-def pattern_plane(repeat: str, *, size: int | tuple[int, int], seed: int, kind: str = "motifs",
-                  cols: int = 2, rows: int = 2) -> Image.Image:
+def pattern_plane(
+    repeat: str, *, size: int | tuple[int, int], seed: int, kind: str = "motifs", cols: int = 2, rows: int = 2
+) -> Image.Image:
     """The same design painted directly over cols x rows tiles of the plane.
 
     Independent of `tile_layout`, so the two can be compared to prove the tile repeats.
@@ -56,8 +59,15 @@ def pattern_plane(repeat: str, *, size: int | tuple[int, int], seed: int, kind: 
     return _draw(shapes, phase, repeat, width, height, ground, (cols * width, rows * height))
 
 
-def _draw(shapes: list[Shape], phase: np.ndarray, repeat: str, width: int, height: int, ground: str,
-          canvas_size: tuple[int, int]) -> Image.Image:
+def _draw(
+    shapes: list[Shape],
+    phase: np.ndarray,
+    repeat: str,
+    width: int,
+    height: int,
+    ground: str,
+    canvas_size: tuple[int, int],
+) -> Image.Image:
     """Paint the shapes with all their lattice copies; canvas_size > tile shows the repeat."""
     scale = 2
     canvas = Image.new("RGB", (canvas_size[0] * scale, canvas_size[1] * scale), ground)
@@ -100,7 +110,12 @@ def _flower(rng: np.random.Generator, cx: float, cy: float, r: float, colours: l
     shapes = []
     for k in range(petals):
         a = start + 2 * np.pi * k / petals
-        shapes.append((_ellipse(cx + 0.55 * r * np.cos(a), cy + 0.55 * r * np.sin(a), 0.5 * r, 0.22 * r, a), petal_colour))
+        shapes.append(
+            (
+                _ellipse(cx + 0.55 * r * np.cos(a), cy + 0.55 * r * np.sin(a), 0.5 * r, 0.22 * r, a),
+                petal_colour,
+            )
+        )
     shapes.append((_ellipse(cx, cy, 0.25 * r, 0.25 * r), centre_colour))
     return shapes
 
@@ -179,8 +194,19 @@ def _checks(rng: np.random.Generator, width: int, height: int, colours: list[str
     for i in range(n):
         for j in range(n):
             x0, y0 = i * width / n, j * height / n
-            shapes.append((np.array([[x0, y0], [x0 + width / (2 * n), y0],
-                                     [x0 + width / (2 * n), y0 + height / (2 * n)], [x0, y0 + height / (2 * n)]]), c))
+            shapes.append(
+                (
+                    np.array(
+                        [
+                            [x0, y0],
+                            [x0 + width / (2 * n), y0],
+                            [x0 + width / (2 * n), y0 + height / (2 * n)],
+                            [x0, y0 + height / (2 * n)],
+                        ]
+                    ),
+                    c,
+                )
+            )
     return shapes
 
 
@@ -193,10 +219,27 @@ def _geometric(rng: np.random.Generator, width: int, height: int, colours: list[
             cx, cy = (i + 0.5) * cw, (j + 0.5) * ch
             colour = colours[(i + 2 * j) % len(colours)]
             if (i + j) % 2:
-                shapes.append((np.array([[cx, cy - ch / 2], [cx + cw / 2, cy], [cx, cy + ch / 2], [cx - cw / 2, cy]]), colour))
+                shapes.append(
+                    (
+                        np.array(
+                            [[cx, cy - ch / 2], [cx + cw / 2, cy], [cx, cy + ch / 2], [cx - cw / 2, cy]]
+                        ),
+                        colour,
+                    )
+                )
             else:
-                shapes.append((np.array([[cx - cw * 0.4, cy + ch * 0.35], [cx, cy - ch * 0.4],
-                                         [cx + cw * 0.4, cy + ch * 0.35]]), colour))
+                shapes.append(
+                    (
+                        np.array(
+                            [
+                                [cx - cw * 0.4, cy + ch * 0.35],
+                                [cx, cy - ch * 0.4],
+                                [cx + cw * 0.4, cy + ch * 0.35],
+                            ]
+                        ),
+                        colour,
+                    )
+                )
             shapes.append((_ellipse(cx, cy, cw * 0.08, ch * 0.08, n=12), colours[(i + j + 3) % len(colours)]))
     return shapes
 
@@ -225,8 +268,20 @@ def _centred_motif(rng: np.random.Generator, width: int, height: int, colours: l
     for k in range(ring):
         a = 2 * np.pi * k / ring
         d = 0.06 * min(width, height)
-        shapes.append((_ellipse(cx + 1.25 * r * np.cos(a), cy + 1.25 * r * np.sin(a), d, d, n=16), colours[k % len(colours)]))
+        shapes.append(
+            (
+                _ellipse(cx + 1.25 * r * np.cos(a), cy + 1.25 * r * np.sin(a), d, d, n=16),
+                colours[k % len(colours)],
+            )
+        )
     return shapes
 
 
-_SHAPES = {"motifs": _motifs, "ditsy": _ditsy, "stripes": _stripes, "geometric": _geometric, "blobs": _blobs, "checks": _checks}
+_SHAPES = {
+    "motifs": _motifs,
+    "ditsy": _ditsy,
+    "stripes": _stripes,
+    "geometric": _geometric,
+    "blobs": _blobs,
+    "checks": _checks,
+}

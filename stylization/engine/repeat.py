@@ -29,7 +29,9 @@ def check_tile_size(repeat: str, height: int, width: int) -> None:
         raise ValueError(f"a half-brick tile needs an even width, got {width}px")
 
 
-def plane_to_tile(repeat: str, height: int, width: int, ys: np.ndarray, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def plane_to_tile(
+    repeat: str, height: int, width: int, ys: np.ndarray, xs: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Map integer plane coordinates to the tile pixel that the repeat puts there.
 
     The tile occupies plane rows [0, height) and columns [0, width). Tile column k of a
@@ -67,7 +69,9 @@ def plane_window(x: torch.Tensor, repeat: str, top: int, left: int, height: int,
     return x.flatten(-2)[..., flat]
 
 
-def window_indices(repeat: str, tile_h: int, tile_w: int, top: int, left: int, height: int, width: int) -> torch.Tensor:
+def window_indices(
+    repeat: str, tile_h: int, tile_w: int, top: int, left: int, height: int, width: int
+) -> torch.Tensor:
     """Flat tile indices of a plane window, for scattering a window back onto the tile."""
     ys, xs = np.meshgrid(np.arange(top, top + height), np.arange(left, left + width), indexing="ij")
     ty, tx = plane_to_tile(repeat, tile_h, tile_w, ys, xs)

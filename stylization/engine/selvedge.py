@@ -33,7 +33,9 @@ class SelvedgeCredit:
 
 def qr_image(url: str, *, module_px: int) -> Image.Image:
     qr = segno.make(url, error="m", micro=False)
-    rows = np.array([list(row) for row in qr.matrix_iter(scale=module_px, border=QR_QUIET_MODULES)], dtype=bool)
+    rows = np.array(
+        [list(row) for row in qr.matrix_iter(scale=module_px, border=QR_QUIET_MODULES)], dtype=bool
+    )
     return Image.fromarray(np.where(rows, 0, 255).astype(np.uint8), mode="L").convert("RGB")
 
 
@@ -45,8 +47,9 @@ def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
         return ImageFont.load_default(size=max(8, size))
 
 
-def _wrapped(draw: ImageDraw.ImageDraw, text: str, font: ImageFont.FreeTypeFont | ImageFont.ImageFont,
-             width: int) -> list[str]:
+def _wrapped(
+    draw: ImageDraw.ImageDraw, text: str, font: ImageFont.FreeTypeFont | ImageFont.ImageFont, width: int
+) -> list[str]:
     """The text broken at spaces into lines no wider than `width` (a word longer than that stands alone)."""
     lines: list[str] = []
     for word in text.split():
@@ -57,9 +60,9 @@ def _wrapped(draw: ImageDraw.ImageDraw, text: str, font: ImageFont.FreeTypeFont 
     return lines
 
 
-def _credit_layout(draw: ImageDraw.ImageDraw, texts: list[str], *, width: int, height: int, size: int) -> tuple[
-    list[tuple[str, ImageFont.FreeTypeFont | ImageFont.ImageFont]], int
-]:
+def _credit_layout(
+    draw: ImageDraw.ImageDraw, texts: list[str], *, width: int, height: int, size: int
+) -> tuple[list[tuple[str, ImageFont.FreeTypeFont | ImageFont.ImageFont]], int]:
     """Lines and their fonts (the title a size larger), shrunk until they fit the box; and the line pitch."""
     while True:
         laid: list[tuple[str, ImageFont.FreeTypeFont | ImageFont.ImageFont]] = []
@@ -81,11 +84,19 @@ def selvedge_strip(credit: SelvedgeCredit, *, width_px: int, dpi: int) -> Image.
     strip = Image.new("RGB", (width_px, height), "white")
     strip.paste(code, (pad, (height - code.height) // 2))
     draw = ImageDraw.Draw(strip)
-    texts = [credit.title, f"Style by {credit.artist} · pattern by {credit.designer}",
-             "Scan the code to verify this print's attribution record"]
+    texts = [
+        credit.title,
+        f"Style by {credit.artist} · pattern by {credit.designer}",
+        "Scan the code to verify this print's attribution record",
+    ]
     left = code.width + 2 * pad
-    laid, pitch = _credit_layout(draw, texts, width=width_px - left - pad, height=height - 2 * pad,
-                                 size=max(MIN_TEXT_PX, round(TEXT_IN * dpi)))
+    laid, pitch = _credit_layout(
+        draw,
+        texts,
+        width=width_px - left - pad,
+        height=height - 2 * pad,
+        size=max(MIN_TEXT_PX, round(TEXT_IN * dpi)),
+    )
     top = (height - len(laid) * pitch) // 2
     for i, (line, font) in enumerate(laid):
         draw.text((left, top + i * pitch), line, fill=(30, 30, 34), font=font)

@@ -72,7 +72,9 @@ def style_grams(encoder: Encoder, style: torch.Tensor) -> list[torch.Tensor]:
 
 
 def style_loss(features: list[torch.Tensor], targets: list[torch.Tensor]) -> torch.Tensor:
-    terms = [((gram(f) - t) ** 2).sum() / ((t**2).sum() + 1e-8) for f, t in zip(features, targets, strict=True)]
+    terms = [
+        ((gram(f) - t) ** 2).sum() / ((t**2).sum() + 1e-8) for f, t in zip(features, targets, strict=True)
+    ]
     return torch.stack(terms).mean()
 
 
@@ -88,8 +90,13 @@ def masked_gram(features: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     return flat @ flat.T / (weights.sum().float() + 1e-8)
 
 
-def masked_style_loss(features: list[torch.Tensor], targets: list[torch.Tensor], mask: torch.Tensor) -> torch.Tensor:
-    terms = [((masked_gram(f, mask) - t) ** 2).sum() / ((t**2).sum() + 1e-8) for f, t in zip(features, targets, strict=True)]
+def masked_style_loss(
+    features: list[torch.Tensor], targets: list[torch.Tensor], mask: torch.Tensor
+) -> torch.Tensor:
+    terms = [
+        ((masked_gram(f, mask) - t) ** 2).sum() / ((t**2).sum() + 1e-8)
+        for f, t in zip(features, targets, strict=True)
+    ]
     return torch.stack(terms).mean()
 
 
@@ -101,10 +108,22 @@ def total_variation(x: torch.Tensor, repeat: str) -> torch.Tensor:
     return (dx**2).mean() + (dy**2).mean()
 
 
-def optimise(x0: torch.Tensor, content: torch.Tensor, targets: list[torch.Tensor], *, encoder: Encoder,
-             repeat: str, weights: LossWeights, iterations: int, job: Job, optimizer: str = "adam",
-             lr: float = 0.1, autocast_bf16: bool = False,
-             on_loss: Callable[[float], None] | None = None, region: torch.Tensor | None = None) -> torch.Tensor:
+def optimise(
+    x0: torch.Tensor,
+    content: torch.Tensor,
+    targets: list[torch.Tensor],
+    *,
+    encoder: Encoder,
+    repeat: str,
+    weights: LossWeights,
+    iterations: int,
+    job: Job,
+    optimizer: str = "adam",
+    lr: float = 0.1,
+    autocast_bf16: bool = False,
+    on_loss: Callable[[float], None] | None = None,
+    region: torch.Tensor | None = None,
+) -> torch.Tensor:
     """Optimise the pixels of x0 (NCHW, [0,1]) as one tile; `region` (1,1,H,W) masks the Gram loss."""
     with torch.no_grad():
         _, content_features = encoder.encode(content, repeat)
@@ -121,7 +140,9 @@ def optimise(x0: torch.Tensor, content: torch.Tensor, targets: list[torch.Tensor
         else:
             loss = weights.style * masked_style_loss(style_features, targets, region)
         if weights.content > 0:
-            loss = loss + weights.content * (features.float() - content_features).pow(2).mean() / content_scale
+            loss = (
+                loss + weights.content * (features.float() - content_features).pow(2).mean() / content_scale
+            )
         if weights.tv > 0:
             loss = loss + weights.tv * total_variation(x, repeat) * 100.0
         if not torch.isfinite(loss):
@@ -131,8 +152,15 @@ def optimise(x0: torch.Tensor, content: torch.Tensor, targets: list[torch.Tensor
     def new_optimizer() -> torch.optim.Optimizer:
         if optimizer == "lbfgs":
             # Per-pixel gradients of a normalised loss are tiny: default tolerances stop early.
-            return torch.optim.LBFGS([x], lr=1.0, max_iter=1, history_size=20, tolerance_grad=0.0,
-                                     tolerance_change=0.0, line_search_fn="strong_wolfe")
+            return torch.optim.LBFGS(
+                [x],
+                lr=1.0,
+                max_iter=1,
+                history_size=20,
+                tolerance_grad=0.0,
+                tolerance_change=0.0,
+                line_search_fn="strong_wolfe",
+            )
         if optimizer == "adam":
             return torch.optim.Adam([x], lr=lr)
         raise ValueError(f"unknown optimizer {optimizer!r}")
@@ -181,6 +209,7 @@ class Window:
 
 def tile_windows(height: int, width: int, core: int, align: int) -> list[Window]:
     """Cores that partition the tile, each starting on the encoder's pooling grid."""
+
     def spans(size: int) -> list[tuple[int, int]]:
         count = math.ceil(size / core)
         step = math.ceil(size / count / align) * align
@@ -189,10 +218,21 @@ def tile_windows(height: int, width: int, core: int, align: int) -> list[Window]
     return [Window(top, left, h, w) for top, h in spans(height) for left, w in spans(width)]
 
 
-def refine_in_windows(current: torch.Tensor, content: torch.Tensor, targets: list[torch.Tensor], *,
-                      encoder: Encoder, repeat: str, weights: LossWeights, iterations: int, job: Job,
-                      core: int = 512, lr: float = 0.1, autocast_bf16: bool = False,
-                      on_loss: Callable[[float], None] | None = None) -> torch.Tensor:
+def refine_in_windows(
+    current: torch.Tensor,
+    content: torch.Tensor,
+    targets: list[torch.Tensor],
+    *,
+    encoder: Encoder,
+    repeat: str,
+    weights: LossWeights,
+    iterations: int,
+    job: Job,
+    core: int = 512,
+    lr: float = 0.1,
+    autocast_bf16: bool = False,
+    on_loss: Callable[[float], None] | None = None,
+) -> torch.Tensor:
     """Optimise a tile too big to hold whole, with the whole tile's gradient at every step.
 
     The Gram matrices are sums over pixels, so one pass over the windows gives the global
@@ -205,15 +245,25 @@ def refine_in_windows(current: torch.Tensor, content: torch.Tensor, targets: lis
     bounded by one window. Feathering independently optimised windows (the earlier design)
     left stroke steps along every overlap (seam ratio 4.1 at 3600²).
     """
-    windows = tile_windows(*encoded_period(encoder, repeat, current.shape[-2], current.shape[-1]), core,
-                           encoder.size_multiple)
+    windows = tile_windows(
+        *encoded_period(encoder, repeat, current.shape[-2], current.shape[-1]), core, encoder.size_multiple
+    )
     content_cores, content_scale = window_content_features(encoder, content, repeat, windows, autocast_bf16)
     x = current.detach().clone().requires_grad_(True)
     opt = torch.optim.Adam([x], lr=lr)
     for _ in range(iterations):
-        grad, loss = windowed_gradient(x.detach(), content_cores, content_scale, targets, encoder=encoder,
-                                       repeat=repeat, weights=weights, windows=windows, job=job,
-                                       autocast_bf16=autocast_bf16)
+        grad, loss = windowed_gradient(
+            x.detach(),
+            content_cores,
+            content_scale,
+            targets,
+            encoder=encoder,
+            repeat=repeat,
+            weights=weights,
+            windows=windows,
+            job=job,
+            autocast_bf16=autocast_bf16,
+        )
         with torch.enable_grad():
             tv = weights.tv * total_variation(x, repeat) * 100.0
             tv.backward()
@@ -238,8 +288,9 @@ def encoded_period(encoder: Encoder, repeat: str, height: int, width: int) -> tu
     return height, width
 
 
-def window_content_features(encoder: Encoder, content: torch.Tensor, repeat: str, windows: list[Window],
-                            autocast_bf16: bool = False) -> tuple[list[torch.Tensor], float]:
+def window_content_features(
+    encoder: Encoder, content: torch.Tensor, repeat: str, windows: list[Window], autocast_bf16: bool = False
+) -> tuple[list[torch.Tensor], float]:
     """The content target of each window's core, and their mean square (the content loss's scale)."""
     with torch.no_grad():
         cores = [_core_features(encoder, content, repeat, w, autocast_bf16)[1] for w in windows]
@@ -247,9 +298,19 @@ def window_content_features(encoder: Encoder, content: torch.Tensor, repeat: str
     return cores, sum(float(c.pow(2).sum()) for c in cores) / count + 1e-8
 
 
-def windowed_gradient(x: torch.Tensor, content_cores: list[torch.Tensor], content_scale: float,
-                      targets: list[torch.Tensor], *, encoder: Encoder, repeat: str, weights: LossWeights,
-                      windows: list[Window], job: Job, autocast_bf16: bool = False) -> tuple[torch.Tensor, float]:
+def windowed_gradient(
+    x: torch.Tensor,
+    content_cores: list[torch.Tensor],
+    content_scale: float,
+    targets: list[torch.Tensor],
+    *,
+    encoder: Encoder,
+    repeat: str,
+    weights: LossWeights,
+    windows: list[Window],
+    job: Job,
+    autocast_bf16: bool = False,
+) -> tuple[torch.Tensor, float]:
     """(dLoss/dx, loss) of the style and content terms for the whole tile, one window in memory at a time."""
     channels = x.shape[1]
     with torch.no_grad():
@@ -263,22 +324,32 @@ def windowed_gradient(x: torch.Tensor, content_cores: list[torch.Tensor], conten
         assert sums is not None
         grams = [s / n for s, n in zip(sums, counts, strict=True)]
         norms = [(t**2).sum() + 1e-8 for t in targets]
-        style_value = sum(float(((g - t) ** 2).sum() / z) for g, t, z in zip(grams, targets, norms, strict=True))
+        style_value = sum(
+            float(((g - t) ** 2).sum() / z) for g, t, z in zip(grams, targets, norms, strict=True)
+        )
         style_value *= weights.style / len(targets)
         # dLoss/dGram, held fixed for the second pass; divided by each level's pixel count
         # because the windows' Gram sums add up to count * Gram.
-        d_grams = [weights.style * 2 * (g - t) / (z * len(targets) * n)
-                   for g, t, z, n in zip(grams, targets, norms, counts, strict=True)]
+        d_grams = [
+            weights.style * 2 * (g - t) / (z * len(targets) * n)
+            for g, t, z, n in zip(grams, targets, norms, counts, strict=True)
+        ]
     grad = torch.zeros(channels, x.shape[-2] * x.shape[-1], dtype=x.dtype, device=x.device)
     content_value = 0.0
     content_count = sum(c.numel() for c in content_cores)
     for window, content_core in zip(windows, content_cores, strict=True):
         job.tick(1 / len(windows))  # progress moves and cancellation is honoured within a step
         span = _span(window, encoder.halo, encoder.size_multiple, repeat, x.shape[-2], x.shape[-1])
-        piece = plane_window(x, repeat, span.top, span.left, span.height, span.width).detach().requires_grad_(True)
+        piece = (
+            plane_window(x, repeat, span.top, span.left, span.height, span.width)
+            .detach()
+            .requires_grad_(True)
+        )
         with torch.enable_grad():
             features, content_features = _encode_cores(encoder, piece, window, span, autocast_bf16)
-            surrogate = torch.stack([(_gram_sum(f) * d).sum() for f, d in zip(features, d_grams, strict=True)]).sum()
+            surrogate = torch.stack(
+                [(_gram_sum(f) * d).sum() for f, d in zip(features, d_grams, strict=True)]
+            ).sum()
             if weights.content > 0:
                 content_term = (content_features.float() - content_core).pow(2).sum()
                 content_value += float(content_term.detach())
@@ -324,15 +395,17 @@ def _span(window: Window, halo: int, align: int, repeat: str, tile_h: int, tile_
     return _Span(top, left, height, width, core_top, core_left)
 
 
-def _core_features(encoder: Encoder, image: torch.Tensor, repeat: str, window: Window,
-                   autocast_bf16: bool) -> tuple[list[torch.Tensor], torch.Tensor]:
+def _core_features(
+    encoder: Encoder, image: torch.Tensor, repeat: str, window: Window, autocast_bf16: bool
+) -> tuple[list[torch.Tensor], torch.Tensor]:
     span = _span(window, encoder.halo, encoder.size_multiple, repeat, image.shape[-2], image.shape[-1])
     piece = plane_window(image, repeat, span.top, span.left, span.height, span.width)
     return _encode_cores(encoder, piece, window, span, autocast_bf16)
 
 
-def _encode_cores(encoder: Encoder, piece: torch.Tensor, window: Window, span: _Span,
-                  autocast_bf16: bool) -> tuple[list[torch.Tensor], torch.Tensor]:
+def _encode_cores(
+    encoder: Encoder, piece: torch.Tensor, window: Window, span: _Span, autocast_bf16: bool
+) -> tuple[list[torch.Tensor], torch.Tensor]:
     """Encode a window and keep the features of its core; the halo only gives them context."""
     # The window's edge is either halo that no core feature sees or, for "center", the tile's
     # own edge: replicate padding is right for both.
@@ -342,6 +415,8 @@ def _encode_cores(encoder: Encoder, piece: torch.Tensor, window: Window, span: _
     def core(f: torch.Tensor) -> torch.Tensor:
         stride = round(piece.shape[-2] / f.shape[-2])
         top, left = span.core_top // stride, span.core_left // stride
-        return f[..., top:top + math.ceil(window.height / stride), left:left + math.ceil(window.width / stride)]
+        return f[
+            ..., top : top + math.ceil(window.height / stride), left : left + math.ceil(window.width / stride)
+        ]
 
     return [core(f) for f in features], core(content)

@@ -53,8 +53,9 @@ class VectorResult:
     bytes: int = 0
 
 
-def vectorize_tile(tile: Image.Image, *, repeat: str, settings: dict[str, Any] | None = None,
-                   margin: int | None = None) -> VectorResult:
+def vectorize_tile(
+    tile: Image.Image, *, repeat: str, settings: dict[str, Any] | None = None, margin: int | None = None
+) -> VectorResult:
     """Trace `tile` with vtracer and return an SVG of exactly the tile that repeats seamlessly.
 
     Shapes crossing the tile edge are traced from the padded plane, so the part that
@@ -73,8 +74,13 @@ def vectorize_tile(tile: Image.Image, *, repeat: str, settings: dict[str, Any] |
     traced = vtracer.convert_raw_image_to_svg(buffer.getvalue(), img_format="png", **chosen)
     svg = _crop_to_tile(traced, width, height, margin, repeat)
     rendered = render_svg(svg, width, height)
-    return VectorResult(svg=svg, ssim=ssim_luma(tile.convert("RGB"), rendered), settings=chosen,
-                        paths=svg.count("<path"), bytes=len(svg.encode()))
+    return VectorResult(
+        svg=svg,
+        ssim=ssim_luma(tile.convert("RGB"), rendered),
+        settings=chosen,
+        paths=svg.count("<path"),
+        bytes=len(svg.encode()),
+    )
 
 
 def _crop_to_tile(traced: str, width: int, height: int, margin: int, repeat: str = "basic") -> str:
@@ -82,8 +88,10 @@ def _crop_to_tile(traced: str, width: int, height: int, margin: int, repeat: str
     end = traced.rfind("</svg>")
     if opening is None or end < 0:
         raise ValueError("vtracer returned no SVG document")
-    body = _PATH.sub(lambda m: m.group(0) if _overlaps_tile(m.group(0), width, height, margin) else "",
-                     traced[opening.end():end])
+    body = _PATH.sub(
+        lambda m: m.group(0) if _overlaps_tile(m.group(0), width, height, margin) else "",
+        traced[opening.end() : end],
+    )
     cell_w, cell_h, copies = _pattern_cell(repeat, width, height)
     uses = "".join(f'<use href="#motif-tile" xlink:href="#motif-tile"{_transform(t)}/>' for t in copies)
     return (
@@ -108,9 +116,16 @@ def _pattern_cell(repeat: str, width: int, height: int) -> tuple[int, int, list[
         shift = width // 2
         return width, 2 * height, ["", f"translate({shift} {height})", f"translate({shift - width} {height})"]
     if repeat == "mirror":
-        return 2 * width, 2 * height, ["", f"translate({2 * width} 0) scale(-1 1)",
-                                       f"translate(0 {2 * height}) scale(1 -1)",
-                                       f"translate({2 * width} {2 * height}) scale(-1 -1)"]
+        return (
+            2 * width,
+            2 * height,
+            [
+                "",
+                f"translate({2 * width} 0) scale(-1 1)",
+                f"translate(0 {2 * height}) scale(1 -1)",
+                f"translate({2 * width} {2 * height}) scale(-1 -1)",
+            ],
+        )
     return width, height, [""]  # basic, and a centred motif printed on a plain grid
 
 
@@ -124,8 +139,11 @@ _FILL_SIZE = re.compile(r'(<rect id="motif-fill" x="0" y="0" )width="\d+" height
 
 def fill_area(svg: str, width: int, height: int) -> str:
     """The same repeat SVG filling a width x height area: only the outer rectangle changes."""
-    svg = _ROOT_SIZE.sub(lambda m: f'{m.group(1)}width="{width}" height="{height}" viewBox="0 0 {width} {height}"',
-                         svg, count=1)
+    svg = _ROOT_SIZE.sub(
+        lambda m: f'{m.group(1)}width="{width}" height="{height}" viewBox="0 0 {width} {height}"',
+        svg,
+        count=1,
+    )
     return _FILL_SIZE.sub(lambda m: f'{m.group(1)}width="{width}" height="{height}"', svg, count=1)
 
 

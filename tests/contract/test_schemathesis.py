@@ -41,11 +41,18 @@ def _server_env(stripe: FakeStripe) -> dict[str, str]:
     return process_env(
         # As in production: DEBUG off (JSON errors, no debug pages), Stripe (the loopback fake) for
         # checkout and payout onboarding; plain HTTP on loopback.
-        DEBUG="false", SECRET_KEY="schemathesis-" + "k" * 50, SECURE_SSL_REDIRECT="false",
-        STRIPE_SECRET_KEY="sk_test_motif", STRIPE_WEBHOOK_SECRET="whsec_motif_tests",
-        STRIPE_API_BASE=stripe.url, STRIPE_CONNECT_BASE=stripe.url,
-        LOGIN_RATE_LIMIT="10000/min", LOGIN_USERNAME_RATE_LIMIT="10000/min", REGISTER_RATE_LIMIT="10000/min",
-        VERIFY_RATE_LIMIT="10000/min", REPORT_RATE_LIMIT="10000/min",
+        DEBUG="false",
+        SECRET_KEY="schemathesis-" + "k" * 50,
+        SECURE_SSL_REDIRECT="false",
+        STRIPE_SECRET_KEY="sk_test_motif",
+        STRIPE_WEBHOOK_SECRET="whsec_motif_tests",
+        STRIPE_API_BASE=stripe.url,
+        STRIPE_CONNECT_BASE=stripe.url,
+        LOGIN_RATE_LIMIT="10000/min",
+        LOGIN_USERNAME_RATE_LIMIT="10000/min",
+        REGISTER_RATE_LIMIT="10000/min",
+        VERIFY_RATE_LIMIT="10000/min",
+        REPORT_RATE_LIMIT="10000/min",
     )
 
 
@@ -56,7 +63,9 @@ def test_the_api_holds_to_its_schema_under_fuzzing(
     everyone = make_user("artist", "designer", "buyer", "verifier", username="fuzzer")
     style, pattern = make_style(everyone), make_pattern(everyone)
     create_products()
-    Personalization.objects.create(buyer=everyone, base_pattern=pattern, style=style, status=JobStatus.DONE, progress=100)
+    Personalization.objects.create(
+        buyer=everyone, base_pattern=pattern, style=style, status=JobStatus.DONE, progress=100
+    )
     token = user_token(user=everyone)
     stripe = FakeStripe.start()
     server, base = start_server(_server_env(stripe), tmp_path / "server.log")
@@ -64,21 +73,39 @@ def test_the_api_holds_to_its_schema_under_fuzzing(
     try:
         run = subprocess.run(
             [
-                exe, "run", f"{base}/api/schema/",
-                "--checks", CHECKS,
-                "--max-examples", str(MAX_EXAMPLES),
-                "--max-time", str(MAX_TIME_S),
-                "--workers", "1",
-                "--phases", "examples,coverage,fuzzing",
-                "--seed", "16",
+                exe,
+                "run",
+                f"{base}/api/schema/",
+                "--checks",
+                CHECKS,
+                "--max-examples",
+                str(MAX_EXAMPLES),
+                "--max-time",
+                str(MAX_TIME_S),
+                "--workers",
+                "1",
+                "--phases",
+                "examples,coverage,fuzzing",
+                "--seed",
+                "16",
                 "--no-shrink",
-                "--request-timeout", "30",
-                "--exclude-operation-id", "v1_personalizations_create",
-                "-H", f"Authorization: Token {token}",
-                "--report", "json", "--report-json-path", str(report),
-                "--warnings", "off",
+                "--request-timeout",
+                "30",
+                "--exclude-operation-id",
+                "v1_personalizations_create",
+                "-H",
+                f"Authorization: Token {token}",
+                "--report",
+                "json",
+                "--report-json-path",
+                str(report),
+                "--warnings",
+                "off",
             ],
-            cwd=ROOT, capture_output=True, text=True, timeout=MAX_TIME_S + 240,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=MAX_TIME_S + 240,
             env={**os.environ, "SCHEMATHESIS_TELEMETRY": "false", "NO_COLOR": "1"},
         )
     finally:
@@ -87,7 +114,11 @@ def test_the_api_holds_to_its_schema_under_fuzzing(
     (ROOT / "var").mkdir(exist_ok=True)
     (ROOT / "var" / "schemathesis-last.txt").write_text(run.stdout + run.stderr)
     summary = json.loads(report.read_text())
-    print(json.dumps({k: summary[k] for k in ("operations", "test_cases", "failures", "errors", "running_time")}))
+    print(
+        json.dumps(
+            {k: summary[k] for k in ("operations", "test_cases", "failures", "errors", "running_time")}
+        )
+    )
     assert summary["operations"]["tested"] == summary["operations"]["selected"] >= 40, summary["operations"]
     assert summary["test_cases"]["generated"] > 0
     assert summary["failures"] == [] and summary["errors"] == [], run.stdout[-12000:]
@@ -142,10 +173,15 @@ def test_every_operation_that_takes_a_body_answers_deep_and_huge_json_with_a_jso
                     answers.setdefault(label, {})[kind] = response
                     if kind == "plain":
                         continue
-                    case.validate_response(response, checks=[
-                        not_a_server_error, status_code_conformance, content_type_conformance,
-                        response_schema_conformance,
-                    ])
+                    case.validate_response(
+                        response,
+                        checks=[
+                            not_a_server_error,
+                            status_code_conformance,
+                            content_type_conformance,
+                            response_schema_conformance,
+                        ],
+                    )
                     assert 400 <= response.status_code < 500, (label, kind, response.status_code)
                     assert response.headers["Content-Type"] == "application/json", (label, kind)
         assert requests.get(f"{base}/api/v1/products/", timeout=10).status_code == 200
@@ -154,11 +190,19 @@ def test_every_operation_that_takes_a_body_answers_deep_and_huge_json_with_a_jso
         server.kill()
         stripe.stop()
 
-    parsed = [label for label, got in answers.items()
-              if got["plain"].status_code == 400 and set(got["plain"].json()) - {"detail"}]
-    assert len(answers) >= 15 and len(parsed) >= 5, {label: got["plain"].status_code for label, got in answers.items()}
+    parsed = [
+        label
+        for label, got in answers.items()
+        if got["plain"].status_code == 400 and set(got["plain"].json()) - {"detail"}
+    ]
+    assert len(answers) >= 15 and len(parsed) >= 5, {
+        label: got["plain"].status_code for label, got in answers.items()
+    }
     for label in parsed:
         deep = answers[label]["deep"]
-        assert deep.status_code == 400 and str(JSON_MAX_DEPTH) in deep.json()["detail"], (label, deep.text[:300])
+        assert deep.status_code == 400 and str(JSON_MAX_DEPTH) in deep.json()["detail"], (
+            label,
+            deep.text[:300],
+        )
     for label, got in answers.items():
         assert got["huge"].status_code == 413, (label, got["huge"].text[:300])

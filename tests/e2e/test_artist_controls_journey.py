@@ -33,7 +33,11 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def test_the_artist_approves_the_derivative_and_the_selvedge_qr_opens_the_record(
-    worker: Any, new_page: Callable[..., Any], shots: Shots, make_user: Callable[..., User], tmp_path: Path,  # noqa: F811
+    worker: Any,
+    new_page: Callable[..., Any],
+    shots: Shots,
+    make_user: Callable[..., User],
+    tmp_path: Path,  # noqa: F811
     live_server: Any,
 ) -> None:
     import zxingcpp
@@ -53,7 +57,9 @@ def test_the_artist_approves_the_derivative_and_the_selvedge_qr_opens_the_record
     card.get_by_role("button", name="Save as a new version").press("Enter")
     studio.get_by_text("now sells under licence version 2").wait_for()
     style.refresh_from_db()
-    assert style.licence is not None and style.licence.attribution_required and style.licence.requires_approval
+    assert (
+        style.licence is not None and style.licence.attribution_required and style.licence.requires_approval
+    )
 
     job = personalization_create(buyer=buyer, base_pattern=pattern, style=style)
     order = order_create(buyer=buyer, lines=[OrderLineRequest(job, sizes["swatch"], 1)])
@@ -66,7 +72,9 @@ def test_the_artist_approves_the_derivative_and_the_selvedge_qr_opens_the_record
     page = new_page()
     log_in(page, buyer)
     page.goto(f"/orders/{order.pk}/")
-    assert page.get_by_role("link", name="Download Print sheet").count() == 0  # not before the artist says yes
+    assert (
+        page.get_by_role("link", name="Download Print sheet").count() == 0
+    )  # not before the artist says yes
 
     studio.goto("/studio/artist/")
     studio.reload()  # the studio was open already: show what waits now
@@ -84,7 +92,9 @@ def test_the_artist_approves_the_derivative_and_the_selvedge_qr_opens_the_record
     page.reload()
     page.wait_for_selector("#order-status[data-status=proof_ready]", timeout=TIMEOUT_MS)
     assert page.get_by_role("link", name="licence version 2").count() == 1  # the exact version sold
-    assert page.get_by_role("link", name="Download Print sheet").count() == 0  # the print shop gets it, not the buyer
+    assert (
+        page.get_by_role("link", name="Download Print sheet").count() == 0
+    )  # the print shop gets it, not the buyer
     line.refresh_from_db()
     with line.print_sheet.open("rb") as fh:
         sheet = Image.open(io.BytesIO(fh.read())).convert("RGB")

@@ -27,13 +27,20 @@ def _settings(settings: Any, live_server: Any) -> None:
 
 def _watch(page: Any) -> list[str]:
     problems: list[str] = []
-    page.on("console", lambda m: problems.append(f"{page.url}: {m.text}") if m.type in ("error", "warning") else None)
+    page.on(
+        "console",
+        lambda m: problems.append(f"{page.url}: {m.text}") if m.type in ("error", "warning") else None,
+    )
     page.on("pageerror", lambda e: problems.append(str(e)))
     return problems
 
 
 def test_pages_run_htmx_and_alpine_under_the_csp(
-    new_page: Callable[..., Any], make_user: Callable[..., User], pattern: BasePattern, style: Any, tmp_path: Any,
+    new_page: Callable[..., Any],
+    make_user: Callable[..., User],
+    pattern: BasePattern,
+    style: Any,
+    tmp_path: Any,
 ) -> None:
     out = ARTIFACTS / "csp"
     out.mkdir(parents=True, exist_ok=True)
@@ -58,7 +65,9 @@ def test_pages_run_htmx_and_alpine_under_the_csp(
     tile = tmp_path / "tile.png"
     tile.write_bytes(pattern_bytes("half_drop", 96))
     page.set_input_files("#id_image", str(tile))
-    page.wait_for_function("document.querySelector('[data-testid=designer-preview]').dataset.drawn === 'basic'")
+    page.wait_for_function(
+        "document.querySelector('[data-testid=designer-preview]').dataset.drawn === 'basic'"
+    )
     page.screenshot(path=str(out / "03-designer-preview.png"), full_page=True)
 
     page.goto("/api/docs/")

@@ -36,7 +36,9 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
-        skip_or_fail(f"Chromium is not installed at {CHROMIUM}; `apt-get install chromium` enables the browser tests.")
+        skip_or_fail(
+            f"Chromium is not installed at {CHROMIUM}; `apt-get install chromium` enables the browser tests."
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -114,7 +116,11 @@ def listed(artist: User, designer: User, *, repeat_type: str = "half_drop") -> t
         artist=artist,
         title="Harbour at dusk",
         image=image_bytes(128, 96, fmt="JPEG", seed=11),
-        terms=LicenceTerms(allowed_uses=("personal", "commercial"), fee_per_use=Decimal("2.00"), royalty_percent=Decimal("10")),
+        terms=LicenceTerms(
+            allowed_uses=("personal", "commercial"),
+            fee_per_use=Decimal("2.00"),
+            royalty_percent=Decimal("10"),
+        ),
         tags=("sea",),
     )
     pattern = pattern_create(
@@ -219,16 +225,22 @@ def test_buyer_previews_buys_downloads_and_verifies(
     proof = page.get_by_test_id("proof")
     proof.wait_for()
     assert page.get_by_test_id("proof-size").inner_text().startswith("36″ × 42″ at 72 DPI (2592 × 3024 px)")
-    page.wait_for_function("() => { const i = document.querySelector('[data-sheet]'); return i && i.complete && i.naturalWidth > 0; }")
+    page.wait_for_function(
+        "() => { const i = document.querySelector('[data-sheet]'); return i && i.complete && i.naturalWidth > 0; }"
+    )
     assert page.locator(".proof-edge").count() == 1  # the tile edges, drawn over the sheet
     proof.scroll_into_view_if_needed()
     shots(page, "proof-fit")
     proof.get_by_role("button", name="100 %").click()
     assert float(proof.get_attribute("data-scale") or 0) == 1.0
     # At full zoom the viewer shows full-resolution tiles marked PROOF, never the print sheet itself.
-    page.wait_for_function("() => [...document.querySelectorAll('[data-proof-tile]')].some(i => i.complete && i.naturalWidth > 0)")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('[data-proof-tile]')].some(i => i.complete && i.naturalWidth > 0)"
+    )
     shots(page, "proof-zoomed")
-    assert page.get_by_role("link", name="Download Print PNG").count() == 0  # a print sells the print, not its files
+    assert (
+        page.get_by_role("link", name="Download Print PNG").count() == 0
+    )  # a print sells the print, not its files
 
     page.get_by_test_id("approve-proofs").click()
     page.wait_for_selector("#order-status[data-status=approved]")
@@ -316,7 +328,11 @@ def test_artist_lists_a_commercial_style_and_sees_the_earning(
     form.get_by_role("button", name="Upload style").press("Enter")
     page.get_by_text("“Tide pools” is listed under licence version 1.").wait_for()
     style = Style.objects.get(artist=artist)
-    assert style.licence is not None and style.licence.commercial_use and style.licence.fee_per_use == Decimal("1.50")
+    assert (
+        style.licence is not None
+        and style.licence.commercial_use
+        and style.licence.fee_per_use == Decimal("1.50")
+    )
     assert page.get_by_test_id("uses").inner_text() == "0"
     shots(page, "style-listed")
 
@@ -450,11 +466,21 @@ def test_visitor_is_refused_another_users_order_and_outputs(
 # --- 5 (issue 15) -----------------------------------------------------------------------------------
 
 # A style model that trains in about a second; the journey is about the page, not the model's looks.
-TINY_STYLE_MODEL = {"channels": 4, "residual_blocks": 1, "crop": 32, "target_side": 64, "batch": 1, "iterations": 3}
+TINY_STYLE_MODEL = {
+    "channels": 4,
+    "residual_blocks": 1,
+    "crop": 32,
+    "target_side": 64,
+    "batch": 1,
+    "iterations": 3,
+}
 
 
 def test_buyer_moves_the_strength_slider_and_the_preview_follows_live(
-    stylization_worker: Any, new_page: Callable[..., Any], shots: Shots, make_user: Callable[..., User],
+    stylization_worker: Any,
+    new_page: Callable[..., Any],
+    shots: Shots,
+    make_user: Callable[..., User],
     settings: Any,
 ) -> None:
     import dramatiq
@@ -490,7 +516,9 @@ def test_buyer_moves_the_strength_slider_and_the_preview_follows_live(
 
     second, second_s = move_strength("0.9")
     assert second != first
-    page.wait_for_selector("canvas[data-testid=previous-repeat][data-drawn]")  # the last result stays beside it
+    page.wait_for_selector(
+        "canvas[data-testid=previous-repeat][data-drawn]"
+    )  # the last result stays beside it
     assert canvas_data(page, "canvas[data-testid=preview-repeat]") != first_tile
     shots(page, "live-second")
     jobs = list(buyer.personalizations.order_by("pk").values_list("strength", "engine_info__method"))

@@ -208,8 +208,14 @@ class FakeStripeError(Exception):
 # The address a customer enters on the hosted Checkout page when a test gives none.
 FAKE_SHIPPING_DETAILS: JSON = {
     "name": "Jenny Rosen",
-    "address": {"line1": "510 Townsend St", "line2": None, "city": "San Francisco", "state": "CA",
-                "postal_code": "94103", "country": "US"},
+    "address": {
+        "line1": "510 Townsend St",
+        "line2": None,
+        "city": "San Francisco",
+        "state": "CA",
+        "postal_code": "94103",
+        "country": "US",
+    },
 }
 
 
@@ -555,7 +561,9 @@ class FakeStripe:
             self._prices[price["id"]] = price
             return str(price["id"])
 
-    def complete_checkout(self, session_id: str, *, paid: bool = True, shipping_details: JSON | None = None) -> JSON:
+    def complete_checkout(
+        self, session_id: str, *, paid: bool = True, shipping_details: JSON | None = None
+    ) -> JSON:
         """The customer pays: creates PaymentIntent + Charge, completes the session.
 
         ``paid=False`` models a delayed payment method (e.g. bank debit): the session
@@ -888,7 +896,12 @@ class FakeStripe:
             },
             shipping_cost=shipping_cost,
             shipping_address_collection=collection,
-            shipping_options=[{"shipping_amount": shipping_cost["amount_total"], "shipping_rate": shipping_cost["shipping_rate"]}]
+            shipping_options=[
+                {
+                    "shipping_amount": shipping_cost["amount_total"],
+                    "shipping_rate": shipping_cost["shipping_rate"],
+                }
+            ]
             if shipping_cost
             else [],
             custom_fields=[],
@@ -916,7 +929,9 @@ class FakeStripe:
         for code in countries:
             if not isinstance(code, str) or len(code) != 2 or not code.isupper():
                 raise FakeStripeError(
-                    400, f"Invalid country code: {code}", param="shipping_address_collection[allowed_countries]"
+                    400,
+                    f"Invalid country code: {code}",
+                    param="shipping_address_collection[allowed_countries]",
                 )
         return {"allowed_countries": list(countries)}
 
@@ -934,7 +949,8 @@ class FakeStripe:
         amount = _int(fixed, "amount", required=True, minimum=0)
         if str(fixed.get("currency", "")).lower() != currency:
             raise FakeStripeError(
-                400, "The shipping rate's currency must match the line items'.",
+                400,
+                "The shipping rate's currency must match the line items'.",
                 param="shipping_options[0][shipping_rate_data][fixed_amount][currency]",
             )
         rate_id = _new_id("shr_")
@@ -1491,7 +1507,8 @@ class FakeStripe:
                 if path.startswith(outage[0]) and outage[1] > 0:
                     outage[1] -= 1
                     return _Response.of_json(
-                        outage[2], {"error": {"type": "api_error", "message": "Injected outage (fake Stripe)."}}
+                        outage[2],
+                        {"error": {"type": "api_error", "message": "Injected outage (fake Stripe)."}},
                     )
         return None
 

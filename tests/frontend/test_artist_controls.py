@@ -19,12 +19,20 @@ def _studio(artist: Any) -> Client:
 def test_the_studio_form_sets_every_term_as_a_new_version(artist: Any, style: Any) -> None:
     client = _studio(artist)
     prefix = f"licence-{style.pk}"
-    response = client.post(f"/studio/artist/styles/{style.pk}/licence/", {
-        f"{prefix}-allowed_uses": ["personal"], f"{prefix}-fee_per_use": "3.00", f"{prefix}-royalty_percent": "10",
-        f"{prefix}-territories": "fr, de", f"{prefix}-allowed_substrates": ["wallpaper"],
-        f"{prefix}-valid_until": "2031-05-01", f"{prefix}-revenue_ceiling": "250",
-        f"{prefix}-attribution_required": "on", f"{prefix}-requires_approval": "on",
-    })
+    response = client.post(
+        f"/studio/artist/styles/{style.pk}/licence/",
+        {
+            f"{prefix}-allowed_uses": ["personal"],
+            f"{prefix}-fee_per_use": "3.00",
+            f"{prefix}-royalty_percent": "10",
+            f"{prefix}-territories": "fr, de",
+            f"{prefix}-allowed_substrates": ["wallpaper"],
+            f"{prefix}-valid_until": "2031-05-01",
+            f"{prefix}-revenue_ceiling": "250",
+            f"{prefix}-attribution_required": "on",
+            f"{prefix}-requires_approval": "on",
+        },
+    )
     assert response.status_code == 302, response.content.decode()[:2000]
     style.refresh_from_db()
     terms = style.licence.terms()
@@ -34,10 +42,15 @@ def test_the_studio_form_sets_every_term_as_a_new_version(artist: Any, style: An
     assert terms["attribution_required"] and terms["requires_approval"]
     page = client.get("/studio/artist/").content.decode()
     assert 'value="FR, DE"' in page or 'value="DE, FR"' in page  # the form shows the terms in force
-    bad = client.post(f"/studio/artist/styles/{style.pk}/licence/", {
-        f"{prefix}-allowed_uses": ["personal"], f"{prefix}-fee_per_use": "3.00", f"{prefix}-royalty_percent": "10",
-        f"{prefix}-territories": "France",
-    })
+    bad = client.post(
+        f"/studio/artist/styles/{style.pk}/licence/",
+        {
+            f"{prefix}-allowed_uses": ["personal"],
+            f"{prefix}-fee_per_use": "3.00",
+            f"{prefix}-royalty_percent": "10",
+            f"{prefix}-territories": "France",
+        },
+    )
     assert bad.status_code == 400 and "ISO 3166-1" in bad.content.decode()
 
 

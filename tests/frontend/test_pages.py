@@ -85,12 +85,14 @@ def test_signup_registers_with_roles_and_logs_in(client: Client) -> None:
 def test_signup_shows_the_services_rules(client: Client, make_user: Callable[..., User]) -> None:
     make_user("buyer", username="taken")
     response = client.post(
-        "/accounts/signup/", {"username": "taken", "email": "t@example.com", "password": PASSWORD, "roles": ["buyer"]}
+        "/accounts/signup/",
+        {"username": "taken", "email": "t@example.com", "password": PASSWORD, "roles": ["buyer"]},
     )
     assert response.status_code == 200
     assert "A user with that username already exists." in response.content.decode()
     response = client.post(
-        "/accounts/signup/", {"username": "bob", "email": "b@example.com", "password": "short", "roles": ["buyer"]}
+        "/accounts/signup/",
+        {"username": "bob", "email": "b@example.com", "password": "short", "roles": ["buyer"]},
     )
     assert "too short" in response.content.decode()
     assert not User.objects.filter(username="bob").exists()
@@ -134,7 +136,9 @@ def test_catalogue_lists_filters_and_lazy_loads_thumbnails(
     assert "Test style" in by_licence and "Roses" not in by_licence
 
 
-def test_pattern_page_tiles_the_thumbnail_at_true_scale(client: Client, make_pattern: Callable[..., BasePattern]) -> None:
+def test_pattern_page_tiles_the_thumbnail_at_true_scale(
+    client: Client, make_pattern: Callable[..., BasePattern]
+) -> None:
     pattern = make_pattern(repeat_type="mirror", side=96)  # 96 px at 72 DPI: 1.333 in
     page = client.get(f"/patterns/{pattern.pk}/").content.decode()
     assert 'data-repeat="mirror"' in page
@@ -154,7 +158,9 @@ def test_withdrawn_pattern_is_gone_for_everyone_but_its_designer(
 # --- configurator -----------------------------------------------------------------------------------
 
 
-def test_configurator_form_has_the_contract_labels(client: Client, pattern: BasePattern, style: Style) -> None:
+def test_configurator_form_has_the_contract_labels(
+    client: Client, pattern: BasePattern, style: Style
+) -> None:
     page = client.get(f"/configure/?pattern={pattern.pk}&style={style.pk}").content.decode()
     for label in ("Style strength", "Style scale", "Preserve colours", "Seed"):
         assert f">{label}</label>" in page or f"> {label}</label>" in page, label
@@ -174,21 +180,44 @@ def test_preview_creates_a_personalization_and_answers_a_polling_progress_bar(
 ) -> None:
     response = logged_in(buyer).post(
         "/configure/preview/",
-        {"pattern": pattern.pk, "style": style.pk, "strength": "0.4", "style_scale": "2", "seed": "7", "preserve_colors": "on"},
+        {
+            "pattern": pattern.pk,
+            "style": style.pk,
+            "strength": "0.4",
+            "style_scale": "2",
+            "seed": "7",
+            "preserve_colors": "on",
+        },
         **HTMX,
     )
     job = Personalization.objects.get()
-    assert (job.buyer, job.strength, job.style_scale, job.seed, job.preserve_colors) == (buyer, 0.4, 2.0, 7, True)
+    assert (job.buyer, job.strength, job.style_scale, job.seed, job.preserve_colors) == (
+        buyer,
+        0.4,
+        2.0,
+        7,
+        True,
+    )
     page = response.content.decode()
     assert 'role="progressbar"' in page and 'aria-valuenow="0"' in page
     assert f'hx-get="/configure/jobs/{job.pk}/"' in page and 'hx-trigger="every 500ms"' in page
 
 
-def test_preview_refuses_a_style_and_own_image_together(buyer: User, pattern: BasePattern, style: Style) -> None:
+def test_preview_refuses_a_style_and_own_image_together(
+    buyer: User, pattern: BasePattern, style: Style
+) -> None:
     upload = ContentFile(image_bytes(96, 96), name="mine.png")
     response = logged_in(buyer).post(
-        "/configure/preview/", {"pattern": pattern.pk, "style": style.pk, "style_image": upload, "strength": "0.5",
-                                "style_scale": "1", "seed": "0"}, **HTMX
+        "/configure/preview/",
+        {
+            "pattern": pattern.pk,
+            "style": style.pk,
+            "style_image": upload,
+            "strength": "0.5",
+            "style_scale": "1",
+            "seed": "0",
+        },
+        **HTMX,
     )
     assert "not both" in response.content.decode()
     assert not Personalization.objects.exists()
@@ -207,7 +236,9 @@ def test_finished_job_stops_polling_and_offers_the_product_picker(
     assert "Add to cart" in page and "licence version 1" in page
 
 
-def test_someone_elses_job_is_missing(make_user: Callable[..., User], pattern: BasePattern, style: Style) -> None:
+def test_someone_elses_job_is_missing(
+    make_user: Callable[..., User], pattern: BasePattern, style: Style
+) -> None:
     owner, other = make_user("buyer"), make_user("buyer")
     job = personalization_create(buyer=owner, base_pattern=pattern, style=style)
     assert logged_in(other).get(f"/configure/jobs/{job.pk}/").status_code == 404
@@ -224,7 +255,9 @@ def test_cart_refuses_a_product_the_licence_does_not_cover(
     job = personalization_create(buyer=buyer, base_pattern=pattern, style=personal_only)
     client = logged_in(buyer)
     response = client.post(
-        "/cart/add/", {"personalization": job.pk, "size": products["commercial"].pk, "quantity": 1}, follow=True
+        "/cart/add/",
+        {"personalization": job.pk, "size": products["commercial"].pk, "quantity": 1},
+        follow=True,
     )
     assert "does not allow commercial use" in response.content.decode()
     assert client.session.get("motif_cart") in (None, [])
@@ -245,7 +278,11 @@ def test_checkout_turns_the_cart_into_an_order_awaiting_payment(
     order = Order.objects.get()
     assert order.status == OrderStatus.AWAITING_PAYMENT
     # 2 yards of fabric to the US: 48.00 of goods and 4.00 + 2 × 1.50 of shipping.
-    assert order.total == Decimal("55.00") and order.shipping_amount == Decimal("7.00") and order.lines.get().quantity == 2
+    assert (
+        order.total == Decimal("55.00")
+        and order.shipping_amount == Decimal("7.00")
+        and order.lines.get().quantity == 2
+    )
     # The order page until payments provides a gateway; the gateway's page once it does.
     assert response.status_code == 302
     assert response["Location"] in (f"/orders/{order.pk}/",) or "/payments/" in response["Location"]
@@ -258,7 +295,12 @@ def test_cart_only_shows_the_buyers_own_personalizations(
     owner, other = make_user("buyer"), make_user("buyer")
     job = personalization_create(buyer=owner, base_pattern=pattern, style=style)
     client = logged_in(other)
-    assert client.post("/cart/add/", {"personalization": job.pk, "size": products["swatch"].pk, "quantity": 1}).status_code == 404
+    assert (
+        client.post(
+            "/cart/add/", {"personalization": job.pk, "size": products["swatch"].pk, "quantity": 1}
+        ).status_code
+        == 404
+    )
     assert client.post("/cart/checkout/").status_code == 302
     assert not Order.objects.exists()
 
@@ -266,10 +308,18 @@ def test_cart_only_shows_the_buyers_own_personalizations(
 # --- orders and their files -------------------------------------------------------------------------
 
 
-def test_order_page_shows_timeline_and_the_proof_but_no_print_file_to_its_buyer(sold_order: Order, buyer: User) -> None:
+def test_order_page_shows_timeline_and_the_proof_but_no_print_file_to_its_buyer(
+    sold_order: Order, buyer: User
+) -> None:
     client = logged_in(buyer)
     page = client.get(f"/orders/{sold_order.pk}/").content.decode()
-    assert "Paid" in page and "Rendering" in page and "Proof ready" in page and "In production" in page and "Fulfilled" in page
+    assert (
+        "Paid" in page
+        and "Rendering" in page
+        and "Proof ready" in page
+        and "In production" in page
+        and "Fulfilled" in page
+    )
     line = sold_order.lines.get()
     for name in ("print.png", "print-sheet.png", "print.svg"):
         url = f"/orders/{sold_order.pk}/lines/{line.pk}/{name}"
@@ -285,7 +335,8 @@ def test_orders_and_outputs_are_refused_to_everyone_else(
 ) -> None:
     line = sold_order.lines.get()
     urls = [f"/orders/{sold_order.pk}/"] + [
-        f"/orders/{sold_order.pk}/lines/{line.pk}/{name}" for name in ("print.png", "print-sheet.png", "print.svg")
+        f"/orders/{sold_order.pk}/lines/{line.pk}/{name}"
+        for name in ("print.png", "print-sheet.png", "print.svg")
     ]
     stranger = logged_in(make_user("buyer"))
     for url in urls:
@@ -294,7 +345,9 @@ def test_orders_and_outputs_are_refused_to_everyone_else(
         assert stranger.get(url).status_code == 404
 
 
-def test_outputs_are_refused_once_the_order_is_refunded(sold_order: Order, buyer: User, make_user: Any) -> None:
+def test_outputs_are_refused_once_the_order_is_refunded(
+    sold_order: Order, buyer: User, make_user: Any
+) -> None:
     line = sold_order.lines.get()
     url = f"/orders/{sold_order.pk}/lines/{line.pk}/print.png"
     assert logged_in(buyer).get(url).status_code == 403  # a print's buyer views its proof
@@ -333,7 +386,11 @@ def test_artist_uploads_a_style_with_commercial_terms(artist: User) -> None:
     assert response.status_code == 302
     style = Style.objects.get(artist=artist)
     assert style.licence is not None
-    assert (style.licence.version, style.licence.commercial_use, style.licence.fee_per_use) == (1, True, Decimal("1.50"))
+    assert (style.licence.version, style.licence.commercial_use, style.licence.fee_per_use) == (
+        1,
+        True,
+        Decimal("1.50"),
+    )
     assert sorted(t.name for t in style.tags.all()) == ["blue", "sea"]
 
 
@@ -348,7 +405,11 @@ def test_changing_licence_terms_makes_a_new_version(artist: User, style: Style) 
     prefix = f"licence-{style.pk}"
     response = logged_in(artist).post(
         f"/studio/artist/styles/{style.pk}/licence/",
-        {f"{prefix}-allowed_uses": ["personal"], f"{prefix}-fee_per_use": "3", f"{prefix}-royalty_percent": "5"},
+        {
+            f"{prefix}-allowed_uses": ["personal"],
+            f"{prefix}-fee_per_use": "3",
+            f"{prefix}-royalty_percent": "5",
+        },
     )
     assert response.status_code == 302
     style.refresh_from_db()
@@ -361,7 +422,11 @@ def test_artist_cannot_change_someone_elses_licence(make_user: Callable[..., Use
     prefix = f"licence-{style.pk}"
     response = logged_in(other).post(
         f"/studio/artist/styles/{style.pk}/licence/",
-        {f"{prefix}-allowed_uses": ["personal"], f"{prefix}-fee_per_use": "0", f"{prefix}-royalty_percent": "0"},
+        {
+            f"{prefix}-allowed_uses": ["personal"],
+            f"{prefix}-fee_per_use": "0",
+            f"{prefix}-royalty_percent": "0",
+        },
     )
     assert response.status_code == 404
     style.refresh_from_db()
@@ -379,12 +444,22 @@ def test_designer_publishes_a_pattern_and_sees_sales(designer: User, sold_order:
     client = logged_in(designer)
     response = client.post(
         "/studio/designer/",
-        {"title": "Waves", "image": ContentFile(image_bytes(144, 72), name="w.png"), "repeat_type": "half_brick",
-         "dpi": "72", "royalty_percent": "7.5", "tags": "sea"},
+        {
+            "title": "Waves",
+            "image": ContentFile(image_bytes(144, 72), name="w.png"),
+            "repeat_type": "half_brick",
+            "dpi": "72",
+            "royalty_percent": "7.5",
+            "tags": "sea",
+        },
     )
     assert response.status_code == 302
     waves = BasePattern.objects.get(title="Waves")
-    assert (waves.repeat_type, waves.repeat_width_in, waves.royalty_percent) == ("half_brick", Decimal("2.000"), Decimal("7.5"))
+    assert (waves.repeat_type, waves.repeat_width_in, waves.royalty_percent) == (
+        "half_brick",
+        Decimal("2.000"),
+        Decimal("7.5"),
+    )
     page = client.get("/studio/designer/").content.decode()
     assert 'data-testid="sales-count">1<' in page
 
@@ -392,8 +467,13 @@ def test_designer_publishes_a_pattern_and_sees_sales(designer: User, sold_order:
 def test_designer_upload_refuses_an_unknown_repeat(designer: User) -> None:
     response = logged_in(designer).post(
         "/studio/designer/",
-        {"title": "X", "image": ContentFile(image_bytes(96, 96), name="x.png"), "repeat_type": "spiral", "dpi": "72",
-         "royalty_percent": "5"},
+        {
+            "title": "X",
+            "image": ContentFile(image_bytes(96, 96), name="x.png"),
+            "repeat_type": "spiral",
+            "dpi": "72",
+            "royalty_percent": "5",
+        },
     )
     assert response.status_code == 400
     assert not BasePattern.objects.filter(title="X").exists()
@@ -425,10 +505,17 @@ def test_verify_renders_the_verdict_and_the_attribution_chain(
             "reasons": [],
             "record_id": "ab" * 32,
             "attribution": {
-                "base_pattern": {"title": "Leaves", "repeat_type": "half_drop", "sha256": "1" * 64,
-                                 "designer": {"username": designer.username, "public_id": str(designer.public_id)}},
-                "style": {"title": "Harbour", "sha256": "2" * 64,
-                          "artist": {"username": artist.username, "public_id": str(artist.public_id)}},
+                "base_pattern": {
+                    "title": "Leaves",
+                    "repeat_type": "half_drop",
+                    "sha256": "1" * 64,
+                    "designer": {"username": designer.username, "public_id": str(designer.public_id)},
+                },
+                "style": {
+                    "title": "Harbour",
+                    "sha256": "2" * 64,
+                    "artist": {"username": artist.username, "public_id": str(artist.public_id)},
+                },
             },
             "chain": {"status": "confirmed", "tx_hash": "0x" + "9" * 64, "block_number": 7},
         }
@@ -437,7 +524,10 @@ def test_verify_renders_the_verdict_and_the_attribution_chain(
     page = client.post("/verify/", {"sha256": "AB" * 32}).content.decode()
     assert seen == {"data": None, "sha256": "ab" * 32}
     assert 'data-verdict="verified"' in page
-    assert f'data-role="artist">{artist.username}<' in page and f'data-role="designer">{designer.username}<' in page
+    assert (
+        f'data-role="artist">{artist.username}<' in page
+        and f'data-role="designer">{designer.username}<' in page
+    )
     assert "0x" + "9" * 64 in page
 
 

@@ -55,7 +55,11 @@ class Process:
         self._fh = log.open("wb")
         # A session of its own, so the whole tree (dramatiq forks workers) can be killed at once.
         self.popen = subprocess.Popen(
-            [sys.executable, "manage.py", *args], cwd=ROOT, env=env, stdout=self._fh, stderr=subprocess.STDOUT,
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env=env,
+            stdout=self._fh,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
 
@@ -77,7 +81,9 @@ class Process:
 def start_worker(env: dict[str, str], log: Path, *, queues: tuple[str, ...] = ()) -> Process:
     """A `dramatiq` worker process; `queues` limits what it consumes (all queues when empty)."""
     return Process(
-        ["rundramatiq", "--processes", "1", "--threads", "1", *(["--queues", *queues] if queues else [])], env, log
+        ["rundramatiq", "--processes", "1", "--threads", "1", *(["--queues", *queues] if queues else [])],
+        env,
+        log,
     )
 
 
@@ -98,8 +104,12 @@ def start_server(env: dict[str, str], log: Path) -> tuple[Process, str]:
     raise RuntimeError(f"The server did not start:\n{server.output()}")
 
 
-def call(base: str, method: str, path: str, body: dict[str, Any] | None = None, token: str | None = None) -> Any:
-    request = urllib.request.Request(f"{base}{path}", method=method, data=json.dumps(body).encode() if body else None)
+def call(
+    base: str, method: str, path: str, body: dict[str, Any] | None = None, token: str | None = None
+) -> Any:
+    request = urllib.request.Request(
+        f"{base}{path}", method=method, data=json.dumps(body).encode() if body else None
+    )
     request.add_header("Content-Type", "application/json")
     if token:
         request.add_header("Authorization", f"Token {token}")

@@ -75,7 +75,14 @@ def stack(settings: Any, tmp_path: Path) -> Any:
         PROVENANCE_KEYS_DIR=str(tmp_path / "keys"),
         **stripe_env,
     )
-    state = {"fake": fake, "env": env, "node": node, "anvil_port": anvil_port, "tmp": tmp_path, "processes": []}
+    state = {
+        "fake": fake,
+        "env": env,
+        "node": node,
+        "anvil_port": anvil_port,
+        "tmp": tmp_path,
+        "processes": [],
+    }
     yield state
     for process in state["processes"]:
         process.kill()
@@ -111,7 +118,13 @@ def _onboarded(make_user: Any, role: str, fake: FakeStripe) -> Any:
 
 
 def _buy(
-    state: dict[str, Any], make_user: Any, make_style: Any, make_pattern: Any, *, lines: int = 1, side: int = 96,
+    state: dict[str, Any],
+    make_user: Any,
+    make_style: Any,
+    make_pattern: Any,
+    *,
+    lines: int = 1,
+    side: int = 96,
     damage_first_pattern: bool = False,
 ) -> Order:
     """Onboarded artist and designer, an order paid through Checkout and a webhook to the server.
@@ -125,7 +138,10 @@ def _buy(
     requests = [
         OrderLineRequest(
             personalization_create(
-                buyer=buyer, base_pattern=make_pattern(designer, repeat_type="half_drop", side=side), style=style, seed=i
+                buyer=buyer,
+                base_pattern=make_pattern(designer, repeat_type="half_drop", side=side),
+                style=style,
+                seed=i,
             ),
             size,
             1,
@@ -142,8 +158,12 @@ def _buy(
     event = fake.complete_checkout(payment.stripe_checkout_session_id or "")
     status, body = fake.deliver_webhook(event, f"{base}/api/v1/payments/stripe/webhook/", WEBHOOK_SECRET)
     assert status == 200, body
-    wait_for(lambda: Payment.objects.get(pk=payment.pk).status == PaymentStatus.SUCCEEDED, timeout=60,
-             what="the payment", processes=(server,))
+    wait_for(
+        lambda: Payment.objects.get(pk=payment.pk).status == PaymentStatus.SUCCEEDED,
+        timeout=60,
+        what="the payment",
+        processes=(server,),
+    )
     return order
 
 
@@ -165,9 +185,14 @@ def _wait_stage(order: Order, stages: set[str], processes: tuple[Process, ...]) 
 def _assert_finished_once(order: Order, state: dict[str, Any], processes: tuple[Process, ...]) -> None:
     def finished() -> bool:
         order.refresh_from_db()
-        return order.status in (OrderStatus.PROOF_READY, OrderStatus.NEEDS_ATTENTION, OrderStatus.REFUNDED) and not (
-            OrderLine.objects.filter(order=order, stage__in=["queued", "rendering", "rendered", "vectorized",
-                                                             "attributed"]).exists()
+        return order.status in (
+            OrderStatus.PROOF_READY,
+            OrderStatus.NEEDS_ATTENTION,
+            OrderStatus.REFUNDED,
+        ) and not (
+            OrderLine.objects.filter(
+                order=order, stage__in=["queued", "rendering", "rendered", "vectorized", "attributed"]
+            ).exists()
         )
 
     wait_for(finished, timeout=WAIT_S, what="the order to finish", processes=processes)
@@ -177,14 +202,18 @@ def _assert_finished_once(order: Order, state: dict[str, Any], processes: tuple[
         sheets = [p for p in folder.iterdir() if p.name.startswith("print-sheet")]
         assert len(sheets) == 1, f"line {line.pk} was rendered {len(sheets)} times"  # exactly one render
         assert AttributionRecord.objects.filter(order_line=line).count() == 1  # exactly one record
-    payees = set(RoyaltyEntry.objects.filter(order=order, payee__isnull=False).values_list("payee_id", flat=True))
+    payees = set(
+        RoyaltyEntry.objects.filter(order=order, payee__isnull=False).values_list("payee_id", flat=True)
+    )
 
     def transfers_sent() -> bool:
         return Transfer.objects.filter(order=order, status=TransferStatus.SENT).count() == len(payees)
 
     wait_for(transfers_sent, timeout=120, what="the transfers", processes=processes)
     assert Transfer.objects.filter(order=order).count() == len(payees)  # one per payee
-    made = [r for r in state["fake"].requests_to("POST", "/v1/transfers") if r.status == 200 and not r.replayed]
+    made = [
+        r for r in state["fake"].requests_to("POST", "/v1/transfers") if r.status == 200 and not r.replayed
+    ]
     assert len([r for r in made if r.params.get("transfer_group") == f"order-{order.pk}"]) == len(payees)
 
 
@@ -193,14 +222,22 @@ def test_a_worker_killed_at_any_stage_leaves_the_order_to_finish_once(
     stack: dict[str, Any], kill_at: str, make_user: Any, make_style: Any, make_pattern: Any
 ) -> None:
     # A first worker that stops short of the stage after `kill_at`, so it is caught exactly there.
-    held_back = {"rendering": (), "rendered": ("vectorize",), "vectorized": ("provenance",),
-                 "attributed": ("fulfilment",)}[kill_at]
+    held_back = {
+        "rendering": (),
+        "rendered": ("vectorize",),
+        "vectorized": ("provenance",),
+        "attributed": ("fulfilment",),
+    }[kill_at]
     first = _start(stack, f"worker-{kill_at}-1", tuple(q for q in EVERY_QUEUE if q not in held_back))
     # A larger tile for the mid-render kill, so the render is caught while it runs.
     order = _buy(stack, make_user, make_style, make_pattern, side=256 if kill_at == "rendering" else 96)
     if kill_at == "rendering":
-        wait_for(lambda: _line(order).stage == "rendering" and _line(order).render_progress > 0, timeout=WAIT_S,
-                 what="the render to be under way", processes=(first,))
+        wait_for(
+            lambda: _line(order).stage == "rendering" and _line(order).render_progress > 0,
+            timeout=WAIT_S,
+            what="the render to be under way",
+            processes=(first,),
+        )
     elif kill_at == "attributed":
         # Without the fulfilment queue nothing advances by itself: the sweep moves it on, step by step.
         for stage in ("rendered", "vectorized"):
@@ -218,8 +255,12 @@ def test_a_worker_killed_at_any_stage_leaves_the_order_to_finish_once(
     order.refresh_from_db()
     assert order.status == OrderStatus.PROOF_READY
     record = AttributionRecord.objects.get(order_line=_line(order))
-    wait_for(lambda: AttributionRecord.objects.get(pk=record.pk).status == ChainStatus.CONFIRMED, timeout=120,
-             what="the record on chain", processes=(second,))
+    wait_for(
+        lambda: AttributionRecord.objects.get(pk=record.pk).status == ChainStatus.CONFIRMED,
+        timeout=120,
+        what="the record on chain",
+        processes=(second,),
+    )
 
 
 def test_anvil_stopped_during_attribution_delivers_and_confirms_the_record_once_it_is_back(
@@ -234,13 +275,21 @@ def test_anvil_stopped_during_attribution_delivers_and_confirms_the_record_once_
     _assert_finished_once(order, stack, (worker,))
     record = AttributionRecord.objects.get(order_line=_line(order))
     assert record.status == ChainStatus.PENDING  # delivered and signed; the chain write waits
-    wait_for(lambda: AttributionRecord.objects.get(pk=record.pk).attempts >= 1, timeout=60,
-             what="a failed chain write", processes=(worker,))
+    wait_for(
+        lambda: AttributionRecord.objects.get(pk=record.pk).attempts >= 1,
+        timeout=60,
+        what="a failed chain write",
+        processes=(worker,),
+    )
     node = start_anvil(state_file=stack["tmp"] / "chain" / "state.json", port=stack["anvil_port"])
     assert node is not None
     stack["node"] = node
-    wait_for(lambda: AttributionRecord.objects.get(pk=record.pk).status == ChainStatus.CONFIRMED, timeout=WAIT_S,
-             what="the record confirmed after the node came back", processes=(worker,))
+    wait_for(
+        lambda: AttributionRecord.objects.get(pk=record.pk).status == ChainStatus.CONFIRMED,
+        timeout=WAIT_S,
+        what="the record confirmed after the node came back",
+        processes=(worker,),
+    )
     assert AttributionRecord.objects.filter(order_line__order=order).count() == 1
 
 

@@ -136,21 +136,36 @@ def _admin_uphold(base: str, *, username: str, password: str, report: Infringeme
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
         assert token is not None, page[:2000]
         data = urllib.parse.urlencode({**fields, "csrfmiddlewaretoken": token.group(1)}).encode()
-        return str(opener.open(urllib.request.Request(f"{base}{path}", data=data), timeout=30).read().decode())
+        return str(
+            opener.open(urllib.request.Request(f"{base}{path}", data=data), timeout=30).read().decode()
+        )
 
-    signed_in = form_post("/admin/login/?next=/admin/", {"username": username, "password": password, "next": "/admin/"})
+    signed_in = form_post(
+        "/admin/login/?next=/admin/", {"username": username, "password": password, "next": "/admin/"}
+    )
     assert "errornote" not in signed_in, signed_in[:3000]
     saved = form_post(
         "/admin/marketplace/moderationdecision/add/",
-        {"report": str(report.pk), "action": "uphold", "reason_code": "copyright",
-         "note": "Registration certificate matches the listing.", "_save": "Save"},
+        {
+            "report": str(report.pk),
+            "action": "uphold",
+            "reason_code": "copyright",
+            "note": "Registration certificate matches the listing.",
+            "_save": "Save",
+        },
     )
     assert "errorlist" not in saved and "errornote" not in saved, re.sub(r"\s+", " ", saved)[:6000]
 
 
 def test_a_refund_and_a_takedown_in_hand_when_the_worker_is_killed_are_done_after_the_restart(
-    crash_env: dict[str, Any], settings: Any, rendered_line: Any, style: Any, pattern: Any, buyer: Any,  # noqa: F811
-    make_user: Any, products: Any,
+    crash_env: dict[str, Any],
+    settings: Any,
+    rendered_line: Any,
+    style: Any,
+    pattern: Any,
+    buyer: Any,  # noqa: F811
+    make_user: Any,
+    products: Any,
 ) -> None:
     if anvil_binary() is None:
         skip_or_fail("anvil is not installed (npm ci installs it).")
@@ -176,7 +191,10 @@ def test_a_refund_and_a_takedown_in_hand_when_the_worker_is_killed_are_done_afte
         staff.password = hasher.encode("moderation-2026", hasher.salt())
         staff.save()
         report = InfringementReport.objects.create(
-            reporter=buyer, target="style", style=style, claim="The style copies my registered painting.",
+            reporter=buyer,
+            target="style",
+            style=style,
+            claim="The style copies my registered painting.",
             evidence_url="https://example.com/registration",
         )
         # An order the buyer cancels while Stripe Checkout is still open.
@@ -193,10 +211,18 @@ def test_a_refund_and_a_takedown_in_hand_when_the_worker_is_killed_are_done_afte
         assert status == 200, body
         _admin_uphold(base, username=staff.username, password="moderation-2026", report=report)
         decision = ModerationDecision.objects.get(report=report)
-        wait_for(lambda: fake.requests_to("POST", "/v1/refunds"), timeout=WAIT_S, what="the refund's first try",
-                 processes=(server,))
-        wait_for(lambda: silent.connections, timeout=WAIT_S, what="the revocation to reach the node",
-                 processes=(server,))
+        wait_for(
+            lambda: fake.requests_to("POST", "/v1/refunds"),
+            timeout=WAIT_S,
+            what="the refund's first try",
+            processes=(server,),
+        )
+        wait_for(
+            lambda: silent.connections,
+            timeout=WAIT_S,
+            what="the revocation to reach the node",
+            processes=(server,),
+        )
         server.kill()  # SIGKILL: the refund waits for its next try, the revocation on the chain
         fake.outage_end("/v1/refunds")
 
@@ -205,15 +231,23 @@ def test_a_refund_and_a_takedown_in_hand_when_the_worker_is_killed_are_done_afte
         assert ModerationDecision.objects.get(pk=decision.pk).records_revoked == 0
         restarted, _ = _serve(crash_env, chain_rpc_url=settings.CHAIN_RPC_URL)
 
-        wait_for(lambda: Payment.objects.get(pk=payment.pk).amount_refunded == payment.amount, timeout=WAIT_S,
-                 what="the refund after the restart", processes=(restarted,))
+        wait_for(
+            lambda: Payment.objects.get(pk=payment.pk).amount_refunded == payment.amount,
+            timeout=WAIT_S,
+            what="the refund after the restart",
+            processes=(restarted,),
+        )
         order.refresh_from_db()
         assert order.status == OrderStatus.CANCELLED
         made = [r for r in fake.requests_to("POST", "/v1/refunds") if r.status == 200 and not r.replayed]
         assert len(made) == 1, "the refund was made once at Stripe"
 
-        wait_for(lambda: ModerationDecision.objects.get(pk=decision.pk).records_revoked == 1, timeout=WAIT_S,
-                 what="the revocation after the restart", processes=(restarted,))
+        wait_for(
+            lambda: ModerationDecision.objects.get(pk=decision.pk).records_revoked == 1,
+            timeout=WAIT_S,
+            what="the revocation after the restart",
+            processes=(restarted,),
+        )
         record = AttributionRecord.objects.get(pk=record.pk)
         assert record.revoked and record.revocation_reason == "copyright"
         assert chain_client().is_revoked(record.record_id)

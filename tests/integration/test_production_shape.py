@@ -42,8 +42,9 @@ class Proc:
     def __init__(self, argv: list[str], env: dict[str, str], log: Path) -> None:
         self.log = log
         self._fh = log.open("ab")
-        self.popen = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=self._fh, stderr=subprocess.STDOUT,
-                                      start_new_session=True)
+        self.popen = subprocess.Popen(
+            argv, cwd=ROOT, env=env, stdout=self._fh, stderr=subprocess.STDOUT, start_new_session=True
+        )
 
     def kill(self, sig: int = signal.SIGKILL) -> None:
         if self.popen.poll() is None:
@@ -69,7 +70,9 @@ def shape_env(settings: Any, tmp_path: Path) -> Iterator[dict[str, str]]:
         redis.Redis.from_url(redis_url, socket_connect_timeout=2).ping()
     except redis.RedisError:
         skip_or_fail(f"Redis is not reachable at {redis_url}.")
-    if not (ROOT / "node_modules" / ".bin" / "anvil").exists() or not shutil.which("moto_server", path=str(Path(sys.executable).parent)):
+    if not (ROOT / "node_modules" / ".bin" / "anvil").exists() or not shutil.which(
+        "moto_server", path=str(Path(sys.executable).parent)
+    ):
         skip_or_fail("anvil (npm install) and moto_server (pip) are needed for the production shape.")
     from provenance.local_node import ANVIL_CHAIN_ID, ANVIL_DEV_PRIVATE_KEY, start_anvil
 
@@ -81,7 +84,10 @@ def shape_env(settings: Any, tmp_path: Path) -> Iterator[dict[str, str]]:
             for key, value in s3.items():
                 setattr(settings, key, value)
             settings.AWS_S3_ADDRESSING_STYLE = "path"
-            settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "storages.backends.s3.S3Storage"}}
+            settings.STORAGES = {
+                **settings.STORAGES,
+                "default": {"BACKEND": "storages.backends.s3.S3Storage"},
+            }
             env = process_env(
                 DEBUG="true",  # the local payment gateway (no Stripe here)
                 DRAMATIQ_BROKER_URL=redis_url,
@@ -94,11 +100,15 @@ def shape_env(settings: Any, tmp_path: Path) -> Iterator[dict[str, str]]:
                 FULFILMENT_SWEEP_INTERVAL_S="2",
                 MEDIA_STORAGE_BACKEND="s3",
                 **s3,
-                CHAIN_RPC_URL=node.url, CHAIN_ID=str(ANVIL_CHAIN_ID), CHAIN_PRIVATE_KEY=ANVIL_DEV_PRIVATE_KEY,
+                CHAIN_RPC_URL=node.url,
+                CHAIN_ID=str(ANVIL_CHAIN_ID),
+                CHAIN_PRIVATE_KEY=ANVIL_DEV_PRIVATE_KEY,
                 STYLIZATION_PREVIEW_SIZE="96",
                 STYLIZATION_STYLE_MODELS="false",  # no style-model training competing for the 2 cores
                 OMP_NUM_THREADS="1",
-                GUNICORN_WORKERS="2", GUNICORN_THREADS="2", GUNICORN_ACCESSLOG="",
+                GUNICORN_WORKERS="2",
+                GUNICORN_THREADS="2",
+                GUNICORN_ACCESSLOG="",
             )
             yield env
     finally:
@@ -107,8 +117,11 @@ def shape_env(settings: Any, tmp_path: Path) -> Iterator[dict[str, str]]:
 
 def _gunicorn(env: dict[str, str], log: Path) -> tuple[Proc, str]:
     port = free_port()
-    proc = Proc([sys.executable, "-m", "gunicorn", "-c", "config/deploy/gunicorn.conf.py", "config.wsgi"],
-                dict(env, GUNICORN_BIND=f"127.0.0.1:{port}"), log)
+    proc = Proc(
+        [sys.executable, "-m", "gunicorn", "-c", "config/deploy/gunicorn.conf.py", "config.wsgi"],
+        dict(env, GUNICORN_BIND=f"127.0.0.1:{port}"),
+        log,
+    )
     base = f"http://127.0.0.1:{port}"
 
     def up() -> bool:
@@ -130,15 +143,26 @@ def test_a_purchase_survives_the_gpu_pool_dying_mid_render(
 ) -> None:
     designer, artist, buyer = make_user("designer"), make_user("artist"), make_user("buyer")
     # 384 px at 72 DPI: a final render long enough on the CPU to be caught running.
-    pattern = pattern_create(designer=designer, title="Shape tile", image=pattern_bytes("basic", 384),
-                             repeat=PatternRepeat(dpi=72, royalty_percent=Decimal("5")))
-    style = style_create(artist=artist, title="Shape style", image=image_bytes(128, 96, fmt="JPEG", seed=7),
-                         terms=LicenceTerms(allowed_uses=("personal",), fee_per_use=Decimal("1")))
+    pattern = pattern_create(
+        designer=designer,
+        title="Shape tile",
+        image=pattern_bytes("basic", 384),
+        repeat=PatternRepeat(dpi=72, royalty_percent=Decimal("5")),
+    )
+    style = style_create(
+        artist=artist,
+        title="Shape style",
+        image=image_bytes(128, 96, fmt="JPEG", seed=7),
+        terms=LicenceTerms(allowed_uses=("personal",), fee_per_use=Decimal("1")),
+    )
     sizes = create_products()
     token = user_token(user=buyer)
 
     web, base = _gunicorn(shape_env, tmp_path / "web.log")
-    pools = {name: _pool(name, shape_env, tmp_path / f"pool-{name}.log") for name in ("web-side", "gpu", "chain")}
+    pools = {
+        name: _pool(name, shape_env, tmp_path / f"pool-{name}.log") for name in ("web-side", "gpu", "chain")
+    }
+
     def procs() -> tuple[Proc, ...]:
         return (web, *pools.values())
 
@@ -154,21 +178,46 @@ def test_a_purchase_survives_the_gpu_pool_dying_mid_render(
         return check
 
     try:
-        created = call(base, "POST", "/api/v1/personalizations/", {"pattern": pattern.pk, "style": style.pk}, token)
+        created = call(
+            base, "POST", "/api/v1/personalizations/", {"pattern": pattern.pk, "style": style.pk}, token
+        )
 
         def preview_done() -> Any:
             body = call(base, "GET", f"/api/v1/personalizations/{created['id']}/", token=token)
             return body if body["status"] in ("done", "failed") else None
 
-        assert wait_for(alive(preview_done), timeout=240, what="the preview", processes=procs())["status"] == "done"
+        assert (
+            wait_for(alive(preview_done), timeout=240, what="the preview", processes=procs())["status"]
+            == "done"
+        )
 
-        order = call(base, "POST", "/api/v1/orders/", {"lines": [
-            {"personalization": created["id"], "product": sizes["swatch"].product_id, "size": sizes["swatch"].slug,
-             "quantity": 1}]}, token)
-        checkout = call(base, "POST", f"/api/v1/orders/{order['id']}/checkout/", {"shipping_address": SHIP_TO}, token)
+        order = call(
+            base,
+            "POST",
+            "/api/v1/orders/",
+            {
+                "lines": [
+                    {
+                        "personalization": created["id"],
+                        "product": sizes["swatch"].product_id,
+                        "size": sizes["swatch"].slug,
+                        "quantity": 1,
+                    }
+                ]
+            },
+            token,
+        )
+        checkout = call(
+            base, "POST", f"/api/v1/orders/{order['id']}/checkout/", {"shipping_address": SHIP_TO}, token
+        )
         assert checkout["checkout_url"].startswith(base)  # built from the request, not SITE_URL
-        paid = call(base, "POST", f"/api/v1/payments/local/{checkout['payment']}/confirm/",
-                    {"outcome": "succeeded"}, token)
+        paid = call(
+            base,
+            "POST",
+            f"/api/v1/payments/local/{checkout['payment']}/confirm/",
+            {"outcome": "succeeded"},
+            token,
+        )
         assert paid["status"] == "succeeded"
 
         line_id = order["lines"][0]["id"]
@@ -184,7 +233,11 @@ def test_a_purchase_survives_the_gpu_pool_dying_mid_render(
 
         def ready() -> Any:
             body = call(base, "GET", f"/api/v1/orders/{order['id']}/", token=token)
-            return body if body["status"] in ("proof_ready", "fulfilled", "needs_attention", "refunded") else None
+            return (
+                body
+                if body["status"] in ("proof_ready", "fulfilled", "needs_attention", "refunded")
+                else None
+            )
 
         final = wait_for(alive(ready), timeout=600, what="the order to be ready", processes=procs())
         assert final["status"] == "proof_ready", json.dumps(final, indent=1)

@@ -43,8 +43,11 @@ def test_personalization_flows_through_a_real_worker_on_redis(
     try:
         token = user_token(user=buyer)
         created = call(
-            base, "POST", "/api/v1/personalizations/",
-            {"pattern": pattern.pk, "style": style.pk, "params": {"strength": 0.8, "seed": 5}}, token,
+            base,
+            "POST",
+            "/api/v1/personalizations/",
+            {"pattern": pattern.pk, "style": style.pk, "params": {"strength": 0.8, "seed": 5}},
+            token,
         )
         assert created["status"] == "queued"
 
@@ -101,7 +104,10 @@ def test_a_worker_killed_mid_job_leaves_it_to_be_retried_and_finished_once(
         second = start_worker(env, tmp_path / "worker-2.log")
 
         def done() -> bool:
-            return Personalization.objects.get(pk=personalization.pk).status in (JobStatus.DONE, JobStatus.FAILED)
+            return Personalization.objects.get(pk=personalization.pk).status in (
+                JobStatus.DONE,
+                JobStatus.FAILED,
+            )
 
         wait_for(done, timeout=240, what="the retried job", processes=(first, second))
         finished = Personalization.objects.get(pk=personalization.pk)

@@ -54,7 +54,13 @@ def worker_on_every_step(transactional_db: None) -> Iterator[dramatiq.Worker]:
 
 
 def test_a_paid_order_sends_its_receipt_and_proof_over_smtp(
-    settings: Any, smtp_server: Inbox, worker_on_every_step: Any, buyer: Any, pattern: Any, style: Any, products: Any
+    settings: Any,
+    smtp_server: Inbox,
+    worker_on_every_step: Any,
+    buyer: Any,
+    pattern: Any,
+    style: Any,
+    products: Any,
 ) -> None:
     settings.STRIPE_SECRET_KEY, settings.DEBUG = "", True
     personalization = personalization_create(buyer=buyer, base_pattern=pattern, style=style)

@@ -6,7 +6,12 @@ from marketplace.models import User
 def test_register_gives_roles_and_a_token(db: None) -> None:
     response = APIClient().post(
         "/api/v1/auth/register/",
-        {"username": "iris", "password": "a-long-test-password", "email": "iris@example.com", "roles": ["artist", "buyer"]},
+        {
+            "username": "iris",
+            "password": "a-long-test-password",
+            "email": "iris@example.com",
+            "roles": ["artist", "buyer"],
+        },
         format="json",
     )
     assert response.status_code == 201, response.json()
@@ -21,20 +26,34 @@ def test_token_login_and_wrong_password(db: None) -> None:
     client = APIClient()
     client.post(
         "/api/v1/auth/register/",
-        {"username": "iris", "password": "a-long-test-password", "email": "i@example.com", "roles": ["buyer"]},
+        {
+            "username": "iris",
+            "password": "a-long-test-password",
+            "email": "i@example.com",
+            "roles": ["buyer"],
+        },
         format="json",
     )
-    ok = client.post("/api/v1/auth/token/", {"username": "iris", "password": "a-long-test-password"}, format="json")
+    ok = client.post(
+        "/api/v1/auth/token/", {"username": "iris", "password": "a-long-test-password"}, format="json"
+    )
     assert ok.status_code == 200 and len(ok.json()["token"]) == 40
     me = APIClient(HTTP_AUTHORIZATION=f"Token {ok.json()['token']}").get("/api/v1/auth/me/")
     assert me.json()["username"] == "iris"
-    bad = client.post("/api/v1/auth/token/", {"username": "iris", "password": "nope-nope-nope"}, format="json")
+    bad = client.post(
+        "/api/v1/auth/token/", {"username": "iris", "password": "nope-nope-nope"}, format="json"
+    )
     assert bad.status_code == 400
 
 
 def test_register_refuses_bad_input(db: None) -> None:
     client = APIClient()
-    good = {"username": "iris", "password": "a-long-test-password", "email": "i@example.com", "roles": ["buyer"]}
+    good = {
+        "username": "iris",
+        "password": "a-long-test-password",
+        "email": "i@example.com",
+        "roles": ["buyer"],
+    }
     cases = [
         ({**good, "roles": ["emperor"]}, "roles"),
         ({**good, "roles": []}, "roles"),

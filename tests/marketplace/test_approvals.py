@@ -58,7 +58,9 @@ def _ledger_balanced(order: Order, payment: Any) -> None:
     payment.refresh_from_db()
     refunded = sum((r.amount for r in Refund.objects.filter(payment=payment, applied=True)), Decimal("0"))
     kept = [line for line in order.lines.all() if line.stage not in REFUNDED_STAGES]
-    assert sum(e.amount for e in RoyaltyEntry.objects.filter(order=order)) == sum(line.line_total for line in kept)
+    assert sum(e.amount for e in RoyaltyEntry.objects.filter(order=order)) == sum(
+        line.line_total for line in kept
+    )
     assert payment.amount - refunded == sum(line.line_total + line.shipping_amount for line in kept)
 
 
@@ -68,7 +70,12 @@ def approving_style(make_style: Any) -> Any:
 
 
 def test_the_artist_approves_and_the_proof_goes_to_the_buyer(
-    approving_worker: Any, buyer: Any, artist: Any, make_user: Any, approving_style: Any, make_pattern: Any,
+    approving_worker: Any,
+    buyer: Any,
+    artist: Any,
+    make_user: Any,
+    approving_style: Any,
+    make_pattern: Any,
     products: Any,
 ) -> None:
     order, line, payment = _paid_line(buyer, approving_style, make_pattern(), products)
@@ -87,7 +94,12 @@ def test_the_artist_approves_and_the_proof_goes_to_the_buyer(
 
 
 def test_a_decline_refunds_the_line_returns_the_edition_use_and_tells_the_buyer(
-    approving_worker: Any, buyer: Any, artist: Any, approving_style: Any, make_pattern: Any, products: Any,
+    approving_worker: Any,
+    buyer: Any,
+    artist: Any,
+    approving_style: Any,
+    make_pattern: Any,
+    products: Any,
 ) -> None:
     order, line, payment = _paid_line(buyer, approving_style, make_pattern(), products)
     approving_style.refresh_from_db()
@@ -110,7 +122,12 @@ def test_a_decline_refunds_the_line_returns_the_edition_use_and_tells_the_buyer(
 
 
 def test_no_answer_within_the_delay_declines_and_refunds(
-    approving_worker: Any, buyer: Any, approving_style: Any, make_pattern: Any, products: Any, settings: Any,
+    approving_worker: Any,
+    buyer: Any,
+    approving_style: Any,
+    make_pattern: Any,
+    products: Any,
+    settings: Any,
 ) -> None:
     order, line, payment = _paid_line(buyer, approving_style, make_pattern(), products)
     approval = DerivativeApproval.objects.get(order_line=line)
@@ -126,8 +143,16 @@ def test_no_answer_within_the_delay_declines_and_refunds(
     assert approvals_expire(now=timezone.now() + dt.timedelta(days=6)) == 0  # once
 
 
-def test_the_approvals_api(approving_worker: Any, buyer: Any, artist: Any, make_user: Any, approving_style: Any,
-                           make_pattern: Any, products: Any, client_for: Any) -> None:
+def test_the_approvals_api(
+    approving_worker: Any,
+    buyer: Any,
+    artist: Any,
+    make_user: Any,
+    approving_style: Any,
+    make_pattern: Any,
+    products: Any,
+    client_for: Any,
+) -> None:
     _, line, _ = _paid_line(buyer, approving_style, make_pattern(), products)
     approval = DerivativeApproval.objects.get(order_line=line)
     mine = client_for(artist)
@@ -146,7 +171,12 @@ def test_the_approvals_api(approving_worker: Any, buyer: Any, artist: Any, make_
 
 
 def test_a_line_the_buyer_cancelled_leaves_nothing_for_the_artist_to_approve(
-    approving_worker: Any, buyer: Any, artist: Any, approving_style: Any, make_pattern: Any, products: Any,
+    approving_worker: Any,
+    buyer: Any,
+    artist: Any,
+    approving_style: Any,
+    make_pattern: Any,
+    products: Any,
     client_for: Any,
 ) -> None:
     from django.test import Client

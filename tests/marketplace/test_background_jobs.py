@@ -32,7 +32,11 @@ def _paid_after_cancel(buyer: Any, style: Any, pattern: Any, products: Any, capt
     """A payment that arrives for an order the buyer cancelled meanwhile: it is to be refunded."""
     order = order_create(
         buyer=buyer,
-        lines=[OrderLineRequest(personalization_create(buyer=buyer, base_pattern=pattern, style=style), products["swatch"], 1)],
+        lines=[
+            OrderLineRequest(
+                personalization_create(buyer=buyer, base_pattern=pattern, style=style), products["swatch"], 1
+            )
+        ],
     )
     order_checkout(order=order, actor=buyer, shipping_address=SHIP_TO)
     payment = payment_checkout_start(order=order, actor=buyer, shipping_address=SHIP_TO)
@@ -43,7 +47,12 @@ def _paid_after_cancel(buyer: Any, style: Any, pattern: Any, products: Any, capt
 
 
 def test_a_refund_lost_with_the_embedded_broker_is_made_after_the_restart(
-    transactional_db: None, local_gateway: None, buyer: Any, style: Any, pattern: Any, products: Any,
+    transactional_db: None,
+    local_gateway: None,
+    buyer: Any,
+    style: Any,
+    pattern: Any,
+    products: Any,
     django_capture_on_commit_callbacks: Any,
 ) -> None:
     from config.worker import start_embedded_worker
@@ -68,7 +77,9 @@ def test_a_refund_lost_with_the_embedded_broker_is_made_after_the_restart(
 
 
 def test_the_periodic_sweep_resends_only_jobs_silent_past_their_due_time(
-    db: None, monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks: Any,
+    db: None,
+    monkeypatch: pytest.MonkeyPatch,
+    django_capture_on_commit_callbacks: Any,
 ) -> None:
     sent: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = []
     monkeypatch.setattr(jobs, "send", lambda name, *args, **options: sent.append((name, args, options)))
@@ -89,7 +100,9 @@ def test_the_periodic_sweep_resends_only_jobs_silent_past_their_due_time(
 
 
 def test_a_job_whose_retries_ran_out_is_failed_and_sent_again_later(
-    db: None, monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks: Any,
+    db: None,
+    monkeypatch: pytest.MonkeyPatch,
+    django_capture_on_commit_callbacks: Any,
 ) -> None:
     sent: list[dict[str, Any]] = []
     monkeypatch.setattr(jobs, "send", lambda name, *args, **options: sent.append(options))
@@ -97,7 +110,11 @@ def test_a_job_whose_retries_ran_out_is_failed_and_sent_again_later(
         job_id = jobs.enqueue(jobs.REFUND_LINE, 7)
     # The refund actor declares no exhaustion callback of its own: the job's row gets one.
     assert sent[0]["on_retry_exhausted"] == jobs.JOB_EXHAUSTED
-    message = {"actor_name": jobs.REFUND_LINE, "args": [7], "options": {jobs.JOB_OPTION: job_id, "traceback": "503"}}
+    message = {
+        "actor_name": jobs.REFUND_LINE,
+        "args": [7],
+        "options": {jobs.JOB_OPTION: job_id, "traceback": "503"},
+    }
     background_job_exhausted.fn(message, {"retries": 150, "max_retries": 150})
     job = BackgroundJob.objects.get(pk=job_id)
     assert job.status == JobStatus.FAILED and "gave up after 150 retries" in job.last_error

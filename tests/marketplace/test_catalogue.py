@@ -58,10 +58,14 @@ def test_edition_limit_cannot_drop_below_uses_sold(style: Any) -> None:
     style.uses_taken = 3
     style.save(update_fields=["uses_taken"])
     with pytest.raises(Exception, match="below the 3 uses"):
-        style_update(style=style, actor=style.artist, terms=LicenceTerms(allowed_uses=("personal",), max_uses=2))
+        style_update(
+            style=style, actor=style.artist, terms=LicenceTerms(allowed_uses=("personal",), max_uses=2)
+        )
 
 
-def test_listing_filters_by_tag_repeat_type_and_owner(make_pattern: Any, make_user: Any, client_for: Any) -> None:
+def test_listing_filters_by_tag_repeat_type_and_owner(
+    make_pattern: Any, make_user: Any, client_for: Any
+) -> None:
     other = make_user("designer", username="otto")
     make_pattern(repeat_type="half_drop", tags=("leaves",))
     make_pattern(repeat_type="mirror", tags=("geo",))
@@ -105,7 +109,9 @@ def test_listing_query_count_does_not_grow_with_page_size(
     assert counts[1] == counts[12] == expected, counts
 
 
-def test_products_list_sizes_in_a_fixed_number_of_queries(products: Any, client_for: Any, django_assert_num_queries: Any) -> None:
+def test_products_list_sizes_in_a_fixed_number_of_queries(
+    products: Any, client_for: Any, django_assert_num_queries: Any
+) -> None:
     with django_assert_num_queries(2):
         body = client_for(None).get("/api/v1/products/").json()
     assert {p["slug"] for p in body} == {"cotton", "canvas"}

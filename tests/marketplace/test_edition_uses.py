@@ -61,7 +61,9 @@ def _assert_edition_invariant(style: Style, edition: int) -> None:
 
 def _new_order(buyer: Any, pattern: Any, style: Style, size: Any) -> Order:
     personalization = personalization_create(buyer=buyer, base_pattern=pattern, style=style)
-    return order_create(buyer=buyer, lines=[OrderLineRequest(personalization=personalization, product_size=size, quantity=1)])
+    return order_create(
+        buyer=buyer, lines=[OrderLineRequest(personalization=personalization, product_size=size, quantity=1)]
+    )
 
 
 def _buy(order: Order) -> bool:
@@ -113,7 +115,11 @@ def test_edition_use_is_returned_once_per_line(
     _assert_edition_invariant(style, edition)
 
 
-OPS = st.lists(st.sampled_from(["checkout", "cancel", "refund_line", "refund_order", "cancel_then_refund"]), min_size=2, max_size=6)
+OPS = st.lists(
+    st.sampled_from(["checkout", "cancel", "refund_line", "refund_order", "cancel_then_refund"]),
+    min_size=2,
+    max_size=6,
+)
 
 
 @settings(
@@ -150,11 +156,20 @@ def test_edition_holds_while_cancels_refunds_and_checkouts_race(
         line = lines[data.draw(st.integers(0, len(lines) - 1), label=f"{op} of line")]
         order = line.order
         if op == "cancel":
-            work.append(lambda ln=line, o=order: order_line_cancel(order_line_id=ln.pk, actor=o.buyer, reason="no") and None)
+            work.append(
+                lambda ln=line, o=order: (
+                    order_line_cancel(order_line_id=ln.pk, actor=o.buyer, reason="no") and None
+                )
+            )
         elif op == "refund_line":
             work.append(lambda ln=line: payment_refund_order_line(order_line_id=ln.pk) and None)
         elif op == "refund_order":
-            work.append(lambda o=order: payment_refund(payment=Payment.objects.get(order=o, status=PaymentStatus.SUCCEEDED)) and None)
+            work.append(
+                lambda o=order: (
+                    payment_refund(payment=Payment.objects.get(order=o, status=PaymentStatus.SUCCEEDED))
+                    and None
+                )
+            )
         else:
 
             def cancel_then_refund(ln: OrderLine = line, o: Order = order) -> None:

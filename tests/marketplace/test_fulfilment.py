@@ -164,7 +164,12 @@ def test_an_order_is_ready_only_once_every_line_is_signed_and_recorded(
 
 
 def test_a_line_that_fails_for_good_is_refunded_and_the_rest_of_the_order_is_delivered(
-    fulfilment_worker: Any, local_gateway: None, buyer: Any, style: Any, products: Any, make_pattern: Any,
+    fulfilment_worker: Any,
+    local_gateway: None,
+    buyer: Any,
+    style: Any,
+    products: Any,
+    make_pattern: Any,
     make_user: Any,
 ) -> None:
     good = make_pattern(repeat_type="basic", side=96)
@@ -194,7 +199,10 @@ def test_a_line_that_fails_for_good_is_refunded_and_the_rest_of_the_order_is_del
     assert sum(e.amount for e in RoyaltyEntry.objects.filter(order_line=failed)) == 0
     assert sum(e.amount for e in RoyaltyEntry.objects.filter(order_line=delivered)) == delivered.line_total
     kept_shipping = order.shipping_amount - failed.shipping_amount
-    assert sum(e.amount for e in RoyaltyEntry.objects.filter(order=order)) == payment.amount - refund.amount - kept_shipping
+    assert (
+        sum(e.amount for e in RoyaltyEntry.objects.filter(order=order))
+        == payment.amount - refund.amount - kept_shipping
+    )
 
     api = Client()
     api.login(username=buyer.username, password=PASSWORD)
@@ -213,7 +221,10 @@ def test_a_line_that_fails_for_good_is_refunded_and_the_rest_of_the_order_is_del
     order.refresh_from_db()
     assert order.status == OrderStatus.PROOF_READY and _stages(order) == [LineStage.PROOF_READY] * 2
     assert Payment.objects.filter(order=order).count() == 1
-    assert Refund.objects.filter(payment__order=order).count() == 1 and order.refunded_amount == failed.line_total + failed.shipping_amount
+    assert (
+        Refund.objects.filter(payment__order=order).count() == 1
+        and order.refunded_amount == failed.line_total + failed.shipping_amount
+    )
 
 
 def test_a_payment_confirmed_for_a_cancelled_order_is_refunded_at_once(
@@ -234,26 +245,37 @@ def test_a_payment_confirmed_for_a_cancelled_order_is_refunded_at_once(
 
 
 def test_a_withdrawn_pattern_cannot_be_ordered_through_an_earlier_personalization(
-    local_gateway: None,
-    buyer: Any, designer: Any, style: Any, products: Any, pattern: Any, client_for: Any
+    local_gateway: None, buyer: Any, designer: Any, style: Any, products: Any, pattern: Any, client_for: Any
 ) -> None:
     early = personalization_create(buyer=buyer, base_pattern=pattern, style=style)
     draft = order_create(buyer=buyer, lines=[OrderLineRequest(early, products["swatch"], 1)])
     pattern_withdraw(pattern=pattern, actor=designer)
     refused = client_for(buyer).post(
         "/api/v1/orders/",
-        {"lines": [{"personalization": early.pk, "product": products["swatch"].product_id, "size": "swatch-8x8",
-                    "quantity": 1}]},
+        {
+            "lines": [
+                {
+                    "personalization": early.pk,
+                    "product": products["swatch"].product_id,
+                    "size": "swatch-8x8",
+                    "quantity": 1,
+                }
+            ]
+        },
         format="json",
     )
     assert refused.status_code == 400 and "no longer offered" in str(refused.json())
-    checkout = client_for(buyer).post(f"/api/v1/orders/{draft.pk}/checkout/", {"shipping_address": SHIP_TO}, format="json")
+    checkout = client_for(buyer).post(
+        f"/api/v1/orders/{draft.pk}/checkout/", {"shipping_address": SHIP_TO}, format="json"
+    )
     assert checkout.status_code == 409 and "no longer offered" in str(checkout.json())
     draft.refresh_from_db()
     assert draft.status == OrderStatus.DRAFT
 
 
-def test_a_line_moves_only_along_its_stage_machine(buyer: Any, style: Any, products: Any, pattern: Any) -> None:
+def test_a_line_moves_only_along_its_stage_machine(
+    buyer: Any, style: Any, products: Any, pattern: Any
+) -> None:
     order = _order(buyer, style, products, pattern)
     line = order.lines.get()
     with pytest.raises(InvalidTransition):
@@ -365,7 +387,9 @@ def test_order_outputs_follow_one_entitlement_rule(
     assert client_for(stranger).get(url).status_code == 404
     Order.objects.filter(pk=order.pk).update(status=OrderStatus.PROOF_READY)
     line.print_sheet.save("print-sheet.png", io.BytesIO(b"\x89PNG fake"), save=False)
-    OrderLine.objects.filter(pk=line.pk).update(stage=LineStage.PROOF_READY, print_sheet=line.print_sheet.name)
+    OrderLine.objects.filter(pk=line.pk).update(
+        stage=LineStage.PROOF_READY, print_sheet=line.print_sheet.name
+    )
     assert client_for(buyer).get(url).status_code == 403
     assert client_for(staff).get(url).status_code == 200
     assert client_for(stranger).get(url).status_code == 404
@@ -426,14 +450,18 @@ def test_staff_render_a_failed_line_again_from_the_admin(
     browser = Client()
     browser.force_login(admin_user)
     page = browser.post(
-        "/admin/marketplace/orderline/", {"action": "render_again", "_selected_action": [line.pk]}, follow=True
+        "/admin/marketplace/orderline/",
+        {"action": "render_again", "_selected_action": [line.pk]},
+        follow=True,
     )
     assert page.status_code == 200 and b"queued to render again" in page.content
     line.refresh_from_db()
     assert line.stage == LineStage.QUEUED and line.failure_reason == ""
     assert dramatiq.get_broker().queues["render"].qsize() == 1
     again = browser.post(
-        "/admin/marketplace/orderline/", {"action": "render_again", "_selected_action": [line.pk]}, follow=True
+        "/admin/marketplace/orderline/",
+        {"action": "render_again", "_selected_action": [line.pk]},
+        follow=True,
     )
     assert b"Only a failed line can be rendered again" in again.content
     dramatiq.get_broker().flush_all()

@@ -86,8 +86,9 @@ def test_mirrored_turned_cropped_and_tiled_copies_are_refused_as_own_images(
     client = client_for(buyer)
     for name, variant in VARIANTS.items():
         upload = SimpleUploadedFile("mine.jpg", _jpeg(variant(painting)), content_type="image/jpeg")
-        response = client.post("/api/v1/personalizations/", {"pattern": pattern.pk, "style_image": upload},
-                               format="multipart")
+        response = client.post(
+            "/api/v1/personalizations/", {"pattern": pattern.pk, "style_image": upload}, format="multipart"
+        )
         assert response.status_code == 400, f"{name}: {response.status_code}"
         assert response.json()["listed_style"] == listed.pk, name
     assert not Personalization.objects.exists()
@@ -98,10 +99,17 @@ def test_another_artists_listed_painting_cannot_be_listed_as_a_new_style(
 ) -> None:
     mirrored = ImageOps.mirror(Image.open(io.BytesIO(_painting())).convert("RGB"))
     for image in (_painting(), _jpeg(mirrored)):
-        response = client_for(make_user("artist")).post("/api/v1/styles/", {
-            "title": "My night", "image": SimpleUploadedFile("art.jpg", image, content_type="image/jpeg"),
-            "allowed_uses": ["personal"], "fee_per_use": "1", "royalty_percent": "5",
-        }, format="multipart")
+        response = client_for(make_user("artist")).post(
+            "/api/v1/styles/",
+            {
+                "title": "My night",
+                "image": SimpleUploadedFile("art.jpg", image, content_type="image/jpeg"),
+                "allowed_uses": ["personal"],
+                "fee_per_use": "1",
+                "royalty_percent": "5",
+            },
+            format="multipart",
+        )
         assert response.status_code == 400, response.json()
         assert "another artist listed" in response.json()["image"][0]
     assert Style.objects.count() == 1
@@ -111,8 +119,9 @@ def test_a_copy_of_a_listed_painting_is_refused_and_its_licence_offered(
     listed: Any, buyer: Any, pattern: Any, client_for: Any
 ) -> None:
     upload = SimpleUploadedFile("mine.jpg", _copy(_painting()), content_type="image/jpeg")
-    response = client_for(buyer).post("/api/v1/personalizations/", {"pattern": pattern.pk, "style_image": upload},
-                                      format="multipart")
+    response = client_for(buyer).post(
+        "/api/v1/personalizations/", {"pattern": pattern.pk, "style_image": upload}, format="multipart"
+    )
     assert response.status_code == 400
     body = response.json()
     assert body["listed_style"] == listed.pk and "Starry night" in body["style_image"][0]
@@ -120,15 +129,21 @@ def test_a_copy_of_a_listed_painting_is_refused_and_its_licence_offered(
     assert not Personalization.objects.exists()
 
 
-def test_a_withdrawn_style_still_blocks_its_artwork(listed: Any, artist: Any, buyer: Any, pattern: Any) -> None:
+def test_a_withdrawn_style_still_blocks_its_artwork(
+    listed: Any, artist: Any, buyer: Any, pattern: Any
+) -> None:
     style_withdraw(style=listed, actor=artist)
     with pytest.raises(StyleLaundered) as refused:
-        personalization_create(buyer=buyer, base_pattern=pattern, style_image=_copy(_painting(), hue_shift=False))
+        personalization_create(
+            buyer=buyer, base_pattern=pattern, style_image=_copy(_painting(), hue_shift=False)
+        )
     assert refused.value.style.pk == listed.pk
     assert "not offered now" in refused.value.message_dict["style_image"][0]
 
 
-def test_another_buyers_earlier_image_is_not_blocked(listed: Any, buyer: Any, make_user: Any, pattern: Any) -> None:
+def test_another_buyers_earlier_image_is_not_blocked(
+    listed: Any, buyer: Any, make_user: Any, pattern: Any
+) -> None:
     own = image_bytes(160, 120, fmt="PNG", seed=99)
     personalization_create(buyer=make_user("buyer"), base_pattern=pattern, style_image=own)
     again = personalization_create(buyer=buyer, base_pattern=pattern, style_image=own)
@@ -143,8 +158,14 @@ def test_unrelated_images_and_the_artist_own_painting_are_not_refused(
     from stylization.engine import generate_pattern
 
     unrelated = [image_bytes(200, 150, seed=seed) for seed in range(3)]
-    unrelated += [_jpeg(Image.fromarray(skimage.data.astronaut())), _jpeg(Image.fromarray(skimage.data.coffee()))]
-    unrelated += [_jpeg(generate_pattern("basic", size=256, seed=3, kind=kind).convert("RGB")) for kind in ("motifs", "checks")]
+    unrelated += [
+        _jpeg(Image.fromarray(skimage.data.astronaut())),
+        _jpeg(Image.fromarray(skimage.data.coffee())),
+    ]
+    unrelated += [
+        _jpeg(generate_pattern("basic", size=256, seed=3, kind=kind).convert("RGB"))
+        for kind in ("motifs", "checks")
+    ]
     for image in unrelated:
         personalization_create(buyer=buyer, base_pattern=pattern, style_image=image)
     # The artist may use their own artwork as their own image, and list it again.
@@ -159,14 +180,18 @@ def test_bad_image_is_still_a_clear_400(listed: Any, buyer: Any, pattern: Any) -
     assert "style_image" in refused.value.message_dict
 
 
-def test_the_migration_backfills_styles_listed_before_fingerprints(listed: Any, buyer: Any, pattern: Any) -> None:
+def test_the_migration_backfills_styles_listed_before_fingerprints(
+    listed: Any, buyer: Any, pattern: Any
+) -> None:
     import importlib
 
     from django.apps import apps
 
     StyleFingerprint.objects.all().delete()
     StyleArtworkFeatures.objects.all().delete()
-    personalization_create(buyer=buyer, base_pattern=pattern, style_image=_copy(_painting()))  # not blocked yet
+    personalization_create(
+        buyer=buyer, base_pattern=pattern, style_image=_copy(_painting())
+    )  # not blocked yet
     migration = importlib.import_module("marketplace.migrations.0006_style_fingerprints_backfill")
     migration.backfill(apps, None)
     assert StyleFingerprint.objects.filter(style=listed).count() == 12
@@ -183,7 +208,9 @@ def test_the_migration_stores_the_features_of_styles_listed_before_them(
 
     mirrored = _jpeg(ImageOps.mirror(Image.open(io.BytesIO(_painting())).convert("RGB")))
     StyleArtworkFeatures.objects.all().delete()
-    migration = importlib.import_module("marketplace.migrations.0010_style_artwork_features_and_withdrawn_approvals")
+    migration = importlib.import_module(
+        "marketplace.migrations.0010_style_artwork_features_and_withdrawn_approvals"
+    )
     migration.features_backfill(apps, None)
     with pytest.raises(StyleLaundered):
         personalization_create(buyer=buyer, base_pattern=pattern, style_image=mirrored)

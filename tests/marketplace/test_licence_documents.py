@@ -17,10 +17,18 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def versioned(make_style: Any, artist: Any) -> Any:
-    style = make_style(territories=("FR",), allowed_substrates=("wallpaper",), revenue_ceiling=Decimal("500"),
-                       valid_until=dt.date(2030, 12, 31), attribution_required=True)
-    style_update(style=style, actor=artist, terms=LicenceTerms(**{**LicenceTerms.of(style.licence).__dict__,
-                                                                  "territories": ("*",)}))
+    style = make_style(
+        territories=("FR",),
+        allowed_substrates=("wallpaper",),
+        revenue_ceiling=Decimal("500"),
+        valid_until=dt.date(2030, 12, 31),
+        attribution_required=True,
+    )
+    style_update(
+        style=style,
+        actor=artist,
+        terms=LicenceTerms(**{**LicenceTerms.of(style.licence).__dict__, "territories": ("*",)}),
+    )
     return style
 
 
@@ -53,14 +61,23 @@ def test_the_order_links_the_exact_version_sold(
 ) -> None:
     from marketplace.models import Product, ProductSize
 
-    product = Product.objects.create(slug="wallpaper", name="Wallpaper", substrate="wallpaper", use="personal")
-    size = ProductSize.objects.create(product=product, slug="roll", name="Roll", width_in=8, height_in=8,
-                                      price=Decimal("30.00"))
+    product = Product.objects.create(
+        slug="wallpaper", name="Wallpaper", substrate="wallpaper", use="personal"
+    )
+    size = ProductSize.objects.create(
+        product=product, slug="roll", name="Roll", width_in=8, height_in=8, price=Decimal("30.00")
+    )
     personalization = personalization_create(buyer=buyer, base_pattern=pattern, style=versioned)
-    order = order_create(buyer=buyer, lines=[OrderLineRequest(personalization=personalization, product_size=size,
-                                                              quantity=1)])
-    style_update(style=versioned, actor=artist, terms=LicenceTerms(**{**LicenceTerms.of(versioned.licence).__dict__,
-                                                                      "royalty_percent": Decimal("20")}))
+    order = order_create(
+        buyer=buyer, lines=[OrderLineRequest(personalization=personalization, product_size=size, quantity=1)]
+    )
+    style_update(
+        style=versioned,
+        actor=artist,
+        terms=LicenceTerms(
+            **{**LicenceTerms.of(versioned.licence).__dict__, "royalty_percent": Decimal("20")}
+        ),
+    )
     client = client_for(buyer)
     line = client.get(f"/api/v1/orders/{order.pk}/").json()["lines"][0]
     assert line["licence_version"] == 2 and line["licence_url"].endswith(f"/licences/{versioned.pk}/v2/")
@@ -70,6 +87,9 @@ def test_the_order_links_the_exact_version_sold(
 
 
 def test_an_id_no_column_can_hold_is_404_not_500(client_for: Any) -> None:
-    for url in ("/api/v1/styles/17828785044870129664/licences/1/", "/api/v1/styles/1/licences/99999999999/licence.pdf",
-                "/licences/17828785044870129664/v1/"):
+    for url in (
+        "/api/v1/styles/17828785044870129664/licences/1/",
+        "/api/v1/styles/1/licences/99999999999/licence.pdf",
+        "/licences/17828785044870129664/v1/",
+    ):
         assert client_for(None).get(url).status_code == 404

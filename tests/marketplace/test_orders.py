@@ -29,28 +29,37 @@ def personalization(buyer: Any, pattern: Any, style: Any) -> Any:
 
 def _order(buyer: Any, personalization: Any, size: Any, quantity: int = 1) -> Order:
     return order_create(
-        buyer=buyer, lines=[OrderLineRequest(personalization=personalization, product_size=size, quantity=quantity)]
+        buyer=buyer,
+        lines=[OrderLineRequest(personalization=personalization, product_size=size, quantity=quantity)],
     )
 
 
-def test_order_freezes_prices_licence_version_and_split(buyer: Any, personalization: Any, products: Any) -> None:
+def test_order_freezes_prices_licence_version_and_split(
+    buyer: Any, personalization: Any, products: Any
+) -> None:
     order = _order(buyer, personalization, products["yard"], quantity=2)
     line = order.lines.get()
     assert order.total == Decimal("48.00") and line.unit_price == Decimal("24.00")
     assert line.licence_version == personalization.style.licence
     assert (line.style_fee, line.artist_royalty_percent, line.designer_royalty_percent) == (
-        Decimal("2.00"), Decimal("10.00"), Decimal("5.00"),
+        Decimal("2.00"),
+        Decimal("10.00"),
+        Decimal("5.00"),
     )
     style_update(
         style=personalization.style,
         actor=personalization.style.artist,
-        terms=LicenceTerms(allowed_uses=("personal",), fee_per_use=Decimal("9"), royalty_percent=Decimal("30")),
+        terms=LicenceTerms(
+            allowed_uses=("personal",), fee_per_use=Decimal("9"), royalty_percent=Decimal("30")
+        ),
     )
     line.refresh_from_db()
     assert line.licence_version.version == 1 and line.style_fee == Decimal("2.00")
 
 
-def test_commercial_product_needs_a_commercial_licence(buyer: Any, pattern: Any, make_style: Any, products: Any) -> None:
+def test_commercial_product_needs_a_commercial_licence(
+    buyer: Any, pattern: Any, make_style: Any, products: Any
+) -> None:
     personal_only = make_style(allowed_uses=("personal",))
     p = personalization_create(buyer=buyer, base_pattern=pattern, style=personal_only)
     with pytest.raises(ValidationError, match="does not allow commercial"):
@@ -69,7 +78,9 @@ def test_own_image_is_for_personal_use_only(buyer: Any, pattern: Any, products: 
     assert line.licence_version is None and line.style_fee == 0
 
 
-def test_royalties_over_100_percent_are_refused(buyer: Any, make_pattern: Any, make_style: Any, products: Any) -> None:
+def test_royalties_over_100_percent_are_refused(
+    buyer: Any, make_pattern: Any, make_style: Any, products: Any
+) -> None:
     greedy_style = make_style(royalty_percent=Decimal("60"), fee_per_use=Decimal("0"))
     greedy_pattern = make_pattern(royalty=Decimal("50"))
     p = personalization_create(buyer=buyer, base_pattern=greedy_pattern, style=greedy_style)
@@ -78,7 +89,9 @@ def test_royalties_over_100_percent_are_refused(buyer: Any, make_pattern: Any, m
     assert not Order.objects.exists()
 
 
-def test_fee_larger_than_the_price_is_refused(buyer: Any, pattern: Any, make_style: Any, products: Any) -> None:
+def test_fee_larger_than_the_price_is_refused(
+    buyer: Any, pattern: Any, make_style: Any, products: Any
+) -> None:
     p = personalization_create(buyer=buyer, base_pattern=pattern, style=make_style(fee_per_use=Decimal("50")))
     with pytest.raises(ValidationError, match="more than the price"):
         _order(buyer, p, products["swatch"])
@@ -86,20 +99,35 @@ def test_fee_larger_than_the_price_is_refused(buyer: Any, pattern: Any, make_sty
 
 def test_bad_order_input_gets_400(buyer: Any, personalization: Any, products: Any, client_for: Any) -> None:
     client = client_for(buyer)
-    line = {"personalization": personalization.pk, "product": products["swatch"].product_id, "size": "swatch-8x8"}
-    assert client.post("/api/v1/orders/", {"lines": [{**line, "quantity": -1}]}, format="json").status_code == 400
-    assert client.post("/api/v1/orders/", {"lines": [{**line, "quantity": 0}]}, format="json").status_code == 400
+    line = {
+        "personalization": personalization.pk,
+        "product": products["swatch"].product_id,
+        "size": "swatch-8x8",
+    }
+    assert (
+        client.post("/api/v1/orders/", {"lines": [{**line, "quantity": -1}]}, format="json").status_code
+        == 400
+    )
+    assert (
+        client.post("/api/v1/orders/", {"lines": [{**line, "quantity": 0}]}, format="json").status_code == 400
+    )
     assert client.post("/api/v1/orders/", {"lines": []}, format="json").status_code == 400
-    bad_size = client.post("/api/v1/orders/", {"lines": [{**line, "size": "acre", "quantity": 1}]}, format="json")
+    bad_size = client.post(
+        "/api/v1/orders/", {"lines": [{**line, "size": "acre", "quantity": 1}]}, format="json"
+    )
     assert bad_size.status_code == 400 and "swatch-8x8" in str(bad_size.json())
-    extra = client.post("/api/v1/orders/", {"lines": [{**line, "quantity": 1, "price": "0.01"}]}, format="json")
+    extra = client.post(
+        "/api/v1/orders/", {"lines": [{**line, "quantity": 1, "price": "0.01"}]}, format="json"
+    )
     assert extra.status_code == 400
     assert not Order.objects.exists()
     ok = client.post("/api/v1/orders/", {"lines": [{**line, "quantity": 3}]}, format="json")
     assert ok.status_code == 201 and ok.json()["total"] == "15.00"
 
 
-def test_order_state_machine_refuses_illegal_transitions(buyer: Any, personalization: Any, products: Any) -> None:
+def test_order_state_machine_refuses_illegal_transitions(
+    buyer: Any, personalization: Any, products: Any
+) -> None:
     order = _order(buyer, personalization, products["swatch"])
     with pytest.raises(InvalidTransition):
         order.transition_to(OrderStatus.READY)
@@ -117,8 +145,12 @@ def test_edition_limit_counts_checkouts_and_comes_back_on_decline_and_refund(
     buyer: Any, pattern: Any, make_style: Any, products: Any
 ) -> None:
     limited = make_style(max_uses=1)
-    first = _order(buyer, personalization_create(buyer=buyer, base_pattern=pattern, style=limited), products["swatch"])
-    second = _order(buyer, personalization_create(buyer=buyer, base_pattern=pattern, style=limited), products["swatch"])
+    first = _order(
+        buyer, personalization_create(buyer=buyer, base_pattern=pattern, style=limited), products["swatch"]
+    )
+    second = _order(
+        buyer, personalization_create(buyer=buyer, base_pattern=pattern, style=limited), products["swatch"]
+    )
     order_checkout(order=first, actor=buyer, shipping_address=SHIP_TO)
     with pytest.raises(Conflict, match="sold out"):
         order_checkout(order=second, actor=buyer, shipping_address=SHIP_TO)
@@ -138,12 +170,23 @@ def test_exclusive_style_sells_once(
     settings.DEBUG = True  # checkout goes through the local test gateway, which only runs in DEBUG
     exclusive = make_style(exclusive=True)
     orders = [
-        _order(buyer, personalization_create(buyer=buyer, base_pattern=pattern, style=exclusive), products["swatch"])
+        _order(
+            buyer,
+            personalization_create(buyer=buyer, base_pattern=pattern, style=exclusive),
+            products["swatch"],
+        )
         for _ in range(2)
     ]
     client = client_for(buyer)
-    assert client.post(f"/api/v1/orders/{orders[0].pk}/checkout/", {"shipping_address": SHIP_TO}, format="json").status_code == 200
-    refused = client.post(f"/api/v1/orders/{orders[1].pk}/checkout/", {"shipping_address": SHIP_TO}, format="json")
+    assert (
+        client.post(
+            f"/api/v1/orders/{orders[0].pk}/checkout/", {"shipping_address": SHIP_TO}, format="json"
+        ).status_code
+        == 200
+    )
+    refused = client.post(
+        f"/api/v1/orders/{orders[1].pk}/checkout/", {"shipping_address": SHIP_TO}, format="json"
+    )
     assert refused.status_code == 409 and "sold out" in refused.json()["detail"]
 
 
@@ -156,7 +199,8 @@ def test_edition_limit_holds_under_concurrent_checkouts(
     pattern = make_pattern()
     buyers = [make_user("buyer") for _ in range(8)]
     orders = [
-        _order(b, personalization_create(buyer=b, base_pattern=pattern, style=style), products["swatch"]) for b in buyers
+        _order(b, personalization_create(buyer=b, base_pattern=pattern, style=style), products["swatch"])
+        for b in buyers
     ]
     barrier = threading.Barrier(len(orders))
     outcomes: list[str] = []

@@ -22,7 +22,13 @@ def people(make_user: Any) -> dict[str, Any]:
 
 
 def _style_body() -> dict[str, Any]:
-    return {"title": "S", "image": _upload(), "allowed_uses": ["personal"], "fee_per_use": "1", "royalty_percent": "5"}
+    return {
+        "title": "S",
+        "image": _upload(),
+        "allowed_uses": ["personal"],
+        "fee_per_use": "1",
+        "royalty_percent": "5",
+    }
 
 
 @pytest.mark.parametrize(
@@ -30,7 +36,10 @@ def _style_body() -> dict[str, Any]:
     [("anonymous", 401), ("artist", 201), ("designer", 403), ("buyer", 403), ("verifier", 403)],
 )
 def test_only_artists_list_styles(role: str, expected: int, people: Any, client_for: Any) -> None:
-    assert client_for(people[role]).post("/api/v1/styles/", _style_body(), format="multipart").status_code == expected
+    assert (
+        client_for(people[role]).post("/api/v1/styles/", _style_body(), format="multipart").status_code
+        == expected
+    )
 
 
 @pytest.mark.parametrize(
@@ -39,14 +48,20 @@ def test_only_artists_list_styles(role: str, expected: int, people: Any, client_
 )
 def test_only_designers_list_patterns(role: str, expected: int, people: Any, client_for: Any) -> None:
     body = {"title": "P", "image": _upload()}
-    assert client_for(people[role]).post("/api/v1/patterns/", body, format="multipart").status_code == expected
+    assert (
+        client_for(people[role]).post("/api/v1/patterns/", body, format="multipart").status_code == expected
+    )
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_nobody_but_the_owner_edits_or_downloads_a_style(role: str, people: Any, style: Any, client_for: Any) -> None:
+def test_nobody_but_the_owner_edits_or_downloads_a_style(
+    role: str, people: Any, style: Any, client_for: Any
+) -> None:
     client = client_for(people[role])
     expected = 401 if role == "anonymous" else 403
-    assert client.patch(f"/api/v1/styles/{style.pk}/", {"title": "Mine"}, format="json").status_code == expected
+    assert (
+        client.patch(f"/api/v1/styles/{style.pk}/", {"title": "Mine"}, format="json").status_code == expected
+    )
     assert client.delete(f"/api/v1/styles/{style.pk}/").status_code == expected
     assert client.get(f"/api/v1/styles/{style.pk}/image/").status_code == expected
     assert client.get(f"/api/v1/styles/{style.pk}/").json()["image_url"] is None
@@ -57,10 +72,15 @@ def test_nobody_but_the_owner_edits_or_downloads_a_style(role: str, people: Any,
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_nobody_but_the_owner_edits_or_downloads_a_pattern(role: str, people: Any, pattern: Any, client_for: Any) -> None:
+def test_nobody_but_the_owner_edits_or_downloads_a_pattern(
+    role: str, people: Any, pattern: Any, client_for: Any
+) -> None:
     client = client_for(people[role])
     expected = 401 if role == "anonymous" else 403
-    assert client.patch(f"/api/v1/patterns/{pattern.pk}/", {"title": "Mine"}, format="json").status_code == expected
+    assert (
+        client.patch(f"/api/v1/patterns/{pattern.pk}/", {"title": "Mine"}, format="json").status_code
+        == expected
+    )
     assert client.delete(f"/api/v1/patterns/{pattern.pk}/").status_code == expected
     assert client.get(f"/api/v1/patterns/{pattern.pk}/image/").status_code == expected
     assert client.get(f"/api/v1/patterns/{pattern.pk}/thumbnail/").status_code == 200
@@ -76,7 +96,10 @@ def test_a_buyer_sees_only_their_own_personalizations_and_orders(
 
     personalization = personalization_create(buyer=buyer, base_pattern=pattern, style=style)
     order = order_create(
-        buyer=buyer, lines=[OrderLineRequest(personalization=personalization, product_size=products["swatch"], quantity=1)]
+        buyer=buyer,
+        lines=[
+            OrderLineRequest(personalization=personalization, product_size=products["swatch"], quantity=1)
+        ],
     )
     client = client_for(people[role])
     expected = 401 if role == "anonymous" else 404
@@ -86,7 +109,12 @@ def test_a_buyer_sees_only_their_own_personalizations_and_orders(
         f"/api/v1/orders/{order.pk}/",
     ):
         assert client.get(url).status_code == expected, url
-    assert client.post(f"/api/v1/orders/{order.pk}/checkout/", {"shipping_address": SHIP_TO}, format="json").status_code == expected
+    assert (
+        client.post(
+            f"/api/v1/orders/{order.pk}/checkout/", {"shipping_address": SHIP_TO}, format="json"
+        ).status_code
+        == expected
+    )
     if role != "anonymous":
         assert client.get("/api/v1/orders/").json()["count"] == 0
         assert client.get("/api/v1/personalizations/").json()["count"] == 0

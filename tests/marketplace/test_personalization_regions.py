@@ -29,34 +29,50 @@ def test_regions_defaults_to_all_and_reaches_the_engine(
     api = client_for(buyer)
     plain = api.post("/api/v1/personalizations/", {"pattern": pattern.pk, "style": style.pk}, format="json")
     assert plain.status_code == 202 and plain.json()["params"]["regions"] == "all"
-    nested = api.post("/api/v1/personalizations/",
-                      {"pattern": pattern.pk, "style": style.pk, "params": {"regions": "motifs"}}, format="json")
-    flat = api.post("/api/v1/personalizations/", {"pattern": pattern.pk, "style": style.pk, "regions": "ground"},
-                    format="json")
+    nested = api.post(
+        "/api/v1/personalizations/",
+        {"pattern": pattern.pk, "style": style.pk, "params": {"regions": "motifs"}},
+        format="json",
+    )
+    flat = api.post(
+        "/api/v1/personalizations/",
+        {"pattern": pattern.pk, "style": style.pk, "regions": "ground"},
+        format="json",
+    )
     assert nested.json()["params"]["regions"] == "motifs" and flat.json()["params"]["regions"] == "ground"
     stored = Personalization.objects.get(pk=nested.json()["id"])
     assert style_params_of(stored).regions == "motifs"
 
 
-@pytest.mark.parametrize("body", [
-    {"regions": "sky"},
-    {"regions": ""},
-    {"regions": ["motifs"]},
-    {"params": {"regions": "MOTIFS"}},
-    {"params": {"regions": None}},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"regions": "sky"},
+        {"regions": ""},
+        {"regions": ["motifs"]},
+        {"params": {"regions": "MOTIFS"}},
+        {"params": {"regions": None}},
+    ],
+)
 def test_an_unknown_regions_value_is_a_400_that_names_the_field(
-    client_for: Callable[[User | None], Any], buyer: User, pattern: BasePattern, style: Style, body: dict[str, Any]
+    client_for: Callable[[User | None], Any],
+    buyer: User,
+    pattern: BasePattern,
+    style: Style,
+    body: dict[str, Any],
 ) -> None:
-    response = client_for(buyer).post("/api/v1/personalizations/", {"pattern": pattern.pk, "style": style.pk, **body},
-                                      format="json")
+    response = client_for(buyer).post(
+        "/api/v1/personalizations/", {"pattern": pattern.pk, "style": style.pk, **body}, format="json"
+    )
     assert response.status_code == 400
     errors = response.json()
     assert "regions" in errors or "regions" in errors.get("params", {}), errors
     assert not Personalization.objects.exists()
 
 
-def test_the_service_refuses_an_unknown_regions_value(buyer: User, pattern: BasePattern, style: Style) -> None:
+def test_the_service_refuses_an_unknown_regions_value(
+    buyer: User, pattern: BasePattern, style: Style
+) -> None:
     with pytest.raises(ValidationError) as error:
         personalization_create(buyer=buyer, base_pattern=pattern, style=style, regions="sky")
     assert "regions" in error.value.message_dict
@@ -77,7 +93,9 @@ def test_the_configurator_shows_the_regions_choice(buyer: User, pattern: BasePat
     assert 'id="id_regions_all" value="all" checked' in page
 
 
-def test_the_configurator_sends_regions_and_refuses_a_bad_one(buyer: User, pattern: BasePattern, style: Style) -> None:
+def test_the_configurator_sends_regions_and_refuses_a_bad_one(
+    buyer: User, pattern: BasePattern, style: Style
+) -> None:
     client = _logged_in(buyer)
     form = {"pattern": pattern.pk, "style": style.pk, "strength": "0.7", "style_scale": "1", "seed": "0"}
     client.post("/configure/preview/", {**form, "regions": "ground"}, **HTMX)

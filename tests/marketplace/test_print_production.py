@@ -102,17 +102,34 @@ def _pay(order: Order, **destination: Any) -> None:
 
 @pytest.mark.parametrize(
     ("postal_code", "country", "accepted"),
-    [("75001", "FR", True), ("75001", "GB", False), ("SW1A 1AA", "GB", True), ("sw1a1aa", "GB", True),
-     ("SW1A 1AA", "US", False), ("94103-1234", "US", True), ("M5V 2T6", "CA", True), ("12345", "CA", False),
-     ("1012 AB", "NL", True), ("100-0001", "JP", True), ("7500", "FR", False)],
+    [
+        ("75001", "FR", True),
+        ("75001", "GB", False),
+        ("SW1A 1AA", "GB", True),
+        ("sw1a1aa", "GB", True),
+        ("SW1A 1AA", "US", False),
+        ("94103-1234", "US", True),
+        ("M5V 2T6", "CA", True),
+        ("12345", "CA", False),
+        ("1012 AB", "NL", True),
+        ("100-0001", "JP", True),
+        ("7500", "FR", False),
+    ],
 )
-def test_a_postal_code_must_have_the_format_of_its_country(postal_code: str, country: str, accepted: bool) -> None:
+def test_a_postal_code_must_have_the_format_of_its_country(
+    postal_code: str, country: str, accepted: bool
+) -> None:
     from django.core.exceptions import ValidationError
 
     from marketplace.services.shipping import shipping_address_clean
 
-    paris = {"name": "Ada Lovelace", "line1": "8 rue de Rivoli", "city": "Paris", "postal_code": postal_code,
-             "country": country}
+    paris = {
+        "name": "Ada Lovelace",
+        "line1": "8 rue de Rivoli",
+        "city": "Paris",
+        "postal_code": postal_code,
+        "country": country,
+    }
     if accepted:
         assert shipping_address_clean(paris)["postal_code"] == postal_code.upper()
     else:
@@ -161,7 +178,9 @@ def test_the_order_page_and_the_api_hide_the_address_from_everyone_but_the_buyer
     local_gateway: None, buyer: Any, make_user: Any, pattern: Any, style: Any, products: Any, client_for: Any
 ) -> None:
     order = _order(buyer, pattern, style, [(products["swatch"], 1)])
-    client_for(buyer).post(f"/api/v1/orders/{order.pk}/checkout/", {"shipping_address": SHIP_TO}, format="json")
+    client_for(buyer).post(
+        f"/api/v1/orders/{order.pk}/checkout/", {"shipping_address": SHIP_TO}, format="json"
+    )
     stranger = client_for(make_user("buyer"))
     assert stranger.get(f"/api/v1/orders/{order.pk}/").status_code == 404
     assert SHIP_TO["line1"] in json.dumps(client_for(buyer).get(f"/api/v1/orders/{order.pk}/").json())
@@ -186,7 +205,10 @@ def test_a_print_goes_from_proof_to_printer_to_the_buyers_door(
     _pay(order, shipping_address=SHIP_TO)
     join_all(queues=QUEUES)
     order.refresh_from_db()
-    lines = {line.product_size.product.substrate: line for line in order.lines.select_related("product_size__product")}
+    lines = {
+        line.product_size.product.substrate: line
+        for line in order.lines.select_related("product_size__product")
+    }
     assert lines["fabric"].stage == LineStage.PROOF_READY
     assert lines["digital"].stage == LineStage.DELIVERED  # a digital file is complete once delivered
     assert order.status == OrderStatus.PROOF_READY
@@ -218,8 +240,21 @@ def test_a_print_goes_from_proof_to_printer_to_the_buyers_door(
     job = queue["results"][0]
     assert job["order"] == order.pk and job["substrate"] == "fabric" and job["quantity"] == 2
     # The address is for the shop that starts the job; until then, the destination country.
-    assert job["size"]["width_px"] == 8 * pattern.dpi and job["ship_to"] is None and job["ship_to_country"] == "US"
-    assert set(job) >= {"id", "order", "status", "substrate", "size", "quantity", "ship_to", "print_sheet_url"}
+    assert (
+        job["size"]["width_px"] == 8 * pattern.dpi
+        and job["ship_to"] is None
+        and job["ship_to_country"] == "US"
+    )
+    assert set(job) >= {
+        "id",
+        "order",
+        "status",
+        "substrate",
+        "size",
+        "quantity",
+        "ship_to",
+        "print_sheet_url",
+    }
     assert "email" not in json.dumps(job) and buyer.username not in json.dumps(job)
     # Production files go to the shop that starts the job, not to every shop browsing the queue.
     assert printer_api.get(job["print_sheet_url"]).status_code == 403
@@ -241,18 +276,33 @@ def test_a_print_goes_from_proof_to_printer_to_the_buyers_door(
     other = client_for(make_user("printer"))
     assert other.get("/api/v1/production/jobs/").json()["count"] == 0
     assert other.get(job["print_sheet_url"]).status_code == 404
-    assert other.post(f"/api/v1/production/jobs/{job['id']}/ship/", {"carrier": "UPS", "tracking_number": "1Z"}).status_code == 404
+    assert (
+        other.post(
+            f"/api/v1/production/jobs/{job['id']}/ship/", {"carrier": "UPS", "tracking_number": "1Z"}
+        ).status_code
+        == 404
+    )
 
-    assert printer_api.post(f"/api/v1/production/jobs/{job['id']}/ship/", {"carrier": "UPS"}, format="json").status_code == 400
+    assert (
+        printer_api.post(
+            f"/api/v1/production/jobs/{job['id']}/ship/", {"carrier": "UPS"}, format="json"
+        ).status_code
+        == 400
+    )
     shipped = printer_api.post(
-        f"/api/v1/production/jobs/{job['id']}/ship/", {"carrier": "UPS", "tracking_number": "1Z999AA10123456784"}, format="json"
+        f"/api/v1/production/jobs/{job['id']}/ship/",
+        {"carrier": "UPS", "tracking_number": "1Z999AA10123456784"},
+        format="json",
     )
     assert shipped.status_code == 200 and shipped.json()["status"] == "shipped"
     join_all(queues=QUEUES)
 
     final = buyer_api.get(f"/api/v1/orders/{order.pk}/").json()
     assert final["status"] == "fulfilled"
-    assert final["shipments"][0]["carrier"] == "UPS" and final["shipments"][0]["tracking_number"] == "1Z999AA10123456784"
+    assert (
+        final["shipments"][0]["carrier"] == "UPS"
+        and final["shipments"][0]["tracking_number"] == "1Z999AA10123456784"
+    )
     page = client_for(buyer)
     page.force_login(buyer)
     assert b"1Z999AA10123456784" in page.get(f"/orders/{order.pk}/").content
@@ -281,7 +331,13 @@ def test_a_print_goes_from_proof_to_printer_to_the_buyers_door(
 
 
 def test_a_rerender_supersedes_the_record_once_and_a_cancel_refunds_in_full(
-    local_gateway: None, production_worker: Any, buyer: Any, pattern: Any, style: Any, products: Any, client_for: Any
+    local_gateway: None,
+    production_worker: Any,
+    buyer: Any,
+    pattern: Any,
+    style: Any,
+    products: Any,
+    client_for: Any,
 ) -> None:
     order = _order(buyer, pattern, style, [(products["swatch"], 1), (products["swatch"], 1)])
     _pay(order, shipping_address=SHIP_TO)
@@ -317,7 +373,13 @@ def test_a_rerender_supersedes_the_record_once_and_a_cancel_refunds_in_full(
 
 
 def test_unapproved_proofs_are_reminded_then_approve_themselves(
-    local_gateway: None, production_worker: Any, buyer: Any, pattern: Any, style: Any, products: Any, settings: Any
+    local_gateway: None,
+    production_worker: Any,
+    buyer: Any,
+    pattern: Any,
+    style: Any,
+    products: Any,
+    settings: Any,
 ) -> None:
     order = _order(buyer, pattern, style, [(products["swatch"], 1)])
     _pay(order, shipping_address=SHIP_TO)
@@ -332,7 +394,11 @@ def test_unapproved_proofs_are_reminded_then_approve_themselves(
     assert proof_timers_run(now=ready_at + 73 * hours) == {"proofs_reminded": 0, "proofs_auto_approved": 1}
     join_all(queues=QUEUES)
     line.refresh_from_db()
-    assert line.stage == LineStage.APPROVED and line.auto_approved and ProductionJob.objects.filter(order_line=line).exists()
+    assert (
+        line.stage == LineStage.APPROVED
+        and line.auto_approved
+        and ProductionJob.objects.filter(order_line=line).exists()
+    )
     assert Order.objects.get(pk=order.pk).status == OrderStatus.APPROVED
     assert [m.subject for m in mail.outbox if "Reminder" in m.subject]
 
@@ -340,8 +406,12 @@ def test_unapproved_proofs_are_reminded_then_approve_themselves(
 # --- who sees the production queue ------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("role,expected", [("buyer", 403), ("artist", 403), ("designer", 403), ("verifier", 403), ("printer", 200)])
-def test_the_production_api_is_for_printers_only(db: None, make_user: Any, client_for: Any, role: str, expected: int) -> None:
+@pytest.mark.parametrize(
+    "role,expected", [("buyer", 403), ("artist", 403), ("designer", 403), ("verifier", 403), ("printer", 200)]
+)
+def test_the_production_api_is_for_printers_only(
+    db: None, make_user: Any, client_for: Any, role: str, expected: int
+) -> None:
     assert client_for(make_user(role)).get("/api/v1/production/jobs/").status_code == expected
     assert client_for(None).get("/api/v1/production/jobs/").status_code == 401
     bad_filter = client_for(make_user("printer")).get("/api/v1/production/jobs/", {"status": "lost"})
@@ -373,13 +443,21 @@ def test_an_order_is_fulfilled_exactly_when_every_line_still_owed_is_finished(st
         assert status == OrderStatus.RENDERING
 
 
-@hypothesis_settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@hypothesis_settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     quantities=st.lists(st.integers(min_value=1, max_value=20), min_size=1, max_size=3),
     country=st.sampled_from(["US", "DE", "JP", "GB"]),
 )
 def test_the_ledger_never_includes_shipping(
-    local_gateway: None, buyer: Any, pattern: Any, style: Any, products: Any, quantities: list[int], country: str
+    local_gateway: None,
+    buyer: Any,
+    pattern: Any,
+    style: Any,
+    products: Any,
+    quantities: list[int],
+    country: str,
 ) -> None:
     order = _order(buyer, pattern, style, [(products["swatch"], q) for q in quantities])
     postal_code = {"US": "12345", "DE": "10115", "JP": "100-0001", "GB": "SW1A 1AA"}[country]
@@ -392,7 +470,13 @@ def test_the_ledger_never_includes_shipping(
 
 
 def test_a_cancel_after_printing_started_is_refused(
-    local_gateway: None, production_worker: Any, buyer: Any, printer: Any, pattern: Any, style: Any, products: Any
+    local_gateway: None,
+    production_worker: Any,
+    buyer: Any,
+    printer: Any,
+    pattern: Any,
+    style: Any,
+    products: Any,
 ) -> None:
     order = _order(buyer, pattern, style, [(products["swatch"], 1)])
     _pay(order, shipping_address=SHIP_TO)
@@ -412,7 +496,12 @@ def test_a_cancel_after_printing_started_is_refused(
 
 def test_a_notification_is_sent_once_per_key(local_gateway: None, production_worker: Any, buyer: Any) -> None:
     for _ in range(3):
-        notification_send(key="receipt:order:1", to=buyer.email, template="refund", context={"order": {"pk": 1}, "refund": {"amount": "1.00"}})
+        notification_send(
+            key="receipt:order:1",
+            to=buyer.email,
+            template="refund",
+            context={"order": {"pk": 1}, "refund": {"amount": "1.00"}},
+        )
     join_all(queues={"email"})
     assert len(mail.outbox) == 1 and EmailMessageLog.objects.get().sent_at is not None
 
@@ -422,10 +511,14 @@ def test_addresses_are_anonymised_after_the_retention_period(
 ) -> None:
     order = _order(buyer, pattern, style, [(products["swatch"], 1)])
     _pay(order, shipping_address=SHIP_TO)
-    Order.objects.filter(pk=order.pk).update(status=OrderStatus.FULFILLED, fulfilled_at=timezone.now() - dt.timedelta(days=91))
+    Order.objects.filter(pk=order.pk).update(
+        status=OrderStatus.FULFILLED, fulfilled_at=timezone.now() - dt.timedelta(days=91)
+    )
     recent = _order(buyer, pattern, style, [(products["swatch"], 1)])
     _pay(recent, shipping_address=SHIP_TO)
-    Order.objects.filter(pk=recent.pk).update(status=OrderStatus.FULFILLED, fulfilled_at=timezone.now() - dt.timedelta(days=5))
+    Order.objects.filter(pk=recent.pk).update(
+        status=OrderStatus.FULFILLED, fulfilled_at=timezone.now() - dt.timedelta(days=5)
+    )
     call_command("anonymise_addresses")
     order.refresh_from_db()
     recent.refresh_from_db()

@@ -53,8 +53,12 @@ def _released_job(buyer: User, pattern: Any, style: Any, size: Any) -> Productio
         buyer=buyer, base_pattern=pattern, style=style, status=JobStatus.DONE, progress=100
     )
     personalization.preview.save("p.png", ContentFile(image_bytes()), save=True)
-    order = order_create(buyer=buyer, lines=[OrderLineRequest(personalization=personalization, product_size=size, quantity=1)])
-    Order.objects.filter(pk=order.pk).update(status=OrderStatus.APPROVED, shipping_address=SHIP_TO, country="US")
+    order = order_create(
+        buyer=buyer, lines=[OrderLineRequest(personalization=personalization, product_size=size, quantity=1)]
+    )
+    Order.objects.filter(pk=order.pk).update(
+        status=OrderStatus.APPROVED, shipping_address=SHIP_TO, country="US"
+    )
     line = OrderLine.objects.get(order=order)
     line.stage = LineStage.APPROVED
     line.print_sheet.save("sheet.png", ContentFile(image_bytes()), save=False)
@@ -70,7 +74,9 @@ def test_registering_as_a_printer_is_refused_and_names_the_roles_field(client_fo
     response = client_for(None).post("/api/v1/auth/register/", body, format="json")
     assert response.status_code == 400
     assert "roles" in response.json() and "print" in json.dumps(response.json()["roles"])
-    mixed = client_for(None).post("/api/v1/auth/register/", {**body, "roles": ["buyer", "printer"]}, format="json")
+    mixed = client_for(None).post(
+        "/api/v1/auth/register/", {**body, "roles": ["buyer", "printer"]}, format="json"
+    )
     assert mixed.status_code == 400 and "roles" in mixed.json()
     assert not User.objects.filter(username__iexact="mallory").exists()
 
@@ -81,7 +87,8 @@ def test_the_signup_page_offers_no_printer_role(client: Any) -> None:
     assert 'value="buyer"' in page and 'value="artist"' in page and 'value="designer"' in page
     assert "/print-shops/apply/" in page  # where a print shop goes instead
     posted = client.post(
-        "/accounts/signup/", {"username": "mallory", "email": "m@example.com", "password": PASSWORD, "roles": ["printer"]}
+        "/accounts/signup/",
+        {"username": "mallory", "email": "m@example.com", "password": PASSWORD, "roles": ["printer"]},
     )
     assert posted.status_code == 200 and not User.objects.filter(username__iexact="mallory").exists()
 
@@ -113,7 +120,9 @@ def test_an_unapproved_applicant_sees_no_jobs(
     assert job.order_line.stage == LineStage.APPROVED  # still waiting for a real shop
 
 
-def test_a_rejected_shop_loses_the_queue_and_cannot_reapply(make_user: Any, staff: User, client_for: Any) -> None:
+def test_a_rejected_shop_loses_the_queue_and_cannot_reapply(
+    make_user: Any, staff: User, client_for: Any
+) -> None:
     shop = print_shop_apply(user=make_user("buyer"), name="Once Good")
     print_shop_approve(shop=shop, actor=staff)
     assert client_for(User.objects.get(pk=shop.user_id)).get("/api/v1/production/jobs/").status_code == 200
@@ -139,7 +148,9 @@ def test_applying_needs_a_shop_name(make_user: Any, client_for: Any) -> None:
     assert api.post("/api/v1/print-shops/apply/", {}, format="json").status_code == 400
     blank = api.post("/api/v1/print-shops/apply/", {"name": "   "}, format="json")
     assert blank.status_code == 400 and "name" in blank.json()
-    assert client_for(None).post("/api/v1/print-shops/apply/", {"name": "X"}, format="json").status_code == 401
+    assert (
+        client_for(None).post("/api/v1/print-shops/apply/", {"name": "X"}, format="json").status_code == 401
+    )
 
 
 # --- the ship-to is for the shop that started the job ---------------------------------------------
@@ -186,13 +197,17 @@ def test_an_invitation_link_grants_the_printer_role_once(
     assert "Pia&#x27;s Prints" in client.get(link).content.decode()
     assert client.post(link).status_code == 302
     shop = PrintShop.objects.get(user=invited)
-    assert shop.status == PrintShopStatus.APPROVED and shop.decided_by == staff and shop.name == "Pia's Prints"
+    assert (
+        shop.status == PrintShopStatus.APPROVED and shop.decided_by == staff and shop.name == "Pia's Prints"
+    )
     assert User.objects.get(pk=invited.pk).has_role("printer")
     assert client.get("/studio/production/").status_code == 200
 
     # The same link again, by anyone, grants nothing.
     mallory = make_user("buyer")
-    reuse = client_for(mallory).post("/api/v1/print-shops/invitations/accept/", {"token": token}, format="json")
+    reuse = client_for(mallory).post(
+        "/api/v1/print-shops/invitations/accept/", {"token": token}, format="json"
+    )
     assert reuse.status_code == 409
     assert not User.objects.get(pk=mallory.pk).has_role("printer")
     assert not PrintShop.objects.filter(user=mallory).exists()
@@ -230,17 +245,23 @@ def test_approving_an_application_in_the_admin_grants_the_printer_role(
     client.force_login(staff)
     listing = client.get("/admin/marketplace/printshop/")
     assert listing.status_code == 200 and "Real Prints" in listing.content.decode()
-    done = client.post("/admin/marketplace/printshop/", {"action": "approve_print_shops", "_selected_action": [shop.pk]})
+    done = client.post(
+        "/admin/marketplace/printshop/", {"action": "approve_print_shops", "_selected_action": [shop.pk]}
+    )
     assert done.status_code == 302
     shop.refresh_from_db()
-    assert shop.status == PrintShopStatus.APPROVED and shop.decided_by == staff and shop.decided_at is not None
+    assert (
+        shop.status == PrintShopStatus.APPROVED and shop.decided_by == staff and shop.decided_at is not None
+    )
     assert client_for(User.objects.get(pk=applicant.pk)).get("/api/v1/production/jobs/").status_code == 200
 
 
 def test_staff_create_an_invitation_link_in_the_admin(staff: User, client: Any) -> None:
     client.force_login(staff)
     created = client.post(
-        "/admin/marketplace/printshopinvitation/add/", {"shop_name": "Linked Prints", "email": "l@example.com"}, follow=True
+        "/admin/marketplace/printshopinvitation/add/",
+        {"shop_name": "Linked Prints", "email": "l@example.com"},
+        follow=True,
     )
     assert created.status_code == 200
     invitation = PrintShopInvitation.objects.get()

@@ -80,8 +80,10 @@ def test_a_physical_lines_buyer_downloads_no_production_file_and_views_a_marked_
     with line.print_sheet.open("rb") as fh:
         sheet = _image(fh.read()).convert("RGB")
     # Full resolution, but marked: the tile is not the sheet's pixels.
-    assert _image(tile.content).convert("RGB").tobytes() != sheet.crop((3 * PROOF_TILE_PX, PROOF_TILE_PX,
-                                                                          SHEET_W, SHEET_H)).tobytes()
+    assert (
+        _image(tile.content).convert("RGB").tobytes()
+        != sheet.crop((3 * PROOF_TILE_PX, PROOF_TILE_PX, SHEET_W, SHEET_H)).tobytes()
+    )
     assert api.get(tiles["url"].format(col=4, row=0)).status_code == 404
     assert client_for(make_user("buyer")).get(shown["proof_url"]).status_code == 404
     assert client_for(None).get(shown["proof_url"]).status_code in (401, 403)

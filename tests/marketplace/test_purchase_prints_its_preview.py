@@ -49,8 +49,9 @@ def test_a_purchase_of_every_repeat_type_prints_what_was_previewed_without_seams
 ) -> None:
     requests = []
     for seed, repeat in enumerate(REPEAT_TYPES):
-        job = personalization_create(buyer=buyer, base_pattern=make_pattern(repeat_type=repeat, side=128),
-                                     style=style, seed=seed)
+        job = personalization_create(
+            buyer=buyer, base_pattern=make_pattern(repeat_type=repeat, side=128), style=style, seed=seed
+        )
         personalization_render_preview(personalization_id=job.pk)
         requests.append(OrderLineRequest(personalization=job, product_size=products["swatch"], quantity=1))
     order = order_create(buyer=buyer, lines=requests)
@@ -64,14 +65,21 @@ def test_a_purchase_of_every_repeat_type_prints_what_was_previewed_without_seams
         line.refresh_from_db()
         assert line.stage == LineStage.RENDERED
         repeat = line.personalization.base_pattern.repeat_type
-        preview, tile, sheet = _image(line.personalization.preview), _image(line.print_png), _image(line.print_sheet)
+        preview, tile, sheet = (
+            _image(line.personalization.preview),
+            _image(line.print_png),
+            _image(line.print_sheet),
+        )
         base = _image(line.personalization.base_pattern.image)
         assert line.render_info["engine"]["from_preview"] is True
         # The delivered sheet is the tile laid out as its repeat lays it (two periods checked).
         laid = tile_layout(tile, repeat, 2, 2)
         assert np.array_equal(np.asarray(sheet)[: laid.height, : laid.width], np.asarray(laid))
-        figures[repeat] = (lab_correlation(preview, tile.resize(preview.size, Image.Resampling.BOX)),
-                           seam_excess(tile, base, repeat), seam_ratio(tile, repeat))
+        figures[repeat] = (
+            lab_correlation(preview, tile.resize(preview.size, Image.Resampling.BOX)),
+            seam_excess(tile, base, repeat),
+            seam_ratio(tile, repeat),
+        )
     assert set(figures) == set(REPEAT_TYPES)
     for repeat, (correlation, seam, _raw) in figures.items():
         assert correlation >= MIN_LAB_CORRELATION, (repeat, figures)

@@ -30,8 +30,12 @@ EVIDENCE = "https://example.com/portfolio/2019/harbour"
 
 
 def _order(buyer: Any, personalization: Any, products: Any) -> Any:
-    return order_create(buyer=buyer, lines=[OrderLineRequest(personalization=personalization,
-                                                             product_size=products["swatch"], quantity=1)])
+    return order_create(
+        buyer=buyer,
+        lines=[
+            OrderLineRequest(personalization=personalization, product_size=products["swatch"], quantity=1)
+        ],
+    )
 
 
 def test_a_withdrawn_style_takes_no_personalization_cart_or_checkout_but_paid_orders_are_made(
@@ -63,12 +67,18 @@ def test_a_withdrawn_style_takes_no_personalization_cart_or_checkout_but_paid_or
 
 def test_filing_a_report_answers_201(buyer: Any, style: Any, pattern: Any, client_for: Any) -> None:
     client = client_for(buyer)
-    response = client.post("/api/v1/reports/", {"target": "style", "id": style.pk, "claim": CLAIM,
-                                                "evidence_url": EVIDENCE}, format="json")
+    response = client.post(
+        "/api/v1/reports/",
+        {"target": "style", "id": style.pk, "claim": CLAIM, "evidence_url": EVIDENCE},
+        format="json",
+    )
     assert response.status_code == 201, response.json()
     assert response.json()["listing"] == style.pk and response.json()["status"] == "open"
-    on_pattern = client.post("/api/v1/reports/", {"target": "pattern", "id": pattern.pk, "claim": CLAIM,
-                                                  "evidence_url": EVIDENCE}, format="json")
+    on_pattern = client.post(
+        "/api/v1/reports/",
+        {"target": "pattern", "id": pattern.pk, "claim": CLAIM, "evidence_url": EVIDENCE},
+        format="json",
+    )
     assert on_pattern.status_code == 201
     assert InfringementReport.objects.get(pk=on_pattern.json()["id"]).pattern_id == pattern.pk
 
@@ -86,33 +96,49 @@ def test_a_withdrawn_listing_answers_a_report_as_a_missing_one_does(
     assert withdrawn.status_code == missing.status_code == 400
     assert withdrawn.json() == {"id": ["No style has this id."]} == missing.json()
     # Who ordered from it knows it, and may still report it.
-    assert client_for(buyer).post("/api/v1/reports/", {**body, "id": style.pk}, format="json").status_code == 201
+    assert (
+        client_for(buyer).post("/api/v1/reports/", {**body, "id": style.pk}, format="json").status_code == 201
+    )
 
 
 def test_a_report_needs_an_account(style: Any, client_for: Any) -> None:
-    response = client_for(None).post("/api/v1/reports/", {"target": "style", "id": style.pk, "claim": CLAIM,
-                                                          "evidence_url": EVIDENCE}, format="json")
+    response = client_for(None).post(
+        "/api/v1/reports/",
+        {"target": "style", "id": style.pk, "claim": CLAIM, "evidence_url": EVIDENCE},
+        format="json",
+    )
     assert response.status_code == 401
     assert not InfringementReport.objects.exists()
 
 
 @pytest.mark.parametrize(
     ("change", "field"),
-    [({"target": "painting"}, "target"), ({"id": 999_999}, "id"), ({"claim": "mine"}, "claim"),
-     ({"evidence_url": "javascript:alert(1)"}, "evidence_url"), ({"id": "x"}, "id"), ({"extra": 1}, "extra")],
+    [
+        ({"target": "painting"}, "target"),
+        ({"id": 999_999}, "id"),
+        ({"claim": "mine"}, "claim"),
+        ({"evidence_url": "javascript:alert(1)"}, "evidence_url"),
+        ({"id": "x"}, "id"),
+        ({"extra": 1}, "extra"),
+    ],
 )
-def test_bad_report_input_is_400(buyer: Any, style: Any, client_for: Any, change: dict[str, Any], field: str) -> None:
+def test_bad_report_input_is_400(
+    buyer: Any, style: Any, client_for: Any, change: dict[str, Any], field: str
+) -> None:
     body = {"target": "style", "id": style.pk, "claim": CLAIM, "evidence_url": EVIDENCE, **change}
     response = client_for(buyer).post("/api/v1/reports/", body, format="json")
     assert response.status_code == 400 and field in response.json(), response.json()
 
 
-def test_reports_are_rate_limited_per_account(buyer: Any, make_user: Any, style: Any, client_for: Any,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_reports_are_rate_limited_per_account(
+    buyer: Any, make_user: Any, style: Any, client_for: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setitem(ScopedRateThrottle.THROTTLE_RATES, "report", "3/hour")
     body = {"target": "style", "id": style.pk, "claim": CLAIM, "evidence_url": EVIDENCE}
     client = client_for(buyer)
-    assert [client.post("/api/v1/reports/", body, format="json").status_code for _ in range(4)] == [201] * 3 + [429]
+    assert [client.post("/api/v1/reports/", body, format="json").status_code for _ in range(4)] == [
+        201
+    ] * 3 + [429]
     assert client_for(make_user("buyer")).post("/api/v1/reports/", body, format="json").status_code == 201
 
 
@@ -126,8 +152,9 @@ def staff(make_user: Any) -> Any:
 
 @pytest.fixture
 def report(buyer: Any, style: Any) -> InfringementReport:
-    return InfringementReport.objects.create(reporter=buyer, target="style", style=style, claim=CLAIM,
-                                             evidence_url=EVIDENCE)
+    return InfringementReport.objects.create(
+        reporter=buyer, target="style", style=style, claim=CLAIM, evidence_url=EVIDENCE
+    )
 
 
 def test_suspending_takes_the_listing_down_and_the_artist_cannot_relist_it(
@@ -148,7 +175,10 @@ def test_suspending_takes_the_listing_down_and_the_artist_cannot_relist_it(
 
 
 def test_upholding_logs_who_when_why_and_sends_the_revocations(
-    report: InfringementReport, staff: Any, style: Any, monkeypatch: pytest.MonkeyPatch,
+    report: InfringementReport,
+    staff: Any,
+    style: Any,
+    monkeypatch: pytest.MonkeyPatch,
     django_capture_on_commit_callbacks: Any,
 ) -> None:
     sent: list[tuple[str, tuple[Any, ...]]] = []
@@ -156,13 +186,21 @@ def test_upholding_logs_who_when_why_and_sends_the_revocations(
     with pytest.raises(ValidationError):
         report_uphold(report=report, actor=staff, reason_code="because", note="x")
     with django_capture_on_commit_callbacks(execute=True):
-        decision = report_uphold(report=report, actor=staff, reason_code="copyright",
-                                 note="Registration certificate VAu 1-234-567 matches.")
+        decision = report_uphold(
+            report=report,
+            actor=staff,
+            reason_code="copyright",
+            note="Registration certificate VAu 1-234-567 matches.",
+        )
     report.refresh_from_db()
     style.refresh_from_db()
     assert report.status == ReportStatus.UPHELD and report.resolved_at is not None and not style.active
     assert sent == [(jobs.REVOKE_LISTING_RECORDS, (decision.pk,))]
-    assert (decision.actor, decision.reason_code, decision.created_at is not None) == (staff, "copyright", True)
+    assert (decision.actor, decision.reason_code, decision.created_at is not None) == (
+        staff,
+        "copyright",
+        True,
+    )
     with pytest.raises(Conflict):
         report_dismiss(report=report, actor=staff, note="changed my mind")
 
@@ -176,13 +214,15 @@ def test_the_cart_takes_no_line_of_a_withdrawn_style_nor_an_excluded_substrate(
     client.force_login(buyer)
     job = personalization_create(buyer=buyer, base_pattern=pattern, style=style)
     style_withdraw(style=style, actor=artist)
-    response = client.post("/cart/add/", {"personalization": job.pk, "size": products["swatch"].pk, "quantity": 1},
-                           follow=True)
+    response = client.post(
+        "/cart/add/", {"personalization": job.pk, "size": products["swatch"].pk, "quantity": 1}, follow=True
+    )
     assert "is no longer offered" in response.content.decode()
     wallpaper_only = make_style(allowed_substrates=("wallpaper",))
     job = personalization_create(buyer=buyer, base_pattern=pattern, style=wallpaper_only)
-    response = client.post("/cart/add/", {"personalization": job.pk, "size": products["swatch"].pk, "quantity": 1},
-                           follow=True)
+    response = client.post(
+        "/cart/add/", {"personalization": job.pk, "size": products["swatch"].pk, "quantity": 1}, follow=True
+    )
     assert "does not allow printing on fabric" in response.content.decode()
     assert client.session.get("motif_cart") in (None, [])
 
@@ -198,18 +238,28 @@ def test_staff_decide_in_the_admin_and_the_log_keeps_who_and_why(
     admin = Client()
     admin.force_login(staff)
     assert admin.get(f"/admin/marketplace/infringementreport/{report.pk}/change/").status_code == 200
-    missing_code = admin.post("/admin/marketplace/moderationdecision/add/",
-                              {"report": report.pk, "action": "uphold", "reason_code": "", "note": "Holds."})
+    missing_code = admin.post(
+        "/admin/marketplace/moderationdecision/add/",
+        {"report": report.pk, "action": "uphold", "reason_code": "", "note": "Holds."},
+    )
     assert missing_code.status_code == 200 and "needs a reason code" in missing_code.content.decode()
-    done = admin.post("/admin/marketplace/moderationdecision/add/",
-                      {"report": report.pk, "action": "uphold", "reason_code": "copyright",
-                       "note": "Registration matches."})
+    done = admin.post(
+        "/admin/marketplace/moderationdecision/add/",
+        {
+            "report": report.pk,
+            "action": "uphold",
+            "reason_code": "copyright",
+            "note": "Registration matches.",
+        },
+    )
     assert done.status_code == 302
     decision = ModerationDecision.objects.get()
     assert (decision.actor, decision.action, decision.note) == (staff, "uphold", "Registration matches.")
     report.refresh_from_db()
     style.refresh_from_db()
     assert report.status == ReportStatus.UPHELD and not style.active
-    again = admin.post("/admin/marketplace/moderationdecision/add/",
-                       {"report": report.pk, "action": "dismiss", "note": "Second thoughts."})
+    again = admin.post(
+        "/admin/marketplace/moderationdecision/add/",
+        {"report": report.pk, "action": "dismiss", "note": "Second thoughts."},
+    )
     assert again.status_code == 200 and ModerationDecision.objects.count() == 1

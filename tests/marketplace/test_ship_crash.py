@@ -30,13 +30,18 @@ def printer(make_user: Any) -> Any:
 
 
 @pytest.fixture
-def job_in_production(settings: Any, buyer: Any, pattern: Any, style: Any, products: Any, printer: Any) -> ProductionJob:
+def job_in_production(
+    settings: Any, buyer: Any, pattern: Any, style: Any, products: Any, printer: Any
+) -> ProductionJob:
     """A paid print whose line the shop is printing (its files and proof are not what is under test)."""
     settings.STRIPE_SECRET_KEY = ""
     settings.DEBUG = True
     personalization = personalization_create(buyer=buyer, base_pattern=pattern, style=style)
     order = order_create(
-        buyer=buyer, lines=[OrderLineRequest(personalization=personalization, product_size=products["swatch"], quantity=1)]
+        buyer=buyer,
+        lines=[
+            OrderLineRequest(personalization=personalization, product_size=products["swatch"], quantity=1)
+        ],
     )
     payment = payment_checkout_start(order=order, actor=buyer, shipping_address=SHIP_TO)
     payment_local_confirm(payment=payment, actor=buyer, outcome=PaymentStatus.SUCCEEDED)
@@ -55,15 +60,21 @@ def _agrees(order: Order) -> bool:
 
 def _shipped_under_older_code(job: ProductionJob) -> Order:
     """The rows a crash between the line's commit and its order's refresh left: shipped, in production."""
-    OrderLine.objects.filter(pk=job.order_line_id).update(stage=LineStage.SHIPPED, stage_changed_at=timezone.now())
-    ProductionJob.objects.filter(pk=job.pk).update(carrier="DHL", tracking_number="JD0001", shipped_at=timezone.now())
+    OrderLine.objects.filter(pk=job.order_line_id).update(
+        stage=LineStage.SHIPPED, stage_changed_at=timezone.now()
+    )
+    ProductionJob.objects.filter(pk=job.pk).update(
+        carrier="DHL", tracking_number="JD0001", shipped_at=timezone.now()
+    )
     order = job.order_line.order
     order.refresh_from_db()
     assert order.status == OrderStatus.IN_PRODUCTION and not _agrees(order)
     return order
 
 
-def test_a_ship_call_killed_midway_never_strands_the_order(job_in_production: ProductionJob, printer: Any) -> None:
+def test_a_ship_call_killed_midway_never_strands_the_order(
+    job_in_production: ProductionJob, printer: Any
+) -> None:
     # The worker process is killed (SIGKILL, no clean-up) as the call reaches the order's status.
     script = textwrap.dedent(
         f"""
@@ -77,7 +88,11 @@ def test_a_ship_call_killed_midway_never_strands_the_order(job_in_production: Pr
         """
     )
     done = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", script], cwd=ROOT, env=process_env(), capture_output=True, timeout=120
+        [sys.executable, "manage.py", "shell", "-c", script],
+        cwd=ROOT,
+        env=process_env(),
+        capture_output=True,
+        timeout=120,
     )
     assert done.returncode == -9, done.stderr.decode()[-2000:]
     order = job_in_production.order_line.order
@@ -98,7 +113,9 @@ def test_a_retried_ship_repairs_an_order_left_behind_its_shipped_line(
     assert order.status == OrderStatus.FULFILLED
 
 
-def test_the_sweep_rederives_the_status_of_an_order_whose_lines_disagree(job_in_production: ProductionJob) -> None:
+def test_the_sweep_rederives_the_status_of_an_order_whose_lines_disagree(
+    job_in_production: ProductionJob,
+) -> None:
     order = _shipped_under_older_code(job_in_production)
     result = fulfilment_sweep(resend_all=False)
     order.refresh_from_db()

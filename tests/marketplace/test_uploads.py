@@ -14,11 +14,17 @@ from tests.conftest import image_bytes
 
 def _png_header_only(width: int, height: int) -> bytes:
     """A PNG that claims a huge size: the check must refuse it from the header alone."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", ihdr)
+        + chunk(b"IDAT", zlib.compress(b"\x00" * 64))
+        + chunk(b"IEND", b"")
+    )
 
 
 def _one_by_one() -> bytes:
@@ -45,7 +51,13 @@ def test_bad_style_upload_is_refused_with_a_message(name: str, artist: Any, clie
     upload.name = "art.png"
     response = client_for(artist).post(
         "/api/v1/styles/",
-        {"title": "Bad", "image": upload, "allowed_uses": ["personal"], "fee_per_use": "1", "royalty_percent": "5"},
+        {
+            "title": "Bad",
+            "image": upload,
+            "allowed_uses": ["personal"],
+            "fee_per_use": "1",
+            "royalty_percent": "5",
+        },
         format="multipart",
     )
     assert response.status_code == 400, response.content
@@ -70,7 +82,9 @@ def test_pattern_repeat_size_must_match_pixels(designer: Any, client_for: Any) -
     def post(**fields: Any) -> Any:
         upload = io.BytesIO(image_bytes(300, 300))
         upload.name = "r.png"
-        return client_for(designer).post("/api/v1/patterns/", {"title": "R", "image": upload, **fields}, format="multipart")
+        return client_for(designer).post(
+            "/api/v1/patterns/", {"title": "R", "image": upload, **fields}, format="multipart"
+        )
 
     mismatch = post(repeat_width_in="4", repeat_height_in="2", dpi=150)
     assert mismatch.status_code == 400
@@ -85,7 +99,13 @@ def test_unknown_fields_negative_money_and_royalty_over_100_are_refused(artist: 
     def post(**fields: Any) -> Any:
         upload = io.BytesIO(image_bytes())
         upload.name = "s.png"
-        base = {"title": "S", "image": upload, "allowed_uses": ["personal"], "fee_per_use": "1", "royalty_percent": "5"}
+        base = {
+            "title": "S",
+            "image": upload,
+            "allowed_uses": ["personal"],
+            "fee_per_use": "1",
+            "royalty_percent": "5",
+        }
         return client_for(artist).post("/api/v1/styles/", {**base, **fields}, format="multipart")
 
     assert "colour" in post(colour="red").json()
@@ -117,7 +137,8 @@ def test_a_pattern_that_could_not_be_rendered_or_printed_is_refused_at_upload(
     upload.seek(0)
     upload.name = "repeat.png"
     response = client_for(designer).post(
-        "/api/v1/patterns/", {"title": "Odd", "image": upload, "repeat_type": repeat_type, "dpi": 150},
+        "/api/v1/patterns/",
+        {"title": "Odd", "image": upload, "repeat_type": repeat_type, "dpi": 150},
         format="multipart",
     )
     assert response.status_code == 400, response.content
@@ -131,13 +152,17 @@ def test_a_pattern_too_fine_for_the_largest_product_names_the_dpi_that_fits(
     upload = io.BytesIO(image_bytes(600, 600))
     upload.name = "repeat.png"
     response = client_for(designer).post(
-        "/api/v1/patterns/", {"title": "Fine", "image": upload, "repeat_type": "basic", "dpi": 600}, format="multipart"
+        "/api/v1/patterns/",
+        {"title": "Fine", "image": upload, "repeat_type": "basic", "dpi": 600},
+        format="multipart",
     )
     assert response.status_code == 400
     assert "megapixels" in str(response.json()["dpi"]) and "DPI or less" in str(response.json()["dpi"])
 
 
-def test_an_exif_rotated_photo_is_stored_upright_with_its_upright_size(designer: Any, client_for: Any) -> None:
+def test_an_exif_rotated_photo_is_stored_upright_with_its_upright_size(
+    designer: Any, client_for: Any
+) -> None:
     # 200×96 on the sensor, tagged "rotate 90° clockwise to view" (orientation 6): 96×200 upright.
     sensor = Image.new("RGB", (200, 96), (200, 30, 30))
     sensor.paste((30, 30, 200), (0, 0, 100, 96))  # the left half blue on the sensor: the top half upright
@@ -148,7 +173,8 @@ def test_an_exif_rotated_photo_is_stored_upright_with_its_upright_size(designer:
     upload.seek(0)
     upload.name = "photo.jpg"
     response = client_for(designer).post(
-        "/api/v1/patterns/", {"title": "Turned", "image": upload, "repeat_type": "basic", "dpi": 72},
+        "/api/v1/patterns/",
+        {"title": "Turned", "image": upload, "repeat_type": "basic", "dpi": 72},
         format="multipart",
     )
     assert response.status_code == 201, response.content

@@ -125,7 +125,9 @@ def stripe_checkout(order: Order, fake: FakeStripe) -> tuple[int, str]:
     """Checkout through the API; returns (payment id, checkout session id)."""
     client = APIClient()
     client.force_authenticate(order.buyer)
-    response = client.post(f"/api/v1/orders/{order.pk}/checkout/", {"shipping_address": SHIP_TO}, format="json")
+    response = client.post(
+        f"/api/v1/orders/{order.pk}/checkout/", {"shipping_address": SHIP_TO}, format="json"
+    )
     assert response.status_code == 200, response.content
     body = response.json()
     assert body["gateway"] == "stripe"

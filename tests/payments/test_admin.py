@@ -19,7 +19,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def _paid_local_order(make_order: Any, buyer: Any, client_for: Any) -> Payment:
     order = make_order("yard")
     client = client_for(buyer)
-    payment_id = client.post(f"/api/v1/orders/{order.pk}/checkout/", {"shipping_address": SHIP_TO}, format="json").json()["payment"]
+    payment_id = client.post(
+        f"/api/v1/orders/{order.pk}/checkout/", {"shipping_address": SHIP_TO}, format="json"
+    ).json()["payment"]
     client.post(f"/api/v1/payments/local/{payment_id}/confirm/", {"outcome": "succeeded"}, format="json")
     return Payment.objects.get(pk=payment_id)
 

@@ -185,7 +185,9 @@ def test_replayed_event_sequences_pay_each_payee_once_per_order_and_lose_no_mone
         # The ledger holds the goods only; a refund gives back goods first and shipping last.
         goods_kept = max(kept - order.shipping_amount - order.tax_amount, Decimal("0"))
         total_charged += goods_kept
-        assert ledger_total(order=order) == goods_kept, "the order's ledger differs from the goods Stripe kept"
+        assert ledger_total(order=order) == goods_kept, (
+            "the order's ledger differs from the goods Stripe kept"
+        )
         payment = Payment.objects.get(stripe_checkout_session_id=session)
         assert payment.amount_refunded == Decimal(charge["amount_refunded"]) / 100
         assert (order.status == OrderStatus.REFUNDED) == (kept == 0)
@@ -215,7 +217,19 @@ def test_replayed_event_sequences_pay_each_payee_once_per_order_and_lose_no_mone
 
 PAYMENT_OPS = st.lists(
     st.tuples(
-        st.sampled_from(["pay", "pay", "fail", "expire", "deliver", "deliver", "local_pay", "local_decline", "stripe_again"]),
+        st.sampled_from(
+            [
+                "pay",
+                "pay",
+                "fail",
+                "expire",
+                "deliver",
+                "deliver",
+                "local_pay",
+                "local_decline",
+                "stripe_again",
+            ]
+        ),
         st.integers(0, 1000),
     ),
     min_size=3,
@@ -228,7 +242,11 @@ PAYMENT_OPS = st.lists(
     max_examples=PAYMENT_RACE_EXAMPLES,
     deadline=None,
     database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+    ],
 )
 @given(ops=PAYMENT_OPS, data=st.data())
 def test_payment_events_in_any_order_leave_one_kept_payment_per_order(
@@ -288,4 +306,6 @@ def test_payment_events_in_any_order_leave_one_kept_payment_per_order(
         charge = _charge_of(fake, session)
         payment = Payment.objects.get(stripe_checkout_session_id=session)
         taken = Decimal(charge["amount"] - charge["amount_refunded"]) / 100 if charge else Decimal("0")
-        assert taken == (payment.amount - payment.amount_refunded if payment.status == PaymentStatus.SUCCEEDED else 0)
+        assert taken == (
+            payment.amount - payment.amount_refunded if payment.status == PaymentStatus.SUCCEEDED else 0
+        )

@@ -27,12 +27,16 @@ def test_local_gateway_purchase_pays_the_order_and_writes_royalties_for_artist_a
 ) -> None:
     order = make_order("swatch", "yard")  # 5.00 + 24.00; style fee 2.00 + 10 %, pattern 5 %
     client = client_for(buyer)
-    started = client.post(f"/api/v1/orders/{order.pk}/checkout/", {"shipping_address": SHIP_TO}, format="json")
+    started = client.post(
+        f"/api/v1/orders/{order.pk}/checkout/", {"shipping_address": SHIP_TO}, format="json"
+    )
     assert started.status_code == 200, started.content
     body = started.json()
     assert body["gateway"] == "local"
     assert body["checkout_url"] == f"http://testserver/payments/local/{body['payment']}/"
-    again = client.post(f"/api/v1/orders/{order.pk}/checkout/", {"shipping_address": SHIP_TO}, format="json").json()
+    again = client.post(
+        f"/api/v1/orders/{order.pk}/checkout/", {"shipping_address": SHIP_TO}, format="json"
+    ).json()
     assert again["payment"] == body["payment"]  # a repeated checkout reuses the open payment
 
     confirmed = client.post(
@@ -64,7 +68,9 @@ def test_local_gateway_page_offers_pay_and_decline_to_the_buyer_only(
     api = client_for(buyer)
     browser = Client(enforce_csrf_checks=True)
     browser.force_login(buyer)
-    payment_id = api.post(f"/api/v1/orders/{order.pk}/checkout/", {"shipping_address": SHIP_TO}, format="json").json()["payment"]
+    payment_id = api.post(
+        f"/api/v1/orders/{order.pk}/checkout/", {"shipping_address": SHIP_TO}, format="json"
+    ).json()["payment"]
     page_url = f"/payments/local/{payment_id}/"
 
     page = browser.get(page_url)
@@ -76,7 +82,9 @@ def test_local_gateway_page_offers_pay_and_decline_to_the_buyer_only(
     assert Client().get(page_url).status_code == 302  # anonymous: to the login page
     stranger = Client()
     stranger.force_login(make_user("buyer"))
-    assert stranger.get(page_url).status_code == 404  # someone else's payment is missing, not forbidden (no id oracle)
+    assert (
+        stranger.get(page_url).status_code == 404
+    )  # someone else's payment is missing, not forbidden (no id oracle)
     assert browser.post(page_url, {"outcome": "declined"}).status_code == 403  # no CSRF token
 
     token = browser.cookies["csrftoken"].value
@@ -91,7 +99,9 @@ def test_local_gateway_page_offers_pay_and_decline_to_the_buyer_only(
     assert not RoyaltyEntry.objects.exists()
 
     # Checking out again opens a new payment, and Pay completes it.
-    second = api.post(f"/api/v1/orders/{order.pk}/checkout/", {"shipping_address": SHIP_TO}, format="json").json()["payment"]
+    second = api.post(
+        f"/api/v1/orders/{order.pk}/checkout/", {"shipping_address": SHIP_TO}, format="json"
+    ).json()["payment"]
     assert second != payment_id
     paid = browser.post(f"/payments/local/{second}/", {"outcome": "succeeded", "csrfmiddlewaretoken": token})
     assert paid.status_code == 302 and paid["Location"] == f"/orders/{order.pk}/"
@@ -103,7 +113,11 @@ def test_only_the_orders_buyer_confirms_a_local_payment(
     local_on: None, make_order: Any, buyer: Any, make_user: Any, client_for: Any
 ) -> None:
     order = make_order()
-    payment_id = client_for(buyer).post(f"/api/v1/orders/{order.pk}/checkout/", {"shipping_address": SHIP_TO}, format="json").json()["payment"]
+    payment_id = (
+        client_for(buyer)
+        .post(f"/api/v1/orders/{order.pk}/checkout/", {"shipping_address": SHIP_TO}, format="json")
+        .json()["payment"]
+    )
     url = f"/api/v1/payments/local/{payment_id}/confirm/"
     assert (
         client_for(make_user("buyer")).post(url, {"outcome": "succeeded"}, format="json").status_code == 404
@@ -121,7 +135,9 @@ def test_local_gateway_is_refused_when_debug_is_off(
     settings.STRIPE_SECRET_KEY = ""
     settings.DEBUG = False
     order = make_order()
-    refused = client_for(buyer).post(f"/api/v1/orders/{order.pk}/checkout/", {"shipping_address": SHIP_TO}, format="json")
+    refused = client_for(buyer).post(
+        f"/api/v1/orders/{order.pk}/checkout/", {"shipping_address": SHIP_TO}, format="json"
+    )
     assert refused.status_code == 503
     assert "DEBUG" in refused.json()["detail"] and "STRIPE_SECRET_KEY" in refused.json()["detail"]
     order.refresh_from_db()
@@ -134,7 +150,11 @@ def test_local_gateway_page_is_refused_when_debug_is_off_and_absent_for_stripe_p
     local_on: None, settings: Any, make_order: Any, buyer: Any, client_for: Any
 ) -> None:
     order = make_order()
-    payment_id = client_for(buyer).post(f"/api/v1/orders/{order.pk}/checkout/", {"shipping_address": SHIP_TO}, format="json").json()["payment"]
+    payment_id = (
+        client_for(buyer)
+        .post(f"/api/v1/orders/{order.pk}/checkout/", {"shipping_address": SHIP_TO}, format="json")
+        .json()["payment"]
+    )
     browser = Client()
     browser.force_login(buyer)
     settings.DEBUG = False
@@ -157,7 +177,9 @@ def _assert_one_payment_kept(order: Order) -> None:
     goods = order.total - order.shipping_amount - order.tax_amount
     if kept:
         assert order.status == OrderStatus.PAID, f"a kept payment's order is {order.status}"
-    assert ledger_total(order=order) == (goods if kept else 0), "the ledger does not hold exactly the kept payment"
+    assert ledger_total(order=order) == (goods if kept else 0), (
+        "the ledger does not hold exactly the kept payment"
+    )
 
 
 def test_a_pay_after_a_decline_of_the_same_payment_is_refused(
@@ -186,7 +208,9 @@ def test_concurrent_pays_and_declines_settle_a_payment_once_and_charge_once(
         barrier = threading.Barrier(len(outcomes))
         answers: list[str] = []
 
-        def confirm(outcome: str, seen: Payment, barrier: threading.Barrier = barrier, answers: list[str] = answers) -> None:
+        def confirm(
+            outcome: str, seen: Payment, barrier: threading.Barrier = barrier, answers: list[str] = answers
+        ) -> None:
             try:
                 barrier.wait()
                 answers.append(payment_local_confirm(payment=seen, actor=buyer, outcome=outcome).status)
@@ -196,7 +220,8 @@ def test_concurrent_pays_and_declines_settle_a_payment_once_and_charge_once(
                 connection.close()
 
         threads = [
-            threading.Thread(target=confirm, args=(outcome, Payment.objects.get(pk=payment.pk))) for outcome in outcomes
+            threading.Thread(target=confirm, args=(outcome, Payment.objects.get(pk=payment.pk)))
+            for outcome in outcomes
         ]
         for thread in threads:
             thread.start()

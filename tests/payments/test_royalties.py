@@ -26,7 +26,9 @@ def test_discount_is_shared_by_lines_in_proportion_and_the_ledger_adds_up_to_wha
     order = make_order("swatch", "yard")  # 5.00 + 24.00
     Order.objects.filter(pk=order.pk).update(discount=Decimal("2.90"), total=Decimal("26.10"))
     client = client_for(buyer)
-    payment = client.post(f"/api/v1/orders/{order.pk}/checkout/", {"shipping_address": SHIP_TO}, format="json").json()["payment"]
+    payment = client.post(
+        f"/api/v1/orders/{order.pk}/checkout/", {"shipping_address": SHIP_TO}, format="json"
+    ).json()["payment"]
     client.post(f"/api/v1/payments/local/{payment}/confirm/", {"outcome": "succeeded"}, format="json")
     royalties = RoyaltyEntry.objects.filter(kind=EntryKind.ARTIST_ROYALTY).order_by("order_line_id")
     assert [e.amount for e in royalties] == [Decimal("0.45000"), Decimal("2.16000")]  # 10 % of 4.50, 21.60
@@ -78,7 +80,9 @@ def test_statement_shows_entries_and_position_and_exports_a_monthly_csv(
 ) -> None:
     order = make_order("swatch")
     client = client_for(buyer)
-    payment = client.post(f"/api/v1/orders/{order.pk}/checkout/", {"shipping_address": SHIP_TO}, format="json").json()["payment"]
+    payment = client.post(
+        f"/api/v1/orders/{order.pk}/checkout/", {"shipping_address": SHIP_TO}, format="json"
+    ).json()["payment"]
     client.post(f"/api/v1/payments/local/{payment}/confirm/", {"outcome": "succeeded"}, format="json")
 
     artist_client = client_for(artist)

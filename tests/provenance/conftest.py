@@ -29,7 +29,9 @@ def fresh_chain() -> Iterator[None]:
 
 
 @pytest.fixture
-def rendered_line(buyer: Any, make_pattern: Any, style: Any, products: Any, django_capture_on_commit_callbacks: Any) -> Callable[..., OrderLine]:
+def rendered_line(
+    buyer: Any, make_pattern: Any, style: Any, products: Any, django_capture_on_commit_callbacks: Any
+) -> Callable[..., OrderLine]:
     """A paid order line whose outputs exist, as the render and vectorize jobs leave it."""
 
     def make(seed: int = 1) -> OrderLine:
@@ -37,7 +39,9 @@ def rendered_line(buyer: Any, make_pattern: Any, style: Any, products: Any, djan
         personalization = personalization_create(buyer=buyer, base_pattern=pattern, style=style, seed=seed)
         order = order_create(
             buyer=buyer,
-            lines=[OrderLineRequest(personalization=personalization, product_size=products["swatch"], quantity=1)],
+            lines=[
+                OrderLineRequest(personalization=personalization, product_size=products["swatch"], quantity=1)
+            ],
         )
         order_checkout(order=order, actor=buyer, shipping_address=SHIP_TO)
         with django_capture_on_commit_callbacks(execute=False):
@@ -46,11 +50,21 @@ def rendered_line(buyer: Any, make_pattern: Any, style: Any, products: Any, djan
         tile = generate_pattern("basic", size=160, seed=100 + seed, kind="motifs")
         line.print_png.save("print.png", ContentFile(print_png_bytes(tile, dpi=72)), save=False)
         line.print_sheet.save("print-sheet.png", ContentFile(print_png_bytes(tile, dpi=72)), save=False)
-        line.svg.save("print.svg", ContentFile(b'<svg xmlns="http://www.w3.org/2000/svg" width="160" height="160"/>'),
-                      save=False)
+        line.svg.save(
+            "print.svg",
+            ContentFile(b'<svg xmlns="http://www.w3.org/2000/svg" width="160" height="160"/>'),
+            save=False,
+        )
         line.stage = LineStage.VECTORIZED
-        line.render_info = {"engine": {"method": "gatys-pyramid", "encoder": "random", "device": "cpu",
-                                       "weights_sha256": "ab" * 32, "torch_version": "2.14.1"}}
+        line.render_info = {
+            "engine": {
+                "method": "gatys-pyramid",
+                "encoder": "random",
+                "device": "cpu",
+                "weights_sha256": "ab" * 32,
+                "torch_version": "2.14.1",
+            }
+        }
         line.save()
         return line
 

@@ -37,13 +37,17 @@ def _half_drop_line(rendered_line: Any, seed: int = 1) -> OrderLine:
 def _photo_of(line: OrderLine, periods: float, seed: int) -> bytes:
     rng = np.random.default_rng(seed)
     with Image.open(io.BytesIO(png_of(line))) as tile:
-        photo = photograph(tile.convert("RGB"), "half_drop", print_and_scan_capture(rng, periods=periods), rng)
+        photo = photograph(
+            tile.convert("RGB"), "half_drop", print_and_scan_capture(rng, periods=periods), rng
+        )
     out = io.BytesIO()
     photo.save(out, format="JPEG", quality=85)
     return out.getvalue()
 
 
-def test_a_photo_of_the_print_is_a_probable_match_through_the_api(rendered_line: Any, client_for: Any) -> None:
+def test_a_photo_of_the_print_is_a_probable_match_through_the_api(
+    rendered_line: Any, client_for: Any
+) -> None:
     line = _half_drop_line(rendered_line)
     record = record_write_to_chain(record_pk=order_line_attribute(order_line_id=line.pk).pk)
     entry = RepeatFingerprintEntry.objects.get(record=record)
@@ -91,13 +95,21 @@ def test_the_verify_schema_documents_the_match(db: None, client_for: Any) -> Non
     ref = post["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
     result = schema["components"]["schemas"][ref]
     assert {"verdict", "found_by", "reasons", "credential", "match"} <= set(result["required"])
-    match_ref = next(v["$ref"] for v in result["properties"]["match"].get("allOf", [result["properties"]["match"]])
-                     if "$ref" in v).rsplit("/", 1)[-1]
-    assert set(schema["components"]["schemas"][match_ref]["properties"]) == {"method", "score", "periods_seen"}
+    match_ref = next(
+        v["$ref"]
+        for v in result["properties"]["match"].get("allOf", [result["properties"]["match"]])
+        if "$ref" in v
+    ).rsplit("/", 1)[-1]
+    assert set(schema["components"]["schemas"][match_ref]["properties"]) == {
+        "method",
+        "score",
+        "periods_seen",
+    }
 
 
-def test_the_certificate_pdf_carries_the_verdict_the_chain_and_the_photo(rendered_line: Any, client_for: Any,
-                                                                          tmp_path: Any) -> None:
+def test_the_certificate_pdf_carries_the_verdict_the_chain_and_the_photo(
+    rendered_line: Any, client_for: Any, tmp_path: Any
+) -> None:
     import shutil
     import subprocess
 
@@ -117,7 +129,9 @@ def test_the_certificate_pdf_carries_the_verdict_the_chain_and_the_photo(rendere
 
     assert ImageFile.LOAD_TRUNCATED_IMAGES is False  # weasyprint's import must not loosen upload checks
     if shutil.which("pdftotext") is None:
-        skip_or_fail("poppler's pdftotext is not installed (apt-get install poppler-utils): the PDF is not read back")
+        skip_or_fail(
+            "poppler's pdftotext is not installed (apt-get install poppler-utils): the PDF is not read back"
+        )
     pdf = tmp_path / "certificate.pdf"
     pdf.write_bytes(with_photo.content)
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
@@ -126,8 +140,9 @@ def test_the_certificate_pdf_carries_the_verdict_the_chain_and_the_photo(rendere
     assert line.personalization.base_pattern.title in text
 
 
-def test_the_verify_page_shows_the_matched_tile_beside_the_photo_with_its_lattice(rendered_line: Any,
-                                                                                   client: Any) -> None:
+def test_the_verify_page_shows_the_matched_tile_beside_the_photo_with_its_lattice(
+    rendered_line: Any, client: Any
+) -> None:
     line = _half_drop_line(rendered_line)
     record_write_to_chain(record_pk=order_line_attribute(order_line_id=line.pk).pk)
     photo = ContentFile(_photo_of(line, periods=3.0, seed=5), name="photo.jpg")

@@ -64,7 +64,9 @@ def test_every_delivered_file_is_unique_to_its_record(rendered_line: Any) -> Non
         assert _file(first.order_line, name) != _file(second.order_line, name), name
     assert first.delivered_sheet_sha256 != second.delivered_sheet_sha256
     assert first.nonce and first.nonce != second.nonce
-    sheet = read_credential(_file(first.order_line, "print_sheet"), "image/png", trust_anchor_pem=dev_trust_anchor())
+    sheet = read_credential(
+        _file(first.order_line, "print_sheet"), "image/png", trust_anchor_pem=dev_trust_anchor()
+    )
     assert sheet.state == "trusted", sheet.errors
     assert (sheet.record_id, sheet.asset, sheet.nonce) == (first.record_id, "print_sheet", first.nonce)
 
@@ -74,15 +76,25 @@ def test_a_shipped_sheet_verifies_as_its_own_record_and_its_certificate_agrees(
 ) -> None:
     mine, refunded = _sold(rendered_line, seed=1), _sold(rendered_line, seed=1)
     order_mark_refunded(order=refunded.order_line.order)
-    body = _upload(client_for(None), "/api/v1/provenance/verify/", _file(mine.order_line, "print_sheet")).json()
+    body = _upload(
+        client_for(None), "/api/v1/provenance/verify/", _file(mine.order_line, "print_sheet")
+    ).json()
     assert (body["verdict"], body["record_id"], body["state"]) == ("verified", mine.record_id, "live"), body
     assert body["credential_present"] is True and body["credential"] == "trusted"
     assert [m["record_id"] for m in body["matches"]] == [mine.record_id]
-    other = _upload(client_for(None), "/api/v1/provenance/verify/", _file(refunded.order_line, "print_sheet")).json()
-    assert (other["verdict"], other["record_id"], other["state"]) == ("void_refunded", refunded.record_id,
-                                                                       "void_refunded")
-    pdf = _upload(client_for(None), f"/api/v1/provenance/records/{mine.record_id}/certificate.pdf",
-                  _file(mine.order_line, "print_sheet"))
+    other = _upload(
+        client_for(None), "/api/v1/provenance/verify/", _file(refunded.order_line, "print_sheet")
+    ).json()
+    assert (other["verdict"], other["record_id"], other["state"]) == (
+        "void_refunded",
+        refunded.record_id,
+        "void_refunded",
+    )
+    pdf = _upload(
+        client_for(None),
+        f"/api/v1/provenance/records/{mine.record_id}/certificate.pdf",
+        _file(mine.order_line, "print_sheet"),
+    )
     text = _pdf_text(pdf.content)
     assert "matches another record" not in text and "verified" in text
 
@@ -96,7 +108,8 @@ def test_a_hash_that_matches_several_records_answers_with_all_of_them_and_their_
     order_mark_refunded(order=refunded.order_line.order)
     body = client_for(None).get(f"/api/v1/provenance/verify/?sha256={live.print_sheet_sha256}").json()
     assert {(m["record_id"], m["state"]) for m in body["matches"]} == {
-        (live.record_id, "live"), (refunded.record_id, "void_refunded"),
+        (live.record_id, "live"),
+        (refunded.record_id, "void_refunded"),
     }
     # (The fixture's tile is its sheet too, so either unsigned name fits.)
     assert {m["file"] for m in body["matches"]} <= {"print_png_unsigned", "print_sheet_unsigned"}
@@ -131,7 +144,11 @@ def test_a_file_from_before_a_rerender_verifies_as_superseded(rendered_line: Any
     before = _file(line, "print_png")
     order_line_proof_rerender(order_line_id=line.pk, actor=line.order.buyer, seed=line.seed + 1)
     body = _upload(client_for(None), "/api/v1/provenance/verify/", before).json()
-    assert (body["verdict"], body["state"], body["record_id"]) == ("superseded", "superseded", record.record_id)
+    assert (body["verdict"], body["state"], body["record_id"]) == (
+        "superseded",
+        "superseded",
+        record.record_id,
+    )
     assert any("superseded" in reason for reason in body["reasons"])
 
 
@@ -157,5 +174,7 @@ def test_a_revoked_records_state_is_revoked(rendered_line: Any, client_for: Any)
 
 def _pdf_text(pdf: bytes) -> str:
     if shutil.which("pdftotext") is None:
-        skip_or_fail("poppler's pdftotext is not installed (apt-get install poppler-utils): the PDF is not read back")
+        skip_or_fail(
+            "poppler's pdftotext is not installed (apt-get install poppler-utils): the PDF is not read back"
+        )
     return subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()

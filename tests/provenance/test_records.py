@@ -38,7 +38,9 @@ def test_paid_line_gets_a_credential_and_a_confirmed_record(rendered_line: Any) 
 
     record = record_write_to_chain(record_pk=record.pk)
     assert record.status == ChainStatus.CONFIRMED and record.tx_hash and record.block_number
-    assert record.gas_used is not None and record.gas_used <= 50_000  # the whole transaction, base cost included
+    assert (
+        record.gas_used is not None and record.gas_used <= 50_000
+    )  # the whole transaction, base cost included
     report = read_credential(png_of(line), "image/png", trust_anchor_pem=_trust_anchor())
     assert report.state == "trusted", report.errors
     assert report.record_id == record.record_id and report.manifest_hash == record.manifest_sha256
@@ -60,7 +62,10 @@ def test_downloaded_png_verifies_with_its_attribution_chain(rendered_line: Any, 
     assert body["found_by"] == "sha256"
     attribution = body["attribution"]
     assert attribution["style"]["artist"]["username"] == line.personalization.style.artist.username
-    assert attribution["base_pattern"]["designer"]["username"] == line.personalization.base_pattern.designer.username
+    assert (
+        attribution["base_pattern"]["designer"]["username"]
+        == line.personalization.base_pattern.designer.username
+    )
     assert attribution["licence"]["version"] == 1
     assert body["chain"]["tx_hash"] == record.tx_hash
     by_hash = client_for(None).get(f"/api/v1/provenance/verify/?sha256={record.print_sheet_sha256}").json()
@@ -121,7 +126,9 @@ def test_resend_after_a_crash_finds_the_record_already_on_chain(rendered_line: A
     assert confirmed.tx_hash == first.tx_hash  # no second transaction
 
 
-def test_an_unreachable_node_leaves_records_waiting_and_never_says_tampered(rendered_line: Any, settings: Any) -> None:
+def test_an_unreachable_node_leaves_records_waiting_and_never_says_tampered(
+    rendered_line: Any, settings: Any
+) -> None:
     record = _attributed(rendered_line)
     waiting = attribution_record_create(order_line_id=rendered_line(2).pk)
     settings.CHAIN_RPC_URL = "http://127.0.0.1:1"
@@ -204,18 +211,26 @@ def test_bad_verification_input_gets_a_clear_400(db: None, client_for: Any) -> N
     assert client.get("/api/v1/provenance/records/" + "0" * 64 + "/").status_code == 404
 
 
-def test_order_lines_show_files_to_the_buyer_and_the_public_record(rendered_line: Any, client_for: Any) -> None:
+def test_order_lines_show_files_to_the_buyer_and_the_public_record(
+    rendered_line: Any, client_for: Any
+) -> None:
     record = _attributed(rendered_line)
     line = record.order_line
     body = client_for(line.order.buyer).get(f"/api/v1/orders/{line.order_id}/").json()
     shown = body["lines"][0]
-    assert shown["provenance_record"] == {"record_id": record.record_id, "status": "confirmed", "revoked": False}
+    assert shown["provenance_record"] == {
+        "record_id": record.record_id,
+        "status": "confirmed",
+        "revoked": False,
+    }
     # A print's buyer views the proof; the production files go to the print shop.
     assert shown["files"] == {"print_png": None, "print_sheet": None, "svg": None}
     assert client_for(line.order.buyer).get(shown["proof_url"]).status_code == 200
     assert client_for(line.personalization.style.artist).get(shown["proof_url"]).status_code == 404
     public = client_for(None).get(f"/api/v1/provenance/records/{record.record_id}/").json()
     assert public["manifest_sha256"] == record.manifest_sha256
-    assert client_for(None).get(f"/api/v1/provenance/records/{record.record_id}/certificate/").status_code == 200
+    assert (
+        client_for(None).get(f"/api/v1/provenance/records/{record.record_id}/certificate/").status_code == 200
+    )
     cert = client_for(None).get(f"/api/v1/provenance/records/{record.record_id}/certificate.json").json()
     assert cert["manifest_hash"] == "0x" + record.manifest_sha256 and cert["how_to_verify"]

@@ -42,8 +42,13 @@ def test_reason_codes_read_back_from_their_bytes32() -> None:
 
 
 def test_an_upheld_report_revokes_the_style_records_and_verify_says_revoked_from_the_chain(
-    rendered_line: Any, style: Any, buyer: Any, make_user: Any, client_for: Any,
-    django_capture_on_commit_callbacks: Any, monkeypatch: pytest.MonkeyPatch,
+    rendered_line: Any,
+    style: Any,
+    buyer: Any,
+    make_user: Any,
+    client_for: Any,
+    django_capture_on_commit_callbacks: Any,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     records = [_attributed(rendered_line, seed) for seed in (1, 2)]
     client = client_for(None)
@@ -53,13 +58,20 @@ def test_an_upheld_report_revokes_the_style_records_and_verify_says_revoked_from
     staff.is_staff = True
     staff.save(update_fields=["is_staff"])
     report = InfringementReport.objects.create(
-        reporter=buyer, target="style", style=style, claim="The style copies my registered painting.",
+        reporter=buyer,
+        target="style",
+        style=style,
+        claim="The style copies my registered painting.",
         evidence_url="https://example.com/registration",
     )
     sent: list[int] = []
-    monkeypatch.setattr("marketplace.jobs.send", lambda name, decision_id, **options: sent.append(decision_id))
+    monkeypatch.setattr(
+        "marketplace.jobs.send", lambda name, decision_id, **options: sent.append(decision_id)
+    )
     with django_capture_on_commit_callbacks(execute=True):
-        decision = report_uphold(report=report, actor=staff, reason_code="copyright", note="Certificate matches.")
+        decision = report_uphold(
+            report=report, actor=staff, reason_code="copyright", note="Certificate matches."
+        )
     assert sent == [decision.pk]
     revoke_listing_records.fn(decision.pk)  # the chain queue's actor, as its worker runs it
 
@@ -68,7 +80,9 @@ def test_an_upheld_report_revokes_the_style_records_and_verify_says_revoked_from
         record.refresh_from_db()
         assert record.revoked and record.revocation_reason == "copyright" and record.revoked_at is not None
         # Motif's copy forgets the revocation: the chain still says so.
-        AttributionRecord.objects.filter(pk=record.pk).update(revoked=False, revocation_reason="", revoked_at=None)
+        AttributionRecord.objects.filter(pk=record.pk).update(
+            revoked=False, revocation_reason="", revoked_at=None
+        )
         body = _verify(client, png_of(record.order_line))
         assert body["verdict"] == "revoked", body
         assert body["reason"] == "copyright"
@@ -80,15 +94,23 @@ def test_an_upheld_report_revokes_the_style_records_and_verify_says_revoked_from
 
 
 def test_a_record_made_after_the_takedown_is_revoked_when_it_reaches_the_chain(
-    rendered_line: Any, style: Any, buyer: Any, make_user: Any, monkeypatch: pytest.MonkeyPatch,
+    rendered_line: Any,
+    style: Any,
+    buyer: Any,
+    make_user: Any,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     line = rendered_line(3)  # paid before the takedown, still being made
     staff = make_user("buyer")
     staff.is_staff = True
     staff.save(update_fields=["is_staff"])
-    report = InfringementReport.objects.create(reporter=buyer, target="style", style=style,
-                                               claim="The style copies my registered painting.",
-                                               evidence_url="https://example.com/registration")
+    report = InfringementReport.objects.create(
+        reporter=buyer,
+        target="style",
+        style=style,
+        claim="The style copies my registered painting.",
+        evidence_url="https://example.com/registration",
+    )
     monkeypatch.setattr("marketplace.jobs.send", lambda *args, **options: None)
     report_uphold(report=report, actor=staff, reason_code="trademark", note="Mark registered in 2015.")
     record = attribution_record_create(order_line_id=line.pk)

@@ -25,10 +25,13 @@ from tests.conftest import SHIP_TO
 pytestmark = pytest.mark.usefixtures("fresh_chain")
 
 
-def _made_line(buyer: Any, pattern: Any, style: Any, size: Any, django_capture_on_commit_callbacks: Any) -> Any:
+def _made_line(
+    buyer: Any, pattern: Any, style: Any, size: Any, django_capture_on_commit_callbacks: Any
+) -> Any:
     personalization = personalization_create(buyer=buyer, base_pattern=pattern, style=style)
-    order = order_create(buyer=buyer, lines=[OrderLineRequest(personalization=personalization, product_size=size,
-                                                              quantity=1)])
+    order = order_create(
+        buyer=buyer, lines=[OrderLineRequest(personalization=personalization, product_size=size, quantity=1)]
+    )
     order_checkout(order=order, actor=buyer, shipping_address=SHIP_TO)
     with django_capture_on_commit_callbacks(execute=False):
         order_mark_paid(order=order)
@@ -50,7 +53,13 @@ def _sheet(line: Any) -> tuple[bytes, Image.Image]:
 
 
 def test_the_selvedge_qr_decodes_to_the_records_verify_url(
-    settings: Any, buyer: Any, make_user: Any, make_style: Any, pattern: Any, products: Any, client_for: Any,
+    settings: Any,
+    buyer: Any,
+    make_user: Any,
+    make_style: Any,
+    pattern: Any,
+    products: Any,
+    client_for: Any,
     django_capture_on_commit_callbacks: Any,
 ) -> None:
     settings.SITE_URL = "http://testserver"

@@ -57,7 +57,8 @@ def anvil_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     state = tmp_path_factory.mktemp("anvil") / "state.json"
     process = subprocess.Popen(
         [str(ANVIL), "--host", "127.0.0.1", "--port", str(port), "--state", str(state), "--silent"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 15
@@ -86,7 +87,9 @@ def chain(request: pytest.FixtureRequest) -> ChainClient:
         client = ChainClient.in_process()
     else:
         url = request.getfixturevalue("anvil_url")
-        client = ChainClient.from_rpc(url, ANVIL_CHAIN_ID, private_key=ANVIL_DEV_KEY, timeout=20, poll_interval=0.05)
+        client = ChainClient.from_rpc(
+            url, ANVIL_CHAIN_ID, private_key=ANVIL_DEV_KEY, timeout=20, poll_interval=0.05
+        )
     client.deploy()
     return client
 
@@ -99,13 +102,25 @@ def other_client(chain: ChainClient) -> Callable[[], ChainClient]:
         account = Account.create()
         w3 = chain.w3
         tx = {
-            "to": account.address, "value": Web3.to_wei(1, "ether"), "gas": 21_000,
-            "nonce": w3.eth.get_transaction_count(chain.sender, "pending"), "chainId": chain.chain_id,
-            "maxFeePerGas": 2 * w3.eth.get_block("latest")["baseFeePerGas"] + 10**9, "maxPriorityFeePerGas": 10**9,
+            "to": account.address,
+            "value": Web3.to_wei(1, "ether"),
+            "gas": 21_000,
+            "nonce": w3.eth.get_transaction_count(chain.sender, "pending"),
+            "chainId": chain.chain_id,
+            "maxFeePerGas": 2 * w3.eth.get_block("latest")["baseFeePerGas"] + 10**9,
+            "maxPriorityFeePerGas": 10**9,
         }
-        w3.eth.wait_for_transaction_receipt(w3.eth.send_raw_transaction(chain.account.sign_transaction(tx).raw_transaction))
-        client = ChainClient(w3, account=account, chain_id=chain.chain_id, timeout=chain.timeout,
-                             poll_interval=chain.poll_interval, artifact=chain.artifact)
+        w3.eth.wait_for_transaction_receipt(
+            w3.eth.send_raw_transaction(chain.account.sign_transaction(tx).raw_transaction)
+        )
+        client = ChainClient(
+            w3,
+            account=account,
+            chain_id=chain.chain_id,
+            timeout=chain.timeout,
+            poll_interval=chain.poll_interval,
+            artifact=chain.artifact,
+        )
         client.attach(chain.address)
         return client
 
@@ -118,7 +133,9 @@ def nonzero_hash() -> bytes:
 
 
 def random_record(record_id: str | None = None) -> AttributionRecord:
-    return AttributionRecord(record_id or new_record_id(), nonzero_hash(), nonzero_hash(), nonzero_hash(), nonzero_hash())
+    return AttributionRecord(
+        record_id or new_record_id(), nonzero_hash(), nonzero_hash(), nonzero_hash(), nonzero_hash()
+    )
 
 
 @pytest.fixture
@@ -132,16 +149,26 @@ def attribution_input() -> AttributionInput:
             style_id="sty_indigo",
             sha256="b2" * 32,
             artist_public_id="art_4q8",
-            licence=LicenceVersion(version="3", terms={"commercial_use": True, "max_prints": 500, "territory": "worldwide"}),
+            licence=LicenceVersion(
+                version="3", terms={"commercial_use": True, "max_prints": 500, "territory": "worldwide"}
+            ),
         ),
-        stylization=StylizationSettings(params={"strength": 0.7, "levels": 3, "repeat": "half_drop"}, seed=2**63 + 11),
+        stylization=StylizationSettings(
+            params={"strength": 0.7, "levels": 3, "repeat": "half_drop"}, seed=2**63 + 11
+        ),
         engine=EngineInfo(
-            method="gram-multiscale", encoder="random-shallow-v1", weights_sha256=None,
-            library_versions={"torch": "2.14.1", "numpy": "2.4.6"}, device="cpu",
+            method="gram-multiscale",
+            encoder="random-shallow-v1",
+            weights_sha256=None,
+            library_versions={"torch": "2.14.1", "numpy": "2.4.6"},
+            device="cpu",
         ),
         outputs=OutputHashes(
-            print_png_sha256="c3" * 32, print_sheet_sha256="d4" * 32, svg_sha256="e5" * 32,
-            phash="8f3a00ff12345678", dhash="0123456789abcdef",
+            print_png_sha256="c3" * 32,
+            print_sheet_sha256="d4" * 32,
+            svg_sha256="e5" * 32,
+            phash="8f3a00ff12345678",
+            dhash="0123456789abcdef",
         ),
         royalty_split_bps={"des_9k2": 6000, "art_4q8": 3000, "motif": 1000},
         order_commitment=commitment.commitment,

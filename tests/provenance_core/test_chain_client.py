@@ -31,7 +31,10 @@ def test_resend_after_crash_returns_the_existing_record(chain: ChainClient) -> N
     resent = chain.attribute(record)
     assert resent.already_on_chain
     assert (resent.tx_hash, resent.block_number, resent.block_time, resent.gas_used) == (
-        first.tx_hash, first.block_number, first.block_time, first.gas_used,
+        first.tx_hash,
+        first.block_number,
+        first.block_time,
+        first.gas_used,
     )
 
 
@@ -51,8 +54,13 @@ def test_attach_accepts_our_registry(chain: ChainClient) -> None:
 
 
 def test_attach_refuses_a_different_contract(chain: ChainClient) -> None:
-    tx = {"data": FOREIGN_CONTRACT_INIT, "nonce": chain.w3.eth.get_transaction_count(chain.sender, "pending"),
-          "gas": 100_000, "chainId": chain.chain_id, **chain._fees()}
+    tx = {
+        "data": FOREIGN_CONTRACT_INIT,
+        "nonce": chain.w3.eth.get_transaction_count(chain.sender, "pending"),
+        "gas": 100_000,
+        "chainId": chain.chain_id,
+        **chain._fees(),
+    }
     tx_hash = chain.w3.eth.send_raw_transaction(chain.account.sign_transaction(tx).raw_transaction)
     foreign = chain.w3.eth.wait_for_transaction_receipt(tx_hash)["contractAddress"]
     with pytest.raises(NotOurContract):
@@ -62,7 +70,9 @@ def test_attach_refuses_a_different_contract(chain: ChainClient) -> None:
 
 
 def test_wrong_chain_id_is_refused(chain: ChainClient) -> None:
-    confused = ChainClient(chain.w3, account=chain.account, chain_id=chain.chain_id + 1, artifact=chain.artifact)
+    confused = ChainClient(
+        chain.w3, account=chain.account, chain_id=chain.chain_id + 1, artifact=chain.artifact
+    )
     with pytest.raises(WrongChain):
         confused.attach(chain.address)
 
@@ -95,7 +105,9 @@ def test_keystore_signing_key_is_accepted(tmp_path) -> None:
     account = Account.create()
     keystore = tmp_path / "registrar.json"
     keystore.write_text(json.dumps(Account.encrypt(account.key, "correct horse")))
-    client = ChainClient.from_rpc("http://127.0.0.1:1", 1, keystore_path=keystore, keystore_password="correct horse")
+    client = ChainClient.from_rpc(
+        "http://127.0.0.1:1", 1, keystore_path=keystore, keystore_password="correct horse"
+    )
     assert client.sender == account.address
 
 
@@ -110,8 +122,15 @@ def mine_blocks(chain: ChainClient, count: int) -> None:
 def test_confirmations_are_waited_for(chain: ChainClient) -> None:
     record = random_record()
     receipt = chain.attribute(record)
-    deep = ChainClient(chain.w3, account=chain.account, chain_id=chain.chain_id, confirmations=3,
-                       timeout=0.3, poll_interval=0.01, artifact=chain.artifact)
+    deep = ChainClient(
+        chain.w3,
+        account=chain.account,
+        chain_id=chain.chain_id,
+        confirmations=3,
+        timeout=0.3,
+        poll_interval=0.01,
+        artifact=chain.artifact,
+    )
     deep.attach(chain.address)
     with pytest.raises(ConfirmationTimeout) as raised:
         deep.wait_for_confirmation(receipt.tx_hash)

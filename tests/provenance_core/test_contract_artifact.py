@@ -25,6 +25,12 @@ def test_committed_artifact_equals_a_fresh_build(tmp_path: Path) -> None:
     if node is None or not (REPO / "node_modules" / "solc").exists():
         missing_tool("node or node_modules/solc missing: run `npm install` to check the artifact rebuild")
     fresh = tmp_path / "AttributionRegistry.json"
-    subprocess.run([node, str(REPO / "provenance/contracts/compile.js"), "--out", str(fresh)], check=True,
-                   capture_output=True, timeout=120)
-    assert fresh.read_bytes() == ARTIFACT_PATH.read_bytes(), "artifact is stale: run make contracts and commit it"
+    subprocess.run(
+        [node, str(REPO / "provenance/contracts/compile.js"), "--out", str(fresh)],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    assert fresh.read_bytes() == ARTIFACT_PATH.read_bytes(), (
+        "artifact is stale: run make contracts and commit it"
+    )

@@ -59,7 +59,10 @@ def test_signed_png_is_trusted_and_names_the_record(signed: bytes, certs: CertPa
 
 def test_signed_png_without_our_trust_anchor_is_only_valid(signed: bytes, tmp_path: Path) -> None:
     stranger = ensure_dev_certificates(tmp_path / "other-root")
-    assert read_credential(signed, "image/png", trust_anchor_pem=stranger.root_cert.read_bytes()).state == "valid"
+    assert (
+        read_credential(signed, "image/png", trust_anchor_pem=stranger.root_cert.read_bytes()).state
+        == "valid"
+    )
 
 
 def test_one_changed_image_byte_makes_the_credential_invalid(signed: bytes, certs: CertPaths) -> None:

@@ -38,7 +38,11 @@ def _mutated(document, path):
     for key in path[:-1]:
         target = target[key]
     value = target[path[-1]]
-    target[path[-1]] = (not value) if isinstance(value, bool) else (value + 1 if isinstance(value, int | float) else f"{value}x")
+    target[path[-1]] = (
+        (not value)
+        if isinstance(value, bool)
+        else (value + 1 if isinstance(value, int | float) else f"{value}x")
+    )
     return changed
 
 
@@ -108,7 +112,8 @@ def test_personal_data_validator_accepts_public_ids(attribution_input: Attributi
 
 def test_build_manifest_refuses_personal_data_in_licence_terms(attribution_input: AttributionInput) -> None:
     style = dataclasses.replace(
-        attribution_input.style, licence=LicenceVersion(version="4", terms={"licensor_contact": "legal@studio.example"})
+        attribution_input.style,
+        licence=LicenceVersion(version="4", terms={"licensor_contact": "legal@studio.example"}),
     )
     with pytest.raises(PersonalDataError, match="e-mail"):
         build_manifest(dataclasses.replace(attribution_input, style=style))
@@ -116,20 +121,26 @@ def test_build_manifest_refuses_personal_data_in_licence_terms(attribution_input
 
 def test_licence_terms_hash_must_match_terms(attribution_input: AttributionInput) -> None:
     style = dataclasses.replace(
-        attribution_input.style, licence=LicenceVersion(version="3", terms={"commercial_use": True}, terms_sha256="00" * 32)
+        attribution_input.style,
+        licence=LicenceVersion(version="3", terms={"commercial_use": True}, terms_sha256="00" * 32),
     )
     with pytest.raises(ManifestError, match="terms hash"):
         build_manifest(dataclasses.replace(attribution_input, style=style))
 
 
 @pytest.mark.parametrize("split", [{}, {"a": 5000}, {"a": 5000, "b": 5001}, {"a": 10_000, "b": 0}])
-def test_royalty_split_must_be_positive_and_total_10000_bps(attribution_input: AttributionInput, split) -> None:
+def test_royalty_split_must_be_positive_and_total_10000_bps(
+    attribution_input: AttributionInput, split
+) -> None:
     with pytest.raises(ManifestError):
         build_manifest(dataclasses.replace(attribution_input, royalty_split_bps=split))
 
 
 def test_created_at_must_be_utc(attribution_input: AttributionInput) -> None:
-    for moment in (dt.datetime(2026, 1, 1), dt.datetime(2026, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=2)))):
+    for moment in (
+        dt.datetime(2026, 1, 1),
+        dt.datetime(2026, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=2))),
+    ):
         with pytest.raises(ManifestError, match="UTC"):
             build_manifest(dataclasses.replace(attribution_input, created_at=moment))
 

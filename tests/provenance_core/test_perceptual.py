@@ -29,13 +29,21 @@ def originals() -> list[Image.Image]:
 
 @pytest.fixture(scope="module")
 def index(originals: list[Image.Image]) -> PerceptualIndex:
-    return PerceptualIndex((f"rec-{i}", h.phash, h.dhash) for i, h in enumerate(map(perceptual_hashes, originals)))
+    return PerceptualIndex(
+        (f"rec-{i}", h.phash, h.dhash) for i, h in enumerate(map(perceptual_hashes, originals))
+    )
 
 
 @pytest.mark.parametrize(
     "copy",
-    ["resized to 50 %", "JPEG q80", "hue rotated 120°", "brightness +20 %",
-     "screenshot (1280 w, cropped, JPEG q85)", "50 % + hue 72° + JPEG q80"],
+    [
+        "resized to 50 %",
+        "JPEG q80",
+        "hue rotated 120°",
+        "brightness +20 %",
+        "screenshot (1280 w, cropped, JPEG q85)",
+        "50 % + hue 72° + JPEG q80",
+    ],
 )
 def test_benign_copies_are_found_as_probable_matches(copy: str, originals, index: PerceptualIndex) -> None:
     for i, image in enumerate(originals):

@@ -21,13 +21,23 @@ def test_attribute_stores_manifest_hash_and_emits_event(chain: ChainClient) -> N
     record = random_record()
     receipt = chain.attribute(record)
     assert not receipt.already_on_chain
-    assert chain.contract.functions.manifestOf(record_id_to_bytes32(record.record_id)).call() == record.manifest_hash
+    assert (
+        chain.contract.functions.manifestOf(record_id_to_bytes32(record.record_id)).call()
+        == record.manifest_hash
+    )
     found = chain.lookup(record.record_id)
     assert found is not None
     assert (found.manifest_hash, found.output_hash, found.base_pattern_hash, found.style_hash) == (
-        record.manifest_hash, record.output_hash, record.base_pattern_hash, record.style_hash,
+        record.manifest_hash,
+        record.output_hash,
+        record.base_pattern_hash,
+        record.style_hash,
     )
-    assert (found.tx_hash, found.block_number, found.revoked) == (receipt.tx_hash, receipt.block_number, False)
+    assert (found.tx_hash, found.block_number, found.revoked) == (
+        receipt.tx_hash,
+        receipt.block_number,
+        False,
+    )
     assert found.chain_id == chain.chain_id and found.contract_address == chain.address
     assert chain.lookup(new_record_id()) is None
 
@@ -45,7 +55,11 @@ def test_duplicate_record_id_is_refused_by_the_contract(chain: ChainClient) -> N
     record = random_record()
     chain.attribute(record)
     duplicate = chain.contract.functions.attribute(
-        record_id_to_bytes32(record.record_id), record.manifest_hash, nonzero_hash(), nonzero_hash(), nonzero_hash()
+        record_id_to_bytes32(record.record_id),
+        record.manifest_hash,
+        nonzero_hash(),
+        nonzero_hash(),
+        nonzero_hash(),
     )
     with pytest.raises(ChainRejected, match="RecordAlreadyAttributed"):
         chain._send(duplicate)
@@ -59,7 +73,9 @@ def test_zero_manifest_hash_is_refused(chain: ChainClient) -> None:
         chain._send(call)
 
 
-def test_non_registrar_cannot_attribute_revoke_or_anchor(chain: ChainClient, other_client: Callable[[], ChainClient]) -> None:
+def test_non_registrar_cannot_attribute_revoke_or_anchor(
+    chain: ChainClient, other_client: Callable[[], ChainClient]
+) -> None:
     outsider = other_client()
     with pytest.raises(ChainRejected, match="NotRegistrar"):
         outsider.attribute(random_record())
@@ -113,7 +129,9 @@ def test_revoke_marks_record_and_cannot_repeat(chain: ChainClient) -> None:
 
 def test_anchor_batch_stores_root_and_is_idempotent(chain: ChainClient) -> None:
     records = [random_record() for _ in range(5)]
-    tree = MerkleTree.build([record_leaf(record_id_to_bytes32(r.record_id), r.manifest_hash) for r in records])
+    tree = MerkleTree.build(
+        [record_leaf(record_id_to_bytes32(r.record_id), r.manifest_hash) for r in records]
+    )
     first = chain.anchor_batch(tree.root, len(records))
     assert chain.contract.functions.batchAnchored(tree.root).call()
     batch = chain.lookup_batch(tree.root)

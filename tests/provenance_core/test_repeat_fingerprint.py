@@ -51,7 +51,9 @@ def test_the_tile_of_a_half_drop_gives_both_of_its_short_bases() -> None:
 def test_the_descriptor_ignores_a_cyclic_shift_and_the_alignment_finds_it() -> None:
     cell = rf.fingerprint_tile(_tile("basic"), "basic").cells[0]
     shifted = np.roll(cell, (17, -9), axis=(1, 2))
-    np.testing.assert_allclose(rf.phase_invariant_descriptor(shifted), rf.phase_invariant_descriptor(cell), atol=1e-5)
+    np.testing.assert_allclose(
+        rf.phase_invariant_descriptor(shifted), rf.phase_invariant_descriptor(cell), atol=1e-5
+    )
     score, shift = rf.align(shifted, cell)
     assert score == pytest.approx(1.0, abs=1e-6) and shift == (17, rf.CELL - 9)
 
@@ -72,8 +74,9 @@ def test_views_at_any_phase_match_the_record(repeat: str) -> None:
 
 def test_an_unrelated_pattern_scores_below_the_threshold() -> None:
     record = rf.fingerprint_tile(_tile("basic", seed=3), "basic")
-    photo = ps.photograph(_tile("basic", seed=4), "basic", ps.Capture(periods=2.5, long_side=400),
-                          np.random.default_rng(2))
+    photo = ps.photograph(
+        _tile("basic", seed=4), "basic", ps.Capture(periods=2.5, long_side=400), np.random.default_rng(2)
+    )
     query = rf.fingerprint_query(photo)
     assert query is not None
     assert rf.confirm(query, "record", record).score < rf.REPEAT_MATCH_SCORE
@@ -100,12 +103,16 @@ def test_the_style_score_tells_an_output_from_another_output_of_its_base_pattern
     output, sibling = cheap_stylize(base, 1), cheap_stylize(base, 2)
     record = rf.fingerprint_tile(output, "half_drop", base=base)
     rng = np.random.default_rng(5)
-    photos = [ps.photograph(image, "half_drop", ps.print_and_scan_capture(rng, periods=2.5), rng)
-              for image in (output, sibling)]
+    photos = [
+        ps.photograph(image, "half_drop", ps.print_and_scan_capture(rng, periods=2.5), rng)
+        for image in (output, sibling)
+    ]
     queries = [rf.fingerprint_query(photo) for photo in photos]
     assert queries[0] is not None and queries[1] is not None
     genuine, other = (rf.confirm(query, "record", record) for query in queries)
-    assert genuine.probable and genuine.style_score is not None and genuine.style_score >= rf.REPEAT_STYLE_SCORE
+    assert (
+        genuine.probable and genuine.style_score is not None and genuine.style_score >= rf.REPEAT_STYLE_SCORE
+    )
     # The shared layout carries the aligned score of the sibling; what its style changed does not agree.
     assert other.style_score is not None and other.style_score < rf.REPEAT_STYLE_SCORE and not other.probable
 
@@ -115,8 +122,9 @@ def test_without_a_base_pattern_there_is_no_style_score() -> None:
     assert rf.fingerprint_tile(tile, "basic").base_cells == ()
     # A record that is its base pattern (nothing stylized) leaves nothing for the style score to compare.
     record = rf.fingerprint_tile(tile, "basic", base=tile)
-    query = rf.fingerprint_query(ps.photograph(tile, "basic", ps.Capture(periods=2.5, long_side=400),
-                                               np.random.default_rng(6)))
+    query = rf.fingerprint_query(
+        ps.photograph(tile, "basic", ps.Capture(periods=2.5, long_side=400), np.random.default_rng(6))
+    )
     assert query is not None
     match = rf.confirm(query, "record", record)
     assert match.style_score is None and match.probable
@@ -126,7 +134,9 @@ def test_less_than_one_period_falls_back() -> None:
     tile = _tile("basic")
     photo = ps.photograph(tile, "basic", ps.Capture(periods=0.8, long_side=300), np.random.default_rng(4))
     assert rf.fingerprint_query(photo) is None
-    assert rf.fingerprint_query(tile.resize((200, 200))) is None  # the file itself: one period, no repeat seen
+    assert (
+        rf.fingerprint_query(tile.resize((200, 200))) is None
+    )  # the file itself: one period, no repeat seen
 
 
 def test_a_fingerprint_survives_storage() -> None:
@@ -135,13 +145,17 @@ def test_a_fingerprint_survives_storage() -> None:
     assert stored.repeat == "half_drop" and stored.tile_size == (128, 128)
     assert len(stored.cells) == len(fingerprint.cells) == 2
     # int8 at 1/40 of a standard deviation; the rare bins beyond 6.35 sigma are clipped.
-    np.testing.assert_allclose(stored.cells[0], np.clip(fingerprint.cells[0], -6.35, 6.35), atol=1 / 40 + 1e-9)
+    np.testing.assert_allclose(
+        stored.cells[0], np.clip(fingerprint.cells[0], -6.35, 6.35), atol=1 / 40 + 1e-9
+    )
     np.testing.assert_allclose(stored.descriptors, fingerprint.descriptors, atol=2e-3)
     assert stored.base_cells == ()
     with_base = rf.fingerprint_tile(_tile("half_drop"), "half_drop", base=_tile("half_drop", seed=4, size=96))
     restored = rf.RepeatFingerprint.from_bytes(with_base.to_bytes())
     assert len(restored.base_cells) == len(restored.cells) == 2
-    np.testing.assert_allclose(restored.base_cells[1], np.clip(with_base.base_cells[1], -6.35, 6.35), atol=1 / 40 + 1e-9)
+    np.testing.assert_allclose(
+        restored.base_cells[1], np.clip(with_base.base_cells[1], -6.35, 6.35), atol=1 / 40 + 1e-9
+    )
 
 
 # ---- the simulator ------------------------------------------------------------------------------
@@ -150,8 +164,10 @@ def test_a_fingerprint_survives_storage() -> None:
 def test_the_simulated_plane_follows_the_repeat_geometry() -> None:
     tile = np.asarray(_tile("half_drop"))
     # The core's plane and the engine's layout agree pixel for pixel, including the dropped columns.
-    np.testing.assert_array_equal(plane_view(tile, "half_drop", -70, -200, 300, 400),
-                                  plane_array(tile, "half_drop", -70, -200, 300, 400))
+    np.testing.assert_array_equal(
+        plane_view(tile, "half_drop", -70, -200, 300, 400),
+        plane_array(tile, "half_drop", -70, -200, 300, 400),
+    )
     mirror = plane_view(tile, "mirror", 0, 0, 256, 256)
     np.testing.assert_array_equal(mirror[:128, 128:], tile[:, ::-1])
 

@@ -17,14 +17,19 @@ def _png() -> bytes:
 
 def test_a_stamp_makes_the_same_pixels_two_files_and_keeps_the_image() -> None:
     png, record = _png(), new_record_id()
-    first, second = stamp_png(png, record_id=record, nonce=new_nonce()), stamp_png(png, record_id=record, nonce=new_nonce())
+    first, second = (
+        stamp_png(png, record_id=record, nonce=new_nonce()),
+        stamp_png(png, record_id=record, nonce=new_nonce()),
+    )
     assert first != second != png
     with Image.open(io.BytesIO(first)) as image:
         image.load()
         assert image.text["motif:attribution"].startswith(f"record={record} nonce=")
         assert image.tobytes() == Image.open(io.BytesIO(png)).tobytes()
     svg = b'<svg xmlns="http://www.w3.org/2000/svg"/>'
-    assert stamp_svg(svg, record_id=record, nonce=new_nonce()) != stamp_svg(svg, record_id=record, nonce=new_nonce())
+    assert stamp_svg(svg, record_id=record, nonce=new_nonce()) != stamp_svg(
+        svg, record_id=record, nonce=new_nonce()
+    )
 
 
 def test_a_stamp_refuses_what_it_cannot_carry() -> None:

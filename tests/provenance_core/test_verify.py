@@ -20,8 +20,20 @@ RID = new_record_id()
 
 
 def on_chain(manifest: bytes = HASH, *, revoked: bool = False, confirmations: int = 5) -> OnChainRecord:
-    return OnChainRecord(RID, manifest, os.urandom(32), os.urandom(32), os.urandom(32), "0xab", 7, NOW,
-                         confirmations, revoked, "0x" + "11" * 20, 31337)
+    return OnChainRecord(
+        RID,
+        manifest,
+        os.urandom(32),
+        os.urandom(32),
+        os.urandom(32),
+        "0xab",
+        7,
+        NOW,
+        confirmations,
+        revoked,
+        "0x" + "11" * 20,
+        31337,
+    )
 
 
 def db(**changes) -> DatabaseRecord:
@@ -47,7 +59,10 @@ def db(**changes) -> DatabaseRecord:
     ],
 )
 def test_verdicts(database, recomputed, chain, found_by, expected) -> None:
-    assert decide(db=database, recomputed_manifest_hash=recomputed, chain=chain, found_by=found_by).verdict == expected
+    assert (
+        decide(db=database, recomputed_manifest_hash=recomputed, chain=chain, found_by=found_by).verdict
+        == expected
+    )
 
 
 @pytest.mark.parametrize(
@@ -90,10 +105,20 @@ def test_batch_record_verdicts_follow_the_inclusion_proof() -> None:
     other_root = BatchEvidence(batch=_batch(os.urandom(32)), revoked=False)
     assert decide(db=record, recomputed_manifest_hash=HASH, chain=other_root).verdict == Verdict.TAMPERED
     not_anchored = BatchEvidence(batch=None, revoked=False)
-    assert decide(db=dataclasses.replace(record, anchored=False), recomputed_manifest_hash=HASH,
-                  chain=not_anchored).verdict == Verdict.PENDING
-    assert decide(db=record, recomputed_manifest_hash=HASH,
-                  chain=BatchEvidence(batch=_batch(tree.root), revoked=True)).verdict == Verdict.REVOKED
+    assert (
+        decide(
+            db=dataclasses.replace(record, anchored=False), recomputed_manifest_hash=HASH, chain=not_anchored
+        ).verdict
+        == Verdict.PENDING
+    )
+    assert (
+        decide(
+            db=record,
+            recomputed_manifest_hash=HASH,
+            chain=BatchEvidence(batch=_batch(tree.root), revoked=True),
+        ).verdict
+        == Verdict.REVOKED
+    )
 
 
 def test_end_to_end_manifest_to_verdict(attribution_input: AttributionInput) -> None:
@@ -106,6 +131,12 @@ def test_end_to_end_manifest_to_verdict(attribution_input: AttributionInput) -> 
     chain.attribute(record)
     stored = DatabaseRecord(record_id=attribution_input.record_id, manifest_hash=digest, anchored=True)
     found = chain.lookup(attribution_input.record_id)
-    assert decide(db=stored, recomputed_manifest_hash=manifest_hash(manifest), chain=found).verdict == Verdict.VERIFIED
+    assert (
+        decide(db=stored, recomputed_manifest_hash=manifest_hash(manifest), chain=found).verdict
+        == Verdict.VERIFIED
+    )
     edited = {**manifest, "royalties": {"basis_points": {"des_9k2": "9000", "art_4q8": "1000"}}}
-    assert decide(db=stored, recomputed_manifest_hash=manifest_hash(edited), chain=found).verdict == Verdict.TAMPERED
+    assert (
+        decide(db=stored, recomputed_manifest_hash=manifest_hash(edited), chain=found).verdict
+        == Verdict.TAMPERED
+    )

@@ -49,7 +49,9 @@ def test_a_statement_month_outside_the_supported_years_is_a_400(
     assert "1970-01" in response.json()["month"][0]
 
 
-def test_a_statement_month_inside_the_range_is_a_csv(artist: User, client_for: Callable[[User | None], APIClient]) -> None:
+def test_a_statement_month_inside_the_range_is_a_csv(
+    artist: User, client_for: Callable[[User | None], APIClient]
+) -> None:
     response = client_for(artist).get("/api/v1/royalties/statement.csv?month=2026-11")
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
 
@@ -64,13 +66,17 @@ def test_wrong_passwords_are_throttled_per_username_and_the_right_one_then_waits
     client = APIClient()
     statuses = [
         client.post(
-            "/api/v1/auth/token/", {"username": buyer.username, "password": f"wrong-{i}"}, format="json",
+            "/api/v1/auth/token/",
+            {"username": buyer.username, "password": f"wrong-{i}"},
+            format="json",
             HTTP_X_FORWARDED_FOR=f"10.0.0.{i}",  # a forged header changes nothing
         ).status_code
         for i in range(6)
     ]
     assert statuses == [400] * 5 + [429]
-    right = client.post("/api/v1/auth/token/", {"username": buyer.username.upper(), "password": PASSWORD}, format="json")
+    right = client.post(
+        "/api/v1/auth/token/", {"username": buyer.username.upper(), "password": PASSWORD}, format="json"
+    )
     assert right.status_code == 429
     assert "throttled" in right.json()["detail"].lower() and right["Retry-After"]
 
@@ -79,7 +85,9 @@ def test_token_requests_are_throttled_per_address_across_usernames(db: None, mon
     monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {"login": "3/min", "login_username": "100/min"})
     client = APIClient()
     statuses = [
-        client.post("/api/v1/auth/token/", {"username": f"user{i}", "password": "x"}, format="json").status_code
+        client.post(
+            "/api/v1/auth/token/", {"username": f"user{i}", "password": "x"}, format="json"
+        ).status_code
         for i in range(4)
     ]
     assert statuses == [400, 400, 400, 429]
@@ -89,7 +97,10 @@ def test_the_login_page_shares_the_sign_in_limit(buyer: User, monkeypatch: Any) 
     monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {"login": "100/min", "login_username": "2/min"})
     client = Client()
     for _ in range(2):
-        assert client.post("/accounts/login/", {"username": buyer.username, "password": "nope"}).status_code == 200
+        assert (
+            client.post("/accounts/login/", {"username": buyer.username, "password": "nope"}).status_code
+            == 200
+        )
     refused = client.post("/accounts/login/", {"username": buyer.username, "password": PASSWORD})
     assert refused.status_code == 429
     assert "Too many attempts" in refused.content.decode()
@@ -99,7 +110,9 @@ def test_the_verify_throttle_ignores_a_rotated_x_forwarded_for(db: None, monkeyp
     monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {"verify": "3/min"})
     client = APIClient()
     statuses = [
-        client.get(f"/api/v1/provenance/verify/?sha256={'0' * 64}", HTTP_X_FORWARDED_FOR=f"203.0.113.{i}").status_code
+        client.get(
+            f"/api/v1/provenance/verify/?sha256={'0' * 64}", HTTP_X_FORWARDED_FOR=f"203.0.113.{i}"
+        ).status_code
         for i in range(5)
     ]
     assert statuses == [200, 200, 200, 429, 429]
@@ -118,9 +131,13 @@ def test_a_username_that_looks_like_a_taken_one_is_refused(db: None, lookalike: 
 
 
 def test_a_full_width_username_is_stored_in_nfkc_and_signs_in_in_any_case(db: None) -> None:
-    user = user_register(username="\uff21\uff44\uff41", password=PASSWORD, email="a@example.com", roles=["buyer"])
+    user = user_register(
+        username="\uff21\uff44\uff41", password=PASSWORD, email="a@example.com", roles=["buyer"]
+    )
     assert user.username == "Ada"
-    response = APIClient().post("/api/v1/auth/token/", {"username": "ada", "password": PASSWORD}, format="json")
+    response = APIClient().post(
+        "/api/v1/auth/token/", {"username": "ada", "password": PASSWORD}, format="json"
+    )
     assert response.status_code == 200 and response.json()["token"]
 
 
@@ -129,9 +146,18 @@ def test_a_full_width_username_is_stored_in_nfkc_and_signs_in_in_any_case(db: No
 
 @pytest.mark.parametrize(
     ("width", "height", "repeat", "ok"),
-    [(20000, 2000, "basic", False), (6000, 6000, "basic", False), (4096, 4096, "basic", True),
-     (4096, 1024, "basic", True), (4096, 1000, "basic", False), (64, 64, "basic", True), (63, 200, "basic", False),
-     (200, 201, "half_drop", False), (201, 200, "half_brick", False), (200, 201, "half_brick", True)],
+    [
+        (20000, 2000, "basic", False),
+        (6000, 6000, "basic", False),
+        (4096, 4096, "basic", True),
+        (4096, 1024, "basic", True),
+        (4096, 1000, "basic", False),
+        (64, 64, "basic", True),
+        (63, 200, "basic", False),
+        (200, 201, "half_drop", False),
+        (201, 200, "half_brick", False),
+        (200, 201, "half_brick", True),
+    ],
 )
 def test_the_pattern_size_rule(width: int, height: int, repeat: str, ok: bool) -> None:
     if ok:
@@ -173,14 +199,22 @@ def test_a_listing_refused_for_too_many_tags_leaves_no_file(
     if kind == "style":
         upload = io.BytesIO(image_bytes(128, 96, fmt="JPEG"))
         upload.name = "s.jpg"
-        body = {"title": "T", "image": upload, "tags": tags, "allowed_uses": "personal", "fee_per_use": "1",
-                "royalty_percent": "5"}
+        body = {
+            "title": "T",
+            "image": upload,
+            "tags": tags,
+            "allowed_uses": "personal",
+            "fee_per_use": "1",
+            "royalty_percent": "5",
+        }
         response = client_for(artist).post("/api/v1/styles/", body, format="multipart")
     else:
         upload = io.BytesIO(pattern_bytes("basic", 96))
         upload.name = "p.png"
         response = client_for(designer).post(
-            "/api/v1/patterns/", {"title": "T", "image": upload, "tags": tags, "dpi": "72"}, format="multipart"
+            "/api/v1/patterns/",
+            {"title": "T", "image": upload, "tags": tags, "dpi": "72"},
+            format="multipart",
         )
     assert response.status_code == 400 and "tags" in response.json()
     assert _files_under(settings.MEDIA_ROOT) == before
@@ -191,9 +225,17 @@ def test_long_text_and_huge_numbers_are_refused(
     artist: User, style: Style, client_for: Callable[[User | None], APIClient]
 ) -> None:
     client = client_for(artist)
-    assert client.patch(f"/api/v1/styles/{style.pk}/", {"description": "x" * 5_001}, format="json").status_code == 400
+    assert (
+        client.patch(f"/api/v1/styles/{style.pk}/", {"description": "x" * 5_001}, format="json").status_code
+        == 400
+    )
     # Past the body limit the body is not even read.
-    assert client.patch(f"/api/v1/styles/{style.pk}/", {"description": "x" * 5_000_001}, format="json").status_code == 413
+    assert (
+        client.patch(
+            f"/api/v1/styles/{style.pk}/", {"description": "x" * 5_000_001}, format="json"
+        ).status_code
+        == 413
+    )
     assert client.patch(f"/api/v1/styles/{style.pk}/", {"max_uses": 2**40}, format="json").status_code == 400
     assert client.patch(f"/api/v1/styles/{style.pk}/", {"max_uses": 1000}, format="json").status_code == 200
 
@@ -204,7 +246,9 @@ def test_active_is_accepted_when_a_pattern_is_created(
     upload = io.BytesIO(pattern_bytes("basic", 96))
     upload.name = "p.png"
     response = client_for(designer).post(
-        "/api/v1/patterns/", {"title": "Draft", "image": upload, "dpi": "72", "active": "false"}, format="multipart"
+        "/api/v1/patterns/",
+        {"title": "Draft", "image": upload, "dpi": "72", "active": "false"},
+        format="multipart",
     )
     assert response.status_code == 201, response.json()
     assert response.json()["active"] is False
@@ -215,7 +259,9 @@ def test_active_is_accepted_when_a_pattern_is_created(
 
 
 def test_someone_elses_withdrawn_pattern_reads_as_a_missing_one(
-    make_user: Callable[..., User], make_pattern: Callable[..., BasePattern], style: Style,
+    make_user: Callable[..., User],
+    make_pattern: Callable[..., BasePattern],
+    style: Style,
     client_for: Callable[[User | None], APIClient],
 ) -> None:
     hidden = make_pattern()
@@ -231,7 +277,9 @@ def test_someone_elses_withdrawn_pattern_reads_as_a_missing_one(
 
     assert refusal(hidden.pk) == refusal(hidden.pk + 1000)
     original = client.get(f"/api/v1/patterns/{hidden.pk}/image/")
-    assert original.status_code == client.get(f"/api/v1/patterns/{hidden.pk + 1000}/image/").status_code == 404
+    assert (
+        original.status_code == client.get(f"/api/v1/patterns/{hidden.pk + 1000}/image/").status_code == 404
+    )
 
 
 # --- verification ---------------------------------------------------------------------------------------
@@ -281,10 +329,15 @@ def test_the_strength_field_cannot_inject_an_alpine_expression(buyer: User, patt
     client = Client()
     client.force_login(buyer)
     payload = "1, x: alert(document.domain) }"
-    response = client.post("/configure/preview/", {"pattern": pattern.pk, "strength": payload, "style_scale": "1"})
+    response = client.post(
+        "/configure/preview/", {"pattern": pattern.pk, "strength": payload, "style_scale": "1"}
+    )
     page = response.content.decode()
     assert 'x-data="motifConfigurator"' in page
-    assert "alert(document.domain)" not in page.split('x-data="motifConfigurator"')[1].split(">")[0].split("data-")[0]
+    assert (
+        "alert(document.domain)"
+        not in page.split('x-data="motifConfigurator"')[1].split(">")[0].split("data-")[0]
+    )
 
 
 def test_checkout_links_follow_the_address_the_buyer_used(
@@ -302,20 +355,38 @@ def test_checkout_links_follow_the_address_the_buyer_used(
     client.force_authenticate(buyer)
     order = client.post(
         "/api/v1/orders/",
-        {"lines": [{"personalization": personalization.pk, "product": products["swatch"].product_id,
-                    "size": products["swatch"].slug, "quantity": 1}]},
+        {
+            "lines": [
+                {
+                    "personalization": personalization.pk,
+                    "product": products["swatch"].product_id,
+                    "size": products["swatch"].slug,
+                    "quantity": 1,
+                }
+            ]
+        },
         format="json",
     )
     assert order.status_code == 201, order.json()
-    checkout = client.post(f"/api/v1/orders/{order.json()['id']}/checkout/", {"shipping_address": SHIP_TO}, format="json")
+    checkout = client.post(
+        f"/api/v1/orders/{order.json()['id']}/checkout/", {"shipping_address": SHIP_TO}, format="json"
+    )
     assert checkout.status_code == 200, checkout.json()
     assert checkout.json()["checkout_url"].startswith("http://localhost:8123/payments/local/")
 
 
-def test_a_null_tag_in_json_is_a_400_not_a_500(artist: User, client_for: Callable[[User | None], APIClient]) -> None:
+def test_a_null_tag_in_json_is_a_400_not_a_500(
+    artist: User, client_for: Callable[[User | None], APIClient]
+) -> None:
     """Found by schemathesis: `"tags": [null]` reached a string test."""
-    body = {"allowed_uses": ["personal"], "fee_per_use": "1", "royalty_percent": "5", "title": "T", "tags": [None],
-            "image": ""}
+    body = {
+        "allowed_uses": ["personal"],
+        "fee_per_use": "1",
+        "royalty_percent": "5",
+        "title": "T",
+        "tags": [None],
+        "image": "",
+    }
     response = client_for(artist).post("/api/v1/styles/", body, format="json")
     assert response.status_code == 400 and "tags" in response.json()
 
@@ -334,7 +405,13 @@ def test_the_verify_page_and_the_api_share_one_budget_whatever_x_forwarded_for_s
     monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {"verify": "3/min"})
     api, page = APIClient(), Client()
     sha = "0" * 64
-    assert api.get(f"/api/v1/provenance/verify/?sha256={sha}", HTTP_X_FORWARDED_FOR="198.51.100.1").status_code == 200
+    assert (
+        api.get(f"/api/v1/provenance/verify/?sha256={sha}", HTTP_X_FORWARDED_FOR="198.51.100.1").status_code
+        == 200
+    )
     assert page.post("/verify/", {"sha256": sha}, HTTP_X_FORWARDED_FOR="198.51.100.2").status_code == 200
-    assert api.get(f"/api/v1/provenance/verify/?sha256={sha}", HTTP_X_FORWARDED_FOR="198.51.100.3").status_code == 200
+    assert (
+        api.get(f"/api/v1/provenance/verify/?sha256={sha}", HTTP_X_FORWARDED_FOR="198.51.100.3").status_code
+        == 200
+    )
     assert page.post("/verify/", {"sha256": sha}, HTTP_X_FORWARDED_FOR="198.51.100.4").status_code == 429

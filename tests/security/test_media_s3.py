@@ -39,16 +39,23 @@ def _get(url: str) -> tuple[int, bytes, Any]:
 
 
 def test_an_original_on_s3_is_private_and_its_owner_gets_a_presigned_redirect(
-    s3_media: dict[str, str], designer: User, make_user: Callable[..., User],
+    s3_media: dict[str, str],
+    designer: User,
+    make_user: Callable[..., User],
     client_for: Callable[[User | None], APIClient],
 ) -> None:
     data = pattern_bytes("basic", 96)
     upload = io.BytesIO(data)
     upload.name = "tile.png"
-    created = client_for(designer).post("/api/v1/patterns/", {"title": "On S3", "image": upload, "dpi": "72"}, format="multipart")
+    created = client_for(designer).post(
+        "/api/v1/patterns/", {"title": "On S3", "image": upload, "dpi": "72"}, format="multipart"
+    )
     assert created.status_code == 201, created.json()
     pattern = BasePattern.objects.get(pk=created.json()["id"])
-    keys = [o["Key"] for o in client(s3_media).list_objects_v2(Bucket=s3_media["AWS_STORAGE_BUCKET_NAME"])["Contents"]]
+    keys = [
+        o["Key"]
+        for o in client(s3_media).list_objects_v2(Bucket=s3_media["AWS_STORAGE_BUCKET_NAME"])["Contents"]
+    ]
     assert pattern.image.name in keys and pattern.thumbnail.name in keys
 
     # A stranger is refused before any URL is made; the owner is redirected to a signed one.

@@ -73,7 +73,15 @@ def payee_only(ok: int, *, anonymous: int = 401) -> dict[str, int]:
     return signed_in(403, anonymous=anonymous) | {"artist": ok, "designer": ok, "owner": ok}
 
 
-S, P, ORD, Q, L, PAY, HS = "{style}", "{pattern}", "{order}", "{paid}", "{line}", "{payment}", "{hidden_style}"
+S, P, ORD, Q, L, PAY, HS = (
+    "{style}",
+    "{pattern}",
+    "{order}",
+    "{paid}",
+    "{line}",
+    "{payment}",
+    "{hidden_style}",
+)
 ROWS = [
     # --- accounts
     Row("auth-register", "post", "/api/v1/auth/register/", everyone(400)),
@@ -81,35 +89,87 @@ ROWS = [
     Row("auth-me", "get", "/api/v1/auth/me/", signed_in(200)),
     # --- styles (owner: the artist who listed it)
     Row("style-list", "get", "/api/v1/styles/", everyone(200)),
-    Row("style-list", "post", "/api/v1/styles/", signed_in(403) | {"artist": 201, "owner": 201}, owner="artist",
-        body={"title": "S", "allowed_uses": ["personal"], "fee_per_use": "1", "royalty_percent": "5", "image": "png"}),
+    Row(
+        "style-list",
+        "post",
+        "/api/v1/styles/",
+        signed_in(403) | {"artist": 201, "owner": 201},
+        owner="artist",
+        body={
+            "title": "S",
+            "allowed_uses": ["personal"],
+            "fee_per_use": "1",
+            "royalty_percent": "5",
+            "image": "png",
+        },
+    ),
     Row("style-detail", "get", f"/api/v1/styles/{S}/", everyone(200), owner="artist"),
     Row("style-detail", "get", f"/api/v1/styles/{HS}/", everyone(404) | {"owner": 200}, owner="artist"),
-    Row("style-detail", "patch", f"/api/v1/styles/{S}/", private(200, stranger=403), owner="artist", body={"title": "X"}),
+    Row(
+        "style-detail",
+        "patch",
+        f"/api/v1/styles/{S}/",
+        private(200, stranger=403),
+        owner="artist",
+        body={"title": "X"},
+    ),
     Row("style-detail", "delete", f"/api/v1/styles/{S}/", private(204, stranger=403), owner="artist"),
     Row("style-licences", "get", f"/api/v1/styles/{S}/licences/", everyone(200), owner="artist"),
     # A licence version is public, even a withdrawn style's: buyers keep the rights they bought.
     Row("style-licence-document", "get", f"/api/v1/styles/{HS}/licences/1/", everyone(200), owner="artist"),
-    Row("style-licence-pdf", "get", f"/api/v1/styles/{S}/licences/1/licence.pdf", everyone(200), owner="artist"),
+    Row(
+        "style-licence-pdf",
+        "get",
+        f"/api/v1/styles/{S}/licences/1/licence.pdf",
+        everyone(200),
+        owner="artist",
+    ),
     # Approvals of derivatives: an artist's own only; one that is not theirs is missing.
     Row("approval-list", "get", "/api/v1/approvals/", artist_only(200), owner="artist"),
     Row("approval-approve", "post", "/api/v1/approvals/999999/approve/", artist_only(404), owner="artist"),
-    Row("approval-decline", "post", "/api/v1/approvals/999999/decline/", artist_only(404), owner="artist",
-        body={"reason": "not mine"}),
+    Row(
+        "approval-decline",
+        "post",
+        "/api/v1/approvals/999999/decline/",
+        artist_only(404),
+        owner="artist",
+        body={"reason": "not mine"},
+    ),
     Row("approval-proof", "get", "/api/v1/approvals/999999/proof/", artist_only(404), owner="artist"),
-    Row("report-create", "post", "/api/v1/reports/", signed_in(201),
-        body={"target": "style", "id": S, "claim": "This style copies my painting of 2019.",
-              "evidence_url": "https://example.com/evidence"}),
+    Row(
+        "report-create",
+        "post",
+        "/api/v1/reports/",
+        signed_in(201),
+        body={
+            "target": "style",
+            "id": S,
+            "claim": "This style copies my painting of 2019.",
+            "evidence_url": "https://example.com/evidence",
+        },
+    ),
     Row("style-thumbnail", "get", f"/api/v1/styles/{S}/thumbnail/", everyone(200), owner="artist"),
     Row("style-image", "get", f"/api/v1/styles/{S}/image/", private(200, stranger=403), owner="artist"),
     Row("style-image", "get", f"/api/v1/styles/{HS}/image/", private(200), owner="artist"),
     # --- patterns (owner: the designer)
     Row("pattern-list", "get", "/api/v1/patterns/", everyone(200)),
-    Row("pattern-list", "post", "/api/v1/patterns/", signed_in(403) | {"designer": 201, "owner": 201},
-        owner="designer", body={"title": "P", "image": "png", "dpi": "72"}),
+    Row(
+        "pattern-list",
+        "post",
+        "/api/v1/patterns/",
+        signed_in(403) | {"designer": 201, "owner": 201},
+        owner="designer",
+        body={"title": "P", "image": "png", "dpi": "72"},
+    ),
     Row("pattern-detail", "get", f"/api/v1/patterns/{P}/", everyone(200), owner="designer"),
-    Row("pattern-detail", "patch", f"/api/v1/patterns/{P}/", private(200, stranger=403), owner="designer",
-        body={"title": "X"}),
+    Row(
+        "pattern-detail",
+        "patch",
+        f"/api/v1/patterns/{P}/",
+        private(200, stranger=403),
+        owner="designer",
+        body={"title": "X"},
+    ),
     Row("pattern-detail", "delete", f"/api/v1/patterns/{P}/", private(204, stranger=403), owner="designer"),
     Row("pattern-thumbnail", "get", f"/api/v1/patterns/{P}/thumbnail/", everyone(200), owner="designer"),
     Row("pattern-image", "get", f"/api/v1/patterns/{P}/image/", private(200, stranger=403), owner="designer"),
@@ -118,23 +178,59 @@ ROWS = [
     Row("personalization-list", "get", "/api/v1/personalizations/", signed_in(200)),
     Row("personalization-list", "post", "/api/v1/personalizations/", signed_in(400)),
     Row("personalization-detail", "get", "/api/v1/personalizations/{personalization}/", private(200)),
-    Row("personalization-preview", "get", "/api/v1/personalizations/{personalization}/preview/", private(200)),
-    Row("personalization-instant-preview", "get", "/api/v1/personalizations/{personalization}/instant-preview/",
-        private(200)),
+    Row(
+        "personalization-preview", "get", "/api/v1/personalizations/{personalization}/preview/", private(200)
+    ),
+    Row(
+        "personalization-instant-preview",
+        "get",
+        "/api/v1/personalizations/{personalization}/instant-preview/",
+        private(200),
+    ),
     Row("order-list", "get", "/api/v1/orders/", signed_in(200)),
     Row("order-list", "post", "/api/v1/orders/", signed_in(400)),
     Row("order-detail", "get", f"/api/v1/orders/{ORD}/", private(200)),
-    Row("order-checkout", "post", f"/api/v1/orders/{ORD}/checkout/", private(200), body={"shipping_address": SHIP_TO}),
+    Row(
+        "order-checkout",
+        "post",
+        f"/api/v1/orders/{ORD}/checkout/",
+        private(200),
+        body={"shipping_address": SHIP_TO},
+    ),
     Row("order-approve", "post", f"/api/v1/orders/{ORD}/approve/", private(409)),  # no proof is waiting
-    Row("order-line-rerender", "post", f"/api/v1/orders/{Q}/lines/{L}/rerender/", private(400), body={"seed": "x"}),
+    Row(
+        "order-line-rerender",
+        "post",
+        f"/api/v1/orders/{Q}/lines/{L}/rerender/",
+        private(400),
+        body={"seed": "x"},
+    ),
     Row("order-line-cancel", "post", f"/api/v1/orders/{Q}/lines/{L}/cancel/", private(200)),
     # --- print shops: any account may apply or accept an invitation; the role is then staff's grant
-    Row("print-shop-apply", "post", "/api/v1/print-shops/apply/", signed_in(201), body={"name": "A Print Shop"}),
-    Row("print-shop-invitation-accept", "post", "/api/v1/print-shops/invitations/accept/", signed_in(400),
-        body={"token": "not-a-token"}),
-    Row("frontend:print-shop-apply", "get", "/print-shops/apply/", signed_in(200, anonymous=LOGIN), api=False),
-    Row("frontend:print-shop-invitation", "get", "/print-shops/invitations/not-a-token/",
-        signed_in(400, anonymous=LOGIN), api=False),
+    Row(
+        "print-shop-apply",
+        "post",
+        "/api/v1/print-shops/apply/",
+        signed_in(201),
+        body={"name": "A Print Shop"},
+    ),
+    Row(
+        "print-shop-invitation-accept",
+        "post",
+        "/api/v1/print-shops/invitations/accept/",
+        signed_in(400),
+        body={"token": "not-a-token"},
+    ),
+    Row(
+        "frontend:print-shop-apply", "get", "/print-shops/apply/", signed_in(200, anonymous=LOGIN), api=False
+    ),
+    Row(
+        "frontend:print-shop-invitation",
+        "get",
+        "/print-shops/invitations/not-a-token/",
+        signed_in(400, anonymous=LOGIN),
+        api=False,
+    ),
     # --- print production: print shops only (no actor here holds the printer role; see SHOP_ROWS)
     Row("production-job-list", "get", "/api/v1/production/jobs/", signed_in(403)),
     Row("production-job-detail", "get", "/api/v1/production/jobs/999999/", signed_in(403)),
@@ -144,27 +240,69 @@ ROWS = [
     Row("order-cancel", "post", f"/api/v1/orders/{ORD}/cancel/", private(200)),
     # A print's production files go to staff (and the print shop's job), never to its buyer, who views
     # the proof instead; 404 to anyone else.
-    Row("order-line-file", "get", f"/api/v1/orders/{Q}/lines/{L}/files/print_png/", private(403) | {"staff": 200}),
+    Row(
+        "order-line-file",
+        "get",
+        f"/api/v1/orders/{Q}/lines/{L}/files/print_png/",
+        private(403) | {"staff": 200},
+    ),
     Row("order-line-proof", "get", f"/api/v1/orders/{Q}/lines/{L}/proof/", private(200) | {"staff": 200}),
-    Row("order-line-proof-tile", "get", f"/api/v1/orders/{Q}/lines/{L}/proof/tiles/0/0/", private(200) | {"staff": 200}),
-    Row("payments-local-confirm", "post", f"/api/v1/payments/local/{PAY}/confirm/", private(200),
-        body={"outcome": "declined"}),
+    Row(
+        "order-line-proof-tile",
+        "get",
+        f"/api/v1/orders/{Q}/lines/{L}/proof/tiles/0/0/",
+        private(200) | {"staff": 200},
+    ),
+    Row(
+        "payments-local-confirm",
+        "post",
+        f"/api/v1/payments/local/{PAY}/confirm/",
+        private(200),
+        body={"outcome": "declined"},
+    ),
     Row("payments-stripe-webhook", "post", "/api/v1/payments/stripe/webhook/", everyone(400)),
     # --- payouts and royalties (owner: a payee, here the artist; no Stripe configured: 503)
     Row("payouts-onboarding", "post", "/api/v1/payouts/onboarding/", payee_only(503), owner="artist"),
-    Row("payouts-onboarding-refresh", "get", "/api/v1/payouts/onboarding/refresh/", payee_only(503), owner="artist"),
-    Row("payouts-onboarding-return", "get", "/api/v1/payouts/onboarding/return/", payee_only(200), owner="artist"),
+    Row(
+        "payouts-onboarding-refresh",
+        "get",
+        "/api/v1/payouts/onboarding/refresh/",
+        payee_only(503),
+        owner="artist",
+    ),
+    Row(
+        "payouts-onboarding-return",
+        "get",
+        "/api/v1/payouts/onboarding/return/",
+        payee_only(200),
+        owner="artist",
+    ),
     Row("royalty-list", "get", "/api/v1/royalties/", payee_only(200), owner="artist"),
-    Row("royalty-statement-csv", "get", "/api/v1/royalties/statement.csv?month=2026-11", payee_only(200),
-        owner="artist"),
+    Row(
+        "royalty-statement-csv",
+        "get",
+        "/api/v1/royalties/statement.csv?month=2026-11",
+        payee_only(200),
+        owner="artist",
+    ),
     # --- provenance: public, rate-limited
     Row("provenance-verify", "get", "/api/v1/provenance/verify/?sha256=" + "0" * 64, everyone(200)),
     Row("provenance-verify", "post", "/api/v1/provenance/verify/", everyone(400)),
     Row("provenance-record", "get", "/api/v1/provenance/records/{record}/", everyone(404)),
-    Row("provenance-certificate-json", "get", "/api/v1/provenance/records/{record}/certificate.json", everyone(404)),
+    Row(
+        "provenance-certificate-json",
+        "get",
+        "/api/v1/provenance/records/{record}/certificate.json",
+        everyone(404),
+    ),
     Row("provenance-certificate", "get", "/api/v1/provenance/records/{record}/certificate/", everyone(404)),
     # Public, like the other certificates: a record that does not exist is 404 for everyone.
-    Row("provenance-certificate-pdf", "get", "/api/v1/provenance/records/{record}/certificate.pdf", everyone(404)),
+    Row(
+        "provenance-certificate-pdf",
+        "get",
+        "/api/v1/provenance/records/{record}/certificate.pdf",
+        everyone(404),
+    ),
     Row("schema", "get", "/api/schema/", everyone(200)),
     Row("swagger-ui", "get", "/api/docs/", everyone(200)),
     Row("healthz", "get", "/healthz/", everyone(200), api=False),
@@ -172,37 +310,133 @@ ROWS = [
     Row("frontend:catalogue", "get", "/", everyone(200), api=False),
     Row("frontend:pattern", "get", f"/patterns/{P}/", everyone(200), owner="designer", api=False),
     Row("frontend:configure", "get", "/configure/", everyone(200), api=False),
-    Row("frontend:configure-preview", "post", "/configure/preview/", signed_in(400, anonymous=LOGIN), api=False),
-    Row("frontend:configure-job", "get", "/configure/jobs/{personalization}/", private(200, anonymous=LOGIN),
-        api=False),
+    Row(
+        "frontend:configure-preview",
+        "post",
+        "/configure/preview/",
+        signed_in(400, anonymous=LOGIN),
+        api=False,
+    ),
+    Row(
+        "frontend:configure-job",
+        "get",
+        "/configure/jobs/{personalization}/",
+        private(200, anonymous=LOGIN),
+        api=False,
+    ),
     Row("frontend:cart", "get", "/cart/", signed_in(200, anonymous=LOGIN), api=False),
     Row("frontend:cart-add", "post", "/cart/add/", signed_in(302, anonymous=LOGIN), api=False),
     Row("frontend:cart-remove", "post", "/cart/remove/0/", signed_in(302, anonymous=LOGIN), api=False),
     Row("frontend:cart-checkout", "post", "/cart/checkout/", signed_in(302, anonymous=LOGIN), api=False),
     Row("frontend:order", "get", f"/orders/{ORD}/", private(200, anonymous=LOGIN), api=False),
-    Row("frontend:order-approve", "post", f"/orders/{ORD}/approve/", private(302, anonymous=LOGIN), api=False),
-    Row("frontend:order-line-rerender", "post", f"/orders/{Q}/lines/{L}/rerender/", private(302, anonymous=LOGIN), api=False),
-    Row("frontend:order-line-cancel", "post", f"/orders/{Q}/lines/{L}/cancel/", private(302, anonymous=LOGIN), api=False),
+    Row(
+        "frontend:order-approve", "post", f"/orders/{ORD}/approve/", private(302, anonymous=LOGIN), api=False
+    ),
+    Row(
+        "frontend:order-line-rerender",
+        "post",
+        f"/orders/{Q}/lines/{L}/rerender/",
+        private(302, anonymous=LOGIN),
+        api=False,
+    ),
+    Row(
+        "frontend:order-line-cancel",
+        "post",
+        f"/orders/{Q}/lines/{L}/cancel/",
+        private(302, anonymous=LOGIN),
+        api=False,
+    ),
     Row("frontend:production", "get", "/studio/production/", signed_in(403, anonymous=LOGIN), api=False),
-    Row("frontend:production-ticket", "get", "/studio/production/jobs/999999/", signed_in(403, anonymous=LOGIN), api=False),
-    Row("frontend:production-sheet", "get", "/studio/production/jobs/999999/print-sheet.png", signed_in(403, anonymous=LOGIN), api=False),
-    Row("frontend:production-start", "post", "/studio/production/jobs/999999/start/", signed_in(403, anonymous=LOGIN), api=False),
-    Row("frontend:production-ship", "post", "/studio/production/jobs/999999/ship/", signed_in(403, anonymous=LOGIN), api=False),
-    Row("frontend:order-checkout", "post", f"/orders/{ORD}/checkout/", private(302, anonymous=LOGIN), api=False),
-    Row("frontend:order-output", "get", f"/orders/{Q}/lines/{L}/print.png", private(403, anonymous=LOGIN) | {"staff": 200},
-        api=False),
-    Row("frontend:artist-studio", "get", "/studio/artist/", payee_only(200, anonymous=LOGIN) | {"designer": 403},
-        owner="artist", api=False),
-    Row("frontend:artist-licence", "post", f"/studio/artist/styles/{S}/licence/",
-        payee_only(404, anonymous=LOGIN) | {"designer": 403, "owner": 400}, owner="artist", api=False),
-    Row("frontend:artist-approval", "post", "/studio/artist/approvals/999999/",
-        payee_only(404, anonymous=LOGIN) | {"designer": 403}, owner="artist", api=False),
-    Row("frontend:artist-listing", "post", f"/studio/artist/styles/{S}/listing/",
-        payee_only(404, anonymous=LOGIN) | {"designer": 403, "owner": 302}, owner="artist", api=False),
-    Row("frontend:artist-payouts", "post", "/studio/artist/payouts/",
-        payee_only(302, anonymous=LOGIN) | {"designer": 403}, owner="artist", api=False),
-    Row("frontend:designer-studio", "get", "/studio/designer/",
-        payee_only(200, anonymous=LOGIN) | {"artist": 403}, owner="designer", api=False),
+    Row(
+        "frontend:production-ticket",
+        "get",
+        "/studio/production/jobs/999999/",
+        signed_in(403, anonymous=LOGIN),
+        api=False,
+    ),
+    Row(
+        "frontend:production-sheet",
+        "get",
+        "/studio/production/jobs/999999/print-sheet.png",
+        signed_in(403, anonymous=LOGIN),
+        api=False,
+    ),
+    Row(
+        "frontend:production-start",
+        "post",
+        "/studio/production/jobs/999999/start/",
+        signed_in(403, anonymous=LOGIN),
+        api=False,
+    ),
+    Row(
+        "frontend:production-ship",
+        "post",
+        "/studio/production/jobs/999999/ship/",
+        signed_in(403, anonymous=LOGIN),
+        api=False,
+    ),
+    Row(
+        "frontend:order-checkout",
+        "post",
+        f"/orders/{ORD}/checkout/",
+        private(302, anonymous=LOGIN),
+        api=False,
+    ),
+    Row(
+        "frontend:order-output",
+        "get",
+        f"/orders/{Q}/lines/{L}/print.png",
+        private(403, anonymous=LOGIN) | {"staff": 200},
+        api=False,
+    ),
+    Row(
+        "frontend:artist-studio",
+        "get",
+        "/studio/artist/",
+        payee_only(200, anonymous=LOGIN) | {"designer": 403},
+        owner="artist",
+        api=False,
+    ),
+    Row(
+        "frontend:artist-licence",
+        "post",
+        f"/studio/artist/styles/{S}/licence/",
+        payee_only(404, anonymous=LOGIN) | {"designer": 403, "owner": 400},
+        owner="artist",
+        api=False,
+    ),
+    Row(
+        "frontend:artist-approval",
+        "post",
+        "/studio/artist/approvals/999999/",
+        payee_only(404, anonymous=LOGIN) | {"designer": 403},
+        owner="artist",
+        api=False,
+    ),
+    Row(
+        "frontend:artist-listing",
+        "post",
+        f"/studio/artist/styles/{S}/listing/",
+        payee_only(404, anonymous=LOGIN) | {"designer": 403, "owner": 302},
+        owner="artist",
+        api=False,
+    ),
+    Row(
+        "frontend:artist-payouts",
+        "post",
+        "/studio/artist/payouts/",
+        payee_only(302, anonymous=LOGIN) | {"designer": 403},
+        owner="artist",
+        api=False,
+    ),
+    Row(
+        "frontend:designer-studio",
+        "get",
+        "/studio/designer/",
+        payee_only(200, anonymous=LOGIN) | {"artist": 403},
+        owner="designer",
+        api=False,
+    ),
     Row("frontend:verify", "get", "/verify/", everyone(200), api=False),
     Row("frontend:licence", "get", f"/licences/{HS}/v1/", everyone(200), owner="artist", api=False),
     Row("frontend:signup", "get", "/accounts/signup/", everyone(200), api=False),
@@ -214,11 +448,17 @@ ROWS = [
 
 
 @pytest.fixture
-def world(make_user: Callable[..., User], make_style: Callable[..., Style], make_pattern: Callable[..., BasePattern],
-          settings: Any) -> dict[str, Any]:
+def world(
+    make_user: Callable[..., User],
+    make_style: Callable[..., Style],
+    make_pattern: Callable[..., BasePattern],
+    settings: Any,
+) -> dict[str, Any]:
     settings.DEBUG = True  # the local test gateway
     people = {
-        "buyer": make_user("buyer"), "artist": make_user("artist"), "designer": make_user("designer"),
+        "buyer": make_user("buyer"),
+        "artist": make_user("artist"),
+        "designer": make_user("designer"),
         "verifier": make_user("verifier"),
     }
     staff = make_user("buyer")
@@ -251,8 +491,15 @@ def world(make_user: Callable[..., User], make_style: Callable[..., Style], make
     line.save()
     payment = payment_checkout_start(order=paying, actor=owners["buyer"], shipping_address=SHIP_TO)
     ids = {
-        "style": style.pk, "hidden_style": hidden.pk, "pattern": pattern.pk, "personalization": personalization.pk,
-        "order": draft.pk, "paid": paid.pk, "line": line.pk, "payment": payment.pk, "record": "ab" * 32,
+        "style": style.pk,
+        "hidden_style": hidden.pk,
+        "pattern": pattern.pk,
+        "personalization": personalization.pk,
+        "order": draft.pk,
+        "paid": paid.pk,
+        "line": line.pk,
+        "payment": payment.pk,
+        "record": "ab" * 32,
     }
     return {"people": people, "owners": owners, "ids": ids}
 
@@ -313,27 +560,46 @@ def _route_names(patterns: list[Any], namespace: str = "") -> set[str]:
 
 def test_every_route_is_in_the_matrix() -> None:
     routes = {name for name in _route_names(get_resolver().url_patterns) if not name.startswith("admin:")}
-    assert {row.route for row in SHOP_ROWS if row.route.startswith(("production", "frontend:production"))} == {
-        row.route for row in ROWS if row.route.startswith(("production", "frontend:production"))
-    }, "every production endpoint has a row in the print shops' matrix too"
+    assert {
+        row.route for row in SHOP_ROWS if row.route.startswith(("production", "frontend:production"))
+    } == {row.route for row in ROWS if row.route.startswith(("production", "frontend:production"))}, (
+        "every production endpoint has a row in the print shops' matrix too"
+    )
     covered = {row.route for row in ROWS}
     assert routes - covered == set(), "add these endpoints to the permission matrix"
 
 
 def test_a_stranger_never_gets_a_private_file() -> None:
-    private_routes = {"style-image", "pattern-image", "personalization-preview", "personalization-instant-preview",
-                      "order-line-file", "frontend:order-output", "royalty-statement-csv", "order-line-proof",
-                      "order-line-proof-tile"}
+    private_routes = {
+        "style-image",
+        "pattern-image",
+        "personalization-preview",
+        "personalization-instant-preview",
+        "order-line-file",
+        "frontend:order-output",
+        "royalty-statement-csv",
+        "order-line-proof",
+        "order-line-proof-tile",
+    }
     for row in ROWS:
         if row.route in private_routes:
             for actor in ACTORS:
-                staff_may = actor == "staff" and row.route in ("order-line-file", "frontend:order-output",
-                                                               "order-line-proof", "order-line-proof-tile")
-                if actor != "owner" and not staff_may and not (row.owner == "artist" and actor in ("artist", "designer")
-                                                               and row.route == "royalty-statement-csv"):
+                staff_may = actor == "staff" and row.route in (
+                    "order-line-file",
+                    "frontend:order-output",
+                    "order-line-proof",
+                    "order-line-proof-tile",
+                )
+                if (
+                    actor != "owner"
+                    and not staff_may
+                    and not (
+                        row.owner == "artist"
+                        and actor in ("artist", "designer")
+                        and row.route == "royalty-statement-csv"
+                    )
+                ):
                     assert row.status_for(actor) in (302, 401, 403, 404), (row.route, actor)
-
-
 
 
 # --- the print shops' matrix: who holds the printer role ---------------------------------------------
@@ -346,38 +612,97 @@ JOB, STARTED, TOKEN = "{job}", "{started}", "{token}"
 
 
 def shops_only(ok: int, *, other_shop: int | None = None) -> dict[str, int]:
-    return dict.fromkeys(SHOP_ACTORS, 403) | {"shop": ok, "other_shop": ok if other_shop is None else other_shop}
+    return dict.fromkeys(SHOP_ACTORS, 403) | {
+        "shop": ok,
+        "other_shop": ok if other_shop is None else other_shop,
+    }
 
 
 SHOP_ROWS = [
     Row("production-job-list", "get", "/api/v1/production/jobs/", shops_only(200)),
     Row("production-job-detail", "get", f"/api/v1/production/jobs/{JOB}/", shops_only(200)),
-    Row("production-job-detail", "get", f"/api/v1/production/jobs/{STARTED}/", shops_only(200, other_shop=404)),
+    Row(
+        "production-job-detail", "get", f"/api/v1/production/jobs/{STARTED}/", shops_only(200, other_shop=404)
+    ),
     # The print sheet goes to the shop that started the job: a released job's sheet is refused to every shop.
     Row("production-job-print-sheet", "get", f"/api/v1/production/jobs/{JOB}/print-sheet/", shops_only(403)),
-    Row("production-job-print-sheet", "get", f"/api/v1/production/jobs/{STARTED}/print-sheet/",
-        shops_only(200, other_shop=404)),
+    Row(
+        "production-job-print-sheet",
+        "get",
+        f"/api/v1/production/jobs/{STARTED}/print-sheet/",
+        shops_only(200, other_shop=404),
+    ),
     Row("production-job-start", "post", f"/api/v1/production/jobs/{JOB}/start/", shops_only(200)),
-    Row("production-job-ship", "post", f"/api/v1/production/jobs/{STARTED}/ship/", shops_only(200, other_shop=404),
-        body={"carrier": "UPS", "tracking_number": "1Z999AA10123456784"}),
+    Row(
+        "production-job-ship",
+        "post",
+        f"/api/v1/production/jobs/{STARTED}/ship/",
+        shops_only(200, other_shop=404),
+        body={"carrier": "UPS", "tracking_number": "1Z999AA10123456784"},
+    ),
     Row("frontend:production", "get", "/studio/production/", shops_only(200), api=False),
-    Row("frontend:production-ticket", "get", f"/studio/production/jobs/{STARTED}/", shops_only(200, other_shop=404),
-        api=False),
-    Row("frontend:production-sheet", "get", f"/studio/production/jobs/{JOB}/print-sheet.png", shops_only(403), api=False),
-    Row("frontend:production-sheet", "get", f"/studio/production/jobs/{STARTED}/print-sheet.png",
-        shops_only(200, other_shop=404), api=False),
-    Row("frontend:production-start", "post", f"/studio/production/jobs/{JOB}/start/", shops_only(302), api=False),
-    Row("frontend:production-ship", "post", f"/studio/production/jobs/{STARTED}/ship/", shops_only(302, other_shop=404),
-        api=False, body={"carrier": "UPS", "tracking_number": "1Z999AA10123456784"}),
+    Row(
+        "frontend:production-ticket",
+        "get",
+        f"/studio/production/jobs/{STARTED}/",
+        shops_only(200, other_shop=404),
+        api=False,
+    ),
+    Row(
+        "frontend:production-sheet",
+        "get",
+        f"/studio/production/jobs/{JOB}/print-sheet.png",
+        shops_only(403),
+        api=False,
+    ),
+    Row(
+        "frontend:production-sheet",
+        "get",
+        f"/studio/production/jobs/{STARTED}/print-sheet.png",
+        shops_only(200, other_shop=404),
+        api=False,
+    ),
+    Row(
+        "frontend:production-start",
+        "post",
+        f"/studio/production/jobs/{JOB}/start/",
+        shops_only(302),
+        api=False,
+    ),
+    Row(
+        "frontend:production-ship",
+        "post",
+        f"/studio/production/jobs/{STARTED}/ship/",
+        shops_only(302, other_shop=404),
+        api=False,
+        body={"carrier": "UPS", "tracking_number": "1Z999AA10123456784"},
+    ),
     # Applying: a first application or a pending one's new name; a decided shop cannot apply again.
-    Row("print-shop-apply", "post", "/api/v1/print-shops/apply/",
-        dict.fromkeys(SHOP_ACTORS, 201) | {"rejected": 409, "shop": 409, "other_shop": 409}, body={"name": "Again"}),
+    Row(
+        "print-shop-apply",
+        "post",
+        "/api/v1/print-shops/apply/",
+        dict.fromkeys(SHOP_ACTORS, 201) | {"rejected": 409, "shop": 409, "other_shop": 409},
+        body={"name": "Again"},
+    ),
     # A live invitation makes its first taker an approved shop; an approved shop has nothing to accept.
-    Row("print-shop-invitation-accept", "post", "/api/v1/print-shops/invitations/accept/",
-        dict.fromkeys(SHOP_ACTORS, 200) | {"shop": 409, "other_shop": 409}, body={"token": TOKEN}),
-    Row("frontend:print-shop-apply", "get", "/print-shops/apply/", dict.fromkeys(SHOP_ACTORS, 200), api=False),
-    Row("frontend:print-shop-invitation", "get", f"/print-shops/invitations/{TOKEN}/", dict.fromkeys(SHOP_ACTORS, 200),
-        api=False),
+    Row(
+        "print-shop-invitation-accept",
+        "post",
+        "/api/v1/print-shops/invitations/accept/",
+        dict.fromkeys(SHOP_ACTORS, 200) | {"shop": 409, "other_shop": 409},
+        body={"token": TOKEN},
+    ),
+    Row(
+        "frontend:print-shop-apply", "get", "/print-shops/apply/", dict.fromkeys(SHOP_ACTORS, 200), api=False
+    ),
+    Row(
+        "frontend:print-shop-invitation",
+        "get",
+        f"/print-shops/invitations/{TOKEN}/",
+        dict.fromkeys(SHOP_ACTORS, 200),
+        api=False,
+    ),
 ]
 
 
@@ -391,21 +716,33 @@ def shop_world(make_user: Callable[..., User], make_pattern: Callable[..., BaseP
         print_shop_reject,
     )
 
-    people = {"buyer": make_user("buyer"), "staff": make_user("buyer"), "applicant": make_user("buyer"),
-              "rejected": make_user("buyer"), "shop": make_user("printer"), "other_shop": make_user("printer")}
+    people = {
+        "buyer": make_user("buyer"),
+        "staff": make_user("buyer"),
+        "applicant": make_user("buyer"),
+        "rejected": make_user("buyer"),
+        "shop": make_user("printer"),
+        "other_shop": make_user("printer"),
+    }
     people["staff"].is_staff = True
     people["staff"].save(update_fields=["is_staff"])
     print_shop_apply(user=people["applicant"], name="Applicant Prints")
-    print_shop_reject(shop=print_shop_apply(user=people["rejected"], name="Rejected Prints"), actor=people["staff"])
+    print_shop_reject(
+        shop=print_shop_apply(user=people["rejected"], name="Rejected Prints"), actor=people["staff"]
+    )
     buyer, size = make_user("buyer"), create_products()["swatch"]
     personalization = Personalization.objects.create(
         buyer=buyer, base_pattern=make_pattern(), status=JobStatus.DONE, progress=100
     )
 
     def released(stage: str) -> ProductionJob:
-        order = order_create(buyer=buyer, lines=[OrderLineRequest(personalization=personalization, product_size=size,
-                                                                  quantity=1)])
-        Order.objects.filter(pk=order.pk).update(status=OrderStatus.APPROVED, shipping_address=SHIP_TO, country="US")
+        order = order_create(
+            buyer=buyer,
+            lines=[OrderLineRequest(personalization=personalization, product_size=size, quantity=1)],
+        )
+        Order.objects.filter(pk=order.pk).update(
+            status=OrderStatus.APPROVED, shipping_address=SHIP_TO, country="US"
+        )
         line = OrderLine.objects.get(order=order)
         line.stage = stage
         line.print_sheet.save("sheet.png", ContentFile(image_bytes(64, 64)), save=False)
@@ -437,7 +774,9 @@ def test_print_shop_matrix(row: Row, shop_world: dict[str, Any]) -> None:
             client.force_login(user)
         kwargs: dict[str, Any] = {"format": "json"} if row.api and row.method == "post" else {}
         with transaction.atomic():
-            response = getattr(client, row.method)(url, body, **kwargs) if row.method != "get" else client.get(url)
+            response = (
+                getattr(client, row.method)(url, body, **kwargs) if row.method != "get" else client.get(url)
+            )
             transaction.set_rollback(True)
         answers[actor] = response.status_code
     assert answers == {actor: row.status_for(actor) for actor in SHOP_ACTORS}

@@ -44,12 +44,17 @@ def _credentials_nested(depth: int) -> str:
     return '{"username": ' + _nested(depth) + ', "password": "x"}'
 
 
-def _post(body: bytes | str, *, content_type: str = "application/json", path: str = TOKEN_URL, **extra: Any) -> Any:
+def _post(
+    body: bytes | str, *, content_type: str = "application/json", path: str = TOKEN_URL, **extra: Any
+) -> Any:
     return Client().generic("POST", path, body, content_type=content_type, **extra)
 
 
 def _json(response: Any) -> Any:
-    assert response["Content-Type"].startswith("application/json"), (response.status_code, response.content[:300])
+    assert response["Content-Type"].startswith("application/json"), (
+        response.status_code,
+        response.content[:300],
+    )
     return json.loads(response.content)
 
 
@@ -119,8 +124,12 @@ def test_a_content_length_that_is_not_a_number_gets_a_json_400() -> None:
 
 
 def test_outside_the_api_an_oversized_body_gets_a_413_too() -> None:
-    response = _post(b"", path="/accounts/login/", content_type="application/x-www-form-urlencoded",
-                     CONTENT_LENGTH=str(settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1))
+    response = _post(
+        b"",
+        path="/accounts/login/",
+        content_type="application/x-www-form-urlencoded",
+        CONTENT_LENGTH=str(settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1),
+    )
     assert response.status_code == 413
 
 
@@ -137,8 +146,12 @@ def test_an_upload_larger_than_the_json_limit_still_reaches_its_view(settings: A
 
 
 def test_a_multipart_body_over_its_limit_is_refused_before_it_is_read() -> None:
-    response = _post(b"--x--", content_type="multipart/form-data; boundary=x", path=VERIFY_URL,
-                     CONTENT_LENGTH=str(settings.MOTIF_MAX_MULTIPART_BYTES + 1))
+    response = _post(
+        b"--x--",
+        content_type="multipart/form-data; boundary=x",
+        path=VERIFY_URL,
+        CONTENT_LENGTH=str(settings.MOTIF_MAX_MULTIPART_BYTES + 1),
+    )
     assert response.status_code == 413
     assert f"{settings.MOTIF_MAX_MULTIPART_BYTES:,}" in _json(response)["detail"]
 
@@ -166,8 +179,9 @@ def test_the_recursion_limit_is_the_interpreters_after_the_chain_client_is_impor
         "print(default, sys.getrecursionlimit())\n"
     )
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings"}
-    run = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,
-                         timeout=120)
+    run = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
     assert run.returncode == 0, run.stderr[-3000:]
     default, after = run.stdout.split()[-2:]
     assert after == default
@@ -177,9 +191,13 @@ def test_the_json_parser_reads_no_more_than_the_limit_whatever_the_server_passes
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
     with pytest.raises(RequestBodyTooLarge):
         DepthLimitedJSONParser().parse(io.BytesIO(b"[" + b"1," * 1000 + b"1]"), parser_context={})
-    assert DepthLimitedJSONParser().parse(io.BytesIO(b"[" + b"1," * 400 + b"1]"), parser_context={}) == [1] * 401
+    assert (
+        DepthLimitedJSONParser().parse(io.BytesIO(b"[" + b"1," * 400 + b"1]"), parser_context={}) == [1] * 401
+    )
 
 
 def test_the_json_parser_refuses_a_decompressing_charset() -> None:
     with pytest.raises(ParseError, match="charset"):
-        DepthLimitedJSONParser().parse(io.BytesIO(bz2.compress(b"[]")), parser_context={"encoding": "bz2_codec"})
+        DepthLimitedJSONParser().parse(
+            io.BytesIO(bz2.compress(b"[]")), parser_context={"encoding": "bz2_codec"}
+        )

@@ -16,8 +16,11 @@ def brush_style(size: int = 160, seed: int = 7) -> Image.Image:
         angle = rng.uniform(0, np.pi)
         length = rng.uniform(6, 18)
         colour = tuple(int(v) for v in rng.choice([(240, 210, 60), (250, 250, 230), (60, 110, 200)]))
-        draw.line([(x, y), (x + length * np.cos(angle), y + length * np.sin(angle))], fill=colour,
-                  width=int(rng.integers(1, 4)))
+        draw.line(
+            [(x, y), (x + length * np.cos(angle), y + length * np.sin(angle))],
+            fill=colour,
+            width=int(rng.integers(1, 4)),
+        )
     return image
 
 
@@ -30,8 +33,12 @@ def periodic_texture(size: int, seed: int) -> Image.Image:
     y, x = np.mgrid[0:size, 0:size] * (2 * np.pi / size)
     channels = []
     for _ in range(3):
-        value = sum(rng.normal() / np.hypot(fx, fy) * np.cos(fx * x + fy * y + rng.uniform(0, 2 * np.pi))
-                    for fx in range(-9, 10) for fy in range(-9, 10) if (fx, fy) != (0, 0))
+        value = sum(
+            rng.normal() / np.hypot(fx, fy) * np.cos(fx * x + fy * y + rng.uniform(0, 2 * np.pi))
+            for fx in range(-9, 10)
+            for fy in range(-9, 10)
+            if (fx, fy) != (0, 0)
+        )
         channels.append((value - value.min()) / (value.max() - value.min()))
     return Image.fromarray((np.stack(channels, -1) * 255).astype(np.uint8))
 

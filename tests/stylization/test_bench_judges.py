@@ -55,7 +55,9 @@ def test_palette_distance_is_zero_for_the_same_colours_and_grows_with_a_colour_s
     from stylization.bench import palette_distance
 
     style = brush_style(96)
-    shuffled = Image.fromarray(np.random.default_rng(0).permutation(np.asarray(style).reshape(-1, 3)).reshape(96, 96, 3))
+    shuffled = Image.fromarray(
+        np.random.default_rng(0).permutation(np.asarray(style).reshape(-1, 3)).reshape(96, 96, 3)
+    )
     warmer = Image.fromarray(np.clip(np.asarray(style).astype(int) + [60, 20, -40], 0, 255).astype(np.uint8))
     assert palette_distance(style, style) == pytest.approx(0.0, abs=1e-9)
     assert palette_distance(shuffled, style) == pytest.approx(0.0, abs=1e-6)  # the palette ignores layout
@@ -68,7 +70,9 @@ def test_patch_distance_tells_the_painting_from_noise_of_its_own_colours():
     from stylization.bench import patch_distance
 
     style = brush_style(96)
-    shuffled = Image.fromarray(np.random.default_rng(0).permutation(np.asarray(style).reshape(-1, 3)).reshape(96, 96, 3))
+    shuffled = Image.fromarray(
+        np.random.default_rng(0).permutation(np.asarray(style).reshape(-1, 3)).reshape(96, 96, 3)
+    )
     assert patch_distance(style, style) < 0.5 * patch_distance(shuffled, style)
 
 
@@ -76,10 +80,18 @@ def test_gate_table_compares_the_model_with_the_optimiser():
     from stylization.bench import _gate_table
 
     common = {"seam": 1.0, "seconds": 6.0, "inference_ms": float("nan")}
-    rows = [{"method": "painting-crops-reference", "distance": 0.1, **common},
-            {"method": "ours-random", "distance": 0.2, "ssim": 0.5, "palette": 10.0, "patch": 8.0, **common},
-            {"method": "feedforward-model", "distance": 0.25, "ssim": 0.47, "palette": 11.0, "patch": 8.0,
-             **{**common, "inference_ms": 40.0, "seam": 1.05}}]
+    rows = [
+        {"method": "painting-crops-reference", "distance": 0.1, **common},
+        {"method": "ours-random", "distance": 0.2, "ssim": 0.5, "palette": 10.0, "patch": 8.0, **common},
+        {
+            "method": "feedforward-model",
+            "distance": 0.25,
+            "ssim": 0.47,
+            "palette": 11.0,
+            "patch": 8.0,
+            **{**common, "inference_ms": 40.0, "seam": 1.05},
+        },
+    ]
     table = _gate_table(rows).splitlines()
     assert table[2] == "| style distance | 0.200 | 0.250 | 1.25 | ≤ 1.15× | no |"
     assert table[3].endswith("| ≥ opt − 0.05 | yes |")
@@ -90,8 +102,15 @@ def test_gate_table_compares_the_model_with_the_optimiser():
 def test_a_cached_row_extended_by_later_patterns_is_the_mean_over_all_of_them():
     def run(values: list[float], peak: float) -> dict:
         per_pattern = [{"lite2": v, "seam": 2 * v} for v in values]
-        return {"method": "ours-lite0", "patterns": len(values), "peak_rss_mb": peak, "per_pattern": per_pattern,
-                "images": [b"x"] * len(values), "lite2": float(np.mean(values)), "seam": float(np.mean(values)) * 2}
+        return {
+            "method": "ours-lite0",
+            "patterns": len(values),
+            "peak_rss_mb": peak,
+            "per_pattern": per_pattern,
+            "images": [b"x"] * len(values),
+            "lite2": float(np.mean(values)),
+            "seam": float(np.mean(values)) * 2,
+        }
 
     row = _extend_row(run([0.1, 0.2], 900.0), run([0.6], 1200.0))
 

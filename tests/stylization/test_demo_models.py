@@ -48,7 +48,12 @@ def test_seed_demo_registers_the_shipped_models_and_queues_no_training(
 
 @pytest.mark.parametrize("missing", ["the_scream"])
 def test_a_demo_style_without_a_matching_model_trains_in_the_background(
-    db: None, settings: Any, django_capture_on_commit_callbacks: Any, missing: str, tmp_path: Any, monkeypatch: Any
+    db: None,
+    settings: Any,
+    django_capture_on_commit_callbacks: Any,
+    missing: str,
+    tmp_path: Any,
+    monkeypatch: Any,
 ) -> None:
     import shutil
 

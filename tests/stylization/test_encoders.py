@@ -83,7 +83,9 @@ def test_lite0_features_of_a_tile_are_those_of_its_printed_plane(lite0, repeat):
         plane_features, plane_content = lite0.encode(plane, "center")
     for f, g in zip([*features, content], [*plane_features, plane_content], strict=True):
         stride = round(plane.shape[-1] / g.shape[-1])
-        core = g[..., halo // stride:halo // stride + f.shape[-2], halo // stride:halo // stride + f.shape[-1]]
+        core = g[
+            ..., halo // stride : halo // stride + f.shape[-2], halo // stride : halo // stride + f.shape[-1]
+        ]
         assert float((core - f).abs().max()) < 1e-4 * max(float(f.abs().max()), 1.0)
 
 
@@ -96,14 +98,25 @@ def test_lite0_windowed_gradient_is_the_whole_tiles_gradient(lite0, repeat):
     whole = x.clone().requires_grad_(True)
     style_features, features = lite0.encode(whole, repeat)
     content_features = lite0.encode(content, repeat)[1]
-    loss = (weights.style * style_loss(style_features, targets)
-            + weights.content * (features - content_features).pow(2).mean() / content_features.pow(2).mean())
+    loss = (
+        weights.style * style_loss(style_features, targets)
+        + weights.content * (features - content_features).pow(2).mean() / content_features.pow(2).mean()
+    )
     loss.backward()
     windows = tile_windows(*encoded_period(lite0, repeat, 96, 160), 64, lite0.size_multiple)
     assert len(windows) > 1
     cores, scale = window_content_features(lite0, content, repeat, windows)
-    gradient, value = windowed_gradient(x, cores, scale, targets, encoder=lite0, repeat=repeat, weights=weights,
-                                        windows=windows, job=Job(1, None, None))
+    gradient, value = windowed_gradient(
+        x,
+        cores,
+        scale,
+        targets,
+        encoder=lite0,
+        repeat=repeat,
+        weights=weights,
+        windows=windows,
+        job=Job(1, None, None),
+    )
     assert value == pytest.approx(loss.item(), rel=1e-4)
     assert float((gradient - whole.grad).norm() / whole.grad.norm()) < 1e-4
 
@@ -117,13 +130,15 @@ def lite0_engine(lite0) -> Engine:
 
 
 @pytest.mark.parametrize("repeat", ["basic", "half_drop", "half_brick", "mirror"])
-def test_lite0_stylized_tiles_are_as_smooth_across_their_edge_as_inside(lite0_engine, repeat, style_image,
-                                                                        short_schedule):
+def test_lite0_stylized_tiles_are_as_smooth_across_their_edge_as_inside(
+    lite0_engine, repeat, style_image, short_schedule
+):
     ours, interior = [], []
     for seed in range(2):
         base = generate_pattern(repeat, size=96, seed=seed, kind="ditsy")
-        tile = lite0_engine.preview(base, style_image, repeat=repeat, params=StyleParams(strength=0.9, seed=seed),
-                                    long_side=96).image
+        tile = lite0_engine.preview(
+            base, style_image, repeat=repeat, params=StyleParams(strength=0.9, seed=seed), long_side=96
+        ).image
         ours.append(seam_ratio(tile, repeat))
         interior.append(1.0 if repeat == "mirror" else interior_cut_ratio(tile, repeat))
     assert np.mean(ours) <= 1.10 * np.mean(interior), (ours, interior)

@@ -33,8 +33,9 @@ WRAPPING = ["basic", "half_drop", "half_brick", "mirror"]
 
 
 @pytest.mark.parametrize("repeat", WRAPPING)
-def test_stylized_tiles_stay_seamless_and_the_zero_padded_control_does_not(engine, style_image, repeat,
-                                                                          short_schedule):
+def test_stylized_tiles_stay_seamless_and_the_zero_padded_control_does_not(
+    engine, style_image, repeat, short_schedule
+):
     ours, interior, control = [], [], []
     for seed in range(4):
         base = generate_pattern(repeat, size=96, seed=seed, kind="ditsy")
@@ -44,7 +45,9 @@ def test_stylized_tiles_stay_seamless_and_the_zero_padded_control_does_not(engin
         if repeat == "mirror":  # a mirrored edge repeats its pixel: no step, padding or not
             continue
         interior.append(interior_cut_ratio(tile, repeat))
-        zero_padded = engine.preview(base, style_image, repeat=repeat, params=params, long_side=96, padding="zeros")
+        zero_padded = engine.preview(
+            base, style_image, repeat=repeat, params=params, long_side=96, padding="zeros"
+        )
         control.append(seam_ratio(zero_padded.image, repeat))
     if repeat == "mirror":
         assert np.mean(ours) <= 1.10
@@ -57,7 +60,8 @@ def test_same_seed_gives_identical_bytes_on_cpu(engine, style_image):
     base = generate_pattern("half_drop", size=96, seed=3)
     first = engine.preview(base, style_image, repeat="half_drop", params=StyleParams(seed=5), long_side=96)
     again = Engine(device="cpu", encoder="random").preview(
-        base, style_image, repeat="half_drop", params=StyleParams(seed=5), long_side=96)
+        base, style_image, repeat="half_drop", params=StyleParams(seed=5), long_side=96
+    )
     other = engine.preview(base, style_image, repeat="half_drop", params=StyleParams(seed=6), long_side=96)
     assert first.image.tobytes() == again.image.tobytes()
     assert first.image.tobytes() != other.image.tobytes()
@@ -66,8 +70,12 @@ def test_same_seed_gives_identical_bytes_on_cpu(engine, style_image):
 def test_preserve_colors_keeps_the_base_patterns_chroma(engine, style_image):
     base = generate_pattern("basic", size=96, seed=4, kind="geometric")
     content_iq = rgb_to_yiq(to_tensor(base))[:, 1:]
-    kept = engine.preview(base, style_image, repeat="basic", params=StyleParams(preserve_colors=True), long_side=96)
-    free = engine.preview(base, style_image, repeat="basic", params=StyleParams(preserve_colors=False), long_side=96)
+    kept = engine.preview(
+        base, style_image, repeat="basic", params=StyleParams(preserve_colors=True), long_side=96
+    )
+    free = engine.preview(
+        base, style_image, repeat="basic", params=StyleParams(preserve_colors=False), long_side=96
+    )
     kept_error = (rgb_to_yiq(to_tensor(kept.image))[:, 1:] - content_iq).abs().mean()
     free_error = (rgb_to_yiq(to_tensor(free.image))[:, 1:] - content_iq).abs().mean()
     assert kept_error < 0.02
@@ -81,16 +89,31 @@ def test_style_loss_falls_as_the_optimisation_runs(engine, style_image):
     style = to_tensor(style_image.resize((64, 64)))
     targets = style_grams(engine.encoder, style)
     losses: list[float] = []
-    optimise(base, base, targets, encoder=engine.encoder, repeat="basic", weights=LossWeights(1.0, 0.0, 0.0),
-             iterations=30, job=Job(30, None, None), on_loss=losses.append)
+    optimise(
+        base,
+        base,
+        targets,
+        encoder=engine.encoder,
+        repeat="basic",
+        weights=LossWeights(1.0, 0.0, 0.0),
+        iterations=30,
+        job=Job(30, None, None),
+        on_loss=losses.append,
+    )
     assert len(losses) == 30
     assert losses[-1] < 0.5 * losses[0]
 
 
 def test_progress_is_reported_and_reaches_one(engine, style_image):
     seen: list[float] = []
-    engine.preview(generate_pattern("basic", size=64, seed=2), style_image, repeat="basic",
-                   params=StyleParams(), long_side=64, progress=seen.append)
+    engine.preview(
+        generate_pattern("basic", size=64, seed=2),
+        style_image,
+        repeat="basic",
+        params=StyleParams(),
+        long_side=64,
+        progress=seen.append,
+    )
     assert len(seen) >= sum(engine_module.PREVIEW_SCHEDULE)
     assert all(b >= a for a, b in zip(seen, seen[1:], strict=False))
     assert seen[-1] == 1.0
@@ -104,21 +127,34 @@ def test_cancellation_raises_cancelled(engine, style_image):
         return len(calls) > 5
 
     with pytest.raises(Cancelled):
-        engine.preview(generate_pattern("basic", size=64, seed=2), style_image, repeat="basic",
-                       params=StyleParams(), long_side=64, should_cancel=should_cancel)
+        engine.preview(
+            generate_pattern("basic", size=64, seed=2),
+            style_image,
+            repeat="basic",
+            params=StyleParams(),
+            long_side=64,
+            should_cancel=should_cancel,
+        )
     assert len(calls) == 6
 
 
 def test_strength_zero_returns_the_base_pattern(engine, style_image):
     base = generate_pattern("half_brick", size=96, seed=8)
-    result = engine.preview(base, style_image, repeat="half_brick", params=StyleParams(strength=0.0), long_side=96)
+    result = engine.preview(
+        base, style_image, repeat="half_brick", params=StyleParams(strength=0.0), long_side=96
+    )
     assert result.info["iterations"] == 0
     assert ssim_luma(base, result.image) > 0.97
 
 
 def test_result_records_its_provenance(engine, style_image):
-    result = engine.preview(generate_pattern("mirror", size=64, seed=1), style_image, repeat="mirror",
-                            params=StyleParams(seed=2), long_side=64)
+    result = engine.preview(
+        generate_pattern("mirror", size=64, seed=1),
+        style_image,
+        repeat="mirror",
+        params=StyleParams(seed=2),
+        long_side=64,
+    )
     info = result.info
     assert info["encoder"] == "random" and len(info["weights_sha256"]) == 64
     assert info["repeat"] == "mirror" and info["params"]["seed"] == 2
@@ -146,8 +182,15 @@ def test_large_tiles_are_refined_in_windows_to_the_whole_tile_result(engine, sty
     base = generate_pattern("half_drop", size=(64, 96), seed=2, kind="ditsy")
 
     def render(progress=None):
-        return engine.render_tile(base, style_image, repeat="half_drop", params=StyleParams(), width_px=128,
-                                  height_px=192, progress=progress)
+        return engine.render_tile(
+            base,
+            style_image,
+            repeat="half_drop",
+            params=StyleParams(),
+            width_px=128,
+            height_px=192,
+            progress=progress,
+        )
 
     progress: list[float] = []
     windowed = render(progress.append)
@@ -174,15 +217,26 @@ def test_the_windowed_gradient_is_the_whole_tiles_gradient(engine, repeat):
     whole = x.clone().requires_grad_(True)
     style_features, features = engine.encoder.encode(whole, repeat)
     content_features = engine.encoder.encode(content, repeat)[1]
-    loss = (weights.style * style_loss(style_features, targets)
-            + weights.content * (features - content_features).pow(2).mean() / content_features.pow(2).mean())
+    loss = (
+        weights.style * style_loss(style_features, targets)
+        + weights.content * (features - content_features).pow(2).mean() / content_features.pow(2).mean()
+    )
     loss.backward()
 
     windows = tile_windows(160, 224, 64, engine.encoder.size_multiple)
     assert len(windows) == 12  # the tile's edge runs through windows, as every other overlap does
     cores, scale = window_content_features(engine.encoder, content, repeat, windows)
-    gradient, value = windowed_gradient(x, cores, scale, targets, encoder=engine.encoder, repeat=repeat,
-                                        weights=weights, windows=windows, job=Job(1, None, None))
+    gradient, value = windowed_gradient(
+        x,
+        cores,
+        scale,
+        targets,
+        encoder=engine.encoder,
+        repeat=repeat,
+        weights=weights,
+        windows=windows,
+        job=Job(1, None, None),
+    )
     assert value == pytest.approx(loss.item(), rel=1e-5)
     assert float((gradient - whole.grad).norm() / whole.grad.norm()) < 1e-5
 
@@ -193,11 +247,29 @@ def test_windowed_refinement_follows_the_whole_tile_optimisation(engine, style_i
     weights = LossWeights.for_strength(0.7)
     whole_losses: list[float] = []
     windowed_losses: list[float] = []
-    whole = optimise(content, content, targets, encoder=engine.encoder, repeat="half_drop", weights=weights,
-                     iterations=5, job=Job(5, None, None), on_loss=whole_losses.append)
-    windowed = refine_in_windows(content, content, targets, encoder=engine.encoder, repeat="half_drop",
-                                 weights=weights, iterations=5, job=Job(5, None, None), core=64,
-                                 on_loss=windowed_losses.append)
+    whole = optimise(
+        content,
+        content,
+        targets,
+        encoder=engine.encoder,
+        repeat="half_drop",
+        weights=weights,
+        iterations=5,
+        job=Job(5, None, None),
+        on_loss=whole_losses.append,
+    )
+    windowed = refine_in_windows(
+        content,
+        content,
+        targets,
+        encoder=engine.encoder,
+        repeat="half_drop",
+        weights=weights,
+        iterations=5,
+        job=Job(5, None, None),
+        core=64,
+        on_loss=windowed_losses.append,
+    )
     assert windowed_losses == pytest.approx(whole_losses, rel=1e-4)
     assert windowed_losses[-1] < windowed_losses[0]
     # Adam divides each pixel's step by its own gradient scale, so where a gradient is near zero,
@@ -210,8 +282,14 @@ def test_windowed_refinement_follows_the_whole_tile_optimisation(engine, style_i
 
 def test_render_tile_refuses_an_odd_half_drop_height(engine, style_image):
     with pytest.raises(ValueError, match="even height"):
-        engine.render_tile(generate_pattern("basic", size=64, seed=1), style_image, repeat="half_drop",
-                           params=StyleParams(), width_px=128, height_px=127)
+        engine.render_tile(
+            generate_pattern("basic", size=64, seed=1),
+            style_image,
+            repeat="half_drop",
+            params=StyleParams(),
+            width_px=128,
+            height_px=127,
+        )
 
 
 def test_non_finite_values_raise_engine_error(engine, style_image, monkeypatch):
@@ -223,13 +301,20 @@ def test_non_finite_values_raise_engine_error(engine, style_image, monkeypatch):
 
     monkeypatch.setattr(engine.encoder, "encode", poisoned)
     with pytest.raises(EngineError, match="not finite"):
-        engine.preview(generate_pattern("basic", size=64, seed=1), style_image, repeat="basic",
-                       params=StyleParams(), long_side=64)
+        engine.preview(
+            generate_pattern("basic", size=64, seed=1),
+            style_image,
+            repeat="basic",
+            params=StyleParams(),
+            long_side=64,
+        )
 
 
 def test_output_has_no_nan_and_the_requested_size(engine, style_image):
     base = generate_pattern("center", size=(96, 64), seed=1)
-    result = engine.preview(base, style_image, repeat="center", params=StyleParams(style_scale=2.0), long_side=96)
+    result = engine.preview(
+        base, style_image, repeat="center", params=StyleParams(style_scale=2.0), long_side=96
+    )
     assert result.image.size == (96, 64)
     assert np.isfinite(np.asarray(result.image, dtype=np.float64)).all()
     assert isinstance(result.image, Image.Image)
@@ -237,8 +322,13 @@ def test_output_has_no_nan_and_the_requested_size(engine, style_image):
 
 def test_preview_refuses_a_long_side_above_the_preview_limit(engine, style_image):
     with pytest.raises(ValueError):
-        engine.preview(generate_pattern("basic", size=64, seed=1), style_image, repeat="basic",
-                       params=StyleParams(), long_side=512)
+        engine.preview(
+            generate_pattern("basic", size=64, seed=1),
+            style_image,
+            repeat="basic",
+            params=StyleParams(),
+            long_side=512,
+        )
 
 
 def test_cpu_device_is_used_when_asked(engine):
@@ -250,7 +340,13 @@ def test_a_preview_hands_over_each_coarser_level_as_it_finishes(engine, style_im
 
     base = generate_pattern("half_drop", size=256, seed=4)
     levels = []
-    result = engine.preview(base, style_image, repeat="half_drop", params=StyleParams(seed=1), long_side=256,
-                            on_level=levels.append)
+    result = engine.preview(
+        base,
+        style_image,
+        repeat="half_drop",
+        params=StyleParams(seed=1),
+        long_side=256,
+        on_level=levels.append,
+    )
     assert [level.size for level in levels] == [(64, 64), (128, 128)]
     assert result.image.size == (256, 256)

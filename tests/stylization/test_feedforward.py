@@ -27,8 +27,10 @@ TINY = ModelConfig(channels=6, residual_blocks=1, crop=64, target_side=64, batch
 
 @pytest.fixture(scope="module")
 def trained(engine, style_image):
-    bases = [TrainingBase(generate_pattern(r, size=64, seed=10 + i, kind="ditsy"), r)
-             for i, r in enumerate(("basic", "half_drop", "half_brick"))]
+    bases = [
+        TrainingBase(generate_pattern(r, size=64, seed=10 + i, kind="ditsy"), r)
+        for i, r in enumerate(("basic", "half_drop", "half_brick"))
+    ]
     return train(style_image, bases, encoder=engine.encoder, style_sha256="s" * 64, config=TINY)
 
 
@@ -118,7 +120,9 @@ def test_model_tiles_are_seamless_for_every_repeat_type(repeat, shape):
     base = to_tensor(generate_pattern(repeat, size=96, seed=21, kind="geometric"))
     generator = _lively_generator(**shape)
     with torch.inference_mode():
-        tile = to_image(generator(base, torch.randn(1, 1, *generator.noise_shape(96, 96)), layout_repeat(repeat)))
+        tile = to_image(
+            generator(base, torch.randn(1, 1, *generator.noise_shape(96, 96)), layout_repeat(repeat))
+        )
     assert seam_ratio(tile, repeat) <= 1.25 * interior_cut_ratio(tile, repeat) + 1e-9
 
 
@@ -165,8 +169,11 @@ def test_the_style_palette_match_keeps_the_controls_and_moves_the_colours(traine
     shuffled = x.flatten(2)[:, :, order].view(1, 3, 16, 16)
     matched_x = reinhard_match(x, matched.palette, 0.7)
     # (float32: the tile's mean and spread are summed in another order, so equal to rounding.)
-    assert torch.allclose(reinhard_match(shuffled, matched.palette, 0.7), matched_x.flatten(2)[:, :, order].view(1, 3, 16, 16),
-                          atol=1e-5)
+    assert torch.allclose(
+        reinhard_match(shuffled, matched.palette, 0.7),
+        matched_x.flatten(2)[:, :, order].view(1, 3, 16, 16),
+        atol=1e-5,
+    )
 
 
 def test_training_needs_a_base_pattern(engine, style_image):
@@ -175,8 +182,9 @@ def test_training_needs_a_base_pattern(engine, style_image):
 
 
 def test_a_feedforward_preview_says_how_it_was_made(trained):
-    result = trained.stylize(Image.new("RGB", (80, 64), (200, 100, 50)), repeat="mirror", params=StyleParams(),
-                             long_side=80)
+    result = trained.stylize(
+        Image.new("RGB", (80, 64), (200, 100, 50)), repeat="mirror", params=StyleParams(), long_side=80
+    )
     assert result.info["method"] == "feedforward"
     assert result.info["engine_ms"] > 0
     assert result.image.size == (80, 64)

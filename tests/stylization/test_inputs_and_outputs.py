@@ -94,8 +94,18 @@ def test_fit_style_shrinks_only_large_images():
     assert fit_style(Image.new("RGB", (300, 150))).size == (300, 150)
 
 
-@pytest.mark.parametrize("kwargs", [{"strength": 1.5}, {"strength": -0.1}, {"style_scale": 0.1},
-                                    {"style_scale": 5}, {"seed": -1}, {"seed": 1.5}, {"strength": float("nan")}])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"strength": 1.5},
+        {"strength": -0.1},
+        {"style_scale": 0.1},
+        {"style_scale": 5},
+        {"seed": -1},
+        {"seed": 1.5},
+        {"strength": float("nan")},
+    ],
+)
 def test_style_params_refuse_out_of_range_values(kwargs):
     with pytest.raises(ValueError):
         StyleParams(**kwargs)
@@ -110,8 +120,13 @@ def test_reinhard_moves_colours_towards_the_style_and_stays_seamless():
     assert np.abs(lab - target).max() < 3.0
     # Pointwise: transferring the laid-out sheet equals laying out the transferred tile.
     sheet = tile_layout(base, "basic", 2, 2)
-    assert np.abs(np.asarray(reinhard_transfer(sheet, style), dtype=int)
-                  - np.asarray(tile_layout(out, "basic", 2, 2), dtype=int)).max() <= 1
+    assert (
+        np.abs(
+            np.asarray(reinhard_transfer(sheet, style), dtype=int)
+            - np.asarray(tile_layout(out, "basic", 2, 2), dtype=int)
+        ).max()
+        <= 1
+    )
 
 
 def test_print_png_carries_dpi_icc_and_pixel_size():
@@ -190,7 +205,9 @@ def test_svg_is_one_tile_in_a_pattern_that_fills_3x3_repeats_seamlessly(repeat):
     raster = tile_layout(tile, repeat, 3, 3)
     assert ssim_luma(raster, rendered) > 0.85  # the offsets and flips are the repeat's
     assert _plane_seam_ratio(rendered, 96, 80) <= 1.25 * _plane_seam_ratio(raster, 96, 80) + 0.1
-    assert len(fill_area(result.svg, 960, 800)) - len(result.svg) < 10  # a bigger area changes sizes, not content
+    assert (
+        len(fill_area(result.svg, 960, 800)) - len(result.svg) < 10
+    )  # a bigger area changes sizes, not content
 
 
 @pytest.fixture(scope="module")
@@ -211,8 +228,13 @@ def test_vgg19_loads_weights_in_torchvision_layout_and_stylizes(random_vgg_weigh
     path, digest = random_vgg_weights
     engine = Engine(device="cpu", encoder="vgg19", weights_path=str(path))
     assert engine.encoder_name == "vgg19" and engine.weights_sha256 == digest
-    result = engine.preview(generate_pattern("basic", size=64, seed=1), style_image, repeat="basic",
-                            params=StyleParams(), long_side=64)
+    result = engine.preview(
+        generate_pattern("basic", size=64, seed=1),
+        style_image,
+        repeat="basic",
+        params=StyleParams(),
+        long_side=64,
+    )
     assert result.info["encoder"] == "vgg19" and result.info["weights_sha256"] == digest
     assert result.image.size == (64, 64)
     # What a web process keys style models by, without loading the network, is the same identity.
@@ -230,8 +252,12 @@ def test_vgg19_refuses_weights_with_the_wrong_sha256(random_vgg_weights, tmp_pat
     misnamed.symlink_to(path)
     with pytest.raises(EngineError, match="refusing"):
         Engine(device="cpu", encoder="vgg19", weights_path=str(misnamed))
-    assert Engine(device="cpu", encoder="vgg19", weights_path=str(misnamed),
-                  expected_sha256=digest).weights_sha256 == digest
+    assert (
+        Engine(
+            device="cpu", encoder="vgg19", weights_path=str(misnamed), expected_sha256=digest
+        ).weights_sha256
+        == digest
+    )
 
 
 def test_auto_picks_the_packaged_efficientnet_when_vgg19_weights_are_absent(tmp_path, monkeypatch, caplog):
@@ -244,13 +270,45 @@ def test_auto_picks_the_packaged_efficientnet_when_vgg19_weights_are_absent(tmp_
 
 def test_cli_generates_a_pattern_and_reports_bad_input_without_a_traceback(tmp_path):
     out = tmp_path / "p.png"
-    done = subprocess.run([sys.executable, "-m", "stylization", "pattern", "--repeat", "half_drop", "--size", "128",
-                           "--seed", "3", "--out", str(out)], capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "stylization",
+            "pattern",
+            "--repeat",
+            "half_drop",
+            "--size",
+            "128",
+            "--seed",
+            "3",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert Image.open(out).size == (128, 128)
     bad = tmp_path / "bad.jpg"
     bad.write_bytes(b"not an image")
-    failed = subprocess.run([sys.executable, "-m", "stylization", "render", "--content", str(out), "--style", str(bad),
-                             "--out", str(tmp_path / "o.png")], capture_output=True, text=True, timeout=120)
+    failed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "stylization",
+            "render",
+            "--content",
+            str(out),
+            "--style",
+            str(bad),
+            "--out",
+            str(tmp_path / "o.png"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert failed.returncode == 2
     assert "not an image" in failed.stderr and "Traceback" not in failed.stderr

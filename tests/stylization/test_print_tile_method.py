@@ -23,10 +23,14 @@ from stylization.steps import order_line_render
 from tests.conftest import SHIP_TO
 from tests.stylization.conftest import periodic_texture
 
-DEMO_MODEL = Path(__file__).resolve().parents[2] / "marketplace" / "demo_data" / "style_models" / "the_scream.pt"
+DEMO_MODEL = (
+    Path(__file__).resolve().parents[2] / "marketplace" / "demo_data" / "style_models" / "the_scream.pt"
+)
 
 
-def test_a_centred_motif_is_optimised_wrapping_as_its_sheet_lays_it_out(engine, style_image, short_schedule) -> None:
+def test_a_centred_motif_is_optimised_wrapping_as_its_sheet_lays_it_out(
+    engine, style_image, short_schedule
+) -> None:
     # The sheet lays a `center` tile on a plain grid; an optimisation that clamped its edges painted
     # a stripe down each tile's edge and a band along its bottom.
     base = periodic_texture(96, seed=4)
@@ -43,14 +47,21 @@ def test_a_live_models_print_tile_is_its_preview_at_print_size(repeat: str) -> N
     base = generate_pattern(repeat, size=192, seed=11, kind="motifs")
     params = StyleParams(strength=0.7, seed=5)
     preview = model.stylize(base, repeat=repeat, params=params, long_side=64).image
-    tile = model.render_tile(base, repeat=repeat, params=params, width_px=192, height_px=192,
-                             preview_size=preview.size).image
+    tile = model.render_tile(
+        base, repeat=repeat, params=params, width_px=192, height_px=192, preview_size=preview.size
+    ).image
     assert tile.size == (192, 192)
     assert lab_correlation(preview, tile.resize(preview.size, Image.Resampling.BOX)) >= 0.8
     assert seam_excess(tile, base, repeat) <= 1.10
     # Another seed is another preview, and so another print.
-    other = model.render_tile(base, repeat=repeat, params=StyleParams(strength=0.7, seed=6), width_px=192,
-                              height_px=192, preview_size=preview.size).image
+    other = model.render_tile(
+        base,
+        repeat=repeat,
+        params=StyleParams(strength=0.7, seed=6),
+        width_px=192,
+        height_px=192,
+        preview_size=preview.size,
+    ).image
     assert not np.array_equal(np.asarray(other), np.asarray(tile))
 
 
@@ -60,7 +71,11 @@ TINY = {"channels": 4, "residual_blocks": 1, "crop": 32, "target_side": 64, "bat
 
 @pytest.mark.django_db
 def test_a_live_preview_is_printed_by_the_model_that_made_it(
-    settings: Any, make_style: Any, make_pattern: Any, buyer: Any, products: Any,
+    settings: Any,
+    make_style: Any,
+    make_pattern: Any,
+    buyer: Any,
+    products: Any,
     django_capture_on_commit_callbacks: Any,
 ) -> None:
     settings.STYLIZATION_STYLE_MODELS, settings.STYLIZATION_STYLE_MODEL_CONFIG = True, TINY
@@ -73,8 +88,10 @@ def test_a_live_preview_is_printed_by_the_model_that_made_it(
     services.personalization_render_preview(personalization_id=job.pk)
     job.refresh_from_db()
     assert job.engine_info["method"] == "feedforward", job.error
-    order = order_create(buyer=buyer, lines=[OrderLineRequest(personalization=job, product_size=products["swatch"],
-                                                              quantity=1)])
+    order = order_create(
+        buyer=buyer,
+        lines=[OrderLineRequest(personalization=job, product_size=products["swatch"], quantity=1)],
+    )
     order_checkout(order=order, actor=buyer, shipping_address=SHIP_TO)
     payment = payment_checkout_start(order=order, actor=buyer, shipping_address=SHIP_TO)
     payment_local_confirm(payment=payment, actor=buyer, outcome=PaymentStatus.SUCCEEDED)

@@ -74,10 +74,13 @@ def _inside(side: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 @pytest.mark.parametrize("regions", ["motifs", "ground", "all"])
-def test_the_optimiser_paints_only_the_chosen_region(engine, style_image, short_schedule, regions: str) -> None:
+def test_the_optimiser_paints_only_the_chosen_region(
+    engine, style_image, short_schedule, regions: str
+) -> None:
     base = motifs_on_ground()
-    result = engine.preview(base, style_image, repeat="basic", params=StyleParams(strength=0.9, regions=regions),
-                            long_side=96)
+    result = engine.preview(
+        base, style_image, repeat="basic", params=StyleParams(strength=0.9, regions=regions), long_side=96
+    )
     changed = _changed(base, result.image)
     ground, motifs = _inside(96)
     assert changed[ground].mean() > 0.5 if regions in ("ground", "all") else changed[ground].mean() == 0
@@ -91,11 +94,14 @@ def test_the_live_model_paints_only_the_chosen_region() -> None:
         generator = generator_for(config).eval()
         # A model whose change is large everywhere, so a region it leaves alone is plainly left.
         torch.nn.init.normal_(generator.out.conv.weight, std=0.5)
-    model = FeedForwardModel(generator=generator, config=config, style_sha256="s", encoder_name="random",
-                             encoder_sha256="e")
+    model = FeedForwardModel(
+        generator=generator, config=config, style_sha256="s", encoder_name="random", encoder_sha256="e"
+    )
     base = motifs_on_ground()
     ground, motifs = _inside(96)
     for regions, painted, kept in (("motifs", motifs, ground), ("ground", ground, motifs)):
-        out = model.stylize(base, repeat="basic", params=StyleParams(strength=0.7, regions=regions), long_side=96)
+        out = model.stylize(
+            base, repeat="basic", params=StyleParams(strength=0.7, regions=regions), long_side=96
+        )
         changed = _changed(base, out.image)
         assert changed[painted].mean() > 0.5 and changed[kept].mean() == 0, regions

@@ -27,7 +27,9 @@ from stylization.engine.engine import FINAL_MAX_SIDE
 from stylization.engine.layout import plane_array
 
 DEMO_SIZES = [
-    ProductSize(slug=slug, name=name, width_in=Decimal(width), height_in=Decimal(height), price=Decimal(price))
+    ProductSize(
+        slug=slug, name=name, width_in=Decimal(width), height_in=Decimal(height), price=Decimal(price)
+    )
     for _, _, _, _, sizes in PRODUCTS
     for slug, name, width, height, price in sizes
 ]
@@ -111,7 +113,13 @@ def test_sampled_accepted_uploads_render_at_their_exact_size(
     content = generate_pattern("basic", size=max(width, height), seed=4).resize((width, height))
     style = generate_pattern("basic", size=96, seed=5, kind="motifs")
     result = engine.render_tile(
-        content, style, repeat=repeat, params=StyleParams(seed=1), width_px=width, height_px=height, iterations_cap=1
+        content,
+        style,
+        repeat=repeat,
+        params=StyleParams(seed=1),
+        width_px=width,
+        height_px=height,
+        iterations_cap=1,
     )
     assert result.image.size == (width, height)
     sheet = print_sheet(result.image, repeat=repeat, width_px=1200, height_px=1200)

@@ -12,7 +12,9 @@ from stylization.engine.repeat import plane_window, pool2, resample
 def test_pad_puts_the_true_neighbours_around_the_tile(repeat, size):
     x = torch.randn(1, 3, *size)
     for p in (1, 3, min(size), max(size) + 5):
-        assert torch.equal(pad(x, repeat, p), plane_window(x, repeat, -p, -p, size[0] + 2 * p, size[1] + 2 * p))
+        assert torch.equal(
+            pad(x, repeat, p), plane_window(x, repeat, -p, -p, size[0] + 2 * p, size[1] + 2 * p)
+        )
 
 
 def test_half_drop_neighbour_column_is_shifted_by_half_the_height():
@@ -46,9 +48,13 @@ def test_resample_follows_the_half_drop_across_the_edge():
 def test_resample_on_the_torus_commutes_with_a_wrap_around_shift():
     x = torch.rand(1, 3, 64, 48)
     down = resample(torch.roll(x, shifts=(8, 4), dims=(-2, -1)), "basic", (16, 12))
-    assert torch.allclose(down, torch.roll(resample(x, "basic", (16, 12)), shifts=(2, 1), dims=(-2, -1)), atol=1e-6)
+    assert torch.allclose(
+        down, torch.roll(resample(x, "basic", (16, 12)), shifts=(2, 1), dims=(-2, -1)), atol=1e-6
+    )
     up = resample(torch.roll(x, shifts=(1, 1), dims=(-2, -1)), "basic", (128, 96))
-    assert torch.allclose(up, torch.roll(resample(x, "basic", (128, 96)), shifts=(2, 2), dims=(-2, -1)), atol=1e-6)
+    assert torch.allclose(
+        up, torch.roll(resample(x, "basic", (128, 96)), shifts=(2, 2), dims=(-2, -1)), atol=1e-6
+    )
 
 
 def test_pool_keeps_a_half_drop_tile_a_half_drop_tile():

@@ -16,7 +16,9 @@ URL = "https://motif.example.com/api/v1/provenance/records/0123456789abcdef01234
 def test_the_strip_lies_below_the_repeat_and_its_qr_code_decodes(dpi: int, inches: int) -> None:
     tile = generate_pattern("half_drop", size=96, seed=4)
     sheet = print_sheet(tile, repeat="half_drop", width_px=inches * dpi, height_px=inches * dpi)
-    credit = SelvedgeCredit(title="Scattered leaves × Harbour at dusk", artist="ada", designer="dora", verify_url=URL)
+    credit = SelvedgeCredit(
+        title="Scattered leaves × Harbour at dusk", artist="ada", designer="dora", verify_url=URL
+    )
     printed = with_selvedge(sheet, credit, dpi=dpi)
     assert printed.width == sheet.width and printed.height - sheet.height >= STRIP_MIN_IN * dpi
     assert np.array_equal(np.asarray(printed.crop((0, 0, sheet.width, sheet.height))), np.asarray(sheet))

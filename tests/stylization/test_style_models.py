@@ -60,7 +60,11 @@ def _render(buyer: Any, pattern: Any, style: Any, **params: Any) -> Personalizat
 
 
 def test_listing_a_style_queues_its_model_on_its_own_queue(
-    style_models_on: None, make_style: Any, django_capture_on_commit_callbacks: Any, client_for: Any, buyer: Any
+    style_models_on: None,
+    make_style: Any,
+    django_capture_on_commit_callbacks: Any,
+    client_for: Any,
+    buyer: Any,
 ) -> None:
     style = _listed_style(make_style, django_capture_on_commit_callbacks)
     model = StyleModel.objects.get(style=style)
@@ -73,7 +77,11 @@ def test_listing_a_style_queues_its_model_on_its_own_queue(
 
 
 def test_training_stores_a_checksummed_model_once(
-    style_models_on: None, make_style: Any, django_capture_on_commit_callbacks: Any, client_for: Any, buyer: Any
+    style_models_on: None,
+    make_style: Any,
+    django_capture_on_commit_callbacks: Any,
+    client_for: Any,
+    buyer: Any,
 ) -> None:
     style = _listed_style(make_style, django_capture_on_commit_callbacks)
     model = StyleModel.objects.get(style=style)
@@ -94,8 +102,13 @@ def test_training_stores_a_checksummed_model_once(
 
 
 def test_previews_use_the_ready_model_and_the_optimiser_otherwise(
-    style_models_on: None, make_style: Any, pattern: Any, buyer: Any, client_for: Any,
-    django_capture_on_commit_callbacks: Any, short_schedule: None,
+    style_models_on: None,
+    make_style: Any,
+    pattern: Any,
+    buyer: Any,
+    client_for: Any,
+    django_capture_on_commit_callbacks: Any,
+    short_schedule: None,
 ) -> None:
     style = _listed_style(make_style, django_capture_on_commit_callbacks)
     before = _render(buyer, pattern, style)
@@ -113,8 +126,13 @@ def test_previews_use_the_ready_model_and_the_optimiser_otherwise(
 
 
 def test_a_new_style_image_queues_a_new_model_and_previews_wait_for_it(
-    style_models_on: None, make_style: Any, pattern: Any, buyer: Any, artist: Any,
-    django_capture_on_commit_callbacks: Any, short_schedule: None,
+    style_models_on: None,
+    make_style: Any,
+    pattern: Any,
+    buyer: Any,
+    artist: Any,
+    django_capture_on_commit_callbacks: Any,
+    short_schedule: None,
 ) -> None:
     style = _listed_style(make_style, django_capture_on_commit_callbacks)
     first = StyleModel.objects.get(style=style)
@@ -144,8 +162,9 @@ def test_a_change_of_image_stops_the_old_training(
     assert first.status == StyleModelStatus.FAILED and first.error.startswith("cancelled")
 
 
-def test_a_cancelled_training_stops(style_models_on: None, make_style: Any,
-                                    django_capture_on_commit_callbacks: Any) -> None:
+def test_a_cancelled_training_stops(
+    style_models_on: None, make_style: Any, django_capture_on_commit_callbacks: Any
+) -> None:
     style = _listed_style(make_style, django_capture_on_commit_callbacks)
     model = StyleModel.objects.get(style=style)
     services.style_model_cancel(style_model_id=model.pk)
@@ -156,8 +175,12 @@ def test_a_cancelled_training_stops(style_models_on: None, make_style: Any,
 
 
 def test_a_corrupted_model_file_is_refused_and_the_optimiser_used(
-    style_models_on: None, make_style: Any, pattern: Any, buyer: Any,
-    django_capture_on_commit_callbacks: Any, short_schedule: None,
+    style_models_on: None,
+    make_style: Any,
+    pattern: Any,
+    buyer: Any,
+    django_capture_on_commit_callbacks: Any,
+    short_schedule: None,
 ) -> None:
     style = _listed_style(make_style, django_capture_on_commit_callbacks)
     model = StyleModel.objects.get(style=style)
@@ -185,8 +208,11 @@ def test_a_preview_through_the_worker_is_done_by_the_model(
     _join()
     assert StyleModel.objects.get(style=style).status == StyleModelStatus.READY
     client = client_for(buyer)
-    response = client.post("/api/v1/personalizations/", {"pattern": pattern.pk, "style": style.pk,
-                                                        "params": {"strength": 0.8, "seed": 2}}, format="json")
+    response = client.post(
+        "/api/v1/personalizations/",
+        {"pattern": pattern.pk, "style": style.pk, "params": {"strength": 0.8, "seed": 2}},
+        format="json",
+    )
     assert response.status_code == 202, response.json()
     _join()
     body = client.get(f"/api/v1/personalizations/{response.json()['id']}/").json()
@@ -212,7 +238,11 @@ def test_the_start_up_sweep_requeues_unfinished_trainings_and_requests_missing_m
 
 
 def test_the_web_side_names_models_without_building_the_engine(
-    style_models_on: None, make_style: Any, django_capture_on_commit_callbacks: Any, client_for: Any, buyer: Any,
+    style_models_on: None,
+    make_style: Any,
+    django_capture_on_commit_callbacks: Any,
+    client_for: Any,
+    buyer: Any,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from stylization import runtime

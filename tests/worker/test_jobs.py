@@ -38,7 +38,9 @@ def test_personalization_preview_runs_in_the_embedded_worker(
     assert client.get(body["instant_preview_url"]).status_code == 200
 
 
-def test_a_redelivered_preview_message_does_nothing(worker: Any, buyer: Any, pattern: Any, style: Any) -> None:
+def test_a_redelivered_preview_message_does_nothing(
+    worker: Any, buyer: Any, pattern: Any, style: Any
+) -> None:
     personalization = personalization_create(buyer=buyer, base_pattern=pattern, style=style)
     join_all()
     done = Personalization.objects.get(pk=personalization.pk)
@@ -48,7 +50,9 @@ def test_a_redelivered_preview_message_does_nothing(worker: Any, buyer: Any, pat
     assert (again.attempts, again.preview.name, again.finished_at) == (1, done.preview.name, done.finished_at)
 
 
-def test_unfinished_jobs_are_enqueued_again_at_start_up(transactional_db: None, buyer: Any, pattern: Any, style: Any) -> None:
+def test_unfinished_jobs_are_enqueued_again_at_start_up(
+    transactional_db: None, buyer: Any, pattern: Any, style: Any
+) -> None:
     import dramatiq
 
     broker = dramatiq.get_broker()
@@ -72,7 +76,9 @@ def test_a_paid_order_line_renders_print_files_and_svg(
     join_all()
     order = order_create(
         buyer=buyer,
-        lines=[OrderLineRequest(personalization=personalization, product_size=products[size_key], quantity=1)],
+        lines=[
+            OrderLineRequest(personalization=personalization, product_size=products[size_key], quantity=1)
+        ],
     )
     order_checkout(order=order, actor=buyer, shipping_address=SHIP_TO)
     order_mark_paid(order=order)

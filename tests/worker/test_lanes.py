@@ -75,8 +75,13 @@ def embedded(transactional_db: None, hold: Hold) -> Iterator[Callable[[], Any]]:
 
 
 def test_training_never_holds_up_a_preview_in_the_embedded_worker(
-    embedded: Callable[[], Any], hold: Hold, settings: Any, monkeypatch: pytest.MonkeyPatch,
-    make_style: Any, buyer: Any, pattern: Any,
+    embedded: Callable[[], Any],
+    hold: Hold,
+    settings: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    make_style: Any,
+    buyer: Any,
+    pattern: Any,
 ) -> None:
     settings.STYLIZATION_STYLE_MODELS = True
     monkeypatch.setattr(stylization_services, "style_model_train", hold)
@@ -96,14 +101,22 @@ def test_training_never_holds_up_a_preview_in_the_embedded_worker(
 
 
 def test_a_refund_is_made_while_previews_are_queued(
-    embedded: Callable[[], Any], hold: Hold, settings: Any, monkeypatch: pytest.MonkeyPatch,
-    buyer: Any, style: Any, pattern: Any, products: Any,
+    embedded: Callable[[], Any],
+    hold: Hold,
+    settings: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    buyer: Any,
+    style: Any,
+    pattern: Any,
+    products: Any,
 ) -> None:
     settings.STRIPE_SECRET_KEY = ""
     settings.DEBUG = True  # the local test gateway
     monkeypatch.setattr(stylization_services, "personalization_render_preview", hold)
     embedded()
-    previews = [personalization_create(buyer=buyer, base_pattern=pattern, style=style, seed=i) for i in range(3)]
+    previews = [
+        personalization_create(buyer=buyer, base_pattern=pattern, style=style, seed=i) for i in range(3)
+    ]
     assert hold.started.acquire(timeout=WAIT_S), "no preview started"
 
     # A payment that arrives for an order cancelled meanwhile goes straight back, as a job.

@@ -14,7 +14,9 @@ class Command(BaseCommand):
     help = "Blank the shipping addresses of orders finished more than the retention period ago."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--days", type=int, default=None, help="Override SHIPPING_ADDRESS_RETENTION_DAYS.")
+        parser.add_argument(
+            "--days", type=int, default=None, help="Override SHIPPING_ADDRESS_RETENTION_DAYS."
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         count = shipping_addresses_anonymise(retention_days=options["days"])

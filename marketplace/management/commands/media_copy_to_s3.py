@@ -17,7 +17,9 @@ class Command(BaseCommand):
     help = "Copy local media files into the S3 media storage."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--from", dest="source", default=str(settings.MEDIA_ROOT), help="local media folder")
+        parser.add_argument(
+            "--from", dest="source", default=str(settings.MEDIA_ROOT), help="local media folder"
+        )
         parser.add_argument("--dry-run", action="store_true")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -39,4 +41,6 @@ class Command(BaseCommand):
                     default_storage._save(name, fh)  # type: ignore[attr-defined]
             copied += 1
         verb = "Would copy" if options["dry_run"] else "Copied"
-        self.stdout.write(f"{verb} {copied} file(s) to s3://{default_storage.bucket_name}; {skipped} already there.")  # type: ignore[attr-defined]
+        self.stdout.write(
+            f"{verb} {copied} file(s) to s3://{default_storage.bucket_name}; {skipped} already there."
+        )  # type: ignore[attr-defined]

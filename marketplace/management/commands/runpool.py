@@ -31,7 +31,9 @@ class Command(BaseCommand):
             autodiscover_modules("tasks")
             missing = pool_check(set(dramatiq.get_broker().get_declared_queues()))
             if missing:
-                raise CommandError(f"No pool in config/queues.py takes these queues: {', '.join(sorted(missing))}")
+                raise CommandError(
+                    f"No pool in config/queues.py takes these queues: {', '.join(sorted(missing))}"
+                )
             return
         # The check imports every actor (torch among them) in a short-lived child, so this
         # supervising process stays small.
@@ -40,8 +42,17 @@ class Command(BaseCommand):
         pool = POOLS[options["pool"]]
         children = [
             subprocess.Popen(
-                [sys.executable, "manage.py", "rundramatiq", "--processes", str(member.processes),
-                 "--threads", str(member.threads), "--queues", *member.queues],
+                [
+                    sys.executable,
+                    "manage.py",
+                    "rundramatiq",
+                    "--processes",
+                    str(member.processes),
+                    "--threads",
+                    str(member.threads),
+                    "--queues",
+                    *member.queues,
+                ],
             )
             for member in pool.members
         ]
@@ -49,12 +60,22 @@ class Command(BaseCommand):
             # The fulfilment sweep at start-up, then the watchdog, beside the workers that run its jobs.
             children.append(
                 subprocess.Popen(
-                    [sys.executable, "manage.py", "requeue_jobs", "--every", str(settings.FULFILMENT_SWEEP_INTERVAL_S)]
+                    [
+                        sys.executable,
+                        "manage.py",
+                        "requeue_jobs",
+                        "--every",
+                        str(settings.FULFILMENT_SWEEP_INTERVAL_S),
+                    ]
                 )
             )
-        self.stdout.write(f"Pool {pool.name}: " + "; ".join(
-            f"{m.name} on {', '.join(m.queues)} (pid {c.pid})" for m, c in zip(pool.members, children, strict=False)
-        ))
+        self.stdout.write(
+            f"Pool {pool.name}: "
+            + "; ".join(
+                f"{m.name} on {', '.join(m.queues)} (pid {c.pid})"
+                for m, c in zip(pool.members, children, strict=False)
+            )
+        )
 
         def stop(*_: object) -> None:
             for child in children:

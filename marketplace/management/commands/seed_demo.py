@@ -35,15 +35,43 @@ PEOPLE = [
 PIA_SHOP = "Pia's Print Works"
 
 STYLES = [
-    ("ada", "starry_night.jpg", "Starry Night swirl", "After Vincent van Gogh, The Starry Night (1889).",
-     ["night", "swirl", "blue"], LicenceTerms(allowed_uses=("personal", "commercial"), fee_per_use=Decimal("2.50"),
-                                              royalty_percent=Decimal("10"))),
-    ("ada", "the_scream.jpg", "Scream sunset", "After Edvard Munch, The Scream (1893).",
-     ["sunset", "expressionist", "orange"], LicenceTerms(allowed_uses=("personal",), fee_per_use=Decimal("1.00"),
-                                                         royalty_percent=Decimal("8"), max_uses=250)),
-    ("hiroshi", "shipwreck.jpg", "Turner storm", "After J. M. W. Turner, a shipwreck scene.",
-     ["sea", "storm", "romantic"], LicenceTerms(allowed_uses=("personal", "commercial"), fee_per_use=Decimal("3.00"),
-                                                royalty_percent=Decimal("12"))),
+    (
+        "ada",
+        "starry_night.jpg",
+        "Starry Night swirl",
+        "After Vincent van Gogh, The Starry Night (1889).",
+        ["night", "swirl", "blue"],
+        LicenceTerms(
+            allowed_uses=("personal", "commercial"),
+            fee_per_use=Decimal("2.50"),
+            royalty_percent=Decimal("10"),
+        ),
+    ),
+    (
+        "ada",
+        "the_scream.jpg",
+        "Scream sunset",
+        "After Edvard Munch, The Scream (1893).",
+        ["sunset", "expressionist", "orange"],
+        LicenceTerms(
+            allowed_uses=("personal",),
+            fee_per_use=Decimal("1.00"),
+            royalty_percent=Decimal("8"),
+            max_uses=250,
+        ),
+    ),
+    (
+        "hiroshi",
+        "shipwreck.jpg",
+        "Turner storm",
+        "After J. M. W. Turner, a shipwreck scene.",
+        ["sea", "storm", "romantic"],
+        LicenceTerms(
+            allowed_uses=("personal", "commercial"),
+            fee_per_use=Decimal("3.00"),
+            royalty_percent=Decimal("12"),
+        ),
+    ),
 ]
 
 # (designer, title, repeat type, motif kind, seed, tags)
@@ -61,26 +89,56 @@ PATTERN_DPI = 150
 
 # (slug, name, substrate, use, [(size slug, name, width in, height in, price)])
 PRODUCTS: list[tuple[str, str, str, str, list[tuple[str, str, str, str, str]]]] = [
-    ("quilting-cotton", "Quilting cotton", "fabric", "personal", [
-        ("swatch-8x8", "8″×8″ swatch", "8", "8", "5.00"),
-        ("fat-quarter", "Fat quarter (18″×21″)", "18", "21", "12.00"),
-        ("yard", "Yard (36″×42″)", "36", "42", "24.00"),
-    ]),
-    ("upholstery-canvas", "Upholstery canvas (for resale)", "fabric", "commercial", [
-        ("swatch-8x8", "8″×8″ swatch", "8", "8", "7.00"),
-        ("yard", "Yard (36″×54″)", "36", "54", "38.00"),
-    ]),
-    ("peel-stick-wallpaper", "Peel-and-stick wallpaper", "wallpaper", "personal", [
-        ("swatch-8x8", "8″×8″ swatch", "8", "8", "6.00"),
-        ("roll", "Wallpaper roll (24″×108″)", "24", "108", "85.00"),
-    ]),
-    ("gift-wrap", "Gift wrap", "gift_wrap", "personal", [
-        ("sheet", "Sheet (20″×30″)", "20", "30", "9.00"),
-    ]),
+    (
+        "quilting-cotton",
+        "Quilting cotton",
+        "fabric",
+        "personal",
+        [
+            ("swatch-8x8", "8″×8″ swatch", "8", "8", "5.00"),
+            ("fat-quarter", "Fat quarter (18″×21″)", "18", "21", "12.00"),
+            ("yard", "Yard (36″×42″)", "36", "42", "24.00"),
+        ],
+    ),
+    (
+        "upholstery-canvas",
+        "Upholstery canvas (for resale)",
+        "fabric",
+        "commercial",
+        [
+            ("swatch-8x8", "8″×8″ swatch", "8", "8", "7.00"),
+            ("yard", "Yard (36″×54″)", "36", "54", "38.00"),
+        ],
+    ),
+    (
+        "peel-stick-wallpaper",
+        "Peel-and-stick wallpaper",
+        "wallpaper",
+        "personal",
+        [
+            ("swatch-8x8", "8″×8″ swatch", "8", "8", "6.00"),
+            ("roll", "Wallpaper roll (24″×108″)", "24", "108", "85.00"),
+        ],
+    ),
+    (
+        "gift-wrap",
+        "Gift wrap",
+        "gift_wrap",
+        "personal",
+        [
+            ("sheet", "Sheet (20″×30″)", "20", "30", "9.00"),
+        ],
+    ),
     # A licensed download: the signed files only, no shipping and no production.
-    ("digital-file", "Digital file (licensed download)", "digital", "personal", [
-        ("download-12x12", "Download, 12″×12″ print file", "12", "12", "8.00"),
-    ]),
+    (
+        "digital-file",
+        "Digital file (licensed download)",
+        "digital",
+        "personal",
+        [
+            ("download-12x12", "Download, 12″×12″ print file", "12", "12", "8.00"),
+        ],
+    ),
 ]
 
 
@@ -115,7 +173,9 @@ class Command(BaseCommand):
             )
             if Role.PRINTER in roles and not people[username].has_role(Role.PRINTER):
                 # The printer role is granted, never chosen: pia applies, and the operator approves her.
-                shop = print_shop_of(user=people[username]) or print_shop_apply(user=people[username], name=PIA_SHOP)
+                shop = print_shop_of(user=people[username]) or print_shop_apply(
+                    user=people[username], name=PIA_SHOP
+                )
                 print_shop_approve(shop=shop, actor=None)
                 people[username] = User.objects.get(pk=people[username].pk)
         return people

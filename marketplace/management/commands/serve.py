@@ -26,10 +26,15 @@ class Command(BaseCommand):
         worker = None
         if settings.MOTIF_EMBEDDED_WORKER:
             worker = start_embedded_worker()
-            lanes = "; ".join(f"{name}: {', '.join(sorted(lane.consumer_whitelist or ()))}" for name, lane in worker.lanes.items())
+            lanes = "; ".join(
+                f"{name}: {', '.join(sorted(lane.consumer_whitelist or ()))}"
+                for name, lane in worker.lanes.items()
+            )
             self.stdout.write(f"Embedded job worker started (StubBroker, in-process), in lanes: {lanes}.")
         else:
-            self.stdout.write(f"Jobs go to {settings.DRAMATIQ_BROKER_URL}; run workers with `manage.py rundramatiq`.")
+            self.stdout.write(
+                f"Jobs go to {settings.DRAMATIQ_BROKER_URL}; run workers with `manage.py rundramatiq`."
+            )
         try:
             call_command("runserver", options["addrport"], use_reloader=False, use_threading=True)
         finally:
@@ -42,12 +47,16 @@ class Command(BaseCommand):
         if settings.CHAIN_RPC_URL:
             self.stdout.write(f"Chain: {settings.CHAIN_RPC_URL} (chain id {settings.CHAIN_ID}).")
             return None
-        node = start_anvil(state_file=Path(settings.VAR_DIR) / "chain" / "state.json", port=settings.LOCAL_CHAIN_PORT)
+        node = start_anvil(
+            state_file=Path(settings.VAR_DIR) / "chain" / "state.json", port=settings.LOCAL_CHAIN_PORT
+        )
         if node is None:
-            self.stdout.write(self.style.WARNING(
-                "Chain: anvil is not installed (npm install), so records go to an in-process chain "
-                "and will NOT survive a restart."
-            ))
+            self.stdout.write(
+                self.style.WARNING(
+                    "Chain: anvil is not installed (npm install), so records go to an in-process chain "
+                    "and will NOT survive a restart."
+                )
+            )
             return None
         settings.CHAIN_RPC_URL, settings.CHAIN_ID = node.url, ANVIL_CHAIN_ID
         settings.CHAIN_PRIVATE_KEY = ANVIL_DEV_PRIVATE_KEY

@@ -44,5 +44,7 @@ class Command(BaseCommand):
                 self.stdout.write("style: the buyer's own image (personal use)")
             self.stdout.write(f"purchased: {attribution['purchased_at']}")
             chain = result["chain"]
-            self.stdout.write(f"chain: {chain['chain_id']} contract {chain['contract']} tx {chain['tx_hash']} "
-                              f"block {chain['block_number']}")
+            self.stdout.write(
+                f"chain: {chain['chain_id']} contract {chain['contract']} tx {chain['tx_hash']} "
+                f"block {chain['block_number']}"
+            )

@@ -17,7 +17,11 @@ class Command(BaseCommand):
     help = "Download and verify the VGG-19 weights that the vgg19 encoder uses."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        target = Path(settings.STYLIZATION_VGG19_WEIGHTS) if settings.STYLIZATION_VGG19_WEIGHTS else default_vgg19_path()
+        target = (
+            Path(settings.STYLIZATION_VGG19_WEIGHTS)
+            if settings.STYLIZATION_VGG19_WEIGHTS
+            else default_vgg19_path()
+        )
         expected = default_vgg19_path().name.rsplit("-", 1)[1].removesuffix(".pth")
         if not target.exists():
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -26,8 +30,10 @@ class Command(BaseCommand):
             try:
                 torch.hub.download_url_to_file(url, str(target), hash_prefix=expected, progress=False)
             except Exception as exc:  # offline, proxy, or a corrupt download: say so plainly
-                raise CommandError(f"Could not download the VGG-19 weights ({exc}). This machine may be offline; "
-                                   f"copy the file to {target} instead.") from None
+                raise CommandError(
+                    f"Could not download the VGG-19 weights ({exc}). This machine may be offline; "
+                    f"copy the file to {target} instead."
+                ) from None
         try:
             digest = verify_weights(target, expected)
         except EngineError as exc:

@@ -31,8 +31,13 @@ class Command(BaseCommand):
         parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
         parser.add_argument("--out", type=Path, default=DEMO_MODELS_DIR)
         parser.add_argument("--force", action="store_true", help="retrain even when the identity matches")
-        parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
-                            help="override a model configuration field, e.g. --set levels=3 (for measuring a lever)")
+        parser.add_argument(
+            "--set",
+            action="append",
+            default=[],
+            metavar="FIELD=VALUE",
+            help="override a model configuration field, e.g. --set levels=3 (for measuring a lever)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["threads"]:
@@ -45,8 +50,10 @@ class Command(BaseCommand):
         wanted = set(options["styles"])
         unknown = wanted - {p.stem for p in paths}
         if unknown:
-            raise CommandError(f"no demo style named {', '.join(sorted(unknown))}; "
-                               f"expected {', '.join(p.stem for p in paths)}")
+            raise CommandError(
+                f"no demo style named {', '.join(sorted(unknown))}; "
+                f"expected {', '.join(p.stem for p in paths)}"
+            )
         encoder = engine().encoder
         bases = style_model_training_bases()
         for path in paths:
@@ -55,27 +62,44 @@ class Command(BaseCommand):
             data = path.read_bytes()
             style_sha = hashlib.sha256(data).hexdigest()
             target = options["out"] / f"{path.stem}.pt"
-            identity = model_identity(style_sha256=style_sha, encoder_sha256=encoder.weights_sha256, config=config)
+            identity = model_identity(
+                style_sha256=style_sha, encoder_sha256=encoder.weights_sha256, config=config
+            )
             card = target.with_suffix(".json")
-            if not options["force"] and card.is_file() and json.loads(card.read_text()).get("identity") == identity:
+            if (
+                not options["force"]
+                and card.is_file()
+                and json.loads(card.read_text()).get("identity") == identity
+            ):
                 self.stdout.write(f"{path.stem}: up to date ({identity[:12]})")
                 continue
             started = time.perf_counter()
 
             def report(step: int, loss: float, name: str = path.stem, started: float = started) -> None:
                 if step % 50 == 0:
-                    self.stdout.write(f"  {name} step {step}: loss {loss:.4f} ({time.perf_counter() - started:.0f} s)")
+                    self.stdout.write(
+                        f"  {name} step {step}: loss {loss:.4f} ({time.perf_counter() - started:.0f} s)"
+                    )
                     self.stdout.flush()
 
             try:
-                model = train(Image.open(path).convert("RGB"), bases, encoder=encoder, style_sha256=style_sha,
-                              config=config, on_loss=report)
+                model = train(
+                    Image.open(path).convert("RGB"),
+                    bases,
+                    encoder=encoder,
+                    style_sha256=style_sha,
+                    config=config,
+                    on_loss=report,
+                )
             except EngineError as exc:
                 raise CommandError(f"{path.stem}: {exc}") from None
             checksum = save_model(model, target)
-            self.stdout.write(self.style.SUCCESS(
-                f"{path.stem}: trained in {model.training_seconds:.0f} s, {target} sha256 {checksum[:12]}, "
-                f"judge {model.judge}"))
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"{path.stem}: trained in {model.training_seconds:.0f} s, {target} sha256 {checksum[:12]}, "
+                    f"judge {model.judge}"
+                )
+            )
 
 
 def _config_overrides(pairs: list[str]) -> dict[str, Any]:

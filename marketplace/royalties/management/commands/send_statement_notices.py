@@ -37,7 +37,12 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         month = _month(options.get("month"))
         sent = 0
-        for payee in User.objects.filter(is_active=True).exclude(email="").filter(royalty_entries__isnull=False).distinct():
+        for payee in (
+            User.objects.filter(is_active=True)
+            .exclude(email="")
+            .filter(royalty_entries__isnull=False)
+            .distinct()
+        ):
             entries, _ = royalty_month(payee=payee, month=month)
             if not entries.exists():
                 continue
