@@ -34,10 +34,10 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 def test_the_artist_approves_the_derivative_and_the_selvedge_qr_opens_the_record(
     worker: Any,
-    new_page: Callable[..., Any],
-    shots: Shots,
+    new_page: Callable[..., Any],  # noqa: F811
+    shots: Shots,  # noqa: F811
     make_user: Callable[..., User],
-    tmp_path: Path,  # noqa: F811
+    tmp_path: Path,
     live_server: Any,
 ) -> None:
     import zxingcpp

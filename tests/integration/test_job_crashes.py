@@ -160,10 +160,10 @@ def _admin_uphold(base: str, *, username: str, password: str, report: Infringeme
 def test_a_refund_and_a_takedown_in_hand_when_the_worker_is_killed_are_done_after_the_restart(
     crash_env: dict[str, Any],
     settings: Any,
-    rendered_line: Any,
+    rendered_line: Any,  # noqa: F811
     style: Any,
     pattern: Any,
-    buyer: Any,  # noqa: F811
+    buyer: Any,
     make_user: Any,
     products: Any,
 ) -> None:
