@@ -126,25 +126,21 @@ def colourway_apply(image: Image.Image, palette: Sequence[str], colourway: objec
 
 def _colour_shift(colours: np.ndarray, old: np.ndarray, change: np.ndarray) -> np.ndarray:
     """How far each colour (n x 3, sRGB 0-255) moves when palette colours `old` move by `change`."""
-    # Nearest in the space the edges were mixed in, so an edge pixel's nearer colour holds at least
-    # half its coverage.
-    nearest = np.argmin(((colours[:, None, :] - old[None, :, :]) ** 2).sum(axis=-1), axis=1)
-    colours_lab = rgb2lab(colours / 255.0)
-    old_lab = rgb2lab(old / 255.0)
-    start = old[nearest]
+    nearest, distance = palette_distance(colours, old)
     shift = change[nearest].copy()
-    # A colour the palette merged into its nearest entry is that entry's colour, shading and all.
-    mixed = deltaE_ciede2000(colours_lab, old_lab[nearest]) >= MERGE_DELTA_E
+    # A colour the palette merged into its nearest entry is that entry's colour, shading and all;
+    # any other is unmixed against the pair of palette colours whose mix it lies closest to.
+    mixed = distance >= MERGE_DELTA_E
     best_residual = np.full(len(colours), np.inf, dtype=np.float32)
-    for other in range(len(old)):
-        direction = old[other] - start
-        length = (direction**2).sum(axis=-1)
-        t = np.clip(((colours - start) * direction).sum(axis=-1) / np.maximum(length, 1e-6), 0.0, 1.0)
-        t[length == 0] = 0.0
-        residual = ((colours - start - t[:, None] * direction) ** 2).sum(axis=-1)
-        better = mixed & (residual < best_residual)
-        best_residual[better] = residual[better]
-        shift[better] = (1 - t[better, None]) * change[nearest[better]] + t[better, None] * change[other]
+    for a in range(len(old)):
+        for b in range(a + 1, len(old)):
+            direction = old[b] - old[a]
+            length = max(float(direction @ direction), 1e-6)
+            t = np.clip(((colours - old[a]) @ direction) / length, 0.0, 1.0)
+            residual = ((colours - old[a] - t[:, None] * direction) ** 2).sum(axis=-1)
+            better = mixed & (residual < best_residual)
+            best_residual[better] = residual[better]
+            shift[better] = (1 - t[better, None]) * change[a] + t[better, None] * change[b]
     return shift
 
 
@@ -155,6 +151,21 @@ def colourway_out_of_gamut(
     swaps = validate_colourway(colourway, palette)
     shown = [swaps.get(parse_hex(colour), parse_hex(colour)) for colour in palette]
     return colours_out_of_gamut(shown, profile_bytes)
+
+
+def palette_distance(colours: np.ndarray, palette: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each colour (n x 3, sRGB 0-255), its nearest palette colour by CIEDE2000 and how far.
+
+    A colour nearer than MERGE_DELTA_E belongs to that palette colour and moves with it.
+    """
+    colours_lab = rgb2lab(np.asarray(colours, dtype=np.float64) / 255.0)
+    palette_lab = rgb2lab(np.asarray(palette, dtype=np.float64) / 255.0)
+    distances = np.stack(
+        [deltaE_ciede2000(colours_lab, np.broadcast_to(entry, colours_lab.shape)) for entry in palette_lab],
+        axis=1,
+    )
+    nearest = np.argmin(distances, axis=1)
+    return nearest, distances[np.arange(len(colours)), nearest]
 
 
 def _is_edge_mix(colour: np.ndarray, area: int, larger: list[list]) -> bool:
