@@ -175,17 +175,21 @@ def _transforms(profile_bytes: bytes) -> _ProofTransforms:
         profile = ImageCms.ImageCmsProfile(io.BytesIO(profile_bytes))
         name = ImageCms.getProfileDescription(profile).strip()
         space = profile.profile.xcolor_space.strip()
-        common = {
-            "inMode": "RGB",
-            "outMode": "RGB",
-            "renderingIntent": RENDERING_INTENT,
-            "proofRenderingIntent": RENDERING_INTENT,
-        }
-        proof = ImageCms.buildProofTransform(
-            _SRGB, _SRGB, profile, flags=ImageCms.Flags.SOFTPROOFING, **common
-        )
-        gamut_check = ImageCms.buildProofTransform(
-            _SRGB, _SRGB, profile, flags=ImageCms.Flags.SOFTPROOFING | ImageCms.Flags.GAMUTCHECK, **common
+        proof, gamut_check = (
+            ImageCms.buildProofTransform(
+                _SRGB,
+                _SRGB,
+                profile,
+                "RGB",
+                "RGB",
+                renderingIntent=RENDERING_INTENT,
+                proofRenderingIntent=RENDERING_INTENT,
+                flags=flags,
+            )
+            for flags in (
+                ImageCms.Flags.SOFTPROOFING,
+                ImageCms.Flags.SOFTPROOFING | ImageCms.Flags.GAMUTCHECK,
+            )
         )
     except (OSError, ImageCms.PyCMSError, TypeError, ValueError) as error:
         raise ProfileError(f"not a usable ICC output profile: {error}") from None
