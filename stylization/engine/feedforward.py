@@ -106,7 +106,9 @@ def model_identity(*, style_sha256: str, encoder_sha256: str, config: ModelConfi
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 
-class _Conv(nn.Module):
+class RepeatConv(nn.Module):
+    """A convolution padded by the tile's own repeat, so its edges see their neighbours in the print."""
+
     def __init__(self, cin: int, cout: int, kernel: int = 3) -> None:
         super().__init__()
         self.conv = nn.Conv2d(cin, cout, kernel, padding=0)
@@ -121,7 +123,7 @@ class _Block(nn.Module):
 
     def __init__(self, cin: int, cout: int) -> None:
         super().__init__()
-        self.conv = _Conv(cin, cout)
+        self.conv = RepeatConv(cin, cout)
         self.norm = nn.InstanceNorm2d(cout, affine=True)
 
     def forward(self, x: torch.Tensor, repeat: str) -> torch.Tensor:
@@ -132,7 +134,7 @@ class _Residual(nn.Module):
     def __init__(self, channels: int) -> None:
         super().__init__()
         self.first = _Block(channels, channels)
-        self.conv = _Conv(channels, channels)
+        self.conv = RepeatConv(channels, channels)
         self.norm = nn.InstanceNorm2d(channels, affine=True)
 
     def forward(self, x: torch.Tensor, repeat: str) -> torch.Tensor:
@@ -173,7 +175,7 @@ class Generator(nn.Module):
         self.trunk = nn.ModuleList(_Residual(widths[-1]) for _ in range(residual_blocks))
         for k in reversed(range(levels)):
             self.add_module(f"dec{k}", _Block(widths[k + 1], widths[k]))
-        self.out = _Conv(c, 3)
+        self.out = RepeatConv(c, 3)
         with torch.no_grad():  # start near the identity: the change to the base is learned
             self.out.conv.weight.mul_(0.1)
             nn.init.zeros_(self.out.conv.bias)  # type: ignore[arg-type]  # a Conv2d built with a bias has one
@@ -668,6 +670,7 @@ __all__ = [
     "Generator",
     "FeedForwardModel",
     "TrainingBase",
+    "RepeatConv",
     "generator_for",
     "train",
     "save_model",

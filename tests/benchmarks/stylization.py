@@ -1,5 +1,5 @@
-"""Benchmark: `python -m stylization.bench [--sizes 256,512,1200] [--patterns 8] [--quick] [--peer DIR]`,
-or `--api-latency N` for request-to-preview through the API (`stylization.api_latency`).
+"""Benchmark: `python -m tests.benchmarks.stylization [--sizes 256,512,1200] [--patterns 8] [--quick] [--peer DIR]`,
+or `--api-latency N` for request-to-preview through the API (`tests.benchmarks.api_latency`).
 
 The judges are not the encoder under test: style distance uses plenoptic's
 Portilla-Simoncelli statistics on greyscale, structure uses luminance SSIM, seams use
@@ -26,6 +26,8 @@ from typing import Any
 
 import numpy as np
 from PIL import Image
+
+from tests.benchmarks._common import DEMO_STYLE_MODELS, DEMO_STYLES, ROOT
 
 REPEATS = ("basic", "half_drop", "half_brick")
 KINDS = ("ditsy", "motifs", "blobs", "geometric")
@@ -60,19 +62,18 @@ ENCODERS = {
 # The Lite2 judge's blocks: the last of each stage up to stride 16 (a network the loss does not use).
 JUDGE_BLOCKS = (3, 6, 10, 14)
 # The shipped demo models (`manage.py train_style_models`); the bench trains any that are missing.
-MODELS_DIR = Path(__file__).resolve().parent.parent / "marketplace" / "demo_data" / "style_models"
+MODELS_DIR = DEMO_STYLE_MODELS
 
 
 def _style_dir(explicit: str | None) -> Path:
     if explicit:
         return Path(explicit)
-    project = Path(__file__).resolve().parent.parent / "marketplace" / "demo_data" / "styles"
-    if project.is_dir():
-        return project
-    return Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "styles"
+    if DEMO_STYLES.is_dir():
+        return DEMO_STYLES
+    return ROOT.parent / "shared" / "data" / "styles"
 
 
-def _judge_style_distance(size: int):
+def judge_style_distance(size: int):
     import plenoptic
     import torch
     from PIL import ImageOps
@@ -100,7 +101,7 @@ def _judge_style_distance(size: int):
     return distance
 
 
-def _judge_lite2(size: int):
+def judge_lite2(size: int):
     """Gram distance over EfficientNet-Lite2's blocks (its own ImageNet weights, run as trained), relative to
     the base's: 1.0 is no closer to the painting than the base pattern itself, 0 is the painting's Grams."""
     import torch
@@ -237,8 +238,8 @@ def _run_method(
     import io
 
     method, regions = REGION_ROWS.get(label_method, (label_method, "all"))
-    distance = _judge_style_distance(size)
-    lite2_distance = _judge_lite2(size)
+    distance = judge_style_distance(size)
+    lite2_distance = judge_lite2(size)
     styles = [fit_style(Image.open(p).convert("RGB")) for p in style_paths]
     rows: list[dict[str, float]] = []
     reference = method == "painting-crops-reference"
@@ -362,7 +363,7 @@ def _run_method(
     }
 
 
-def _extend_row(earlier: dict[str, Any], later: dict[str, Any]) -> dict[str, Any]:
+def extend_row(earlier: dict[str, Any], later: dict[str, Any]) -> dict[str, Any]:
     """One row of the patterns of both runs: each figure the mean over all of them, peak RSS the larger."""
     per_pattern = earlier["per_pattern"] + later["per_pattern"]
     summary = {k: float(np.mean([r[k] for r in per_pattern])) for k in per_pattern[0]}
@@ -468,7 +469,7 @@ def _peer(peer_dir: str, size: int, style_path: str, weights: str, iterations: i
         seconds = time.perf_counter() - started
         peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         image = Image.open(out_path).convert("RGB").resize(base.size)
-        distance, shares = _judge_style_distance(size)(image, base, Image.open(style_path).convert("RGB"))
+        distance, shares = judge_style_distance(size)(image, base, Image.open(style_path).convert("RGB"))
         return {
             **shares,
             "method": "neural-style-pt (random VGG-19)",
@@ -775,7 +776,7 @@ GATE = (
 )
 
 
-def _gate_table(rows: list[dict[str, Any]], model_method: str = "feedforward-model") -> str:
+def gate_table(rows: list[dict[str, Any]], model_method: str = "feedforward-model") -> str:
     """The issue's quality gate: a model row against the optimiser on the same held-out patterns."""
     by = {r["method"]: r for r in rows}
     if model_method not in by or "ours-random" not in by:
@@ -912,7 +913,7 @@ def contact_sheet(rows: list[dict[str, Any]], style_paths: list[str], size: int,
     return path
 
 
-def _distance_table(rows: list[dict[str, Any]]) -> str:
+def distance_table(rows: list[dict[str, Any]]) -> str:
     """Each Portilla-Simoncelli group's share of the squared style distance (the shares sum to it)."""
     groups = [k for k in rows[0] if k.startswith("ps:")]
     lines = [
@@ -942,7 +943,12 @@ def _quantization_table(style_paths: list[str], size: int, patterns: int, repeat
     from torch.ao import quantization as tq
 
     from stylization.engine import Engine, StyleParams, generate_pattern
-    from stylization.engine.feedforward import _Conv, demo_training_bases, load_model_file, model_identity
+    from stylization.engine.feedforward import (
+        RepeatConv,
+        demo_training_bases,
+        load_model_file,
+        model_identity,
+    )
     from stylization.engine.images import to_tensor
 
     torch.set_num_threads(int(os.environ.get("BENCH_THREADS", "2")))
@@ -982,7 +988,7 @@ def _quantization_table(style_paths: list[str], size: int, patterns: int, repeat
     def static_int8(generator: nn.Module) -> nn.Module:
         quantized = copy.deepcopy(generator).eval()
         for module in quantized.modules():
-            if isinstance(module, _Conv):
+            if isinstance(module, RepeatConv):
                 module.conv = QuantConv(module.conv)  # type: ignore[assignment]
                 module.conv.qconfig = tq.get_default_qconfig("x86")
         tq.prepare(quantized, inplace=True)
@@ -1014,7 +1020,7 @@ def _quantization_table(style_paths: list[str], size: int, patterns: int, repeat
         name: [dataclasses_replace(m, generator=make(m.generator)) for m in models]
         for name, make in variants.items()
     }
-    lite2, work = _judge_lite2(size), torch.rand(1, 3, size, size)
+    lite2, work = judge_lite2(size), torch.rand(1, 3, size, size)
     timings: dict[str, list[float]] = {name: [] for name in variants}
     with torch.inference_mode():
         noise = torch.randn((1, 1, *models[0].generator.noise_shape(size, size)))
@@ -1126,7 +1132,7 @@ def _print_sheet_table(*, width_px: int, height_px: int, dpi: int, tile_px: int)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m stylization.bench")
+    parser = argparse.ArgumentParser(prog="python -m tests.benchmarks.stylization")
     parser.add_argument("--sizes", default="256,512,1200")
     parser.add_argument("--patterns", type=int, default=8)
     parser.add_argument("--quick", action="store_true", help="2 patterns, 256 only, VGG skipped")
@@ -1150,7 +1156,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--sheet-dir",
-        default=str(Path(__file__).resolve().parent.parent / "test-artifacts" / "bench"),
+        default=str(ROOT / "test-artifacts" / "bench"),
         help="where the contact sheet PNG goes",
     )
     parser.add_argument(
@@ -1199,7 +1205,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--today-models",
-        default=str(Path(__file__).resolve().parent.parent / "test-artifacts" / "today-models"),
+        default=str(ROOT / "test-artifacts" / "today-models"),
         help="the random-encoder demo models of before issue 24, for the feedforward-model-today row "
         "(git show 6d4168a:marketplace/demo_data/style_models/<file> for each of the six files)",
     )
@@ -1219,7 +1225,7 @@ def main(argv: list[str] | None = None) -> int:
         print(_vector_table(style_paths))
         return 0
     if args.api_latency:
-        from stylization.api_latency import api_latency_bench
+        from tests.benchmarks.api_latency import api_latency_bench
 
         return api_latency_bench(requests=args.api_latency, optimiser_requests=args.optimiser_requests)
     if args.quantization:
@@ -1313,7 +1319,7 @@ def main(argv: list[str] | None = None) -> int:
                         )
                     )
                 if earlier is not None:
-                    rows[-1] = _extend_row(earlier, rows[-1])
+                    rows[-1] = extend_row(earlier, rows[-1])
                     print(
                         f"  extended {rows[-1]['method']} from {shorter}'s {first} patterns",
                         file=sys.stderr,
@@ -1334,7 +1340,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"\nIssue 24's targets at {size}² (same run, same patterns):\n")
                 print(encoder_gate)
             product = _product_row(rows)
-            gate = _gate_table(rows, product)
+            gate = gate_table(rows, product)
             if gate:
                 print(
                     f"\nQuality gate at {size}² ({product}, the product's live path, against the optimiser, "
@@ -1356,7 +1362,7 @@ def main(argv: list[str] | None = None) -> int:
                 columns = " | ".join(r["method"] for r in sheet_rows(rows))
                 print(f"\nContact sheet (base | style | {columns}; one held-out pattern a row): {sheet}")
             print(f"\nWhere the style distance lives at {size}² (mean share of distance² per pattern):\n")
-            print(_distance_table(rows), flush=True)
+            print(distance_table(rows), flush=True)
     return 0
 
 
