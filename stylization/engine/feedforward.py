@@ -40,7 +40,7 @@ from .images import fit_style, to_image, to_tensor
 from .layout import layout_repeat
 from .params import StyleParams
 from .regions import composite, mask_at, region_mask
-from .repeat import REPEAT_TYPES, check_repeat, keep_low_band, pad, plane_window, pool2, resample
+from .repeat import check_repeat, keep_low_band, pad, plane_window, pool2, resample
 from .transfer import LossWeights, style_grams, style_loss, total_variation
 
 FORMAT = "motif-style-model"
@@ -655,14 +655,17 @@ def load_model_file(path: str | Path, *, expected_checksum: str | None = None) -
 
 
 def demo_training_bases(size: int = 256) -> list[TrainingBase]:
-    """Generated patterns of every kind and repeat, with seeds apart from the bench's held-out ones."""
-    from .patterns import PATTERN_KINDS, generate_pattern
+    """The generated training patterns (every kind and repeat) at `size`."""
+    from .patterns import GENERATED_TRAINING_PATTERNS
 
-    bases = []
-    for i, kind in enumerate(PATTERN_KINDS * 2):
-        repeat = REPEAT_TYPES[i % len(REPEAT_TYPES)]
-        bases.append(TrainingBase(generate_pattern(repeat, size=size, seed=1000 + i, kind=kind), repeat))
-    return bases
+    return [TrainingBase(spec.generate(size), spec.repeat) for spec in GENERATED_TRAINING_PATTERNS]
+
+
+def training_bases(size: int = 256) -> list[TrainingBase]:
+    """Every pattern a style's model learns on (`TRAINING_PATTERNS`) at `size`."""
+    from .patterns import TRAINING_PATTERNS
+
+    return [TrainingBase(spec.generate(size), spec.repeat) for spec in TRAINING_PATTERNS]
 
 
 __all__ = [
@@ -680,4 +683,5 @@ __all__ = [
     "model_bytes",
     "model_card",
     "demo_training_bases",
+    "training_bases",
 ]

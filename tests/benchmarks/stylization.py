@@ -59,6 +59,11 @@ ENCODERS = {
     "feedforward-model-colour-matched": "efficientnet_lite0",
     "vgg19-random-weights": "vgg19",
 }
+# The base patterns the rows are judged on, never trained on: pattern i of a table has seed
+# HELD_OUT_SEEDS[i], of the vector table VECTOR_SEEDS[i]. The models' TRAINING_PATTERNS
+# (stylization.engine.patterns) use none of them; tests/stylization/test_training_patterns.py holds that.
+HELD_OUT_SEEDS = range(100, 200)
+VECTOR_SEEDS = range(200, 300)
 # The Lite2 judge's blocks: the last of each stage up to stride 16 (a network the loss does not use).
 JUDGE_BLOCKS = (3, 6, 10, 14)
 # The shipped demo models (`manage.py train_style_models`); the bench trains any that are missing.
@@ -259,7 +264,7 @@ def _run_method(
     sheet: list[bytes] = []
     for i in range(first, patterns):
         repeat = REPEATS[i % len(REPEATS)]
-        base = generate_pattern(repeat, size=size, seed=100 + i, kind=KINDS[i % len(KINDS)])
+        base = generate_pattern(repeat, size=size, seed=HELD_OUT_SEEDS[i], kind=KINDS[i % len(KINDS)])
         style = styles[i % len(styles)]
         base_seam = seam_ratio(base, repeat)
         square = _judge_reference(style, size)
@@ -433,7 +438,7 @@ def _peer(peer_dir: str, size: int, style_path: str, weights: str, iterations: i
     from stylization.engine import generate_pattern, seam_ratio, ssim_luma
 
     with tempfile.TemporaryDirectory() as tmp:
-        base = generate_pattern("basic", size=size, seed=100, kind="ditsy")
+        base = generate_pattern("basic", size=size, seed=HELD_OUT_SEEDS[0], kind="ditsy")
         base_path, out_path = Path(tmp) / "base.png", Path(tmp) / "out.png"
         base.save(base_path)
         command = [
@@ -506,7 +511,7 @@ def _vector_table(style_paths: list[str], size: int = 512, tiles: int = 2) -> st
     engine = Engine(device="cpu", encoder="random")
     stylized = []
     for i in range(tiles):
-        base = generate_pattern("basic", size=size, seed=200 + i, kind="ditsy")
+        base = generate_pattern("basic", size=size, seed=VECTOR_SEEDS[i], kind="ditsy")
         style = fit_style(Image.open(style_paths[i % len(style_paths)]).convert("RGB"))
         stylized.append(
             engine.render_tile(
@@ -896,7 +901,7 @@ def contact_sheet(rows: list[dict[str, Any]], style_paths: list[str], size: int,
     )
     for i in range(count):
         repeat = REPEATS[i % len(REPEATS)]
-        base = generate_pattern(repeat, size=size, seed=100 + i, kind=KINDS[i % len(KINDS)])
+        base = generate_pattern(repeat, size=size, seed=HELD_OUT_SEEDS[i], kind=KINDS[i % len(KINDS)])
         style = Image.open(style_paths[i % len(style_paths)]).convert("RGB")
         images = [
             base,
@@ -1037,7 +1042,7 @@ def _quantization_table(style_paths: list[str], size: int, patterns: int, repeat
     }
     for i in range(patterns):
         repeat = REPEATS[i % len(REPEATS)]
-        base = generate_pattern(repeat, size=size, seed=100 + i, kind=KINDS[i % len(KINDS)])
+        base = generate_pattern(repeat, size=size, seed=HELD_OUT_SEEDS[i], kind=KINDS[i % len(KINDS)])
         square = _judge_reference(Image.open(style_paths[i % len(style_paths)]).convert("RGB"), size)
         params = StyleParams(seed=i, strength=0.7)
         reference = None
@@ -1215,6 +1220,8 @@ def main(argv: list[str] | None = None) -> int:
         help="a subset of the table's rows, e.g. ours-random for a lone 3600² render",
     )
     args = parser.parse_args(argv)
+    if max(args.patterns, args.vgg_patterns) > len(HELD_OUT_SEEDS):
+        parser.error(f"at most {len(HELD_OUT_SEEDS)} held-out patterns")
     sizes = [256] if args.quick else [int(s) for s in args.sizes.split(",")]
     patterns = 2 if args.quick else args.patterns
     style_paths = sorted(str(p) for p in _style_dir(args.styles).glob("*.jpg"))
