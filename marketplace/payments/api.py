@@ -24,13 +24,8 @@ from marketplace.forms import ShippingAddressForm
 from marketplace.models import Order
 from marketplace.payments.gateways import GatewayUnavailable, local_gateway_allowed
 from marketplace.payments.models import Gateway, Payment, PaymentStatus
-from marketplace.payments.services import (
-    WebhookRejected,
-    payment_checkout_start,
-    payment_local_confirm,
-    webhook_event_process,
-    webhook_event_receive,
-)
+from marketplace.payments.services import payment_checkout_start, payment_local_confirm
+from marketplace.payments.webhooks import WebhookRejected, webhook_event_process, webhook_event_receive
 from marketplace.services.orders import order_address_from_gateway
 
 log = logging.getLogger(__name__)
