@@ -52,10 +52,6 @@ class PerceptualHashes:
     def dhash_hex(self) -> str:
         return f"{self.dhash:016x}"
 
-    @classmethod
-    def from_hex(cls, phash: str, dhash: str) -> PerceptualHashes:
-        return cls(phash=int(phash, 16), dhash=int(dhash, 16))
-
 
 @dataclass(frozen=True)
 class PerceptualMatch:

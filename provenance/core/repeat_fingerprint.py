@@ -612,10 +612,6 @@ class QueryFingerprint:
     bases: tuple[FloatArray, ...]
     descriptors: NDArray[np.float32]
 
-    @property
-    def basis_in_image(self) -> FloatArray:
-        return self.lattice.basis * self.scale
-
 
 def fingerprint_query(image: Image.Image) -> QueryFingerprint | None:
     """None when the view shows no lattice or less than one period: use the perceptual hashes."""
