@@ -145,7 +145,7 @@ def local_gateway_page(request: HttpRequest, payment_id: int) -> HttpResponse:
                 order_address_from_gateway(order_id=payment.order_id, address=address_form.cleaned_data)
             payment_local_confirm(
                 payment=payment,
-                actor=request.user,
+                actor=request.user,  # type: ignore[arg-type]  # the view requires a signed-in user
                 outcome=request.POST.get("outcome", ""),  # type: ignore[arg-type]
             )
         except (GatewayUnavailable, Conflict, NotAllowed, ValidationError) as exc:
