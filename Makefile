@@ -6,7 +6,10 @@ STAMP := $(VENV)/.installed-stamp
 ADDR ?= 127.0.0.1:8000
 ANVIL_PORT ?= 8545
 
-.PHONY: install run serve-prod test lint contracts bench clean
+# The benches (tests/benchmarks/, listed in the README): `make bench-<name> ARGS='--help'`.
+BENCHES := stylization api-latency print-fidelity device-slots provenance marketplace laundering loadtest
+
+.PHONY: install run serve-prod test lint contracts bench clean $(addprefix bench-,$(BENCHES))
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -51,9 +54,11 @@ test: lint
 contracts:
 	node provenance/contracts/compile.js
 
-bench: install
-	$(PY) -m stylization.bench
-	$(PY) -m provenance.bench
+bench: bench-stylization bench-provenance
+
+bench-marketplace: ARGS ?= --laundering
+$(addprefix bench-,$(BENCHES)): bench-%: install
+	$(PY) -m tests.benchmarks.$(subst -,_,$*) $(ARGS)
 
 clean:
 	rm -rf var/test.sqlite3* var/cache

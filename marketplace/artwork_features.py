@@ -12,7 +12,7 @@ cropped, padded or tiled, where a global hash of the whole image changes.
   give a few chance matches that no single transform explains.
 
 No Django: the listing service stores `artwork_features(...).to_bytes()` per style and calls
-`copied_inliers` at check time; `python -m marketplace.laundering_bench` measures it.
+`copied_inliers` at check time; `python -m tests.benchmarks.laundering` measures it.
 """
 
 from __future__ import annotations

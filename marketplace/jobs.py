@@ -43,7 +43,6 @@ REVOKE_LISTING_RECORDS = "revoke_listing_records"
 # The fulfilment workflow's own actors, named by the steps' callbacks (marketplace.tasks).
 STEP_DONE = "order_line_step_done"
 STEP_EXHAUSTED = "order_line_step_exhausted"
-ADVANCE = "order_line_advance_job"
 REFUND_LINE = "order_line_refund_job"
 REFUND_PAYMENT = "payment_refund_job"
 SEND_EMAIL = "email_send_job"

@@ -40,11 +40,6 @@ def order_line_step_exhausted(message: dict[str, Any], retry_info: dict[str, Any
     )
 
 
-@dramatiq.actor(queue_name="fulfilment", max_retries=20, min_backoff=1_000, max_backoff=MINUTE_MS)
-def order_line_advance_job(order_line_id: int) -> None:
-    fulfilment.order_line_advance(order_line_id=order_line_id)
-
-
 @dramatiq.actor(queue_name="fulfilment", **REFUND_OPTIONS)
 def order_line_refund_job(order_line_id: int) -> None:
     payment_refund_order_line(order_line_id=order_line_id)

@@ -31,6 +31,7 @@ from provenance.core.revocation import reason_code_of, reason_word
 from provenance.core.stamp import new_nonce, stamp_png, stamp_svg
 from provenance.fingerprints import repeat_fingerprint_create
 from provenance.models import AnchorBatch, AttributionRecord, ChainStatus
+from provenance.tasks import anchor_batch_task, chain_write_task
 
 log = logging.getLogger(__name__)
 
@@ -257,14 +258,12 @@ def order_line_attribute(*, order_line_id: int) -> AttributionRecord | None:
 
 
 def _enqueue_chain_write(record_pk: int) -> None:
-    from provenance.tasks import anchor_batch, chain_write
-
     if settings.PROVENANCE_MODE == "batch":
         pending = AttributionRecord.objects.filter(status=ChainStatus.PENDING, batch__isnull=True).count()
         if pending >= settings.PROVENANCE_BATCH_SIZE:
-            anchor_batch.send()
+            anchor_batch_task.send()
     else:
-        chain_write.send(record_pk)
+        chain_write_task.send(record_pk)
 
 
 def chain_record_of(record: AttributionRecord) -> ChainRecord:
@@ -427,15 +426,13 @@ def records_revoke_for_decision(*, decision_id: int) -> int:
 def records_requeue_pending() -> int:
     """At start-up: the outbox is the database, so every pending record is sent again. (Lines still
     waiting for their record are the fulfilment sweep's.)"""
-    from provenance.tasks import anchor_batch, chain_write
-
     if settings.PROVENANCE_MODE == "batch":
         if AttributionRecord.objects.filter(status=ChainStatus.PENDING).exists():
-            anchor_batch.send()
+            anchor_batch_task.send()
         return 0
     ids = list(AttributionRecord.objects.filter(status=ChainStatus.PENDING).values_list("pk", flat=True))
     for pk in ids:
-        chain_write.send(pk)
+        chain_write_task.send(pk)
     return len(ids)
 
 

@@ -37,12 +37,11 @@ from stylization.engine.feedforward import (
     FeedForwardModel,
     ModelConfig,
     TrainingBase,
-    demo_training_bases,
     load_model,
     model_bytes,
     train,
+    training_bases,
 )
-from stylization.engine.patterns import generate_pattern
 from stylization.models import StyleModel, StyleModelStatus
 from stylization.runtime import (
     PERMANENT_ERRORS,
@@ -172,17 +171,11 @@ def jobs_requeue_unfinished() -> dict[str, int]:
 def style_model_training_bases(
     *, config: ModelConfig | None = None, include_catalogue: bool = False
 ) -> list[TrainingBase]:
-    """What a style's model learns on: the demo catalogue's patterns and generated ones of every kind
-    and repeat (seeds apart from the bench's held-out patterns); with include_catalogue, the live
-    catalogue's active base patterns as well."""
-    from marketplace.management.commands.seed_demo import PATTERNS
-
+    """What a style's model learns on: the product's TRAINING_PATTERNS (the demo catalogue's and
+    generated ones of every kind and repeat, seeds apart from the benches' held-out patterns); with
+    include_catalogue, the live catalogue's active base patterns as well."""
     side = (config or ModelConfig()).target_side
-    bases = [
-        TrainingBase(generate_pattern(repeat, size=side, seed=seed, kind=kind), repeat)
-        for _designer, _title, repeat, kind, seed, _tags in PATTERNS
-    ]
-    bases += demo_training_bases(side)
+    bases = training_bases(side)
     if include_catalogue:
         for pattern in BasePattern.objects.filter(active=True).order_by("pk")[:50]:
             with pattern.image.open("rb") as fh:

@@ -24,13 +24,8 @@ from marketplace.forms import ShippingAddressForm
 from marketplace.models import Order
 from marketplace.payments.gateways import GatewayUnavailable, local_gateway_allowed
 from marketplace.payments.models import Gateway, Payment, PaymentStatus
-from marketplace.payments.services import (
-    WebhookRejected,
-    payment_checkout_start,
-    payment_local_confirm,
-    webhook_event_process,
-    webhook_event_receive,
-)
+from marketplace.payments.services import payment_checkout_start, payment_local_confirm
+from marketplace.payments.webhooks import WebhookRejected, webhook_event_process, webhook_event_receive
 from marketplace.services.orders import order_address_from_gateway
 
 log = logging.getLogger(__name__)
@@ -150,7 +145,7 @@ def local_gateway_page(request: HttpRequest, payment_id: int) -> HttpResponse:
                 order_address_from_gateway(order_id=payment.order_id, address=address_form.cleaned_data)
             payment_local_confirm(
                 payment=payment,
-                actor=request.user,
+                actor=request.user,  # type: ignore[arg-type]  # the view requires a signed-in user
                 outcome=request.POST.get("outcome", ""),  # type: ignore[arg-type]
             )
         except (GatewayUnavailable, Conflict, NotAllowed, ValidationError) as exc:

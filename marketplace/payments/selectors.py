@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
-
 from marketplace.payments.models import Payment, PaymentStatus
 
 
@@ -12,14 +10,6 @@ def payment_charge_id(*, order_id: int) -> str:
     gateway, which has no charge."""
     payment = Payment.objects.filter(order_id=order_id, status=PaymentStatus.SUCCEEDED).first()
     return payment.stripe_charge_id if payment else ""
-
-
-def payment_for_buyer(*, payment_id: int) -> Payment:
-    return Payment.objects.select_related("order", "order__buyer").get(pk=payment_id)
-
-
-def payments_for_order(*, order_id: int) -> QuerySet[Payment]:
-    return Payment.objects.filter(order_id=order_id).order_by("-created_at", "-id")
 
 
 def payment_find_stripe(

@@ -1,17 +1,15 @@
-"""Payments: checkout through a gateway, success, abandonment, refunds, and Stripe webhook events.
+"""Payments: checkout through a gateway, success, abandonment and refunds (Stripe events: webhooks.py).
 
 Both gateways end in the same functions: `payment_succeed` (order paid, royalties accrued, transfers
 decided and enqueued on commit) and `payment_abandon` (reserved edition uses released)."""
 
 from __future__ import annotations
 
-import json
 import logging
 from decimal import Decimal
 from typing import Any
 
 import stripe
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
@@ -29,7 +27,7 @@ from marketplace.payments.gateways import (
     stripe_client,
     stripe_metadata,
 )
-from marketplace.payments.models import Gateway, Payment, PaymentStatus, Refund, RefundStatus, WebhookEvent
+from marketplace.payments.models import Gateway, Payment, PaymentStatus, Refund, RefundStatus
 from marketplace.royalties.services import (
     cents,
     payee_onboarding_link,
@@ -538,63 +536,3 @@ def payment_refunds_sync(*, payment: Payment, stripe_refunds: list[Any]) -> list
 def payout_onboarding_start(*, artist: User, return_url: str | None = None) -> str:
     """The front end's seam: the Account Link to send an artist or designer to."""
     return payee_onboarding_link(user=artist, return_url=return_url)
-
-
-# --- webhooks ----------------------------------------------------------------------------------------
-
-
-class WebhookRejected(Exception):
-    """Unsigned, mis-signed, stale or malformed: 400, and nothing is stored."""
-
-
-def webhook_event_receive(*, payload: bytes, signature: str | None) -> tuple[WebhookEvent, bool]:
-    """Verify the Stripe-Signature over the raw body and store the event once (by its id).
-    Returns the row and whether it still needs processing."""
-    secret = settings.STRIPE_WEBHOOK_SECRET
-    if not secret:
-        raise WebhookRejected("Webhooks are not configured (STRIPE_WEBHOOK_SECRET is empty).")
-    if not signature:
-        raise WebhookRejected("Missing Stripe-Signature header.")
-    try:
-        event = stripe.Webhook.construct_event(
-            payload, signature, secret, tolerance=settings.STRIPE_WEBHOOK_TOLERANCE_S
-        )
-    except stripe.SignatureVerificationError as exc:
-        raise WebhookRejected(f"Bad signature: {exc.user_message or exc}") from exc
-    except (ValueError, TypeError, AttributeError, KeyError) as exc:  # not JSON, or not an object
-        raise WebhookRejected("Malformed JSON payload.") from exc
-    del event  # verified; keep the body exactly as Stripe sent it (the SDK turns some fields into Decimals)
-    body = json.loads(payload)
-    if not isinstance(body, dict):
-        raise WebhookRejected("Not a Stripe event.")
-    event_id, event_type = body.get("id"), body.get("type")
-    data = body.get("data")
-    if not isinstance(event_id, str) or not isinstance(event_type, str) or not isinstance(data, dict):
-        raise WebhookRejected("Not a Stripe event.")
-    if not isinstance(data.get("object"), dict) or not isinstance(data["object"].get("id"), str):
-        raise WebhookRejected("The event has no object id.")
-    with transaction.atomic():
-        row, _ = WebhookEvent.objects.get_or_create(
-            stripe_event_id=event_id, defaults={"type": event_type, "payload": body}
-        )
-    return row, row.processed_at is None
-
-
-def webhook_event_process(*, event_row_id: int) -> WebhookEvent:
-    """Run the event's handler; mark it processed only after the handler committed."""
-    from marketplace.payments.webhooks import handle_event
-
-    row = WebhookEvent.objects.get(pk=event_row_id)
-    if row.processed_at is not None:
-        return row
-    WebhookEvent.objects.filter(pk=row.pk).update(attempts=row.attempts + 1)
-    try:
-        handle_event(event_type=row.type, payload=row.payload)
-    except Exception as exc:
-        WebhookEvent.objects.filter(pk=row.pk).update(last_error=f"{type(exc).__name__}: {exc}"[:4000])
-        raise
-    WebhookEvent.objects.filter(pk=row.pk, processed_at=None).update(
-        processed_at=timezone.now(), last_error=""
-    )
-    row.refresh_from_db()
-    return row

@@ -1,15 +1,23 @@
-"""Stripe event handlers. The event's payload is only trusted for the object's id: every handler
+"""Stripe webhooks: an event is verified and stored once (`webhook_event_receive`), then handled
+(`webhook_event_process`). The event's payload is only trusted for the object's id: every handler
 re-fetches the object from Stripe and acts on its state now, so events may arrive late, twice or
-out of order. Each handler ends in idempotent services."""
+out of order. Each handler ends in idempotent services; the payment services never import this
+module."""
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from typing import Any
 
+import stripe
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
 from marketplace.payments.gateways import stripe_client, stripe_metadata
-from marketplace.payments.models import Payment, PaymentStatus
+from marketplace.payments.models import Payment, PaymentStatus, WebhookEvent
 from marketplace.payments.selectors import payment_find_stripe
 from marketplace.payments.services import (
     payment_abandon,
@@ -142,3 +150,58 @@ def handle_event(*, event_type: str, payload: dict[str, Any]) -> None:
     handler = HANDLERS.get(event_type)
     if handler is not None:
         handler(payload)
+
+
+class WebhookRejected(Exception):
+    """Unsigned, mis-signed, stale or malformed: 400, and nothing is stored."""
+
+
+def webhook_event_receive(*, payload: bytes, signature: str | None) -> tuple[WebhookEvent, bool]:
+    """Verify the Stripe-Signature over the raw body and store the event once (by its id).
+    Returns the row and whether it still needs processing."""
+    secret = settings.STRIPE_WEBHOOK_SECRET
+    if not secret:
+        raise WebhookRejected("Webhooks are not configured (STRIPE_WEBHOOK_SECRET is empty).")
+    if not signature:
+        raise WebhookRejected("Missing Stripe-Signature header.")
+    try:
+        event = stripe.Webhook.construct_event(
+            payload, signature, secret, tolerance=settings.STRIPE_WEBHOOK_TOLERANCE_S
+        )
+    except stripe.SignatureVerificationError as exc:
+        raise WebhookRejected(f"Bad signature: {exc.user_message or exc}") from exc
+    except (ValueError, TypeError, AttributeError, KeyError) as exc:  # not JSON, or not an object
+        raise WebhookRejected("Malformed JSON payload.") from exc
+    del event  # verified; keep the body exactly as Stripe sent it (the SDK turns some fields into Decimals)
+    body = json.loads(payload)
+    if not isinstance(body, dict):
+        raise WebhookRejected("Not a Stripe event.")
+    event_id, event_type = body.get("id"), body.get("type")
+    data = body.get("data")
+    if not isinstance(event_id, str) or not isinstance(event_type, str) or not isinstance(data, dict):
+        raise WebhookRejected("Not a Stripe event.")
+    if not isinstance(data.get("object"), dict) or not isinstance(data["object"].get("id"), str):
+        raise WebhookRejected("The event has no object id.")
+    with transaction.atomic():
+        row, _ = WebhookEvent.objects.get_or_create(
+            stripe_event_id=event_id, defaults={"type": event_type, "payload": body}
+        )
+    return row, row.processed_at is None
+
+
+def webhook_event_process(*, event_row_id: int) -> WebhookEvent:
+    """Run the event's handler; mark it processed only after the handler committed."""
+    row = WebhookEvent.objects.get(pk=event_row_id)
+    if row.processed_at is not None:
+        return row
+    WebhookEvent.objects.filter(pk=row.pk).update(attempts=row.attempts + 1)
+    try:
+        handle_event(event_type=row.type, payload=row.payload)
+    except Exception as exc:
+        WebhookEvent.objects.filter(pk=row.pk).update(last_error=f"{type(exc).__name__}: {exc}"[:4000])
+        raise
+    WebhookEvent.objects.filter(pk=row.pk, processed_at=None).update(
+        processed_at=timezone.now(), last_error=""
+    )
+    row.refresh_from_db()
+    return row

@@ -52,6 +52,7 @@ from marketplace.royalties.models import (
     TransferReversal,
     TransferStatus,
 )
+from marketplace.royalties.tasks import royalty_reversal_send_task, royalty_transfer_send_task
 
 log = logging.getLogger(__name__)
 
@@ -145,15 +146,11 @@ def royalty_accrue(*, order: Order, paid: Decimal) -> list[RoyaltyEntry]:
 
 
 def _enqueue_transfer(transfer_id: int) -> None:
-    from marketplace.royalties.tasks import royalty_transfer_send as actor
-
-    transaction.on_commit(lambda: actor.send(transfer_id))
+    transaction.on_commit(lambda: royalty_transfer_send_task.send(transfer_id))
 
 
 def _enqueue_reversal(reversal_id: int) -> None:
-    from marketplace.royalties.tasks import royalty_reversal_send as actor
-
-    transaction.on_commit(lambda: actor.send(reversal_id))
+    transaction.on_commit(lambda: royalty_reversal_send_task.send(reversal_id))
 
 
 def _transfer_decide(*, order: Order, payee_id: int) -> Transfer | None:
@@ -290,9 +287,6 @@ def royalty_transfer_send(*, transfer_id: int) -> Transfer:
 def royalty_payouts_requeue() -> dict[str, int]:
     """Re-enqueue every transfer and reversal not yet confirmed by Stripe, for start-up: a process
     that died between a commit and its enqueue leaves them in the database only."""
-    from marketplace.royalties.tasks import royalty_reversal_send as send_reversal
-    from marketplace.royalties.tasks import royalty_transfer_send as send_transfer
-
     transfers = list(
         Transfer.objects.filter(status__in=[TransferStatus.PENDING, TransferStatus.SENDING]).values_list(
             "pk", flat=True
@@ -304,9 +298,9 @@ def royalty_payouts_requeue() -> dict[str, int]:
         .values_list("pk", flat=True)
     )
     for transfer_id in transfers:
-        send_transfer.send(transfer_id)
+        royalty_transfer_send_task.send(transfer_id)
     for reversal_id in reversals:
-        send_reversal.send(reversal_id)
+        royalty_reversal_send_task.send(reversal_id)
     return {"transfers": len(transfers), "reversals": len(reversals)}
 
 

@@ -34,11 +34,3 @@ def sha256_file(path: str | Path) -> bytes:
 
 def keccak256(data: bytes) -> bytes:
     return _keccak(data)
-
-
-def bytes32_from_hex(value: str) -> bytes:
-    """Parse a 32-byte hex digest (with or without 0x), refusing anything that is not exactly 32 bytes."""
-    raw = bytes.fromhex(value.removeprefix("0x"))
-    if len(raw) != 32:
-        raise ValueError(f"expected 32 bytes of hex, got {len(raw)}")
-    return raw

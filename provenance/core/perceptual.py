@@ -6,7 +6,7 @@ normalised greyscale: the HSV value channel, max(R, G, B), which a hue rotation 
 (plain luminance moved pHash by up to 18 bits under a hue shift in the bench): pHash (DCT of a 32x32 thumbnail, robust to
 resizing and compression) and dHash (signs of horizontal gradients, a second, independent opinion
 that keeps false matches down). A candidate is a *probable match* only when both are close;
-the thresholds come from `python -m provenance.bench`, not from guesswork.
+the thresholds come from `python -m tests.benchmarks.provenance`, not from guesswork.
 
 Search scales like this: the 64-bit pHash is split into 4 bands of 16 bits. If two hashes differ
 in at most t bits, at least one band differs in at most t // 4 bits (pigeonhole). So candidates
@@ -29,7 +29,7 @@ BANDS = 4
 BAND_BITS = 16
 _BAND_MASK = (1 << BAND_BITS) - 1
 
-# Chosen by `python -m provenance.bench` on generated tileable patterns: every copy the brief
+# Chosen by `python -m tests.benchmarks.provenance` on generated tileable patterns: every copy the brief
 # names (50 % resize, JPEG q80, hue/brightness/saturation shifts, 1280-wide screenshot crops)
 # stayed within 8 pHash bits, unrelated patterns never came closer than 16, but another output
 # of the *same base pattern* came as close as 10 — so 8, not 10. dHash barely separates such
@@ -51,10 +51,6 @@ class PerceptualHashes:
     @property
     def dhash_hex(self) -> str:
         return f"{self.dhash:016x}"
-
-    @classmethod
-    def from_hex(cls, phash: str, dhash: str) -> PerceptualHashes:
-        return cls(phash=int(phash, 16), dhash=int(dhash, 16))
 
 
 @dataclass(frozen=True)

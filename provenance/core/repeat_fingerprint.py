@@ -60,7 +60,7 @@ RELAXED_FROM_PERIODS = 1.6  # views of this many periods or more are held to the
 RELAXED_BASIS_PEAK = 0.35
 RELAXED_LATTICE_STRENGTH = 0.45
 SEARCH_CANDIDATES = 8  # records confirmed by alignment after the descriptor search
-# Chosen on `python -m provenance.bench --photos` (see provenance/EXPERIMENTS.md): the
+# Chosen on `python -m tests.benchmarks.provenance --photos` (see provenance/EXPERIMENTS.md): the
 # confirmed score above which a photo is a probable match of a record.
 REPEAT_MATCH_SCORE = 0.84
 # Chosen on the bench's calibration split: the style score a probable match must also reach when the
@@ -611,10 +611,6 @@ class QueryFingerprint:
     cells: tuple[FloatArray, ...]
     bases: tuple[FloatArray, ...]
     descriptors: NDArray[np.float32]
-
-    @property
-    def basis_in_image(self) -> FloatArray:
-        return self.lattice.basis * self.scale
 
 
 def fingerprint_query(image: Image.Image) -> QueryFingerprint | None:

@@ -76,7 +76,7 @@ class RandomEncoder(Encoder):
     style scale measured on the painting's short side (0.294), no Gram for maps under 16²
     (0.232), and extra weight on each Gram's pixel block (1x: 0.329, 10x: 0.675). What remains
     is mostly large-scale contrast (about half of distance²) and band-magnitude
-    autocorrelation (`python -m stylization.bench` splits it by statistic group).
+    autocorrelation (`python -m tests.benchmarks.stylization` splits it by statistic group).
     Later, on 8 patterns: a fourth pyramid level (100/60/40/20) gave 0.243 against 0.268, but
     0.308 against 0.312 on 8 other patterns; Gram terms against shifted copies of each level
     (Berger & Memisevic 2017), a centred colour-covariance term and no TV stayed within the

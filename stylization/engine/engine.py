@@ -75,8 +75,6 @@ class Engine:
         cache_dir: str | None = None,
         *,
         expected_sha256: str | None = None,
-        optimizer: str = "adam",
-        autocast_bf16: bool = False,
     ) -> None:
         self.device = _resolve_device(device)
         if self.device.type == "cuda":
@@ -88,8 +86,6 @@ class Engine:
         self.encoder = self.encoder.to(memory_format=torch.channels_last)
         self.encoder_name: str = self.encoder.name
         self.weights_sha256: str = self.encoder.weights_sha256
-        self.optimizer = optimizer
-        self.autocast_bf16 = autocast_bf16 and self.device.type == "cuda"
         self.cache_dir = Path(cache_dir) if cache_dir else None
         self._targets: OrderedDict[str, list[torch.Tensor]] = OrderedDict()
         self.target_computations = 0  # how many times style targets were actually computed
@@ -329,7 +325,7 @@ class Engine:
             "repeat": repeat,
             "params": params.as_dict(),
             "size": [out_w, out_h],
-            "optimizer": self.optimizer,
+            "optimizer": "adam",  # engine_info keeps the field its readers know
             "from_preview": start is not None,
         }
         return StylizeResult(image=image, info=info)
@@ -368,17 +364,14 @@ class Engine:
                 "weights": weights,
                 "iterations": level.iterations,
                 "job": job,
-                "autocast_bf16": self.autocast_bf16,
                 "lr": self.encoder.loss_settings.lr,
             }
             if level.windowed:
-                # Adam only: its step needs just the summed gradient, where L-BFGS's line search
-                # would take a full two-pass sweep per evaluation.
                 # The windows' Gram is the whole tile's; a region is kept by the final composite alone.
                 x = refine_in_windows(x, content, targets, core=WINDOW_CORE, **kwargs)
             else:
                 level_region = None if region is None else mask_at(region, repeat, size, self.device)
-                x = optimise(x, content, targets, optimizer=self.optimizer, region=level_region, **kwargs)
+                x = optimise(x, content, targets, region=level_region, **kwargs)
             if on_level is not None and index + 1 < len(levels):
                 shown = (
                     with_content_chroma(x, resample(content_full, repeat, size))

@@ -40,7 +40,7 @@ from .images import fit_style, to_image, to_tensor
 from .layout import layout_repeat
 from .params import StyleParams
 from .regions import composite, mask_at, region_mask
-from .repeat import REPEAT_TYPES, check_repeat, keep_low_band, pad, plane_window, pool2, resample
+from .repeat import check_repeat, keep_low_band, pad, plane_window, pool2, resample
 from .transfer import LossWeights, style_grams, style_loss, total_variation
 
 FORMAT = "motif-style-model"
@@ -106,7 +106,9 @@ def model_identity(*, style_sha256: str, encoder_sha256: str, config: ModelConfi
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 
-class _Conv(nn.Module):
+class RepeatConv(nn.Module):
+    """A convolution padded by the tile's own repeat, so its edges see their neighbours in the print."""
+
     def __init__(self, cin: int, cout: int, kernel: int = 3) -> None:
         super().__init__()
         self.conv = nn.Conv2d(cin, cout, kernel, padding=0)
@@ -121,7 +123,7 @@ class _Block(nn.Module):
 
     def __init__(self, cin: int, cout: int) -> None:
         super().__init__()
-        self.conv = _Conv(cin, cout)
+        self.conv = RepeatConv(cin, cout)
         self.norm = nn.InstanceNorm2d(cout, affine=True)
 
     def forward(self, x: torch.Tensor, repeat: str) -> torch.Tensor:
@@ -132,7 +134,7 @@ class _Residual(nn.Module):
     def __init__(self, channels: int) -> None:
         super().__init__()
         self.first = _Block(channels, channels)
-        self.conv = _Conv(channels, channels)
+        self.conv = RepeatConv(channels, channels)
         self.norm = nn.InstanceNorm2d(channels, affine=True)
 
     def forward(self, x: torch.Tensor, repeat: str) -> torch.Tensor:
@@ -173,7 +175,7 @@ class Generator(nn.Module):
         self.trunk = nn.ModuleList(_Residual(widths[-1]) for _ in range(residual_blocks))
         for k in reversed(range(levels)):
             self.add_module(f"dec{k}", _Block(widths[k + 1], widths[k]))
-        self.out = _Conv(c, 3)
+        self.out = RepeatConv(c, 3)
         with torch.no_grad():  # start near the identity: the change to the base is learned
             self.out.conv.weight.mul_(0.1)
             nn.init.zeros_(self.out.conv.bias)  # type: ignore[arg-type]  # a Conv2d built with a bias has one
@@ -653,14 +655,17 @@ def load_model_file(path: str | Path, *, expected_checksum: str | None = None) -
 
 
 def demo_training_bases(size: int = 256) -> list[TrainingBase]:
-    """Generated patterns of every kind and repeat, with seeds apart from the bench's held-out ones."""
-    from .patterns import PATTERN_KINDS, generate_pattern
+    """The generated training patterns (every kind and repeat) at `size`."""
+    from .patterns import GENERATED_TRAINING_PATTERNS
 
-    bases = []
-    for i, kind in enumerate(PATTERN_KINDS * 2):
-        repeat = REPEAT_TYPES[i % len(REPEAT_TYPES)]
-        bases.append(TrainingBase(generate_pattern(repeat, size=size, seed=1000 + i, kind=kind), repeat))
-    return bases
+    return [TrainingBase(spec.generate(size), spec.repeat) for spec in GENERATED_TRAINING_PATTERNS]
+
+
+def training_bases(size: int = 256) -> list[TrainingBase]:
+    """Every pattern a style's model learns on (`TRAINING_PATTERNS`) at `size`."""
+    from .patterns import TRAINING_PATTERNS
+
+    return [TrainingBase(spec.generate(size), spec.repeat) for spec in TRAINING_PATTERNS]
 
 
 __all__ = [
@@ -668,6 +673,7 @@ __all__ = [
     "Generator",
     "FeedForwardModel",
     "TrainingBase",
+    "RepeatConv",
     "generator_for",
     "train",
     "save_model",
@@ -677,4 +683,5 @@ __all__ = [
     "model_bytes",
     "model_card",
     "demo_training_bases",
+    "training_bases",
 ]

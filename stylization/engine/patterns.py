@@ -1,4 +1,4 @@
-"""Seamless base patterns for demo data, tests and the bench.
+"""Seamless base patterns for demo data, the style models' training, tests and the benches.
 
 Each shape is drawn once per lattice translation of the repeat, shape by shape, so the
 drawing is exactly periodic under the repeat (paint order is the same for every copy).
@@ -7,12 +7,46 @@ Drawing happens at twice the size and is box-reduced, which keeps the period exa
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from PIL import Image, ImageDraw
 
-from .repeat import check_repeat, check_tile_size
+from .repeat import REPEAT_TYPES, check_repeat, check_tile_size
 
 PATTERN_KINDS: tuple[str, ...] = ("motifs", "ditsy", "stripes", "geometric", "blobs", "checks")
+
+
+@dataclass(frozen=True)
+class PatternSpec:
+    """One generated base pattern, at any size: the same repeat, kind and seed draw the same design."""
+
+    repeat: str
+    kind: str
+    seed: int
+
+    def generate(self, size: int | tuple[int, int]) -> Image.Image:
+        return generate_pattern(self.repeat, size=size, seed=self.seed, kind=self.kind)
+
+
+# The demo catalogue's base patterns, in the order `manage.py seed_demo` lists them.
+DEMO_CATALOGUE_PATTERNS: tuple[PatternSpec, ...] = (
+    PatternSpec("basic", "motifs", 1),
+    PatternSpec("half_drop", "motifs", 2),
+    PatternSpec("half_brick", "checks", 3),
+    PatternSpec("center", "motifs", 4),
+    PatternSpec("mirror", "geometric", 5),
+    PatternSpec("basic", "stripes", 6),
+    PatternSpec("half_drop", "blobs", 7),
+)
+# Every kind on every repeat, twice over, with seeds from 1000: well apart from the seeds the benches
+# hold out to judge the models on.
+GENERATED_TRAINING_PATTERNS: tuple[PatternSpec, ...] = tuple(
+    PatternSpec(REPEAT_TYPES[i % len(REPEAT_TYPES)], kind, 1000 + i)
+    for i, kind in enumerate(PATTERN_KINDS * 2)
+)
+# What a style's feed-forward model learns on (with the live catalogue's patterns, when it has them).
+TRAINING_PATTERNS: tuple[PatternSpec, ...] = DEMO_CATALOGUE_PATTERNS + GENERATED_TRAINING_PATTERNS
 
 _PALETTES = [
     ["#f4efe6", "#e63946", "#457b9d", "#1d3557", "#f1c453", "#2a9d8f"],

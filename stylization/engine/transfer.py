@@ -118,23 +118,20 @@ def optimise(
     weights: LossWeights,
     iterations: int,
     job: Job,
-    optimizer: str = "adam",
     lr: float = 0.1,
-    autocast_bf16: bool = False,
     on_loss: Callable[[float], None] | None = None,
     region: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """Optimise the pixels of x0 (NCHW, [0,1]) as one tile; `region` (1,1,H,W) masks the Gram loss."""
+    """Optimise the pixels of x0 (NCHW, [0,1]) as one tile with Adam; `region` (1,1,H,W) masks the
+    Gram loss."""
     with torch.no_grad():
         _, content_features = encoder.encode(content, repeat)
         content_scale = content_features.pow(2).mean() + 1e-8
-    # L-BFGS flattens gradients with view(): the pixels must be plainly contiguous.
     x = x0.detach().contiguous().clone().requires_grad_(True)
 
     def loss_fn() -> torch.Tensor:
         image = x.contiguous(memory_format=torch.channels_last)
-        with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=autocast_bf16):
-            style_features, features = encoder.encode(image, repeat)
+        style_features, features = encoder.encode(image, repeat)
         if region is None:
             loss = weights.style * style_loss(style_features, targets)
         else:
@@ -149,51 +146,17 @@ def optimise(
             raise EngineError("the style optimisation diverged (loss is not finite); try a lower strength")
         return loss
 
-    def new_optimizer() -> torch.optim.Optimizer:
-        if optimizer == "lbfgs":
-            # Per-pixel gradients of a normalised loss are tiny: default tolerances stop early.
-            return torch.optim.LBFGS(
-                [x],
-                lr=1.0,
-                max_iter=1,
-                history_size=20,
-                tolerance_grad=0.0,
-                tolerance_change=0.0,
-                line_search_fn="strong_wolfe",
-            )
-        if optimizer == "adam":
-            return torch.optim.Adam([x], lr=lr)
-        raise ValueError(f"unknown optimizer {optimizer!r}")
-
-    opt = new_optimizer()
-
-    # The losses are means, so per-pixel gradients shrink with the image; L-BFGS skips
-    # curvature pairs below 1e-10 and then stalls. Scaling by the pixel count fixes that.
-    pixel_scale = float(x.shape[-1] * x.shape[-2]) if optimizer == "lbfgs" else 1.0
-
-    def closure() -> torch.Tensor:
-        opt.zero_grad(set_to_none=True)
-        loss = loss_fn() * pixel_scale
-        loss.backward()
-        return loss
-
-    previous = float("inf")
+    opt = torch.optim.Adam([x], lr=lr)
     for _ in range(iterations):
         job.tick()
-        loss = opt.step(closure)  # type: ignore[arg-type]  # torch's stub says float; it returns the closure's tensor
-        value = float(torch.as_tensor(loss).detach())
-        if optimizer == "lbfgs" and value >= previous * (1 - 1e-6):
-            # The line search found no step and L-BFGS would repeat it forever with the
-            # same history (seen with content + TV terms): restart from plain gradient descent.
-            opt = new_optimizer()
-        previous = value
-        if optimizer == "adam":
-            with torch.no_grad():
-                x.clamp_(0.0, 1.0)
-        # L-BFGS is left unclamped while it runs: clamping breaks its curvature pairs and
-        # it stalled within a few iterations; the level result is clamped instead.
+        opt.zero_grad(set_to_none=True)
+        loss = loss_fn()
+        loss.backward()
+        opt.step()
+        with torch.no_grad():
+            x.clamp_(0.0, 1.0)
         if on_loss is not None:
-            on_loss(value / pixel_scale)
+            on_loss(float(loss.detach()))
     return x.detach().clamp(0.0, 1.0)
 
 
@@ -230,7 +193,6 @@ def refine_in_windows(
     job: Job,
     core: int = 512,
     lr: float = 0.1,
-    autocast_bf16: bool = False,
     on_loss: Callable[[float], None] | None = None,
 ) -> torch.Tensor:
     """Optimise a tile too big to hold whole, with the whole tile's gradient at every step.
@@ -248,7 +210,7 @@ def refine_in_windows(
     windows = tile_windows(
         *encoded_period(encoder, repeat, current.shape[-2], current.shape[-1]), core, encoder.size_multiple
     )
-    content_cores, content_scale = window_content_features(encoder, content, repeat, windows, autocast_bf16)
+    content_cores, content_scale = window_content_features(encoder, content, repeat, windows)
     x = current.detach().clone().requires_grad_(True)
     opt = torch.optim.Adam([x], lr=lr)
     for _ in range(iterations):
@@ -262,7 +224,6 @@ def refine_in_windows(
             weights=weights,
             windows=windows,
             job=job,
-            autocast_bf16=autocast_bf16,
         )
         with torch.enable_grad():
             tv = weights.tv * total_variation(x, repeat) * 100.0
@@ -289,11 +250,11 @@ def encoded_period(encoder: Encoder, repeat: str, height: int, width: int) -> tu
 
 
 def window_content_features(
-    encoder: Encoder, content: torch.Tensor, repeat: str, windows: list[Window], autocast_bf16: bool = False
+    encoder: Encoder, content: torch.Tensor, repeat: str, windows: list[Window]
 ) -> tuple[list[torch.Tensor], float]:
     """The content target of each window's core, and their mean square (the content loss's scale)."""
     with torch.no_grad():
-        cores = [_core_features(encoder, content, repeat, w, autocast_bf16)[1] for w in windows]
+        cores = [_core_features(encoder, content, repeat, w)[1] for w in windows]
     count = sum(c.numel() for c in cores)
     return cores, sum(float(c.pow(2).sum()) for c in cores) / count + 1e-8
 
@@ -309,7 +270,6 @@ def windowed_gradient(
     weights: LossWeights,
     windows: list[Window],
     job: Job,
-    autocast_bf16: bool = False,
 ) -> tuple[torch.Tensor, float]:
     """(dLoss/dx, loss) of the style and content terms for the whole tile, one window in memory at a time."""
     channels = x.shape[1]
@@ -317,7 +277,7 @@ def windowed_gradient(
         sums: list[torch.Tensor] | None = None
         counts = [0] * len(targets)
         for window in windows:
-            features, _ = _core_features(encoder, x, repeat, window, autocast_bf16)
+            features, _ = _core_features(encoder, x, repeat, window)
             partial = [_gram_sum(f) for f in features]
             sums = partial if sums is None else [a + b for a, b in zip(sums, partial, strict=True)]
             counts = [n + f.shape[-2] * f.shape[-1] for n, f in zip(counts, features, strict=True)]
@@ -346,7 +306,7 @@ def windowed_gradient(
             .requires_grad_(True)
         )
         with torch.enable_grad():
-            features, content_features = _encode_cores(encoder, piece, window, span, autocast_bf16)
+            features, content_features = _encode_cores(encoder, piece, window, span)
             surrogate = torch.stack(
                 [(_gram_sum(f) * d).sum() for f, d in zip(features, d_grams, strict=True)]
             ).sum()
@@ -396,21 +356,20 @@ def _span(window: Window, halo: int, align: int, repeat: str, tile_h: int, tile_
 
 
 def _core_features(
-    encoder: Encoder, image: torch.Tensor, repeat: str, window: Window, autocast_bf16: bool
+    encoder: Encoder, image: torch.Tensor, repeat: str, window: Window
 ) -> tuple[list[torch.Tensor], torch.Tensor]:
     span = _span(window, encoder.halo, encoder.size_multiple, repeat, image.shape[-2], image.shape[-1])
     piece = plane_window(image, repeat, span.top, span.left, span.height, span.width)
-    return _encode_cores(encoder, piece, window, span, autocast_bf16)
+    return _encode_cores(encoder, piece, window, span)
 
 
 def _encode_cores(
-    encoder: Encoder, piece: torch.Tensor, window: Window, span: _Span, autocast_bf16: bool
+    encoder: Encoder, piece: torch.Tensor, window: Window, span: _Span
 ) -> tuple[list[torch.Tensor], torch.Tensor]:
     """Encode a window and keep the features of its core; the halo only gives them context."""
     # The window's edge is either halo that no core feature sees or, for "center", the tile's
     # own edge: replicate padding is right for both.
-    with torch.autocast(piece.device.type, dtype=torch.bfloat16, enabled=autocast_bf16):
-        features, content = encoder.encode(piece.contiguous(memory_format=torch.channels_last), "center")
+    features, content = encoder.encode(piece.contiguous(memory_format=torch.channels_last), "center")
 
     def core(f: torch.Tensor) -> torch.Tensor:
         stride = round(piece.shape[-2] / f.shape[-2])

@@ -16,7 +16,7 @@ from .layout import plane_array
 from .metrics import ssim_luma
 from .repeat import check_repeat
 
-# Chosen by measurement (`python -m stylization.bench --vector`, two stylized 512² tiles, 2-core CPU):
+# Chosen by measurement (`python -m tests.benchmarks.stylization --vector`, two stylized 512² tiles, 2-core CPU):
 #   settings (speckle/precision/layer, mode)   time    SVG      paths   SSIM
 #   4/6/16 spline (vtracer defaults)           0.65 s  3.7 MB   4502    0.81
 #   2/7/8 polygon  <- chosen                   1.05 s  1.2 MB  10544    0.90

@@ -7,7 +7,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from provenance.bench import COPIES, tileable_pattern
 from provenance.core.perceptual import (
     PHASH_MATCH_BITS,
     PerceptualIndex,
@@ -18,6 +17,7 @@ from provenance.core.perceptual import (
     perceptual_hashes_of_file,
     to_signed64,
 )
+from tests.benchmarks.provenance import COPIES, tileable_pattern
 
 PATTERNS = 6
 

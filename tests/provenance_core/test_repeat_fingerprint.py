@@ -97,7 +97,7 @@ def test_a_print_and_scan_photo_is_found_in_the_index() -> None:
 
 
 def test_the_style_score_tells_an_output_from_another_output_of_its_base_pattern() -> None:
-    from provenance.photo_bench import cheap_stylize
+    from tests.benchmarks.photo import cheap_stylize
 
     base = _tile("half_drop", seed=8, size=160)
     output, sibling = cheap_stylize(base, 1), cheap_stylize(base, 2)

@@ -1,13 +1,13 @@
 import numpy as np
 import pytest
 
-from stylization.bench import _distance_table, _extend_row, _judge_style_distance, painting_crops
 from stylization.engine import generate_pattern
+from tests.benchmarks.stylization import distance_table, extend_row, judge_style_distance, painting_crops
 from tests.stylization.conftest import brush_style
 
 
 def test_style_distance_is_one_for_the_base_and_its_group_shares_add_up_to_its_square():
-    distance = _judge_style_distance(128)
+    distance = judge_style_distance(128)
     base = generate_pattern("basic", size=128, seed=1, kind="ditsy")
     other = generate_pattern("basic", size=128, seed=2, kind="blobs")
     style = brush_style(160)
@@ -26,7 +26,7 @@ def test_style_distance_is_one_for_the_base_and_its_group_shares_add_up_to_its_s
 def test_distance_table_lists_every_group_per_method_and_their_sum():
     rows = [{"method": "a", "ps:x": 0.01, "ps:y": 0.02}, {"method": "b", "ps:x": 0.1, "ps:y": 0.0}]
 
-    table = _distance_table(rows).splitlines()
+    table = distance_table(rows).splitlines()
 
     assert table[0] == "| statistic group | a | b |"
     assert table[2] == "| x | 0.0100 | 0.1000 |"
@@ -36,7 +36,7 @@ def test_distance_table_lists_every_group_per_method_and_their_sum():
 def test_painting_crops_are_judge_sized_squares_away_from_the_centre_the_judge_compares_with():
     from PIL import Image, ImageOps
 
-    distance = _judge_style_distance(128)
+    distance = judge_style_distance(128)
     base = generate_pattern("basic", size=128, seed=1, kind="ditsy")
     style = brush_style(320).crop((0, 0, 320, 200))  # a landscape painting
     centre = ImageOps.fit(style, (128, 128), Image.Resampling.LANCZOS)
@@ -52,7 +52,7 @@ def test_painting_crops_are_judge_sized_squares_away_from_the_centre_the_judge_c
 def test_palette_distance_is_zero_for_the_same_colours_and_grows_with_a_colour_shift():
     from PIL import Image
 
-    from stylization.bench import palette_distance
+    from tests.benchmarks.stylization import palette_distance
 
     style = brush_style(96)
     shuffled = Image.fromarray(
@@ -67,7 +67,7 @@ def test_palette_distance_is_zero_for_the_same_colours_and_grows_with_a_colour_s
 def test_patch_distance_tells_the_painting_from_noise_of_its_own_colours():
     from PIL import Image
 
-    from stylization.bench import patch_distance
+    from tests.benchmarks.stylization import patch_distance
 
     style = brush_style(96)
     shuffled = Image.fromarray(
@@ -77,7 +77,7 @@ def test_patch_distance_tells_the_painting_from_noise_of_its_own_colours():
 
 
 def test_gate_table_compares_the_model_with_the_optimiser():
-    from stylization.bench import _gate_table
+    from tests.benchmarks.stylization import gate_table
 
     common = {"seam": 1.0, "seconds": 6.0, "inference_ms": float("nan")}
     rows = [
@@ -92,7 +92,7 @@ def test_gate_table_compares_the_model_with_the_optimiser():
             **{**common, "inference_ms": 40.0, "seam": 1.05},
         },
     ]
-    table = _gate_table(rows).splitlines()
+    table = gate_table(rows).splitlines()
     assert table[2] == "| style distance | 0.200 | 0.250 | 1.25 | ≤ 1.15× | no |"
     assert table[3].endswith("| ≥ opt − 0.05 | yes |")
     assert table[6] == "| mean seam ratio | 1.000 | 1.050 | — | ≤ 1.10 | yes |"
@@ -112,7 +112,7 @@ def test_a_cached_row_extended_by_later_patterns_is_the_mean_over_all_of_them():
             "seam": float(np.mean(values)) * 2,
         }
 
-    row = _extend_row(run([0.1, 0.2], 900.0), run([0.6], 1200.0))
+    row = extend_row(run([0.1, 0.2], 900.0), run([0.6], 1200.0))
 
     assert row["patterns"] == 3 and len(row["images"]) == 3
     assert row["lite2"] == pytest.approx(0.3) and row["seam"] == pytest.approx(0.6)

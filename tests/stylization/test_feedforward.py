@@ -157,7 +157,7 @@ def test_the_style_palette_match_keeps_the_controls_and_moves_the_colours(traine
     assert torch.equal(matched.apply(content, repeat="half_drop", params=StyleParams(strength=0.0)), content)
     plain = trained.stylize(base, repeat="half_drop", params=StyleParams(), long_side=64).image
     tile = matched.stylize(base, repeat="half_drop", params=StyleParams(), long_side=64).image
-    from stylization.bench import palette_distance
+    from tests.benchmarks.stylization import palette_distance
 
     reference = style_image.convert("RGB").resize((64, 64))
     assert palette_distance(tile, reference) < palette_distance(plain, reference)

@@ -19,6 +19,7 @@ from marketplace.services.catalogue import LicenceTerms, PatternRepeat, pattern_
 from marketplace.services.print_shops import print_shop_apply, print_shop_approve
 from marketplace.services.shipping import shipping_defaults_install
 from stylization.engine import generate_pattern
+from stylization.engine.patterns import DEMO_CATALOGUE_PATTERNS
 
 DEMO_PASSWORD = "motif-demo-2026"
 STYLES_DIR = Path(__file__).resolve().parents[2] / "demo_data" / "styles"
@@ -74,15 +75,21 @@ STYLES = [
     ),
 ]
 
+# Each demo base pattern's designer, title and tags. Its repeat, motif kind and seed are the product's
+# DEMO_CATALOGUE_PATTERNS, which the style models also train on.
+_LISTINGS = [
+    ("dora", "Meadow ditsy", ["floral", "ditsy"]),
+    ("dora", "Falling leaves", ["leaves", "autumn"]),
+    ("dora", "Brick checks", ["geometric", "checks"]),
+    ("felix", "Medallion", ["medallion", "placed"]),
+    ("felix", "Kaleido tiles", ["geometric", "kaleidoscope"]),
+    ("felix", "Deck stripes", ["stripes", "nautical"]),
+    ("dora", "Paisley drift", ["paisley", "organic"]),
+]
 # (designer, title, repeat type, motif kind, seed, tags)
 PATTERNS = [
-    ("dora", "Meadow ditsy", "basic", "motifs", 1, ["floral", "ditsy"]),
-    ("dora", "Falling leaves", "half_drop", "motifs", 2, ["leaves", "autumn"]),
-    ("dora", "Brick checks", "half_brick", "checks", 3, ["geometric", "checks"]),
-    ("felix", "Medallion", "center", "motifs", 4, ["medallion", "placed"]),
-    ("felix", "Kaleido tiles", "mirror", "geometric", 5, ["geometric", "kaleidoscope"]),
-    ("felix", "Deck stripes", "basic", "stripes", 6, ["stripes", "nautical"]),
-    ("dora", "Paisley drift", "half_drop", "blobs", 7, ["paisley", "organic"]),
+    (designer, title, spec.repeat, spec.kind, spec.seed, tags)
+    for (designer, title, tags), spec in zip(_LISTINGS, DEMO_CATALOGUE_PATTERNS, strict=True)
 ]
 PATTERN_SIZE_IN = Decimal("4")
 PATTERN_DPI = 150

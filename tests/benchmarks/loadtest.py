@@ -1,4 +1,4 @@
-"""`python -m marketplace.loadbench`: load figures for the production shape against the
+"""`python -m tests.benchmarks.loadtest`: load figures for the production shape against the
 single-process server, in one run, with locust headless and bounded.
 
 Both targets run on the same PostgreSQL database and the same code: first `make serve-prod`'s shape
@@ -8,7 +8,7 @@ concurrent users for DURATION seconds over the catalogue page, GET /api/v1/patte
 POST /api/v1/provenance/verify/ with a small image. The verify rate limit is lifted for the run (every
 locust user comes from 127.0.0.1). The load generator runs on the same machine as the servers.
 
-    python -m marketplace.loadbench [--users 20] [--duration 60] [--database-url postgres://…]
+    python -m tests.benchmarks.loadtest [--users 20] [--duration 60] [--database-url postgres://…]
 """
 
 from __future__ import annotations
@@ -16,8 +16,6 @@ from __future__ import annotations
 import argparse
 import csv
 import os
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -28,39 +26,10 @@ from pathlib import Path
 from typing import Any
 
 from config.queues import POOLS
+from tests.benchmarks._common import ROOT, free_port, stop_process_group, wait_until_answering
 
-ROOT = Path(__file__).resolve().parent.parent
-LOCUSTFILE = Path(__file__).with_name("loadbench_locustfile.py")
+LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 PATHS = ("catalogue page", "GET /api/v1/patterns/", "POST /api/v1/provenance/verify/")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait(url: str, process: subprocess.Popen[bytes], timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=3)
-            return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            if process.poll() is not None:
-                raise RuntimeError(f"the server exited with {process.returncode}") from None
-            time.sleep(0.5)
-    raise RuntimeError(f"{url} did not answer within {timeout:.0f} s")
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
 
 
 def _rss_mb(pid: int) -> float:
@@ -156,7 +125,7 @@ def _target(
         argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
     )
     try:
-        _wait(f"{host}/api/v1/products/", process)
+        wait_until_answering(f"{host}/api/v1/products/", process)
         if workers:
             _workers_ready(log_path, workers, process)
         for _ in range(3):  # warm the workers (imports, connections) before measuring
@@ -166,7 +135,7 @@ def _target(
         stats = _locust(host, users, duration, out / name, nice)
         return {"stats": stats, "rss_before_mb": rss_before, "rss_after_mb": _rss_mb(process.pid)}
     finally:
-        _stop(process)
+        stop_process_group(process)
         log.close()
 
 
@@ -188,7 +157,9 @@ def _table(results: dict[str, dict[str, Any]]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="python -m tests.benchmarks.loadtest",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--duration", type=int, default=60)
@@ -210,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
         OMP_NUM_THREADS="1",
         PYTHONUNBUFFERED="1",
         VERIFY_RATE_LIMIT="1000000/min",
-        LOCAL_CHAIN_PORT=str(_free_port()),
+        LOCAL_CHAIN_PORT=str(free_port()),
         LOG_LEVEL="WARNING",
     )
     subprocess.run(
@@ -226,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(tempfile.mkdtemp(prefix="motif-loadbench-"))
     results: dict[str, dict[str, Any]] = {}
     if args.only in (None, "gunicorn"):
-        port = _free_port()
+        port = free_port()
         # INFO: the pools' "ready for action" lines are how the bench knows they have booted.
         prod_env = dict(
             env,
@@ -248,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
             nice=args.generator_nice,
         )
     if args.only in (None, "serve"):
-        port = _free_port()
+        port = free_port()
         serve_env = dict(env, DRAMATIQ_BROKER_URL="")
         results["manage.py serve"] = _target(
             "serve",

@@ -1,4 +1,4 @@
-"""`python -m provenance.bench`: gas and perceptual-robustness numbers, printed as markdown.
+"""`python -m tests.benchmarks.provenance`: gas and perceptual-robustness numbers, printed as markdown.
 
 Gas is deterministic for a given build and fork, so these tables are reproducible; the
 perceptual table uses generated tileable patterns (seeded), so it is reproducible too.
@@ -239,7 +239,7 @@ def gas_report(singles: int) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m tests.benchmarks.provenance", description=__doc__)
     parser.add_argument("--singles", type=int, default=20, help="single attributions to measure")
     parser.add_argument(
         "--patterns", type=int, default=16, help="generated patterns for the perceptual table"
@@ -259,7 +259,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     started = time.perf_counter()
     if args.photos:
-        from provenance.photo_bench import photos_report
+        from tests.benchmarks.photo import photos_report
 
         print(photos_report(args.outputs, args.unrelated, args.engine, args.scale_records))
         print(f"\n_{time.perf_counter() - started:.0f} s_")

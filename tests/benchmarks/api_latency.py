@@ -1,4 +1,4 @@
-"""`python -m stylization.bench --api-latency`: request-to-preview through the API of `make run`.
+"""`python -m tests.benchmarks.api_latency`: request-to-preview through the API of `make run`.
 
 It starts the product as `make run` does (migrate, seed_demo, `manage.py serve` with its embedded
 worker) on a fresh data folder and a free port, logs in as the demo buyer, and times, from the
@@ -23,7 +23,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.benchmarks._common import ROOT, free_port, stop_process_group, wait_until_answering
+
 POLL_S = 0.01
 BUYER = ("bea", "motif-demo-2026")  # marketplace/management/commands/seed_demo.py
 
@@ -96,17 +97,16 @@ def _row(name: str, runs: list[dict[str, Any]]) -> str:
 
 
 def api_latency_bench(*, requests: int, optimiser_requests: int) -> int:
-    from marketplace.loadbench import _free_port, _stop, _wait
     from stylization.engine.patterns import generate_pattern
 
     data = Path(tempfile.mkdtemp(prefix="motif-api-latency-"))
-    port = _free_port()
+    port = free_port()
     env = dict(
         os.environ,
         MOTIF_VAR_DIR=str(data),
         DATABASE_URL=f"sqlite:///{data / 'motif.sqlite3'}",
         DRAMATIQ_BROKER_URL="",
-        LOCAL_CHAIN_PORT=str(_free_port()),
+        LOCAL_CHAIN_PORT=str(free_port()),
         LOG_LEVEL="WARNING",
         PYTHONUNBUFFERED="1",
     )
@@ -125,7 +125,7 @@ def api_latency_bench(*, requests: int, optimiser_requests: int) -> int:
     )
     host = f"http://127.0.0.1:{port}"
     try:
-        _wait(f"{host}/api/v1/products/", server)
+        wait_until_answering(f"{host}/api/v1/products/", server)
         token = _call(f"{host}/api/v1/auth/token/", body={"username": BUYER[0], "password": BUYER[1]})[
             "token"
         ]
@@ -161,7 +161,7 @@ def api_latency_bench(*, requests: int, optimiser_requests: int) -> int:
             body = {"pattern": pattern["id"], "strength": 0.7, "seed": i}
             optimised.append(_preview(host, token, body, {"style_image": ("own.jpg", own_image)}, 300))
     finally:
-        _stop(server)
+        stop_process_group(server)
         log.close()
     print(
         f"Request-to-preview through the API of `manage.py serve` (make run), polling every {POLL_S * 1000:.0f} ms\n"
@@ -184,3 +184,20 @@ def api_latency_bench(*, requests: int, optimiser_requests: int) -> int:
     )
     shutil.rmtree(data, ignore_errors=True)
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.benchmarks.api_latency",
+        description="Request-to-preview through the API of `make run`: live models against the optimiser.",
+    )
+    parser.add_argument("--requests", type=int, default=24, help="live-model previews to time")
+    parser.add_argument("--optimiser-requests", type=int, default=3, help="optimiser previews to time")
+    args = parser.parse_args(argv)
+    return api_latency_bench(requests=args.requests, optimiser_requests=args.optimiser_requests)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -16,8 +16,8 @@ Two figures per line:
 `--before` adds the rows of the render the product made before the print followed its preview: an
 optimisation of its own from noise, padded through the repeat type itself (`center` clamped).
 
-    python -m stylization.print_fidelity_bench --encoder random --preview-side 128 --print-side 384
-    python -m stylization.print_fidelity_bench --contact-sheet test-artifacts/print-fidelity.png
+    python -m tests.benchmarks.print_fidelity --encoder random --preview-side 128 --print-side 384
+    python -m tests.benchmarks.print_fidelity --contact-sheet test-artifacts/print-fidelity.png
 
 The bench imports the product's public functions only.
 """
@@ -43,8 +43,8 @@ from stylization.engine import (
 )
 from stylization.engine.feedforward import FeedForwardModel, load_model_file
 from stylization.engine.metrics import lab_correlation, seam_excess, seam_ratio
+from tests.benchmarks._common import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 STYLES = ROOT / "marketplace" / "demo_data" / "styles"
 MODELS = ROOT / "marketplace" / "demo_data" / "style_models"
 # The demo catalogue's pattern for each repeat type: (kind, seed), as seed_demo makes them.
@@ -232,7 +232,9 @@ def regions_sheet(engine: Engine, *, style_name: str, side: int, seed: int, cell
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.benchmarks.print_fidelity", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("--encoder", default="auto")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--style", default="the_scream", choices=sorted(p.stem for p in STYLES.glob("*.jpg")))

@@ -1,4 +1,4 @@
-"""`python -m provenance.bench --photos`: repeat-aware matching of photos of prints against the
+"""`python -m tests.benchmarks.provenance --photos`: repeat-aware matching of photos of prints against the
 pHash path, on generated and cheaply stylized outputs of all five repeat types.
 
 Outputs are `stylization.engine.patterns.generate_pattern` tiles "stylized" cheaply: a Reinhard
@@ -23,6 +23,7 @@ from provenance.core import print_scan as ps
 from provenance.core import repeat_fingerprint as rf
 from provenance.core.perceptual import PerceptualIndex, perceptual_hashes
 from stylization.engine.patterns import generate_pattern
+from tests.benchmarks._common import DEMO_STYLES
 
 REPEATS = ("basic", "half_drop", "half_brick", "mirror", "center")
 KINDS = ("motifs", "ditsy", "blobs", "geometric", "checks", "stripes")
@@ -56,14 +57,11 @@ def cheap_stylize(tile: Image.Image, style_seed: int) -> Image.Image:
 def engine_stylize(tile: Image.Image, repeat: str, style_seed: int) -> Image.Image:
     """The real engine's preview (random encoder, CPU) with one of the demo's public-domain
     painting styles, chosen by the seed."""
-    from pathlib import Path
 
     from stylization.engine.engine import Engine
     from stylization.engine.params import StyleParams
 
-    styles = sorted(
-        (Path(__file__).resolve().parents[1] / "marketplace" / "demo_data" / "styles").glob("*.jpg")
-    )
+    styles = sorted(DEMO_STYLES.glob("*.jpg"))
     with Image.open(styles[style_seed % len(styles)]) as style:
         style_image = style.convert("RGB")
     engine = Engine(device="cpu", encoder="random")

@@ -1,4 +1,4 @@
-"""The locust users of `python -m marketplace.loadbench`: the catalogue page, the patterns API and a
+"""The locust users of `python -m tests.benchmarks.loadtest`: the catalogue page, the patterns API and a
 verification of a small image, in equal measure."""
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Bench of the style-laundering check (`marketplace.services.laundering`): recall on 20 variants of
 each demo painting, false refusals on 200 unrelated images, and the time of one check.
 
-    python -m marketplace.laundering_bench [--paintings starry_night ...] [--unrelated 200]
+    python -m tests.benchmarks.laundering [--paintings starry_night ...] [--unrelated 200]
 
 The three demo paintings are the listed styles, stored as a listing stores them (the hashed views
 and the local features). A variant counts as refused when either check of the service finds it:
@@ -33,8 +33,7 @@ from marketplace.artwork_features import (
     query_features,
 )
 from provenance.core.perceptual import PerceptualHashes, perceptual_hashes
-
-DEMO_STYLES = Path(__file__).resolve().parent / "demo_data" / "styles"
+from tests.benchmarks._common import DEMO_STYLES
 
 Variant = Callable[[Image.Image], Image.Image]
 
@@ -149,7 +148,7 @@ def main() -> None:
 
     from marketplace.services.laundering import artwork_views, is_copy
 
-    parser = argparse.ArgumentParser(prog="python -m marketplace.laundering_bench")
+    parser = argparse.ArgumentParser(prog="python -m tests.benchmarks.laundering")
     parser.add_argument("--paintings", nargs="+", help="demo paintings to test (default: all three)")
     parser.add_argument("--unrelated", type=int, default=200, help="unrelated images per painting")
     args = parser.parse_args()

@@ -1,5 +1,5 @@
-"""Benchmark: `python -m stylization.bench [--sizes 256,512,1200] [--patterns 8] [--quick] [--peer DIR]`,
-or `--api-latency N` for request-to-preview through the API (`stylization.api_latency`).
+"""Benchmark: `python -m tests.benchmarks.stylization [--sizes 256,512,1200] [--patterns 8] [--quick] [--peer DIR]`,
+or `--api-latency N` for request-to-preview through the API (`tests.benchmarks.api_latency`).
 
 The judges are not the encoder under test: style distance uses plenoptic's
 Portilla-Simoncelli statistics on greyscale, structure uses luminance SSIM, seams use
@@ -26,6 +26,8 @@ from typing import Any
 
 import numpy as np
 from PIL import Image
+
+from tests.benchmarks._common import DEMO_STYLE_MODELS, DEMO_STYLES, ROOT
 
 REPEATS = ("basic", "half_drop", "half_brick")
 KINDS = ("ditsy", "motifs", "blobs", "geometric")
@@ -57,22 +59,26 @@ ENCODERS = {
     "feedforward-model-colour-matched": "efficientnet_lite0",
     "vgg19-random-weights": "vgg19",
 }
+# The base patterns the rows are judged on, never trained on: pattern i of a table has seed
+# HELD_OUT_SEEDS[i], of the vector table VECTOR_SEEDS[i]. The models' TRAINING_PATTERNS
+# (stylization.engine.patterns) use none of them; tests/stylization/test_training_patterns.py holds that.
+HELD_OUT_SEEDS = range(100, 200)
+VECTOR_SEEDS = range(200, 300)
 # The Lite2 judge's blocks: the last of each stage up to stride 16 (a network the loss does not use).
 JUDGE_BLOCKS = (3, 6, 10, 14)
 # The shipped demo models (`manage.py train_style_models`); the bench trains any that are missing.
-MODELS_DIR = Path(__file__).resolve().parent.parent / "marketplace" / "demo_data" / "style_models"
+MODELS_DIR = DEMO_STYLE_MODELS
 
 
 def _style_dir(explicit: str | None) -> Path:
     if explicit:
         return Path(explicit)
-    project = Path(__file__).resolve().parent.parent / "marketplace" / "demo_data" / "styles"
-    if project.is_dir():
-        return project
-    return Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "styles"
+    if DEMO_STYLES.is_dir():
+        return DEMO_STYLES
+    return ROOT.parent / "shared" / "data" / "styles"
 
 
-def _judge_style_distance(size: int):
+def judge_style_distance(size: int):
     import plenoptic
     import torch
     from PIL import ImageOps
@@ -100,7 +106,7 @@ def _judge_style_distance(size: int):
     return distance
 
 
-def _judge_lite2(size: int):
+def judge_lite2(size: int):
     """Gram distance over EfficientNet-Lite2's blocks (its own ImageNet weights, run as trained), relative to
     the base's: 1.0 is no closer to the painting than the base pattern itself, 0 is the painting's Grams."""
     import torch
@@ -237,8 +243,8 @@ def _run_method(
     import io
 
     method, regions = REGION_ROWS.get(label_method, (label_method, "all"))
-    distance = _judge_style_distance(size)
-    lite2_distance = _judge_lite2(size)
+    distance = judge_style_distance(size)
+    lite2_distance = judge_lite2(size)
     styles = [fit_style(Image.open(p).convert("RGB")) for p in style_paths]
     rows: list[dict[str, float]] = []
     reference = method == "painting-crops-reference"
@@ -258,7 +264,7 @@ def _run_method(
     sheet: list[bytes] = []
     for i in range(first, patterns):
         repeat = REPEATS[i % len(REPEATS)]
-        base = generate_pattern(repeat, size=size, seed=100 + i, kind=KINDS[i % len(KINDS)])
+        base = generate_pattern(repeat, size=size, seed=HELD_OUT_SEEDS[i], kind=KINDS[i % len(KINDS)])
         style = styles[i % len(styles)]
         base_seam = seam_ratio(base, repeat)
         square = _judge_reference(style, size)
@@ -362,7 +368,7 @@ def _run_method(
     }
 
 
-def _extend_row(earlier: dict[str, Any], later: dict[str, Any]) -> dict[str, Any]:
+def extend_row(earlier: dict[str, Any], later: dict[str, Any]) -> dict[str, Any]:
     """One row of the patterns of both runs: each figure the mean over all of them, peak RSS the larger."""
     per_pattern = earlier["per_pattern"] + later["per_pattern"]
     summary = {k: float(np.mean([r[k] for r in per_pattern])) for k in per_pattern[0]}
@@ -432,7 +438,7 @@ def _peer(peer_dir: str, size: int, style_path: str, weights: str, iterations: i
     from stylization.engine import generate_pattern, seam_ratio, ssim_luma
 
     with tempfile.TemporaryDirectory() as tmp:
-        base = generate_pattern("basic", size=size, seed=100, kind="ditsy")
+        base = generate_pattern("basic", size=size, seed=HELD_OUT_SEEDS[0], kind="ditsy")
         base_path, out_path = Path(tmp) / "base.png", Path(tmp) / "out.png"
         base.save(base_path)
         command = [
@@ -468,7 +474,7 @@ def _peer(peer_dir: str, size: int, style_path: str, weights: str, iterations: i
         seconds = time.perf_counter() - started
         peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         image = Image.open(out_path).convert("RGB").resize(base.size)
-        distance, shares = _judge_style_distance(size)(image, base, Image.open(style_path).convert("RGB"))
+        distance, shares = judge_style_distance(size)(image, base, Image.open(style_path).convert("RGB"))
         return {
             **shares,
             "method": "neural-style-pt (random VGG-19)",
@@ -505,7 +511,7 @@ def _vector_table(style_paths: list[str], size: int = 512, tiles: int = 2) -> st
     engine = Engine(device="cpu", encoder="random")
     stylized = []
     for i in range(tiles):
-        base = generate_pattern("basic", size=size, seed=200 + i, kind="ditsy")
+        base = generate_pattern("basic", size=size, seed=VECTOR_SEEDS[i], kind="ditsy")
         style = fit_style(Image.open(style_paths[i % len(style_paths)]).convert("RGB"))
         stylized.append(
             engine.render_tile(
@@ -775,7 +781,7 @@ GATE = (
 )
 
 
-def _gate_table(rows: list[dict[str, Any]], model_method: str = "feedforward-model") -> str:
+def gate_table(rows: list[dict[str, Any]], model_method: str = "feedforward-model") -> str:
     """The issue's quality gate: a model row against the optimiser on the same held-out patterns."""
     by = {r["method"]: r for r in rows}
     if model_method not in by or "ours-random" not in by:
@@ -895,7 +901,7 @@ def contact_sheet(rows: list[dict[str, Any]], style_paths: list[str], size: int,
     )
     for i in range(count):
         repeat = REPEATS[i % len(REPEATS)]
-        base = generate_pattern(repeat, size=size, seed=100 + i, kind=KINDS[i % len(KINDS)])
+        base = generate_pattern(repeat, size=size, seed=HELD_OUT_SEEDS[i], kind=KINDS[i % len(KINDS)])
         style = Image.open(style_paths[i % len(style_paths)]).convert("RGB")
         images = [
             base,
@@ -912,7 +918,7 @@ def contact_sheet(rows: list[dict[str, Any]], style_paths: list[str], size: int,
     return path
 
 
-def _distance_table(rows: list[dict[str, Any]]) -> str:
+def distance_table(rows: list[dict[str, Any]]) -> str:
     """Each Portilla-Simoncelli group's share of the squared style distance (the shares sum to it)."""
     groups = [k for k in rows[0] if k.startswith("ps:")]
     lines = [
@@ -942,7 +948,12 @@ def _quantization_table(style_paths: list[str], size: int, patterns: int, repeat
     from torch.ao import quantization as tq
 
     from stylization.engine import Engine, StyleParams, generate_pattern
-    from stylization.engine.feedforward import _Conv, demo_training_bases, load_model_file, model_identity
+    from stylization.engine.feedforward import (
+        RepeatConv,
+        demo_training_bases,
+        load_model_file,
+        model_identity,
+    )
     from stylization.engine.images import to_tensor
 
     torch.set_num_threads(int(os.environ.get("BENCH_THREADS", "2")))
@@ -982,7 +993,7 @@ def _quantization_table(style_paths: list[str], size: int, patterns: int, repeat
     def static_int8(generator: nn.Module) -> nn.Module:
         quantized = copy.deepcopy(generator).eval()
         for module in quantized.modules():
-            if isinstance(module, _Conv):
+            if isinstance(module, RepeatConv):
                 module.conv = QuantConv(module.conv)  # type: ignore[assignment]
                 module.conv.qconfig = tq.get_default_qconfig("x86")
         tq.prepare(quantized, inplace=True)
@@ -1014,7 +1025,7 @@ def _quantization_table(style_paths: list[str], size: int, patterns: int, repeat
         name: [dataclasses_replace(m, generator=make(m.generator)) for m in models]
         for name, make in variants.items()
     }
-    lite2, work = _judge_lite2(size), torch.rand(1, 3, size, size)
+    lite2, work = judge_lite2(size), torch.rand(1, 3, size, size)
     timings: dict[str, list[float]] = {name: [] for name in variants}
     with torch.inference_mode():
         noise = torch.randn((1, 1, *models[0].generator.noise_shape(size, size)))
@@ -1031,7 +1042,7 @@ def _quantization_table(style_paths: list[str], size: int, patterns: int, repeat
     }
     for i in range(patterns):
         repeat = REPEATS[i % len(REPEATS)]
-        base = generate_pattern(repeat, size=size, seed=100 + i, kind=KINDS[i % len(KINDS)])
+        base = generate_pattern(repeat, size=size, seed=HELD_OUT_SEEDS[i], kind=KINDS[i % len(KINDS)])
         square = _judge_reference(Image.open(style_paths[i % len(style_paths)]).convert("RGB"), size)
         params = StyleParams(seed=i, strength=0.7)
         reference = None
@@ -1126,7 +1137,7 @@ def _print_sheet_table(*, width_px: int, height_px: int, dpi: int, tile_px: int)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m stylization.bench")
+    parser = argparse.ArgumentParser(prog="python -m tests.benchmarks.stylization")
     parser.add_argument("--sizes", default="256,512,1200")
     parser.add_argument("--patterns", type=int, default=8)
     parser.add_argument("--quick", action="store_true", help="2 patterns, 256 only, VGG skipped")
@@ -1150,7 +1161,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--sheet-dir",
-        default=str(Path(__file__).resolve().parent.parent / "test-artifacts" / "bench"),
+        default=str(ROOT / "test-artifacts" / "bench"),
         help="where the contact sheet PNG goes",
     )
     parser.add_argument(
@@ -1199,7 +1210,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--today-models",
-        default=str(Path(__file__).resolve().parent.parent / "test-artifacts" / "today-models"),
+        default=str(ROOT / "test-artifacts" / "today-models"),
         help="the random-encoder demo models of before issue 24, for the feedforward-model-today row "
         "(git show 6d4168a:marketplace/demo_data/style_models/<file> for each of the six files)",
     )
@@ -1209,6 +1220,8 @@ def main(argv: list[str] | None = None) -> int:
         help="a subset of the table's rows, e.g. ours-random for a lone 3600² render",
     )
     args = parser.parse_args(argv)
+    if max(args.patterns, args.vgg_patterns) > len(HELD_OUT_SEEDS):
+        parser.error(f"at most {len(HELD_OUT_SEEDS)} held-out patterns")
     sizes = [256] if args.quick else [int(s) for s in args.sizes.split(",")]
     patterns = 2 if args.quick else args.patterns
     style_paths = sorted(str(p) for p in _style_dir(args.styles).glob("*.jpg"))
@@ -1219,7 +1232,7 @@ def main(argv: list[str] | None = None) -> int:
         print(_vector_table(style_paths))
         return 0
     if args.api_latency:
-        from stylization.api_latency import api_latency_bench
+        from tests.benchmarks.api_latency import api_latency_bench
 
         return api_latency_bench(requests=args.api_latency, optimiser_requests=args.optimiser_requests)
     if args.quantization:
@@ -1313,7 +1326,7 @@ def main(argv: list[str] | None = None) -> int:
                         )
                     )
                 if earlier is not None:
-                    rows[-1] = _extend_row(earlier, rows[-1])
+                    rows[-1] = extend_row(earlier, rows[-1])
                     print(
                         f"  extended {rows[-1]['method']} from {shorter}'s {first} patterns",
                         file=sys.stderr,
@@ -1334,7 +1347,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"\nIssue 24's targets at {size}² (same run, same patterns):\n")
                 print(encoder_gate)
             product = _product_row(rows)
-            gate = _gate_table(rows, product)
+            gate = gate_table(rows, product)
             if gate:
                 print(
                     f"\nQuality gate at {size}² ({product}, the product's live path, against the optimiser, "
@@ -1356,7 +1369,7 @@ def main(argv: list[str] | None = None) -> int:
                 columns = " | ".join(r["method"] for r in sheet_rows(rows))
                 print(f"\nContact sheet (base | style | {columns}; one held-out pattern a row): {sheet}")
             print(f"\nWhere the style distance lives at {size}² (mean share of distance² per pattern):\n")
-            print(_distance_table(rows), flush=True)
+            print(distance_table(rows), flush=True)
     return 0
 
 

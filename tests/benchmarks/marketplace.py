@@ -1,4 +1,4 @@
-"""Benches of marketplace rules. `python -m marketplace.bench --laundering` chooses the thresholds of
+"""Benches of marketplace rules. `python -m tests.benchmarks.marketplace --laundering` chooses the thresholds of
 `marketplace.services.laundering`: the demo paintings are the listed styles; their resized,
 cropped, re-encoded and colour-shifted copies must be refused (recall), and unrelated images, with
 the same edits, must not be (the false-refusal table). It needs no database.
@@ -19,8 +19,7 @@ from pathlib import Path
 from PIL import Image, ImageEnhance
 
 from provenance.core.perceptual import PerceptualHashes, hamming, perceptual_hashes
-
-DEMO_STYLES = Path(__file__).resolve().parent / "demo_data" / "styles"
+from tests.benchmarks._common import DEMO_STYLES
 
 Edit = Callable[[Image.Image], Image.Image]
 
@@ -228,7 +227,7 @@ def main() -> None:
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     django.setup()  # the bench uses the service's own crop views, which sit beside its models
-    parser = argparse.ArgumentParser(prog="python -m marketplace.bench")
+    parser = argparse.ArgumentParser(prog="python -m tests.benchmarks.marketplace")
     parser.add_argument("--laundering", action="store_true", help="choose the style-laundering thresholds")
     parser.add_argument("--phash-bits", type=int, nargs="+", default=[6, 8, 10, 12, 14, 16, 18])
     parser.add_argument("--dhash-bits", type=int, nargs="+", default=[12, 16, 20, 64])
