@@ -146,7 +146,9 @@ def test_the_ticket_prints_on_one_page_and_the_packing_slip_on_the_next(
 ) -> None:
     client.force_login(started_job.printer)
     context = browser.new_context()
-    context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}])
+    context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
+    )
     page = context.new_page()
     page.goto(f"{live_server.url}/studio/production/jobs/{started_job.pk}/")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)

@@ -4,6 +4,7 @@ the record behind a simulated print-and-scan photo, and a tampered record stays 
 from __future__ import annotations
 
 import io
+import re
 from typing import Any
 
 import numpy as np
@@ -135,7 +136,26 @@ def test_the_certificate_pdf_carries_the_verdict_the_chain_and_the_photo(
     pdf = tmp_path / "certificate.pdf"
     pdf.write_bytes(with_photo.content)
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
-    assert "probable_match" in text and "found by repeat" in text
+    flat = " ".join(text.split())
+    score = re.search(
+        r"Probable match, by the repeat fingerprint, score (0\.\d+), (\d+(?:\.\d)?) periods seen", flat
+    )
+    assert score, flat[:800]
+    assert "probable_match" not in text and "Verified" not in text
+    photos = subprocess.run(
+        ["pdfimages", "-list", str(pdf)], capture_output=True, text=True, check=True
+    ).stdout
+    # Header lines, then one row per image: the checked photo (downscaled to 480 px) is among them.
+    sizes = [tuple(map(int, row.split()[3:5])) for row in photos.strip().splitlines()[2:]]
+    assert any(max(size) == 480 for size in sizes), sizes
+    plain_pdf = tmp_path / "plain.pdf"
+    plain_pdf.write_bytes(plain.content)
+    plain_text = " ".join(
+        subprocess.run(
+            ["pdftotext", str(plain_pdf), "-"], capture_output=True, text=True, check=True
+        ).stdout.split()
+    )
+    assert "Verified: the record itself, checked against the chain; no file was compared" in plain_text
     assert record.tx_hash in text.replace("\n", "") and "cast call" in text
     assert line.personalization.base_pattern.title in text
 
