@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django import template
@@ -13,6 +14,23 @@ from provenance.core.evidence import RECORD_STATE_WORDS, evidence_sentence, verd
 register = template.Library()
 
 SHORT_ID_CHARS = 10
+# Hashes, addresses, record ids and UUIDs: long runs a person compares by their start and copies whole.
+_IDENTIFIER = re.compile(
+    r"0x[0-9a-fA-F]{16,}|[0-9a-fA-F]{32,}|[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}"
+)
+CHAIN_LABELS = {
+    "status": "Status",
+    "chain_id": "Chain id",
+    "contract": "Contract",
+    "tx_hash": "Transaction",
+    "block_number": "Block",
+    "block_time": "Block time",
+    "manifest_sha256": "Manifest SHA-256",
+    "merkle_root": "Merkle root",
+    "mode": "Anchoring",
+    "batch_size": "Batch size",
+    "confirmations": "Confirmations",
+}
 
 
 @register.filter
@@ -46,11 +64,17 @@ def evidence(result: Any) -> str:
     )
 
 
+@register.filter
+def chain_label(key: str) -> str:
+    return CHAIN_LABELS.get(str(key), str(key).replace("_", " ").capitalize())
+
+
 @register.simple_tag
 def short_id(value: Any, label: str = "identifier") -> SafeString:
-    """An identifier shortened for reading, with the full value in its title and a copy button."""
-    full = str(value or "")
-    if len(full) <= SHORT_ID_CHARS + 2:
+    """An identifier shortened for reading, with the full value in its title and a copy button;
+    anything else (a block number, a time) as it is."""
+    full = str(value if value is not None else "")
+    if not _IDENTIFIER.fullmatch(full):
         return format_html('<code class="short-id" title="{}">{}</code>', full, full)
     return format_html(
         '<span class="short-id" data-full="{}"><code title="{}">{}…</code>'
