@@ -89,8 +89,10 @@ def order_line_cancel_page(request: HttpRequest, pk: int, line_pk: int) -> HttpR
     line = _own_line(request, pk, line_pk)
     try:
         order_line_cancel(
-            order_line_id=line.pk, actor=request.user, reason="Cancelled by you before printing"
-        )  # type: ignore[arg-type]
+            order_line_id=line.pk,
+            actor=request.user,  # type: ignore[arg-type]
+            reason="Cancelled by you before printing",
+        )
     except REFUSALS as exc:
         _refusal(request, exc)
     else:
