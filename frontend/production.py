@@ -14,8 +14,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from frontend.forms import PrintShopApplyForm, RerenderForm, ShipForm, apply_service_errors
+from frontend.job_ticket import job_barcode, job_barcode_value, sheet_pictures
 from frontend.views import role_required
 from marketplace import selectors
+from marketplace.dispatch import dispatch_promise
 from marketplace.errors import Conflict, NotAllowed
 from marketplace.media import media_file_response
 from marketplace.models import OrderLine, ProductionJob, ProductionStatus, Role
@@ -87,8 +89,10 @@ def order_line_cancel_page(request: HttpRequest, pk: int, line_pk: int) -> HttpR
     line = _own_line(request, pk, line_pk)
     try:
         order_line_cancel(
-            order_line_id=line.pk, actor=request.user, reason="Cancelled by you before printing"
-        )  # type: ignore[arg-type]
+            order_line_id=line.pk,
+            actor=request.user,  # type: ignore[arg-type]
+            reason="Cancelled by you before printing",
+        )
     except REFUSALS as exc:
         _refusal(request, exc)
     else:
@@ -137,8 +141,13 @@ def production_ticket(request: HttpRequest, job_pk: int) -> HttpResponse:
     # A licence that requires attribution adds a credit strip below the repeat area: the sheet is
     # taller than the product by that much, and the printer must know it before cutting.
     strip_px = int((line.render_info or {}).get("selvedge", {}).get("strip_px", 0))
-    # The buyer's name and address, and the print files, are for the shop that started the job.
+    # The buyer's name and address, and the print files, are for the shop that started the job:
+    # so are the sheet's thumbnail and its true-scale crop, which are the print file in small.
     started_by_me = selectors.production_job_started_by(job=job, user=request.user)
+    pictures = None
+    if started_by_me and line.print_sheet:
+        with line.print_sheet.open("rb") as fh:
+            pictures = sheet_pictures(fh.read(), dpi=pattern.dpi)
     context = {
         "job": job,
         "line": line,
@@ -150,6 +159,10 @@ def production_ticket(request: HttpRequest, job_pk: int) -> HttpResponse:
         "started_by_me": started_by_me,
         "ship_to": address_for_display(line.order.shipping_address) if started_by_me else None,
         "ship_form": ShipForm(),
+        "pictures": pictures,
+        "dispatch": dispatch_promise(released_at=job.released_at),
+        "barcode": job_barcode(job.pk),
+        "barcode_value": job_barcode_value(job.pk),
     }
     return render(request, "frontend/production_ticket.html", context)
 

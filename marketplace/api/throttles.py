@@ -11,6 +11,7 @@ import unicodedata
 from typing import Any
 
 from django.http import HttpRequest
+from rest_framework.authentication import BaseAuthentication
 from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
@@ -53,10 +54,26 @@ class _PageView:
     """What a throttle needs of a view, for pages that are not DRF views."""
 
 
+class _PageUser(BaseAuthentication):
+    """The user Django's middleware found for the page. A DRF Request with no authenticator decides
+    the user is anonymous and writes that back onto the Django request (Request.user's setter), so
+    a page that only wanted a throttle would render its signed-in visitor as signed out."""
+
+    def authenticate(self, request: Request) -> tuple[Any, None] | None:
+        user = getattr(request._request, "user", None)
+        return (user, None) if user is not None and user.is_authenticated else None
+
+
+def page_request(request: HttpRequest) -> Request:
+    """A DRF Request over a plain Django view's request, for its throttles, that leaves the page's
+    user as it is."""
+    return Request(request, authenticators=[_PageUser()])
+
+
 def page_throttled(request: HttpRequest, *throttles: type[SimpleRateThrottle]) -> float | None:
     """For a plain Django view: None when the request may go on, else the seconds to wait. Every
     throttle counts the request, as DRF does for an APIView."""
-    drf_request = Request(request)
+    drf_request = page_request(request)
     waits = []
     for throttle_class in throttles:
         throttle = throttle_class()

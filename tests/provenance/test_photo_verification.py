@@ -4,6 +4,7 @@ the record behind a simulated print-and-scan photo, and a tampered record stays 
 from __future__ import annotations
 
 import io
+import re
 from typing import Any
 
 import numpy as np
@@ -135,7 +136,26 @@ def test_the_certificate_pdf_carries_the_verdict_the_chain_and_the_photo(
     pdf = tmp_path / "certificate.pdf"
     pdf.write_bytes(with_photo.content)
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
-    assert "probable_match" in text and "found by repeat" in text
+    flat = " ".join(text.split())
+    score = re.search(
+        r"Probable match, by the repeat fingerprint, score (0\.\d+), (\d+(?:\.\d)?) periods seen", flat
+    )
+    assert score, flat[:800]
+    assert "probable_match" not in text and "Verified" not in text
+    photos = subprocess.run(
+        ["pdfimages", "-list", str(pdf)], capture_output=True, text=True, check=True
+    ).stdout
+    # Header lines, then one row per image: the checked photo (downscaled to 480 px) is among them.
+    sizes = [tuple(map(int, row.split()[3:5])) for row in photos.strip().splitlines()[2:]]
+    assert any(max(size) == 480 for size in sizes), sizes
+    plain_pdf = tmp_path / "plain.pdf"
+    plain_pdf.write_bytes(plain.content)
+    plain_text = " ".join(
+        subprocess.run(
+            ["pdftotext", str(plain_pdf), "-"], capture_output=True, text=True, check=True
+        ).stdout.split()
+    )
+    assert "Verified: the record itself, checked against the chain; no file was compared" in plain_text
     assert record.tx_hash in text.replace("\n", "") and "cast call" in text
     assert line.personalization.base_pattern.title in text
 
@@ -166,3 +186,52 @@ def test_records_made_before_the_fingerprint_get_one_from_the_command(rendered_l
     assert RepeatFingerprintEntry.objects.get(record=record).repeat_type == "half_drop"
     call_command("fingerprint_records", stdout=out)
     assert "fingerprinted 0 record(s)" in out.getvalue()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_verify_result_in_chromium_names_a_photo_match_and_certifies_the_photo(
+    rendered_line: Any, live_server: Any, tmp_path: Any
+) -> None:
+    """The whole visit: upload a photo of a print, read the verdict, download its certificate."""
+    import os
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    chromium = "/usr/bin/chromium"
+    if not Path(chromium).exists() or shutil.which("pdftotext") is None:
+        skip_or_fail("Chromium and poppler-utils are needed to follow the verify page in a browser")
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    line = _half_drop_line(rendered_line)
+    record_write_to_chain(record_pk=order_line_attribute(order_line_id=line.pk).pk)
+    photo = tmp_path / "photo-of-a-print.jpg"
+    photo.write_bytes(_photo_of(line, periods=3.0, seed=4))
+    artifacts = Path(__file__).resolve().parents[2] / "test-artifacts" / "verify"
+    artifacts.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=["--headless", "--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(f"{live_server.url}/verify/")
+        page.set_input_files("input[name=file]", str(photo))
+        page.get_by_role("button", name="Verify").click()
+        heading = page.locator("[data-testid=verdict-heading]")
+        heading.wait_for()
+        assert heading.inner_text() == "Probable match"
+        evidence = page.locator("[data-testid=evidence]").inner_text()
+        assert re.match(
+            r"Probable match, by the repeat fingerprint, score 0\.\d+, \d+(\.\d)? periods seen", evidence
+        )
+        page.screenshot(path=str(artifacts / "verify-photo-result.png"), full_page=True)
+        form = page.locator("[data-testid=photo-certificate]")
+        form.locator("input[type=file]").set_input_files(str(photo))
+        with page.expect_download() as download:
+            form.locator("button[type=submit]").click()
+        pdf = artifacts / "certificate-photo.pdf"
+        download.value.save_as(str(pdf))
+        browser.close()
+    text = " ".join(
+        subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout.split()
+    )
+    assert evidence.rstrip(".") in text  # the certificate says what the page said

@@ -240,3 +240,17 @@
   document.addEventListener("DOMContentLoaded", function () { all(document); });
   document.addEventListener("htmx:load", function (e) { all(e.target); });
 })();
+
+/* A shortened identifier's copy button (provenance's short_id tag) copies the full value. */
+(function () {
+  "use strict";
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("button.copy[data-copy]");
+    if (!button || !navigator.clipboard) return;
+    navigator.clipboard.writeText(button.getAttribute("data-copy")).then(function () {
+      var label = button.textContent;
+      button.textContent = "Copied";
+      setTimeout(function () { button.textContent = label; }, 1500);
+    });
+  });
+})();
