@@ -1,0 +1,1 @@
+from frontend.views.studios import *  # noqa: F403
