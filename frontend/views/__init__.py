@@ -1,1 +1,0 @@
-from frontend.views.studios import *  # noqa: F403
