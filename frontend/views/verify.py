@@ -15,7 +15,9 @@ from rest_framework.request import Request as DRFRequest
 from rest_framework.throttling import ScopedRateThrottle
 
 from frontend.forms import VerifyForm
-from provenance.verification import verify_file, verify_sha256
+from provenance.verification import match_figure, verify_file, verify_sha256
+
+MATCH_FIGURE = "_match_figure"  # the page's picture of a repeat match, never part of the API body
 
 
 class _VerifyRateScope:
@@ -43,54 +45,6 @@ def verify(request: HttpRequest) -> HttpResponse:
         else:
             result = _present_verdict(result)
     return render(request, "frontend/verify.html", {"form": form, "result": result})
-
-
-def match_figure(query: bytes, lattice: dict[str, list[float]], record: Any) -> dict[str, Any]:
-    """The query beside the matched tile, with the lattice the fingerprint found drawn over the
-    query as SVG lines (one highlighted cell starts where the record's tile does)."""
-    import base64
-    import io
-    import math
-
-    from PIL import Image
-
-    def data_uri(data: bytes, side: int) -> tuple[str, int, int]:
-        with Image.open(io.BytesIO(data)) as image:
-            thumb = image.convert("RGB")
-        thumb.thumbnail((side, side))
-        out = io.BytesIO()
-        thumb.save(out, format="JPEG", quality=88)
-        return (
-            "data:image/jpeg;base64," + base64.b64encode(out.getvalue()).decode(),
-            thumb.width,
-            thumb.height,
-        )
-
-    query_uri, width, height = data_uri(query, 360)
-    with record.order_line.print_png.open("rb") as fh:
-        tile_uri, tile_w, tile_h = data_uri(fh.read(), 180)
-    scale = width / lattice["size"][0]
-    a = [v * scale for v in lattice["a"]]
-    b = [v * scale for v in lattice["b"]]
-    ox, oy = (v * scale for v in lattice["origin"])
-    reach = math.ceil(math.hypot(width, height) / max(1.0, min(math.hypot(*a), math.hypot(*b)))) + 2
-    lines = []
-    for i in range(-reach, reach + 1):
-        for step, across in ((a, b), (b, a)):
-            x0, y0 = ox + i * step[0] - reach * across[0], oy + i * step[1] - reach * across[1]
-            x1, y1 = ox + i * step[0] + reach * across[0], oy + i * step[1] + reach * across[1]
-            lines.append({"x1": round(x0, 1), "y1": round(y0, 1), "x2": round(x1, 1), "y2": round(y1, 1)})
-    cell = [(ox, oy), (ox + a[0], oy + a[1]), (ox + a[0] + b[0], oy + a[1] + b[1]), (ox + b[0], oy + b[1])]
-    return {
-        "query": query_uri,
-        "width": width,
-        "height": height,
-        "tile": tile_uri,
-        "tile_width": tile_w,
-        "tile_height": tile_h,
-        "lines": lines,
-        "cell": " ".join(f"{x:.1f},{y:.1f}" for x, y in cell),
-    }
 
 
 def _present_verdict(result: dict[str, Any]) -> dict[str, Any]:
@@ -150,9 +104,7 @@ def verify_submission(*, data: bytes | None, sha256: str | None) -> dict[str, An
     A file or hash that cannot be checked raises ValueError (VerifyInputError) with the reason."""
     result = verify_file(data) if data is not None else verify_sha256(sha256 or "")
     body = dict(result.as_dict())
-    if data is not None and result.query_lattice and result.record is not None:
-        body[MATCH_FIGURE] = match_figure(data, result.query_lattice, result.record)
+    figure = match_figure(data, result) if data is not None else None
+    if figure is not None:
+        body[MATCH_FIGURE] = figure
     return body
-
-
-MATCH_FIGURE = "_match_figure"  # the page's picture of a repeat match, never part of the API body
