@@ -122,6 +122,36 @@ def _destination_from(
     return None, country or None, country_form
 
 
+def _redirect_to_payment(
+    request: HttpRequest,
+    order: Order,
+    *,
+    shipping_address: dict[str, str] | None = None,
+    country: str | None = None,
+) -> HttpResponseRedirect:
+    """Sends the buyer to the gateway's checkout page (Stripe Checkout or the local test gateway)
+    that the payments service opens, else to the order page with the reason."""
+    order_page = reverse("frontend:order", args=[order.pk])
+    try:
+        payment = payment_checkout_start(
+            order=order,
+            actor=request.user,
+            shipping_address=shipping_address,
+            country=country,  # type: ignore[arg-type]
+        )
+    except (ValidationError, Conflict, NotAllowed, GatewayUnavailable) as exc:
+        messages.error(request, " ".join(getattr(exc, "messages", None) or [str(exc)]))
+        return HttpResponseRedirect(order_page)
+    url = payment.checkout_url or ""
+    if not url:
+        return HttpResponseRedirect(order_page)
+    # Gateways build absolute links from SITE_URL; a link to this site keeps the buyer on this host.
+    target = urlsplit(url)
+    if target.netloc in (urlsplit(settings.SITE_URL).netloc, request.get_host()):
+        url = target.path + (f"?{target.query}" if target.query else "")
+    return HttpResponseRedirect(url)
+
+
 @require_POST
 @login_required
 def cart_checkout(request: HttpRequest) -> HttpResponse:
@@ -155,7 +185,7 @@ def cart_checkout(request: HttpRequest) -> HttpResponse:
         messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
         return redirect("frontend:cart")
     cart_store.cart_clear(request)
-    return HttpResponseRedirect(start_checkout(request, order, shipping_address=address, country=country))
+    return _redirect_to_payment(request, order, shipping_address=address, country=country)
 
 
 @require_POST
@@ -164,41 +194,9 @@ def order_checkout_again(request: HttpRequest, pk: int) -> HttpResponse:
     order = own_order(request, pk)
     physical = any(line.product_size.product.is_physical for line in order.lines.all())
     address, country, _form = _destination_from(request, physical=physical)
-    return HttpResponseRedirect(
-        start_checkout(
-            request,
-            order,
-            shipping_address=address or order.shipping_address,
-            country=country or order.country or None,
-        )
+    return _redirect_to_payment(
+        request,
+        order,
+        shipping_address=address or order.shipping_address,
+        country=country or order.country or None,
     )
-
-
-def start_checkout(
-    request: HttpRequest,
-    order: Order,
-    *,
-    shipping_address: dict[str, str] | None = None,
-    country: str | None = None,
-) -> str:
-    """Where the buyer goes to pay: the gateway's checkout page (Stripe Checkout or the local test
-    gateway) that the payments app opens, else the order page with the reason."""
-    order_page = reverse("frontend:order", args=[order.pk])
-    try:
-        payment = payment_checkout_start(
-            order=order,
-            actor=request.user,
-            shipping_address=shipping_address,
-            country=country,  # type: ignore[arg-type]
-        )
-    except (ValidationError, Conflict, NotAllowed, GatewayUnavailable) as exc:
-        messages.error(request, " ".join(getattr(exc, "messages", None) or [str(exc)]))
-        return order_page
-    url = payment.checkout_url or ""
-    if not url:
-        return order_page
-    # Gateways build absolute links from SITE_URL; a link to this site keeps the buyer on this host.
-    target = urlsplit(url)
-    if target.netloc in (urlsplit(settings.SITE_URL).netloc, request.get_host()):
-        return target.path + (f"?{target.query}" if target.query else "")
-    return url

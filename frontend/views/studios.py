@@ -31,7 +31,7 @@ from marketplace.models import (
     User,
 )
 from marketplace.payments.services import payout_onboarding_start
-from marketplace.royalties.selectors import artist_earnings, royalty_entries
+from marketplace.royalties.selectors import artist_earnings, royalty_totals_by_order_line
 from marketplace.services.approvals import approval_approve, approval_deadline, approval_decline
 from marketplace.services.catalogue import LicenceTerms, pattern_create, style_create, style_update
 
@@ -79,7 +79,7 @@ def _artist_context(
                 ),
             }
         )
-    ledger = artist_ledger(user)
+    ledger = artist_earnings(artist=user)
     pending = selectors.approval_list(artist=user).filter(status=ApprovalStatus.PENDING)
     return {
         "form": form,
@@ -87,7 +87,7 @@ def _artist_context(
         "approvals": [{"approval": a, "deadline": approval_deadline(a)} for a in pending],
         "ledger": ledger,
         "chart": line_chart(cumulative(ledger["points"]), title="Earnings over time (USD)"),
-        "statements_url": royalty_statements_url(),
+        "statements_url": reverse("royalty-statement-csv"),
     }
 
 
@@ -154,7 +154,17 @@ def artist_approval(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @role_required(Role.ARTIST)
 def artist_payouts(request: HttpRequest) -> HttpResponse:
-    return HttpResponseRedirect(payouts_onboarding_start(request))
+    """Off to the Stripe Connect onboarding link, or back to the studio with the reason."""
+    try:
+        url = payout_onboarding_start(
+            artist=request.user,  # type: ignore[arg-type]
+            return_url=request.build_absolute_uri(reverse("frontend:artist-studio")),
+        )
+    except Exception as exc:  # Stripe unreachable or not configured: say so on the studio page
+        log.warning("Payout onboarding could not start: %s", exc)
+        messages.error(request, f"Payout set-up could not start: {exc}")
+        url = reverse("frontend:artist-studio")
+    return HttpResponseRedirect(url)
 
 
 @role_required(Role.DESIGNER)
@@ -178,7 +188,7 @@ def designer_studio(request: HttpRequest) -> HttpResponse:
             return redirect("frontend:designer-studio")
     patterns = selectors.pattern_list(filters=selectors.CatalogueFilters(owner=user, only_owner=True))
     sales = list(page_selectors.sold_lines_for_designer(designer=user))
-    royalties = designer_royalties(user)
+    royalties = royalty_totals_by_order_line(payee=user)
     sales_rows = [{"line": line, "share": royalties.get(line.pk, Decimal("0"))} for line in sales]
     return render(
         request,
@@ -193,34 +203,3 @@ def designer_studio(request: HttpRequest) -> HttpResponse:
         },
         status=400 if form.is_bound and form.errors else 200,
     )
-
-
-def payouts_onboarding_start(request: HttpRequest) -> str:
-    """The Stripe Connect onboarding link for the artist, or back to the studio with the reason."""
-    try:
-        return payout_onboarding_start(
-            artist=request.user,  # type: ignore[arg-type]
-            return_url=request.build_absolute_uri(reverse("frontend:artist-studio")),
-        )
-    except Exception as exc:  # Stripe unreachable or not configured: say so on the studio page
-        log.warning("Payout onboarding could not start: %s", exc)
-        messages.error(request, f"Payout set-up could not start: {exc}")
-        return reverse("frontend:artist-studio")
-
-
-def royalty_statements_url() -> str:
-    return reverse("royalty-statement-csv")
-
-
-def artist_ledger(user: User) -> dict[str, Any]:
-    """Uses, earnings and balance for the artist studio, from the royalty ledger."""
-    return artist_earnings(artist=user)
-
-
-def designer_royalties(user: User) -> dict[int, Decimal]:
-    """The designer's ledger total per order line (accruals less refunds)."""
-    totals: dict[int, Decimal] = {}
-    for entry in royalty_entries(payee=user):
-        if entry.order_line_id is not None:
-            totals[entry.order_line_id] = totals.get(entry.order_line_id, Decimal("0")) + entry.amount
-    return totals
