@@ -76,8 +76,9 @@ def cart_add(request: HttpRequest) -> HttpResponse:
         messages.error(request, "Choose a product, a size and a quantity.")
         return redirect("frontend:configure")
     job = get_object_or_404(
-        selectors.personalization_list(buyer=request.user), pk=form.cleaned_data["personalization"]
-    )  # type: ignore[arg-type]
+        selectors.personalization_list(buyer=request.user),  # type: ignore[arg-type]
+        pk=form.cleaned_data["personalization"],
+    )
     size = cart_store.sizes_by_id().get(form.cleaned_data["size"])
     if size is None:
         raise Http404("No such product size.")
@@ -135,9 +136,9 @@ def _redirect_to_payment(
     try:
         payment = payment_checkout_start(
             order=order,
-            actor=request.user,
+            actor=request.user,  # type: ignore[arg-type]
             shipping_address=shipping_address,
-            country=country,  # type: ignore[arg-type]
+            country=country,
         )
     except (ValidationError, Conflict, NotAllowed, GatewayUnavailable) as exc:
         messages.error(request, " ".join(getattr(exc, "messages", None) or [str(exc)]))

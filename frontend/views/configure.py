@@ -45,9 +45,9 @@ def configure(request: HttpRequest) -> HttpResponse:
         job = selectors.personalization_list(buyer=request.user).filter(pk=int(job_id)).first()
     context = {
         "form": form,
-        "patterns": form.fields["pattern"].queryset,
-        "styles": form.fields["style"].queryset,
-    }  # type: ignore[attr-defined]
+        "patterns": form.fields["pattern"].queryset,  # type: ignore[attr-defined]
+        "styles": form.fields["style"].queryset,  # type: ignore[attr-defined]
+    }
     context.update(_live_context(context["styles"], form))
     if job is not None:
         context.update(_job_context(request, job))
@@ -96,8 +96,8 @@ def configure_preview(request: HttpRequest) -> HttpResponse:
         "frontend/configure.html",
         {
             "form": form,
-            "patterns": form.fields["pattern"].queryset,
-            "styles": styles,  # type: ignore[attr-defined]
+            "patterns": form.fields["pattern"].queryset,  # type: ignore[attr-defined]
+            "styles": styles,
             **_live_context(styles, form),
         },
         status=400,

@@ -109,9 +109,8 @@ def artist_licence(request: HttpRequest, pk: int) -> HttpResponse:
             if style.licence_id == before:
                 messages.info(request, "Those are the terms already in force; nothing changed.")
             else:
-                messages.success(
-                    request, f"“{style.title}” now sells under licence version {style.licence.version}."
-                )  # type: ignore[union-attr]
+                version = style.licence.version  # type: ignore[union-attr]
+                messages.success(request, f"“{style.title}” now sells under licence version {version}.")
             return redirect("frontend:artist-studio")
     context = _artist_context(user, StyleUploadForm(), {style.pk: form})
     return render(request, "frontend/studio_artist.html", context, status=400)

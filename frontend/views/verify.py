@@ -30,8 +30,9 @@ def verify(request: HttpRequest) -> HttpResponse:
     form = VerifyForm(request.POST or None, request.FILES or None)
     result: dict[str, Any] | None = None
     if request.method == "POST" and not ScopedRateThrottle().allow_request(
-        DRFRequest(request), _VerifyRateScope()
-    ):  # type: ignore[arg-type]
+        DRFRequest(request),
+        _VerifyRateScope(),  # type: ignore[arg-type]
+    ):
         form.add_error(None, "Too many checks from this address; please wait a minute and try again.")
         return render(request, "frontend/verify.html", {"form": form, "result": None}, status=429)
     if request.method == "POST" and form.is_valid():
