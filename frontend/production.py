@@ -13,9 +13,9 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from frontend.decorators import role_required
 from frontend.forms import PrintShopApplyForm, RerenderForm, ShipForm, apply_service_errors
 from frontend.job_ticket import job_barcode, job_barcode_value, sheet_pictures
-from frontend.views import role_required
 from marketplace import selectors
 from marketplace.dispatch import dispatch_promise
 from marketplace.errors import Conflict, NotAllowed

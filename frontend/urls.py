@@ -1,21 +1,22 @@
 from django.urls import path
 
-from frontend import production, views
+from frontend import production
+from frontend.views import accounts, catalogue, checkout, configure, orders, studios, verify
 
 app_name = "frontend"
 
 urlpatterns = [
-    path("", views.catalogue, name="catalogue"),
-    path("patterns/<int:pk>/", views.pattern_detail, name="pattern"),
-    path("configure/", views.configure, name="configure"),
-    path("configure/preview/", views.configure_preview, name="configure-preview"),
-    path("configure/jobs/<int:pk>/", views.configure_job, name="configure-job"),
-    path("cart/", views.cart, name="cart"),
-    path("cart/add/", views.cart_add, name="cart-add"),
-    path("cart/remove/<int:index>/", views.cart_remove, name="cart-remove"),
-    path("cart/checkout/", views.cart_checkout, name="cart-checkout"),
-    path("orders/<int:pk>/", views.order_detail, name="order"),
-    path("orders/<int:pk>/checkout/", views.order_checkout_again, name="order-checkout"),
+    path("", catalogue.catalogue, name="catalogue"),
+    path("patterns/<int:pk>/", catalogue.pattern_detail, name="pattern"),
+    path("configure/", configure.configure, name="configure"),
+    path("configure/preview/", configure.configure_preview, name="configure-preview"),
+    path("configure/jobs/<int:pk>/", configure.configure_job, name="configure-job"),
+    path("cart/", checkout.cart, name="cart"),
+    path("cart/add/", checkout.cart_add, name="cart-add"),
+    path("cart/remove/<int:index>/", checkout.cart_remove, name="cart-remove"),
+    path("cart/checkout/", checkout.cart_checkout, name="cart-checkout"),
+    path("orders/<int:pk>/", orders.order_detail, name="order"),
+    path("orders/<int:pk>/checkout/", checkout.order_checkout_again, name="order-checkout"),
     path("orders/<int:pk>/approve/", production.order_approve, name="order-approve"),
     path(
         "orders/<int:pk>/lines/<int:line_pk>/rerender/",
@@ -27,7 +28,7 @@ urlpatterns = [
         production.order_line_cancel_page,
         name="order-line-cancel",
     ),
-    path("orders/<int:pk>/lines/<int:line_pk>/<str:name>", views.order_output, name="order-output"),
+    path("orders/<int:pk>/lines/<int:line_pk>/<str:name>", orders.order_output, name="order-output"),
     path("studio/production/", production.production_studio, name="production"),
     path("studio/production/jobs/<int:job_pk>/", production.production_ticket, name="production-ticket"),
     path(
@@ -41,15 +42,15 @@ urlpatterns = [
     path(
         "print-shops/invitations/<str:token>/", production.print_shop_invitation, name="print-shop-invitation"
     ),
-    path("studio/artist/", views.artist_studio, name="artist-studio"),
-    path("studio/artist/styles/<int:pk>/licence/", views.artist_licence, name="artist-licence"),
-    path("studio/artist/styles/<int:pk>/listing/", views.artist_listing, name="artist-listing"),
-    path("studio/artist/approvals/<int:pk>/", views.artist_approval, name="artist-approval"),
-    path("studio/artist/payouts/", views.artist_payouts, name="artist-payouts"),
-    path("studio/designer/", views.designer_studio, name="designer-studio"),
-    path("verify/", views.verify, name="verify"),
-    path("licences/<int:pk>/v<int:version>/", views.licence_page, name="licence"),
-    path("accounts/signup/", views.signup, name="signup"),
-    path("accounts/login/", views.LoginView.as_view(), name="login"),
-    path("accounts/logout/", views.LogoutView.as_view(), name="logout"),
+    path("studio/artist/", studios.artist_studio, name="artist-studio"),
+    path("studio/artist/styles/<int:pk>/licence/", studios.artist_licence, name="artist-licence"),
+    path("studio/artist/styles/<int:pk>/listing/", studios.artist_listing, name="artist-listing"),
+    path("studio/artist/approvals/<int:pk>/", studios.artist_approval, name="artist-approval"),
+    path("studio/artist/payouts/", studios.artist_payouts, name="artist-payouts"),
+    path("studio/designer/", studios.designer_studio, name="designer-studio"),
+    path("verify/", verify.verify, name="verify"),
+    path("licences/<int:pk>/v<int:version>/", catalogue.licence_page, name="licence"),
+    path("accounts/signup/", accounts.signup, name="signup"),
+    path("accounts/login/", accounts.LoginView.as_view(), name="login"),
+    path("accounts/logout/", accounts.LogoutView.as_view(), name="logout"),
 ]

@@ -26,6 +26,7 @@ from provenance.core import manifest as mf
 from provenance.core.chain import ChainError, ChainUnavailable, NotOurContract
 from provenance.core.credentials import png_has_manifest_chunk, read_credential
 from provenance.core.hashing import sha256_hex
+from provenance.core.lattice_figure import lattice_figure
 from provenance.core.perceptual import (
     band_probes,
     from_signed64,
@@ -424,3 +425,13 @@ def verify_file(data: bytes, *, prefer: AttributionRecord | None = None) -> Veri
         reasons=reasons or ["no record matches this file"],
         credential_present=credential_state not in (None, "absent"),
     )
+
+
+def match_figure(data: bytes, result: Verification) -> dict[str, Any] | None:
+    """The verification page's picture of a repeat match (`provenance.core.lattice_figure`): the
+    uploaded file beside the matched record's tile. None when the verdict was not found by the lattice."""
+    if not result.query_lattice or result.record is None:
+        return None
+    with result.record.order_line.print_png.open("rb") as fh:
+        tile = fh.read()
+    return lattice_figure(query=data, tile=tile, lattice=result.query_lattice)

@@ -97,6 +97,17 @@ def royalty_entries(*, payee: User) -> QuerySet[RoyaltyEntry]:
     )
 
 
+def royalty_totals_by_order_line(*, payee: User) -> dict[int, Decimal]:
+    """The payee's ledger total per order line (accruals less refunds), for the lines that have any."""
+    rows = (
+        RoyaltyEntry.objects.filter(payee=payee, order_line__isnull=False)
+        .values("order_line_id")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    )
+    return {row["order_line_id"]: Decimal(row["total"]).quantize(LEDGER_PLACES) for row in rows}
+
+
 def royalty_month(*, payee: User, month: dt.date) -> tuple[QuerySet[RoyaltyEntry], QuerySet[Transfer]]:
     """The payee's ledger entries and transfers made in a calendar month (UTC)."""
     start = dt.datetime(month.year, month.month, 1, tzinfo=dt.UTC)

@@ -520,7 +520,7 @@ def test_verify_renders_the_verdict_and_the_attribution_chain(
             "chain": {"status": "confirmed", "tx_hash": "0x" + "9" * 64, "block_number": 7},
         }
 
-    monkeypatch.setattr("frontend.views.verify_submission", fake)
+    monkeypatch.setattr("frontend.views.verify.verify_submission", fake)
     page = client.post("/verify/", {"sha256": "AB" * 32}).content.decode()
     assert seen == {"data": None, "sha256": "ab" * 32}
     assert 'data-verdict="verified"' in page

@@ -86,7 +86,9 @@ def _photo_result(designer: User, artist: User) -> dict[str, Any]:
 def test_the_verify_page_names_a_photo_match_and_keeps_the_shares_to_the_parties(
     client: Client, monkeypatch: pytest.MonkeyPatch, artist: User, designer: User
 ) -> None:
-    monkeypatch.setattr("frontend.views.verify_submission", lambda **_: _photo_result(designer, artist))
+    monkeypatch.setattr(
+        "frontend.views.verify.verify_submission", lambda **_: _photo_result(designer, artist)
+    )
     page = client.post("/verify/", {"sha256": "ab" * 32}).content.decode()
     heading = re.search(r'data-testid="verdict-heading">([^<]*)<', page)
     assert heading and heading.group(1) == "Probable match"
@@ -109,22 +111,19 @@ def test_an_exact_match_offers_the_records_certificate(
     client: Client, monkeypatch: pytest.MonkeyPatch, artist: User, designer: User
 ) -> None:
     exact = _photo_result(designer, artist) | {"verdict": "verified", "found_by": "sha256", "match": None}
-    monkeypatch.setattr("frontend.views.verify_submission", lambda **_: exact)
+    monkeypatch.setattr("frontend.views.verify.verify_submission", lambda **_: exact)
     page = client.post("/verify/", {"sha256": "ab" * 32}).content.decode()
     assert re.search(r'data-testid="verdict-heading">Verified<', page)
     assert "Verified, by the exact file hash (SHA-256)." in page
     assert re.search(r'<a [^>]*href="[^"]*certificate\.pdf"', page) and "photo-certificate" not in page
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="WIRING PLAN W1: frontend/views.py's verify() throttles through DRF's Request, whose user "
-    "setter replaces request.user with AnonymousUser; the fix lands with the views package",
-)
 def test_a_signed_in_verifier_stays_signed_in_on_the_result(
     client: Client, monkeypatch: pytest.MonkeyPatch, artist: User, designer: User
 ) -> None:
-    monkeypatch.setattr("frontend.views.verify_submission", lambda **_: _photo_result(designer, artist))
+    monkeypatch.setattr(
+        "frontend.views.verify.verify_submission", lambda **_: _photo_result(designer, artist)
+    )
     assert client.login(username=designer.username, password=PASSWORD)
     form = client.get("/verify/").content.decode()
     assert "Log out" in form  # signed in on the form

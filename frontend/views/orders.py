@@ -1,0 +1,209 @@
+"""The buyer's order page (htmx polls its status fragment), with each line's stage, proof, downloads
+and attribution record, and the permission-checked download of a line's print outputs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET
+
+from frontend.forms import RerenderForm
+from frontend.htmx import is_htmx
+from frontend.views.verify import certificate_urls
+from marketplace import selectors
+from marketplace.forms import ShippingAddressForm
+from marketplace.media import media_file_response
+from marketplace.models import (
+    IN_FULFILMENT_STATUSES,
+    PROOF_VISIBLE_STAGES,
+    UNFINISHED_STAGES,
+    LineStage,
+    Order,
+    OrderLine,
+    OrderStatus,
+)
+from marketplace.proofs import PROOF_TILE_PX, proof_grid, proof_sheet_size
+from marketplace.services.fulfilment import CANCELLABLE_STAGES, MAX_BUYER_RERENDERS
+from marketplace.services.shipping import address_for_display
+
+# The order page's timeline: prints go to production; an order of digital files ends once delivered.
+PRINT_STEPS = [
+    OrderStatus.PAID,
+    OrderStatus.RENDERING,
+    OrderStatus.PROOF_READY,
+    OrderStatus.APPROVED,
+    OrderStatus.IN_PRODUCTION,
+    OrderStatus.SHIPPED,
+    OrderStatus.FULFILLED,
+]
+DIGITAL_STEPS = [OrderStatus.PAID, OrderStatus.RENDERING, OrderStatus.FULFILLED]
+OUTPUT_FILES = {
+    "print.png": ("print_png", "Print PNG"),
+    "print-sheet.png": ("print_sheet", "Print sheet"),
+    "print.svg": ("svg", "SVG"),
+}
+
+
+def own_order(request: HttpRequest, pk: int) -> Order:
+    # Another buyer's order is answered as missing, so order ids cannot be probed.
+    return get_object_or_404(selectors.order_list(buyer=request.user), pk=pk)  # type: ignore[arg-type]
+
+
+@login_required
+def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    order = own_order(request, pk)
+    template = "frontend/_order_status.html" if is_htmx(request) else "frontend/order.html"
+    return render(request, template, _order_context(order, request.user))
+
+
+LINE_STAGE_LABELS: dict[str, str] = {
+    LineStage.QUEUED: "Waiting for the renderer",
+    LineStage.RENDERING: "Rendering the print tile",
+    LineStage.RENDERED: "Tracing the vector file",
+    LineStage.VECTORIZED: "Recording the attribution",
+    LineStage.ATTRIBUTED: "Signing the files",
+    LineStage.DELIVERED: "Delivered",
+    LineStage.AWAITING_ARTIST_APPROVAL: "Waiting for the artist's approval",
+    LineStage.PROOF_READY: "Proof ready: review it",
+    LineStage.APPROVED: "Approved: waiting for the print shop",
+    LineStage.IN_PRODUCTION: "Being printed",
+    LineStage.SHIPPED: "Shipped",
+    LineStage.CANCELLED: "Cancelled: refunded",
+    LineStage.FAILED: "Could not be made: refunded",
+}
+
+
+def _proof(line: OrderLine) -> dict[str, Any] | None:
+    """What the proof viewer needs: the reduced proof of the whole sheet, the full-resolution tiles
+    marked PROOF that cover it (never the print sheet itself), its physical size, and the repeat
+    tile's geometry on it."""
+    if line.stage not in PROOF_VISIBLE_STAGES or not line.print_sheet:
+        return None
+    pattern = line.personalization.base_pattern
+    size = line.product_size
+    sheet_w, sheet_h = line.render_info.get("sheet_px") or size.print_pixels(pattern.dpi)
+    full_w, full_h = (
+        proof_sheet_size(line.render_info) if line.render_info.get("sheet_px") else (sheet_w, sheet_h)
+    )
+    columns, rows = proof_grid(full_w, full_h)
+    tiles = [
+        {
+            "url": reverse("order-line-proof-tile", args=[line.order_id, line.pk, col, row]),
+            "left": 100 * col * PROOF_TILE_PX / full_w,
+            "top": 100 * row * PROOF_TILE_PX / full_h,
+            "width": 100 * min(PROOF_TILE_PX, full_w - col * PROOF_TILE_PX) / full_w,
+            "height": 100 * min(PROOF_TILE_PX, full_h - row * PROOF_TILE_PX) / full_h,
+        }
+        for row in range(rows)
+        for col in range(columns)
+    ]
+    return {
+        "url": reverse("order-line-proof", args=[line.order_id, line.pk]),
+        "tiles": tiles,
+        "sheet_w": sheet_w,
+        "sheet_h": sheet_h,
+        "tile_w": pattern.width_px,
+        "tile_h": pattern.height_px,
+        "repeat": pattern.repeat_type,
+        "repeat_label": pattern.get_repeat_type_display(),
+        "width_in": size.width_in,
+        "height_in": size.height_in,
+        "tile_w_in": pattern.repeat_width_in,
+        "tile_h_in": pattern.repeat_height_in,
+        "dpi": pattern.dpi,
+    }
+
+
+def _order_context(order: Order, user: Any) -> dict[str, Any]:
+    physical = any(line.product_size.product.is_physical for line in order.lines.all())
+    flow: list[str] = list(PRINT_STEPS if physical else DIGITAL_STEPS)
+    position = flow.index(order.status) if order.status in flow else -1
+    steps = [
+        {"status": s, "label": OrderStatus(s).label, "done": 0 <= i <= position, "current": order.status == s}
+        for i, s in enumerate(flow)
+    ]
+    lines = []
+    for line in order.lines.all():
+        allowed = (
+            selectors.order_line_output_access(line=line, user=user)[0] == selectors.OutputAccess.ALLOWED
+        )
+        proof_allowed = (
+            selectors.order_line_proof_access(line=line, user=user)[0] == selectors.OutputAccess.ALLOWED
+        )
+        downloads = [
+            {"name": name, "label": label}
+            for name, (field, label) in OUTPUT_FILES.items()
+            if allowed and getattr(line, field)
+        ]
+        job = getattr(line, "production_job", None)
+        lines.append(
+            {
+                "line": line,
+                "stage_label": LINE_STAGE_LABELS.get(line.stage, ""),
+                "working": line.stage in UNFINISHED_STAGES,
+                "downloads": downloads,
+                "attribution": attribution_for_line(line),
+                "proof": _proof(line) if proof_allowed else None,
+                "can_rerender": line.stage == LineStage.PROOF_READY
+                and line.rerenders_used < MAX_BUYER_RERENDERS,
+                "can_cancel": line.stage in CANCELLABLE_STAGES,
+                "shipment": job if job is not None and job.shipped_at else None,
+            }
+        )
+    unfinished = any(item["working"] for item in lines)
+    return {
+        "order": order,
+        "steps": steps,
+        "lines": lines,
+        "address": address_for_display(order.shipping_address)
+        if order.buyer_id == getattr(user, "pk", None)
+        else [],
+        "can_approve": any(line.stage == LineStage.PROOF_READY for line in order.lines.all()),
+        "polling": order.status in (OrderStatus.AWAITING_PAYMENT, OrderStatus.PAID, OrderStatus.RENDERING)
+        or (order.status in IN_FULFILMENT_STATUSES and unfinished),
+        "can_pay": order.status in (OrderStatus.DRAFT, OrderStatus.AWAITING_PAYMENT),
+        "needs_address": physical and order.shipping_address is None,
+        "address_form": ShippingAddressForm(prefix="ship")
+        if physical and order.shipping_address is None
+        else None,
+        "rerender_form": RerenderForm(),
+    }
+
+
+@require_GET
+@login_required
+def order_output(request: HttpRequest, pk: int, line_pk: int, name: str) -> HttpResponseBase:
+    """A print output, under the one entitlement rule (`order_line_output_access`): strangers get
+    a 404, the buyer a 409 (not ready) or 410 (refunded) with the reason."""
+    if name not in OUTPUT_FILES:
+        raise Http404("No such file.")
+    line = get_object_or_404(OrderLine.objects.select_related("order"), pk=line_pk, order_id=pk)
+    access, reason = selectors.order_line_output_access(line=line, user=request.user)
+    if access == selectors.OutputAccess.NOT_FOUND:
+        raise Http404("No such file.")
+    if access != selectors.OutputAccess.ALLOWED:
+        return HttpResponse(reason, status=access.http_status, content_type="text/plain; charset=utf-8")
+    field = getattr(line, OUTPUT_FILES[name][0])
+    if not field:
+        raise Http404("This file is not ready yet.")
+    return media_file_response(
+        request, field, filename=f"motif-order{pk}-line{line.pk}-{name}", as_attachment=True
+    )
+
+
+def attribution_for_line(line: OrderLine) -> dict[str, Any] | None:
+    """The line's attribution record, if it has one yet (it is made once the outputs exist): its
+    chain status and certificate links."""
+    record = getattr(line, "attribution_record", None)  # a missing reverse one-to-one is an AttributeError
+    if record is None:
+        return None
+    return {
+        "record_id": record.record_id,
+        "status": record.get_status_display(),
+        **certificate_urls(record.record_id),
+    }
