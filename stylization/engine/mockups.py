@@ -184,7 +184,9 @@ def _draw_shirt(canvas: Image.Image, cell: Image.Image, ppi: float, spec: Mockup
     # The neckline's inner band, and the sleeve hems.
     draw = ImageDraw.Draw(canvas)
     cx, top = spec.scene_in[0] / 2 * ppi, 3.0 * ppi
-    draw.arc((cx - 4 * ppi, top - 2.5 * ppi, cx + 4 * ppi, top + 2.5 * ppi), 0, 180, fill=(70, 70, 70), width=2)
+    draw.arc(
+        (cx - 4 * ppi, top - 2.5 * ppi, cx + 4 * ppi, top + 2.5 * ppi), 0, 180, fill=(70, 70, 70), width=2
+    )
 
 
 def _draw_wall(canvas: Image.Image, cell: Image.Image, ppi: float, spec: MockupProduct) -> None:
@@ -210,8 +212,12 @@ def _draw_wall(canvas: Image.Image, cell: Image.Image, ppi: float, spec: MockupP
     draw.rectangle((chair_left, floor - back, chair_left + w, floor - back + round(3 * ppi)), fill=WOOD)
     for x in (chair_left, chair_left + w - leg):
         draw.rectangle((x, floor - back, x + leg, floor), fill=WOOD)
-    draw.rectangle((chair_left - leg, floor - seat - leg, chair_left + w + leg, floor - seat + leg), fill=WOOD)
-    draw.rectangle((chair_left, floor - back + round(8 * ppi), chair_left + w, floor - back + round(10 * ppi)), fill=WOOD)
+    draw.rectangle(
+        (chair_left - leg, floor - seat - leg, chair_left + w + leg, floor - seat + leg), fill=WOOD
+    )
+    draw.rectangle(
+        (chair_left, floor - back + round(8 * ppi), chair_left + w, floor - back + round(10 * ppi)), fill=WOOD
+    )
 
 
 def _draw_gift_box(canvas: Image.Image, cell: Image.Image, ppi: float, spec: MockupProduct) -> None:

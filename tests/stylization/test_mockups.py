@@ -44,7 +44,9 @@ def test_translation_cells(repeat: str, cell: tuple[int, int]) -> None:
 
 @pytest.mark.parametrize("product", sorted(MOCKUP_PRODUCTS))
 def test_every_product_draws_the_pattern(product: str) -> None:
-    image = mockup_image(two_colour_noise(), repeat="basic", repeat_width_in=3, repeat_height_in=3, product=product)
+    image = mockup_image(
+        two_colour_noise(), repeat="basic", repeat_width_in=3, repeat_height_in=3, product=product
+    )
     assert image.mode == "RGB" and image.width == 800
     colours = image.convert("RGB").getcolors(maxcolors=1 << 20) or []
     assert len(colours) > 50  # pattern, shading and scene, not a flat fill
