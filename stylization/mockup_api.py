@@ -10,12 +10,14 @@ from django.shortcuts import get_object_or_404
 from django.urls import path
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.exceptions import NotAuthenticated
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from marketplace import selectors
 from marketplace.media import PRIVATE
+from marketplace.models import User
 from stylization.engine.images import load_image
 from stylization.engine.mockups import MOCKUP_PRODUCTS, mockup_image
 from stylization.runtime import png_bytes
@@ -34,8 +36,11 @@ class PersonalizationMockupView(APIView):
     def get(self, request: Request, pk: int, product: str) -> HttpResponse:
         """The preview on `product` at true scale: a 2D front view drawn with Pillow, not a 3D render.
         404 for an unknown product, a preview not made yet, or someone else's personalization."""
+        buyer = request.user
+        if not isinstance(buyer, User):  # IsAuthenticated has refused anyone else already
+            raise NotAuthenticated
         # Someone else's personalization is answered as missing, as its preview is.
-        personalization = get_object_or_404(selectors.personalization_list(buyer=request.user), pk=pk)
+        personalization = get_object_or_404(selectors.personalization_list(buyer=buyer), pk=pk)
         if product not in MOCKUP_PRODUCTS:
             raise Http404(f"No mockup for {product!r}; there are: {', '.join(sorted(MOCKUP_PRODUCTS))}.")
         if not personalization.preview:
