@@ -339,7 +339,9 @@ function loadImage(src) {
 const inches = (value) => parseFloat(String(value).replace(",", ".")) || 1;
 
 function startFollowing(mockup, selector) {
+  let followed = false;
   const follow = (canvas, img, startedAt) => {
+    followed = true;
     const d = canvas.dataset;
     mockup.root.hidden = false;
     mockup.resize();
@@ -354,7 +356,8 @@ function startFollowing(mockup, selector) {
     else loadImage(canvas.dataset.tileSrc).then((img) => follow(canvas, img, startedAt));
   });
   const drawn = document.querySelector(`${selector}[data-drawn]`);
-  if (drawn) loadImage(drawn.dataset.tileSrc).then((img) => follow(drawn, img));
+  // A preview drawn before this module ran: take it, unless a newer one has arrived meanwhile.
+  if (drawn) loadImage(drawn.dataset.tileSrc).then((img) => { if (!followed) follow(drawn, img); });
 }
 
 function start(root) {
