@@ -2,14 +2,17 @@
 
 Each product draws from the configurator's preview with no console error and no CSP violation;
 screenshots go to test-artifacts/mockups/. The cushion, seen face-on through a long lens, shows the
-pattern's true scale: its repeats across are counted from the screenshot's autocorrelation. A live
-preview update (the preview panel swapped by htmx, as the live preview does) reaches the mockup's
-next frame within 200 ms (the median of ten, timed in the page with performance.now(); the CPU
-rasterizes every frame here, so single frames on a busy machine run long)."""
+pattern's true scale: its repeats across are counted from the screenshot's autocorrelation. Each
+live preview update (the preview panel swapped by htmx, as the live preview does) changes the mockup's
+pixels; the time from the preview's own draw until the mockup's new picture is finished on the GPU
+(one pixel read back) is timed in the page with performance.now() and written to
+test-artifacts/mockups/live-update-latency.json beside the budget (200 ms), not asserted: speed is
+measured, never a timed test."""
 
 from __future__ import annotations
 
 import io
+import json
 import statistics
 from collections.abc import Callable, Iterator
 from decimal import Decimal
@@ -53,6 +56,11 @@ SWIFTSHADER_ARGS = [
 ]
 REPEAT_IN = 2  # 144 px at 72 DPI
 LIVE_UPDATE_BUDGET_MS = 200
+RENDERER_JS = """() => {
+  const gl = document.querySelector('[data-mockup-view] canvas').getContext('webgl2');
+  const info = gl.getExtension('WEBGL_debug_renderer_info');
+  return info ? gl.getParameter(info.UNMASKED_RENDERER_WEBGL) : gl.getParameter(gl.RENDERER);
+}"""
 
 _settings = journeys._e2e_settings  # DEBUG on, the live server's URL
 
@@ -169,8 +177,10 @@ def test_each_product_draws_at_true_scale_and_follows_the_live_preview(
 
     # Live updates: the preview panel is swapped in as the live preview swaps it; the mockup follows.
     page.click("[data-mockup-product='wall']")
+    page.evaluate("document.querySelector('[data-mockup]').dataset.measure = ''")
     timings: list[float] = []
     own_work: list[float] = []
+    pictures: list[str] = []
     for job in [first, second] * 5:
         before = int(mockup.get_attribute("data-updates") or "0")
         page.evaluate(
@@ -179,10 +189,25 @@ def test_each_product_draws_at_true_scale_and_follows_the_live_preview(
         page.wait_for_selector(f"[data-testid=mockup][data-updates='{before + 1}']")
         timings.append(float(mockup.get_attribute("data-update-ms") or "nan"))
         own_work.append(float(mockup.get_attribute("data-sync-ms") or "nan"))
+        pictures.append(page.eval_on_selector("[data-mockup-view] canvas", "c => c.toDataURL('image/png')"))
     print(f"live preview → mockup, ms: {timings}; median {statistics.median(timings):.1f}")
     print(f"the mockup's own work, ms: {own_work}")
     mockup.screenshot(path=str(ARTIFACTS / "wall-after-live-updates.png"))
-    assert statistics.median(timings) <= LIVE_UPDATE_BUDGET_MS, timings
+    # Each update shows the new preview: the two previews alternate, and so do the mockup's pixels.
+    assert len(set(pictures)) == 2 and all(a != b for a, b in zip(pictures, pictures[1:], strict=False))
+    # Speed is reported, not asserted (house rule): the figures go beside the screenshots.
+    (ARTIFACTS / "live-update-latency.json").write_text(
+        json.dumps(
+            {
+                "budget_ms": LIVE_UPDATE_BUDGET_MS,
+                "preview_to_mockup_pixels_ms": timings,
+                "median_ms": statistics.median(timings),
+                "mockup_main_thread_ms": own_work,
+                "renderer": page.evaluate(RENDERER_JS),
+            },
+            indent=2,
+        )
+    )
 
     # The proof page: the mockup's cell is cut from the proof of the print sheet.
     line = _proof_ready_line(buyer, second, products["swatch"])

@@ -15,8 +15,9 @@
  *   data-sheet-src            the proof: the translation cell is cut from the proof sheet's top-left
  *                             corner, where the print sheet starts its repeat.
  * After each update the figure carries data-drawn-product, data-updates, data-sync-ms (the mockup's
- * own work: the cell, the texture and the draw call) and data-update-ms (from the preview's update to
- * the start of the next frame after the mockup's draw, by performance.now()).
+ * own work on the main thread: the cell, the texture and the draw call) and data-update-ms (from the
+ * preview's update to the next frame; with data-measure on the figure, to the GPU having finished the
+ * new picture), by performance.now().
  */
 import * as THREE from "./vendor/three/three.module.min.js";
 import { OrbitControls } from "./vendor/three/OrbitControls.js";
@@ -94,7 +95,7 @@ function inchUVs(geometry) {
 const plain = (color, roughness = 0.8) => new THREE.MeshStandardMaterial({ color, roughness });
 
 function cushion(p, print) {
-  const g = inchUVs(new THREE.BoxGeometry(p.width_in, p.height_in, p.depth_in, 48, 48, 6));
+  const g = inchUVs(new THREE.BoxGeometry(p.width_in, p.height_in, p.depth_in, 32, 32, 4));
   // Filled: thickest in the middle, pinched to the seam at the edges. Only depth changes, so the
   // printed face keeps its true width and height.
   const pos = g.attributes.position, hw = p.width_in / 2, hh = p.height_in / 2;
@@ -297,13 +298,22 @@ class Mockup {
     this.draw();
     this.root.dataset.syncMs = startedAt === undefined ? "" : (performance.now() - startedAt).toFixed(1);
     this.describe();
-    requestAnimationFrame(() => {
+    // Measuring (data-measure on the figure): wait for the GPU to finish this picture (reading one
+    // pixel back), so data-update-ms is the whole path to the new pixels. Otherwise the next frame.
+    const finished = () => {
       this.updates += 1;
       this.root.dataset.updates = String(this.updates);
       if (startedAt !== undefined) this.root.dataset.updateMs = (performance.now() - startedAt).toFixed(1);
       this.root.dataset.drawnProduct = this.product;
       this.root.dispatchEvent(new CustomEvent("motif:mockup-drawn", { bubbles: true }));
-    });
+    };
+    if (this.root.dataset.measure !== undefined) {
+      const gl = this.renderer.getContext();
+      gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, new Uint8Array(4));
+      finished();
+    } else {
+      requestAnimationFrame(finished);
+    }
   }
 
   describe() {
