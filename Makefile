@@ -9,7 +9,7 @@ ANVIL_PORT ?= 8545
 # The benches (tests/benchmarks/, listed in the README): `make bench-<name> ARGS='--help'`.
 BENCHES := stylization api-latency print-fidelity device-slots provenance marketplace laundering loadtest
 
-.PHONY: install run serve-prod test lint contracts bench clean $(addprefix bench-,$(BENCHES))
+.PHONY: install run serve-prod test lint contracts bench clean vendor-three $(addprefix bench-,$(BENCHES))
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -53,6 +53,18 @@ test: lint
 
 contracts:
 	node provenance/contracts/compile.js
+
+# three.js for the 3D mockups, copied from npm (package.json pins it) into the site's own static files:
+# no CDN, and no import map (an inline script the CSP refuses), so OrbitControls' bare `from 'three'`
+# is pointed at the vendored module build beside it. The copy is committed; run this after a bump.
+THREE_DIR := frontend/static/frontend/vendor/three
+vendor-three: node_modules/.package-lock.json
+	mkdir -p $(THREE_DIR)
+	cp node_modules/three/build/three.module.min.js node_modules/three/build/three.core.min.js node_modules/three/LICENSE $(THREE_DIR)/
+	sed "s#from 'three';#from './three.module.min.js';#" node_modules/three/examples/jsm/controls/OrbitControls.js > $(THREE_DIR)/OrbitControls.js
+	printf 'three.js %s (npm package "three": build/three.module.min.js, build/three.core.min.js and\nexamples/jsm/controls/OrbitControls.js), vendored by `make vendor-three`; OrbitControls.js imports\n./three.module.min.js instead of the bare specifier "three". Licence: LICENSE (MIT).\n' \
+		"$$(node -p "require('./node_modules/three/package.json').version")" > $(THREE_DIR)/README
+
 
 bench: bench-stylization bench-provenance
 

@@ -112,4 +112,5 @@ urlpatterns = [
     path("", include("marketplace.payments.urls")),
     path("", include("marketplace.royalties.urls")),
     path("", include("provenance.urls")),
+    path("", include("stylization.mockup_api")),  # personalizations/<id>/mockups/<product>.png
 ]

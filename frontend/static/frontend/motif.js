@@ -41,7 +41,7 @@
       }
     }
     canvas.dataset.drawn = repeat;
-    canvas.dispatchEvent(new CustomEvent("motif:drawn", { bubbles: true, detail: { repeat: repeat } }));
+    canvas.dispatchEvent(new CustomEvent("motif:drawn", { bubbles: true, detail: { repeat: repeat, img: img } }));
   }
 
   var images = {};
