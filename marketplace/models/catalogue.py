@@ -12,6 +12,19 @@ from django.utils import timezone
 from marketplace.models.accounts import User
 from marketplace.models.money import MONEY, PERCENT
 
+# Listing limits. The columns, the services, the API's serializers and the forms all read these.
+TITLE_MAX_CHARS = 120
+DESCRIPTION_MAX_CHARS = 5000
+MAX_TAGS = 12
+# A base pattern's print resolution: the repeat's inches are its pixels divided by this.
+DPI_RANGE: tuple[int, int] = (72, 600)
+DEFAULT_DPI = 150
+# An edition limit above this is no limit; the column is a 32-bit integer.
+MAX_EDITION_USES = 1_000_000
+MAX_FEE_PER_USE = Decimal("100000")
+MAX_REVENUE_CEILING = Decimal("1000000000")
+MAX_TERRITORIES = 250
+
 
 class Tag(models.Model):
     name = models.SlugField(max_length=40, unique=True)
@@ -45,7 +58,7 @@ class Style(models.Model):
     """An artist's artwork, used as the style of a personalization under its current licence."""
 
     artist = models.ForeignKey(User, on_delete=models.PROTECT, related_name="styles")
-    title = models.CharField(max_length=120)
+    title = models.CharField(max_length=TITLE_MAX_CHARS)
     description = models.TextField(blank=True)
     tags = models.ManyToManyField(Tag, blank=True, related_name="styles")
     image = models.FileField(upload_to=_style_upload_to)
@@ -201,7 +214,7 @@ class BasePattern(models.Model):
     """A designer's seamless repeat, built for printing at `dpi`."""
 
     designer = models.ForeignKey(User, on_delete=models.PROTECT, related_name="patterns")
-    title = models.CharField(max_length=120)
+    title = models.CharField(max_length=TITLE_MAX_CHARS)
     description = models.TextField(blank=True)
     tags = models.ManyToManyField(Tag, blank=True, related_name="patterns")
     image = models.FileField(upload_to=_pattern_upload_to)
@@ -212,7 +225,9 @@ class BasePattern(models.Model):
     repeat_type = models.CharField(max_length=16, choices=RepeatType.choices, default=RepeatType.BASIC)
     repeat_width_in = models.DecimalField(max_digits=6, decimal_places=3)
     repeat_height_in = models.DecimalField(max_digits=6, decimal_places=3)
-    dpi = models.PositiveIntegerField(default=150, validators=[MinValueValidator(72), MaxValueValidator(600)])
+    dpi = models.PositiveIntegerField(
+        default=DEFAULT_DPI, validators=[MinValueValidator(DPI_RANGE[0]), MaxValueValidator(DPI_RANGE[1])]
+    )
     royalty_percent = models.DecimalField(**PERCENT)
     active = models.BooleanField(default=True)
     suspended_at = models.DateTimeField(null=True, blank=True)

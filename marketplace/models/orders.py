@@ -14,6 +14,15 @@ from marketplace.models.catalogue import LicenceUse, LicenceVersion, ProductSize
 from marketplace.models.money import MONEY, PERCENT
 from marketplace.models.personalizations import Personalization
 
+# An order line's quantity, and how many lines one order may hold.
+QUANTITY_RANGE: tuple[int, int] = (1, 1000)
+MAX_ORDER_LINES = 50
+# The files a line's fulfilment makes: the OrderLine columns that hold them, in the order they are made.
+OUTPUT_FILE_KINDS: tuple[str, ...] = ("print_png", "print_sheet", "svg")
+# What a buyer reads when a line failed for good, and what staff read of the technical cause.
+FAILURE_REASON_MAX_CHARS = 1000
+FAILURE_DETAIL_MAX_CHARS = 2000
+
 
 class OrderStatus(models.TextChoices):
     DRAFT = "draft"
@@ -43,11 +52,11 @@ IN_FULFILMENT_STATUSES: tuple[str, ...] = (
     OrderStatus.APPROVED,
     OrderStatus.IN_PRODUCTION,
     OrderStatus.SHIPPED,
-    OrderStatus.READY,
     OrderStatus.NEEDS_ATTENTION,
 )
-# Orders whose money has been taken (and not all given back).
-PAID_STATUSES: tuple[str, ...] = (*IN_FULFILMENT_STATUSES, OrderStatus.FULFILLED)
+# Orders whose money has been taken (and not all given back). READY is assigned no more, but an
+# order the first API left there was paid for.
+PAID_STATUSES: tuple[str, ...] = (*IN_FULFILMENT_STATUSES, OrderStatus.READY, OrderStatus.FULFILLED)
 
 ORDER_TRANSITIONS: dict[str, frozenset[str]] = {
     OrderStatus.DRAFT: frozenset({OrderStatus.AWAITING_PAYMENT, OrderStatus.CANCELLED}),
@@ -61,7 +70,7 @@ ORDER_TRANSITIONS: dict[str, frozenset[str]] = {
             {*IN_FULFILMENT_STATUSES, OrderStatus.FULFILLED, OrderStatus.REFUNDED}
             - {OrderStatus.PAID, status}
         )
-        for status in IN_FULFILMENT_STATUSES
+        for status in (*IN_FULFILMENT_STATUSES, OrderStatus.READY)
     },
     OrderStatus.FULFILLED: frozenset({OrderStatus.REFUNDED}),
     OrderStatus.CANCELLED: frozenset(),
@@ -137,6 +146,16 @@ PROOF_VISIBLE_STAGES: tuple[str, ...] = tuple(
 )
 # Lines whose money goes back to the buyer.
 REFUNDED_STAGES: tuple[str, ...] = (LineStage.FAILED, LineStage.CANCELLED)
+# A line with nothing left to do: a digital file delivered, a print shipped.
+FINISHED_STAGES: tuple[str, ...] = (LineStage.DELIVERED, LineStage.SHIPPED)
+# A physical line's proof waits for the artist, then for the buyer.
+PROOF_STAGES: tuple[str, ...] = (LineStage.AWAITING_ARTIST_APPROVAL, LineStage.PROOF_READY)
+# The buyer may cancel a line (refunded in full) until it is printed.
+CANCELLABLE_STAGES: tuple[str, ...] = (
+    LineStage.AWAITING_ARTIST_APPROVAL,
+    LineStage.PROOF_READY,
+    LineStage.APPROVED,
+)
 
 
 class InvalidTransition(Exception):
@@ -201,7 +220,9 @@ class OrderLine(models.Model):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
     personalization = models.ForeignKey(Personalization, on_delete=models.PROTECT, related_name="order_lines")
     product_size = models.ForeignKey(ProductSize, on_delete=models.PROTECT, related_name="+")
-    quantity = models.PositiveIntegerField(validators=[MinValueValidator(1), MaxValueValidator(1000)])
+    quantity = models.PositiveIntegerField(
+        validators=[MinValueValidator(QUANTITY_RANGE[0]), MaxValueValidator(QUANTITY_RANGE[1])]
+    )
     unit_price = models.DecimalField(**MONEY)
     line_total = models.DecimalField(**MONEY)
     licence_use = models.CharField(max_length=16, choices=LicenceUse.choices)
@@ -295,6 +316,6 @@ class OrderLine(models.Model):
     def record_failure(self, *, reason: str, detail: str) -> None:
         """Failed for good: `reason` is for the buyer, `detail` (the technical cause) for staff."""
         self.move_to(LineStage.FAILED)
-        self.failure_reason = reason[:1000]
+        self.failure_reason = reason[:FAILURE_REASON_MAX_CHARS]
         self.lease_until = None
-        self.render_info = {**self.render_info, "error": detail[:2000]}
+        self.render_info = {**self.render_info, "error": detail[:FAILURE_DETAIL_MAX_CHARS]}

@@ -11,6 +11,18 @@ from django.utils import timezone
 from marketplace.models.accounts import User
 from marketplace.models.catalogue import BasePattern, Style
 from marketplace.models.jobs import JobStatus
+from stylization.engine.params import SEED_MAX, STRENGTH_RANGE, STYLE_SCALE_RANGE
+
+# The engine owns the controls' ranges (it validates them itself, and cannot import the marketplace);
+# this module re-exports them beside the model they limit.
+__all__ = [
+    "SEED_MAX",
+    "STRENGTH_RANGE",
+    "STYLE_SCALE_RANGE",
+    "Personalization",
+    "StyleRegions",
+    "_personalization_upload_to",
+]
 
 
 class StyleRegions(models.TextChoices):
@@ -37,9 +49,14 @@ class Personalization(models.Model):
     # A buyer's own image: for personal use only, and only its hash ever leaves the database.
     style_image = models.FileField(upload_to=_personalization_upload_to, blank=True)
     style_image_sha256 = models.CharField(max_length=64, blank=True)
-    strength = models.FloatField(default=0.7, validators=[MinValueValidator(0.0), MaxValueValidator(1.0)])
+    strength = models.FloatField(
+        default=0.7, validators=[MinValueValidator(STRENGTH_RANGE[0]), MaxValueValidator(STRENGTH_RANGE[1])]
+    )
     preserve_colors = models.BooleanField(default=False)
-    style_scale = models.FloatField(default=1.0, validators=[MinValueValidator(0.25), MaxValueValidator(4.0)])
+    style_scale = models.FloatField(
+        default=1.0,
+        validators=[MinValueValidator(STYLE_SCALE_RANGE[0]), MaxValueValidator(STYLE_SCALE_RANGE[1])],
+    )
     seed = models.PositiveIntegerField(default=0)
     regions = models.CharField(max_length=8, choices=StyleRegions.choices, default=StyleRegions.ALL)
 

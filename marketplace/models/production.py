@@ -8,6 +8,12 @@ from django.utils import timezone
 from marketplace.models.accounts import User
 from marketplace.models.orders import LineStage, OrderLine
 
+# What a print shop may type when it ships a job.
+CARRIER_MAX_CHARS = 60
+TRACKING_NUMBER_MAX_CHARS = 80
+# An artist's reason for declining a derivative, shown to the buyer.
+DECLINE_REASON_MAX_CHARS = 2000
+
 
 class ProductionJob(models.Model):
     """A print shop's job: one per approved physical line, made when the line is approved (that is
@@ -20,8 +26,8 @@ class ProductionJob(models.Model):
     released_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
     shipped_at = models.DateTimeField(null=True, blank=True)
-    carrier = models.CharField(max_length=60, blank=True)
-    tracking_number = models.CharField(max_length=80, blank=True)
+    carrier = models.CharField(max_length=CARRIER_MAX_CHARS, blank=True)
+    tracking_number = models.CharField(max_length=TRACKING_NUMBER_MAX_CHARS, blank=True)
 
     class Meta:
         ordering = ["released_at", "id"]

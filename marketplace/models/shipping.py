@@ -10,6 +10,19 @@ from django.db import models
 from marketplace.models.catalogue import Substrate
 from marketplace.models.money import MONEY
 
+# A shipping address: each field's longest value (the country is an ISO 3166-1 alpha-2 code), and the
+# fields it cannot do without. The address is checked by `marketplace.services.shipping`; the
+# checkout forms read the same limits.
+ADDRESS_FIELDS: dict[str, int] = {
+    "name": 120,
+    "line1": 200,
+    "line2": 200,
+    "city": 100,
+    "postal_code": 20,
+    "country": 2,
+}
+REQUIRED_ADDRESS_FIELDS = ("name", "line1", "city", "postal_code", "country")
+
 
 class ShippingZone(models.Model):
     """Destinations priced alike. A country belongs to at most one zone; `countries` holds ISO 3166-1
