@@ -15,7 +15,6 @@ from marketplace.models import (
     CARRIER_MAX_CHARS,
     DEFAULT_DPI,
     DPI_RANGE,
-    MAX_EDITION_USES,
     PRINT_SHOP_NAME_MAX_LENGTH,
     QUANTITY_RANGE,
     SEED_MAX,
@@ -203,7 +202,6 @@ class LicenceTermsForm(forms.Form):
     max_uses = forms.IntegerField(
         label="Edition limit",
         min_value=1,
-        max_value=MAX_EDITION_USES,
         required=False,
         help_text="How many prints may ever be sold in this style. Leave empty for no limit.",
     )

@@ -42,12 +42,14 @@ from marketplace import jobs
 from marketplace.errors import Conflict, NotAllowed
 from marketplace.models import (
     CANCELLABLE_STAGES,
+    CARRIER_MAX_CHARS,
     FAILURE_REASON_MAX_CHARS,
     FINISHED_STAGES,
     IN_FULFILMENT_STATUSES,
     OUTPUT_FILE_KINDS,
     PROOF_STAGES,
     REFUNDED_STAGES,
+    TRACKING_NUMBER_MAX_CHARS,
     UNFINISHED_STAGES,
     ApprovalStatus,
     DerivativeApproval,
@@ -478,8 +480,8 @@ def proof_timers_run(*, now: dt.datetime | None = None) -> dict[str, int]:
                     context={
                         "order": line.order,
                         "line": line,
-                        "auto_approve_at": line.proof_ready_at + auto_after,
-                    },  # type: ignore[operator]
+                        "auto_approve_at": line.proof_ready_at + auto_after,  # type: ignore[operator]
+                    },
                 )
                 reminded += 1
     orders = set()
@@ -536,8 +538,12 @@ def production_job_ship(*, job_id: int, printer: User, carrier: str, tracking_nu
     errors = {}
     if not carrier:
         errors["carrier"] = ["Name the carrier."]
+    elif len(carrier) > CARRIER_MAX_CHARS:
+        errors["carrier"] = [f"A carrier's name is at most {CARRIER_MAX_CHARS} characters."]
     if not tracking_number:
         errors["tracking_number"] = ["Give the tracking number."]
+    elif len(tracking_number) > TRACKING_NUMBER_MAX_CHARS:
+        errors["tracking_number"] = [f"A tracking number is at most {TRACKING_NUMBER_MAX_CHARS} characters."]
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
@@ -552,11 +558,7 @@ def production_job_ship(*, job_id: int, printer: User, carrier: str, tracking_nu
                 raise Conflict("Start printing this job before shipping it.")
             line.move_to(LineStage.SHIPPED)
             line.save(update_fields=["stage", "stage_changed_at"])
-            job.carrier, job.tracking_number, job.shipped_at = (
-                carrier[:60],
-                tracking_number[:80],
-                timezone.now(),
-            )
+            job.carrier, job.tracking_number, job.shipped_at = carrier, tracking_number, timezone.now()
             job.save(update_fields=["carrier", "tracking_number", "shipped_at"])
             notification_send(
                 key=f"shipped:job:{job.pk}",
