@@ -79,6 +79,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "frontend.context_processors.limits",
             ],
         },
     },
@@ -151,17 +152,22 @@ AWS_S3_ADDRESSING_STYLE = env.str(
 )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Uploads: refuse anything bigger before it is decoded.
+# Uploads: refuse anything bigger before it is decoded. Patterns, styles and a buyer's own image
+# take MOTIF_MAX_UPLOAD_BYTES; the verification portal takes a delivered print file, which at 600 DPI
+# is larger, so it has a limit of its own.
 MOTIF_MAX_UPLOAD_BYTES = env.int("MOTIF_MAX_UPLOAD_BYTES", default=25 * 1024 * 1024)
 MOTIF_MAX_UPLOAD_PIXELS = env.int("MOTIF_MAX_UPLOAD_PIXELS", default=40_000_000)
+MOTIF_MAX_VERIFY_BYTES = env.int("MOTIF_MAX_VERIFY_BYTES", default=60 * 1024 * 1024)
 # Request bodies (marketplace.middleware.RequestBodyLimitMiddleware refuses a larger one from its
 # Content-Length, before it is read). A JSON or form body: the largest the product takes is a Stripe
 # event (tens of kilobytes), and a decoded JSON body takes many times its size in memory. Django
 # applies the same limit to the fields of a multipart form, but not to its files.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("MOTIF_MAX_BODY_BYTES", default=1024 * 1024)
-# A multipart body: the largest file an endpoint takes (verification: 60 MB, MAX_VERIFY_BYTES in
-# provenance/verification.py; patterns and styles: MOTIF_MAX_UPLOAD_BYTES) with the form's fields.
-MOTIF_MAX_MULTIPART_BYTES = env.int("MOTIF_MAX_MULTIPART_BYTES", default=62 * 1024 * 1024)
+# A multipart body: the largest file an endpoint takes (MOTIF_MAX_VERIFY_BYTES or
+# MOTIF_MAX_UPLOAD_BYTES) with the form's fields.
+MOTIF_MAX_MULTIPART_BYTES = env.int(
+    "MOTIF_MAX_MULTIPART_BYTES", default=max(MOTIF_MAX_VERIFY_BYTES, MOTIF_MAX_UPLOAD_BYTES) + 2 * 1024 * 1024
+)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 REST_FRAMEWORK = {

@@ -28,6 +28,7 @@ def jobs_requeue_all() -> dict[str, int]:
     from marketplace.jobs import background_jobs_resend
     from marketplace.notifications import emails_requeue_unsent
     from marketplace.royalties.services import royalty_payouts_requeue
+    from marketplace.services.approvals import approvals_expire
     from marketplace.services.fulfilment import fulfilment_sweep
     from provenance.services import records_requeue_pending
     from stylization.services import jobs_requeue_unfinished, style_models_requeue_unfinished
@@ -35,6 +36,7 @@ def jobs_requeue_all() -> dict[str, int]:
     counts = jobs_requeue_unfinished()
     counts["style_models"] = style_models_requeue_unfinished()
     counts.update(fulfilment_sweep(resend_all=True).as_dict())
+    counts["artist_approvals_expired"] = approvals_expire()
     counts["attribution_records"] = records_requeue_pending()
     counts.update({f"payout_{kind}": n for kind, n in royalty_payouts_requeue().items()})
     counts["emails"] = emails_requeue_unsent()
@@ -43,12 +45,15 @@ def jobs_requeue_all() -> dict[str, int]:
 
 
 def watchdog_pass() -> dict[str, int]:
-    """One periodic pass: lines stuck in fulfilment, and background jobs silent past their due time.
-    `manage.py requeue_jobs --every N` runs the same."""
+    """One periodic pass: lines stuck in fulfilment, derivatives their artist left unanswered, and
+    background jobs silent past their due time. `manage.py requeue_jobs --every N` runs the same."""
     from marketplace.jobs import background_jobs_resend
+    from marketplace.services.approvals import approvals_expire
     from marketplace.services.fulfilment import fulfilment_sweep
 
     result = fulfilment_sweep(resend_all=False)
+    # After the sweep, as before: an expired approval cancels its line, which derives its order again.
+    approvals_expired = approvals_expire()
     if result.stuck_lines:
         log.warning("Fulfilment watchdog: %s (lines %s)", result.as_dict(), result.stuck_lines)
     resent = background_jobs_resend(everything=False)
@@ -56,7 +61,11 @@ def watchdog_pass() -> dict[str, int]:
         log.warning(
             "Watchdog: %s background jobs were silent past their due time and were sent again.", resent
         )
-    return {**result.as_dict(), "background_jobs_resent": resent}
+    return {
+        **result.as_dict(),
+        "artist_approvals_expired": approvals_expired,
+        "background_jobs_resent": resent,
+    }
 
 
 def watchdog_loop(stop: threading.Event, interval_s: float) -> None:

@@ -10,10 +10,9 @@ from typing import Any
 from django.http import HttpRequest
 
 from marketplace import selectors
-from marketplace.models import Personalization, ProductSize, User
+from marketplace.models import MAX_ORDER_LINES, Personalization, ProductSize, User
 
 SESSION_KEY = "motif_cart"
-MAX_LINES = 50
 
 
 @dataclass(frozen=True)
@@ -34,7 +33,7 @@ def _raw(request: HttpRequest) -> list[dict[str, int]]:
 
 
 def cart_add(request: HttpRequest, *, personalization_id: int, size_id: int, quantity: int) -> None:
-    lines = _raw(request)[: MAX_LINES - 1]
+    lines = _raw(request)[: MAX_ORDER_LINES - 1]
     lines.append({"personalization": personalization_id, "size": size_id, "quantity": quantity})
     request.session[SESSION_KEY] = lines
 

@@ -12,8 +12,17 @@ from django.core.exceptions import ValidationError
 from marketplace.forms import country_choices
 from marketplace.models import (
     ANYWHERE,
+    CARRIER_MAX_CHARS,
+    DEFAULT_DPI,
+    DPI_RANGE,
     PRINT_SHOP_NAME_MAX_LENGTH,
+    QUANTITY_RANGE,
+    SEED_MAX,
     SELF_CHOSEN_ROLES,
+    STRENGTH_RANGE,
+    STYLE_SCALE_RANGE,
+    TITLE_MAX_CHARS,
+    TRACKING_NUMBER_MAX_CHARS,
     BasePattern,
     LicenceUse,
     RepeatType,
@@ -23,7 +32,6 @@ from marketplace.models import (
 )
 from marketplace.selectors import CatalogueFilters
 from marketplace.services.catalogue import LicenceTerms, PatternRepeat
-from marketplace.services.personalizations import MAX_SEED
 
 
 def apply_service_errors(form: forms.Form, exc: ValidationError) -> None:
@@ -111,10 +119,14 @@ class PreviewForm(forms.Form):
     style_image = forms.FileField(
         label="Your own image", required=False, help_text="Printed for personal use only."
     )
-    strength = forms.FloatField(label="Style strength", min_value=0.0, max_value=1.0, initial=0.7)
-    style_scale = forms.FloatField(label="Style scale", min_value=0.25, max_value=4.0, initial=1.0)
+    strength = forms.FloatField(
+        label="Style strength", min_value=STRENGTH_RANGE[0], max_value=STRENGTH_RANGE[1], initial=0.7
+    )
+    style_scale = forms.FloatField(
+        label="Style scale", min_value=STYLE_SCALE_RANGE[0], max_value=STYLE_SCALE_RANGE[1], initial=1.0
+    )
     preserve_colors = forms.BooleanField(label="Preserve colours", required=False)
-    seed = forms.IntegerField(label="Seed", min_value=0, max_value=MAX_SEED, initial=0)
+    seed = forms.IntegerField(label="Seed", min_value=0, max_value=SEED_MAX, initial=0)
     regions = forms.ChoiceField(
         label="Paint", choices=StyleRegions.choices, initial=StyleRegions.ALL, required=False
     )
@@ -140,7 +152,9 @@ class PreviewForm(forms.Form):
 class CartAddForm(forms.Form):
     personalization = forms.IntegerField(widget=forms.HiddenInput)
     size = forms.IntegerField(label="Product and size")
-    quantity = forms.IntegerField(label="Quantity", min_value=1, max_value=1000, initial=1)
+    quantity = forms.IntegerField(
+        label="Quantity", min_value=QUANTITY_RANGE[0], max_value=QUANTITY_RANGE[1], initial=1
+    )
 
 
 class BuyerCountryForm(forms.Form):
@@ -148,12 +162,12 @@ class BuyerCountryForm(forms.Form):
 
 
 class RerenderForm(forms.Form):
-    seed = forms.IntegerField(label="New seed", min_value=0, max_value=MAX_SEED)
+    seed = forms.IntegerField(label="New seed", min_value=0, max_value=SEED_MAX)
 
 
 class ShipForm(forms.Form):
-    carrier = forms.CharField(label="Carrier", max_length=60)
-    tracking_number = forms.CharField(label="Tracking number", max_length=80)
+    carrier = forms.CharField(label="Carrier", max_length=CARRIER_MAX_CHARS)
+    tracking_number = forms.CharField(label="Tracking number", max_length=TRACKING_NUMBER_MAX_CHARS)
 
 
 # --- studios ----------------------------------------------------------------------------------------
@@ -273,7 +287,7 @@ class LicenceTermsForm(forms.Form):
 
 
 class StyleUploadForm(LicenceTermsForm):
-    title = forms.CharField(label="Title", max_length=120)
+    title = forms.CharField(label="Title", max_length=TITLE_MAX_CHARS)
     image = forms.FileField(
         label="Artwork image", help_text="PNG, JPEG or WebP. Only a small thumbnail is ever shown publicly."
     )
@@ -289,7 +303,7 @@ class StyleUploadForm(LicenceTermsForm):
 
 
 class PatternUploadForm(forms.Form):
-    title = forms.CharField(label="Title", max_length=120)
+    title = forms.CharField(label="Title", max_length=TITLE_MAX_CHARS)
     image = forms.FileField(
         label="Pattern image", help_text="One seamless repeat tile: PNG, JPEG or WebP, at the DPI below."
     )
@@ -298,9 +312,9 @@ class PatternUploadForm(forms.Form):
     )
     dpi = forms.IntegerField(
         label="DPI",
-        min_value=72,
-        max_value=600,
-        initial=150,
+        min_value=DPI_RANGE[0],
+        max_value=DPI_RANGE[1],
+        initial=DEFAULT_DPI,
         help_text="The repeat's printed size is its pixels divided by this.",
     )
     royalty_percent = forms.DecimalField(

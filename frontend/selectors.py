@@ -7,9 +7,6 @@ from django.db.models import Count, QuerySet
 
 from marketplace.models import PAID_STATUSES, LicenceVersion, OrderLine, Style, Tag, User
 
-# Orders whose money has been taken and not given back.
-SOLD_STATUSES = PAID_STATUSES
-
 
 def tags_in_use() -> QuerySet[Tag]:
     return Tag.objects.annotate(n=Count("patterns") + Count("styles")).filter(n__gt=0).order_by("name")
@@ -18,7 +15,7 @@ def tags_in_use() -> QuerySet[Tag]:
 def sold_lines_for_designer(*, designer: User) -> QuerySet[OrderLine]:
     return (
         OrderLine.objects.filter(
-            personalization__base_pattern__designer=designer, order__status__in=SOLD_STATUSES
+            personalization__base_pattern__designer=designer, order__status__in=PAID_STATUSES
         )
         .select_related("order", "personalization__base_pattern", "product_size__product")
         .order_by("order__paid_at", "id")

@@ -290,8 +290,10 @@ class InfringementReportAdmin(admin.ModelAdmin):
         for report in queryset:
             try:
                 report_suspend(
-                    report=report, actor=request.user, note="Suspended pending review of the report."
-                )  # type: ignore[arg-type]
+                    report=report,
+                    actor=request.user,  # type: ignore[arg-type]
+                    note="Suspended pending review of the report.",
+                )
             except (Conflict, NotAllowed) as exc:
                 self.message_user(request, f"Report {report.pk}: {exc}", messages.ERROR)
             else:

@@ -23,7 +23,6 @@ from marketplace.models import (
     Product,
     ProductionJob,
     ProductSize,
-    Role,
     Style,
     User,
 )
@@ -196,7 +195,7 @@ def production_job_list(*, printer: User, status: str | None = None) -> QuerySet
     """The jobs a print shop may see: released ones nobody has taken yet, and its own. A job whose
     line was cancelled before printing drops out of every queue; an account that is not an approved
     print shop sees none."""
-    if not printer.has_role(Role.PRINTER):
+    if not printer.is_printer:
         return ProductionJob.objects.none()
     jobs = (
         ProductionJob.objects.filter(order_line__stage__in=PRODUCTION_STATUS_OF_STAGE)
@@ -220,7 +219,7 @@ def print_shop_of(*, user: User) -> PrintShop | None:
 def production_job_visible(*, job: ProductionJob, user: User | AnonymousUser) -> bool:
     """Whether `user` may see this job's ticket and print files: an approved print shop, while the job
     is released (its line approved and not cancelled) and not taken by another print shop."""
-    if not (user.is_authenticated and user.has_role(Role.PRINTER)):  # type: ignore[union-attr]
+    if not (user.is_authenticated and user.is_printer):  # type: ignore[union-attr]
         return False
     if job.order_line.stage not in PRODUCTION_STATUS_OF_STAGE:
         return False

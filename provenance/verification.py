@@ -43,7 +43,6 @@ from provenance.services import dev_trust_anchor
 
 log = logging.getLogger(__name__)
 
-MAX_VERIFY_BYTES = 60 * 1024 * 1024
 MAX_VERIFY_PIXELS = 80_000_000
 _SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
 
@@ -357,8 +356,10 @@ def verify_file(data: bytes, *, prefer: AttributionRecord | None = None) -> Veri
     """`prefer`: the record a certificate is asked about, judged when the file matches it among others."""
     if not data:
         raise VerifyInputError("The file is empty.")
-    if len(data) > MAX_VERIFY_BYTES:
-        raise VerifyInputError(f"The file is larger than {MAX_VERIFY_BYTES // (1024 * 1024)} MB.")
+    if len(data) > settings.MOTIF_MAX_VERIFY_BYTES:
+        raise VerifyInputError(
+            f"The file is larger than {settings.MOTIF_MAX_VERIFY_BYTES // (1024 * 1024)} MB."
+        )
     found = records_by_sha256(sha256_hex(data))
     if found:
         return _judge_by_sha256(found, data=data, prefer=prefer)

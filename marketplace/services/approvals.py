@@ -14,11 +14,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from marketplace.errors import Conflict, NotAllowed
-from marketplace.models import ApprovalStatus, DerivativeApproval, LineStage, User
+from marketplace.models import DECLINE_REASON_MAX_CHARS, ApprovalStatus, DerivativeApproval, LineStage, User
 from marketplace.notifications import notification_send
 from marketplace.services.fulfilment import order_line_artist_approved, order_line_cancel
 
-REASON_MAX_CHARS = 2000
+# marketplace/api/approvals.py still reads the limit under this name; it should import
+# DECLINE_REASON_MAX_CHARS from marketplace.models, and then this line goes.
+REASON_MAX_CHARS = DECLINE_REASON_MAX_CHARS
 DECLINED = "The artist of the style declined this design"
 EXPIRED = "The artist of the style did not approve this design in time"
 
@@ -82,8 +84,10 @@ def _decline(approval: DerivativeApproval, *, status: str, reason: str, buyer_re
 
 def approval_decline(*, approval_id: int, artist: User, reason: str) -> DerivativeApproval:
     reason = reason.strip()
-    if not reason or len(reason) > REASON_MAX_CHARS:
-        raise ValidationError({"reason": f"Tell the buyer why, in at most {REASON_MAX_CHARS:,} characters."})
+    if not reason or len(reason) > DECLINE_REASON_MAX_CHARS:
+        raise ValidationError(
+            {"reason": f"Tell the buyer why, in at most {DECLINE_REASON_MAX_CHARS:,} characters."}
+        )
     with transaction.atomic():
         approval = _pending(approval_id, artist=artist)
         _decline(approval, status=ApprovalStatus.DECLINED, reason=reason, buyer_reason=DECLINED)

@@ -21,6 +21,14 @@ from django.utils.text import slugify
 from marketplace.errors import NotAllowed
 from marketplace.models import (
     ANYWHERE,
+    DESCRIPTION_MAX_CHARS,
+    DPI_RANGE,
+    MAX_EDITION_USES,
+    MAX_FEE_PER_USE,
+    MAX_REVENUE_CEILING,
+    MAX_TAGS,
+    MAX_TERRITORIES,
+    TITLE_MAX_CHARS,
     BasePattern,
     LicenceUse,
     LicenceVersion,
@@ -46,14 +54,6 @@ from marketplace.uploads import (
 
 # A repeat's pixels may differ from size × DPI by rounding only.
 REPEAT_PIXEL_TOLERANCE = 1
-TITLE_MAX_CHARS = 120
-DESCRIPTION_MAX_CHARS = 5000
-MAX_TAGS = 12
-# An edition limit above this is no limit; the column is a 32-bit integer.
-MAX_EDITION_USES = 1_000_000
-MAX_FEE_PER_USE = Decimal("100000")
-MAX_REVENUE_CEILING = Decimal("1000000000")
-MAX_TERRITORIES = 250
 _COUNTRY_CODE = re.compile(r"^[A-Z]{2}$")
 
 
@@ -434,8 +434,8 @@ def _validate_repeat(upload: ValidatedImage, repeat: PatternRepeat) -> tuple[Dec
         pattern_size_check(upload.width, upload.height, repeat_type=repeat.repeat_type)
     except UploadError as exc:
         raise ValidationError({"image": str(exc)}) from None
-    if not 72 <= repeat.dpi <= 600:
-        raise ValidationError({"dpi": "DPI must be between 72 and 600."})
+    if not DPI_RANGE[0] <= repeat.dpi <= DPI_RANGE[1]:
+        raise ValidationError({"dpi": f"DPI must be between {DPI_RANGE[0]} and {DPI_RANGE[1]}."})
     if not Decimal("0") <= repeat.royalty_percent <= Decimal("100"):
         raise ValidationError({"royalty_percent": "The royalty percent must be between 0 and 100."})
     inches = (

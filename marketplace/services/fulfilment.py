@@ -41,8 +41,15 @@ from django.utils import timezone
 from marketplace import jobs
 from marketplace.errors import Conflict, NotAllowed
 from marketplace.models import (
+    CANCELLABLE_STAGES,
+    CARRIER_MAX_CHARS,
+    FAILURE_REASON_MAX_CHARS,
+    FINISHED_STAGES,
     IN_FULFILMENT_STATUSES,
+    OUTPUT_FILE_KINDS,
+    PROOF_STAGES,
     REFUNDED_STAGES,
+    TRACKING_NUMBER_MAX_CHARS,
     UNFINISHED_STAGES,
     ApprovalStatus,
     DerivativeApproval,
@@ -66,7 +73,6 @@ NEXT_STEP: dict[str, str] = {
     LineStage.RENDERED: jobs.VECTORIZE,
     LineStage.VECTORIZED: jobs.ATTRIBUTE,
 }
-OUTPUT_FIELDS = ("print_png", "print_sheet", "svg")
 
 GAVE_UP = "We could not finish the print files for this design after several tries"
 STUCK = "Making the print files for this design took far longer than it should have"
@@ -74,11 +80,6 @@ MISMATCH = "The signed print file did not match its attribution record"
 
 
 # --- the order's status, derived -------------------------------------------------------------------
-
-
-# A line in one of these is finished: nothing more is made or sent for it.
-FINISHED_STAGES = (LineStage.DELIVERED, LineStage.SHIPPED)
-PROOF_STAGES = (LineStage.AWAITING_ARTIST_APPROVAL, LineStage.PROOF_READY)
 
 
 def order_status_from_lines(*, current: str, stages: list[str]) -> str:
@@ -257,13 +258,13 @@ def order_line_deliver(*, order_line_id: int) -> None:
         if line.stage != LineStage.ATTRIBUTED:
             return
         record = getattr(line, "attribution_record", None)
-        missing = [name for name in OUTPUT_FIELDS if not getattr(line, name)]
+        missing = [name for name in OUTPUT_FILE_KINDS if not getattr(line, name)]
         if record is None or missing or _sha256_of(line.print_png) != record.delivered_png_sha256:
             detail = f"record={record is not None}, missing={missing}"
             line.record_failure(reason=MISMATCH, detail=detail)
             line.save(update_fields=OrderLine.FAILURE_FIELDS)
         else:
-            current = {getattr(line, name).name for name in OUTPUT_FIELDS}
+            current = {getattr(line, name).name for name in OUTPUT_FILE_KINDS}
             superseded = [name for name in line.render_info.get("superseded", []) if name not in current]
             storage = line.print_png.storage
             now = timezone.now()
@@ -327,9 +328,9 @@ def order_line_rerender(*, order_line_id: int, actor: User) -> OrderLine:
             )
         if getattr(line, "attribution_record", None) is not None:
             raise Conflict("This line's attribution is already recorded; it cannot be rendered again.")
-        stale = [getattr(line, name).name for name in OUTPUT_FIELDS if getattr(line, name)]
+        stale = [getattr(line, name).name for name in OUTPUT_FILE_KINDS if getattr(line, name)]
         storage = line.print_png.storage
-        for name in OUTPUT_FIELDS:
+        for name in OUTPUT_FILE_KINDS:
             setattr(line, name, "")
         line.move_to(LineStage.QUEUED)
         line.failure_reason = ""
@@ -347,7 +348,6 @@ def order_line_rerender(*, order_line_id: int, actor: User) -> OrderLine:
 # --- the buyer's proof: approve, re-render once, or cancel -------------------------------------------
 
 MAX_BUYER_RERENDERS = 1
-CANCELLABLE_STAGES = (LineStage.AWAITING_ARTIST_APPROVAL, LineStage.PROOF_READY, LineStage.APPROVED)
 
 
 def _buyer_line(*, order_line_id: int, actor: User) -> OrderLine:
@@ -404,9 +404,9 @@ def order_line_proof_rerender(*, order_line_id: int, actor: User, seed: int) -> 
             raise ValidationError({"seed": ["Choose another seed than the one this proof was made with."]})
         now = timezone.now()
         line.attribution_records.filter(superseded_at__isnull=True).update(superseded_at=now)  # type: ignore[attr-defined]
-        stale = [getattr(line, name).name for name in OUTPUT_FIELDS if getattr(line, name)]
+        stale = [getattr(line, name).name for name in OUTPUT_FILE_KINDS if getattr(line, name)]
         storage = line.print_png.storage
-        for name in OUTPUT_FIELDS:
+        for name in OUTPUT_FILE_KINDS:
             setattr(line, name, "")
         line.move_to(LineStage.QUEUED, now=now)
         line.render_seed = seed
@@ -445,7 +445,7 @@ def order_line_cancel(*, order_line_id: int, actor: User | None, reason: str) ->
                 f"A line that is {line.get_stage_display().lower() or 'not paid'} cannot be cancelled here."
             )
         line.move_to(LineStage.CANCELLED)
-        line.failure_reason = reason[:1000]
+        line.failure_reason = reason[:FAILURE_REASON_MAX_CHARS]
         line.save(update_fields=["stage", "stage_changed_at", "failure_reason"])
         # A proof the artist had not answered yet is no longer theirs to approve.
         DerivativeApproval.objects.filter(order_line=line, status=ApprovalStatus.PENDING).update(
@@ -480,8 +480,8 @@ def proof_timers_run(*, now: dt.datetime | None = None) -> dict[str, int]:
                     context={
                         "order": line.order,
                         "line": line,
-                        "auto_approve_at": line.proof_ready_at + auto_after,
-                    },  # type: ignore[operator]
+                        "auto_approve_at": line.proof_ready_at + auto_after,  # type: ignore[operator]
+                    },
                 )
                 reminded += 1
     orders = set()
@@ -538,8 +538,12 @@ def production_job_ship(*, job_id: int, printer: User, carrier: str, tracking_nu
     errors = {}
     if not carrier:
         errors["carrier"] = ["Name the carrier."]
+    elif len(carrier) > CARRIER_MAX_CHARS:
+        errors["carrier"] = [f"A carrier's name is at most {CARRIER_MAX_CHARS} characters."]
     if not tracking_number:
         errors["tracking_number"] = ["Give the tracking number."]
+    elif len(tracking_number) > TRACKING_NUMBER_MAX_CHARS:
+        errors["tracking_number"] = [f"A tracking number is at most {TRACKING_NUMBER_MAX_CHARS} characters."]
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
@@ -554,11 +558,7 @@ def production_job_ship(*, job_id: int, printer: User, carrier: str, tracking_nu
                 raise Conflict("Start printing this job before shipping it.")
             line.move_to(LineStage.SHIPPED)
             line.save(update_fields=["stage", "stage_changed_at"])
-            job.carrier, job.tracking_number, job.shipped_at = (
-                carrier[:60],
-                tracking_number[:80],
-                timezone.now(),
-            )
+            job.carrier, job.tracking_number, job.shipped_at = carrier, tracking_number, timezone.now()
             job.save(update_fields=["carrier", "tracking_number", "shipped_at"])
             notification_send(
                 key=f"shipped:job:{job.pk}",
@@ -603,7 +603,6 @@ class SweepResult:
     refunds_sent: int = 0
     stuck_lines: list[int] = field(default_factory=list)
     proof_timers: dict[str, int] = field(default_factory=dict)
-    approvals_expired: int = 0
     order_statuses_rederived: int = 0
 
     def as_dict(self) -> dict[str, int]:
@@ -613,7 +612,6 @@ class SweepResult:
             "order_lines_failed_stuck": self.failed_stuck,
             "order_line_refunds_sent": self.refunds_sent,
             **self.proof_timers,
-            "artist_approvals_expired": self.approvals_expired,
             "order_statuses_rederived": self.order_statuses_rederived,
         }
 
@@ -669,10 +667,6 @@ def fulfilment_sweep(*, resend_all: bool, now: dt.datetime | None = None) -> Swe
         jobs.send(jobs.REFUND_LINE, pk)
         result.refunds_sent += 1
     result.proof_timers = proof_timers_run(now=now)
-    # Imported here: the approvals module calls back into this one (cancel, approve).
-    from marketplace.services.approvals import approvals_expire
-
-    result.approvals_expired = approvals_expire(now=now)
     # Last, so it sees what the passes above moved; shipped and delivered lines count too.
     result.order_statuses_rederived = orders_status_rederive()
     return result

@@ -15,6 +15,8 @@ from django.utils import timezone
 
 from marketplace.errors import Conflict, NotAllowed
 from marketplace.models import (
+    MAX_ORDER_LINES,
+    QUANTITY_RANGE,
     BasePattern,
     JobStatus,
     LicenceVersion,
@@ -39,7 +41,6 @@ from marketplace.services.personalizations import personalization_allowed_uses
 from marketplace.services.shipping import country_clean, order_lines_shipping_quote, shipping_address_clean
 
 CENT = Decimal("0.01")
-MAX_LINES = 50
 
 
 @dataclass(frozen=True)
@@ -62,8 +63,8 @@ def _line_from_request(buyer: User, index: int, request: OrderLineRequest) -> Or
         raise fail(f"the base pattern “{personalization.base_pattern.title}” is no longer offered.")
     if personalization.style is not None and not personalization.style.active:
         raise fail(f"the style “{personalization.style.title}” is no longer offered.")
-    if not 1 <= request.quantity <= 1000:
-        raise fail("the quantity must be between 1 and 1000.")
+    if not QUANTITY_RANGE[0] <= request.quantity <= QUANTITY_RANGE[1]:
+        raise fail(f"the quantity must be between {QUANTITY_RANGE[0]} and {QUANTITY_RANGE[1]}.")
     product = size.product
     if not product.active:
         raise fail(f"{product.name} is no longer offered.")
@@ -119,8 +120,8 @@ def order_line_check(*, buyer: User, line: OrderLineRequest) -> None:
 def order_create(*, buyer: User, lines: Sequence[OrderLineRequest]) -> Order:
     if not lines:
         raise ValidationError({"lines": ["An order needs at least one line."]})
-    if len(lines) > MAX_LINES:
-        raise ValidationError({"lines": [f"An order has at most {MAX_LINES} lines."]})
+    if len(lines) > MAX_ORDER_LINES:
+        raise ValidationError({"lines": [f"An order has at most {MAX_ORDER_LINES} lines."]})
     order_lines = [_line_from_request(buyer, i, request) for i, request in enumerate(lines)]
     currencies = {line.product_size.currency for line in order_lines}
     if len(currencies) > 1:

@@ -13,11 +13,20 @@ from django.db.models import F
 from django.utils import timezone
 
 from marketplace import jobs
-from marketplace.models import BasePattern, JobStatus, LicenceUse, Personalization, Style, StyleRegions, User
+from marketplace.models import (
+    SEED_MAX,
+    STRENGTH_RANGE,
+    STYLE_SCALE_RANGE,
+    BasePattern,
+    JobStatus,
+    LicenceUse,
+    Personalization,
+    Style,
+    StyleRegions,
+    User,
+)
 from marketplace.services.laundering import StyleLaundered, listed_style_copied
 from marketplace.uploads import UploadError, validate_image
-
-MAX_SEED = 2**31 - 1
 
 
 def _enqueue_preview(personalization_id: int) -> None:
@@ -42,12 +51,18 @@ def personalization_create(
         raise ValidationError({"pattern": "This base pattern is no longer offered."})
     if style is not None and (not style.active or style.licence is None):
         raise ValidationError({"style": "This style is no longer offered."})
-    if not 0.0 <= strength <= 1.0:
-        raise ValidationError({"strength": "Style strength must be between 0 and 1."})
-    if not 0.25 <= style_scale <= 4.0:
-        raise ValidationError({"style_scale": "Style scale must be between 0.25 and 4."})
-    if not 0 <= seed <= MAX_SEED:
-        raise ValidationError({"seed": f"The seed must be between 0 and {MAX_SEED}."})
+    if not STRENGTH_RANGE[0] <= strength <= STRENGTH_RANGE[1]:
+        raise ValidationError(
+            {"strength": f"Style strength must be between {STRENGTH_RANGE[0]:g} and {STRENGTH_RANGE[1]:g}."}
+        )
+    if not STYLE_SCALE_RANGE[0] <= style_scale <= STYLE_SCALE_RANGE[1]:
+        raise ValidationError(
+            {
+                "style_scale": f"Style scale must be between {STYLE_SCALE_RANGE[0]:g} and {STYLE_SCALE_RANGE[1]:g}."
+            }
+        )
+    if not 0 <= seed <= SEED_MAX:
+        raise ValidationError({"seed": f"The seed must be between 0 and {SEED_MAX}."})
     if regions not in StyleRegions.values:
         raise ValidationError({"regions": f"Regions must be one of {', '.join(StyleRegions.values)}."})
 

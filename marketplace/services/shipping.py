@@ -21,17 +21,17 @@ from django.db.models import Q
 from django.utils import timezone
 from django_countries import countries
 
-from marketplace.models import Order, OrderLine, OrderStatus, ProductSize, ShippingRate, ShippingZone
+from marketplace.models import (
+    ADDRESS_FIELDS,
+    REQUIRED_ADDRESS_FIELDS,
+    Order,
+    OrderLine,
+    OrderStatus,
+    ProductSize,
+    ShippingRate,
+    ShippingZone,
+)
 
-ADDRESS_FIELDS: dict[str, int] = {
-    "name": 120,
-    "line1": 200,
-    "line2": 200,
-    "city": 100,
-    "postal_code": 20,
-    "country": 2,
-}
-REQUIRED_ADDRESS_FIELDS = ("name", "line1", "city", "postal_code", "country")
 # The shape of a postal code in the countries most orders go to (upper case; others are taken as
 # given). A shape, not an address: a Paris street with a five-digit code still passes as "US", which
 # only an address-validation service can catch (README, "Addresses").

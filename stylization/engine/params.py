@@ -9,6 +9,12 @@ from typing import Any
 # Which part of the base pattern the style paints: everything, its motifs, or its ground (the
 # design's dominant flat colour). The marketplace's validation reads this tuple.
 REGIONS: tuple[str, ...] = ("all", "motifs", "ground")
+# The ranges every caller validates against (the marketplace's models, services, API and forms read
+# these names): the engine is their one home because it cannot import the marketplace.
+STRENGTH_RANGE: tuple[float, float] = (0.0, 1.0)
+STYLE_SCALE_RANGE: tuple[float, float] = (0.25, 4.0)
+# A seed fits a signed 32-bit integer column, as the personalization and the order line store it.
+SEED_MAX = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -23,19 +29,24 @@ class StyleParams:
         if not (
             isinstance(self.strength, (int, float))
             and math.isfinite(self.strength)
-            and 0.0 <= self.strength <= 1.0
+            and STRENGTH_RANGE[0] <= self.strength <= STRENGTH_RANGE[1]
         ):
-            raise ValueError(f"strength must be between 0 and 1, got {self.strength!r}")
+            raise ValueError(
+                f"strength must be between {STRENGTH_RANGE[0]:g} and {STRENGTH_RANGE[1]:g}, got {self.strength!r}"
+            )
         if not isinstance(self.preserve_colors, bool):
             raise ValueError(f"preserve_colors must be true or false, got {self.preserve_colors!r}")
         if not (
             isinstance(self.style_scale, (int, float))
             and math.isfinite(self.style_scale)
-            and 0.25 <= self.style_scale <= 4.0
+            and STYLE_SCALE_RANGE[0] <= self.style_scale <= STYLE_SCALE_RANGE[1]
         ):
-            raise ValueError(f"style_scale must be between 0.25 and 4, got {self.style_scale!r}")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
-            raise ValueError(f"seed must be a non-negative integer, got {self.seed!r}")
+            raise ValueError(
+                f"style_scale must be between {STYLE_SCALE_RANGE[0]:g} and {STYLE_SCALE_RANGE[1]:g}, "
+                f"got {self.style_scale!r}"
+            )
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed <= SEED_MAX:
+            raise ValueError(f"seed must be an integer between 0 and {SEED_MAX}, got {self.seed!r}")
         if self.regions not in REGIONS:
             raise ValueError(f"regions must be one of {', '.join(REGIONS)}, got {self.regions!r}")
 

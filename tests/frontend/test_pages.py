@@ -12,6 +12,9 @@ from django.core.files.base import ContentFile
 from django.test import Client
 
 from marketplace.models import (
+    QUANTITY_RANGE,
+    STRENGTH_RANGE,
+    STYLE_SCALE_RANGE,
     BasePattern,
     JobStatus,
     LineStage,
@@ -167,6 +170,11 @@ def test_configurator_form_has_the_contract_labels(
     assert f'<option value="{pattern.pk}" selected' in page
     assert re.search(rf'<option value="{style.pk}"( data-live="[01]")? selected', page)
     assert "Log in</a>" in page  # an anonymous visitor is asked to log in before previewing
+    # The sliders' ends are the engine's ranges, through the limits context processor.
+    assert (
+        f'id="id_strength" min="{STRENGTH_RANGE[0]}" max="{STRENGTH_RANGE[1]}"' in page
+        and f'id="id_style_scale" min="{STYLE_SCALE_RANGE[0]}" max="{STYLE_SCALE_RANGE[1]}"' in page
+    )
 
 
 def test_preview_needs_an_account(client: Client, pattern: BasePattern, style: Style) -> None:
@@ -234,6 +242,7 @@ def test_finished_job_stops_polling_and_offers_the_product_picker(
     assert 'aria-valuenow="100"' in page and "hx-trigger" not in page
     assert f"/api/v1/personalizations/{job.pk}/preview/" in page
     assert "Add to cart" in page and "licence version 1" in page
+    assert f'id="id_quantity" min="{QUANTITY_RANGE[0]}" max="{QUANTITY_RANGE[1]}"' in page
 
 
 def test_someone_elses_job_is_missing(

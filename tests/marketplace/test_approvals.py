@@ -197,3 +197,24 @@ def test_a_line_the_buyer_cancelled_leaves_nothing_for_the_artist_to_approve(
     assert client_for(artist).get("/api/v1/approvals/").json() == []
     line.refresh_from_db()
     assert line.stage == LineStage.CANCELLED
+
+
+def test_the_periodic_watchdog_pass_expires_unanswered_approvals(
+    approving_worker: Any,
+    buyer: Any,
+    approving_style: Any,
+    make_pattern: Any,
+    products: Any,
+    settings: Any,
+) -> None:
+    """The fulfilment sweep knows nothing of approvals (they call into it); the worker's pass runs both."""
+    from config.worker import watchdog_pass
+
+    _, line, _ = _paid_line(buyer, approving_style, make_pattern(), products)
+    assert watchdog_pass()["artist_approvals_expired"] == 0
+    settings.ARTIST_APPROVAL_TIMEOUT_S = 0
+    assert watchdog_pass()["artist_approvals_expired"] == 1
+    join_all(900_000, queues=QUEUES)
+    line.refresh_from_db()
+    assert line.stage == LineStage.CANCELLED
+    assert DerivativeApproval.objects.get(order_line=line).status == ApprovalStatus.EXPIRED

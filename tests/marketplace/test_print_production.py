@@ -14,6 +14,7 @@ from typing import Any
 import dramatiq
 import pytest
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.utils import timezone
 from hypothesis import HealthCheck, given
@@ -22,6 +23,8 @@ from hypothesis import strategies as st
 
 from marketplace.errors import Conflict
 from marketplace.models import (
+    CARRIER_MAX_CHARS,
+    TRACKING_NUMBER_MAX_CHARS,
     EmailMessageLog,
     LineStage,
     Order,
@@ -38,6 +41,7 @@ from marketplace.royalties.models import RoyaltyEntry
 from marketplace.services.fulfilment import (
     order_line_cancel,
     order_status_from_lines,
+    production_job_ship,
     production_job_start,
     proof_timers_run,
 )
@@ -289,6 +293,15 @@ def test_a_print_goes_from_proof_to_printer_to_the_buyers_door(
         ).status_code
         == 400
     )
+    # The service holds the column's limits itself, for every caller, rather than cutting the text.
+    with pytest.raises(ValidationError) as too_long:
+        production_job_ship(
+            job_id=job["id"],
+            printer=printer,
+            carrier="U" * (CARRIER_MAX_CHARS + 1),
+            tracking_number="1" * (TRACKING_NUMBER_MAX_CHARS + 1),
+        )
+    assert set(too_long.value.message_dict) == {"carrier", "tracking_number"}
     shipped = printer_api.post(
         f"/api/v1/production/jobs/{job['id']}/ship/",
         {"carrier": "UPS", "tracking_number": "1Z999AA10123456784"},

@@ -26,7 +26,6 @@ from marketplace.api.parsers import (
     RequestBodyTooLarge,
     json_check_depth,
 )
-from provenance.verification import MAX_VERIFY_BYTES
 from tests.integration.processes import ROOT
 
 pytestmark = pytest.mark.django_db
@@ -134,7 +133,7 @@ def test_outside_the_api_an_oversized_body_gets_a_413_too() -> None:
 
 
 def test_the_multipart_limit_holds_the_largest_file_an_endpoint_takes() -> None:
-    largest_file = max(MAX_VERIFY_BYTES, settings.MOTIF_MAX_UPLOAD_BYTES)
+    largest_file = max(settings.MOTIF_MAX_VERIFY_BYTES, settings.MOTIF_MAX_UPLOAD_BYTES)
     assert largest_file + settings.DATA_UPLOAD_MAX_MEMORY_SIZE <= settings.MOTIF_MAX_MULTIPART_BYTES
 
 

@@ -103,12 +103,22 @@ def test_fit_style_shrinks_only_large_images():
         {"style_scale": 5},
         {"seed": -1},
         {"seed": 1.5},
+        {"seed": 2**31},
         {"strength": float("nan")},
     ],
 )
 def test_style_params_refuse_out_of_range_values(kwargs):
     with pytest.raises(ValueError):
         StyleParams(**kwargs)
+
+
+def test_style_params_take_the_ends_of_their_ranges():
+    """The ranges the marketplace validates against are the engine's own, ends included."""
+    from stylization.engine.params import SEED_MAX, STRENGTH_RANGE, STYLE_SCALE_RANGE
+
+    for strength in STRENGTH_RANGE:
+        for style_scale in STYLE_SCALE_RANGE:
+            StyleParams(strength=strength, style_scale=style_scale, seed=SEED_MAX)
 
 
 def test_reinhard_moves_colours_towards_the_style_and_stays_seamless():

@@ -178,7 +178,7 @@ class Command(BaseCommand):
             people[username] = user or user_register(
                 username=username, password=DEMO_PASSWORD, email=email, roles=chosen
             )
-            if Role.PRINTER in roles and not people[username].has_role(Role.PRINTER):
+            if Role.PRINTER in roles and not people[username].is_printer:
                 # The printer role is granted, never chosen: pia applies, and the operator approves her.
                 shop = print_shop_of(user=people[username]) or print_shop_apply(
                     user=people[username], name=PIA_SHOP
