@@ -1,17 +1,20 @@
-"""The buyer's order page (htmx polls its status fragment), with each line's stage, proof, downloads
-and attribution record, and the permission-checked download of a line's print outputs."""
+"""The buyer's orders ("My orders", read through the same selector as `GET /api/v1/orders/`), the
+order page (htmx polls its status fragment), with each line's stage, proof, downloads and attribution
+record, and the permission-checked download of a line's print outputs."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
+from frontend import confirmations
 from frontend.forms import RerenderForm
 from frontend.htmx import is_htmx
 from frontend.views.verify import certificate_urls
@@ -27,6 +30,7 @@ from marketplace.models import (
     OrderLine,
     OrderStatus,
 )
+from marketplace.order_display import order_display
 from marketplace.proofs import PROOF_TILE_PX, proof_grid, proof_sheet_size
 from marketplace.services.fulfilment import CANCELLABLE_STAGES, MAX_BUYER_RERENDERS
 from marketplace.services.shipping import address_for_display
@@ -47,6 +51,19 @@ OUTPUT_FILES = {
     "print-sheet.png": ("print_sheet", "Print sheet"),
     "print.svg": ("svg", "SVG"),
 }
+
+
+ORDERS_PER_PAGE = 10
+
+
+@require_GET
+@login_required
+def order_list(request: HttpRequest) -> HttpResponse:
+    page = Paginator(selectors.order_list(buyer=request.user), ORDERS_PER_PAGE).get_page(  # type: ignore[arg-type]
+        request.GET.get("page")
+    )
+    rows = [{"order": order, "display": order_display(order=order)} for order in page]
+    return render(request, "frontend/orders.html", {"page": page, "rows": rows})
 
 
 def own_order(request: HttpRequest, pk: int) -> Order:
@@ -121,10 +138,16 @@ def _proof(line: OrderLine) -> dict[str, Any] | None:
 
 def _order_context(order: Order, user: Any) -> dict[str, Any]:
     physical = any(line.product_size.product.is_physical for line in order.lines.all())
+    display = order_display(order=order)
     flow: list[str] = list(PRINT_STEPS if physical else DIGITAL_STEPS)
-    position = flow.index(order.status) if order.status in flow else -1
+    position = flow.index(display.status) if display.status in flow else -1
     steps = [
-        {"status": s, "label": OrderStatus(s).label, "done": 0 <= i <= position, "current": order.status == s}
+        {
+            "status": s,
+            "label": OrderStatus(s).label,
+            "done": 0 <= i <= position,
+            "current": display.status == s,
+        }
         for i, s in enumerate(flow)
     ]
     lines = []
@@ -152,18 +175,27 @@ def _order_context(order: Order, user: Any) -> dict[str, Any]:
                 "can_rerender": line.stage == LineStage.PROOF_READY
                 and line.rerenders_used < MAX_BUYER_RERENDERS,
                 "can_cancel": line.stage in CANCELLABLE_STAGES,
+                "cancel_confirm": confirmations.line_cancel(order, line)
+                if line.stage in CANCELLABLE_STAGES
+                else None,
+                "approve_confirm": confirmations.line_approve(order, line)
+                if line.stage == LineStage.PROOF_READY
+                else None,
                 "shipment": job if job is not None and job.shipped_at else None,
             }
         )
     unfinished = any(item["working"] for item in lines)
+    waiting = [line for line in order.lines.all() if line.stage == LineStage.PROOF_READY]
     return {
         "order": order,
+        "display": display,
         "steps": steps,
         "lines": lines,
         "address": address_for_display(order.shipping_address)
         if order.buyer_id == getattr(user, "pk", None)
         else [],
-        "can_approve": any(line.stage == LineStage.PROOF_READY for line in order.lines.all()),
+        "can_approve": bool(waiting),
+        "approve_all_confirm": confirmations.order_approve_all(order, waiting) if waiting else None,
         "polling": order.status in (OrderStatus.AWAITING_PAYMENT, OrderStatus.PAID, OrderStatus.RENDERING)
         or (order.status in IN_FULFILMENT_STATUSES and unfinished),
         "can_pay": order.status in (OrderStatus.DRAFT, OrderStatus.AWAITING_PAYMENT),

@@ -39,6 +39,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from marketplace import jobs
+from marketplace.carriers import carrier_resolve
 from marketplace.errors import Conflict, NotAllowed
 from marketplace.models import (
     CANCELLABLE_STAGES,
@@ -389,6 +390,23 @@ def order_proofs_approve(*, order: Order, actor: User) -> list[OrderLine]:
     return lines
 
 
+def order_line_proof_approve(*, order_line_id: int, actor: User) -> OrderLine:
+    """The buyer approves one proof; the line becomes a production job. Idempotent: a line approved
+    already is returned as it is. A line whose proof is not waiting for the buyer is a Conflict."""
+    with transaction.atomic():
+        line = _buyer_line(order_line_id=order_line_id, actor=actor)
+        if line.stage == LineStage.APPROVED:
+            return line
+        if line.stage != LineStage.PROOF_READY:
+            raise Conflict(
+                "Only a proof waiting for your approval can be approved; this line is "
+                f"{line.get_stage_display().lower() or 'not paid'}."
+            )
+        _approve(line, now=timezone.now(), auto=False)
+    order_refresh_status(order_id=line.order_id)
+    return line
+
+
 def order_line_proof_rerender(*, order_line_id: int, actor: User, seed: int) -> OrderLine:
     """The buyer's one free re-render of a proof, with another seed. The current attribution record
     is superseded (it still verifies the file that was delivered); the new output gets its own."""
@@ -533,8 +551,10 @@ def production_job_start(*, job_id: int, printer: User) -> ProductionJob:
 
 
 def production_job_ship(*, job_id: int, printer: User, carrier: str, tracking_number: str) -> ProductionJob:
-    """in_production → shipped, with the carrier and tracking number the buyer is sent."""
+    """in_production → shipped, with the carrier and tracking number the buyer is sent. `carrier` is
+    a code of `marketplace.carriers` or a carrier's name; a name not in that table is kept as "other"."""
     carrier, tracking_number = " ".join(carrier.split()), "".join(tracking_number.split())
+    carrier_code, carrier = carrier_resolve(carrier) if carrier else ("", "")
     errors = {}
     if not carrier:
         errors["carrier"] = ["Name the carrier."]
@@ -558,8 +578,9 @@ def production_job_ship(*, job_id: int, printer: User, carrier: str, tracking_nu
                 raise Conflict("Start printing this job before shipping it.")
             line.move_to(LineStage.SHIPPED)
             line.save(update_fields=["stage", "stage_changed_at"])
-            job.carrier, job.tracking_number, job.shipped_at = carrier, tracking_number, timezone.now()
-            job.save(update_fields=["carrier", "tracking_number", "shipped_at"])
+            job.carrier, job.carrier_code = carrier, carrier_code
+            job.tracking_number, job.shipped_at = tracking_number, timezone.now()
+            job.save(update_fields=["carrier", "carrier_code", "tracking_number", "shipped_at"])
             notification_send(
                 key=f"shipped:job:{job.pk}",
                 to=line.order.buyer.email,
