@@ -334,7 +334,15 @@ ROWS = [
     Row("frontend:cart-add", "post", "/cart/add/", signed_in(302, anonymous=LOGIN), api=False),
     Row("frontend:cart-remove", "post", "/cart/remove/0/", signed_in(302, anonymous=LOGIN), api=False),
     Row("frontend:cart-checkout", "post", "/cart/checkout/", signed_in(302, anonymous=LOGIN), api=False),
+    Row("frontend:orders", "get", "/orders/", signed_in(200, anonymous=LOGIN), api=False),
     Row("frontend:order", "get", f"/orders/{ORD}/", private(200, anonymous=LOGIN), api=False),
+    Row(
+        "frontend:order-line-approve",
+        "post",
+        f"/orders/{Q}/lines/{L}/approve/",
+        private(302, anonymous=LOGIN),
+        api=False,
+    ),
     Row(
         "frontend:order-approve", "post", f"/orders/{ORD}/approve/", private(302, anonymous=LOGIN), api=False
     ),
