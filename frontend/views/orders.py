@@ -28,7 +28,8 @@ from marketplace.models import (
     OrderStatus,
 )
 from marketplace.proofs import PROOF_TILE_PX, proof_grid, proof_sheet_size
-from marketplace.services.fulfilment import CANCELLABLE_STAGES, MAX_BUYER_RERENDERS
+from marketplace.services.fulfilment import CANCELLABLE_STAGES
+from marketplace.services.proofs import MAX_BUYER_RERENDERS
 from marketplace.services.shipping import address_for_display
 
 # The order page's timeline: prints go to production; an order of digital files ends once delivered.

@@ -19,14 +19,9 @@ from marketplace.api import serializers as s
 from marketplace.api.schema import ErrorOut, file_responses, paginated
 from marketplace.api.views import _own_order, _paginated, _private_file, _user
 from marketplace.models import OrderLine, ProductionJob, ProductionStatus, Role
-from marketplace.services.fulfilment import (
-    order_line_cancel,
-    order_line_proof_rerender,
-    order_proofs_approve,
-    production_job_ship,
-    production_job_start,
-)
 from marketplace.services.print_shops import print_shop_apply, print_shop_invite_accept
+from marketplace.services.production import production_job_ship, production_job_start
+from marketplace.services.proofs import order_line_cancel, order_line_proof_rerender, order_proofs_approve
 
 
 class OrderApproveView(APIView):

@@ -50,7 +50,7 @@ from marketplace.services.catalogue import (
     MAX_TAGS,
     MAX_TERRITORIES,
 )
-from marketplace.services.fulfilment import MAX_BUYER_RERENDERS
+from marketplace.services.proofs import MAX_BUYER_RERENDERS
 
 
 class StrictInput(serializers.Serializer):

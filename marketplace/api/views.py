@@ -41,7 +41,6 @@ from marketplace.models import (
 from marketplace.proofs import proof_preview_png, proof_tile_png
 from marketplace.services.accounts import user_register, user_token
 from marketplace.services.catalogue import (
-    LicenceTerms,
     PatternRepeat,
     pattern_create,
     pattern_update,
@@ -50,6 +49,7 @@ from marketplace.services.catalogue import (
     style_update,
     style_withdraw,
 )
+from marketplace.services.licence_terms import LicenceTerms
 from marketplace.services.orders import OrderLineRequest, order_cancel, order_checkout, order_create
 from marketplace.services.personalizations import personalization_create
 from marketplace.services.reports import report_file
