@@ -15,8 +15,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from marketplace.api.base import StrictInput
 from marketplace.api.schema import file_responses
-from marketplace.api.serializers import StrictInput
 from marketplace.errors import NotAllowed
 from marketplace.media import media_file_response
 from marketplace.models import ApprovalStatus, DerivativeApproval, Role, User
