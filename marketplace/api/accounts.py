@@ -12,9 +12,7 @@ from rest_framework.views import APIView
 
 from marketplace.api.base import StrictInput
 from marketplace.api.throttles import LoginRateThrottle, LoginUsernameRateThrottle, RegisterRateThrottle
-from marketplace.models import (
-    SELF_CHOSEN_ROLES,
-)
+from marketplace.models import SELF_CHOSEN_ROLES
 from marketplace.services.accounts import GRANTED_ROLE_REFUSAL, USERNAME_RULE, user_register, user_token
 
 

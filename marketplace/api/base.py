@@ -16,9 +16,7 @@ from rest_framework.views import APIView
 from marketplace.api.pagination import CataloguePagination
 from marketplace.api.parsers import DepthLimitedJSONParser
 from marketplace.media import media_file_response
-from marketplace.models import (
-    User,
-)
+from marketplace.models import User
 
 
 class StrictInput(serializers.Serializer):
@@ -49,27 +47,27 @@ class VisibleRelatedField(serializers.PrimaryKeyRelatedField):
         return queryset.filter(own | Q(active=True)) if self.listed_only else queryset.filter(own)
 
 
-def _abs(request: Any, url: str) -> str:
+def absolute_url(request: Any, url: str) -> str:
     return request.build_absolute_uri(url) if request is not None else url
 
 
 UPLOAD_PARSERS = [MultiPartParser, FormParser, DepthLimitedJSONParser]
 
 
-def _user(request: Request) -> User:
+def request_user(request: Request) -> User:
     """The signed-in user; the view's permission class has already refused anonymous requests."""
     return cast(User, request.user)
 
 
-def _read_upload(upload: Any) -> bytes:
+def upload_bytes(upload: Any) -> bytes:
     return upload.read() if upload is not None else b""
 
 
-def _private_file(request: Request, field: Any, *, filename: str) -> HttpResponseBase:
+def private_file_response(request: Request, field: Any, *, filename: str) -> HttpResponseBase:
     return media_file_response(request._request, field, filename=filename)
 
 
-def _paginated(
+def paginated_response(
     view: APIView, request: Request, queryset: Any, serializer: type[serializers.Serializer]
 ) -> Response:
     paginator = CataloguePagination()

@@ -15,20 +15,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from marketplace import selectors
-from marketplace.api.base import _private_file
+from marketplace.api.base import private_file_response
 from marketplace.api.schema import IMAGE_TYPES, file_responses
 from marketplace.errors import NotAllowed
-from marketplace.models import (
-    BasePattern,
-    LicenceUse,
-    Product,
-    ProductSize,
-    RepeatType,
-    Style,
-)
-from marketplace.services.catalogue import (
-    MAX_TAGS,
-)
+from marketplace.models import BasePattern, LicenceUse, Product, ProductSize, RepeatType, Style
+from marketplace.services.catalogue import MAX_TAGS
 
 
 class TagListField(serializers.ListField):
@@ -81,7 +72,7 @@ class CatalogueFilterInput(serializers.Serializer):
     mine = serializers.BooleanField(required=False, default=False)
 
 
-def _catalogue_filters(request: Request) -> selectors.CatalogueFilters:
+def catalogue_filters(request: Request) -> selectors.CatalogueFilters:
     data = CatalogueFilterInput(data=request.query_params)
     data.is_valid(raise_exception=True)
     values = dict(data.validated_data)
@@ -90,7 +81,7 @@ def _catalogue_filters(request: Request) -> selectors.CatalogueFilters:
     return selectors.CatalogueFilters(**values, owner=user, only_owner=bool(mine and user))
 
 
-def _owned(model: Any, pk: int, owner_field: str, request: Request) -> Any:
+def listed_or_own(model: Any, pk: int, owner_field: str, request: Request) -> Any:
     """An item an anonymous visitor or another user may see only while it is listed."""
     obj = get_object_or_404(model.objects.all(), pk=pk)
     if not obj.active and getattr(obj, f"{owner_field}_id") != request.user.pk:
@@ -107,7 +98,7 @@ class ThumbnailView(APIView):
 
     @extend_schema(responses=file_responses("image/webp"))
     def get(self, request: Request, pk: int) -> FileResponse:
-        return _public_thumbnail(_owned(self.model, pk, self.owner_field, request).thumbnail)
+        return _public_thumbnail(listed_or_own(self.model, pk, self.owner_field, request).thumbnail)
 
 
 class OriginalImageView(APIView):
@@ -120,10 +111,10 @@ class OriginalImageView(APIView):
     @extend_schema(responses=file_responses(*IMAGE_TYPES))
     def get(self, request: Request, pk: int) -> HttpResponseBase:
         # A withdrawn item is missing to everyone but its owner (404), a listed one is forbidden (403).
-        obj: Any = _owned(self.model, pk, self.owner_field, request)
+        obj: Any = listed_or_own(self.model, pk, self.owner_field, request)
         if getattr(obj, f"{self.owner_field}_id") != request.user.pk:
             raise NotAllowed("Only the owner may download the full-resolution original.")
-        return _private_file(request, obj.image, filename=obj.image.name.rsplit("/", 1)[-1])
+        return private_file_response(request, obj.image, filename=obj.image.name.rsplit("/", 1)[-1])
 
 
 class ProductListView(APIView):

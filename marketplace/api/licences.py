@@ -15,15 +15,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from marketplace.api.base import StrictInput, _abs
-from marketplace.api.catalogue import _owned
+from marketplace.api.base import StrictInput, absolute_url
+from marketplace.api.catalogue import listed_or_own
 from marketplace.licences import licence_document, licence_pdf, licence_version_find
-from marketplace.models import (
-    LicenceUse,
-    LicenceVersion,
-    Style,
-    Substrate,
-)
+from marketplace.models import LicenceUse, LicenceVersion, Style, Substrate
 from marketplace.services.catalogue import (
     MAX_EDITION_USES,
     MAX_FEE_PER_USE,
@@ -33,7 +28,7 @@ from marketplace.services.catalogue import (
 )
 
 
-def _territories(**kwargs: Any) -> serializers.ListField:
+def territories_field(**kwargs: Any) -> serializers.ListField:
     return serializers.ListField(
         child=serializers.CharField(min_length=1, max_length=2),
         min_length=1,
@@ -43,7 +38,7 @@ def _territories(**kwargs: Any) -> serializers.ListField:
     )
 
 
-def _substrates(**kwargs: Any) -> serializers.ListField:
+def substrates_field(**kwargs: Any) -> serializers.ListField:
     return serializers.ListField(
         child=serializers.ChoiceField(choices=[*Substrate.values, "*"]),
         min_length=1,
@@ -53,7 +48,7 @@ def _substrates(**kwargs: Any) -> serializers.ListField:
     )
 
 
-def _revenue_ceiling(**kwargs: Any) -> serializers.DecimalField:
+def revenue_ceiling_field(**kwargs: Any) -> serializers.DecimalField:
     return serializers.DecimalField(
         max_digits=12,
         decimal_places=2,
@@ -80,12 +75,12 @@ class LicenceTermsInput(StrictInput):
     )
     exclusive = serializers.BooleanField(required=False, default=False)
     currency = serializers.ChoiceField(choices=["USD"], required=False, default="USD")
-    territories = _territories(required=False, default=["*"])
+    territories = territories_field(required=False, default=["*"])
     valid_until = serializers.DateField(required=False, allow_null=True, default=None)
-    allowed_substrates = _substrates(required=False, default=["*"])
+    allowed_substrates = substrates_field(required=False, default=["*"])
     attribution_required = serializers.BooleanField(required=False, default=False)
     requires_approval = serializers.BooleanField(required=False, default=False)
-    revenue_ceiling = _revenue_ceiling(required=False, default=None)
+    revenue_ceiling = revenue_ceiling_field(required=False, default=None)
 
 
 class LicenceOut(serializers.ModelSerializer):
@@ -100,9 +95,9 @@ class LicenceOut(serializers.ModelSerializer):
         request = self.context.get("request")
         args = [licence.style_id, licence.version]
         return {
-            "html": _abs(request, reverse("frontend:licence", args=args)),
-            "pdf": _abs(request, reverse("style-licence-pdf", args=args)),
-            "json": _abs(request, reverse("style-licence-document", args=args)),
+            "html": absolute_url(request, reverse("frontend:licence", args=args)),
+            "pdf": absolute_url(request, reverse("style-licence-pdf", args=args)),
+            "json": absolute_url(request, reverse("style-licence-document", args=args)),
         }
 
     class Meta:
@@ -127,7 +122,7 @@ class LicenceOut(serializers.ModelSerializer):
         ]
 
 
-def _terms_from(data: dict[str, Any], current: LicenceTerms | None = None) -> LicenceTerms | None:
+def licence_terms_from(data: dict[str, Any], current: LicenceTerms | None = None) -> LicenceTerms | None:
     keys = (
         "allowed_uses",
         "fee_per_use",
@@ -158,7 +153,7 @@ class StyleLicencesView(APIView):
 
     @extend_schema(responses=LicenceOut(many=True))
     def get(self, request: Request, pk: int) -> Response:
-        style = _owned(Style, pk, "artist", request)
+        style = listed_or_own(Style, pk, "artist", request)
         versions = style.licence_versions.select_related("style").order_by("-version")
         return Response(LicenceOut(versions, many=True, context={"request": request}).data)
 

@@ -18,14 +18,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from marketplace import selectors
-from marketplace.api.base import _abs, _private_file, _user
+from marketplace.api.base import absolute_url, private_file_response, request_user
 from marketplace.api.schema import file_responses
 from marketplace.media import PRIVATE
-from marketplace.models import (
-    FILES_DELIVERED_STAGES,
-    LineStage,
-    OrderLine,
-)
+from marketplace.models import FILES_DELIVERED_STAGES, LineStage, OrderLine
 from marketplace.proofs import PROOF_TILE_PX, proof_grid, proof_preview_png, proof_sheet_size, proof_tile_png
 from marketplace.selectors import OutputAccess, order_line_output_access, order_line_proof_access
 from marketplace.services.fulfilment import MAX_BUYER_RERENDERS
@@ -88,7 +84,9 @@ class OrderLineOut(serializers.ModelSerializer):
         the whole print sheet reduced and marked PROOF. The sheet itself goes to the print shop."""
         if not self._proof_allowed(line):
             return None
-        return _abs(self.context.get("request"), reverse("order-line-proof", args=[line.order_id, line.pk]))
+        return absolute_url(
+            self.context.get("request"), reverse("order-line-proof", args=[line.order_id, line.pk])
+        )
 
     @extend_schema_field(ProofTilesOut(allow_null=True))
     def get_proof_tiles(self, line: OrderLine) -> dict[str, Any] | None:
@@ -97,7 +95,7 @@ class OrderLineOut(serializers.ModelSerializer):
             return None
         sheet_w, sheet_h = proof_sheet_size(line.render_info)
         columns, rows = proof_grid(sheet_w, sheet_h)
-        first = _abs(
+        first = absolute_url(
             self.context.get("request"), reverse("order-line-proof-tile", args=[line.order_id, line.pk, 0, 0])
         )
         return {
@@ -117,7 +115,7 @@ class OrderLineOut(serializers.ModelSerializer):
         licence = line.licence_version
         if licence is None:
             return None
-        return _abs(
+        return absolute_url(
             self.context.get("request"), reverse("frontend:licence", args=[licence.style_id, licence.version])
         )
 
@@ -130,7 +128,7 @@ class OrderLineOut(serializers.ModelSerializer):
         user = request.user if request is not None else AnonymousUser()
         allowed = order_line_output_access(line=line, user=user)[0] == OutputAccess.ALLOWED
         return {
-            kind: _abs(request, reverse("order-line-file", args=[line.order_id, line.pk, kind]))
+            kind: absolute_url(request, reverse("order-line-file", args=[line.order_id, line.pk, kind]))
             if allowed and getattr(line, kind)
             else None
             for kind in OUTPUT_KINDS
@@ -200,12 +198,12 @@ class OrderLineFileView(APIView):
         if kind not in self.names:
             raise Http404("No such file.")
         line = get_object_or_404(OrderLine.objects.select_related("order"), pk=line_pk, order_id=pk)
-        access, reason = selectors.order_line_output_access(line=line, user=_user(request))
+        access, reason = selectors.order_line_output_access(line=line, user=request_user(request))
         if access == selectors.OutputAccess.NOT_FOUND:
             raise Http404("No such file.")
         if access != selectors.OutputAccess.ALLOWED:
             return Response({"detail": reason, "stage": line.stage}, status=access.http_status)
-        return _private_file(
+        return private_file_response(
             request, getattr(line, kind), filename=f"motif-order{pk}-line{line_pk}-{self.names[kind]}"
         )
 
@@ -214,7 +212,7 @@ def _proof_response(request: Request, pk: int, line_pk: int, make: Any) -> HttpR
     line = get_object_or_404(
         OrderLine.objects.select_related("order", "product_size__product"), pk=line_pk, order_id=pk
     )
-    access, reason = selectors.order_line_proof_access(line=line, user=_user(request))
+    access, reason = selectors.order_line_proof_access(line=line, user=request_user(request))
     if access == selectors.OutputAccess.NOT_FOUND:
         raise Http404("No such proof.")
     if access != selectors.OutputAccess.ALLOWED:

@@ -13,15 +13,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from marketplace import selectors
-from marketplace.api.base import StrictInput, VisibleRelatedField, _paginated, _user
+from marketplace.api.base import StrictInput, VisibleRelatedField, paginated_response, request_user
 from marketplace.api.order_lines import OrderLineOut
 from marketplace.api.schema import paginated
-from marketplace.models import (
-    Order,
-    Personalization,
-    Product,
-)
-from marketplace.services.orders import OrderLineRequest, order_cancel, order_checkout, order_create
+from marketplace.models import Order, Personalization, Product
+from marketplace.services.orders import OrderLineRequest, order_cancel, order_create
 
 
 class OrderLineInput(StrictInput):
@@ -120,8 +116,8 @@ class OrderOut(serializers.ModelSerializer):
         ]
 
 
-def _own_order(request: Request, pk: int) -> Order:
-    return get_object_or_404(selectors.order_list(buyer=_user(request)), pk=pk)
+def own_order(request: Request, pk: int) -> Order:
+    return get_object_or_404(selectors.order_list(buyer=request_user(request)), pk=pk)
 
 
 class OrderListView(APIView):
@@ -129,15 +125,15 @@ class OrderListView(APIView):
 
     @extend_schema(responses=paginated(OrderOut), operation_id="v1_orders_list")
     def get(self, request: Request) -> Response:
-        return _paginated(self, request, selectors.order_list(buyer=_user(request)), OrderOut)
+        return paginated_response(self, request, selectors.order_list(buyer=request_user(request)), OrderOut)
 
     @extend_schema(request=OrderCreateInput, responses={201: OrderOut})
     def post(self, request: Request) -> Response:
         data = OrderCreateInput(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         lines = [OrderLineRequest(**line) for line in data.validated_data["lines"]]
-        order = order_create(buyer=_user(request), lines=lines)
-        order = _own_order(request, order.pk)
+        order = order_create(buyer=request_user(request), lines=lines)
+        order = own_order(request, order.pk)
         return Response(OrderOut(order, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
 
@@ -146,16 +142,7 @@ class OrderDetailView(APIView):
 
     @extend_schema(responses=OrderOut)
     def get(self, request: Request, pk: int) -> Response:
-        return Response(OrderOut(_own_order(request, pk), context={"request": request}).data)
-
-
-class OrderCheckoutView(APIView):
-    permission_classes = [IsAuthenticated]
-
-    @extend_schema(request=None, responses=OrderOut)
-    def post(self, request: Request, pk: int) -> Response:
-        order = order_checkout(order=_own_order(request, pk), actor=_user(request))
-        return Response(OrderOut(_own_order(request, order.pk), context={"request": request}).data)
+        return Response(OrderOut(own_order(request, pk), context={"request": request}).data)
 
 
 class OrderCancelView(APIView):
@@ -163,5 +150,5 @@ class OrderCancelView(APIView):
 
     @extend_schema(request=None, responses=OrderOut)
     def post(self, request: Request, pk: int) -> Response:
-        order = order_cancel(order=_own_order(request, pk), actor=_user(request))
-        return Response(OrderOut(_own_order(request, order.pk), context={"request": request}).data)
+        order = order_cancel(order=own_order(request, pk), actor=request_user(request))
+        return Response(OrderOut(own_order(request, order.pk), context={"request": request}).data)

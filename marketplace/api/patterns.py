@@ -13,14 +13,18 @@ from rest_framework.views import APIView
 
 from marketplace import selectors
 from marketplace.api.accounts import PersonOut
-from marketplace.api.base import UPLOAD_PARSERS, StrictInput, _abs, _paginated, _read_upload, _user
-from marketplace.api.catalogue import CatalogueFilterInput, TagListField, _catalogue_filters, _owned
+from marketplace.api.base import (
+    UPLOAD_PARSERS,
+    StrictInput,
+    absolute_url,
+    paginated_response,
+    request_user,
+    upload_bytes,
+)
+from marketplace.api.catalogue import CatalogueFilterInput, TagListField, catalogue_filters, listed_or_own
 from marketplace.api.schema import paginated
 from marketplace.errors import NotAllowed
-from marketplace.models import (
-    BasePattern,
-    RepeatType,
-)
+from marketplace.models import BasePattern, RepeatType
 from marketplace.services.catalogue import (
     DESCRIPTION_MAX_CHARS,
     PatternRepeat,
@@ -102,13 +106,13 @@ class PatternOut(serializers.ModelSerializer):
         return sorted(tag.name for tag in pattern.tags.all())
 
     def get_thumbnail_url(self, pattern: BasePattern) -> str:
-        return _abs(self.context.get("request"), reverse("pattern-thumbnail", args=[pattern.pk]))
+        return absolute_url(self.context.get("request"), reverse("pattern-thumbnail", args=[pattern.pk]))
 
     def get_image_url(self, pattern: BasePattern) -> str | None:
         request = self.context.get("request")
         if request is None or request.user.pk != pattern.designer_id:
             return None
-        return _abs(request, reverse("pattern-image", args=[pattern.pk]))
+        return absolute_url(request, reverse("pattern-image", args=[pattern.pk]))
 
 
 class PatternListView(APIView):
@@ -118,8 +122,8 @@ class PatternListView(APIView):
         parameters=[CatalogueFilterInput], responses=paginated(PatternOut), operation_id="v1_patterns_list"
     )
     def get(self, request: Request) -> Response:
-        queryset = selectors.pattern_list(filters=_catalogue_filters(request))
-        return _paginated(self, request, queryset, PatternOut)
+        queryset = selectors.pattern_list(filters=catalogue_filters(request))
+        return paginated_response(self, request, queryset, PatternOut)
 
     @extend_schema(request=PatternCreateInput, responses={201: PatternOut})
     def post(self, request: Request) -> Response:
@@ -127,11 +131,11 @@ class PatternListView(APIView):
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
         pattern = pattern_create(
-            designer=_user(request),
+            designer=request_user(request),
             title=values["title"],
             description=values["description"],
             tags=values["tags"],
-            image=_read_upload(values["image"]),
+            image=upload_bytes(values["image"]),
             repeat=PatternRepeat(
                 repeat_type=values["repeat_type"],
                 dpi=values["dpi"],
@@ -151,12 +155,12 @@ class PatternDetailView(APIView):
 
     @extend_schema(responses=PatternOut)
     def get(self, request: Request, pk: int) -> Response:
-        pattern = _owned(BasePattern, pk, "designer", request)
+        pattern = listed_or_own(BasePattern, pk, "designer", request)
         return Response(PatternOut(pattern, context={"request": request}).data)
 
     @extend_schema(request=PatternUpdateInput, responses=PatternOut)
     def patch(self, request: Request, pk: int) -> Response:
-        pattern = _owned(BasePattern, pk, "designer", request)
+        pattern = listed_or_own(BasePattern, pk, "designer", request)
         if pattern.designer_id != request.user.pk:
             raise NotAllowed("Only the designer who listed this pattern can change it.")
         data = PatternUpdateInput(data=request.data, partial=True)
@@ -183,18 +187,18 @@ class PatternDetailView(APIView):
             )
         pattern = pattern_update(
             pattern=pattern,
-            actor=_user(request),
+            actor=request_user(request),
             title=values.get("title"),
             description=values.get("description"),
             tags=values.get("tags"),
             active=values.get("active"),
-            image=_read_upload(values["image"]) if "image" in values else None,
+            image=upload_bytes(values["image"]) if "image" in values else None,
             repeat=repeat,
         )
         return Response(PatternOut(pattern, context={"request": request}).data)
 
     @extend_schema(responses={204: None})
     def delete(self, request: Request, pk: int) -> Response:
-        pattern = _owned(BasePattern, pk, "designer", request)
-        pattern_withdraw(pattern=pattern, actor=_user(request))
+        pattern = listed_or_own(BasePattern, pk, "designer", request)
+        pattern_withdraw(pattern=pattern, actor=request_user(request))
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -19,19 +19,14 @@ from marketplace.api.base import (
     UPLOAD_PARSERS,
     StrictInput,
     VisibleRelatedField,
-    _abs,
-    _paginated,
-    _private_file,
-    _read_upload,
-    _user,
+    absolute_url,
+    paginated_response,
+    private_file_response,
+    request_user,
+    upload_bytes,
 )
 from marketplace.api.schema import file_responses, paginated
-from marketplace.models import (
-    BasePattern,
-    Personalization,
-    Style,
-    StyleRegions,
-)
+from marketplace.models import BasePattern, Personalization, Style, StyleRegions
 from marketplace.services.personalizations import personalization_create
 
 
@@ -104,18 +99,18 @@ class PersonalizationOut(serializers.ModelSerializer):
         if not personalization.preview:
             return None
         url = reverse("personalization-preview", args=[personalization.pk])
-        return _abs(self.context.get("request"), url)
+        return absolute_url(self.context.get("request"), url)
 
     def get_instant_preview_url(self, personalization: Personalization) -> str | None:
         if not personalization.instant_preview:
             return None
         url = reverse("personalization-instant-preview", args=[personalization.pk])
-        return _abs(self.context.get("request"), url)
+        return absolute_url(self.context.get("request"), url)
 
 
 def _own_personalization(request: Request, pk: int) -> Personalization:
     # Someone else's personalization is answered as missing, so ids cannot be probed.
-    return get_object_or_404(selectors.personalization_list(buyer=_user(request)), pk=pk)
+    return get_object_or_404(selectors.personalization_list(buyer=request_user(request)), pk=pk)
 
 
 class PersonalizationListView(APIView):
@@ -124,8 +119,8 @@ class PersonalizationListView(APIView):
 
     @extend_schema(responses=paginated(PersonalizationOut), operation_id="v1_personalizations_list")
     def get(self, request: Request) -> Response:
-        queryset = selectors.personalization_list(buyer=_user(request))
-        return _paginated(self, request, queryset, PersonalizationOut)
+        queryset = selectors.personalization_list(buyer=request_user(request))
+        return paginated_response(self, request, queryset, PersonalizationOut)
 
     @extend_schema(request=PersonalizationCreateInput, responses={202: PersonalizationOut})
     def post(self, request: Request) -> Response:
@@ -134,10 +129,10 @@ class PersonalizationListView(APIView):
         values = data.validated_data
         upload = values.get("style_image")
         personalization = personalization_create(
-            buyer=_user(request),
+            buyer=request_user(request),
             base_pattern=values["pattern"],
             style=values.get("style"),
-            style_image=_read_upload(upload) if upload else None,
+            style_image=upload_bytes(upload) if upload else None,
             **values["params"],
         )
         body = PersonalizationOut(personalization, context={"request": request}).data
@@ -160,4 +155,6 @@ class PersonalizationPreviewView(APIView):
     @extend_schema(responses=file_responses("image/png"))
     def get(self, request: Request, pk: int) -> HttpResponseBase:
         personalization = _own_personalization(request, pk)
-        return _private_file(request, getattr(personalization, self.field), filename=f"preview-{pk}.png")
+        return private_file_response(
+            request, getattr(personalization, self.field), filename=f"preview-{pk}.png"
+        )

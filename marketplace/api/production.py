@@ -25,8 +25,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from marketplace import selectors
-from marketplace.api.base import StrictInput, _abs, _paginated, _private_file, _user
-from marketplace.api.orders import OrderOut, _own_order
+from marketplace.api.base import (
+    StrictInput,
+    absolute_url,
+    paginated_response,
+    private_file_response,
+    request_user,
+)
+from marketplace.api.orders import OrderOut, own_order
 from marketplace.api.schema import ErrorOut, file_responses, paginated
 from marketplace.models import (
     PRINT_SHOP_NAME_MAX_LENGTH,
@@ -107,10 +113,10 @@ class ProductionJobOut(serializers.ModelSerializer):
         )
 
     def get_print_sheet_url(self, job: ProductionJob) -> str:
-        return _abs(self.context.get("request"), reverse("production-job-print-sheet", args=[job.pk]))
+        return absolute_url(self.context.get("request"), reverse("production-job-print-sheet", args=[job.pk]))
 
     def get_ticket_url(self, job: ProductionJob) -> str:
-        return _abs(self.context.get("request"), reverse("frontend:production-ticket", args=[job.pk]))
+        return absolute_url(self.context.get("request"), reverse("frontend:production-ticket", args=[job.pk]))
 
     class Meta:
         model = ProductionJob
@@ -164,12 +170,12 @@ class OrderApproveView(APIView):
 
     @extend_schema(request=None, responses=OrderOut)
     def post(self, request: Request, pk: int) -> Response:
-        order_proofs_approve(order=_own_order(request, pk), actor=_user(request))
-        return Response(OrderOut(_own_order(request, pk), context={"request": request}).data)
+        order_proofs_approve(order=own_order(request, pk), actor=request_user(request))
+        return Response(OrderOut(own_order(request, pk), context={"request": request}).data)
 
 
 def _own_line(request: Request, pk: int, line_pk: int) -> OrderLine:
-    return get_object_or_404(OrderLine, pk=line_pk, order=_own_order(request, pk))
+    return get_object_or_404(OrderLine, pk=line_pk, order=own_order(request, pk))
 
 
 class OrderLineRerenderView(APIView):
@@ -183,9 +189,9 @@ class OrderLineRerenderView(APIView):
         body = RerenderInput(data=request.data)
         body.is_valid(raise_exception=True)
         order_line_proof_rerender(
-            order_line_id=line.pk, actor=_user(request), seed=body.validated_data["seed"]
+            order_line_id=line.pk, actor=request_user(request), seed=body.validated_data["seed"]
         )
-        return Response(OrderOut(_own_order(request, pk), context={"request": request}).data)
+        return Response(OrderOut(own_order(request, pk), context={"request": request}).data)
 
 
 class OrderLineCancelView(APIView):
@@ -197,9 +203,11 @@ class OrderLineCancelView(APIView):
     def post(self, request: Request, pk: int, line_pk: int) -> Response:
         line = _own_line(request, pk, line_pk)
         order_line_cancel(
-            order_line_id=line.pk, actor=_user(request), reason="Cancelled by the buyer before printing"
+            order_line_id=line.pk,
+            actor=request_user(request),
+            reason="Cancelled by the buyer before printing",
         )
-        return Response(OrderOut(_own_order(request, pk), context={"request": request}).data)
+        return Response(OrderOut(own_order(request, pk), context={"request": request}).data)
 
 
 class PrintShopApplyView(APIView):
@@ -217,7 +225,7 @@ class PrintShopApplyView(APIView):
     def post(self, request: Request) -> Response:
         body = PrintShopApplyInput(data=request.data)
         body.is_valid(raise_exception=True)
-        shop = print_shop_apply(user=_user(request), **body.validated_data)
+        shop = print_shop_apply(user=request_user(request), **body.validated_data)
         return Response(PrintShopOut(shop).data, status=status.HTTP_201_CREATED)
 
 
@@ -237,7 +245,7 @@ class PrintShopInvitationAcceptView(APIView):
     def post(self, request: Request) -> Response:
         body = PrintShopInvitationAcceptInput(data=request.data)
         body.is_valid(raise_exception=True)
-        shop = print_shop_invite_accept(user=_user(request), **body.validated_data)
+        shop = print_shop_invite_accept(user=request_user(request), **body.validated_data)
         return Response(PrintShopOut(shop).data)
 
 
@@ -250,13 +258,13 @@ class IsPrinter(BasePermission):
 
 def _visible_job(request: Request, pk: int) -> ProductionJob:
     job = get_object_or_404(ProductionJob.objects.select_related("order_line"), pk=pk)
-    if not selectors.production_job_visible(job=job, user=_user(request)):
+    if not selectors.production_job_visible(job=job, user=request_user(request)):
         raise Http404("No such job.")  # a job not released to this print shop does not exist for it
     return job
 
 
 def _job_out(request: Request, job_id: int) -> Response:
-    job = selectors.production_job_list(printer=_user(request)).get(pk=job_id)
+    job = selectors.production_job_list(printer=request_user(request)).get(pk=job_id)
     return Response(ProductionJobOut(job, context={"request": request}).data)
 
 
@@ -275,9 +283,9 @@ class ProductionJobListView(APIView):
         filters = self.Filters(data=request.query_params)
         filters.is_valid(raise_exception=True)
         jobs = selectors.production_job_list(
-            printer=_user(request), status=filters.validated_data.get("status")
+            printer=request_user(request), status=filters.validated_data.get("status")
         )
-        return _paginated(self, request, jobs, ProductionJobOut)
+        return paginated_response(self, request, jobs, ProductionJobOut)
 
 
 class ProductionJobDetailView(APIView):
@@ -293,7 +301,7 @@ class ProductionJobStartView(APIView):
 
     @extend_schema(request=None, responses=ProductionJobOut)
     def post(self, request: Request, pk: int) -> Response:
-        job = production_job_start(job_id=_visible_job(request, pk).pk, printer=_user(request))
+        job = production_job_start(job_id=_visible_job(request, pk).pk, printer=request_user(request))
         return _job_out(request, job.pk)
 
 
@@ -305,7 +313,7 @@ class ProductionJobShipView(APIView):
         job = _visible_job(request, pk)
         body = ShipInput(data=request.data)
         body.is_valid(raise_exception=True)
-        job = production_job_ship(job_id=job.pk, printer=_user(request), **body.validated_data)
+        job = production_job_ship(job_id=job.pk, printer=request_user(request), **body.validated_data)
         return _job_out(request, job.pk)
 
 
@@ -317,9 +325,9 @@ class ProductionJobPrintSheetView(APIView):
     @extend_schema(responses=file_responses("image/png"))
     def get(self, request: Request, pk: int) -> HttpResponseBase:
         job = _visible_job(request, pk)
-        if not selectors.production_job_started_by(job=job, user=_user(request)):
+        if not selectors.production_job_started_by(job=job, user=request_user(request)):
             raise PermissionDenied("The print sheet is released to the print shop that starts this job.")
         line = job.order_line
-        return _private_file(
+        return private_file_response(
             request, line.print_sheet, filename=f"motif-job{job.pk}-order{line.order_id}-sheet.png"
         )

@@ -10,11 +10,8 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from marketplace.api.base import StrictInput, _user
-from marketplace.models import (
-    InfringementReport,
-    ReportTarget,
-)
+from marketplace.api.base import StrictInput, request_user
+from marketplace.models import InfringementReport, ReportTarget
 from marketplace.services.reports import report_file
 
 
@@ -52,7 +49,7 @@ class ReportCreateView(APIView):
         data.is_valid(raise_exception=True)
         values = data.validated_data
         report = report_file(
-            reporter=_user(request),
+            reporter=request_user(request),
             target=values["target"],
             listing_id=values["id"],
             claim=values["claim"],

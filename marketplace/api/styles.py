@@ -13,22 +13,26 @@ from rest_framework.views import APIView
 
 from marketplace import selectors
 from marketplace.api.accounts import PersonOut
-from marketplace.api.base import UPLOAD_PARSERS, StrictInput, _abs, _paginated, _read_upload, _user
-from marketplace.api.catalogue import CatalogueFilterInput, TagListField, _catalogue_filters, _owned
+from marketplace.api.base import (
+    UPLOAD_PARSERS,
+    StrictInput,
+    absolute_url,
+    paginated_response,
+    request_user,
+    upload_bytes,
+)
+from marketplace.api.catalogue import CatalogueFilterInput, TagListField, catalogue_filters, listed_or_own
 from marketplace.api.licences import (
     LicenceOut,
     LicenceTermsInput,
-    _revenue_ceiling,
-    _substrates,
-    _terms_from,
-    _territories,
+    licence_terms_from,
+    revenue_ceiling_field,
+    substrates_field,
+    territories_field,
 )
 from marketplace.api.schema import paginated
 from marketplace.errors import NotAllowed
-from marketplace.models import (
-    LicenceUse,
-    Style,
-)
+from marketplace.models import LicenceUse, Style
 from marketplace.services.catalogue import (
     DESCRIPTION_MAX_CHARS,
     MAX_EDITION_USES,
@@ -69,12 +73,12 @@ class StyleUpdateInput(StrictInput):
         min_value=1, max_value=MAX_EDITION_USES, required=False, allow_null=True
     )
     exclusive = serializers.BooleanField(required=False)
-    territories = _territories(required=False)
+    territories = territories_field(required=False)
     valid_until = serializers.DateField(required=False, allow_null=True)
-    allowed_substrates = _substrates(required=False)
+    allowed_substrates = substrates_field(required=False)
     attribution_required = serializers.BooleanField(required=False)
     requires_approval = serializers.BooleanField(required=False)
-    revenue_ceiling = _revenue_ceiling(required=False)
+    revenue_ceiling = revenue_ceiling_field(required=False)
 
 
 class StyleModelOut(serializers.Serializer):
@@ -124,13 +128,13 @@ class StyleOut(serializers.ModelSerializer):
         return style_model_status(style=style)
 
     def get_thumbnail_url(self, style: Style) -> str:
-        return _abs(self.context.get("request"), reverse("style-thumbnail", args=[style.pk]))
+        return absolute_url(self.context.get("request"), reverse("style-thumbnail", args=[style.pk]))
 
     def get_image_url(self, style: Style) -> str | None:
         request = self.context.get("request")
         if request is None or request.user.pk != style.artist_id:
             return None
-        return _abs(request, reverse("style-image", args=[style.pk]))
+        return absolute_url(request, reverse("style-image", args=[style.pk]))
 
     def get_editions_left(self, style: Style) -> int | None:
         limit = style.licence.edition_limit if style.licence else None
@@ -144,21 +148,23 @@ class StyleListView(APIView):
         parameters=[CatalogueFilterInput], responses=paginated(StyleOut), operation_id="v1_styles_list"
     )
     def get(self, request: Request) -> Response:
-        return _paginated(self, request, selectors.style_list(filters=_catalogue_filters(request)), StyleOut)
+        return paginated_response(
+            self, request, selectors.style_list(filters=catalogue_filters(request)), StyleOut
+        )
 
     @extend_schema(request=StyleCreateInput, responses={201: StyleOut})
     def post(self, request: Request) -> Response:
         data = StyleCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
-        terms = _terms_from(values)
+        terms = licence_terms_from(values)
         assert terms is not None
         style = style_create(
-            artist=_user(request),
+            artist=request_user(request),
             title=values["title"],
             description=values["description"],
             tags=values["tags"],
-            image=_read_upload(values["image"]),
+            image=upload_bytes(values["image"]),
             terms=terms,
             active=values["active"],
         )
@@ -170,12 +176,12 @@ class StyleDetailView(APIView):
 
     @extend_schema(responses=StyleOut)
     def get(self, request: Request, pk: int) -> Response:
-        style = _owned(Style, pk, "artist", request)
+        style = listed_or_own(Style, pk, "artist", request)
         return Response(StyleOut(style, context={"request": request}).data)
 
     @extend_schema(request=StyleUpdateInput, responses=StyleOut)
     def patch(self, request: Request, pk: int) -> Response:
-        style = _owned(Style, pk, "artist", request)
+        style = listed_or_own(Style, pk, "artist", request)
         if style.artist_id != request.user.pk:
             raise NotAllowed("Only the artist who listed this style can change it.")
         data = StyleUpdateInput(data=request.data, partial=True)
@@ -184,18 +190,18 @@ class StyleDetailView(APIView):
         current = LicenceTerms.of(style.licence) if style.licence else None
         style = style_update(
             style=style,
-            actor=_user(request),
+            actor=request_user(request),
             title=values.get("title"),
             description=values.get("description"),
             tags=values.get("tags"),
             active=values.get("active"),
-            image=_read_upload(values["image"]) if "image" in values else None,
-            terms=_terms_from(values, current),
+            image=upload_bytes(values["image"]) if "image" in values else None,
+            terms=licence_terms_from(values, current),
         )
         return Response(StyleOut(style, context={"request": request}).data)
 
     @extend_schema(responses={204: None})
     def delete(self, request: Request, pk: int) -> Response:
-        style = _owned(Style, pk, "artist", request)
-        style_withdraw(style=style, actor=_user(request))
+        style = listed_or_own(Style, pk, "artist", request)
+        style_withdraw(style=style, actor=request_user(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
