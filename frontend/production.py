@@ -23,18 +23,17 @@ from marketplace.dispatch import dispatch_promise
 from marketplace.errors import Conflict, NotAllowed
 from marketplace.media import media_file_response
 from marketplace.models import CANCELLABLE_STAGES, LineStage, OrderLine, ProductionJob, ProductionStatus, Role
-from marketplace.services.fulfilment import (
-    order_line_cancel,
-    order_line_proof_approve,
-    order_line_proof_rerender,
-    order_proofs_approve,
-    production_job_ship,
-    production_job_start,
-)
 from marketplace.services.print_shops import (
     print_shop_apply,
     print_shop_invitation_find,
     print_shop_invite_accept,
+)
+from marketplace.services.production import production_job_ship, production_job_start
+from marketplace.services.proofs import (
+    order_line_cancel,
+    order_line_proof_approve,
+    order_line_proof_rerender,
+    order_proofs_approve,
 )
 from marketplace.services.shipping import address_for_display
 
@@ -226,7 +225,9 @@ def production_ship(request: HttpRequest, job_pk: int) -> HttpResponse:
     job = _visible_job(request, job_pk)
     form = ShipForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose the carrier (name it if it is not listed) and give the tracking number.")
+        messages.error(
+            request, "Choose the carrier (name it if it is not listed) and give the tracking number."
+        )
         return redirect("frontend:production-ticket", job_pk=job.pk)
     try:
         production_job_ship(job_id=job.pk, printer=request.user, **form.shipment())  # type: ignore[arg-type]

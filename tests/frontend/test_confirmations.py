@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.test import Client
 
 from marketplace.models import (
     ApprovalStatus,
@@ -38,7 +37,9 @@ def test_cancelling_a_line_asks_first_with_the_refund_and_refunds_only_once_conf
     line = sold_order.lines.get()
     refund = line.line_total + line.shipping_amount
     order_page = client.get(f"/orders/{sold_order.pk}/").content.decode()
-    assert f'data-confirm="confirm-cancel-{line.pk}"' in order_page and f"{refund} USD is refunded" in order_page
+    assert (
+        f'data-confirm="confirm-cancel-{line.pk}"' in order_page and f"{refund} USD is refunded" in order_page
+    )
 
     url = f"/orders/{sold_order.pk}/lines/{line.pk}/cancel/"
     asked = client.post(url)

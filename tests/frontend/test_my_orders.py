@@ -45,7 +45,13 @@ def design(buyer: User, pattern: BasePattern, style: Style) -> Personalization:
 
 
 def make_order(
-    buyer: User, design: Personalization, size: ProductSize, *, status: str, stages: list[str], progress: int = 0
+    buyer: User,
+    design: Personalization,
+    size: ProductSize,
+    *,
+    status: str,
+    stages: list[str],
+    progress: int = 0,
 ) -> Order:
     order = order_create(buyer=buyer, lines=[OrderLineRequest(design, size, 1) for _ in stages])
     Order.objects.filter(pk=order.pk).update(status=status)
@@ -161,7 +167,9 @@ def test_my_orders_costs_the_same_queries_for_two_orders_as_for_ten(
     assert two == ten
 
 
-def test_my_orders_is_paginated(buyer: User, design: Personalization, products: dict[str, ProductSize]) -> None:
+def test_my_orders_is_paginated(
+    buyer: User, design: Personalization, products: dict[str, ProductSize]
+) -> None:
     orders = [
         make_order(buyer, design, products["swatch"], status=OrderStatus.PAID, stages=[LineStage.QUEUED])
         for _ in range(12)
@@ -171,4 +179,3 @@ def test_my_orders_is_paginated(buyer: User, design: Personalization, products: 
     assert "Page 1 of 2" in first and f'href="/orders/{orders[0].pk}/"' not in first
     assert f'href="/orders/{orders[0].pk}/"' in second and f'href="/orders/{orders[-1].pk}/"' not in second
     assert client.get("/orders/?page=oops").status_code == 200  # a bad page number is the first page
-
