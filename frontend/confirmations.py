@@ -16,7 +16,7 @@ from django.shortcuts import render
 from django.urls import reverse
 
 from marketplace.models import DerivativeApproval, Order, OrderLine, Style
-from marketplace.royalties.services import royalty_line_paid
+from marketplace.royalties.reversals import royalty_line_paid
 
 CONFIRM_FIELD = "confirm"
 CONFIRM_VALUE = "yes"

@@ -22,6 +22,11 @@ from tests.frontend.test_pages import logged_in, sold_order  # noqa: F401  (a fi
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _local_gateway(settings: Any) -> None:
+    settings.DEBUG = True  # `sold_order` pays through the local test gateway, as in `make run`
+
+
 def _order_with_two_proofs(order: Order) -> tuple[Any, Any]:
     first = order.lines.get()
     first.pk = None

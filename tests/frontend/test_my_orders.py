@@ -86,8 +86,12 @@ def test_my_orders_lists_only_the_buyers_orders_with_status_thumbnails_and_what_
 ) -> None:
     swatch = products["swatch"]
     proof = make_order(buyer, design, swatch, status=OrderStatus.PROOF_READY, stages=[LineStage.PROOF_READY])
-    shipped = make_order(buyer, design, swatch, status=OrderStatus.SHIPPED, stages=[LineStage.SHIPPED] * 2)
-    other = make_order(make_user("buyer"), design, swatch, status=OrderStatus.PAID, stages=[LineStage.QUEUED])
+    shipped = make_order(
+        buyer, design, swatch, status=OrderStatus.SHIPPED, stages=[LineStage.SHIPPED, LineStage.IN_PRODUCTION]
+    )
+    someone = make_user("buyer")
+    theirs = personalization_create(buyer=someone, base_pattern=design.base_pattern, style=design.style)
+    other = make_order(someone, theirs, swatch, status=OrderStatus.PAID, stages=[LineStage.QUEUED])
 
     page = logged_in(buyer).get("/orders/").content.decode()
 
@@ -97,7 +101,7 @@ def test_my_orders_lists_only_the_buyers_orders_with_status_thumbnails_and_what_
     assert "Shipped — track your parcel" in page
     # Royal Mail's tracking page, the number quoted into its URL.
     assert "https://www.royalmail.com/track-your-item#/tracking-results/AB%20123456789GB" in page
-    assert page.count(f'src="/api/v1/personalizations/{design.pk}/preview/"') == 3
+    assert page.count(f'src="/api/v1/personalizations/{design.pk}/preview/"') == 3  # one per line
 
 
 def test_an_order_whose_first_line_renders_reads_in_production_never_paid(

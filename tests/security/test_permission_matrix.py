@@ -211,6 +211,7 @@ ROWS = [
         private(400),
         body={"seed": "x"},
     ),
+    Row("order-line-approve", "post", f"/api/v1/orders/{Q}/lines/{L}/approve/", private(200)),
     Row("order-line-cancel", "post", f"/api/v1/orders/{Q}/lines/{L}/cancel/", private(200)),
     # --- print shops: any account may apply or accept an invitation; the role is then staff's grant
     Row(
@@ -336,11 +337,12 @@ ROWS = [
     Row("frontend:cart-checkout", "post", "/cart/checkout/", signed_in(302, anonymous=LOGIN), api=False),
     Row("frontend:orders", "get", "/orders/", signed_in(200, anonymous=LOGIN), api=False),
     Row("frontend:order", "get", f"/orders/{ORD}/", private(200, anonymous=LOGIN), api=False),
+    # Approving and cancelling a proof-ready line ask first: the owner gets the confirmation page.
     Row(
         "frontend:order-line-approve",
         "post",
         f"/orders/{Q}/lines/{L}/approve/",
-        private(302, anonymous=LOGIN),
+        private(200, anonymous=LOGIN),
         api=False,
     ),
     Row(
@@ -357,7 +359,7 @@ ROWS = [
         "frontend:order-line-cancel",
         "post",
         f"/orders/{Q}/lines/{L}/cancel/",
-        private(302, anonymous=LOGIN),
+        private(200, anonymous=LOGIN),
         api=False,
     ),
     Row("frontend:production", "get", "/studio/production/", signed_in(403, anonymous=LOGIN), api=False),
@@ -431,7 +433,7 @@ ROWS = [
         "frontend:artist-listing",
         "post",
         f"/studio/artist/styles/{S}/listing/",
-        payee_only(404, anonymous=LOGIN) | {"designer": 403, "owner": 302},
+        payee_only(404, anonymous=LOGIN) | {"designer": 403, "owner": 200},  # withdrawing asks first,
         owner="artist",
         api=False,
     ),
