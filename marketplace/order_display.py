@@ -40,9 +40,9 @@ WAITING_FOR: dict[str, str] = {
     OrderStatus.SHIPPED: "Shipped — track your parcel",
     OrderStatus.READY: "Your files are ready to download",
     OrderStatus.NEEDS_ATTENTION: "An item could not be made and was refunded; our staff are on it",
-    OrderStatus.FULFILLED: "Nothing: everything is delivered",
-    OrderStatus.CANCELLED: "Nothing: the order was cancelled",
-    OrderStatus.REFUNDED: "Nothing: the order was refunded",
+    OrderStatus.FULFILLED: "Everything is delivered",
+    OrderStatus.CANCELLED: "This order was cancelled",
+    OrderStatus.REFUNDED: "This order was refunded",
 }
 
 
@@ -58,6 +58,7 @@ class OrderDisplay:
     # The status the lines say the order is in now: an `OrderStatus` value.
     status: str
     label: str
+    # What happens next, or what the order waits for, as a sentence.
     waiting_for: str
     # The first working line's render progress (0–100) while the order renders, else None.
     progress: int | None
@@ -91,7 +92,7 @@ def order_display(*, order: Order) -> OrderDisplay:
         label = waiting_for = AWAITING_ARTIST_LABEL
     tracking = _shipments(lines) if status in (OrderStatus.SHIPPED, OrderStatus.FULFILLED) else ()
     if status == OrderStatus.FULFILLED and tracking:
-        waiting_for = "Nothing: shipped — track your parcel"
+        waiting_for = "Shipped — track your parcel"
     return OrderDisplay(
         status=status, label=label, waiting_for=waiting_for, progress=progress, tracking=tracking
     )
