@@ -8,6 +8,7 @@ as a page whose button posts the form again, confirmed. Either way the server de
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -16,7 +17,7 @@ from django.shortcuts import render
 from django.urls import reverse
 
 from marketplace.models import DerivativeApproval, Order, OrderLine, Style
-from marketplace.royalties.reversals import royalty_line_paid
+from marketplace.royalties.selectors import royalty_paid_by_order_line
 
 CONFIRM_FIELD = "confirm"
 CONFIRM_VALUE = "yes"
@@ -54,12 +55,16 @@ def ask_first(request: HttpRequest, confirmation: Confirmation) -> HttpResponse:
     return render(request, "frontend/confirm.html", context)
 
 
-def line_refund(line: OrderLine) -> Decimal:
-    """What cancelling the line gives back, as the refund computes it: the buyer's share of the
-    order's total for the line (after any discount) plus the line's shipping. An order marked paid
-    without a payment has no accruals; its line's price stands in."""
-    paid = royalty_line_paid(order_line_id=line.pk).quantize(CENT)
-    return (paid or line.line_total) + line.shipping_amount
+def line_refunds(lines: Iterable[OrderLine]) -> dict[int, Decimal]:
+    """What cancelling each line gives back, as the refund computes it (one query): the buyer's
+    share of the order's total for the line (after any discount) plus the line's shipping. An order
+    marked paid without a payment has no accruals; its line's price stands in."""
+    lines = list(lines)
+    paid = royalty_paid_by_order_line(order_line_ids=[line.pk for line in lines])
+    return {
+        line.pk: (paid.get(line.pk, Decimal("0")).quantize(CENT) or line.line_total) + line.shipping_amount
+        for line in lines
+    }
 
 
 def _line_title(line: OrderLine) -> str:
@@ -68,8 +73,7 @@ def _line_title(line: OrderLine) -> str:
     return f"“{personalization.base_pattern.title} × {style}” ({line.product_size})"
 
 
-def line_cancel(order: Order, line: OrderLine) -> Confirmation:
-    refund = line_refund(line)
+def line_cancel(order: Order, line: OrderLine, *, refund: Decimal) -> Confirmation:
     return Confirmation(
         key=f"cancel-{line.pk}",
         title="Cancel this item?",
@@ -124,9 +128,8 @@ def style_withdraw(style: Style) -> Confirmation:
     )
 
 
-def approval_decline(approval: DerivativeApproval) -> Confirmation:
+def approval_decline(approval: DerivativeApproval, *, refund: Decimal) -> Confirmation:
     line = approval.order_line
-    refund = line_refund(line)
     return Confirmation(
         key=f"decline-{approval.pk}",
         title="Decline this design?",

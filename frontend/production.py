@@ -114,7 +114,8 @@ def order_line_rerender(request: HttpRequest, pk: int, line_pk: int) -> HttpResp
 def order_line_cancel_page(request: HttpRequest, pk: int, line_pk: int) -> HttpResponse:
     line = _own_line(request, pk, line_pk)
     if line.stage in CANCELLABLE_STAGES and not is_confirmed(request):
-        return ask_first(request, confirmations.line_cancel(line.order, line))
+        refund = confirmations.line_refunds([line])[line.pk]
+        return ask_first(request, confirmations.line_cancel(line.order, line, refund=refund))
     try:
         order_line_cancel(
             order_line_id=line.pk,

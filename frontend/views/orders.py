@@ -151,6 +151,9 @@ def _order_context(order: Order, user: Any) -> dict[str, Any]:
         for i, s in enumerate(flow)
     ]
     lines = []
+    refunds = confirmations.line_refunds(
+        line for line in order.lines.all() if line.stage in CANCELLABLE_STAGES
+    )
     for line in order.lines.all():
         allowed = (
             selectors.order_line_output_access(line=line, user=user)[0] == selectors.OutputAccess.ALLOWED
@@ -175,7 +178,7 @@ def _order_context(order: Order, user: Any) -> dict[str, Any]:
                 "can_rerender": line.stage == LineStage.PROOF_READY
                 and line.rerenders_used < MAX_BUYER_RERENDERS,
                 "can_cancel": line.stage in CANCELLABLE_STAGES,
-                "cancel_confirm": confirmations.line_cancel(order, line)
+                "cancel_confirm": confirmations.line_cancel(order, line, refund=refunds[line.pk])
                 if line.stage in CANCELLABLE_STAGES
                 else None,
                 "approve_confirm": confirmations.line_approve(order, line)

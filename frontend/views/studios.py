@@ -83,7 +83,8 @@ def _artist_context(
             }
         )
     ledger = artist_earnings(artist=user)
-    pending = selectors.approval_list(artist=user).filter(status=ApprovalStatus.PENDING)
+    pending = list(selectors.approval_list(artist=user).filter(status=ApprovalStatus.PENDING))
+    refunds = confirmations.line_refunds(a.order_line for a in pending)
     return {
         "form": form,
         "rows": rows,
@@ -91,7 +92,7 @@ def _artist_context(
             {
                 "approval": a,
                 "deadline": approval_deadline(a),
-                "decline_confirm": confirmations.approval_decline(a),
+                "decline_confirm": confirmations.approval_decline(a, refund=refunds[a.order_line_id]),
             }
             for a in pending
         ],
@@ -164,7 +165,8 @@ def artist_approval(request: HttpRequest, pk: int) -> HttpResponse:
         and request.POST.get("reason", "").strip()
         and not confirmations.is_confirmed(request)
     ):
-        return confirmations.ask_first(request, confirmations.approval_decline(approval))
+        refund = confirmations.line_refunds([approval.order_line])[approval.order_line_id]
+        return confirmations.ask_first(request, confirmations.approval_decline(approval, refund=refund))
     try:
         if not declining:
             approval_approve(approval_id=pk, artist=user)
