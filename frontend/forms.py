@@ -342,6 +342,20 @@ class PatternUploadForm(forms.Form):
         return [t.strip() for t in self.cleaned_data.get("tags", "").split(",") if t.strip()]
 
 
+class PatternEditForm(forms.Form):
+    """A published pattern's details and repeat; the image stays (a new image is a new pattern)."""
+
+    title = PatternUploadForm.base_fields["title"]
+    repeat_type = PatternUploadForm.base_fields["repeat_type"]
+    dpi = PatternUploadForm.base_fields["dpi"]
+    royalty_percent = PatternUploadForm.base_fields["royalty_percent"]
+    description = PatternUploadForm.base_fields["description"]
+    tags = PatternUploadForm.base_fields["tags"]
+
+    repeat = PatternUploadForm.repeat
+    tag_list = PatternUploadForm.tag_list
+
+
 # --- verification -----------------------------------------------------------------------------------
 
 
