@@ -28,6 +28,11 @@ urlpatterns = [
         production.order_line_cancel_page,
         name="order-line-cancel",
     ),
+    path(
+        "orders/<int:pk>/lines/<int:line_pk>/variations/",
+        production.order_line_seed_previews,
+        name="order-line-variations",
+    ),
     path("orders/<int:pk>/lines/<int:line_pk>/<str:name>", orders.order_output, name="order-output"),
     path("studio/production/", production.production_studio, name="production"),
     path("studio/production/jobs/<int:job_pk>/", production.production_ticket, name="production-ticket"),
