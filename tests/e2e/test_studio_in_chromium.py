@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (the browser fixtures are imported from the journeys module and named as parameters)
 """In Chromium: the free re-render's three-seed picker fills in as its previews finish, the artist's
 studio shows a style's live-model training, and the repeat check warns of motifs cut at the edge."""
 
@@ -47,7 +48,7 @@ def _png(image: Image.Image) -> bytes:
 
 def test_the_buyer_picks_a_re_render_from_three_seed_previews(
     new_page, buyer, pattern, style, products
-) -> None:  # noqa: F811
+) -> None:
     personalization = personalization_create(buyer=buyer, base_pattern=pattern, style=style, seed=5)
     order = order_create(buyer=buyer, lines=[OrderLineRequest(personalization, products["swatch"], 1)])
     line = order.lines.get()
@@ -90,7 +91,7 @@ def test_the_buyer_picks_a_re_render_from_three_seed_previews(
     assert line.rerenders_used == 1
 
 
-def test_the_artist_sees_the_live_model_training(new_page, artist, style) -> None:  # noqa: F811
+def test_the_artist_sees_the_live_model_training(new_page, artist, style) -> None:
     encoder_name, encoder_sha = encoder_identity()
     config = style_model_config()
     StyleModel.objects.update_or_create(
@@ -115,7 +116,7 @@ def test_the_artist_sees_the_live_model_training(new_page, artist, style) -> Non
     _shot(page, "03-style-studio-model-training")
 
 
-def test_the_designer_is_warned_of_motifs_cut_at_the_edge(new_page, designer) -> None:  # noqa: F811
+def test_the_designer_is_warned_of_motifs_cut_at_the_edge(new_page, designer) -> None:
     cropped = pattern_plane("basic", size=320, seed=41, kind="motifs", cols=2, rows=2).crop((0, 0, 256, 256))
     cut = pattern_create(
         designer=designer,
