@@ -266,7 +266,7 @@ def seed_previews_for_line(*, line: OrderLine) -> list[Personalization]:
         Personalization.objects.filter(
             buyer_id=base.buyer_id,
             base_pattern_id=base.base_pattern_id,
-            style_id=base.style_id,
+            style=base.style,
             style_image_sha256=base.style_image_sha256,
             strength=base.strength,
             style_scale=base.style_scale,
