@@ -8,8 +8,9 @@ encoder, on crops of base patterns taken through their repeat, rescaled and colo
 
 The generator predicts a change to the base pattern (its last layer starts near zero), the way
 the optimiser starts from the base pattern. Strength, style scale and preserve-colours act on
-its output: strength scales the change, style scale resizes the input around the network,
-preserve-colours puts the base's chroma back. A noise channel from the seed gives variations.
+its output: strength is the share of the full-strength change, blended in Lab; style scale resizes
+the input around the network; preserve-colours keeps the base's a*, b* under the painting's lightness.
+A coarse noise channel from the seed gives variations (`seed_noise`).
 
 Measurements and the choices they led to are in stylization/EXPERIMENTS.md.
 """
