@@ -5,16 +5,35 @@ from decimal import Decimal
 from django.db import migrations, models
 
 
-class Migration(migrations.Migration):
+# The letter rates of the default zones as this migration shipped them (`DEFAULT_RATES` may change
+# later; a migration keeps what it did). Only zones still named as the defaults get one.
+DEFAULT_LETTER_AMOUNTS = {"United States": "1.50", "Europe": "3.00", "Rest of world": "4.50"}
 
+
+def default_zones_send_letters(apps, schema_editor):
+    ShippingZone = apps.get_model("marketplace", "ShippingZone")
+    for name, amount in DEFAULT_LETTER_AMOUNTS.items():
+        ShippingZone.objects.filter(name=name, letter_amount__isnull=True).update(
+            letter_amount=Decimal(amount)
+        )
+
+
+class Migration(migrations.Migration):
     dependencies = [
-        ('marketplace', '0010_style_artwork_features_and_withdrawn_approvals'),
+        ("marketplace", "0010_style_artwork_features_and_withdrawn_approvals"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='shippingzone',
-            name='letter_amount',
-            field=models.DecimalField(blank=True, decimal_places=2, max_digits=12, null=True, validators=[django.core.validators.MinValueValidator(Decimal('0'))]),
+            model_name="shippingzone",
+            name="letter_amount",
+            field=models.DecimalField(
+                blank=True,
+                decimal_places=2,
+                max_digits=12,
+                null=True,
+                validators=[django.core.validators.MinValueValidator(Decimal("0"))],
+            ),
         ),
+        migrations.RunPython(default_zones_send_letters, migrations.RunPython.noop),
     ]
