@@ -63,11 +63,11 @@ class ShippingAddressForm(forms.Form):
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        initial = dict(kwargs.pop("initial", None) or {})
+        super().__init__(*args, **kwargs)
         # A stored address keeps the region's key; the select's value also names its country.
-        if initial.get("state") and initial.get("country"):
-            initial["state"] = f"{initial['country']}{regions.FORM_VALUE_SEPARATOR}{initial['state']}"
-        super().__init__(*args, initial=initial, **kwargs)
+        state, country = self.initial.get("state"), self.initial.get("country")
+        if state and country and regions.FORM_VALUE_SEPARATOR not in state:
+            self.initial = {**self.initial, "state": f"{country}{regions.FORM_VALUE_SEPARATOR}{state}"}
 
     def clean(self) -> dict[str, Any]:
         """The whole address, checked by the same rules as the API's (`shipping_address_clean`), so
