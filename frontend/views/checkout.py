@@ -181,10 +181,12 @@ def _redirect_to_payment(
 
 
 def _quoted(request: HttpRequest) -> Decimal | None:
+    """The shipping the cart page showed (a hidden field), or None when it is not an amount."""
     try:
-        return Decimal(request.POST.get("quoted_shipping", ""))
+        amount = Decimal(request.POST.get("quoted_shipping", ""))
     except ArithmeticError:
         return None
+    return amount if amount.is_finite() else None
 
 
 @require_POST

@@ -202,6 +202,10 @@ def test_the_carts_quote_is_exactly_the_shipping_charged_for_a_mixed_cart(
     assert requoted.status_code == 409 and not Order.objects.exists()
     assert _cart_shipping(requoted.content.decode()) == "22.00"  # 12.00 + 2 × 2.50 + 1.50 + 3.50
 
+    for nonsense in ("sNaN", "Infinity", "", "5,50"):
+        refused = client.post("/cart/checkout/", _address_post(SHIP_TO, quoted=nonsense))
+        assert refused.status_code == 409 and not Order.objects.exists()
+
     paid = client.post("/cart/checkout/", _address_post(SHIP_TO, quoted=quoted))
     assert paid.status_code == 302
     order = Order.objects.get()
