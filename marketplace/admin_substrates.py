@@ -34,7 +34,9 @@ class SubstrateProfileForm(forms.ModelForm):
     def clean_substrate(self) -> str:
         substrate = self.cleaned_data["substrate"]
         if substrate not in PRINTED_SUBSTRATES:
-            raise ValidationError(f"Only printed substrates carry a profile: {', '.join(PRINTED_SUBSTRATES)}.")
+            raise ValidationError(
+                f"Only printed substrates carry a profile: {', '.join(PRINTED_SUBSTRATES)}."
+            )
         return substrate
 
     def clean_profile_file(self) -> bytes | None:
@@ -64,4 +66,9 @@ class SubstrateProfileAdmin(admin.ModelAdmin):
         if data is None:
             return  # nothing new to install
         installed = substrate_profile_set(substrate=obj.substrate, data=data)
-        obj.pk, obj.name, obj.sha256, obj.updated_at = installed.pk, installed.name, installed.sha256, installed.updated_at
+        obj.pk, obj.name, obj.sha256, obj.updated_at = (
+            installed.pk,
+            installed.name,
+            installed.sha256,
+            installed.updated_at,
+        )
