@@ -34,6 +34,7 @@ from marketplace.payments.services import payout_onboarding_start
 from marketplace.royalties.selectors import artist_earnings, royalty_totals_by_order_line
 from marketplace.services.approvals import approval_approve, approval_deadline, approval_decline
 from marketplace.services.catalogue import LicenceTerms, pattern_create, style_create, style_update
+from marketplace.size_guidance import size_warnings
 
 log = logging.getLogger(__name__)
 
@@ -184,6 +185,8 @@ def designer_studio(request: HttpRequest) -> HttpResponse:
             apply_service_errors(form, exc)
         else:
             messages.success(request, f"“{pattern.title}” is published.")
+            for warning in size_warnings(pattern=pattern, sizes=selectors.product_sizes_active()):
+                messages.warning(request, warning.message)
             return redirect("frontend:designer-studio")
     patterns = selectors.pattern_list(filters=selectors.CatalogueFilters(owner=user, only_owner=True))
     sales = list(page_selectors.sold_lines_for_designer(designer=user))

@@ -21,7 +21,6 @@ from marketplace.models.accounts import (
 from marketplace.models.catalogue import (
     ANYWHERE,
     DEFAULT_DPI,
-    SHARP_PRINT_DPI,
     DESCRIPTION_MAX_CHARS,
     DPI_RANGE,
     MAX_EDITION_USES,
@@ -29,6 +28,7 @@ from marketplace.models.catalogue import (
     MAX_REVENUE_CEILING,
     MAX_TAGS,
     MAX_TERRITORIES,
+    SHARP_PRINT_DPI,
     TITLE_MAX_CHARS,
     BasePattern,
     LicenceUse,
@@ -91,10 +91,10 @@ from marketplace.models.orders import (
     _output_upload_to,
 )
 from marketplace.models.personalizations import (
+    OUT_OF_GAMUT_WARNING_SHARE,
     SEED_MAX,
     STRENGTH_RANGE,
     STYLE_SCALE_RANGE,
-    OUT_OF_GAMUT_WARNING_SHARE,
     Personalization,
     SoftProofRender,
     StyleRegions,

@@ -127,3 +127,6 @@ class SoftProofRender(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["output_sha256", "profile_sha256"], name="soft_proof_unique")
         ]
+
+    def __str__(self) -> str:
+        return f"Soft proof of {self.output_sha256[:12]} through {self.profile_sha256[:12]}"
