@@ -1,4 +1,4 @@
-"""Install the shipped ICC output profile of each printed substrate (marketplace/icc)."""
+"""Install the shipped ICC output profile of each printed substrate (marketplace/icc), and find the\npalette of each pattern listed before palettes were kept."""
 
 import hashlib
 
@@ -22,7 +22,25 @@ def install_defaults(apps, schema_editor):
         )
 
 
+def find_palettes(apps, schema_editor):
+    """Patterns listed before palettes were kept get theirs now (the service also backfills on use)."""
+    from stylization.engine.colourway import extract_palette
+    from stylization.engine.images import load_image
+
+    BasePattern = apps.get_model("marketplace", "BasePattern")
+    for pattern in BasePattern.objects.filter(palette=[]).iterator():
+        try:
+            with pattern.image.open("rb") as fh:
+                palette = extract_palette(load_image(fh.read()))
+        except (OSError, ValueError):
+            continue  # a missing or unreadable file: left for the service to try on use
+        BasePattern.objects.filter(pk=pattern.pk).update(palette=palette)
+
+
 class Migration(migrations.Migration):
     dependencies = [("marketplace", "0011_substrate_profiles_palettes_colourways")]
 
-    operations = [migrations.RunPython(install_defaults, migrations.RunPython.noop)]
+    operations = [
+        migrations.RunPython(install_defaults, migrations.RunPython.noop),
+        migrations.RunPython(find_palettes, migrations.RunPython.noop),
+    ]
