@@ -126,10 +126,7 @@ def test_a_personalization_without_a_preview_is_a_400(
 
 
 def test_a_second_call_reuses_the_kept_proof(
-    client_for: Callable[..., Any],
-    saturated: Personalization,
-    buyer: User,
-    django_assert_max_num_queries: Any,
+    client_for: Callable[..., Any], saturated: Personalization, buyer: User
 ) -> None:
     first = client_for(buyer).get(url(saturated, "substrate=fabric"))
     assert SoftProofRender.objects.count() == 1
