@@ -124,6 +124,11 @@ urlpatterns = [
         production.ProductionJobPrintSheetView.as_view(),
         name="production-job-print-sheet",
     ),
+    path(
+        "production/jobs/<int:pk>/print-file/",
+        production.ProductionJobPrintFileView.as_view(),
+        name="production-job-print-file",
+    ),
     path("print-shops/apply/", production.PrintShopApplyView.as_view(), name="print-shop-apply"),
     path(
         "print-shops/invitations/accept/",

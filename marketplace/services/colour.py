@@ -11,6 +11,7 @@ import hashlib
 import io
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
@@ -19,6 +20,7 @@ from django.utils import timezone
 from marketplace.icc import DEFAULT_PROFILE_FILES, default_profile_bytes
 from marketplace.models import (
     BasePattern,
+    OrderLine,
     Personalization,
     Product,
     SoftProofRender,
@@ -28,9 +30,11 @@ from marketplace.models import (
 from stylization.engine.colourway import extract_palette
 from stylization.engine.images import load_image
 from stylization.engine.softproof import (
+    PrintFile,
     ProfileError,
     ProfileInfo,
     gamut_warning_overlay,
+    print_file_bytes,
     profile_info,
     soft_proof,
 )
@@ -85,6 +89,30 @@ def substrate_of(value: str) -> str:
     raise ValidationError(
         {"substrate": f"Unknown substrate {value!r}; choose one of {known} or a product's slug."}
     )
+
+
+def order_line_profile_info(*, line: OrderLine) -> ProfileInfo | None:
+    """The profile a physical line's print file is made for; None for a digital file."""
+    substrate = line.product_size.product.substrate
+    if substrate not in PRINTED_SUBSTRATES:
+        return None
+    return profile_info(substrate_profile_bytes(substrate))
+
+
+def order_line_print_file(*, line: OrderLine, sheet: bytes) -> PrintFile:
+    """The line's print sheet in its substrate's output profile, with the profile embedded."""
+    substrate = line.product_size.product.substrate
+    if substrate not in PRINTED_SUBSTRATES:
+        raise ValidationError({"substrate": "A digital file is never printed."})
+    dpi = line.personalization.base_pattern.dpi
+    return print_file_bytes(
+        load_image(sheet, max_pixels=_sheet_pixels_limit()), substrate_profile_bytes(substrate), dpi=dpi
+    )
+
+
+def _sheet_pixels_limit() -> int:
+    # The sheet is within MOTIF_MAX_SHEET_PIXELS; a licence's credit strip adds a little below it.
+    return settings.MOTIF_MAX_SHEET_PIXELS * 5 // 4
 
 
 def pattern_palette_of_image(data: bytes) -> list[str]:
