@@ -195,6 +195,11 @@ def _order_context(order: Order, user: Any) -> dict[str, Any]:
         if order.buyer_id == getattr(user, "pk", None)
         else [],
         "can_approve": any(line.stage == LineStage.PROOF_READY for line in order.lines.all()),
+        "mostly_out_of_gamut": [
+            index
+            for index, item in enumerate(lines, start=1)
+            if item["soft_proof"] and item["soft_proof"]["mostly_out"]
+        ],
         "polling": order.status in (OrderStatus.AWAITING_PAYMENT, OrderStatus.PAID, OrderStatus.RENDERING)
         or (order.status in IN_FULFILMENT_STATUSES and unfinished),
         "can_pay": order.status in (OrderStatus.DRAFT, OrderStatus.AWAITING_PAYMENT),
