@@ -157,7 +157,7 @@ def _order_context(order: Order, user: Any) -> dict[str, Any]:
         {"status": s, "label": OrderStatus(s).label, "done": 0 <= i <= position, "current": order.status == s}
         for i, s in enumerate(flow)
     ]
-    lines = []
+    lines: list[dict[str, Any]] = []
     for line in order.lines.all():
         allowed = (
             selectors.order_line_output_access(line=line, user=user)[0] == selectors.OutputAccess.ALLOWED
