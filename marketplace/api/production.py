@@ -349,5 +349,5 @@ class ProductionJobPrintFileView(APIView):
         name = f"motif-job{job.pk}-order{line.order_id}-print.{made.extension}"
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         response["Cache-Control"] = "private, no-store"
-        response["X-ICC-Profile"] = made.profile.name
+        response["X-ICC-Profile"] = " ".join(made.profile.name.split())
         return response

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
@@ -72,9 +72,9 @@ class PersonalizationSoftProofView(APIView):
         responses={
             (200, "image/png"): OpenApiResponse(
                 OpenApiTypes.BINARY,
-                description="X-Out-Of-Gamut: the share of pixels out of gamut (0-1); X-Max-Delta-E: the worst ΔE2000.",
-            ),
-            400: inline_serializer("SoftProofError", {"substrate": serializers.ListField()}),
+                description="X-Out-Of-Gamut: the share of pixels out of gamut (0-1); "
+                "X-Max-Delta-E: the worst ΔE2000.",
+            )
         },
     )
     def get(self, request: Request, pk: int) -> HttpResponse:
@@ -91,6 +91,6 @@ class PersonalizationSoftProofView(APIView):
         response["X-Out-Of-Gamut"] = f"{render.out_of_gamut_fraction:.4f}"
         response["X-Max-Delta-E"] = f"{render.max_delta_e:.2f}"
         response["X-Substrate"] = proof.substrate
-        response["X-ICC-Profile"] = proof.profile_name
+        response["X-ICC-Profile"] = " ".join(proof.profile_name.split())
         response["Cache-Control"] = "private, max-age=3600"
         return response
