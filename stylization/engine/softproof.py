@@ -76,10 +76,10 @@ def soft_proof(image: Image.Image, profile_bytes: bytes) -> SoftProof:
     """The design as printed through `profile_bytes`, with its gamut mask and colour error."""
     transforms = _transforms(bytes(profile_bytes))
     rgb = image.convert("RGB")
-    proofed = ImageCms.applyTransform(rgb, transforms.proof)
-    assert proofed is not None  # applyTransform returns None only when asked to work in place
 
-    # Both measures are functions of the colour, so they are computed once per distinct colour.
+    # The proof, its gamut check and its colour error are functions of the colour, so they are
+    # computed once per distinct colour and looked up per pixel: one table over the 2^24 colour
+    # codes holds each colour's proof in its low three bytes and its gamut flag in the top one.
     codes = _colour_codes(rgb)
     present = np.zeros(_COLOUR_CODES, dtype=bool)
     present[codes] = True
@@ -89,9 +89,12 @@ def soft_proof(image: Image.Image, profile_bytes: bytes) -> SoftProof:
     # The gamut check paints out-of-gamut colours with LittleCMS's alarm code; everywhere else it
     # agrees with the plain proof, whose pipeline it shares.
     flagged = (_transform_array(swatch, transforms.gamut_check) != proof_of_colours).any(axis=-1)
-    out_of_gamut_codes = np.zeros(_COLOUR_CODES, dtype=bool)
-    out_of_gamut_codes[colours[flagged]] = True
-    mask = out_of_gamut_codes[codes].reshape(rgb.height, rgb.width)
+    proof_codes = proof_of_colours.astype(np.uint32) @ np.array([1, 1 << 8, 1 << 16], dtype=np.uint32)
+    table = np.empty(_COLOUR_CODES, dtype=np.uint32)  # only the colours present are ever read
+    table[colours] = proof_codes | (flagged.astype(np.uint32) << 24)
+    looked_up = table[codes]
+    proofed = Image.frombytes("RGB", rgb.size, looked_up.tobytes(), "raw", "RGBX")
+    mask = (looked_up >= 1 << 24).reshape(rgb.height, rgb.width)
 
     max_delta_e = _max_delta_e(colours, transforms.proof)
     return SoftProof(

@@ -137,4 +137,7 @@ def test_worst_delta_e_equals_the_exhaustive_search_over_every_distinct_colour()
     ).max()
 
     assert len(distinct) > 20_000
-    assert soft_proof(image, profile).max_delta_e == pytest.approx(float(exhaustive), abs=1e-4)
+    proof = soft_proof(image, profile)
+    assert proof.max_delta_e == pytest.approx(float(exhaustive), abs=1e-4)
+    # The proof looked up per distinct colour is the transform of the whole image, pixel for pixel.
+    assert np.array_equal(np.asarray(proof.image), np.asarray(ImageCms.applyTransform(image, transform)))
