@@ -90,8 +90,8 @@ def _soft_proof(line: OrderLine) -> dict[str, Any] | None:
         return None
     try:
         proof = personalization_soft_proof(personalization=line.personalization, substrate=product.substrate)
-    except ValidationError:
-        return None  # no preview to proof
+    except (ValidationError, OSError, ValueError):
+        return None  # no preview yet, or its file cannot be read: the page shows the proof alone
     url = reverse("personalization-softproof", args=[line.personalization_id])
     render = proof.render
     return {
