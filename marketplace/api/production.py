@@ -343,6 +343,8 @@ class ProductionJobPrintFileView(APIView):
         if not selectors.production_job_started_by(job=job, user=request_user(request)):
             raise PermissionDenied("The print file is released to the print shop that starts this job.")
         line = job.order_line
+        if not line.print_sheet:
+            raise Http404("This job's print sheet is not made yet.")
         with line.print_sheet.open("rb") as fh:
             made = order_line_print_file(line=line, sheet=fh.read())
         response = HttpResponse(made.data, content_type=made.media_type)

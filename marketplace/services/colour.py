@@ -146,8 +146,13 @@ def personalization_soft_proof(*, personalization: Personalization, substrate: s
         raise ValidationError(
             {"preview": "This personalization has no preview yet; ask again when it is ready."}
         )
-    with source.open("rb") as fh:
-        output = fh.read()
+    try:
+        with source.open("rb") as fh:
+            output = fh.read()
+    except OSError:
+        raise ValidationError(
+            {"preview": "This personalization's preview cannot be read; render it again."}
+        ) from None
     profile = substrate_profile_bytes(substrate)
     output_sha, profile_sha = hashlib.sha256(output).hexdigest(), hashlib.sha256(profile).hexdigest()
     render = SoftProofRender.objects.filter(output_sha256=output_sha, profile_sha256=profile_sha).first()
