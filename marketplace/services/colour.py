@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from PIL import Image
 
 from marketplace.icc import DEFAULT_PROFILE_FILES, default_profile_bytes
 from marketplace.models import (
@@ -184,7 +185,7 @@ def _soft_proof_store(output: bytes, profile: bytes, *, output_sha: str, profile
     return render
 
 
-def _png(image: object) -> bytes:
+def _png(image: Image.Image) -> bytes:
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG")  # type: ignore[attr-defined]
+    image.save(buffer, format="PNG")
     return buffer.getvalue()
