@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('marketplace', '0010_style_artwork_features_and_withdrawn_approvals'),
+        ('marketplace', '0011_shipping_zone_letter_amount'),
     ]
 
     operations = [

@@ -38,7 +38,7 @@ def find_palettes(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("marketplace", "0011_substrate_profiles_palettes_colourways")]
+    dependencies = [("marketplace", "0012_substrate_profiles_palettes_colourways")]
 
     operations = [
         migrations.RunPython(install_defaults, migrations.RunPython.noop),
