@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
@@ -24,6 +25,7 @@ from marketplace.media import media_file_response
 from marketplace.models import (
     CANCELLABLE_STAGES,
     IN_FULFILMENT_STATUSES,
+    OUT_OF_GAMUT_WARNING_SHARE,
     OUTPUT_FILE_KINDS,
     OUTPUT_FILE_LABELS,
     OUTPUT_FILE_NAMES,
@@ -34,9 +36,11 @@ from marketplace.models import (
     Order,
     OrderLine,
     OrderStatus,
+    Substrate,
 )
 from marketplace.order_display import order_display
 from marketplace.proofs import PROOF_TILE_PX, proof_grid, proof_sheet_size
+from marketplace.services.colour import personalization_soft_proof
 from marketplace.services.proofs import MAX_BUYER_RERENDERS
 from marketplace.services.shipping import address_for_display
 
@@ -96,6 +100,32 @@ LINE_STAGE_LABELS: dict[str, str] = {
 }
 
 
+def _soft_proof(line: OrderLine) -> dict[str, Any] | None:
+    """How the line prints on its substrate: the soft proof of the preview the print was made from,
+    its share of out-of-gamut pixels and worst ΔE2000, and whether it is mostly out of gamut."""
+    product = line.product_size.product
+    if line.stage not in PROOF_VISIBLE_STAGES or not product.is_physical:
+        return None
+    try:
+        proof = personalization_soft_proof(personalization=line.personalization, substrate=product.substrate)
+    except (ValidationError, OSError, ValueError):
+        return None  # no preview yet, or its file cannot be read: the page shows the proof alone
+    url = reverse("personalization-softproof", args=[line.personalization_id])
+    render = proof.render
+    return {
+        "substrate": Substrate(proof.substrate).label.lower(),
+        "profile": proof.profile_name,
+        "url": f"{url}?substrate={proof.substrate}",
+        "gamut_url": f"{url}?substrate={proof.substrate}&gamut=1",
+        "original_url": reverse("personalization-preview", args=[line.personalization_id]),
+        "out_of_gamut": render.out_of_gamut_fraction,
+        "out_of_gamut_percent": 100 * render.out_of_gamut_fraction,
+        "max_delta_e": render.max_delta_e,
+        "mostly_out": render.out_of_gamut_fraction >= OUT_OF_GAMUT_WARNING_SHARE,
+        "warning_percent": round(100 * OUT_OF_GAMUT_WARNING_SHARE),
+    }
+
+
 def _proof(line: OrderLine) -> dict[str, Any] | None:
     """What the proof viewer needs: the reduced proof of the whole sheet, the full-resolution tiles
     marked PROOF that cover it (never the print sheet itself), its physical size, and the repeat
@@ -151,7 +181,7 @@ def _order_context(order: Order, user: Any) -> dict[str, Any]:
         }
         for i, s in enumerate(flow)
     ]
-    lines = []
+    lines: list[dict[str, Any]] = []
     refunds = confirmations.line_refunds(
         line for line in order.lines.all() if line.stage in CANCELLABLE_STAGES
     )
@@ -181,6 +211,7 @@ def _order_context(order: Order, user: Any) -> dict[str, Any]:
                 "downloads": downloads,
                 "attribution": attribution_for_line(line),
                 "proof": _proof(line) if proof_allowed else None,
+                "soft_proof": _soft_proof(line) if proof_allowed else None,
                 "can_rerender": line.stage == LineStage.PROOF_READY
                 and line.rerenders_used < MAX_BUYER_RERENDERS,
                 "seed_previews": seed_previews,
@@ -207,6 +238,11 @@ def _order_context(order: Order, user: Any) -> dict[str, Any]:
         else [],
         "can_approve": bool(waiting),
         "approve_all_confirm": confirmations.order_approve_all(order, waiting) if waiting else None,
+        "mostly_out_of_gamut": [
+            index
+            for index, item in enumerate(lines, start=1)
+            if item["soft_proof"] and item["soft_proof"]["mostly_out"]
+        ],
         "polling": order.status in (OrderStatus.AWAITING_PAYMENT, OrderStatus.PAID, OrderStatus.RENDERING)
         or (order.status in IN_FULFILMENT_STATUSES and unfinished),
         "can_pay": order.status in (OrderStatus.DRAFT, OrderStatus.AWAITING_PAYMENT),
