@@ -17,7 +17,7 @@ def carrier_codes_from_names(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('marketplace', '0011_shipping_zone_letter_amount'),
+        ('marketplace', '0013_default_substrate_profiles'),
     ]
 
     operations = [
