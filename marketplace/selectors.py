@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AnonymousUser
@@ -10,8 +12,11 @@ from django.db.models import Prefetch, Q, QuerySet
 
 from marketplace.models import (
     FILES_DELIVERED_STAGES,
+    PAID_STATUSES,
     PRODUCTION_STATUS_OF_STAGE,
     PROOF_VISIBLE_STAGES,
+    REFUNDED_STAGES,
+    SWATCH_CREDIT_DAYS,
     BasePattern,
     DerivativeApproval,
     LineStage,
@@ -243,4 +248,28 @@ def approval_list(*, artist: User) -> QuerySet[DerivativeApproval]:
         "order_line__product_size__product",
         "order_line__personalization__style",
         "order_line__personalization__base_pattern",
+    )
+
+
+def swatch_credits_open(
+    *, buyer: User, personalization_ids: Iterable[int], at: dt.datetime, order: Order | None = None
+) -> QuerySet[OrderLine]:
+    """The buyer's paid swatches of these designs whose price may still be credited at `at` (paid
+    within SWATCH_CREDIT_DAYS, not refunded), and not held by another order: a credit is free, or
+    bound to `order`, or to an order that went back to draft or was cancelled."""
+    return (
+        OrderLine.objects.filter(
+            order__buyer=buyer,
+            swatch_of__isnull=False,
+            personalization_id__in=list(personalization_ids),
+            order__status__in=PAID_STATUSES,
+            order__paid_at__gte=at - dt.timedelta(days=SWATCH_CREDIT_DAYS),
+        )
+        .exclude(stage__in=REFUNDED_STAGES)
+        .filter(
+            Q(swatch_credit_order__isnull=True)
+            | Q(swatch_credit_order__status__in=(OrderStatus.DRAFT, OrderStatus.CANCELLED))
+            | Q(swatch_credit_order=order)
+        )
+        .order_by("order__paid_at", "pk")
     )

@@ -278,6 +278,8 @@ class ProductSize(models.Model):
     height_in = models.DecimalField(max_digits=6, decimal_places=2)
     price = models.DecimalField(**MONEY, validators=[MinValueValidator(Decimal("0.01"))])
     currency = models.CharField(max_length=3, default="USD")
+    # A small piece sold to see and feel the print first; a swatch of an approved proof is cut at this size.
+    is_swatch = models.BooleanField(default=False)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["product", "slug"], name="product_size_unique")]

@@ -190,7 +190,8 @@ def _proof_stage_for(line: OrderLine) -> str:
     """Where a physical line's delivered files wait: for the artist first when the style's licence
     requires approval of derivatives, else for the buyer's proof approval."""
     licence = line.licence_version
-    if licence is not None and licence.requires_approval:
+    # A swatch is cut from a proof the artist (where asked) and the buyer approved already.
+    if licence is not None and licence.requires_approval and line.swatch_of_id is None:
         return LineStage.AWAITING_ARTIST_APPROVAL
     return LineStage.PROOF_READY
 
@@ -286,7 +287,9 @@ def order_line_deliver(*, order_line_id: int) -> None:
                     "proof_reminder_sent_at",
                 ]
             )
-            if line.stage == LineStage.PROOF_READY:
+            if line.stage == LineStage.PROOF_READY and line.swatch_of_id is not None:
+                _approve(line, now=now, auto=True)  # its pixels are those of an approved proof
+            elif line.stage == LineStage.PROOF_READY:
                 _proof_ready_notify(line)
             elif line.stage == LineStage.AWAITING_ARTIST_APPROVAL:
                 _artist_approval_open(line, now=now)
