@@ -27,6 +27,7 @@ from marketplace.services.fulfilment import (
     production_job_start,
 )
 from marketplace.services.print_shops import print_shop_apply, print_shop_invite_accept
+from marketplace.services.swatches import order_line_swatch_order
 
 
 class OrderApproveView(APIView):
@@ -72,6 +73,32 @@ class OrderLineCancelView(APIView):
             order_line_id=line.pk, actor=_user(request), reason="Cancelled by the buyer before printing"
         )
         return Response(s.OrderOut(_own_order(request, pk), context={"request": request}).data)
+
+
+class OrderLineSwatchView(APIView):
+    """POST /api/v1/orders/{id}/lines/{line_id}/swatch/: order a swatch of the line's approved proof, cut
+    from its print sheet. 201 with the new draft order (checked out like any other); 200 with that same
+    order while it is unpaid; 409 once a swatch of the proof is paid for, or when the proof is not approved."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        request=None,
+        responses={
+            201: s.OrderOut,
+            200: s.OrderOut,
+            400: ErrorOut,
+            404: OpenApiResponse(ErrorOut, description="No such line among your orders."),
+            409: ErrorOut,
+        },
+    )
+    def post(self, request: Request, pk: int, line_pk: int) -> Response:
+        line = _own_line(request, pk, line_pk)
+        swatch = order_line_swatch_order(line=line, actor=_user(request))
+        return Response(
+            s.OrderOut(_own_order(request, swatch.order.pk), context={"request": request}).data,
+            status=status.HTTP_201_CREATED if swatch.created else status.HTTP_200_OK,
+        )
 
 
 class PrintShopApplyView(APIView):

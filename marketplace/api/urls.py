@@ -77,6 +77,11 @@ urlpatterns = [
         production.OrderLineCancelView.as_view(),
         name="order-line-cancel",
     ),
+    path(
+        "orders/<int:pk>/lines/<int:line_pk>/swatch/",
+        production.OrderLineSwatchView.as_view(),
+        name="order-line-swatch",
+    ),
     path("production/jobs/", production.ProductionJobListView.as_view(), name="production-job-list"),
     path(
         "production/jobs/<int:pk>/",
