@@ -14,6 +14,7 @@ from marketplace.models import (
     QUANTITY_RANGE,
     STRENGTH_RANGE,
     STYLE_SCALE_RANGE,
+    SWATCH_CREDIT_DAYS,
 )
 
 LIMITS: dict[str, Any] = {
@@ -27,6 +28,7 @@ LIMITS: dict[str, Any] = {
     "strength_max": STRENGTH_RANGE[1],
     "style_scale_min": STYLE_SCALE_RANGE[0],
     "style_scale_max": STYLE_SCALE_RANGE[1],
+    "swatch_credit_days": SWATCH_CREDIT_DAYS,
 }
 
 

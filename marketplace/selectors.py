@@ -105,6 +105,7 @@ def order_lines_prefetch() -> Prefetch:
             "product_size__product",
             "licence_version",
             "production_job",
+            "swatch_of",
         ).prefetch_related("attribution_records"),
     )
 

@@ -28,6 +28,7 @@ from marketplace.payments.services import payment_checkout_start
 from marketplace.services.orders import OrderLineRequest, order_create, order_line_check
 from marketplace.services.personalizations import personalization_allowed_uses
 from marketplace.services.shipping import shipping_quote
+from marketplace.services.swatch_credits import swatch_credit_preview
 
 
 def _cart_shipping(lines: list[Any], country: str) -> dict[str, Any]:
@@ -57,10 +58,18 @@ def cart(request: HttpRequest) -> HttpResponse:
     initial = dict(last.shipping_address) if last and last.shipping_address else {}
     country = str(request.GET.get("country") or initial.get("country") or "US").upper()[:2]
     address_form = ShippingAddressForm(prefix="ship", initial={**initial, "country": country})
+    shipping = _cart_shipping(lines, country)
+    swatch_credit = swatch_credit_preview(
+        buyer=request.user,  # type: ignore[arg-type]
+        lines=[(line.personalization.pk, line.size, line.total) for line in lines],
+    )
+    if shipping["total"] is not None:
+        shipping["total"] -= swatch_credit
     context = {
         "lines": lines,
         "goods": goods,
-        "shipping": _cart_shipping(lines, country),
+        "swatch_credit": swatch_credit,
+        "shipping": shipping,
         "country": country,
         "address_form": address_form,
         "country_form": BuyerCountryForm(prefix="buyer", initial={"country": initial.get("country", "")}),

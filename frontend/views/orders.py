@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET
 
 from frontend.forms import RerenderForm
 from frontend.htmx import is_htmx
+from frontend.views.swatches import swatch_offers
 from frontend.views.verify import certificate_urls
 from marketplace import selectors
 from marketplace.forms import ShippingAddressForm
@@ -128,6 +129,7 @@ def _order_context(order: Order, user: Any) -> dict[str, Any]:
         for i, s in enumerate(flow)
     ]
     lines = []
+    offers = swatch_offers(order) if order.buyer_id == getattr(user, "pk", None) else {}
     for line in order.lines.all():
         allowed = (
             selectors.order_line_output_access(line=line, user=user)[0] == selectors.OutputAccess.ALLOWED
@@ -153,6 +155,7 @@ def _order_context(order: Order, user: Any) -> dict[str, Any]:
                 and line.rerenders_used < MAX_BUYER_RERENDERS,
                 "can_cancel": line.stage in CANCELLABLE_STAGES,
                 "shipment": job if job is not None and job.shipped_at else None,
+                "swatch": offers.get(line.pk),
             }
         )
     unfinished = any(item["working"] for item in lines)

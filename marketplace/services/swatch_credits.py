@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from marketplace.models import Order, OrderLine, ProductSize
+from marketplace.models import Order, OrderLine, ProductSize, User
 from marketplace.selectors import swatch_credits_open
 
 
@@ -60,3 +60,16 @@ def order_swatch_credits_apply(*, order: Order) -> Decimal:
         credit.swatch_credit_order = order
     OrderLine.objects.bulk_update([credit for credit, _ in taken], ["swatch_credit_order"])
     return sum((amount for _, amount in taken), Decimal("0"))
+
+
+def swatch_credit_preview(*, buyer: User, lines: Iterable[tuple[int, ProductSize, Decimal]]) -> Decimal:
+    """What the buyer's open swatch credits would take off an order of these (personalization id, size,
+    goods total) lines if it were checked out now: the cart shows it, checkout decides it."""
+    totals = full_size_totals(lines)
+    if not totals:
+        return Decimal("0")
+    credits = list(swatch_credits_open(buyer=buyer, personalization_ids=totals, at=timezone.now()))
+    return sum(
+        (amount for _, amount in swatch_credit_allocate(credits=credits, full_size_totals=totals)),
+        Decimal("0"),
+    )

@@ -245,3 +245,27 @@ def test_the_credit_expires_after_the_credit_days(
     assert _pay(_full_size_again(buyer, swatch, products)).discount == 0
     Order.objects.filter(pk=swatch.order_id).update(paid_at=paid_at + dt.timedelta(hours=2))
     assert _pay(_full_size_again(buyer, swatch, products)).discount == swatch.line_total
+
+
+def test_the_order_page_offers_the_swatch_and_the_cart_shows_its_credit(
+    local_gateway: None, buyer: Any, pattern: Any, style: Any, products: Any, client: Any
+) -> None:
+    source = _approved_without_rendering(_yard_order(buyer, pattern, style, products["yard"]))
+    client.force_login(buyer)
+    page = client.get(f"/orders/{source.order_id}/").content.decode()
+    assert 'data-testid="order-swatch"' in page and str(products["swatch"].price) in page
+
+    made = client.post(f"/orders/{source.order_id}/lines/{source.pk}/swatch/")
+    swatch = OrderLine.objects.get(swatch_of=source)
+    assert made.status_code == 302 and made["Location"] == f"/orders/{swatch.order_id}/"
+    swatch_page = client.get(made["Location"]).content.decode()
+    assert 'data-testid="swatch-of"' in swatch_page and 'data-testid="order-swatch"' not in swatch_page
+    # The approved proof now links to its swatch order instead of offering another.
+    assert f"order {swatch.order_id}" in client.get(f"/orders/{source.order_id}/").content.decode()
+
+    cart_line = {"personalization": source.personalization_id, "size": products["yard"].pk, "quantity": 1}
+    client.post("/cart/add/", cart_line)
+    assert 'data-testid="cart-swatch-credit"' not in client.get("/cart/").content.decode()  # unpaid yet
+    _pay(Order.objects.get(pk=swatch.order_id))
+    cart = client.get("/cart/").content.decode()
+    assert f'data-testid="cart-swatch-credit">−{products["swatch"].price}<' in cart
