@@ -21,7 +21,7 @@ from marketplace.models import (
     OrderLine,
     OrderStatus,
 )
-from marketplace.services.swatches import order_line_swatch_order, swatch_size_for
+from marketplace.services.swatches import order_line_swatch_order, swatch_size_among, swatch_sizes
 
 
 @require_POST
@@ -60,10 +60,9 @@ def swatch_offers(order: Order) -> dict[int, dict[str, Any]]:
         .values_list("swatch_of_id", "order_id")
     )
     offers: dict[int, dict[str, Any]] = {}
+    sizes = swatch_sizes() if approved else []
     for line in approved:
-        try:
-            size = swatch_size_for(product_size=line.product_size)
-        except ValidationError:
-            continue
-        offers[line.pk] = {"size": size, "order_id": made.get(line.pk)}
+        size = swatch_size_among(sizes, product=line.product_size.product)
+        if size is not None:
+            offers[line.pk] = {"size": size, "order_id": made.get(line.pk)}
     return offers

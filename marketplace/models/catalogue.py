@@ -249,6 +249,15 @@ class Substrate(models.TextChoices):
     DIGITAL = "digital", "Digital file"
 
 
+# The true-scale mockup (stylization.engine.mockups) that shows each printed substrate: the order
+# e-mails link to the buyer's design on it.
+SUBSTRATE_MOCKUP: dict[str, str] = {
+    Substrate.FABRIC: "cushion",
+    Substrate.WALLPAPER: "wall",
+    Substrate.GIFT_WRAP: "gift-box",
+}
+
+
 class Product(models.Model):
     """A printable material; `use` says which licence use it needs (resale goods are commercial)."""
 
@@ -268,6 +277,11 @@ class Product(models.Model):
     @property
     def is_physical(self) -> bool:
         return self.substrate != Substrate.DIGITAL
+
+    @property
+    def mockup(self) -> str | None:
+        """The mockup product this substrate is shown on, or None (a digital file)."""
+        return SUBSTRATE_MOCKUP.get(self.substrate)
 
 
 class ProductSize(models.Model):

@@ -32,6 +32,7 @@ from marketplace.models import (
     Order,
     OrderLine,
     OrderStatus,
+    Product,
     ProductSize,
     User,
 )
@@ -40,16 +41,30 @@ from marketplace.services.orders import OrderLineRequest, order_create
 UNPAID_STATUSES = (OrderStatus.DRAFT, OrderStatus.AWAITING_PAYMENT)
 
 
-def swatch_size_for(*, product_size: ProductSize) -> ProductSize:
-    """The swatch size a line's proof is cut to: its own product's, else the cheapest swatch of an
-    active product of the same substrate and licence use."""
-    product = product_size.product
-    swatches = ProductSize.objects.filter(is_swatch=True, product__active=True).select_related("product")
-    size = swatches.filter(product=product).order_by("price", "pk").first() or (
-        swatches.filter(product__substrate=product.substrate, product__use=product.use)
+def swatch_sizes() -> list[ProductSize]:
+    """Every swatch size on sale, cheapest first."""
+    return list(
+        ProductSize.objects.filter(is_swatch=True, product__active=True)
+        .select_related("product")
         .order_by("price", "pk")
-        .first()
     )
+
+
+def swatch_size_among(sizes: list[ProductSize], *, product: Product) -> ProductSize | None:
+    """The swatch size a line of `product` is cut to: the product's own, else the cheapest swatch of a
+    product of the same substrate and licence use."""
+    own = [size for size in sizes if size.product_id == product.pk]
+    alike = [
+        size
+        for size in sizes
+        if size.product.substrate == product.substrate and size.product.use == product.use
+    ]
+    return (own or alike or [None])[0]
+
+
+def swatch_size_for(*, product_size: ProductSize) -> ProductSize:
+    product = product_size.product
+    size = swatch_size_among(swatch_sizes(), product=product)
     if size is None:
         raise ValidationError({"line": [f"{product.name} is not sold as a swatch."]})
     return size
