@@ -18,6 +18,7 @@ from PIL import Image
 
 from marketplace.models import (
     SWATCH_CREDIT_DAYS,
+    EmailMessageLog,
     LineStage,
     Order,
     OrderLine,
@@ -94,6 +95,11 @@ def test_the_swatch_is_cut_from_the_approved_sheet_approves_itself_and_earns_roy
     assert source.stage == LineStage.PROOF_READY
     api = client_for(buyer)
     assert api.post(_swatch_url(source)).status_code == 409  # not approved yet
+    # The e-mails link to the buyer's design on the substrate's mockup (a cushion for fabric).
+    mockup = f"/api/v1/personalizations/{source.personalization_id}/mockups/cushion.png"
+    for key in (f"receipt:order:{order.pk}", f"proof-ready:line:{source.pk}:0"):
+        assert mockup in EmailMessageLog.objects.get(key=key).body
+    assert api.get(mockup).status_code == 200
     assert api.post(f"/api/v1/orders/{order.pk}/approve/").status_code == 200
 
     made = api.post(_swatch_url(source))
