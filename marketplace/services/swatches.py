@@ -59,7 +59,8 @@ def swatch_size_among(sizes: list[ProductSize], *, product: Product) -> ProductS
         for size in sizes
         if size.product.substrate == product.substrate and size.product.use == product.use
     ]
-    return (own or alike or [None])[0]
+    candidates = own or alike
+    return candidates[0] if candidates else None
 
 
 def swatch_size_for(*, product_size: ProductSize) -> ProductSize:
