@@ -12,6 +12,7 @@ from marketplace.models import (
     DEFAULT_DPI,
     DPI_RANGE,
     QUANTITY_RANGE,
+    SEED_MAX,
     STRENGTH_RANGE,
     STYLE_SCALE_RANGE,
     SWATCH_CREDIT_DAYS,
@@ -28,6 +29,7 @@ LIMITS: dict[str, Any] = {
     "strength_max": STRENGTH_RANGE[1],
     "style_scale_min": STYLE_SCALE_RANGE[0],
     "style_scale_max": STYLE_SCALE_RANGE[1],
+    "seed_max": SEED_MAX,
     "swatch_credit_days": SWATCH_CREDIT_DAYS,
 }
 
