@@ -12,7 +12,7 @@ def mark_swatch_sizes(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("marketplace", "0010_style_artwork_features_and_withdrawn_approvals"),
+        ("marketplace", "0011_shipping_zone_letter_amount"),
     ]
 
     operations = [
