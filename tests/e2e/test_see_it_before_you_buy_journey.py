@@ -99,6 +99,7 @@ def _fill_address(page: Any) -> None:
     page.get_by_label("City").fill("Springfield")
     page.get_by_label("Postal code").fill("12345")
     page.get_by_label("Country").select_option("US")
+    page.get_by_label("State, province or region").select_option("US:IL")
 
 
 def test_buyer_sees_a_colourway_on_a_cushion_soft_proofs_and_orders_a_swatch_of_the_proof(
