@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from frontend.decorators import role_required
@@ -21,13 +22,19 @@ from marketplace.dispatch import dispatch_promise
 from marketplace.errors import Conflict, NotAllowed
 from marketplace.media import media_file_response
 from marketplace.models import OrderLine, ProductionJob, ProductionStatus, Role
+from marketplace.services.colour import order_line_profile_info
 from marketplace.services.print_shops import (
     print_shop_apply,
     print_shop_invitation_find,
     print_shop_invite_accept,
 )
 from marketplace.services.production import production_job_ship, production_job_start
-from marketplace.services.proofs import order_line_cancel, order_line_proof_rerender, order_proofs_approve
+from marketplace.services.proofs import (
+    order_line_cancel,
+    order_line_proof_rerender,
+    order_line_seed_previews_request,
+    order_proofs_approve,
+)
 from marketplace.services.shipping import address_for_display
 
 REFUSALS = (ValidationError, Conflict, NotAllowed)
@@ -67,15 +74,27 @@ def order_line_rerender(request: HttpRequest, pk: int, line_pk: int) -> HttpResp
     line = _own_line(request, pk, line_pk)
     form = RerenderForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Give a whole number as the new seed.")
+        messages.error(request, "Pick one of the variations to re-render with.")
         return redirect("frontend:order", pk=pk)
     try:
         order_line_proof_rerender(order_line_id=line.pk, actor=request.user, seed=form.cleaned_data["seed"])  # type: ignore[arg-type]
     except REFUSALS as exc:
         _refusal(request, exc)
     else:
-        messages.success(request, "Rendering a new proof with that seed.")
+        messages.success(request, "Rendering a new proof with the variation you picked.")
     return redirect("frontend:order", pk=pk)
+
+
+@require_POST
+@login_required
+def order_line_seed_previews(request: HttpRequest, pk: int, line_pk: int) -> HttpResponse:
+    """Ask for a preview with each seed the free re-render offers; the order page shows them to pick from."""
+    line = _own_line(request, pk, line_pk)
+    try:
+        order_line_seed_previews_request(order_line_id=line.pk, actor=request.user)  # type: ignore[arg-type]
+    except REFUSALS as exc:
+        _refusal(request, exc)
+    return redirect(f"{reverse('frontend:order', args=[pk])}#seed-picker-{line.pk}")
 
 
 @require_POST
@@ -155,6 +174,7 @@ def production_ticket(request: HttpRequest, job_pk: int) -> HttpResponse:
         "ship_to": address_for_display(line.order.shipping_address) if started_by_me else None,
         "ship_form": ShipForm(),
         "pictures": pictures,
+        "print_profile": order_line_profile_info(line=line),
         "dispatch": dispatch_promise(released_at=job.released_at),
         "barcode": job_barcode(job.pk),
         "barcode_value": job_barcode_value(job.pk),
