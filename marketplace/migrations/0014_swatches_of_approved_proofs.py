@@ -12,7 +12,7 @@ def mark_swatch_sizes(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("marketplace", "0011_shipping_zone_letter_amount"),
+        ("marketplace", "0013_default_substrate_profiles"),
     ]
 
     operations = [
