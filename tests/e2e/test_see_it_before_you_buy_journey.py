@@ -71,12 +71,15 @@ def _wait_for(predicate: Callable[[], bool], page: Any, what: str) -> None:
 
 
 def _soft_proof(page: Any, shots: Shots, buyer: User, personalization_id: int) -> str:
-    toggle = page.get_by_role("checkbox", name=re.compile("prints on", re.I)).or_(
-        page.get_by_role("button", name=re.compile("prints on", re.I))
-    )
+    toggle = page.get_by_test_id("soft-proof-toggle")
     if toggle.count():
-        toggle.first.click()
-        page.wait_for_timeout(500)
+        toggle.first.scroll_into_view_if_needed()
+        toggle.first.check()
+        page.get_by_test_id("soft-proof-image").first.wait_for()
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('[data-testid=soft-proof-image]')]"
+            ".some(i => i.complete && i.naturalWidth > 0)"
+        )
         shots(page, "soft-proof-on")
         return "soft proof toggled on the proof page"
     api = APIClient()
@@ -86,7 +89,7 @@ def _soft_proof(page: Any, shots: Shots, buyer: User, personalization_id: int) -
         return "no soft proof on this branch (neither the toggle nor /api/v1/substrates/)"
     listed_substrates = substrates.json()
     results = listed_substrates["results"] if isinstance(listed_substrates, dict) else listed_substrates
-    slug = results[0]["slug"]
+    slug = results[0]["substrate"]
     proof = api.get(f"/api/v1/personalizations/{personalization_id}/softproof/", {"substrate": slug})
     assert proof.status_code == 200 and proof["Content-Type"] == "image/png"
     assert 0 <= float(proof["X-Out-Of-Gamut"]) <= 1 and float(proof["X-Max-Delta-E"]) >= 0
