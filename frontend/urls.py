@@ -1,7 +1,7 @@
 from django.urls import path
 
 from frontend import production
-from frontend.views import accounts, catalogue, checkout, configure, orders, studios, verify
+from frontend.views import accounts, catalogue, checkout, configure, orders, studios, swatches, verify
 
 app_name = "frontend"
 
@@ -28,6 +28,7 @@ urlpatterns = [
         production.order_line_cancel_page,
         name="order-line-cancel",
     ),
+    path("orders/<int:pk>/lines/<int:line_pk>/swatch/", swatches.order_line_swatch, name="order-line-swatch"),
     path(
         "orders/<int:pk>/lines/<int:line_pk>/variations/",
         production.order_line_seed_previews,

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET
 
 from frontend.forms import RerenderForm
 from frontend.htmx import is_htmx
+from frontend.views.swatches import swatch_offers
 from frontend.views.verify import certificate_urls
 from marketplace import selectors
 from marketplace.forms import ShippingAddressForm
@@ -159,6 +160,7 @@ def _order_context(order: Order, user: Any) -> dict[str, Any]:
         for i, s in enumerate(flow)
     ]
     lines: list[dict[str, Any]] = []
+    offers = swatch_offers(order) if order.buyer_id == getattr(user, "pk", None) else {}
     for line in order.lines.all():
         allowed = (
             selectors.order_line_output_access(line=line, user=user)[0] == selectors.OutputAccess.ALLOWED
@@ -192,6 +194,7 @@ def _order_context(order: Order, user: Any) -> dict[str, Any]:
                 "seed_previews_pending": any(p.status != JobStatus.DONE for p in seed_previews),
                 "can_cancel": line.stage in CANCELLABLE_STAGES,
                 "shipment": job if job is not None and job.shipped_at else None,
+                "swatch": offers.get(line.pk),
             }
         )
     unfinished = any(item["working"] for item in lines)
