@@ -21,6 +21,7 @@ from marketplace.models import (
     JobStatus,
     LineStage,
     Order,
+    OrderStatus,
     ProductionJob,
     ProductSize,
     Style,
@@ -76,7 +77,10 @@ def order_in_production(*, buyer: User, printer: User, pattern: BasePattern, sty
         buyer=buyer, lines=[OrderLineRequest(personalization=personalization, product_size=size, quantity=2)]
     )
     Order.objects.filter(pk=order.pk).update(
-        shipping_address=DEMO_SHIP_TO, country="US", paid_at=timezone.now() - dt.timedelta(days=1)
+        shipping_address=DEMO_SHIP_TO,
+        country="US",
+        paid_at=timezone.now() - dt.timedelta(days=1),
+        status=OrderStatus.IN_PRODUCTION,
     )
     line = order.lines.get()
     width, height = size.print_pixels(pattern.dpi)
