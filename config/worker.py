@@ -29,7 +29,7 @@ def jobs_requeue_all() -> dict[str, int]:
     from marketplace.notifications import emails_requeue_unsent
     from marketplace.royalties.services import royalty_payouts_requeue
     from marketplace.services.approvals import approvals_expire
-    from marketplace.services.fulfilment import fulfilment_sweep
+    from marketplace.services.sweep import fulfilment_sweep
     from provenance.services import records_requeue_pending
     from stylization.services import jobs_requeue_unfinished, style_models_requeue_unfinished
 
@@ -49,7 +49,7 @@ def watchdog_pass() -> dict[str, int]:
     background jobs silent past their due time. `manage.py requeue_jobs --every N` runs the same."""
     from marketplace.jobs import background_jobs_resend
     from marketplace.services.approvals import approvals_expire
-    from marketplace.services.fulfilment import fulfilment_sweep
+    from marketplace.services.sweep import fulfilment_sweep
 
     result = fulfilment_sweep(resend_all=False)
     # After the sweep, as before: an expired approval cancels its line, which derives its order again.

@@ -31,7 +31,8 @@ from marketplace.models import (
     Substrate,
 )
 from marketplace.selectors import CatalogueFilters
-from marketplace.services.catalogue import LicenceTerms, PatternRepeat
+from marketplace.services.catalogue import PatternRepeat
+from marketplace.services.licence_terms import LicenceTerms
 
 
 def apply_service_errors(form: forms.Form, exc: ValidationError) -> None:

@@ -21,18 +21,13 @@ from marketplace.dispatch import dispatch_promise
 from marketplace.errors import Conflict, NotAllowed
 from marketplace.media import media_file_response
 from marketplace.models import OrderLine, ProductionJob, ProductionStatus, Role
-from marketplace.services.fulfilment import (
-    order_line_cancel,
-    order_line_proof_rerender,
-    order_proofs_approve,
-    production_job_ship,
-    production_job_start,
-)
 from marketplace.services.print_shops import (
     print_shop_apply,
     print_shop_invitation_find,
     print_shop_invite_accept,
 )
+from marketplace.services.production import production_job_ship, production_job_start
+from marketplace.services.proofs import order_line_cancel, order_line_proof_rerender, order_proofs_approve
 from marketplace.services.shipping import address_for_display
 
 REFUSALS = (ValidationError, Conflict, NotAllowed)

@@ -10,7 +10,7 @@ import dramatiq
 
 from marketplace import jobs
 from marketplace.notifications import email_deliver
-from marketplace.payments.services import payment_refund_order_line, payment_refund_unwanted
+from marketplace.payments.refunds import payment_refund_order_line, payment_refund_unwanted
 from marketplace.services import fulfilment
 
 MINUTE_MS = 60_000

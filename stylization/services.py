@@ -159,7 +159,7 @@ def _render_with_model(personalization: Personalization, content: Image.Image) -
 
 def jobs_requeue_unfinished() -> dict[str, int]:
     """At start-up: enqueue again every preview a dead process left behind. (Order lines are the
-    fulfilment sweep's: `marketplace.services.fulfilment.fulfilment_sweep`.)"""
+    fulfilment sweep's: `marketplace.services.sweep.fulfilment_sweep`.)"""
     from marketplace.services.personalizations import personalizations_requeue_unfinished
 
     return {"personalizations": personalizations_requeue_unfinished()}

@@ -18,7 +18,8 @@ from rest_framework.test import APIClient
 
 from marketplace.models import BasePattern, Product, ProductSize, Style, User
 from marketplace.services.accounts import user_register
-from marketplace.services.catalogue import LicenceTerms, PatternRepeat, pattern_create, style_create
+from marketplace.services.catalogue import PatternRepeat, pattern_create, style_create
+from marketplace.services.licence_terms import LicenceTerms
 
 PASSWORD = "a-long-test-password"
 IN_CI = os.environ.get("CI") == "true"

@@ -19,7 +19,11 @@ from marketplace import selectors
 from marketplace.forms import ShippingAddressForm
 from marketplace.media import media_file_response
 from marketplace.models import (
+    CANCELLABLE_STAGES,
     IN_FULFILMENT_STATUSES,
+    OUTPUT_FILE_KINDS,
+    OUTPUT_FILE_LABELS,
+    OUTPUT_FILE_NAMES,
     PROOF_VISIBLE_STAGES,
     UNFINISHED_STAGES,
     LineStage,
@@ -28,7 +32,7 @@ from marketplace.models import (
     OrderStatus,
 )
 from marketplace.proofs import PROOF_TILE_PX, proof_grid, proof_sheet_size
-from marketplace.services.fulfilment import CANCELLABLE_STAGES, MAX_BUYER_RERENDERS
+from marketplace.services.proofs import MAX_BUYER_RERENDERS
 from marketplace.services.shipping import address_for_display
 
 # The order page's timeline: prints go to production; an order of digital files ends once delivered.
@@ -42,11 +46,7 @@ PRINT_STEPS = [
     OrderStatus.FULFILLED,
 ]
 DIGITAL_STEPS = [OrderStatus.PAID, OrderStatus.RENDERING, OrderStatus.FULFILLED]
-OUTPUT_FILES = {
-    "print.png": ("print_png", "Print PNG"),
-    "print-sheet.png": ("print_sheet", "Print sheet"),
-    "print.svg": ("svg", "SVG"),
-}
+OUTPUT_FILES = {OUTPUT_FILE_NAMES[kind]: (kind, OUTPUT_FILE_LABELS[kind]) for kind in OUTPUT_FILE_KINDS}
 
 
 def own_order(request: HttpRequest, pk: int) -> Order:

@@ -33,7 +33,8 @@ from marketplace.models import (
 from marketplace.payments.services import payout_onboarding_start
 from marketplace.royalties.selectors import artist_earnings, royalty_totals_by_order_line
 from marketplace.services.approvals import approval_approve, approval_deadline, approval_decline
-from marketplace.services.catalogue import LicenceTerms, pattern_create, style_create, style_update
+from marketplace.services.catalogue import pattern_create, style_create, style_update
+from marketplace.services.licence_terms import LicenceTerms
 
 log = logging.getLogger(__name__)
 

@@ -15,14 +15,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from marketplace.api.base import StrictInput, absolute_url, private_file_response
 from marketplace.api.schema import file_responses
-from marketplace.api.serializers import StrictInput
 from marketplace.errors import NotAllowed
-from marketplace.media import media_file_response
-from marketplace.models import ApprovalStatus, DerivativeApproval, Role, User
+from marketplace.models import DECLINE_REASON_MAX_CHARS, ApprovalStatus, DerivativeApproval, Role, User
 from marketplace.selectors import approval_list
 from marketplace.services.approvals import (
-    REASON_MAX_CHARS,
     approval_approve,
     approval_deadline,
     approval_decline,
@@ -34,10 +32,6 @@ def _artist(request: Request) -> User:
     if not user.has_role(Role.ARTIST):
         raise NotAllowed("Only artists approve derivatives of their styles.")
     return user
-
-
-def _abs(request: Request, url: str) -> str:
-    return request.build_absolute_uri(url)
 
 
 class ApprovalOut(serializers.ModelSerializer):
@@ -76,7 +70,7 @@ class ApprovalOut(serializers.ModelSerializer):
         return approval_deadline(approval).isoformat()
 
     def get_proof_url(self, approval: DerivativeApproval) -> str:
-        return _abs(self.context["request"], reverse("approval-proof", args=[approval.pk]))
+        return absolute_url(self.context["request"], reverse("approval-proof", args=[approval.pk]))
 
 
 class ApprovalListView(APIView):
@@ -89,7 +83,7 @@ class ApprovalListView(APIView):
 
 
 class DeclineInput(StrictInput):
-    reason = serializers.CharField(max_length=REASON_MAX_CHARS)
+    reason = serializers.CharField(max_length=DECLINE_REASON_MAX_CHARS)
 
 
 class ApprovalApproveView(APIView):
@@ -131,4 +125,4 @@ class ApprovalProofView(APIView):
         sheet = approval.order_line.print_sheet
         if not sheet:
             raise Http404("The proof is no longer kept.")
-        return media_file_response(request._request, sheet, filename=f"motif-proof-{pk}.png")
+        return private_file_response(request, sheet, filename=f"motif-proof-{pk}.png")

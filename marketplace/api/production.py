@@ -3,10 +3,20 @@ account becomes a print shop (an application staff approve, or a staff invitatio
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.contrib.auth.models import AnonymousUser
 from django.http import Http404
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from django.urls import reverse
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import BasePermission, IsAuthenticated
@@ -15,18 +25,139 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from marketplace import selectors
-from marketplace.api import serializers as s
-from marketplace.api.schema import ErrorOut, file_responses, paginated
-from marketplace.api.views import _own_order, _paginated, _private_file, _user
-from marketplace.models import OrderLine, ProductionJob, ProductionStatus, Role
-from marketplace.services.fulfilment import (
-    order_line_cancel,
-    order_line_proof_rerender,
-    order_proofs_approve,
-    production_job_ship,
-    production_job_start,
+from marketplace.api.base import (
+    StrictInput,
+    absolute_url,
+    paginated_response,
+    private_file_response,
+    request_user,
 )
+from marketplace.api.orders import OrderOut, own_order
+from marketplace.api.schema import ErrorOut, file_responses, paginated
+from marketplace.models import (
+    CARRIER_MAX_CHARS,
+    PRINT_SHOP_NAME_MAX_LENGTH,
+    SEED_MAX,
+    TRACKING_NUMBER_MAX_CHARS,
+    OrderLine,
+    PrintShop,
+    ProductionJob,
+    ProductionStatus,
+)
+from marketplace.selectors import production_job_started_by
 from marketplace.services.print_shops import print_shop_apply, print_shop_invite_accept
+from marketplace.services.production import production_job_ship, production_job_start
+from marketplace.services.proofs import order_line_cancel, order_line_proof_rerender, order_proofs_approve
+
+
+class RerenderInput(StrictInput):
+    seed = serializers.IntegerField(min_value=0, max_value=SEED_MAX)
+
+
+class ShipInput(StrictInput):
+    carrier = serializers.CharField(max_length=CARRIER_MAX_CHARS)
+    tracking_number = serializers.CharField(max_length=TRACKING_NUMBER_MAX_CHARS)
+
+
+class ProductionJobOut(serializers.ModelSerializer):
+    """What a print shop needs for one job, and nothing else of the buyer: the ship-to address."""
+
+    order = serializers.IntegerField(source="order_line.order_id")
+    line = serializers.IntegerField(source="order_line_id")
+    status = serializers.CharField()
+    substrate = serializers.CharField(source="order_line.product_size.product.substrate")
+    product = serializers.CharField(source="order_line.product_size.product.name")
+    size = serializers.SerializerMethodField()
+    quantity = serializers.IntegerField(source="order_line.quantity")
+    dpi = serializers.IntegerField(source="order_line.personalization.base_pattern.dpi")
+    # The address is the shop's once it has started the job; until then it knows the country only.
+    ship_to = serializers.SerializerMethodField()
+    ship_to_country = serializers.CharField(source="order_line.order.country")
+    print_sheet_url = serializers.SerializerMethodField()
+    ticket_url = serializers.SerializerMethodField()
+
+    @extend_schema_field(
+        inline_serializer(
+            "JobSize",
+            {
+                "slug": serializers.CharField(),
+                "name": serializers.CharField(),
+                "width_in": serializers.DecimalField(6, 2),
+                "height_in": serializers.DecimalField(6, 2),
+                "width_px": serializers.IntegerField(),
+                "height_px": serializers.IntegerField(),
+            },
+        )
+    )
+    def get_size(self, job: ProductionJob) -> dict[str, Any]:
+        size = job.order_line.product_size
+        width_px, height_px = size.print_pixels(job.order_line.personalization.base_pattern.dpi)
+        return {
+            "slug": size.slug,
+            "name": size.name,
+            "width_in": str(size.width_in),
+            "height_in": str(size.height_in),
+            "width_px": width_px,
+            "height_px": height_px,
+        }
+
+    @extend_schema_field(serializers.JSONField(allow_null=True))
+    def get_ship_to(self, job: ProductionJob) -> dict[str, str] | None:
+        request = self.context.get("request")
+        user = request.user if request is not None else AnonymousUser()
+        return (
+            job.order_line.order.shipping_address if production_job_started_by(job=job, user=user) else None
+        )
+
+    def get_print_sheet_url(self, job: ProductionJob) -> str:
+        return absolute_url(self.context.get("request"), reverse("production-job-print-sheet", args=[job.pk]))
+
+    def get_ticket_url(self, job: ProductionJob) -> str:
+        return absolute_url(self.context.get("request"), reverse("frontend:production-ticket", args=[job.pk]))
+
+    class Meta:
+        model = ProductionJob
+        fields = [
+            "id",
+            "order",
+            "line",
+            "status",
+            "substrate",
+            "product",
+            "size",
+            "quantity",
+            "dpi",
+            "ship_to",
+            "ship_to_country",
+            "print_sheet_url",
+            "ticket_url",
+            "released_at",
+            "started_at",
+            "shipped_at",
+            "carrier",
+            "tracking_number",
+        ]
+
+
+# --- print shops ------------------------------------------------------------------------------------
+
+
+class PrintShopApplyInput(StrictInput):
+    name = serializers.CharField(
+        max_length=PRINT_SHOP_NAME_MAX_LENGTH, help_text="the print shop's trading name"
+    )
+
+
+class PrintShopInvitationAcceptInput(StrictInput):
+    token = serializers.CharField(max_length=500, help_text="the token of the invitation link staff sent")
+
+
+class PrintShopOut(serializers.ModelSerializer):
+    """An account's print shop standing: only `approved` holds the printer role."""
+
+    class Meta:
+        model = PrintShop
+        fields = ["name", "status", "applied_at", "decided_at"]
 
 
 class OrderApproveView(APIView):
@@ -34,14 +165,14 @@ class OrderApproveView(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=None, responses=s.OrderOut)
+    @extend_schema(request=None, responses=OrderOut)
     def post(self, request: Request, pk: int) -> Response:
-        order_proofs_approve(order=_own_order(request, pk), actor=_user(request))
-        return Response(s.OrderOut(_own_order(request, pk), context={"request": request}).data)
+        order_proofs_approve(order=own_order(request, pk), actor=request_user(request))
+        return Response(OrderOut(own_order(request, pk), context={"request": request}).data)
 
 
 def _own_line(request: Request, pk: int, line_pk: int) -> OrderLine:
-    return get_object_or_404(OrderLine, pk=line_pk, order=_own_order(request, pk))
+    return get_object_or_404(OrderLine, pk=line_pk, order=own_order(request, pk))
 
 
 class OrderLineRerenderView(APIView):
@@ -49,15 +180,15 @@ class OrderLineRerenderView(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=s.RerenderInput, responses=s.OrderOut)
+    @extend_schema(request=RerenderInput, responses=OrderOut)
     def post(self, request: Request, pk: int, line_pk: int) -> Response:
         line = _own_line(request, pk, line_pk)
-        body = s.RerenderInput(data=request.data)
+        body = RerenderInput(data=request.data)
         body.is_valid(raise_exception=True)
         order_line_proof_rerender(
-            order_line_id=line.pk, actor=_user(request), seed=body.validated_data["seed"]
+            order_line_id=line.pk, actor=request_user(request), seed=body.validated_data["seed"]
         )
-        return Response(s.OrderOut(_own_order(request, pk), context={"request": request}).data)
+        return Response(OrderOut(own_order(request, pk), context={"request": request}).data)
 
 
 class OrderLineCancelView(APIView):
@@ -65,13 +196,15 @@ class OrderLineCancelView(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=None, responses=s.OrderOut)
+    @extend_schema(request=None, responses=OrderOut)
     def post(self, request: Request, pk: int, line_pk: int) -> Response:
         line = _own_line(request, pk, line_pk)
         order_line_cancel(
-            order_line_id=line.pk, actor=_user(request), reason="Cancelled by the buyer before printing"
+            order_line_id=line.pk,
+            actor=request_user(request),
+            reason="Cancelled by the buyer before printing",
         )
-        return Response(s.OrderOut(_own_order(request, pk), context={"request": request}).data)
+        return Response(OrderOut(own_order(request, pk), context={"request": request}).data)
 
 
 class PrintShopApplyView(APIView):
@@ -80,17 +213,17 @@ class PrintShopApplyView(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
-        request=s.PrintShopApplyInput,
+        request=PrintShopApplyInput,
         responses={
-            201: s.PrintShopOut,
+            201: PrintShopOut,
             409: OpenApiResponse(ErrorOut, description="Staff have decided already."),
         },
     )
     def post(self, request: Request) -> Response:
-        body = s.PrintShopApplyInput(data=request.data)
+        body = PrintShopApplyInput(data=request.data)
         body.is_valid(raise_exception=True)
-        shop = print_shop_apply(user=_user(request), **body.validated_data)
-        return Response(s.PrintShopOut(shop).data, status=status.HTTP_201_CREATED)
+        shop = print_shop_apply(user=request_user(request), **body.validated_data)
+        return Response(PrintShopOut(shop).data, status=status.HTTP_201_CREATED)
 
 
 class PrintShopInvitationAcceptView(APIView):
@@ -100,36 +233,36 @@ class PrintShopInvitationAcceptView(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
-        request=s.PrintShopInvitationAcceptInput,
+        request=PrintShopInvitationAcceptInput,
         responses={
-            200: s.PrintShopOut,
+            200: PrintShopOut,
             409: OpenApiResponse(ErrorOut, description="The link was used already."),
         },
     )
     def post(self, request: Request) -> Response:
-        body = s.PrintShopInvitationAcceptInput(data=request.data)
+        body = PrintShopInvitationAcceptInput(data=request.data)
         body.is_valid(raise_exception=True)
-        shop = print_shop_invite_accept(user=_user(request), **body.validated_data)
-        return Response(s.PrintShopOut(shop).data)
+        shop = print_shop_invite_accept(user=request_user(request), **body.validated_data)
+        return Response(PrintShopOut(shop).data)
 
 
 class IsPrinter(BasePermission):
     message = "The production queue is for approved print shops: apply at /api/v1/print-shops/apply/."
 
     def has_permission(self, request: Request, view: APIView) -> bool:
-        return bool(request.user and request.user.is_authenticated and request.user.has_role(Role.PRINTER))  # type: ignore[union-attr]
+        return bool(request.user and request.user.is_authenticated and request.user.is_printer)  # type: ignore[union-attr]
 
 
 def _visible_job(request: Request, pk: int) -> ProductionJob:
     job = get_object_or_404(ProductionJob.objects.select_related("order_line"), pk=pk)
-    if not selectors.production_job_visible(job=job, user=_user(request)):
+    if not selectors.production_job_visible(job=job, user=request_user(request)):
         raise Http404("No such job.")  # a job not released to this print shop does not exist for it
     return job
 
 
 def _job_out(request: Request, job_id: int) -> Response:
-    job = selectors.production_job_list(printer=_user(request)).get(pk=job_id)
-    return Response(s.ProductionJobOut(job, context={"request": request}).data)
+    job = selectors.production_job_list(printer=request_user(request)).get(pk=job_id)
+    return Response(ProductionJobOut(job, context={"request": request}).data)
 
 
 class ProductionJobListView(APIView):
@@ -140,22 +273,22 @@ class ProductionJobListView(APIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("status", enum=ProductionStatus.values, required=False)],
-        responses=paginated(s.ProductionJobOut),
+        responses=paginated(ProductionJobOut),
         operation_id="v1_production_jobs_list",
     )
     def get(self, request: Request) -> Response:
         filters = self.Filters(data=request.query_params)
         filters.is_valid(raise_exception=True)
         jobs = selectors.production_job_list(
-            printer=_user(request), status=filters.validated_data.get("status")
+            printer=request_user(request), status=filters.validated_data.get("status")
         )
-        return _paginated(self, request, jobs, s.ProductionJobOut)
+        return paginated_response(self, request, jobs, ProductionJobOut)
 
 
 class ProductionJobDetailView(APIView):
     permission_classes = [IsAuthenticated, IsPrinter]
 
-    @extend_schema(responses=s.ProductionJobOut)
+    @extend_schema(responses=ProductionJobOut)
     def get(self, request: Request, pk: int) -> Response:
         return _job_out(request, _visible_job(request, pk).pk)
 
@@ -163,21 +296,21 @@ class ProductionJobDetailView(APIView):
 class ProductionJobStartView(APIView):
     permission_classes = [IsAuthenticated, IsPrinter]
 
-    @extend_schema(request=None, responses=s.ProductionJobOut)
+    @extend_schema(request=None, responses=ProductionJobOut)
     def post(self, request: Request, pk: int) -> Response:
-        job = production_job_start(job_id=_visible_job(request, pk).pk, printer=_user(request))
+        job = production_job_start(job_id=_visible_job(request, pk).pk, printer=request_user(request))
         return _job_out(request, job.pk)
 
 
 class ProductionJobShipView(APIView):
     permission_classes = [IsAuthenticated, IsPrinter]
 
-    @extend_schema(request=s.ShipInput, responses=s.ProductionJobOut)
+    @extend_schema(request=ShipInput, responses=ProductionJobOut)
     def post(self, request: Request, pk: int) -> Response:
         job = _visible_job(request, pk)
-        body = s.ShipInput(data=request.data)
+        body = ShipInput(data=request.data)
         body.is_valid(raise_exception=True)
-        job = production_job_ship(job_id=job.pk, printer=_user(request), **body.validated_data)
+        job = production_job_ship(job_id=job.pk, printer=request_user(request), **body.validated_data)
         return _job_out(request, job.pk)
 
 
@@ -189,9 +322,9 @@ class ProductionJobPrintSheetView(APIView):
     @extend_schema(responses=file_responses("image/png"))
     def get(self, request: Request, pk: int) -> HttpResponseBase:
         job = _visible_job(request, pk)
-        if not selectors.production_job_started_by(job=job, user=_user(request)):
+        if not selectors.production_job_started_by(job=job, user=request_user(request)):
             raise PermissionDenied("The print sheet is released to the print shop that starts this job.")
         line = job.order_line
-        return _private_file(
+        return private_file_response(
             request, line.print_sheet, filename=f"motif-job{job.pk}-order{line.order_id}-sheet.png"
         )

@@ -1,69 +1,88 @@
 from django.urls import include, path
 
-from marketplace.api import approvals, production
-from marketplace.api import views as v
+from marketplace.api import (
+    accounts,
+    approvals,
+    catalogue,
+    licences,
+    order_lines,
+    orders,
+    patterns,
+    personalizations,
+    production,
+    reports,
+    styles,
+)
 from marketplace.models import BasePattern
 from marketplace.payments import api as payments_api
 
 urlpatterns = [
-    path("auth/register/", v.RegisterView.as_view(), name="auth-register"),
-    path("auth/token/", v.TokenView.as_view(), name="auth-token"),
-    path("auth/me/", v.MeView.as_view(), name="auth-me"),
-    path("styles/", v.StyleListView.as_view(), name="style-list"),
-    path("styles/<int:pk>/", v.StyleDetailView.as_view(), name="style-detail"),
-    path("styles/<int:pk>/licences/", v.StyleLicencesView.as_view(), name="style-licences"),
+    path("auth/register/", accounts.RegisterView.as_view(), name="auth-register"),
+    path("auth/token/", accounts.TokenView.as_view(), name="auth-token"),
+    path("auth/me/", accounts.MeView.as_view(), name="auth-me"),
+    path("styles/", styles.StyleListView.as_view(), name="style-list"),
+    path("styles/<int:pk>/", styles.StyleDetailView.as_view(), name="style-detail"),
+    path("styles/<int:pk>/licences/", licences.StyleLicencesView.as_view(), name="style-licences"),
     path(
         "styles/<int:pk>/licences/<int:version>/",
-        v.LicenceDocumentView.as_view(),
+        licences.LicenceDocumentView.as_view(),
         name="style-licence-document",
     ),
     path(
         "styles/<int:pk>/licences/<int:version>/licence.pdf",
-        v.LicencePdfView.as_view(),
+        licences.LicencePdfView.as_view(),
         name="style-licence-pdf",
     ),
-    path("styles/<int:pk>/thumbnail/", v.ThumbnailView.as_view(), name="style-thumbnail"),
-    path("styles/<int:pk>/image/", v.OriginalImageView.as_view(), name="style-image"),
-    path("patterns/", v.PatternListView.as_view(), name="pattern-list"),
-    path("patterns/<int:pk>/", v.PatternDetailView.as_view(), name="pattern-detail"),
+    path("styles/<int:pk>/thumbnail/", catalogue.ThumbnailView.as_view(), name="style-thumbnail"),
+    path("styles/<int:pk>/image/", catalogue.OriginalImageView.as_view(), name="style-image"),
+    path("patterns/", patterns.PatternListView.as_view(), name="pattern-list"),
+    path("patterns/<int:pk>/", patterns.PatternDetailView.as_view(), name="pattern-detail"),
     path(
         "patterns/<int:pk>/thumbnail/",
-        v.ThumbnailView.as_view(model=BasePattern, owner_field="designer"),
+        catalogue.ThumbnailView.as_view(model=BasePattern, owner_field="designer"),
         name="pattern-thumbnail",
     ),
     path(
         "patterns/<int:pk>/image/",
-        v.OriginalImageView.as_view(model=BasePattern, owner_field="designer"),
+        catalogue.OriginalImageView.as_view(model=BasePattern, owner_field="designer"),
         name="pattern-image",
     ),
-    path("products/", v.ProductListView.as_view(), name="product-list"),
-    path("personalizations/", v.PersonalizationListView.as_view(), name="personalization-list"),
-    path("personalizations/<int:pk>/", v.PersonalizationDetailView.as_view(), name="personalization-detail"),
+    path("products/", catalogue.ProductListView.as_view(), name="product-list"),
+    path(
+        "personalizations/", personalizations.PersonalizationListView.as_view(), name="personalization-list"
+    ),
+    path(
+        "personalizations/<int:pk>/",
+        personalizations.PersonalizationDetailView.as_view(),
+        name="personalization-detail",
+    ),
     path(
         "personalizations/<int:pk>/preview/",
-        v.PersonalizationPreviewView.as_view(),
+        personalizations.PersonalizationPreviewView.as_view(),
         name="personalization-preview",
     ),
     path(
         "personalizations/<int:pk>/instant-preview/",
-        v.PersonalizationPreviewView.as_view(field="instant_preview"),
+        personalizations.PersonalizationPreviewView.as_view(field="instant_preview"),
         name="personalization-instant-preview",
     ),
-    path("orders/", v.OrderListView.as_view(), name="order-list"),
-    path("orders/<int:pk>/", v.OrderDetailView.as_view(), name="order-detail"),
+    path("orders/", orders.OrderListView.as_view(), name="order-list"),
+    path("orders/<int:pk>/", orders.OrderDetailView.as_view(), name="order-detail"),
     path("orders/<int:pk>/checkout/", payments_api.OrderCheckoutView.as_view(), name="order-checkout"),
-    path("orders/<int:pk>/cancel/", v.OrderCancelView.as_view(), name="order-cancel"),
+    path("orders/<int:pk>/cancel/", orders.OrderCancelView.as_view(), name="order-cancel"),
     path(
         "orders/<int:pk>/lines/<int:line_pk>/files/<str:kind>/",
-        v.OrderLineFileView.as_view(),
+        order_lines.OrderLineFileView.as_view(),
         name="order-line-file",
     ),
     path(
-        "orders/<int:pk>/lines/<int:line_pk>/proof/", v.OrderLineProofView.as_view(), name="order-line-proof"
+        "orders/<int:pk>/lines/<int:line_pk>/proof/",
+        order_lines.OrderLineProofView.as_view(),
+        name="order-line-proof",
     ),
     path(
         "orders/<int:pk>/lines/<int:line_pk>/proof/tiles/<int:col>/<int:row>/",
-        v.OrderLineProofTileView.as_view(),
+        order_lines.OrderLineProofTileView.as_view(),
         name="order-line-proof-tile",
     ),
     path("orders/<int:pk>/approve/", production.OrderApproveView.as_view(), name="order-approve"),
@@ -104,7 +123,7 @@ urlpatterns = [
         production.PrintShopInvitationAcceptView.as_view(),
         name="print-shop-invitation-accept",
     ),
-    path("reports/", v.ReportCreateView.as_view(), name="report-create"),
+    path("reports/", reports.ReportCreateView.as_view(), name="report-create"),
     path("approvals/", approvals.ApprovalListView.as_view(), name="approval-list"),
     path("approvals/<int:pk>/approve/", approvals.ApprovalApproveView.as_view(), name="approval-approve"),
     path("approvals/<int:pk>/decline/", approvals.ApprovalDeclineView.as_view(), name="approval-decline"),

@@ -19,6 +19,13 @@ QUANTITY_RANGE: tuple[int, int] = (1, 1000)
 MAX_ORDER_LINES = 50
 # The files a line's fulfilment makes: the OrderLine columns that hold them, in the order they are made.
 OUTPUT_FILE_KINDS: tuple[str, ...] = ("print_png", "print_sheet", "svg")
+# Each kind's download name and its label on the order page.
+OUTPUT_FILE_NAMES: dict[str, str] = {
+    "print_png": "print.png",
+    "print_sheet": "print-sheet.png",
+    "svg": "print.svg",
+}
+OUTPUT_FILE_LABELS: dict[str, str] = {"print_png": "Print PNG", "print_sheet": "Print sheet", "svg": "SVG"}
 # What a buyer reads when a line failed for good, and what staff read of the technical cause.
 FAILURE_REASON_MAX_CHARS = 1000
 FAILURE_DETAIL_MAX_CHARS = 2000

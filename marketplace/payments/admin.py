@@ -15,7 +15,7 @@ from django.template.response import TemplateResponse
 from marketplace.errors import Conflict
 from marketplace.payments.gateways import GatewayUnavailable
 from marketplace.payments.models import Payment, Refund, WebhookEvent
-from marketplace.payments.services import payment_refund
+from marketplace.payments.refunds import payment_refund
 
 
 class PartialRefundForm(forms.Form):

@@ -17,8 +17,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from marketplace.api.orders import CheckoutInput
 from marketplace.api.schema import ErrorOut
-from marketplace.api.serializers import CheckoutInput
 from marketplace.errors import Conflict, NotAllowed
 from marketplace.forms import ShippingAddressForm
 from marketplace.models import Order

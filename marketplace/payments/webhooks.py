@@ -18,14 +18,11 @@ from django.utils import timezone
 
 from marketplace.payments.gateways import stripe_client, stripe_metadata
 from marketplace.payments.models import Payment, PaymentStatus, WebhookEvent
+from marketplace.payments.refunds import payment_refunds_sync
 from marketplace.payments.selectors import payment_find_stripe
-from marketplace.payments.services import (
-    payment_abandon,
-    payment_decline_record,
-    payment_refunds_sync,
-    payment_succeed,
-)
-from marketplace.royalties.services import payee_account_sync, royalty_transfer_reversals_sync
+from marketplace.payments.services import payment_abandon, payment_decline_record, payment_succeed
+from marketplace.royalties.onboarding import payee_account_sync
+from marketplace.royalties.reversals import royalty_transfer_reversals_sync
 from marketplace.services.orders import order_address_from_gateway
 
 log = logging.getLogger(__name__)

@@ -23,7 +23,7 @@ from marketplace.models import User
 from marketplace.payments.gateways import GatewayUnavailable
 from marketplace.royalties import selectors
 from marketplace.royalties.models import RoyaltyEntry
-from marketplace.royalties.services import payee_account_refresh, payee_onboarding_link
+from marketplace.royalties.onboarding import payee_account_refresh, payee_onboarding_link
 
 MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 # Statements exist from the year the ledger could first hold an entry to a year far enough ahead;

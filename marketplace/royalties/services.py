@@ -28,19 +28,16 @@ until `account.updated` says Stripe lets us pay them; then each held order is pa
 from __future__ import annotations
 
 import logging
-import uuid
-from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 import stripe
 from django.db import transaction
 from django.db.models import Exists, OuterRef
-from django.urls import reverse
 from django.utils import timezone
 
-from marketplace.errors import NotAllowed
 from marketplace.models import Order, OrderLine, User
-from marketplace.payments.gateways import site_url, stripe_client, stripe_dict, stripe_metadata
+from marketplace.payments.gateways import stripe_client, stripe_metadata
 from marketplace.royalties import selectors
 from marketplace.royalties.models import (
     ACCRUAL_KINDS,
@@ -62,7 +59,7 @@ ZERO = Decimal("0")
 HUNDRED = Decimal("100")
 
 
-def _ledger(amount: Decimal) -> Decimal:
+def ledger_round(amount: Decimal) -> Decimal:
     return amount.quantize(LEDGER_PLACES, rounding=ROUND_HALF_EVEN)
 
 
@@ -83,7 +80,7 @@ def _lines_paid(lines: list[OrderLine], *, subtotal: Decimal, paid: Decimal) -> 
         return []
     if subtotal <= 0:
         return [ZERO for _ in lines]
-    shares = [_ledger(line.line_total * paid / subtotal) for line in lines[:-1]]
+    shares = [ledger_round(line.line_total * paid / subtotal) for line in lines[:-1]]
     return [*shares, paid - sum(shares, ZERO)]
 
 
@@ -99,8 +96,8 @@ def royalty_accrue(*, order: Order, paid: Decimal) -> list[RoyaltyEntry]:
     for line, line_paid in zip(lines, _lines_paid(lines, subtotal=order.subtotal, paid=paid), strict=True):
         designer = line.personalization.base_pattern.designer_id
         artist = line.licence_version.style.artist_id if line.licence_version is not None else None
-        artist_royalty = _ledger(line_paid * line.artist_royalty_percent / HUNDRED) if artist else ZERO
-        designer_royalty = _ledger(line_paid * line.designer_royalty_percent / HUNDRED)
+        artist_royalty = ledger_round(line_paid * line.artist_royalty_percent / HUNDRED) if artist else ZERO
+        designer_royalty = ledger_round(line_paid * line.designer_royalty_percent / HUNDRED)
         fee = min(line.style_fee, line_paid - artist_royalty - designer_royalty) if artist else ZERO
         fee = max(fee, ZERO)
         platform = line_paid - fee - artist_royalty - designer_royalty
@@ -145,11 +142,11 @@ def royalty_accrue(*, order: Order, paid: Decimal) -> list[RoyaltyEntry]:
 # --- transfers ---------------------------------------------------------------------------------------
 
 
-def _enqueue_transfer(transfer_id: int) -> None:
+def transfer_enqueue(transfer_id: int) -> None:
     transaction.on_commit(lambda: royalty_transfer_send_task.send(transfer_id))
 
 
-def _enqueue_reversal(reversal_id: int) -> None:
+def reversal_enqueue(reversal_id: int) -> None:
     transaction.on_commit(lambda: royalty_reversal_send_task.send(reversal_id))
 
 
@@ -179,7 +176,7 @@ def _transfer_decide(*, order: Order, payee_id: int) -> Transfer | None:
             idempotency_key=f"motif-transfer-{order.pk}-{payee.public_id}",
         )
         if transfer.status == TransferStatus.PENDING:
-            _enqueue_transfer(transfer.pk)
+            transfer_enqueue(transfer.pk)
     return transfer
 
 
@@ -206,7 +203,7 @@ def royalty_held_release(*, payee_id: int) -> list[Transfer]:
     ).values_list("pk", flat=True)
     with transaction.atomic():
         for transfer_id in waiting:
-            _enqueue_transfer(transfer_id)
+            transfer_enqueue(transfer_id)
     return [t for t in released if t is not None]
 
 
@@ -280,7 +277,7 @@ def royalty_transfer_send(*, transfer_id: int) -> Transfer:
         for reversal_id in transfer.reversals.exclude(status=ReversalStatus.SENT).values_list(
             "pk", flat=True
         ):
-            _enqueue_reversal(reversal_id)
+            reversal_enqueue(reversal_id)
     return transfer
 
 
@@ -307,257 +304,4 @@ def royalty_payouts_requeue() -> dict[str, int]:
 # --- refunds and reversals -----------------------------------------------------------------------------
 
 
-def _settle_after_refund(*, order: Order, payee_id: int, refund_id: int) -> TransferReversal | None:
-    with transaction.atomic():
-        PayeeAccount.objects.select_for_update().filter(user_id=payee_id).first()
-        transfer = Transfer.objects.select_for_update().filter(order=order, payee_id=payee_id).first()
-        if transfer is None or transfer.status == TransferStatus.SKIPPED:
-            return None  # held or nothing paid: the negative entries just lower what is owed
-        gap = selectors.payee_carry(payee_id=payee_id)
-        if gap >= 0:
-            return None
-        take = min(
-            (-gap).quantize(CENT, rounding=ROUND_CEILING), selectors.transfer_reversible(transfer=transfer)
-        )
-        if take <= 0:
-            return None
-        if transfer.status == TransferStatus.PENDING:
-            # Not yet at Stripe: send less instead of sending and reversing. (Stripe may have refused
-            # the larger amount because the charge was refunded first; the smaller one is sent again.)
-            transfer.amount -= take
-            if transfer.amount == 0:
-                transfer.status = TransferStatus.SKIPPED
-            transfer.save(update_fields=["amount", "status"])
-            if transfer.status == TransferStatus.PENDING:
-                _enqueue_transfer(transfer.pk)
-            return None
-        reversal = TransferReversal.objects.create(
-            transfer=transfer,
-            refund_id=refund_id,
-            amount=take,
-            idempotency_key=f"motif-reversal-{transfer.pk}-{refund_id}",
-        )
-        if transfer.status == TransferStatus.SENT:
-            _enqueue_reversal(reversal.pk)
-    return reversal
-
-
-def royalty_line_paid(*, order_line_id: int) -> Decimal:
-    """What the buyer paid for one line: the sum of its accruals (its share of the order's total)."""
-    entries = RoyaltyEntry.objects.filter(order_line_id=order_line_id, kind__in=ACCRUAL_KINDS)
-    return sum((entry.amount for entry in entries), ZERO)
-
-
-def royalty_refund_apply(
-    *,
-    order: Order,
-    refund_id: int,
-    refunded_before: Decimal,
-    refunded_after: Decimal,
-    paid: Decimal,
-    order_line_ids: list[int] | None = None,
-    exclude_order_line_ids: list[int] | None = None,
-) -> None:
-    """Negative entries for the refunded fraction of every accrual in scope, then proportional
-    reversals. The scope is the whole order, or only `order_line_ids` (a failed line's refund), less
-    `exclude_order_line_ids` (lines refunded on their own already); `paid` and the refunded amounts
-    are the scope's. Call inside the transaction that records the refund on the payment."""
-    if paid <= 0:
-        return
-    scope = RoyaltyEntry.objects.filter(order=order, kind__in=ACCRUAL_KINDS)
-    if order_line_ids is not None:
-        scope = scope.filter(order_line_id__in=order_line_ids)
-    if exclude_order_line_ids:
-        scope = scope.exclude(order_line_id__in=exclude_order_line_ids)
-    accruals = list(scope.order_by("pk"))
-    takes = [
-        _ledger(accrual.amount * refunded_after / paid) - _ledger(accrual.amount * refunded_before / paid)
-        for accrual in accruals
-    ]
-    # Rounding each share can miss the refund by a few 1e-5; the platform's last share absorbs that,
-    # so the entries add up to exactly what went back to the buyer.
-    platform = [i for i, accrual in enumerate(accruals) if accrual.kind == EntryKind.PLATFORM_SHARE]
-    if platform:
-        takes[platform[-1]] += (refunded_after - refunded_before) - sum(takes, ZERO)
-    negatives = []
-    for accrual, take in zip(accruals, takes, strict=True):
-        if take:
-            negatives.append(
-                RoyaltyEntry(
-                    payee_id=accrual.payee_id,
-                    order=order,
-                    order_line_id=accrual.order_line_id,
-                    kind=EntryKind.REFUND,
-                    amount=-take,
-                    currency=accrual.currency,
-                    description=f"Refund of {accrual.get_kind_display().lower()}, order {order.pk}",
-                    source_entry=accrual,
-                    refund_id=refund_id,
-                )
-            )
-    RoyaltyEntry.objects.bulk_create(negatives)
-    for payee_id in sorted({e.payee_id for e in negatives if e.payee_id is not None}):
-        _settle_after_refund(order=order, payee_id=payee_id, refund_id=refund_id)
-
-
-def _existing_stripe_reversal(client: stripe.StripeClient, reversal: TransferReversal) -> Any | None:
-    listing = client.v1.transfers.reversals.list(
-        reversal.transfer.stripe_transfer_id or "", params={"limit": 100}
-    )
-    for candidate in listing.data:
-        if stripe_metadata(candidate).get("motif_reversal") == str(reversal.pk):
-            return candidate
-    return None
-
-
-def royalty_reversal_send(*, reversal_id: int) -> TransferReversal:
-    """Send a reversal once its transfer is at Stripe; safe to repeat (claimed first, keyed)."""
-    with transaction.atomic():
-        reversal = (
-            TransferReversal.objects.select_for_update(of=("self",))
-            .select_related("transfer")
-            .get(pk=reversal_id)
-        )
-        if reversal.status == ReversalStatus.SENT or reversal.transfer.status != TransferStatus.SENT:
-            return reversal  # the transfer's sender enqueues it once the transfer exists
-        resumed = reversal.status == ReversalStatus.SENDING
-        reversal.status = ReversalStatus.SENDING
-        reversal.save(update_fields=["status"])
-    client = stripe_client()
-    sent = _existing_stripe_reversal(client, reversal) if resumed else None
-    if sent is None:
-        sent = client.v1.transfers.reversals.create(
-            reversal.transfer.stripe_transfer_id or "",
-            params={"amount": cents(reversal.amount), "metadata": {"motif_reversal": str(reversal.pk)}},
-            options={"idempotency_key": reversal.idempotency_key or f"motif-reversal-{reversal.pk}"},
-        )
-    with transaction.atomic():
-        reversal = TransferReversal.objects.select_for_update().get(pk=reversal_id)
-        if reversal.status != ReversalStatus.SENT:
-            reversal.status = ReversalStatus.SENT
-            reversal.stripe_reversal_id = sent.id
-            reversal.sent_at = timezone.now()
-            reversal.save(update_fields=["status", "stripe_reversal_id", "sent_at"])
-    return reversal
-
-
-def royalty_transfer_reversals_sync(
-    *, stripe_transfer_id: str, reversals: list[Any]
-) -> list[TransferReversal]:
-    """`transfer.reversed`: adopt our own reversals (a crash may have lost their id) and book any
-    reversal made outside Motif as the payee's loss and the platform's gain."""
-    booked: list[TransferReversal] = []
-    with transaction.atomic():
-        transfer = Transfer.objects.select_for_update().filter(stripe_transfer_id=stripe_transfer_id).first()
-        if transfer is None:
-            return booked
-        PayeeAccount.objects.select_for_update().filter(user_id=transfer.payee_id).first()
-        for item in reversals:
-            if TransferReversal.objects.filter(stripe_reversal_id=item.id).exists():
-                continue
-            ours = stripe_metadata(item).get("motif_reversal")
-            if ours:
-                TransferReversal.objects.filter(
-                    pk=int(ours), transfer=transfer, stripe_reversal_id=None
-                ).update(stripe_reversal_id=item.id, status=ReversalStatus.SENT, sent_at=timezone.now())
-                continue
-            amount = Decimal(item.amount) / 100
-            reversal = TransferReversal.objects.create(
-                transfer=transfer,
-                amount=amount,
-                status=ReversalStatus.SENT,
-                stripe_reversal_id=item.id,
-                sent_at=timezone.now(),
-            )
-            for payee_id, signed in ((transfer.payee_id, -amount), (None, amount)):
-                RoyaltyEntry.objects.create(
-                    payee_id=payee_id,
-                    order_id=transfer.order_id,
-                    kind=EntryKind.TRANSFER_REVERSED,
-                    amount=signed,
-                    currency=transfer.currency,
-                    description=f"Transfer {stripe_transfer_id} reversed at Stripe",
-                    reversal=reversal,
-                )
-            booked.append(reversal)
-    return booked
-
-
 # --- Connect onboarding ------------------------------------------------------------------------------
-
-
-def _onboarding_urls() -> tuple[str, str]:
-    return site_url(reverse("payouts-onboarding-refresh")), site_url(reverse("payouts-onboarding-return"))
-
-
-def payee_onboarding_link(*, user: User, return_url: str | None = None) -> str:
-    """Create (once) the payee's Express account and a fresh Account Link into its onboarding."""
-    if not (user.is_artist or user.is_designer):
-        raise NotAllowed("Only artists and designers are paid royalties.")
-    client = stripe_client()
-    account, _ = PayeeAccount.objects.get_or_create(user=user)
-    if not account.stripe_account_id:
-        params: Any = {
-            "type": "express",
-            "capabilities": {"transfers": {"requested": True}},
-            "metadata": {"motif_user": str(user.public_id)},
-        }
-        if user.email:
-            params["email"] = user.email
-        created = client.v1.accounts.create(
-            params=params,
-            # One key per person: a retry after a lost response returns the same account.
-            options={"idempotency_key": f"motif-account-{user.public_id}"},
-        )
-        with transaction.atomic():
-            PayeeAccount.objects.filter(pk=account.pk, stripe_account_id=None).update(
-                stripe_account_id=created.id
-            )
-        account.refresh_from_db()
-    refresh, default_return = _onboarding_urls()
-    link = client.v1.account_links.create(
-        params={
-            "account": account.stripe_account_id or "",
-            "type": "account_onboarding",
-            "refresh_url": refresh,
-            "return_url": return_url or default_return,
-        },
-        # Links are single-use and short-lived: each request deserves a new one.
-        options={"idempotency_key": f"motif-account-link-{uuid.uuid4()}"},
-    )
-    return str(link.url)
-
-
-def payee_account_sync(*, stripe_account: Any) -> PayeeAccount | None:
-    """Keep a payee's payout status from the account as Stripe reports it now; on enabling, release
-    what was held."""
-    stripe_account = stripe_dict(stripe_account)
-    capabilities = stripe_account.get("capabilities") or {}
-    enabled = bool(
-        stripe_account.get("charges_enabled")
-        and stripe_account.get("payouts_enabled")
-        and capabilities.get("transfers", "active") == "active"
-    )
-    requirements = stripe_account.get("requirements") or {}
-    with transaction.atomic():
-        account = (
-            PayeeAccount.objects.select_for_update().filter(stripe_account_id=stripe_account["id"]).first()
-        )
-        if account is None:
-            return None
-        account.payouts_enabled = enabled
-        account.details_submitted = bool(stripe_account.get("details_submitted"))
-        account.requirements_due = list(requirements.get("currently_due") or [])
-        account.updated_at = timezone.now()
-        account.save(update_fields=["payouts_enabled", "details_submitted", "requirements_due", "updated_at"])
-    if enabled:
-        royalty_held_release(payee_id=account.user_id)
-    return account
-
-
-def payee_account_refresh(*, user: User) -> PayeeAccount | None:
-    """Re-read the payee's account from Stripe (the onboarding return page does this)."""
-    account = PayeeAccount.objects.filter(user=user).first()
-    if account is None or not account.stripe_account_id:
-        return account
-    return payee_account_sync(stripe_account=stripe_client().v1.accounts.retrieve(account.stripe_account_id))

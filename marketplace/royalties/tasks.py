@@ -30,6 +30,6 @@ def royalty_transfer_send_task(transfer_id: int) -> None:
     time_limit=2 * MINUTE_MS,
 )
 def royalty_reversal_send_task(reversal_id: int) -> None:
-    from marketplace.royalties.services import royalty_reversal_send
+    from marketplace.royalties.reversals import royalty_reversal_send
 
     royalty_reversal_send(reversal_id=reversal_id)

@@ -16,11 +16,9 @@ from django.utils import timezone
 from marketplace.errors import Conflict, NotAllowed
 from marketplace.models import DECLINE_REASON_MAX_CHARS, ApprovalStatus, DerivativeApproval, LineStage, User
 from marketplace.notifications import notification_send
-from marketplace.services.fulfilment import order_line_artist_approved, order_line_cancel
+from marketplace.services.fulfilment import order_line_artist_approved
+from marketplace.services.proofs import order_line_cancel
 
-# marketplace/api/approvals.py still reads the limit under this name; it should import
-# DECLINE_REASON_MAX_CHARS from marketplace.models, and then this line goes.
-REASON_MAX_CHARS = DECLINE_REASON_MAX_CHARS
 DECLINED = "The artist of the style declined this design"
 EXPIRED = "The artist of the style did not approve this design in time"
 

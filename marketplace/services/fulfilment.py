@@ -29,27 +29,20 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from marketplace import jobs
 from marketplace.errors import Conflict, NotAllowed
 from marketplace.models import (
-    CANCELLABLE_STAGES,
-    CARRIER_MAX_CHARS,
-    FAILURE_REASON_MAX_CHARS,
     FINISHED_STAGES,
     IN_FULFILMENT_STATUSES,
     OUTPUT_FILE_KINDS,
     PROOF_STAGES,
     REFUNDED_STAGES,
-    TRACKING_NUMBER_MAX_CHARS,
     UNFINISHED_STAGES,
     ApprovalStatus,
     DerivativeApproval,
@@ -57,12 +50,9 @@ from marketplace.models import (
     Order,
     OrderLine,
     OrderStatus,
-    ProductionJob,
     User,
 )
 from marketplace.notifications import notification_send
-from marketplace.selectors import production_job_visible
-from marketplace.services.licensing import edition_uses_recount
 
 log = logging.getLogger(__name__)
 
@@ -173,7 +163,7 @@ def order_line_step_returned(*, order_line_id: int, step: str) -> str:
     return order_line_advance(order_line_id=order_line_id)
 
 
-def _delete_files(storage: Any, names: list[str]) -> None:
+def delete_stored_files(storage: Any, names: list[str]) -> None:
     for name in names:
         storage.delete(name)
 
@@ -290,7 +280,7 @@ def order_line_deliver(*, order_line_id: int) -> None:
                 _proof_ready_notify(line)
             elif line.stage == LineStage.AWAITING_ARTIST_APPROVAL:
                 _artist_approval_open(line, now=now)
-            transaction.on_commit(lambda: _delete_files(storage, superseded))
+            transaction.on_commit(lambda: delete_stored_files(storage, superseded))
     if line.stage == LineStage.FAILED:
         order_line_advance(order_line_id=order_line_id)
 
@@ -339,7 +329,7 @@ def order_line_rerender(*, order_line_id: int, actor: User) -> OrderLine:
         line.lease_until = None
         line.render_info = {"rerendered_by": actor.pk, "previous_error": line.render_info.get("error", "")}
         line.save()
-        transaction.on_commit(lambda: _delete_files(storage, stale))
+        transaction.on_commit(lambda: delete_stored_files(storage, stale))
     order_line_advance(order_line_id=order_line_id)
     line.refresh_from_db()
     return line
@@ -347,326 +337,8 @@ def order_line_rerender(*, order_line_id: int, actor: User) -> OrderLine:
 
 # --- the buyer's proof: approve, re-render once, or cancel -------------------------------------------
 
-MAX_BUYER_RERENDERS = 1
-
-
-def _buyer_line(*, order_line_id: int, actor: User) -> OrderLine:
-    line = (
-        OrderLine.objects.select_for_update(of=("self",))
-        .select_related("order__buyer", "product_size__product", "personalization")
-        .get(pk=order_line_id)
-    )
-    if line.order.buyer_id != actor.pk:
-        raise NotAllowed("This order belongs to someone else.")
-    return line
-
-
-def _approve(line: OrderLine, *, now: dt.datetime, auto: bool) -> None:
-    line.move_to(LineStage.APPROVED, now=now)
-    line.approved_at = now
-    line.auto_approved = auto
-    line.save(update_fields=["stage", "stage_changed_at", "approved_at", "auto_approved"])
-    # The job is what releases the print files and the ship-to address to the print shops.
-    ProductionJob.objects.get_or_create(order_line=line, defaults={"released_at": now})
-
-
-def order_proofs_approve(*, order: Order, actor: User) -> list[OrderLine]:
-    """The buyer approves every proof-ready line of the order; each becomes a production job."""
-    if order.buyer_id != actor.pk:
-        raise NotAllowed("This order belongs to someone else.")
-    now = timezone.now()
-    with transaction.atomic():
-        lines = list(
-            OrderLine.objects.select_for_update()
-            .filter(order_id=order.pk, stage=LineStage.PROOF_READY)
-            .order_by("pk")
-        )
-        if not lines:
-            raise Conflict("No proof of this order is waiting for approval.")
-        for line in lines:
-            _approve(line, now=now, auto=False)
-    order_refresh_status(order_id=order.pk)
-    return lines
-
-
-def order_line_proof_rerender(*, order_line_id: int, actor: User, seed: int) -> OrderLine:
-    """The buyer's one free re-render of a proof, with another seed. The current attribution record
-    is superseded (it still verifies the file that was delivered); the new output gets its own."""
-    with transaction.atomic():
-        line = _buyer_line(order_line_id=order_line_id, actor=actor)
-        if line.stage != LineStage.PROOF_READY:
-            raise Conflict(
-                f"Only a proof waiting for approval can be rendered again; this line is {line.get_stage_display().lower()}."
-            )
-        if line.rerenders_used >= MAX_BUYER_RERENDERS:
-            raise Conflict("This line's free re-render has been used.")
-        if seed == line.seed:
-            raise ValidationError({"seed": ["Choose another seed than the one this proof was made with."]})
-        now = timezone.now()
-        line.attribution_records.filter(superseded_at__isnull=True).update(superseded_at=now)  # type: ignore[attr-defined]
-        stale = [getattr(line, name).name for name in OUTPUT_FILE_KINDS if getattr(line, name)]
-        storage = line.print_png.storage
-        for name in OUTPUT_FILE_KINDS:
-            setattr(line, name, "")
-        line.move_to(LineStage.QUEUED, now=now)
-        line.render_seed = seed
-        line.rerenders_used += 1
-        line.render_progress = 0
-        line.watchdog_resends = 0
-        line.lease_until = None
-        line.proof_ready_at = None
-        line.render_info = {"rerender_of_seed": line.render_info.get("seed"), "requested_by": "buyer"}
-        line.save()
-        transaction.on_commit(lambda: _delete_files(storage, stale))
-    order_line_advance(order_line_id=order_line_id)
-    line.refresh_from_db()
-    return line
-
-
-def order_line_cancel(*, order_line_id: int, actor: User | None, reason: str) -> OrderLine:
-    """Cancel a line before anything is printed, for a full refund (its goods and its shipping); the
-    edition use goes back to the style. `actor` is the buyer, or None for the workflow itself (an
-    artist's decline). A line in production or shipped cannot be cancelled."""
-    with transaction.atomic():
-        if actor is None:
-            line = (
-                OrderLine.objects.select_for_update(of=("self",))
-                .select_related("order")
-                .get(pk=order_line_id)
-            )
-        else:
-            line = _buyer_line(order_line_id=order_line_id, actor=actor)
-        if line.stage == LineStage.CANCELLED:
-            return line
-        if line.stage in (LineStage.IN_PRODUCTION, LineStage.SHIPPED):
-            raise Conflict("This line is already being printed and can no longer be cancelled.")
-        if line.stage not in CANCELLABLE_STAGES:
-            raise Conflict(
-                f"A line that is {line.get_stage_display().lower() or 'not paid'} cannot be cancelled here."
-            )
-        line.move_to(LineStage.CANCELLED)
-        line.failure_reason = reason[:FAILURE_REASON_MAX_CHARS]
-        line.save(update_fields=["stage", "stage_changed_at", "failure_reason"])
-        # A proof the artist had not answered yet is no longer theirs to approve.
-        DerivativeApproval.objects.filter(order_line=line, status=ApprovalStatus.PENDING).update(
-            status=ApprovalStatus.WITHDRAWN, decided_at=timezone.now()
-        )
-        if line.licence_version is not None:
-            edition_uses_recount(style_ids=[line.licence_version.style_id])
-    order_line_advance(order_line_id=order_line_id)
-    line.refresh_from_db()
-    return line
-
-
-def proof_timers_run(*, now: dt.datetime | None = None) -> dict[str, int]:
-    """Remind the buyer of a waiting proof `PROOF_REMINDER_BEFORE_S` before it approves itself, and
-    approve the proofs that waited `PROOF_AUTO_APPROVE_AFTER_S`. Run by the periodic sweep."""
-    now = now or timezone.now()
-    auto_after = dt.timedelta(seconds=settings.PROOF_AUTO_APPROVE_AFTER_S)
-    remind_at = auto_after - dt.timedelta(seconds=settings.PROOF_REMINDER_BEFORE_S)
-    waiting = OrderLine.objects.filter(stage=LineStage.PROOF_READY, order__status__in=IN_FULFILMENT_STATUSES)
-    reminded = approved = 0
-    for line in waiting.filter(
-        proof_ready_at__lte=now - remind_at, proof_reminder_sent_at__isnull=True
-    ).select_related("order__buyer", "product_size__product"):
-        with transaction.atomic():
-            if OrderLine.objects.filter(pk=line.pk, proof_reminder_sent_at__isnull=True).update(
-                proof_reminder_sent_at=now
-            ):
-                notification_send(
-                    key=f"proof-reminder:line:{line.pk}:{line.rerenders_used}",
-                    to=line.order.buyer.email,
-                    template="proof_reminder",
-                    context={
-                        "order": line.order,
-                        "line": line,
-                        "auto_approve_at": line.proof_ready_at + auto_after,  # type: ignore[operator]
-                    },
-                )
-                reminded += 1
-    orders = set()
-    for pk in waiting.filter(proof_ready_at__lte=now - auto_after).values_list("pk", flat=True):
-        with transaction.atomic():
-            line = OrderLine.objects.select_for_update().get(pk=pk)
-            if line.stage == LineStage.PROOF_READY:
-                _approve(line, now=now, auto=True)
-                approved += 1
-                orders.add(line.order_id)
-    for order_id in orders:
-        order_refresh_status(order_id=order_id)
-    return {"proofs_reminded": reminded, "proofs_auto_approved": approved}
-
 
 # --- production: the print shops ---------------------------------------------------------------------
 
 
-def _printer_job(*, job_id: int, printer: User) -> ProductionJob:
-    job = (
-        ProductionJob.objects.select_for_update(of=("self",))
-        .select_related("order_line__order__buyer")
-        .get(pk=job_id)
-    )
-    if not production_job_visible(job=job, user=printer):
-        raise NotAllowed("This job is not released to your print shop.")
-    return job
-
-
-def production_job_start(*, job_id: int, printer: User) -> ProductionJob:
-    """The print shop takes the job and starts printing: approved → in_production. Idempotent for
-    the shop that took it; from then on no other shop sees it."""
-    with transaction.atomic():
-        job = _printer_job(job_id=job_id, printer=printer)
-        line = OrderLine.objects.select_for_update().get(pk=job.order_line_id)
-        if line.stage != LineStage.IN_PRODUCTION:
-            if line.stage != LineStage.APPROVED:
-                raise Conflict(f"This job is {job.status} and cannot be started.")
-            line.move_to(LineStage.IN_PRODUCTION)
-            line.save(update_fields=["stage", "stage_changed_at"])
-            job.printer = printer
-            job.started_at = timezone.now()
-            job.save(update_fields=["printer", "started_at"])
-            job.order_line = line
-        # In the line's transaction: a crash cannot leave the line moved and its order behind, and
-        # a retry repairs an order that older code left so.
-        order_refresh_status(order_id=line.order_id)
-    return job
-
-
-def production_job_ship(*, job_id: int, printer: User, carrier: str, tracking_number: str) -> ProductionJob:
-    """in_production → shipped, with the carrier and tracking number the buyer is sent."""
-    carrier, tracking_number = " ".join(carrier.split()), "".join(tracking_number.split())
-    errors = {}
-    if not carrier:
-        errors["carrier"] = ["Name the carrier."]
-    elif len(carrier) > CARRIER_MAX_CHARS:
-        errors["carrier"] = [f"A carrier's name is at most {CARRIER_MAX_CHARS} characters."]
-    if not tracking_number:
-        errors["tracking_number"] = ["Give the tracking number."]
-    elif len(tracking_number) > TRACKING_NUMBER_MAX_CHARS:
-        errors["tracking_number"] = [f"A tracking number is at most {TRACKING_NUMBER_MAX_CHARS} characters."]
-    if errors:
-        raise ValidationError(errors)
-    with transaction.atomic():
-        job = _printer_job(job_id=job_id, printer=printer)
-        line = (
-            OrderLine.objects.select_for_update(of=("self",))
-            .select_related("order__buyer", "product_size__product")
-            .get(pk=job.order_line_id)
-        )
-        if line.stage != LineStage.SHIPPED:
-            if line.stage != LineStage.IN_PRODUCTION:
-                raise Conflict("Start printing this job before shipping it.")
-            line.move_to(LineStage.SHIPPED)
-            line.save(update_fields=["stage", "stage_changed_at"])
-            job.carrier, job.tracking_number, job.shipped_at = carrier, tracking_number, timezone.now()
-            job.save(update_fields=["carrier", "tracking_number", "shipped_at"])
-            notification_send(
-                key=f"shipped:job:{job.pk}",
-                to=line.order.buyer.email,
-                template="shipped",
-                context={"order": line.order, "line": line, "job": job},
-            )
-            job.order_line = line
-        # In the line's transaction: a crash cannot leave the line shipped and its order in
-        # production, and a retried ship repairs an order that older code left so.
-        order_refresh_status(order_id=line.order_id)
-    return job
-
-
 # --- the sweep and the watchdog ---------------------------------------------------------------------
-
-
-def orders_status_rederive() -> int:
-    """Derive again the status of every order in fulfilment whose lines say otherwise (a process
-    that died between a line's change and its order's, under older code). Returns how many."""
-    statuses: dict[int, str] = {}
-    stages: dict[int, list[str]] = {}
-    rows = OrderLine.objects.filter(order__status__in=IN_FULFILMENT_STATUSES).values_list(
-        "order_id", "order__status", "stage"
-    )
-    for order_id, status, stage in rows:
-        statuses[order_id] = status
-        stages.setdefault(order_id, []).append(stage)
-    repaired = 0
-    for order_id, status in statuses.items():
-        if order_status_from_lines(current=status, stages=stages[order_id]) != status:
-            order_refresh_status(order_id=order_id)
-            repaired += 1
-    return repaired
-
-
-@dataclass
-class SweepResult:
-    advanced: int = 0
-    resent_stuck: int = 0
-    failed_stuck: int = 0
-    refunds_sent: int = 0
-    stuck_lines: list[int] = field(default_factory=list)
-    proof_timers: dict[str, int] = field(default_factory=dict)
-    order_statuses_rederived: int = 0
-
-    def as_dict(self) -> dict[str, int]:
-        return {
-            "order_lines_advanced": self.advanced,
-            "order_lines_resent_stuck": self.resent_stuck,
-            "order_lines_failed_stuck": self.failed_stuck,
-            "order_line_refunds_sent": self.refunds_sent,
-            **self.proof_timers,
-            "order_statuses_rederived": self.order_statuses_rederived,
-        }
-
-
-def fulfilment_sweep(*, resend_all: bool, now: dt.datetime | None = None) -> SweepResult:
-    """Advance every unfinished line of every order in fulfilment.
-
-    `resend_all` (at a worker's start-up) sends every unfinished line's step again, since a process
-    that died may have taken its messages with it; the steps are idempotent, so a message that also
-    survives costs one no-op. The periodic pass (`resend_all=False`) is the watchdog: it touches only
-    lines whose step's lease lapsed (its worker died) or that have sat in one stage past
-    `FULFILMENT_STAGE_TIMEOUT_S` with no live lease, sends their step again up to
-    `FULFILMENT_WATCHDOG_MAX_RESENDS` times, then fails (and so refunds) them.
-    Either pass delivers attributed lines, re-sends unfinished refunds of failed ones, and derives
-    again the status of any order whose lines disagree with it."""
-    now = now or timezone.now()
-    result = SweepResult()
-    stuck_before = now - dt.timedelta(seconds=settings.FULFILMENT_STAGE_TIMEOUT_S)
-    lines = OrderLine.objects.filter(order__status__in=IN_FULFILMENT_STATUSES, stage__in=UNFINISHED_STAGES)
-    for line in lines.only("pk", "stage", "stage_changed_at", "lease_until", "watchdog_resends").order_by(
-        "pk"
-    ):
-        lease_live = line.lease_until is not None and line.lease_until >= now
-        # A lapsed lease is a worker that died mid-step: no need to wait out the stage timeout.
-        lease_lapsed = line.lease_until is not None and not lease_live
-        stuck = lease_lapsed or (
-            not lease_live and line.stage_changed_at is not None and line.stage_changed_at < stuck_before
-        )
-        if stuck:
-            result.stuck_lines.append(line.pk)
-            if line.watchdog_resends >= settings.FULFILMENT_WATCHDOG_MAX_RESENDS:
-                order_line_fail(
-                    order_line_id=line.pk,
-                    reason=STUCK,
-                    detail=f"stuck in {line.stage} since {line.stage_changed_at.isoformat()}",  # type: ignore[union-attr]
-                )
-                result.failed_stuck += 1
-                continue
-            # The clock restarts and the dead lease is cleared, so the next resend waits a full timeout.
-            OrderLine.objects.filter(pk=line.pk, stage=line.stage).update(
-                watchdog_resends=F("watchdog_resends") + 1, stage_changed_at=now, lease_until=None
-            )
-            result.resent_stuck += 1
-        if resend_all or stuck or line.stage == LineStage.ATTRIBUTED:
-            order_line_advance(order_line_id=line.pk)
-            result.advanced += 1
-    unrefunded = (
-        OrderLine.objects.filter(order__status__in=IN_FULFILMENT_STATUSES, stage__in=REFUNDED_STAGES)
-        .exclude(refunds__applied=True)
-        .values_list("pk", flat=True)
-    )
-    for pk in unrefunded:
-        jobs.send(jobs.REFUND_LINE, pk)
-        result.refunds_sent += 1
-    result.proof_timers = proof_timers_run(now=now)
-    # Last, so it sees what the passes above moved; shipped and delivered lines count too.
-    result.order_statuses_rederived = orders_status_rederive()
-    return result

@@ -16,7 +16,8 @@ import pytest
 from django.core.files.base import ContentFile
 
 from marketplace.models import BasePattern, JobStatus, LineStage, Order, OrderStatus, Style, User
-from marketplace.services.catalogue import LicenceTerms, PatternRepeat, pattern_create, style_create
+from marketplace.services.catalogue import PatternRepeat, pattern_create, style_create
+from marketplace.services.licence_terms import LicenceTerms
 from marketplace.services.orders import OrderLineRequest, order_checkout, order_create, order_mark_paid
 from marketplace.services.personalizations import personalization_create
 from tests.conftest import PASSWORD, SHIP_TO, create_products, image_bytes, join_all, skip_or_fail

@@ -106,7 +106,7 @@ def _sweep(state: dict[str, Any]) -> None:
 
 
 def _onboarded(make_user: Any, role: str, fake: FakeStripe) -> Any:
-    from marketplace.royalties.services import payee_account_sync, payee_onboarding_link
+    from marketplace.royalties.onboarding import payee_account_sync, payee_onboarding_link
 
     user = make_user(role)
     payee_onboarding_link(user=user)

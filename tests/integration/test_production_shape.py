@@ -27,7 +27,8 @@ from django.db import connection
 
 from marketplace.models import OrderLine
 from marketplace.services.accounts import user_token
-from marketplace.services.catalogue import LicenceTerms, PatternRepeat, pattern_create, style_create
+from marketplace.services.catalogue import PatternRepeat, pattern_create, style_create
+from marketplace.services.licence_terms import LicenceTerms
 from tests.conftest import SHIP_TO, create_products, image_bytes, pattern_bytes, skip_or_fail
 from tests.integration.processes import ROOT, call, free_port, process_env, wait_for
 from tests.security.s3 import client as s3_client

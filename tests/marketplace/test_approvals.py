@@ -181,7 +181,7 @@ def test_a_line_the_buyer_cancelled_leaves_nothing_for_the_artist_to_approve(
 ) -> None:
     from django.test import Client
 
-    from marketplace.services.fulfilment import order_line_cancel
+    from marketplace.services.proofs import order_line_cancel
 
     _, line, _ = _paid_line(buyer, approving_style, make_pattern(), products)
     approval = DerivativeApproval.objects.get(order_line=line)

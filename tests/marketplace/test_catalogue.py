@@ -6,7 +6,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from marketplace.models import LicenceVersion
-from marketplace.services.catalogue import LicenceTerms, style_update
+from marketplace.services.catalogue import style_update
+from marketplace.services.licence_terms import LicenceTerms
 
 
 def test_artist_lists_a_style_with_licence_terms_as_data(artist: Any, client_for: Any) -> None:

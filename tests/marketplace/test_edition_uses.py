@@ -20,15 +20,11 @@ from hypothesis import strategies as st
 from marketplace.errors import Conflict
 from marketplace.models import PAID_STATUSES, LineStage, Order, OrderLine, OrderStatus, Style
 from marketplace.payments.models import Payment, PaymentStatus
-from marketplace.payments.services import (
-    payment_checkout_start,
-    payment_local_confirm,
-    payment_refund,
-    payment_refund_order_line,
-)
-from marketplace.services.fulfilment import order_line_cancel
+from marketplace.payments.refunds import payment_refund, payment_refund_order_line
+from marketplace.payments.services import payment_checkout_start, payment_local_confirm
 from marketplace.services.orders import OrderLineRequest, order_create
 from marketplace.services.personalizations import personalization_create
+from marketplace.services.proofs import order_line_cancel
 from tests.conftest import SHIP_TO
 
 pytestmark = pytest.mark.django_db(transaction=True)

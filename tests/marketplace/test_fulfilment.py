@@ -27,9 +27,10 @@ from marketplace.payments.models import Payment, PaymentStatus, Refund
 from marketplace.payments.services import payment_checkout_start, payment_local_confirm
 from marketplace.royalties.models import RoyaltyEntry
 from marketplace.services.catalogue import pattern_withdraw
-from marketplace.services.fulfilment import fulfilment_sweep, order_line_advance, order_line_rerender
+from marketplace.services.fulfilment import order_line_advance, order_line_rerender
 from marketplace.services.orders import OrderLineRequest, order_cancel, order_checkout, order_create
 from marketplace.services.personalizations import personalization_create
+from marketplace.services.sweep import fulfilment_sweep
 from provenance.services import order_line_attribute
 from provenance.verification import verify_file
 from tests.conftest import PASSWORD, SHIP_TO, join_all

@@ -11,8 +11,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image, ImageEnhance, ImageOps
 
 from marketplace.models import Personalization, Style, StyleArtworkFeatures, StyleFingerprint
-from marketplace.services.catalogue import LicenceTerms, style_create, style_withdraw
+from marketplace.services.catalogue import style_create, style_withdraw
 from marketplace.services.laundering import StyleLaundered
+from marketplace.services.licence_terms import LicenceTerms
 from marketplace.services.personalizations import personalization_create
 from tests.conftest import image_bytes
 

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from marketplace.services.catalogue import LicenceTerms, style_update, style_withdraw
+from marketplace.services.catalogue import style_update, style_withdraw
+from marketplace.services.licence_terms import LicenceTerms
 from marketplace.services.orders import OrderLineRequest, order_create
 from marketplace.services.personalizations import personalization_create
 

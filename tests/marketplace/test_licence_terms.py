@@ -12,7 +12,8 @@ from django.utils import timezone
 
 from marketplace.models import Order, OrderStatus, Product, ProductSize
 from marketplace.royalties.services import royalty_accrue
-from marketplace.services.catalogue import LicenceTerms, style_update
+from marketplace.services.catalogue import style_update
+from marketplace.services.licence_terms import LicenceTerms
 from marketplace.services.licensing import LicenceTermRefused, licence_check_territory, licence_fees_committed
 from marketplace.services.orders import (
     OrderLineRequest,

@@ -8,7 +8,8 @@ from django.db import connection
 
 from marketplace.errors import Conflict
 from marketplace.models import InvalidTransition, Order, OrderStatus, Style
-from marketplace.services.catalogue import LicenceTerms, style_update
+from marketplace.services.catalogue import style_update
+from marketplace.services.licence_terms import LicenceTerms
 from marketplace.services.orders import (
     OrderLineRequest,
     order_cancel,

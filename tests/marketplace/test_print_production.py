@@ -38,15 +38,11 @@ from marketplace.notifications import email_deliver, notification_send
 from marketplace.payments.models import PaymentStatus
 from marketplace.payments.services import payment_checkout_start, payment_local_confirm
 from marketplace.royalties.models import RoyaltyEntry
-from marketplace.services.fulfilment import (
-    order_line_cancel,
-    order_status_from_lines,
-    production_job_ship,
-    production_job_start,
-    proof_timers_run,
-)
+from marketplace.services.fulfilment import order_status_from_lines
 from marketplace.services.orders import OrderLineRequest, order_create
 from marketplace.services.personalizations import personalization_create
+from marketplace.services.production import production_job_ship, production_job_start
+from marketplace.services.proofs import order_line_cancel, proof_timers_run
 from marketplace.services.shipping import shipping_addresses_anonymise, shipping_quote
 from provenance.core.credentials import read_credential
 from provenance.models import AttributionRecord
@@ -494,7 +490,7 @@ def test_a_cancel_after_printing_started_is_refused(
     order = _order(buyer, pattern, style, [(products["swatch"], 1)])
     _pay(order, shipping_address=SHIP_TO)
     join_all(queues=QUEUES)
-    from marketplace.services.fulfilment import order_proofs_approve
+    from marketplace.services.proofs import order_proofs_approve
 
     order_proofs_approve(order=order, actor=buyer)
     job = ProductionJob.objects.get(order_line__order=order)

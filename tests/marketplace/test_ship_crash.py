@@ -15,9 +15,11 @@ from django.utils import timezone
 from marketplace.models import LineStage, Order, OrderLine, OrderStatus, ProductionJob
 from marketplace.payments.models import PaymentStatus
 from marketplace.payments.services import payment_checkout_start, payment_local_confirm
-from marketplace.services.fulfilment import fulfilment_sweep, order_status_from_lines, production_job_ship
+from marketplace.services.fulfilment import order_status_from_lines
 from marketplace.services.orders import OrderLineRequest, order_create
 from marketplace.services.personalizations import personalization_create
+from marketplace.services.production import production_job_ship
+from marketplace.services.sweep import fulfilment_sweep
 from tests.conftest import SHIP_TO
 from tests.integration.processes import ROOT, process_env
 
@@ -80,9 +82,9 @@ def test_a_ship_call_killed_midway_never_strands_the_order(
         f"""
         import os, signal
         from marketplace.models import User
-        from marketplace.services import fulfilment
-        fulfilment.order_refresh_status = lambda **kw: os.kill(os.getpid(), signal.SIGKILL)
-        fulfilment.production_job_ship(
+        from marketplace.services import production
+        production.order_refresh_status = lambda **kw: os.kill(os.getpid(), signal.SIGKILL)
+        production.production_job_ship(
             job_id={job_in_production.pk}, printer=User.objects.get(pk={printer.pk}), carrier="DHL", tracking_number="JD0001"
         )
         """

@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 from marketplace.errors import Conflict
 from marketplace.models import PAID_STATUSES, Order, OrderStatus, Product, ProductSize, User
 from marketplace.payments.models import Payment, PaymentStatus
-from marketplace.payments.services import payment_checkout_start, payment_local_confirm, payment_refund
+from marketplace.payments.refunds import payment_refund
+from marketplace.payments.services import payment_checkout_start, payment_local_confirm
 from marketplace.royalties import selectors
 from marketplace.royalties.models import PayeeAccount, Transfer, TransferStatus
 from marketplace.services.orders import OrderLineRequest, order_create

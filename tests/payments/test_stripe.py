@@ -12,7 +12,7 @@ import pytest
 
 from marketplace.models import Order, OrderStatus, Style
 from marketplace.payments.models import Payment, PaymentStatus, Refund, WebhookEvent
-from marketplace.payments.services import payment_refund
+from marketplace.payments.refunds import payment_refund
 from marketplace.royalties.models import (
     EntryKind,
     RoyaltyEntry,

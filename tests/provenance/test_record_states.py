@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 
 from marketplace.models import OrderLine
-from marketplace.services.fulfilment import order_line_cancel, order_line_deliver, order_line_proof_rerender
+from marketplace.services.fulfilment import order_line_deliver
 from marketplace.services.orders import order_mark_refunded
+from marketplace.services.proofs import order_line_cancel, order_line_proof_rerender
 from provenance.core.credentials import PNG_MANIFEST_CHUNK, PNG_SIGNATURE, read_credential
 from provenance.core.evidence import VERDICT_HEADINGS
 from provenance.models import AttributionRecord

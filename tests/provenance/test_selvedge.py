@@ -13,9 +13,10 @@ import zxingcpp
 from django.test import Client
 from PIL import Image
 
-from marketplace.services.fulfilment import order_line_deliver, order_proofs_approve
+from marketplace.services.fulfilment import order_line_deliver
 from marketplace.services.orders import OrderLineRequest, order_checkout, order_create, order_mark_paid
 from marketplace.services.personalizations import personalization_create
+from marketplace.services.proofs import order_proofs_approve
 from provenance.core.hashing import sha256_hex
 from provenance.services import order_line_attribute, record_write_to_chain
 from stylization.engine import print_sheet

@@ -15,7 +15,8 @@ from django.db import transaction
 from marketplace.models import SELF_CHOSEN_ROLES, BasePattern, Product, ProductSize, Role, Style, User
 from marketplace.selectors import print_shop_of
 from marketplace.services.accounts import user_register, user_token
-from marketplace.services.catalogue import LicenceTerms, PatternRepeat, pattern_create, style_create
+from marketplace.services.catalogue import PatternRepeat, pattern_create, style_create
+from marketplace.services.licence_terms import LicenceTerms
 from marketplace.services.print_shops import print_shop_apply, print_shop_approve
 from marketplace.services.shipping import shipping_defaults_install
 from stylization.engine import generate_pattern
