@@ -9,6 +9,7 @@ import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -144,3 +145,35 @@ def test_every_page_fits_loads_cleanly_and_passes_axe(
             found[f"{site_page.name} ({site_page.path}, as {site_page.who or 'a visitor'})"] = problems
     assert found == {}, "\n".join(f"{k}:\n  " + "\n  ".join(v) for k, v in found.items())
     assert len(visited) >= 16
+
+
+def test_on_a_phone_products_come_first_sign_in_before_the_controls_and_the_preview_stays_in_sight(
+    pages_as: Callable[[str | None, tuple[int, int]], Any],
+) -> None:
+    pages = {p.name: p for p in site_pages()}
+    _, height = VIEWPORTS["phone"]
+    page = pages_as(None, VIEWPORTS["phone"])
+
+    _open(page, pages["catalogue"])
+    first_tile = page.locator(".tile").first.bounding_box()
+    assert first_tile is not None and first_tile["y"] < height * 0.75, first_tile  # on the first screen
+
+    _open(page, pages["configure-visitor"])
+    banner = page.get_by_test_id("sign-in-first")
+    assert banner.get_by_role("link", name="Log in").get_attribute("href") == (
+        "/accounts/login/?next=" + quote(pages["configure-visitor"].path, safe="/")
+    )
+    banner_box, first_control = banner.bounding_box(), page.locator("#id_pattern").bounding_box()
+    assert banner_box and first_control and banner_box["y"] + banner_box["height"] <= first_control["y"]
+
+    # Scrolled down to the last slider, the preview is still on screen, above the controls.
+    page.locator("#id_seed").scroll_into_view_if_needed()
+    page.mouse.wheel(0, 400)
+    page.wait_for_timeout(200)
+    assert page.evaluate("window.scrollY") > 300
+    preview = page.locator("#job").bounding_box()
+    seed = page.locator("#id_seed").bounding_box()
+    assert preview is not None and seed is not None
+    assert 0 <= preview["y"] and preview["y"] + min(preview["height"], 120) <= height, preview
+    assert preview["y"] < seed["y"]
+    page.screenshot(path=str(ARTIFACTS / "phone-configure-scrolled.png"))
