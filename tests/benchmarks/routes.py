@@ -62,7 +62,9 @@ def routes_bench(*, requests: int) -> int:
             content = b"".join(response.streaming_content) if response.streaming else response.content
             elapsed_ms = (time.perf_counter() - started) * 1000
             if response.status_code != 200:
-                raise RuntimeError(f"{page.name} {page.path} answered {response.status_code}: {content[:200]!r}")
+                raise RuntimeError(
+                    f"{page.name} {page.path} answered {response.status_code}: {content[:200]!r}"
+                )
             if n:  # the first request warms caches and templates
                 samples.append(elapsed_ms)
         p95 = _p95(samples)
@@ -72,7 +74,9 @@ def routes_bench(*, requests: int) -> int:
             f"{statistics.median(samples):.1f} | {p95:.1f} | {max(samples):.1f} | "
             f"{'yes' if p95 <= BUDGET_MS else '**no**'} |"
         )
-    print(f"\nServer time per page, {requests} requests each after one warm-up (ms); budget p95 < {BUDGET_MS:.0f}\n")
+    print(
+        f"\nServer time per page, {requests} requests each after one warm-up (ms); budget p95 < {BUDGET_MS:.0f}\n"
+    )
     print("| page | path | as | n | p50 | p95 | max | p95 in budget |")
     print("|---|---|---|---|---|---|---|---|")
     print("\n".join(rows))

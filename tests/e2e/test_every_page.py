@@ -49,7 +49,9 @@ class PageWatch:
 
     def __init__(self, page: Any) -> None:
         self.problems: list[str] = []
-        page.on("console", lambda m: self.problems.append(f"console: {m.text}") if m.type == "error" else None)
+        page.on(
+            "console", lambda m: self.problems.append(f"console: {m.text}") if m.type == "error" else None
+        )
         page.on("pageerror", lambda e: self.problems.append(f"uncaught: {e}"))
         page.on("requestfailed", lambda r: self.problems.append(f"failed: {r.url} {r.failure}"))
         page.on(
@@ -70,7 +72,9 @@ def pages_as(browser: Any, live_server: Any) -> Iterator[Callable[[str | None, t
     def page_for(who: str | None, viewport: tuple[int, int]) -> Any:
         if (who, viewport) not in opened:
             width, height = viewport
-            context = browser.new_context(base_url=live_server.url, viewport={"width": width, "height": height})
+            context = browser.new_context(
+                base_url=live_server.url, viewport={"width": width, "height": height}
+            )
             context.set_default_timeout(30_000)
             page = context.new_page()
             page.watch = PageWatch(page)
@@ -174,6 +178,29 @@ def test_on_a_phone_products_come_first_sign_in_before_the_controls_and_the_prev
     preview = page.locator("#job").bounding_box()
     seed = page.locator("#id_seed").bounding_box()
     assert preview is not None and seed is not None
-    assert 0 <= preview["y"] and preview["y"] + min(preview["height"], 120) <= height, preview
+    assert preview["y"] >= 0 and preview["y"] + min(preview["height"], 120) <= height, preview
     assert preview["y"] < seed["y"]
     page.screenshot(path=str(ARTIFACTS / "phone-configure-scrolled.png"))
+
+
+def test_on_a_phone_a_rendered_preview_stays_in_sight_while_a_slider_moves(
+    worker: Any, settings: Any, pages_as: Callable[[str | None, tuple[int, int]], Any]
+) -> None:
+    settings.STYLIZATION_PREVIEW_SIZE = 64  # as the journeys: a real render, kept small
+    pages = {p.name: p for p in site_pages()}
+    width, height = VIEWPORTS["phone"]
+    page = pages_as("bea", VIEWPORTS["phone"])
+    _open(page, pages["configure"])
+    page.get_by_role("button", name="Preview").click()
+    canvas = page.locator("canvas[data-testid=preview-repeat][data-drawn]")
+    canvas.wait_for(timeout=journeys.TIMEOUT_MS)
+    # Scrolled to the slider as focus would (its scroll margin keeps it below the pinned preview).
+    page.locator("#id_style_scale").evaluate("e => e.scrollIntoView({block: 'start'})")
+    page.wait_for_timeout(200)
+    assert page.evaluate("window.scrollY") > 300
+    box, slider = canvas.bounding_box(), page.locator("#id_style_scale").bounding_box()
+    assert box is not None and slider is not None
+    assert box["y"] >= 0 and box["y"] + box["height"] <= slider["y"] <= height, (box, slider)
+    assert box["x"] >= 0 and box["x"] + box["width"] <= width
+    assert page.evaluate("document.scrollingElement.scrollWidth <= window.innerWidth")
+    page.screenshot(path=str(ARTIFACTS / "phone-configure-preview-while-sliding.png"))
