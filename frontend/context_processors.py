@@ -12,6 +12,7 @@ from marketplace.models import (
     DEFAULT_DPI,
     DPI_RANGE,
     QUANTITY_RANGE,
+    SEED_MAX,
     STRENGTH_RANGE,
     STYLE_SCALE_RANGE,
 )
@@ -27,6 +28,7 @@ LIMITS: dict[str, Any] = {
     "strength_max": STRENGTH_RANGE[1],
     "style_scale_min": STYLE_SCALE_RANGE[0],
     "style_scale_max": STYLE_SCALE_RANGE[1],
+    "seed_max": SEED_MAX,
 }
 
 

@@ -3,37 +3,23 @@
 from __future__ import annotations
 
 import contextlib
-import io
 import itertools
 import os
 from collections.abc import Callable, Iterator
-from decimal import Decimal
 from typing import Any
 
 import dramatiq
-import numpy as np
 import pytest
-from PIL import Image
 from rest_framework.test import APIClient
 
-from marketplace.models import BasePattern, Product, ProductSize, Style, User
-from marketplace.services.accounts import user_register
-from marketplace.services.catalogue import PatternRepeat, pattern_create, style_create
-from marketplace.services.licence_terms import LicenceTerms
+from marketplace.models import BasePattern, ProductSize, Style, User
+from tests.factories import PASSWORD as PASSWORD
+from tests.factories import SHIP_TO as SHIP_TO
+from tests.factories import image_bytes as image_bytes
+from tests.factories import pattern_bytes as pattern_bytes
+from tests.factories import pattern_make, products_make, style_make, user_make
 
-PASSWORD = "a-long-test-password"
 IN_CI = os.environ.get("CI") == "true"
-
-
-# A ship-to address for checkouts of printed products (US: the default "United States" zone).
-SHIP_TO = {
-    "name": "Bea Buyer",
-    "line1": "1 Test Street",
-    "line2": "",
-    "city": "Springfield",
-    "postal_code": "12345",
-    "country": "US",
-}
 
 
 # Outside tests/stylization (where the engine's own schedules are what is tested) a render only has
@@ -56,24 +42,6 @@ def skip_or_fail(reason: str) -> None:
     if IN_CI:
         pytest.fail(f"CI must be able to run this test: {reason}")
     pytest.skip(reason)
-
-
-def pattern_bytes(repeat_type: str, side: int, seed: int = 3) -> bytes:
-    """A real seamless repeat of the given type, as designers upload them."""
-    from stylization.engine import generate_pattern
-
-    out = io.BytesIO()
-    generate_pattern(repeat_type, size=side, seed=seed).save(out, format="PNG")
-    return out.getvalue()
-
-
-def image_bytes(width: int = 96, height: int = 96, *, fmt: str = "PNG", seed: int = 0) -> bytes:
-    rng = np.random.default_rng(seed)
-    pixels = rng.integers(0, 255, size=(height // 8 + 1, width // 8 + 1, 3), dtype=np.uint8)
-    image = Image.fromarray(pixels).resize((width, height), Image.Resampling.BICUBIC)
-    out = io.BytesIO()
-    image.save(out, format=fmt)
-    return out.getvalue()
 
 
 @pytest.fixture(autouse=True)
@@ -107,20 +75,11 @@ def _shipping_rates(request: pytest.FixtureRequest) -> None:
 
 @pytest.fixture
 def make_user(db: None) -> Callable[..., User]:
-    """People by role. "printer" is granted, never chosen: that account signs up as a buyer, applies as
-    a print shop and is approved (as by an operator), through the same services as the site."""
-    from marketplace.services.print_shops import print_shop_apply, print_shop_approve
-
+    """People by role (see tests.factories.user_make); names count from 0 in each test."""
     counter = iter(range(10_000))
 
     def make(*roles: str, username: str | None = None) -> User:
-        name = username or f"{'-'.join(roles) or 'user'}{next(counter)}"
-        chosen = [role for role in roles if role != "printer"] or ["buyer"]
-        user = user_register(username=name, password=PASSWORD, email=f"{name}@example.com", roles=chosen)
-        if "printer" in roles:
-            print_shop_approve(shop=print_shop_apply(user=user, name=f"{name} prints"), actor=None)
-            user = User.objects.get(pk=user.pk)
-        return user
+        return user_make(*roles, username=username or f"{'-'.join(roles) or 'user'}{next(counter)}")
 
     return make
 
@@ -146,19 +105,7 @@ def make_style(artist: User) -> Callable[..., Style]:
     seeds = itertools.count(7)
 
     def make(owner: User | None = None, *, tags: tuple[str, ...] = ("blue",), **terms: Any) -> Style:
-        defaults: dict[str, Any] = {
-            "allowed_uses": ("personal", "commercial"),
-            "fee_per_use": Decimal("2.00"),
-            "royalty_percent": Decimal("10"),
-        }
-        defaults.update(terms)
-        return style_create(
-            artist=owner or artist,
-            title="Test style",
-            image=image_bytes(128, 96, fmt="JPEG", seed=next(seeds)),
-            terms=LicenceTerms(**defaults),
-            tags=tags,
-        )
+        return style_make(artist=owner or artist, tags=tags, artwork_seed=next(seeds), **terms)
 
     return make
 
@@ -168,15 +115,7 @@ def make_pattern(designer: User) -> Callable[..., BasePattern]:
     def make(
         owner: User | None = None, *, repeat_type: str = "basic", side: int = 96, **kw: Any
     ) -> BasePattern:
-        return pattern_create(
-            designer=owner or designer,
-            title=kw.pop("title", "Test pattern"),
-            image=pattern_bytes(repeat_type, side),
-            repeat=PatternRepeat(
-                repeat_type=repeat_type, dpi=72, royalty_percent=kw.pop("royalty", Decimal("5"))
-            ),
-            tags=kw.pop("tags", ("floral",)),
-        )
+        return pattern_make(designer=owner or designer, repeat_type=repeat_type, side=side, **kw)
 
     return make
 
@@ -191,28 +130,12 @@ def pattern(make_pattern: Callable[..., BasePattern]) -> BasePattern:
     return make_pattern()
 
 
-def create_products(*, swatch_inches: int = 8) -> dict[str, ProductSize]:
-    """A personal-use cotton (swatch and yard) and a commercial canvas swatch."""
-    cotton = Product.objects.create(slug="cotton", name="Quilting cotton", substrate="fabric", use="personal")
-    canvas = Product.objects.create(slug="canvas", name="Canvas", substrate="fabric", use="commercial")
-    swatch = {
-        "slug": f"swatch-{swatch_inches}x{swatch_inches}",
-        "name": "Swatch",
-        "width_in": swatch_inches,
-        "height_in": swatch_inches,
-    }
-    return {
-        "swatch": ProductSize.objects.create(product=cotton, price=Decimal("5.00"), **swatch),
-        "yard": ProductSize.objects.create(
-            product=cotton, slug="yard", name="Yard", width_in=36, height_in=42, price=Decimal("24.00")
-        ),
-        "commercial": ProductSize.objects.create(product=canvas, price=Decimal("7.00"), **swatch),
-    }
+create_products = products_make
 
 
 @pytest.fixture
 def products(db: None) -> dict[str, ProductSize]:
-    return create_products()
+    return products_make()
 
 
 @pytest.fixture

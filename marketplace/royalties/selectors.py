@@ -128,7 +128,15 @@ def artist_earnings(*, artist: User) -> dict[str, Any]:
     """The figures the artist studio page shows, from the ledger (the front end's seam)."""
     entries = list(
         RoyaltyEntry.objects.filter(payee=artist)
-        .select_related("order", "order_line")
+        # The studio's table names each entry's line, its licence version, style and product size.
+        .select_related(
+            "order",
+            "order_line__order",
+            "order_line__licence_version",
+            "order_line__personalization__style",
+            "order_line__personalization__base_pattern",
+            "order_line__product_size__product",
+        )
         .order_by("created_at", "id")
     )
     position = payee_position(payee=artist)

@@ -34,6 +34,7 @@ from marketplace.services.sweep import fulfilment_sweep
 from provenance.services import order_line_attribute
 from provenance.verification import verify_file
 from tests.conftest import PASSWORD, SHIP_TO, join_all
+from tests.factories import order_of_patterns_make, order_pay_locally
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -83,24 +84,6 @@ def fulfilment_worker(transactional_db: None) -> Iterator[dramatiq.Worker]:
     _reset_stub_queues(dramatiq.get_broker())
 
 
-def _pay(order: Order) -> Payment:
-    order_checkout(order=order, actor=order.buyer, shipping_address=SHIP_TO)
-    payment = payment_checkout_start(order=order, actor=order.buyer, shipping_address=SHIP_TO)
-    return payment_local_confirm(payment=payment, actor=order.buyer, outcome=PaymentStatus.SUCCEEDED)
-
-
-def _order(buyer: Any, style: Any, products: Any, *patterns: Any) -> Order:
-    lines = [
-        OrderLineRequest(
-            personalization=personalization_create(buyer=buyer, base_pattern=p, style=style, seed=i),
-            product_size=products["swatch"],
-            quantity=1,
-        )
-        for i, p in enumerate(patterns)
-    ]
-    return order_create(buyer=buyer, lines=lines)
-
-
 def _stages(order: Order) -> list[str]:
     return list(order.lines.order_by("pk").values_list("stage", flat=True))
 
@@ -120,8 +103,10 @@ def test_an_order_is_ready_only_once_every_line_is_signed_and_recorded(
     # The half-brick tile that used to fail at its 75 px pyramid level, beside a plain basic one.
     brick = make_pattern(repeat_type="half_brick", side=300)
     basic = make_pattern(repeat_type="basic", side=96)
-    order = _order(buyer, style, products, brick, basic)
-    _pay(order)
+    order = order_of_patterns_make(
+        buyer=buyer, style=style, lines=[(brick, products["swatch"], 1), (basic, products["swatch"], 1)]
+    )
+    order_pay_locally(order=order, shipping_address=SHIP_TO)
     _wait_for_queues(STEP_QUEUES)
     order.refresh_from_db()
     assert _stages(order) == [LineStage.VECTORIZED, LineStage.VECTORIZED]
@@ -175,12 +160,14 @@ def test_a_line_that_fails_for_good_is_refunded_and_the_rest_of_the_order_is_del
 ) -> None:
     good = make_pattern(repeat_type="basic", side=96)
     broken = make_pattern(repeat_type="half_drop", side=96)
-    order = _order(buyer, style, products, good, broken)
+    order = order_of_patterns_make(
+        buyer=buyer, style=style, lines=[(good, products["swatch"], 1), (broken, products["swatch"], 1)]
+    )
     original = broken.image.read()
     broken.image.close()
     # The stored original is damaged after upload: no retry can render it.
     Path(broken.image.path).write_bytes(b"not an image any more")
-    payment = _pay(order)
+    payment = order_pay_locally(order=order, shipping_address=SHIP_TO)
     _wait_for_queues(EVERY_QUEUE_BUT_PREVIEWS)
     order.refresh_from_db()
     failed = order.lines.get(personalization__base_pattern=broken)
@@ -231,7 +218,7 @@ def test_a_line_that_fails_for_good_is_refunded_and_the_rest_of_the_order_is_del
 def test_a_payment_confirmed_for_a_cancelled_order_is_refunded_at_once(
     fulfilment_worker: Any, local_gateway: None, buyer: Any, style: Any, products: Any, pattern: Any
 ) -> None:
-    order = _order(buyer, style, products, pattern)
+    order = order_of_patterns_make(buyer=buyer, style=style, lines=[(pattern, products["swatch"], 1)])
     order_checkout(order=order, actor=buyer, shipping_address=SHIP_TO)
     payment = payment_checkout_start(order=order, actor=buyer, shipping_address=SHIP_TO)
     order_cancel(order=order, actor=buyer)
@@ -277,7 +264,7 @@ def test_a_withdrawn_pattern_cannot_be_ordered_through_an_earlier_personalizatio
 def test_a_line_moves_only_along_its_stage_machine(
     buyer: Any, style: Any, products: Any, pattern: Any
 ) -> None:
-    order = _order(buyer, style, products, pattern)
+    order = order_of_patterns_make(buyer=buyer, style=style, lines=[(pattern, products["swatch"], 1)])
     line = order.lines.get()
     with pytest.raises(InvalidTransition):
         line.move_to(LineStage.RENDERING)  # an unpaid line is not queued yet
@@ -294,13 +281,13 @@ def test_a_line_moves_only_along_its_stage_machine(
 def test_renders_are_enqueued_only_after_the_payment_commits(
     local_gateway: None, buyer: Any, style: Any, products: Any, pattern: Any
 ) -> None:
-    order = _order(buyer, style, products, pattern)
+    order = order_of_patterns_make(buyer=buyer, style=style, lines=[(pattern, products["swatch"], 1)])
     broker = dramatiq.get_broker()
     import stylization.tasks  # noqa: F401  (declares the render queue)
 
     broker.flush_all()
     with transaction.atomic():
-        _pay(order)
+        order_pay_locally(order=order, shipping_address=SHIP_TO)
         assert broker.queues["render"].qsize() == 0  # a rolled-back payment would start nothing
     assert broker.queues["render"].qsize() == 1
     broker.flush_all()
@@ -313,8 +300,8 @@ def test_the_watchdog_sends_a_stuck_line_on_and_then_fails_and_refunds_it(
     import stylization.tasks  # noqa: F401
 
     settings.FULFILMENT_WATCHDOG_MAX_RESENDS = 2
-    order = _order(buyer, style, products, pattern)
-    _pay(order)
+    order = order_of_patterns_make(buyer=buyer, style=style, lines=[(pattern, products["swatch"], 1)])
+    order_pay_locally(order=order, shipping_address=SHIP_TO)
     broker = dramatiq.get_broker()
     broker.flush_all()
     line = order.lines.get()
@@ -348,8 +335,8 @@ def test_a_redelivered_render_does_not_render_twice(
     import stylization.tasks  # noqa: F401  (declares the step queues)
     from stylization.steps import order_line_render
 
-    order = _order(buyer, style, products, pattern)
-    _pay(order)
+    order = order_of_patterns_make(buyer=buyer, style=style, lines=[(pattern, products["swatch"], 1)])
+    order_pay_locally(order=order, shipping_address=SHIP_TO)
     line = order.lines.get()
     # Another worker holds the claim (its lease is live): this delivery of the message does nothing.
     OrderLine.objects.filter(pk=line.pk).update(
@@ -378,7 +365,7 @@ def test_a_redelivered_render_does_not_render_twice(
 def test_order_outputs_follow_one_entitlement_rule(
     buyer: Any, make_user: Any, style: Any, products: Any, pattern: Any, client_for: Any
 ) -> None:
-    order = _order(buyer, style, products, pattern)
+    order = order_of_patterns_make(buyer=buyer, style=style, lines=[(pattern, products["swatch"], 1)])
     line = order.lines.get()
     url = f"/api/v1/orders/{order.pk}/lines/{line.pk}/files/print_sheet/"
     stranger, staff = make_user("buyer"), make_user("buyer")
@@ -405,12 +392,20 @@ def test_listing_orders_and_the_order_page_take_a_fixed_number_of_queries(
 ) -> None:
     api = Client()
     api.login(username=buyer.username, password=PASSWORD)
-    first = _order(buyer, style, products, make_pattern(), make_pattern())
+    first = order_of_patterns_make(
+        buyer=buyer,
+        style=style,
+        lines=[(make_pattern(), products["swatch"], 1), (make_pattern(), products["swatch"], 1)],
+    )
     api.get("/api/v1/orders/")  # warm the session and content-type caches
     with CaptureQueriesContext(connection) as one:
         listed = api.get("/api/v1/orders/").json()
     for _ in range(3):
-        _order(buyer, style, products, make_pattern(), make_pattern())
+        order_of_patterns_make(
+            buyer=buyer,
+            style=style,
+            lines=[(make_pattern(), products["swatch"], 1), (make_pattern(), products["swatch"], 1)],
+        )
     with django_assert_num_queries(len(one.captured_queries)):
         listed = api.get("/api/v1/orders/").json()
     assert len(one.captured_queries) <= 8
@@ -418,7 +413,9 @@ def test_listing_orders_and_the_order_page_take_a_fixed_number_of_queries(
     api.get(f"/orders/{first.pk}/")
     with CaptureQueriesContext(connection) as page:
         api.get(f"/orders/{first.pk}/")
-    big = _order(buyer, style, products, *[make_pattern() for _ in range(5)])
+    big = order_of_patterns_make(
+        buyer=buyer, style=style, lines=[(make_pattern(), products["swatch"], 1) for _ in range(5)]
+    )
     with django_assert_num_queries(len(page.captured_queries)):
         api.get(f"/orders/{big.pk}/")
 
@@ -438,8 +435,8 @@ def test_staff_render_a_failed_line_again_from_the_admin(
     import marketplace.tasks  # noqa: F401
     import stylization.tasks  # noqa: F401
 
-    order = _order(buyer, style, products, pattern)
-    _pay(order)
+    order = order_of_patterns_make(buyer=buyer, style=style, lines=[(pattern, products["swatch"], 1)])
+    order_pay_locally(order=order, shipping_address=SHIP_TO)
     line = order.lines.get()
     line.move_to(LineStage.RENDERING)
     line.record_failure(reason="We could not make the print file for this design.", detail="test")

@@ -10,20 +10,19 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from marketplace.models import Order, OrderStatus, Product, ProductSize
+from marketplace.models import OrderStatus, Product, ProductSize
 from marketplace.royalties.services import royalty_accrue
 from marketplace.services.catalogue import style_update
 from marketplace.services.licence_terms import LicenceTerms
 from marketplace.services.licensing import LicenceTermRefused, licence_check_territory, licence_fees_committed
 from marketplace.services.orders import (
-    OrderLineRequest,
     order_checkout,
-    order_create,
     order_mark_paid,
     order_payment_abandoned,
 )
 from marketplace.services.personalizations import personalization_create
 from tests.conftest import SHIP_TO, image_bytes
+from tests.factories import order_of_patterns_make
 
 pytestmark = pytest.mark.django_db
 
@@ -35,13 +34,6 @@ def wallpaper(products: Any) -> ProductSize:
     )
     return ProductSize.objects.create(
         product=product, slug="roll", name="Roll", width_in=8, height_in=8, price=Decimal("30.00")
-    )
-
-
-def _order(buyer: Any, pattern: Any, style: Any, size: ProductSize) -> Order:
-    personalization = personalization_create(buyer=buyer, base_pattern=pattern, style=style)
-    return order_create(
-        buyer=buyer, lines=[OrderLineRequest(personalization=personalization, product_size=size, quantity=1)]
     )
 
 
@@ -149,9 +141,11 @@ def test_a_line_on_an_excluded_substrate_is_refused(
 ) -> None:
     style = make_style(allowed_substrates=("wallpaper",))
     with pytest.raises(ValidationError) as refused:
-        _order(buyer, pattern, style, products["swatch"])
+        order_of_patterns_make(buyer=buyer, style=style, lines=[(pattern, products["swatch"], 1)])
     assert "does not allow printing on fabric" in _error(refused)["allowed_substrates"][0]
-    assert _order(buyer, pattern, style, wallpaper).lines.count() == 1
+    assert (
+        order_of_patterns_make(buyer=buyer, style=style, lines=[(pattern, wallpaper, 1)]).lines.count() == 1
+    )
     personalization = personalization_create(buyer=buyer, base_pattern=pattern, style=style)
     body = {
         "lines": [
@@ -170,7 +164,7 @@ def test_a_line_on_an_excluded_substrate_is_refused(
 def test_checkout_refuses_a_substrate_the_licence_in_force_no_longer_allows(
     buyer: Any, pattern: Any, style: Any, artist: Any, products: Any
 ) -> None:
-    order = _order(buyer, pattern, style, products["swatch"])
+    order = order_of_patterns_make(buyer=buyer, style=style, lines=[(pattern, products["swatch"], 1)])
     style_update(
         style=style,
         actor=artist,
@@ -230,14 +224,14 @@ def test_an_order_after_valid_until_is_refused_and_a_paid_one_keeps_its_rights(
         ),
     )
     with pytest.raises(ValidationError) as refused:
-        _order(buyer, pattern, expired, products["swatch"])
+        order_of_patterns_make(buyer=buyer, style=expired, lines=[(pattern, products["swatch"], 1)])
     assert "valid_until" in _error(refused)
 
     style = make_style(valid_until=today)
-    paid = _order(buyer, pattern, style, products["swatch"])
+    paid = order_of_patterns_make(buyer=buyer, style=style, lines=[(pattern, products["swatch"], 1)])
     order_checkout(order=paid, actor=buyer, shipping_address=SHIP_TO)
     order_mark_paid(order=paid)
-    waiting = _order(buyer, pattern, style, products["swatch"])
+    waiting = order_of_patterns_make(buyer=buyer, style=style, lines=[(pattern, products["swatch"], 1)])
     # The artist ends the licence: a new version that ran until yesterday.
     style_update(
         style=style,
@@ -257,10 +251,12 @@ def test_the_revenue_ceiling_counts_the_ledger_and_open_checkouts(
     buyer: Any, make_user: Any, pattern: Any, make_style: Any, products: Any
 ) -> None:
     style = make_style(fee_per_use=Decimal("2.00"), revenue_ceiling=Decimal("3.00"))
-    first = _order(buyer, pattern, style, products["swatch"])
+    first = order_of_patterns_make(buyer=buyer, style=style, lines=[(pattern, products["swatch"], 1)])
     order_checkout(order=first, actor=buyer, shipping_address=SHIP_TO)
     assert licence_fees_committed(style=style) == Decimal("2.00")  # an open checkout counts
-    second = _order(buyer, pattern, style, products["swatch"])  # 2.00 < 3.00: still selling
+    second = order_of_patterns_make(
+        buyer=buyer, style=style, lines=[(pattern, products["swatch"], 1)]
+    )  # 2.00 < 3.00: still selling
     order_mark_paid(order=first)
     royalty_accrue(order=first, paid=first.total)
     assert licence_fees_committed(style=style) == Decimal("2.00")  # now from the ledger
@@ -268,11 +264,18 @@ def test_the_revenue_ceiling_counts_the_ledger_and_open_checkouts(
         order=second, actor=buyer, shipping_address=SHIP_TO
     )  # crosses the ceiling: this sale goes through
     with pytest.raises(ValidationError) as refused:
-        _order(make_user("buyer"), pattern, style, products["swatch"])
+        order_of_patterns_make(
+            buyer=make_user("buyer"), style=style, lines=[(pattern, products["swatch"], 1)]
+        )
     assert "revenue_ceiling" in _error(refused)
     order_payment_abandoned(order=second)  # its fee is no longer committed
     assert licence_fees_committed(style=style) == Decimal("2.00")
-    assert _order(buyer, pattern, style, products["swatch"]).lines.count() == 1
+    assert (
+        order_of_patterns_make(
+            buyer=buyer, style=style, lines=[(pattern, products["swatch"], 1)]
+        ).lines.count()
+        == 1
+    )
 
 
 def test_territory_check_takes_codes_or_worldwide(make_style: Any) -> None:
@@ -289,7 +292,7 @@ def test_checkout_refuses_a_destination_outside_the_territories(
 ) -> None:
     settings.DEBUG, settings.STRIPE_SECRET_KEY = True, ""  # the local gateway behind the checkout API
     style = make_style(territories=("FR", "DE"))
-    order = _order(buyer, pattern, style, products["swatch"])
+    order = order_of_patterns_make(buyer=buyer, style=style, lines=[(pattern, products["swatch"], 1)])
     with pytest.raises(ValidationError) as refused:
         order_checkout(order=order, actor=buyer, shipping_address=SHIP_TO)  # to the US
     assert "does not cover US" in _error(refused)["territories"][0]
@@ -318,15 +321,28 @@ def test_a_digital_file_is_checked_against_the_buyers_country(
     )
     style = make_style(territories=("GB",))
     with pytest.raises(ValidationError) as unknown:
-        order_checkout(order=_order(buyer, pattern, style, size), actor=buyer)
+        order_checkout(
+            order=order_of_patterns_make(buyer=buyer, style=style, lines=[(pattern, size, 1)]), actor=buyer
+        )
     assert "give your country" in _error(unknown)["territories"][0]
     with pytest.raises(ValidationError) as outside:
-        order_checkout(order=_order(buyer, pattern, style, size), actor=buyer, country="US")
+        order_checkout(
+            order=order_of_patterns_make(buyer=buyer, style=style, lines=[(pattern, size, 1)]),
+            actor=buyer,
+            country="US",
+        )
     assert "does not cover US" in _error(outside)["territories"][0]
-    allowed = order_checkout(order=_order(buyer, pattern, style, size), actor=buyer, country="gb")
+    allowed = order_checkout(
+        order=order_of_patterns_make(buyer=buyer, style=style, lines=[(pattern, size, 1)]),
+        actor=buyer,
+        country="gb",
+    )
     assert allowed.status == OrderStatus.AWAITING_PAYMENT
     worldwide = make_style()
     assert (
-        order_checkout(order=_order(buyer, pattern, worldwide, size), actor=buyer).status
+        order_checkout(
+            order=order_of_patterns_make(buyer=buyer, style=worldwide, lines=[(pattern, size, 1)]),
+            actor=buyer,
+        ).status
         == OrderStatus.AWAITING_PAYMENT
     )

@@ -11,16 +11,15 @@ from marketplace.models import InvalidTransition, Order, OrderStatus, Style
 from marketplace.services.catalogue import style_update
 from marketplace.services.licence_terms import LicenceTerms
 from marketplace.services.orders import (
-    OrderLineRequest,
     order_cancel,
     order_checkout,
-    order_create,
     order_mark_paid,
     order_mark_refunded,
     order_payment_abandoned,
 )
 from marketplace.services.personalizations import personalization_create
 from tests.conftest import SHIP_TO
+from tests.factories import order_make, order_of_patterns_make
 
 
 @pytest.fixture
@@ -28,17 +27,10 @@ def personalization(buyer: Any, pattern: Any, style: Any) -> Any:
     return personalization_create(buyer=buyer, base_pattern=pattern, style=style, strength=0.5, seed=3)
 
 
-def _order(buyer: Any, personalization: Any, size: Any, quantity: int = 1) -> Order:
-    return order_create(
-        buyer=buyer,
-        lines=[OrderLineRequest(personalization=personalization, product_size=size, quantity=quantity)],
-    )
-
-
 def test_order_freezes_prices_licence_version_and_split(
     buyer: Any, personalization: Any, products: Any
 ) -> None:
-    order = _order(buyer, personalization, products["yard"], quantity=2)
+    order = order_make(buyer=buyer, personalization=personalization, size=products["yard"], quantity=2)
     line = order.lines.get()
     assert order.total == Decimal("48.00") and line.unit_price == Decimal("24.00")
     assert line.licence_version == personalization.style.licence
@@ -64,8 +56,8 @@ def test_commercial_product_needs_a_commercial_licence(
     personal_only = make_style(allowed_uses=("personal",))
     p = personalization_create(buyer=buyer, base_pattern=pattern, style=personal_only)
     with pytest.raises(ValidationError, match="does not allow commercial"):
-        _order(buyer, p, products["commercial"])
-    assert _order(buyer, p, products["swatch"]).status == OrderStatus.DRAFT
+        order_make(buyer=buyer, personalization=p, size=products["commercial"])
+    assert order_make(buyer=buyer, personalization=p, size=products["swatch"]).status == OrderStatus.DRAFT
 
 
 def test_own_image_is_for_personal_use_only(buyer: Any, pattern: Any, products: Any) -> None:
@@ -74,8 +66,8 @@ def test_own_image_is_for_personal_use_only(buyer: Any, pattern: Any, products: 
     p = personalization_create(buyer=buyer, base_pattern=pattern, style_image=image_bytes(120, 120))
     assert p.style_image_sha256
     with pytest.raises(ValidationError, match="personal use only"):
-        _order(buyer, p, products["commercial"])
-    line = _order(buyer, p, products["swatch"]).lines.get()
+        order_make(buyer=buyer, personalization=p, size=products["commercial"])
+    line = order_make(buyer=buyer, personalization=p, size=products["swatch"]).lines.get()
     assert line.licence_version is None and line.style_fee == 0
 
 
@@ -86,7 +78,7 @@ def test_royalties_over_100_percent_are_refused(
     greedy_pattern = make_pattern(royalty=Decimal("50"))
     p = personalization_create(buyer=buyer, base_pattern=greedy_pattern, style=greedy_style)
     with pytest.raises(ValidationError, match="more than 100"):
-        _order(buyer, p, products["swatch"])
+        order_make(buyer=buyer, personalization=p, size=products["swatch"])
     assert not Order.objects.exists()
 
 
@@ -95,7 +87,7 @@ def test_fee_larger_than_the_price_is_refused(
 ) -> None:
     p = personalization_create(buyer=buyer, base_pattern=pattern, style=make_style(fee_per_use=Decimal("50")))
     with pytest.raises(ValidationError, match="more than the price"):
-        _order(buyer, p, products["swatch"])
+        order_make(buyer=buyer, personalization=p, size=products["swatch"])
 
 
 def test_bad_order_input_gets_400(buyer: Any, personalization: Any, products: Any, client_for: Any) -> None:
@@ -129,7 +121,7 @@ def test_bad_order_input_gets_400(buyer: Any, personalization: Any, products: An
 def test_order_state_machine_refuses_illegal_transitions(
     buyer: Any, personalization: Any, products: Any
 ) -> None:
-    order = _order(buyer, personalization, products["swatch"])
+    order = order_make(buyer=buyer, personalization=personalization, size=products["swatch"])
     with pytest.raises(InvalidTransition):
         order.transition_to(OrderStatus.READY)
     assert order_mark_paid(order=order).status == OrderStatus.DRAFT  # not awaiting payment: nothing happens
@@ -146,12 +138,8 @@ def test_edition_limit_counts_checkouts_and_comes_back_on_decline_and_refund(
     buyer: Any, pattern: Any, make_style: Any, products: Any
 ) -> None:
     limited = make_style(max_uses=1)
-    first = _order(
-        buyer, personalization_create(buyer=buyer, base_pattern=pattern, style=limited), products["swatch"]
-    )
-    second = _order(
-        buyer, personalization_create(buyer=buyer, base_pattern=pattern, style=limited), products["swatch"]
-    )
+    first = order_of_patterns_make(buyer=buyer, style=limited, lines=[(pattern, products["swatch"], 1)])
+    second = order_of_patterns_make(buyer=buyer, style=limited, lines=[(pattern, products["swatch"], 1)])
     order_checkout(order=first, actor=buyer, shipping_address=SHIP_TO)
     with pytest.raises(Conflict, match="sold out"):
         order_checkout(order=second, actor=buyer, shipping_address=SHIP_TO)
@@ -171,11 +159,7 @@ def test_exclusive_style_sells_once(
     settings.DEBUG = True  # checkout goes through the local test gateway, which only runs in DEBUG
     exclusive = make_style(exclusive=True)
     orders = [
-        _order(
-            buyer,
-            personalization_create(buyer=buyer, base_pattern=pattern, style=exclusive),
-            products["swatch"],
-        )
+        order_of_patterns_make(buyer=buyer, style=exclusive, lines=[(pattern, products["swatch"], 1)])
         for _ in range(2)
     ]
     client = client_for(buyer)
@@ -200,8 +184,7 @@ def test_edition_limit_holds_under_concurrent_checkouts(
     pattern = make_pattern()
     buyers = [make_user("buyer") for _ in range(8)]
     orders = [
-        _order(b, personalization_create(buyer=b, base_pattern=pattern, style=style), products["swatch"])
-        for b in buyers
+        order_of_patterns_make(buyer=b, style=style, lines=[(pattern, products["swatch"], 1)]) for b in buyers
     ]
     barrier = threading.Barrier(len(orders))
     outcomes: list[str] = []

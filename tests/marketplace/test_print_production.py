@@ -35,12 +35,8 @@ from marketplace.models import (
     ProductSize,
 )
 from marketplace.notifications import email_deliver, notification_send
-from marketplace.payments.models import PaymentStatus
-from marketplace.payments.services import payment_checkout_start, payment_local_confirm
 from marketplace.royalties.models import RoyaltyEntry
 from marketplace.services.fulfilment import order_status_from_lines
-from marketplace.services.orders import OrderLineRequest, order_create
-from marketplace.services.personalizations import personalization_create
 from marketplace.services.production import production_job_ship, production_job_start
 from marketplace.services.proofs import order_line_cancel, proof_timers_run
 from marketplace.services.shipping import shipping_addresses_anonymise, shipping_quote
@@ -48,6 +44,7 @@ from provenance.core.credentials import read_credential
 from provenance.models import AttributionRecord
 from provenance.services import dev_trust_anchor
 from tests.conftest import PURCHASE_QUEUES, SHIP_TO, embedded_worker, join_all
+from tests.factories import order_of_patterns_make, order_pay_locally
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -78,23 +75,6 @@ def digital(db: None) -> ProductSize:
     return ProductSize.objects.create(
         product=product, slug="download", name="Download", width_in=4, height_in=4, price=Decimal("8.00")
     )
-
-
-def _order(buyer: Any, pattern: Any, style: Any, sizes: list[tuple[ProductSize, int]]) -> Order:
-    lines = [
-        OrderLineRequest(
-            personalization=personalization_create(buyer=buyer, base_pattern=pattern, style=style, seed=i),
-            product_size=size,
-            quantity=quantity,
-        )
-        for i, (size, quantity) in enumerate(sizes)
-    ]
-    return order_create(buyer=buyer, lines=lines)
-
-
-def _pay(order: Order, **destination: Any) -> None:
-    payment = payment_checkout_start(order=order, actor=order.buyer, **destination)
-    payment_local_confirm(payment=payment, actor=order.buyer, outcome=PaymentStatus.SUCCEEDED)
 
 
 # --- checkout and shipping ------------------------------------------------------------------------
@@ -141,7 +121,7 @@ def test_a_postal_code_must_have_the_format_of_its_country(
 def test_checkout_needs_an_address_for_prints_and_names_the_field(
     local_gateway: None, buyer: Any, pattern: Any, style: Any, products: Any, client_for: Any
 ) -> None:
-    order = _order(buyer, pattern, style, [(products["yard"], 2)])
+    order = order_of_patterns_make(buyer=buyer, style=style, lines=[(pattern, products["yard"], 2)])
     client = client_for(buyer)
     url = f"/api/v1/orders/{order.pk}/checkout/"
     missing = client.post(url, {}, format="json")
@@ -177,7 +157,7 @@ def test_shipping_is_per_substrate_and_zone_and_digital_files_ship_nothing(
 def test_the_order_page_and_the_api_hide_the_address_from_everyone_but_the_buyer(
     local_gateway: None, buyer: Any, make_user: Any, pattern: Any, style: Any, products: Any, client_for: Any
 ) -> None:
-    order = _order(buyer, pattern, style, [(products["swatch"], 1)])
+    order = order_of_patterns_make(buyer=buyer, style=style, lines=[(pattern, products["swatch"], 1)])
     client_for(buyer).post(
         f"/api/v1/orders/{order.pk}/checkout/", {"shipping_address": SHIP_TO}, format="json"
     )
@@ -201,8 +181,10 @@ def test_a_print_goes_from_proof_to_printer_to_the_buyers_door(
     digital: ProductSize,
     client_for: Any,
 ) -> None:
-    order = _order(buyer, pattern, style, [(products["swatch"], 2), (digital, 1)])
-    _pay(order, shipping_address=SHIP_TO)
+    order = order_of_patterns_make(
+        buyer=buyer, style=style, lines=[(pattern, products["swatch"], 2), (pattern, digital, 1)]
+    )
+    order_pay_locally(order=order, shipping_address=SHIP_TO)
     join_all(queues=QUEUES)
     order.refresh_from_db()
     lines = {
@@ -348,8 +330,10 @@ def test_a_rerender_supersedes_the_record_once_and_a_cancel_refunds_in_full(
     products: Any,
     client_for: Any,
 ) -> None:
-    order = _order(buyer, pattern, style, [(products["swatch"], 1), (products["swatch"], 1)])
-    _pay(order, shipping_address=SHIP_TO)
+    order = order_of_patterns_make(
+        buyer=buyer, style=style, lines=[(pattern, products["swatch"], 1), (pattern, products["swatch"], 1)]
+    )
+    order_pay_locally(order=order, shipping_address=SHIP_TO)
     join_all(queues=QUEUES)
     first, second = order.lines.order_by("pk")
     api = client_for(buyer)
@@ -390,8 +374,8 @@ def test_unapproved_proofs_are_reminded_then_approve_themselves(
     products: Any,
     settings: Any,
 ) -> None:
-    order = _order(buyer, pattern, style, [(products["swatch"], 1)])
-    _pay(order, shipping_address=SHIP_TO)
+    order = order_of_patterns_make(buyer=buyer, style=style, lines=[(pattern, products["swatch"], 1)])
+    order_pay_locally(order=order, shipping_address=SHIP_TO)
     join_all(queues=QUEUES)
     line = order.lines.get()
     ready_at = line.proof_ready_at
@@ -468,9 +452,13 @@ def test_the_ledger_never_includes_shipping(
     quantities: list[int],
     country: str,
 ) -> None:
-    order = _order(buyer, pattern, style, [(products["swatch"], q) for q in quantities])
+    order = order_of_patterns_make(
+        buyer=buyer, style=style, lines=[(pattern, products["swatch"], q) for q in quantities]
+    )
     postal_code = {"US": "12345", "DE": "10115", "JP": "100-0001", "GB": "SW1A 1AA"}[country]
-    _pay(order, shipping_address={**SHIP_TO, "country": country, "postal_code": postal_code})
+    order_pay_locally(
+        order=order, shipping_address={**SHIP_TO, "country": country, "postal_code": postal_code}
+    )
     order.refresh_from_db()
     accrued = sum((e.amount for e in RoyaltyEntry.objects.filter(order=order)), Decimal("0"))
     assert order.shipping_amount > 0
@@ -487,8 +475,8 @@ def test_a_cancel_after_printing_started_is_refused(
     style: Any,
     products: Any,
 ) -> None:
-    order = _order(buyer, pattern, style, [(products["swatch"], 1)])
-    _pay(order, shipping_address=SHIP_TO)
+    order = order_of_patterns_make(buyer=buyer, style=style, lines=[(pattern, products["swatch"], 1)])
+    order_pay_locally(order=order, shipping_address=SHIP_TO)
     join_all(queues=QUEUES)
     from marketplace.services.proofs import order_proofs_approve
 
@@ -518,13 +506,13 @@ def test_a_notification_is_sent_once_per_key(local_gateway: None, production_wor
 def test_addresses_are_anonymised_after_the_retention_period(
     local_gateway: None, buyer: Any, pattern: Any, style: Any, products: Any
 ) -> None:
-    order = _order(buyer, pattern, style, [(products["swatch"], 1)])
-    _pay(order, shipping_address=SHIP_TO)
+    order = order_of_patterns_make(buyer=buyer, style=style, lines=[(pattern, products["swatch"], 1)])
+    order_pay_locally(order=order, shipping_address=SHIP_TO)
     Order.objects.filter(pk=order.pk).update(
         status=OrderStatus.FULFILLED, fulfilled_at=timezone.now() - dt.timedelta(days=91)
     )
-    recent = _order(buyer, pattern, style, [(products["swatch"], 1)])
-    _pay(recent, shipping_address=SHIP_TO)
+    recent = order_of_patterns_make(buyer=buyer, style=style, lines=[(pattern, products["swatch"], 1)])
+    order_pay_locally(order=recent, shipping_address=SHIP_TO)
     Order.objects.filter(pk=recent.pk).update(
         status=OrderStatus.FULFILLED, fulfilled_at=timezone.now() - dt.timedelta(days=5)
     )

@@ -9,24 +9,16 @@ import json
 from typing import Any
 
 import pytest
-from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from marketplace.errors import NotAllowed
 from marketplace.models import (
-    JobStatus,
     LineStage,
-    Order,
-    OrderLine,
-    OrderStatus,
-    Personalization,
     PrintShop,
     PrintShopInvitation,
     PrintShopStatus,
-    ProductionJob,
     User,
 )
-from marketplace.services.orders import OrderLineRequest, order_create
 from marketplace.services.print_shops import (
     print_shop_apply,
     print_shop_approve,
@@ -34,7 +26,8 @@ from marketplace.services.print_shops import (
     print_shop_invite_token,
     print_shop_reject,
 )
-from tests.conftest import PASSWORD, SHIP_TO, image_bytes
+from tests.conftest import PASSWORD, SHIP_TO
+from tests.factories import finished_personalization_make, released_job_make
 
 pytestmark = pytest.mark.django_db
 
@@ -45,25 +38,6 @@ def staff(make_user: Any) -> User:
     user.is_staff = user.is_superuser = True
     user.save(update_fields=["is_staff", "is_superuser"])
     return user
-
-
-def _released_job(buyer: User, pattern: Any, style: Any, size: Any) -> ProductionJob:
-    """A paid, approved print waiting in the print shops' queue."""
-    personalization = Personalization.objects.create(
-        buyer=buyer, base_pattern=pattern, style=style, status=JobStatus.DONE, progress=100
-    )
-    personalization.preview.save("p.png", ContentFile(image_bytes()), save=True)
-    order = order_create(
-        buyer=buyer, lines=[OrderLineRequest(personalization=personalization, product_size=size, quantity=1)]
-    )
-    Order.objects.filter(pk=order.pk).update(
-        status=OrderStatus.APPROVED, shipping_address=SHIP_TO, country="US"
-    )
-    line = OrderLine.objects.get(order=order)
-    line.stage = LineStage.APPROVED
-    line.print_sheet.save("sheet.png", ContentFile(image_bytes()), save=False)
-    line.save()
-    return ProductionJob.objects.create(order_line=line)
 
 
 # --- sign-up offers no printer role ----------------------------------------------------------------
@@ -99,7 +73,11 @@ def test_the_signup_page_offers_no_printer_role(client: Any) -> None:
 def test_an_unapproved_applicant_sees_no_jobs(
     make_user: Any, client_for: Any, client: Any, buyer: Any, pattern: Any, style: Any, products: Any
 ) -> None:
-    job = _released_job(buyer, pattern, style, products["swatch"])
+    job = released_job_make(
+        buyer=buyer,
+        personalization=finished_personalization_make(buyer=buyer, pattern=pattern, style=style),
+        size=products["swatch"],
+    )
     mallory = make_user("buyer")
     api = client_for(mallory)
     applied = api.post("/api/v1/print-shops/apply/", {"name": "Mallory Prints"}, format="json")
@@ -159,8 +137,16 @@ def test_applying_needs_a_shop_name(make_user: Any, client_for: Any) -> None:
 def test_an_approved_shop_sees_the_address_only_for_jobs_it_started(
     make_user: Any, client_for: Any, client: Any, buyer: Any, pattern: Any, style: Any, products: Any
 ) -> None:
-    mine = _released_job(buyer, pattern, style, products["swatch"])
-    waiting = _released_job(buyer, pattern, style, products["swatch"])
+    mine = released_job_make(
+        buyer=buyer,
+        personalization=finished_personalization_make(buyer=buyer, pattern=pattern, style=style),
+        size=products["swatch"],
+    )
+    waiting = released_job_make(
+        buyer=buyer,
+        personalization=finished_personalization_make(buyer=buyer, pattern=pattern, style=style),
+        size=products["swatch"],
+    )
     shop = make_user("printer")
     api = client_for(shop)
     queue = {job["id"]: job for job in api.get("/api/v1/production/jobs/").json()["results"]}

@@ -18,10 +18,11 @@ from marketplace.models import (
     ReportStatus,
 )
 from marketplace.services.catalogue import style_update, style_withdraw
-from marketplace.services.orders import OrderLineRequest, order_checkout, order_create, order_mark_paid
+from marketplace.services.orders import order_checkout, order_mark_paid
 from marketplace.services.personalizations import personalization_create
 from marketplace.services.reports import report_dismiss, report_suspend, report_uphold
 from tests.conftest import SHIP_TO
+from tests.factories import order_make, order_of_patterns_make
 
 pytestmark = pytest.mark.django_db
 
@@ -29,22 +30,13 @@ CLAIM = "This is my painting from 2019; the listing copies it without my permiss
 EVIDENCE = "https://example.com/portfolio/2019/harbour"
 
 
-def _order(buyer: Any, personalization: Any, products: Any) -> Any:
-    return order_create(
-        buyer=buyer,
-        lines=[
-            OrderLineRequest(personalization=personalization, product_size=products["swatch"], quantity=1)
-        ],
-    )
-
-
 def test_a_withdrawn_style_takes_no_personalization_cart_or_checkout_but_paid_orders_are_made(
     buyer: Any, artist: Any, pattern: Any, style: Any, products: Any, client_for: Any
 ) -> None:
     before = personalization_create(buyer=buyer, base_pattern=pattern, style=style)
-    awaiting = _order(buyer, before, products)
+    awaiting = order_make(buyer=buyer, personalization=before, size=products["swatch"])
     order_checkout(order=awaiting, actor=buyer, shipping_address=SHIP_TO)
-    draft = _order(buyer, before, products)
+    draft = order_make(buyer=buyer, personalization=before, size=products["swatch"])
     response = client_for(artist).delete(f"/api/v1/styles/{style.pk}/")
     assert response.status_code == 204
     style.refresh_from_db()
@@ -52,7 +44,7 @@ def test_a_withdrawn_style_takes_no_personalization_cart_or_checkout_but_paid_or
     with pytest.raises(ValidationError):
         personalization_create(buyer=buyer, base_pattern=pattern, style=style)
     with pytest.raises(ValidationError):
-        _order(buyer, before, products)
+        order_make(buyer=buyer, personalization=before, size=products["swatch"])
     with pytest.raises(Conflict):
         order_checkout(order=draft, actor=buyer, shipping_address=SHIP_TO)
     # An order checked out before the withdrawal is honoured once it is paid.
@@ -88,7 +80,7 @@ def test_a_withdrawn_listing_answers_a_report_as_a_missing_one_does(
 ) -> None:
     """Ids of listings no longer offered do not leak: a stranger's report on one reads as on no listing."""
     body = {"target": "style", "claim": CLAIM, "evidence_url": EVIDENCE}
-    _order(buyer, personalization_create(buyer=buyer, base_pattern=pattern, style=style), products)
+    order_of_patterns_make(buyer=buyer, style=style, lines=[(pattern, products["swatch"], 1)])
     style_withdraw(style=style, actor=artist)
     stranger = client_for(make_user("buyer"))
     withdrawn = stranger.post("/api/v1/reports/", {**body, "id": style.pk}, format="json")

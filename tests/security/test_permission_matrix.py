@@ -33,6 +33,7 @@ from marketplace.models import (
 from marketplace.payments.services import payment_checkout_start
 from marketplace.services.orders import OrderLineRequest, order_create
 from tests.conftest import SHIP_TO, create_products, image_bytes
+from tests.factories import released_job_make
 
 ACTORS = ("anonymous", "buyer", "artist", "designer", "verifier", "staff", "owner")
 LOGIN = 302  # a page's answer to an anonymous visitor: to the login form
@@ -743,18 +744,9 @@ def shop_world(make_user: Callable[..., User], make_pattern: Callable[..., BaseP
     )
 
     def released(stage: str) -> ProductionJob:
-        order = order_create(
-            buyer=buyer,
-            lines=[OrderLineRequest(personalization=personalization, product_size=size, quantity=1)],
+        return released_job_make(
+            buyer=buyer, personalization=personalization, size=size, stage=stage, sheet_side=64
         )
-        Order.objects.filter(pk=order.pk).update(
-            status=OrderStatus.APPROVED, shipping_address=SHIP_TO, country="US"
-        )
-        line = OrderLine.objects.get(order=order)
-        line.stage = stage
-        line.print_sheet.save("sheet.png", ContentFile(image_bytes(64, 64)), save=False)
-        line.save()
-        return ProductionJob.objects.create(order_line=line)
 
     job, started = released(LineStage.APPROVED), released(LineStage.IN_PRODUCTION)
     ProductionJob.objects.filter(pk=started.pk).update(printer=people["shop"], started_at=started.released_at)

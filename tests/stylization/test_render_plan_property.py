@@ -9,7 +9,7 @@ from decimal import Decimal
 import numpy as np
 import pytest
 from django.core.exceptions import ValidationError
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from marketplace.management.commands.seed_demo import PRODUCTS
@@ -33,7 +33,6 @@ DEMO_SIZES = [
     for _, _, _, _, sizes in PRODUCTS
     for slug, name, width, height, price in sizes
 ]
-EXAMPLES = {"count": 0, "accepted": 0}
 
 
 @pytest.fixture(scope="module")
@@ -53,40 +52,38 @@ def test_the_upload_rule_stays_within_the_engines_size_limit() -> None:
     assert MAX_TILE_SIDE_PX <= FINAL_MAX_SIDE
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(
-    repeat=st.sampled_from(REPEAT_TYPES),
-    width=st.integers(64, 1200),
-    height=st.integers(64, 1200),
-    dpi=st.integers(72, 600),
-)
-def test_every_accepted_upload_has_a_render_plan_and_a_print_sheet_for_every_product(
-    engine: Engine, repeat: str, width: int, height: int, dpi: int
-) -> None:
-    EXAMPLES["count"] += 1
-    if not _accepted(repeat, width, height, dpi):
-        return  # refused at upload with a 400 that says why (tests/marketplace/test_uploads.py)
-    EXAMPLES["accepted"] += 1
-    check_render_size(repeat, width_px=width, height_px=height)  # the engine agrees
-    plan = engine.render_plan(width_px=width, height_px=height, repeat=repeat)
-    m = engine.encoder.size_multiple
-    for level in plan:
-        # Every pooled level of a half drop (brick) keeps the half shift a whole pixel.
-        if repeat == "half_drop":
-            assert level.height % m == 0
-        if repeat == "half_brick":
-            assert level.width % m == 0
-    for size in DEMO_SIZES:
-        sheet_w, sheet_h = size.print_pixels(dpi)
-        assert sheet_w >= 1 and sheet_h >= 1
+def test_every_accepted_upload_has_a_render_plan_and_a_print_sheet_for_every_product(engine: Engine) -> None:
+    seen = {"count": 0, "accepted": 0}
 
+    @settings(max_examples=400, deadline=None)
+    @given(
+        repeat=st.sampled_from(REPEAT_TYPES),
+        width=st.integers(64, 1200),
+        height=st.integers(64, 1200),
+        dpi=st.integers(72, 600),
+    )
+    def check(repeat: str, width: int, height: int, dpi: int) -> None:
+        seen["count"] += 1
+        if not _accepted(repeat, width, height, dpi):
+            return  # refused at upload with a 400 that says why (tests/marketplace/test_uploads.py)
+        seen["accepted"] += 1
+        check_render_size(repeat, width_px=width, height_px=height)  # the engine agrees
+        plan = engine.render_plan(width_px=width, height_px=height, repeat=repeat)
+        m = engine.encoder.size_multiple
+        for level in plan:
+            # Every pooled level of a half drop (brick) keeps the half shift a whole pixel.
+            if repeat == "half_drop":
+                assert level.height % m == 0
+            if repeat == "half_brick":
+                assert level.width % m == 0
+        for size in DEMO_SIZES:
+            sheet_w, sheet_h = size.print_pixels(dpi)
+            assert sheet_w >= 1 and sheet_h >= 1
 
-def test_the_property_saw_accepted_and_refused_uploads() -> None:
-    # Runs after the property test in file order; holds it to having exercised both branches.
-    if EXAMPLES["count"] == 0:
-        pytest.skip("the property test was not selected")
-    assert EXAMPLES["count"] >= 400
-    assert 0 < EXAMPLES["accepted"] < EXAMPLES["count"]
+    check()
+    # The property held over both branches: uploads the rule accepts and uploads it refuses.
+    assert seen["count"] >= 400
+    assert 0 < seen["accepted"] < seen["count"]
 
 
 # The cases the pipeline issue found stuck after payment, and neighbours; each is now refused at
