@@ -43,5 +43,5 @@ def test_royalty_totals_by_order_line_nets_refunds_per_line_and_the_designer_stu
     }
     client.force_login(designer)
     page = client.get("/studio/designer/").content.decode()
-    assert 'class="num">0.12500<' in page and 'class="num">1.20000<' in page  # each line's share
+    assert 'class="num">0.13<' in page and 'class="num">1.20<' in page  # each line's share, to the cent
     assert '<div class="v">1.33</div>' in page  # their total, 1.325, as the studio rounds it
