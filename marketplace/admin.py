@@ -126,10 +126,11 @@ class ShippingRateInline(admin.TabularInline):
 
 @admin.register(ShippingZone)
 class ShippingZoneAdmin(admin.ModelAdmin):
-    """The rows that price shipping: per zone, per substrate, a flat amount per order plus an amount
-    per item. Orders keep the amounts they were charged."""
+    """The rows that price shipping: per zone, a letter for orders of prints that fit one, and per
+    substrate a parcel's flat amount per order plus an amount per item. Orders keep the amounts they
+    were charged."""
 
-    list_display = ("name", "rest_of_world", "countries")
+    list_display = ("name", "rest_of_world", "countries", "letter_amount")
     inlines = [ShippingRateInline]
 
 

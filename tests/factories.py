@@ -47,6 +47,7 @@ SHIP_TO = {
     "line1": "1 Test Street",
     "line2": "",
     "city": "Springfield",
+    "state": "IL",
     "postal_code": "12345",
     "country": "US",
 }

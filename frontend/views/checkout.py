@@ -4,6 +4,7 @@ is paid again) and the buyer is sent to the payments app's checkout page."""
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import partial
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -25,13 +26,14 @@ from marketplace.forms import ShippingAddressForm
 from marketplace.models import Order
 from marketplace.payments.gateways import GatewayUnavailable
 from marketplace.payments.services import payment_checkout_start
+from marketplace.services.approvals import artist_approval_days
 from marketplace.services.orders import OrderLineRequest, order_create, order_line_check
 from marketplace.services.personalizations import personalization_allowed_uses
 from marketplace.services.shipping import shipping_quote
 
 
 def _cart_shipping(lines: list[Any], country: str) -> dict[str, Any]:
-    """The cart's shipping estimate to `country`: the same pricing the checkout charges."""
+    """The cart's shipping quote to `country`: the same pricing the checkout charges."""
     physical = any(line.size.product.is_physical for line in lines)
     goods = sum((line.total for line in lines), Decimal("0"))
     if not physical:
@@ -46,26 +48,51 @@ def _cart_shipping(lines: list[Any], country: str) -> dict[str, Any]:
         "total": goods + quote.amount,
         "error": "",
         "zone": quote.zone,
+        "by_letter": quote.by_letter,
     }
+
+
+def _needs_artist_approval(line: Any) -> bool:
+    style = line.personalization.style
+    return style is not None and style.licence is not None and style.licence.requires_approval
+
+
+def _cart_page(
+    request: HttpRequest,
+    lines: list[Any],
+    *,
+    country: str,
+    address_form: ShippingAddressForm,
+    country_form: BuyerCountryForm,
+    status: int = 200,
+) -> HttpResponse:
+    context = {
+        "lines": [(line, _needs_artist_approval(line)) for line in lines],
+        "goods": sum((line.total for line in lines), Decimal("0")),
+        "shipping": _cart_shipping(lines, country),
+        "country": country,
+        "address_form": address_form,
+        "country_form": country_form,
+        "approval_days": artist_approval_days(),
+    }
+    return render(request, "frontend/cart.html", context, status=status)
 
 
 @login_required
 def cart(request: HttpRequest) -> HttpResponse:
     lines = cart_store.cart_lines(request, buyer=request.user)  # type: ignore[arg-type]
-    goods = sum((line.total for line in lines), Decimal("0"))
     last = selectors.order_list(buyer=request.user).exclude(shipping_address=None).first()  # type: ignore[arg-type]
     initial = dict(last.shipping_address) if last and last.shipping_address else {}
     country = str(request.GET.get("country") or initial.get("country") or "US").upper()[:2]
-    address_form = ShippingAddressForm(prefix="ship", initial={**initial, "country": country})
-    context = {
-        "lines": lines,
-        "goods": goods,
-        "shipping": _cart_shipping(lines, country),
-        "country": country,
-        "address_form": address_form,
-        "country_form": BuyerCountryForm(prefix="buyer", initial={"country": initial.get("country", "")}),
-    }
-    return render(request, "frontend/cart.html", context)
+    if country != initial.get("country"):
+        initial.pop("state", None)  # a region of the last address's country
+    return _cart_page(
+        request,
+        lines,
+        country=country,
+        address_form=ShippingAddressForm(prefix="ship", initial={**initial, "country": country}),
+        country_form=BuyerCountryForm(prefix="buyer", initial={"country": initial.get("country", "")}),
+    )
 
 
 @require_POST
@@ -153,6 +180,15 @@ def _redirect_to_payment(
     return HttpResponseRedirect(url)
 
 
+def _quoted(request: HttpRequest) -> Decimal | None:
+    """The shipping the cart page showed (a hidden field), or None when it is not an amount."""
+    try:
+        amount = Decimal(request.POST.get("quoted_shipping", ""))
+    except ArithmeticError:
+        return None
+    return amount if amount.is_finite() else None
+
+
 @require_POST
 @login_required
 def cart_checkout(request: HttpRequest) -> HttpResponse:
@@ -162,16 +198,30 @@ def cart_checkout(request: HttpRequest) -> HttpResponse:
         return redirect("frontend:cart")
     physical = any(line.size.product.is_physical for line in lines)
     address, country, form = _destination_from(request, physical=physical)
-    if physical and address is None:
-        messages.error(
+    if physical:
+        # The page again, with what was typed and each wrong field marked; or, where the address's
+        # country ships at another price than the page showed, the new quote to confirm. Either way
+        # the buyer pays exactly the shipping they last saw.
+        posted_country = str(form.data.get("ship-country", "")).upper()[:2]
+        page = partial(
+            _cart_page,
             request,
-            "Give the address your prints ship to: "
-            + "; ".join(
-                f"{form.fields[name].label if name in form.fields else name}: {' '.join(errors)}"
-                for name, errors in form.errors.items()
-            ),
+            lines,
+            address_form=form,
+            country_form=BuyerCountryForm(prefix="buyer"),
         )
-        return redirect("frontend:cart")
+        if address is None:
+            messages.error(request, "Check the address your prints ship to: the marked fields need a change.")
+            return page(country=posted_country or "US", status=400)
+        quote = _cart_shipping(lines, address["country"])
+        if quote["amount"] is None or quote["amount"] != _quoted(request):
+            shown = quote["amount"] if quote["amount"] is not None else "not possible"
+            messages.error(
+                request,
+                f"Shipping to {address['country']} is {shown}, not what this page showed: check the total "
+                "and check out again.",
+            )
+            return page(country=address["country"], status=409)
     try:
         order = order_create(
             buyer=request.user,  # type: ignore[arg-type]

@@ -16,7 +16,7 @@ from marketplace import selectors
 from marketplace.api.base import StrictInput, VisibleRelatedField, paginated_response, request_user
 from marketplace.api.order_lines import OrderLineOut
 from marketplace.api.schema import paginated
-from marketplace.models import QUANTITY_RANGE, Order, Personalization, Product
+from marketplace.models import ADDRESS_FIELDS, QUANTITY_RANGE, Order, Personalization, Product
 from marketplace.services.orders import OrderLineRequest, order_cancel, order_create
 
 
@@ -45,13 +45,27 @@ class OrderCreateInput(StrictInput):
 
 
 class ShippingAddressIO(StrictInput):
-    name = serializers.CharField(max_length=120)
-    line1 = serializers.CharField(max_length=200)
-    line2 = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    city = serializers.CharField(max_length=100)
-    postal_code = serializers.CharField(max_length=20)
+    name = serializers.CharField(max_length=ADDRESS_FIELDS["name"])
+    line1 = serializers.CharField(max_length=ADDRESS_FIELDS["line1"])
+    line2 = serializers.CharField(
+        max_length=ADDRESS_FIELDS["line2"], required=False, allow_blank=True, default=""
+    )
+    city = serializers.CharField(max_length=ADDRESS_FIELDS["city"])
+    # Whether the country needs one, and which, is the shipping service's rule (400 naming
+    # `shipping_address.state` when it is missing or not the country's).
+    state = serializers.CharField(
+        max_length=ADDRESS_FIELDS["state"],
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="State, province or region: its code or name, such as CA or California. Required where "
+        "the country's postal service needs one (US, CA, AU, JP, IN, MX, BR and others).",
+    )
+    postal_code = serializers.CharField(max_length=ADDRESS_FIELDS["postal_code"])
     country = serializers.CharField(
-        min_length=2, max_length=2, help_text="ISO 3166-1 alpha-2, such as GB or US."
+        min_length=ADDRESS_FIELDS["country"],
+        max_length=ADDRESS_FIELDS["country"],
+        help_text="ISO 3166-1 alpha-2, such as GB or US.",
     )
 
 

@@ -110,9 +110,11 @@ from marketplace.models.production import (
 )
 from marketplace.models.shipping import (
     ADDRESS_FIELDS,
+    LETTER_ENVELOPE_IN,
     REQUIRED_ADDRESS_FIELDS,
     ShippingRate,
     ShippingZone,
+    fits_letter,
 )
 
 __all__ = [
@@ -122,6 +124,8 @@ __all__ = [
     "_personalization_upload_to",
     "_style_upload_to",
     "ADDRESS_FIELDS",
+    "LETTER_ENVELOPE_IN",
+    "fits_letter",
     "ANYWHERE",
     "ApprovalStatus",
     "BackgroundJob",

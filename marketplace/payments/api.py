@@ -20,13 +20,13 @@ from rest_framework.views import APIView
 from marketplace.api.orders import CheckoutInput
 from marketplace.api.schema import ErrorOut
 from marketplace.errors import Conflict, NotAllowed
-from marketplace.forms import ShippingAddressForm
 from marketplace.models import Order
 from marketplace.payments.gateways import GatewayUnavailable, local_gateway_allowed
 from marketplace.payments.models import Gateway, Payment, PaymentStatus
 from marketplace.payments.services import payment_checkout_start, payment_local_confirm
 from marketplace.payments.webhooks import WebhookRejected, webhook_event_process, webhook_event_receive
-from marketplace.services.orders import order_address_from_gateway
+from marketplace.services.approvals import artist_approval_days
+from marketplace.services.shipping import address_for_display
 
 log = logging.getLogger(__name__)
 
@@ -124,25 +124,8 @@ def local_gateway_page(request: HttpRequest, payment_id: int) -> HttpResponse:
             "error": "The local test gateway is refused when DEBUG is off.",
         }
         return render(request, "payments/local_gateway.html", context, status=503)
-    address_form = None
-    if payment.order.shipping_address is not None:
-        address_form = ShippingAddressForm(
-            request.POST if request.method == "POST" else None,
-            prefix="ship",
-            initial=payment.order.shipping_address,
-        )
     if request.method == "POST":
         try:
-            # The form comes prefilled with the address given at checkout; a post without it keeps that one.
-            changes_address = any(name.startswith("ship-") for name in request.POST)
-            if (
-                address_form is not None
-                and changes_address
-                and request.POST.get("outcome") == PaymentStatus.SUCCEEDED
-            ):
-                if not address_form.is_valid():
-                    raise ValidationError("Complete the shipping address.")
-                order_address_from_gateway(order_id=payment.order_id, address=address_form.cleaned_data)
             payment_local_confirm(
                 payment=payment,
                 actor=request.user,  # type: ignore[arg-type]  # the view requires a signed-in user
@@ -156,9 +139,11 @@ def local_gateway_page(request: HttpRequest, payment_id: int) -> HttpResponse:
     context = {
         "payment": payment,
         "order": payment.order,
-        "lines": payment.order.lines.all(),
+        "lines": payment.order.lines.select_related("product_size__product", "licence_version"),
+        "approval_days": artist_approval_days(),
         "error": error,
-        "address_form": address_form,
+        # Asked once, in the cart: the payment page shows where the order ships, and takes no address.
+        "address": address_for_display(payment.order.shipping_address),
     }
     return render(request, "payments/local_gateway.html", context, status=409 if error else 200)
 

@@ -32,7 +32,6 @@ from marketplace.services.orders import (
     order_mark_paid,
     order_payment_abandoned,
 )
-from marketplace.services.shipping import shipping_zone_countries
 
 log = logging.getLogger(__name__)
 
@@ -43,16 +42,14 @@ class PaymentMismatch(Exception):
 
 # --- checkout ------------------------------------------------------------------------------------------
 
-# Countries Stripe Checkout does not ship to (its `allowed_countries` refuses them).
-STRIPE_UNSHIPPABLE = frozenset(
-    {"AS", "CX", "CC", "CU", "HM", "IR", "KP", "MH", "FM", "NF", "MP", "PW", "SD", "SY", "UM", "VI"}
-)
 
-
-def stripe_shipping_countries(*, country: str) -> list[str]:
-    return [code for code in shipping_zone_countries(country=country) if code not in STRIPE_UNSHIPPABLE] or [
-        country
-    ]
+def stripe_shipping(address: dict[str, str]) -> dict[str, Any]:
+    """A stored shipping address as Stripe's `shipping` (name and address; empty parts left out)."""
+    parts = ("line1", "line2", "city", "state", "postal_code", "country")
+    return {
+        "name": address.get("name", ""),
+        "address": {part: address[part] for part in parts if address.get(part)},
+    }
 
 
 def _stripe_line_items(order: Order) -> list[dict[str, Any]]:
@@ -111,10 +108,9 @@ def _stripe_session_create(payment: Payment) -> None:
     if order.buyer.email:
         params["customer_email"] = order.buyer.email
     if order.shipping_address is not None:
-        # Stripe collects the address again; it may change within the zone that was priced.
-        params["shipping_address_collection"] = {
-            "allowed_countries": stripe_shipping_countries(country=order.country)
-        }
+        # The address was asked once, in the cart: Stripe gets it (its `state` is our region's key) and
+        # does not ask for it again.
+        params["payment_intent_data"]["shipping"] = stripe_shipping(order.shipping_address)
         params["shipping_options"] = [
             {
                 "shipping_rate_data": {

@@ -64,7 +64,8 @@ def _session_settled(payload: dict[str, Any]) -> None:
 
 
 def _record_collected_address(payment: Any, session: Any) -> None:
-    """The address the buyer confirmed on Stripe Checkout replaces the one given at checkout."""
+    """The address the buyer confirmed on Stripe Checkout replaces the one given at checkout (only a
+    session that collected one: those opened before the address was asked once, in the cart)."""
     collected = getattr(session, "collected_information", None) or {}
     details = (collected.get("shipping_details") if hasattr(collected, "get") else None) or getattr(
         session, "shipping_details", None
@@ -79,6 +80,7 @@ def _record_collected_address(payment: Any, session: Any) -> None:
             "line1": address.get("line1") or "",
             "line2": address.get("line2") or "",
             "city": address.get("city") or "",
+            "state": address.get("state") or "",
             "postal_code": address.get("postal_code") or "",
             "country": address.get("country") or "",
         },

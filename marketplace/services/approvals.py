@@ -23,6 +23,11 @@ DECLINED = "The artist of the style declined this design"
 EXPIRED = "The artist of the style did not approve this design in time"
 
 
+def artist_approval_days() -> int:
+    """The approval window in whole days, rounded up: what the buyer is told before paying."""
+    return -(-settings.ARTIST_APPROVAL_TIMEOUT_S // 86400)
+
+
 def approval_deadline(approval: DerivativeApproval) -> dt.datetime:
     return approval.requested_at + dt.timedelta(seconds=settings.ARTIST_APPROVAL_TIMEOUT_S)
 
@@ -111,7 +116,7 @@ def approvals_expire(*, now: dt.datetime | None = None) -> int:
                 or approval.order_line.stage != LineStage.AWAITING_ARTIST_APPROVAL
             ):
                 continue
-            days = settings.ARTIST_APPROVAL_TIMEOUT_S // 86400
+            days = artist_approval_days()
             _decline(
                 approval,
                 status=ApprovalStatus.EXPIRED,

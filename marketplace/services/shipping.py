@@ -1,9 +1,8 @@
 """Shipping: the address a physical order goes to, and what shipping it costs.
 
-Shipping is priced per substrate and destination zone (`ShippingRate` rows an admin edits): for each
-substrate in the order, a flat amount once plus an amount per item. The amounts are frozen on the
-lines at checkout, the flat one on the first line of its substrate, so a cancelled or failed line
-gives back exactly the shipping it was charged."""
+Shipping is priced once per order, by destination zone and substrate (`ShippingZone` and
+`ShippingRate` rows an admin edits; see `shipping_quote`). The amounts are frozen on the lines at
+checkout, so a cancelled or failed line gives back exactly the shipping it was charged."""
 
 from __future__ import annotations
 
@@ -21,6 +20,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django_countries import countries
 
+from marketplace import regions
 from marketplace.models import (
     ADDRESS_FIELDS,
     REQUIRED_ADDRESS_FIELDS,
@@ -30,6 +30,7 @@ from marketplace.models import (
     ProductSize,
     ShippingRate,
     ShippingZone,
+    fits_letter,
 )
 
 # The shape of a postal code in the countries most orders go to (upper case; others are taken as
@@ -98,25 +99,28 @@ EUROPE = [
     "SI",
     "SK",
 ]
-# (zone, countries, rest of world, {substrate: (flat per order, per item)}) in USD: a starting point
-# that a new site gets once, then edits in the admin.
-DEFAULT_RATES: list[tuple[str, list[str], bool, dict[str, tuple[str, str]]]] = [
+# (zone, countries, rest of world, letter, {substrate: (flat per order, per item)}) in USD: a starting
+# point that a new site gets once, then edits in the admin.
+DEFAULT_RATES: list[tuple[str, list[str], bool, str, dict[str, tuple[str, str]]]] = [
     (
         "United States",
         ["US"],
         False,
+        "1.50",
         {"fabric": ("4.00", "1.50"), "wallpaper": ("6.00", "2.00"), "gift_wrap": ("3.00", "0.75")},
     ),
     (
         "Europe",
         EUROPE,
         False,
+        "3.00",
         {"fabric": ("9.00", "2.50"), "wallpaper": ("12.00", "3.50"), "gift_wrap": ("6.00", "1.50")},
     ),
     (
         "Rest of world",
         [],
         True,
+        "4.50",
         {"fabric": ("14.00", "4.00"), "wallpaper": ("18.00", "5.00"), "gift_wrap": ("9.00", "2.50")},
     ),
 ]
@@ -128,8 +132,10 @@ def shipping_defaults_install() -> bool:
     with transaction.atomic():
         if ShippingZone.objects.exists():
             return False
-        for name, codes, rest, by_substrate in DEFAULT_RATES:
-            zone = ShippingZone.objects.create(name=name, countries=codes, rest_of_world=rest)
+        for name, codes, rest, letter, by_substrate in DEFAULT_RATES:
+            zone = ShippingZone.objects.create(
+                name=name, countries=codes, rest_of_world=rest, letter_amount=Decimal(letter)
+            )
             ShippingRate.objects.bulk_create(
                 ShippingRate(
                     zone=zone, substrate=substrate, flat_amount=Decimal(flat), per_item_amount=Decimal(item)
@@ -155,7 +161,7 @@ def shipping_address_clean(data: object) -> dict[str, str]:
         raise ValidationError(
             {
                 "shipping_address": [
-                    "Give the address as an object with name, line1, line2, city, postal_code and country."
+                    "Give the address as an object with name, line1, line2, city, state, postal_code and country."
                 ]
             }
         )
@@ -177,6 +183,8 @@ def shipping_address_clean(data: object) -> dict[str, str]:
             address["country"] = country_clean(address["country"], field="shipping_address.country")
         except ValidationError as exc:
             errors.update(exc.message_dict)
+    if not {"shipping_address.country", "shipping_address.state"} & errors.keys():
+        _state_clean(address, errors)
     if not {"shipping_address.country", "shipping_address.postal_code"} & errors.keys():
         address["postal_code"] = address["postal_code"].upper()
         shape = POSTAL_CODE_FORMATS.get(address["country"])
@@ -189,29 +197,37 @@ def shipping_address_clean(data: object) -> dict[str, str]:
     return address
 
 
+def _state_clean(address: dict[str, str], errors: dict[str, list[str]]) -> None:
+    """A country that needs a region takes one of its own, kept as the region's key; elsewhere the
+    region is optional and taken as given."""
+    country = address["country"]
+    if not regions.state_required(country):
+        return
+    name = countries.name(country) or country
+    if not address["state"]:
+        errors["shipping_address.state"] = [f"This field is required for an address in {name}."]
+        return
+    key = regions.state_key(country, address["state"])
+    if key is None:
+        errors["shipping_address.state"] = [f"“{address['state']}” is not a state or region of {name}."]
+    else:
+        address["state"] = key
+
+
 def shipping_zone_for(*, country: str) -> ShippingZone | None:
     zones = list(ShippingZone.objects.all())
     named = next((zone for zone in zones if country in zone.countries), None)
     return named or next((zone for zone in zones if zone.rest_of_world), None)
 
 
-def shipping_zone_countries(*, country: str) -> list[str]:
-    """Every country shipped to at the same price as `country` (what Stripe Checkout may accept)."""
-    zone = shipping_zone_for(country=country)
-    if zone is None:
-        return []
-    if not zone.rest_of_world:
-        return sorted(zone.countries)
-    named = {code for other in ShippingZone.objects.exclude(pk=zone.pk) for code in other.countries}
-    return sorted(code for code in dict(countries) if code not in named)
-
-
 @dataclass(frozen=True)
 class ShippingQuote:
     zone: ShippingZone | None
     amount: Decimal
-    # The share of `amount` each physical item line carries, in the order of the lines given.
+    # The share of `amount` each line carries, in the order of the lines given (digital lines: 0).
     per_line: tuple[Decimal, ...]
+    # Every print fits a letter envelope and the zone sends letters: one letter, not a parcel.
+    by_letter: bool = False
 
 
 class NoShipping(ValidationError):
@@ -219,37 +235,42 @@ class NoShipping(ValidationError):
 
 
 def shipping_quote(*, items: Iterable[tuple[ProductSize, int]], country: str | None) -> ShippingQuote:
-    """Price shipping for (size, quantity) items going to `country`. Digital items cost nothing; a
-    physical item with no country, or to a zone without a rate for its substrate, cannot be priced."""
+    """Price shipping for (size, quantity) items going to `country`, once per order: one letter when
+    every print fits a letter envelope and the zone has a letter rate; otherwise one parcel, which
+    pays the largest flat amount among its substrates' rates once, and each item its substrate's
+    amount per item. Digital items cost nothing; a physical item with no country, or to a zone
+    without a rate for its substrate, cannot be priced.
+
+    The flat amount is frozen on the first line of the substrate it comes from (the letter's, on the
+    first print), so a cancelled or failed line gives back exactly what it was charged."""
     items = list(items)
-    physical = [(size, quantity) for size, quantity in items if size.product.is_physical]
+    physical = [index for index, (size, _) in enumerate(items) if size.product.is_physical]
+    per_line = [Decimal("0")] * len(items)
     if not physical:
-        return ShippingQuote(zone=None, amount=Decimal("0"), per_line=tuple(Decimal("0") for _ in items))
+        return ShippingQuote(zone=None, amount=Decimal("0"), per_line=tuple(per_line))
     if not country:
         raise NoShipping({"shipping_address": ["This order has printed items: give a shipping address."]})
     zone = shipping_zone_for(country=country)
+    if (
+        zone is not None
+        and zone.letter_amount is not None
+        and all(fits_letter(items[i][0].width_in, items[i][0].height_in) for i in physical)
+    ):
+        per_line[physical[0]] = zone.letter_amount
+        return ShippingQuote(zone=zone, amount=zone.letter_amount, per_line=tuple(per_line), by_letter=True)
     rates = {rate.substrate: rate for rate in ShippingRate.objects.filter(zone=zone)} if zone else {}
-    per_line: list[Decimal] = []
-    flat_charged: set[str] = set()
-    for size, quantity in items:
-        substrate = size.product.substrate
-        if not size.product.is_physical:
-            per_line.append(Decimal("0"))
-            continue
-        rate = rates.get(substrate)
+    for index in physical:
+        size, quantity = items[index]
+        rate = rates.get(size.product.substrate)
         if rate is None:
-            raise NoShipping(
-                {
-                    "shipping_address": [
-                        f"We do not ship {size.product.get_substrate_display().lower()} to {countries.name(country) or country}."
-                    ]
-                }
-            )
-        amount = rate.per_item_amount * quantity
-        if substrate not in flat_charged:
-            amount += rate.flat_amount
-            flat_charged.add(substrate)
-        per_line.append(amount.quantize(Decimal("0.01")))
+            substrate = size.product.get_substrate_display().lower()
+            place = countries.name(country) or country
+            raise NoShipping({"shipping_address": [f"We do not ship {substrate} to {place}."]})
+        per_line[index] = rate.per_item_amount * quantity
+    # The parcel's flat amount, once: the largest of its substrates', on that substrate's first line.
+    flat_line = max(physical, key=lambda i: (rates[items[i][0].product.substrate].flat_amount, -i))
+    per_line[flat_line] += rates[items[flat_line][0].product.substrate].flat_amount
+    per_line = [amount.quantize(Decimal("0.01")) for amount in per_line]
     return ShippingQuote(zone=zone, amount=sum(per_line, Decimal("0")), per_line=tuple(per_line))
 
 
@@ -261,7 +282,10 @@ def address_for_display(address: dict[str, Any] | None) -> list[str]:
     if not address:
         return []
     country = address.get("country", "")
+    state = address.get("state", "")
     city = " ".join(part for part in (address.get("postal_code", ""), address.get("city", "")) if part)
+    if state:
+        city = f"{city}, {regions.state_name(country, state)}"
     rows = [
         address.get("name", ""),
         address.get("line1", ""),

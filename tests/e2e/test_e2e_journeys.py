@@ -212,6 +212,7 @@ def test_buyer_previews_buys_downloads_and_verifies(
     page.get_by_label("City").fill("Springfield")
     page.get_by_label("Postal code").fill("12345")
     page.get_by_label("Country").select_option("US")
+    page.get_by_label("State, province or region").select_option("US:IL")
     shots(page, "cart")
 
     page.get_by_role("button", name="Checkout").click()

@@ -309,6 +309,27 @@ def _str(
     return raw
 
 
+def _shipping(raw: Any, *, param: str) -> JSON | None:
+    """A PaymentIntent's `shipping` as Stripe takes it: a name and an address with at least line1."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict) or not isinstance(raw.get("address"), dict):
+        raise FakeStripeError(400, "Invalid object", param=param)
+    if not _str(raw, "name"):
+        raise _missing(f"{param}[name]")
+    address = raw["address"]
+    if not _str(address, "line1"):
+        raise _missing(f"{param}[address][line1]")
+    parts = ("line1", "line2", "city", "state", "postal_code", "country")
+    return {
+        "name": raw["name"],
+        "address": {part: address.get(part) for part in parts},
+        "carrier": None,
+        "phone": None,
+        "tracking_number": None,
+    }
+
+
 def _metadata(params: JSON, name: str = "metadata", current: JSON | None = None) -> JSON:
     """Apply Stripe's metadata rules: <=50 keys, key <=40 chars, value <=500; "" unsets."""
     result = dict(current or {})
@@ -857,6 +878,7 @@ class FakeStripe:
         if not isinstance(pi_data, dict):
             raise FakeStripeError(400, "Invalid object", param="payment_intent_data")
         _metadata(pi_data, "metadata")  # validate early, like Stripe
+        _shipping(pi_data.get("shipping"), param="payment_intent_data[shipping]")
         now = int(time.time())
         expires_at = _int(params, "expires_at") or now + CHECKOUT_SESSION_TTL
         subtotal = sum(item["amount_total"] for item in items)
@@ -1073,6 +1095,7 @@ class FakeStripe:
             application_fee_amount=_int(data, "application_fee_amount"),
             transfer_data=transfer_data,
             receipt_email=data.get("receipt_email") or session["customer_email"],
+            shipping=_shipping(data.get("shipping"), param="payment_intent_data[shipping]"),
             payment_method=None,
             customer=session["customer"],
             livemode=False,

@@ -76,4 +76,4 @@ def test_a_paid_order_sends_its_receipt_and_proof_over_smtp(
     receipt = received[f"Your Motif order #{order.pk}: receipt"]
     assert receipt["To"] == buyer.email and receipt["Message-ID"].startswith("<motif-receipt.order.")
     body = receipt.get_payload(decode=True).decode()
-    assert "Shipping: 5.50" in body and "Total paid: 10.50" in body
+    assert "Shipping: 1.50" in body and "Total paid: 6.50" in body  # one swatch: a letter to the US

@@ -301,7 +301,7 @@ def test_checkout_refuses_a_destination_outside_the_territories(
     assert order.status == OrderStatus.DRAFT and style.uses_taken == 0
     response = client_for(buyer).post(
         f"/api/v1/orders/{order.pk}/checkout/",
-        {"shipping_address": {**SHIP_TO, "country": "CA", "postal_code": "M5V 2T6"}},
+        {"shipping_address": {**SHIP_TO, "country": "CA", "state": "ON", "postal_code": "M5V 2T6"}},
         format="json",
     )
     assert response.status_code == 400 and "territories" in response.json(), response.json()
