@@ -46,12 +46,14 @@ UNKNOWN_SHA256 = "0" * 64
 @dataclass(frozen=True)
 class SitePage:
     """One page as a person would open it: `who` is a seed_demo username, or None for a visitor.
-    `post` is the form a result page is the answer to (the verify result)."""
+    `post` is the form a result page is the answer to (the verify result); `first` a form posted
+    once before the page is opened (what puts a line in the cart), as (path, fields)."""
 
     name: str
     path: str
     who: str | None = None
     post: dict[str, str] = field(default_factory=dict)
+    first: tuple[str, dict[str, str]] | None = None
 
 
 def _sheet_png(width: int, height: int, dpi: int) -> bytes:
@@ -112,13 +114,19 @@ def site_pages() -> list[SitePage]:
     )
     order_id = job.order_line.order_id
     licence = style.licence
+    line = job.order_line
+    cart_line = {
+        "personalization": str(line.personalization_id),
+        "size": str(line.product_size_id),
+        "quantity": "1",
+    }
     configure = f"/configure/?pattern={pattern.pk}&style={style.pk}"
     pages = [
         SitePage("catalogue", "/"),
         SitePage("pattern", f"/patterns/{pattern.pk}/"),
         SitePage("configure-visitor", configure),
         SitePage("configure", configure, "bea"),
-        SitePage("cart", "/cart/", "bea"),
+        SitePage("cart", "/cart/", "bea", first=("/cart/add/", cart_line)),
         SitePage("order", f"/orders/{order_id}/", "bea"),
         SitePage("artist-studio", "/studio/artist/", "ada"),
         SitePage("designer-studio", "/studio/designer/", "dora"),

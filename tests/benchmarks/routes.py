@@ -50,6 +50,10 @@ def routes_bench(*, requests: int) -> int:
             if page.who:
                 clients[page.who].force_login(User.objects.get(username=page.who))
         client = clients[page.who]
+        if page.first:
+            path, fields = page.first
+            if client.post(path, fields).status_code != 302:
+                raise RuntimeError(f"{page.name}: POST {path} was refused")
         samples = []
         for n in range(requests + 1):
             # Each verification comes from its own address, so the page's rate limit does not answer instead.
