@@ -333,13 +333,37 @@ class PatternUploadForm(forms.Form):
     tags = forms.CharField(label="Tags", required=False, help_text="Separated by commas.")
 
     def repeat(self) -> PatternRepeat:
-        data = self.cleaned_data
-        return PatternRepeat(
-            repeat_type=data["repeat_type"], dpi=data["dpi"], royalty_percent=data["royalty_percent"]
-        )
+        return _pattern_repeat(self.cleaned_data)
 
     def tag_list(self) -> list[str]:
-        return [t.strip() for t in self.cleaned_data.get("tags", "").split(",") if t.strip()]
+        return _tag_list(self.cleaned_data)
+
+
+def _pattern_repeat(data: dict[str, Any]) -> PatternRepeat:
+    return PatternRepeat(
+        repeat_type=data["repeat_type"], dpi=data["dpi"], royalty_percent=data["royalty_percent"]
+    )
+
+
+def _tag_list(data: dict[str, Any]) -> list[str]:
+    return [t.strip() for t in data.get("tags", "").split(",") if t.strip()]
+
+
+class PatternEditForm(forms.Form):
+    """A published pattern's details and repeat; the image stays (a new image is a new pattern)."""
+
+    title = PatternUploadForm.base_fields["title"]
+    repeat_type = PatternUploadForm.base_fields["repeat_type"]
+    dpi = PatternUploadForm.base_fields["dpi"]
+    royalty_percent = PatternUploadForm.base_fields["royalty_percent"]
+    description = PatternUploadForm.base_fields["description"]
+    tags = PatternUploadForm.base_fields["tags"]
+
+    def repeat(self) -> PatternRepeat:
+        return _pattern_repeat(self.cleaned_data)
+
+    def tag_list(self) -> list[str]:
+        return _tag_list(self.cleaned_data)
 
 
 # --- verification -----------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from frontend.decorators import role_required
@@ -27,7 +28,12 @@ from marketplace.services.print_shops import (
     print_shop_invite_accept,
 )
 from marketplace.services.production import production_job_ship, production_job_start
-from marketplace.services.proofs import order_line_cancel, order_line_proof_rerender, order_proofs_approve
+from marketplace.services.proofs import (
+    order_line_cancel,
+    order_line_proof_rerender,
+    order_line_seed_previews_request,
+    order_proofs_approve,
+)
 from marketplace.services.shipping import address_for_display
 
 REFUSALS = (ValidationError, Conflict, NotAllowed)
@@ -67,15 +73,27 @@ def order_line_rerender(request: HttpRequest, pk: int, line_pk: int) -> HttpResp
     line = _own_line(request, pk, line_pk)
     form = RerenderForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Give a whole number as the new seed.")
+        messages.error(request, "Pick one of the variations to re-render with.")
         return redirect("frontend:order", pk=pk)
     try:
         order_line_proof_rerender(order_line_id=line.pk, actor=request.user, seed=form.cleaned_data["seed"])  # type: ignore[arg-type]
     except REFUSALS as exc:
         _refusal(request, exc)
     else:
-        messages.success(request, "Rendering a new proof with that seed.")
+        messages.success(request, "Rendering a new proof with the variation you picked.")
     return redirect("frontend:order", pk=pk)
+
+
+@require_POST
+@login_required
+def order_line_seed_previews(request: HttpRequest, pk: int, line_pk: int) -> HttpResponse:
+    """Ask for a preview with each seed the free re-render offers; the order page shows them to pick from."""
+    line = _own_line(request, pk, line_pk)
+    try:
+        order_line_seed_previews_request(order_line_id=line.pk, actor=request.user)  # type: ignore[arg-type]
+    except REFUSALS as exc:
+        _refusal(request, exc)
+    return redirect(f"{reverse('frontend:order', args=[pk])}#seed-picker-{line.pk}")
 
 
 @require_POST

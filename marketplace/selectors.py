@@ -12,8 +12,10 @@ from marketplace.models import (
     FILES_DELIVERED_STAGES,
     PRODUCTION_STATUS_OF_STAGE,
     PROOF_VISIBLE_STAGES,
+    SEED_MAX,
     BasePattern,
     DerivativeApproval,
+    JobStatus,
     LineStage,
     Order,
     OrderLine,
@@ -244,3 +246,39 @@ def approval_list(*, artist: User) -> QuerySet[DerivativeApproval]:
         "order_line__personalization__style",
         "order_line__personalization__base_pattern",
     )
+
+
+# The free re-render offers this many seeds, each shown as a preview to pick from.
+RERENDER_SEED_CHOICES = 3
+
+
+def rerender_seed_choices(*, line: OrderLine) -> list[int]:
+    """The seeds the free re-render offers: the next ones after the proof's, wrapping at SEED_MAX."""
+    return [(line.seed + k) % (SEED_MAX + 1) for k in range(1, RERENDER_SEED_CHOICES + 1)]
+
+
+def seed_previews_for_line(*, line: OrderLine) -> list[Personalization]:
+    """The buyer's previews of this line's design with each offered seed (newest per seed, failed ones
+    left out), in the order of the seeds; empty until they are requested."""
+    base = line.personalization
+    seeds = rerender_seed_choices(line=line)
+    found = (
+        Personalization.objects.filter(
+            buyer_id=base.buyer_id,
+            base_pattern_id=base.base_pattern_id,
+            style=base.style,
+            style_image_sha256=base.style_image_sha256,
+            strength=base.strength,
+            style_scale=base.style_scale,
+            preserve_colors=base.preserve_colors,
+            regions=base.regions,
+            seed__in=seeds,
+        )
+        .exclude(status=JobStatus.FAILED)
+        .select_related("base_pattern")
+        .order_by("-created_at", "-id")
+    )
+    newest: dict[int, Personalization] = {}
+    for preview in found:
+        newest.setdefault(preview.seed, preview)
+    return [newest[seed] for seed in seeds if seed in newest]

@@ -26,6 +26,7 @@ from marketplace.models import (
     OUTPUT_FILE_NAMES,
     PROOF_VISIBLE_STAGES,
     UNFINISHED_STAGES,
+    JobStatus,
     LineStage,
     Order,
     OrderLine,
@@ -141,6 +142,11 @@ def _order_context(order: Order, user: Any) -> dict[str, Any]:
             if allowed and getattr(line, field)
         ]
         job = getattr(line, "production_job", None)
+        seed_previews = (
+            selectors.seed_previews_for_line(line=line)
+            if line.stage == LineStage.PROOF_READY and line.rerenders_used < MAX_BUYER_RERENDERS
+            else []
+        )
         lines.append(
             {
                 "line": line,
@@ -151,6 +157,8 @@ def _order_context(order: Order, user: Any) -> dict[str, Any]:
                 "proof": _proof(line) if proof_allowed else None,
                 "can_rerender": line.stage == LineStage.PROOF_READY
                 and line.rerenders_used < MAX_BUYER_RERENDERS,
+                "seed_previews": seed_previews,
+                "seed_previews_pending": any(p.status != JobStatus.DONE for p in seed_previews),
                 "can_cancel": line.stage in CANCELLABLE_STAGES,
                 "shipment": job if job is not None and job.shipped_at else None,
             }

@@ -13,16 +13,24 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
+from PIL import Image
 
 from frontend import selectors as page_selectors
 from frontend.charts import cumulative, line_chart
 from frontend.decorators import forbidden, role_required
-from frontend.forms import LicenceTermsForm, PatternUploadForm, StyleUploadForm, apply_service_errors
+from frontend.forms import (
+    LicenceTermsForm,
+    PatternEditForm,
+    PatternUploadForm,
+    StyleUploadForm,
+    apply_service_errors,
+)
 from frontend.views.catalogue import CSS_PX_PER_INCH
 from marketplace import selectors
 from marketplace.errors import Conflict, NotAllowed
 from marketplace.models import (
     ApprovalStatus,
+    BasePattern,
     DerivativeApproval,
     InvalidTransition,
     RepeatType,
@@ -33,8 +41,10 @@ from marketplace.models import (
 from marketplace.payments.services import payout_onboarding_start
 from marketplace.royalties.selectors import artist_earnings, royalty_totals_by_order_line
 from marketplace.services.approvals import approval_approve, approval_deadline, approval_decline
-from marketplace.services.catalogue import pattern_create, style_create, style_update
+from marketplace.services.catalogue import pattern_create, pattern_update, style_create, style_update
 from marketplace.services.licence_terms import LicenceTerms
+from stylization.engine.edge_cuts import EdgeCuts, edge_cuts
+from stylization.services import style_model_status
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +83,7 @@ def _artist_context(
         rows.append(
             {
                 "style": style,
+                "model": style_model_status(style=style),
                 "versions": versions[style.pk],
                 "form": licence_forms.get(style.pk)
                 or LicenceTermsForm(
@@ -185,6 +196,9 @@ def designer_studio(request: HttpRequest) -> HttpResponse:
             apply_service_errors(form, exc)
         else:
             messages.success(request, f"“{pattern.title}” is published.")
+            cuts = pattern_edge_cuts(pattern)
+            if cuts.warns:
+                messages.warning(request, edge_cut_warning(cuts))
             return redirect("frontend:designer-studio")
     patterns = selectors.pattern_list(filters=selectors.CatalogueFilters(owner=user, only_owner=True))
     sales = list(page_selectors.sold_lines_for_designer(designer=user))
@@ -203,3 +217,78 @@ def designer_studio(request: HttpRequest) -> HttpResponse:
         },
         status=400 if form.is_bound and form.errors else 200,
     )
+
+
+def pattern_edge_cuts(pattern: BasePattern) -> EdgeCuts:
+    with pattern.image.open("rb") as stored:
+        return edge_cuts(Image.open(stored).convert("RGB"), pattern.repeat_type)
+
+
+def edge_cut_warning(cuts: EdgeCuts) -> str:
+    return (
+        f"The repeat check found motifs cut by the tile's edge: {cuts.border_fraction:.0%} of the edge's pixels "
+        f"are motif pixels that do not continue into the next tile (inside the tile, {cuts.interior_fraction:.0%} "
+        "of neighbours differ). The seam will show in print: re-export the tile at its exact repeat."
+    )
+
+
+@role_required(Role.DESIGNER)
+def designer_pattern(request: HttpRequest, pk: int) -> HttpResponse:
+    """Edit a published pattern's details and repeat, as an artist edits a style."""
+    user: User = request.user  # type: ignore[assignment]
+    pattern = get_object_or_404(BasePattern.objects.filter(designer=user), pk=pk)
+    initial = {
+        "title": pattern.title,
+        "repeat_type": pattern.repeat_type,
+        "dpi": pattern.dpi,
+        "royalty_percent": pattern.royalty_percent,
+        "description": pattern.description,
+        "tags": ", ".join(pattern.tags.values_list("name", flat=True)),
+    }
+    form = PatternEditForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            pattern_update(
+                pattern=pattern,
+                actor=user,
+                title=form.cleaned_data["title"],
+                description=form.cleaned_data["description"],
+                tags=form.tag_list(),
+                repeat=form.repeat(),
+            )
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        except NotAllowed as exc:
+            return forbidden(request, str(exc))
+        else:
+            messages.success(request, f"“{pattern.title}” is saved.")
+            return redirect("frontend:designer-pattern", pk=pattern.pk)
+        pattern.refresh_from_db()
+    cuts = pattern_edge_cuts(pattern)
+    return render(
+        request,
+        "frontend/studio_pattern.html",
+        {
+            "pattern": pattern,
+            "form": form,
+            "cuts": cuts,
+            "cut_warning": edge_cut_warning(cuts) if cuts.warns else "",
+            "repeat_types": RepeatType.choices,
+            "px_per_inch": CSS_PX_PER_INCH,
+        },
+        status=400 if form.is_bound and form.errors else 200,
+    )
+
+
+@require_POST
+@role_required(Role.DESIGNER)
+def designer_listing(request: HttpRequest, pk: int) -> HttpResponse:
+    """Withdraw a pattern (it leaves the catalogue; paid orders are still made) or list it again."""
+    user: User = request.user  # type: ignore[assignment]
+    pattern = get_object_or_404(BasePattern.objects.filter(designer=user), pk=pk)
+    try:
+        pattern_update(pattern=pattern, actor=user, active=request.POST.get("active") == "1")
+    except NotAllowed as exc:
+        return forbidden(request, str(exc))
+    messages.success(request, f"“{pattern.title}” is {'listed' if pattern.active else 'withdrawn'}.")
+    return redirect("frontend:designer-studio")

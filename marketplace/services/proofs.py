@@ -20,12 +20,15 @@ from marketplace.models import (
     LineStage,
     Order,
     OrderLine,
+    Personalization,
     ProductionJob,
     User,
 )
 from marketplace.notifications import notification_send
+from marketplace.selectors import rerender_seed_choices, seed_previews_for_line
 from marketplace.services.fulfilment import delete_stored_files, order_line_advance, order_refresh_status
 from marketplace.services.licensing import edition_uses_recount
+from marketplace.services.personalizations import personalization_create
 
 MAX_BUYER_RERENDERS = 1
 
@@ -101,6 +104,35 @@ def order_line_proof_rerender(*, order_line_id: int, actor: User, seed: int) -> 
     order_line_advance(order_line_id=order_line_id)
     line.refresh_from_db()
     return line
+
+
+def order_line_seed_previews_request(*, order_line_id: int, actor: User) -> list[Personalization]:
+    """Previews of a proof's design with each seed the free re-render offers, made by the preview jobs,
+    so the buyer picks the re-render by its picture. A preview already made, or on its way, is reused."""
+    line = OrderLine.objects.select_related("order", "personalization").get(pk=order_line_id)
+    if line.order.buyer_id != actor.pk:
+        raise NotAllowed("This order belongs to someone else.")
+    if line.stage != LineStage.PROOF_READY or line.rerenders_used >= MAX_BUYER_RERENDERS:
+        raise Conflict("This line has no free re-render to choose a seed for.")
+    base = line.personalization
+    existing = {preview.seed: preview for preview in seed_previews_for_line(line=line)}
+    previews = []
+    for seed in rerender_seed_choices(line=line):
+        preview = existing.get(seed)
+        if preview is None:
+            preview = personalization_create(
+                buyer=actor,
+                base_pattern=base.base_pattern,
+                style=base.style,
+                style_image=base.style_image.read() if base.style_id is None else None,
+                strength=base.strength,
+                preserve_colors=base.preserve_colors,
+                style_scale=base.style_scale,
+                seed=seed,
+                regions=base.regions,
+            )
+        previews.append(preview)
+    return previews
 
 
 def order_line_cancel(*, order_line_id: int, actor: User | None, reason: str) -> OrderLine:

@@ -107,6 +107,38 @@ def match_luminance(style_y: torch.Tensor, content_y: torch.Tensor) -> torch.Ten
 
 
 def with_content_chroma(output: torch.Tensor, content: torch.Tensor) -> torch.Tensor:
-    out_yiq = rgb_to_yiq(output)
-    content_yiq = rgb_to_yiq(content)
-    return yiq_to_rgb(torch.cat([out_yiq[:, :1], content_yiq[:, 1:]], dim=1)).clamp(0, 1)
+    """Preserve-colours: the output's lightness pattern in the base's own colours, in CIE Lab.
+
+    The output's L* is shifted and spread to the base's L* mean and spread (Gatys et al. 2017's
+    luminance matching), and a*, b* are the base's. Keeping YIQ chroma at the painting's (darker)
+    luminance instead pushed light grounds out of gamut, and the clamp turned a mint ground olive-grey.
+    """
+    out_lab, base_lab = _tensor_lab(output), _tensor_lab(content)
+    lightness = out_lab[..., 0]
+    base_l = base_lab[..., 0]
+    matched = (lightness - lightness.mean()) / (lightness.std() + 1e-6) * base_l.std() + base_l.mean()
+    lab = np.concatenate([np.clip(matched, 0.0, 100.0)[..., None], base_lab[..., 1:]], axis=-1)
+    return _lab_tensor(lab, output)
+
+
+def blend_in_lab(base: torch.Tensor, styled: torch.Tensor, amount: float) -> torch.Tensor:
+    """`base` moved `amount` of the way to `styled` in CIE Lab, pixel by pixel.
+
+    The CIE76 difference from the base is then `amount` times the full one, so strength reads
+    proportionally: 0.3 is a third of the change, not most of it, and 0 is the base itself."""
+    if amount <= 0.0:
+        return base
+    if amount >= 1.0:
+        return styled
+    base_lab = _tensor_lab(base)
+    return _lab_tensor(base_lab + amount * (_tensor_lab(styled) - base_lab), base)
+
+
+def _tensor_lab(x: torch.Tensor) -> np.ndarray:
+    """(1,3,H,W) RGB tensor -> (H,W,3) Lab array (float32)."""
+    return srgb_to_lab(x[0].permute(1, 2, 0).detach().float().cpu().contiguous().numpy())
+
+
+def _lab_tensor(lab: np.ndarray, like: torch.Tensor) -> torch.Tensor:
+    rgb = np.clip(lab_to_srgb(lab.astype(np.float32)), 0.0, 1.0)
+    return torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1)[None].to(like)

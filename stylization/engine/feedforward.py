@@ -8,8 +8,9 @@ encoder, on crops of base patterns taken through their repeat, rescaled and colo
 
 The generator predicts a change to the base pattern (its last layer starts near zero), the way
 the optimiser starts from the base pattern. Strength, style scale and preserve-colours act on
-its output: strength scales the change, style scale resizes the input around the network,
-preserve-colours puts the base's chroma back. A noise channel from the seed gives variations.
+its output: strength is the share of the full-strength change, blended in Lab; style scale resizes
+the input around the network; preserve-colours keeps the base's a*, b* under the painting's lightness.
+A coarse noise channel from the seed gives variations (`seed_noise`).
 
 Measurements and the choices they led to are in stylization/EXPERIMENTS.md.
 """
@@ -32,7 +33,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from PIL import Image
 
-from .colour import LabPalette, lab_palette, reinhard_match, with_content_chroma
+from .colour import LabPalette, blend_in_lab, lab_palette, reinhard_match, with_content_chroma
 from .encoders import Encoder
 from .engine import StylizeResult
 from .errors import Cancelled, EngineError
@@ -50,6 +51,9 @@ SIZE_MULTIPLE = 8
 # The generator's pass at print size holds ~16 full-resolution channels a layer: 4.3 GB peak at
 # 2400² on the CPU, 1.9 GB at 1600². Larger tiles run the pass at this many pixels (see render_tile).
 PRINT_PASS_MAX_PIXELS = 1600 * 1600
+# The seed's noise: drawn this many times coarser than the tile, at this multiple of unit spread (see seed_noise).
+SEED_NOISE_COARSENING = 8
+SEED_NOISE_GAIN = 2.0
 
 
 @dataclass(frozen=True)
@@ -333,16 +337,17 @@ class FeedForwardModel:
             _multiple(width / params.style_scale, multiple),
         )
         small = resample(content, repeat, work)
-        generator = torch.Generator().manual_seed(params.seed)
-        noise = torch.randn((1, 1, *self.generator.noise_shape(*work)), generator=generator)
+        noise = seed_noise(params.seed, self.generator.noise_shape(*work), repeat)
         with torch.inference_mode():
             stylized = self.generator(small, noise, repeat)
         stylized = resample(stylized.clone(), repeat, (height, width))
-        # Strength scales the learned change; trained at config.strength.
-        output = (content + (stylized - content) * (params.strength / self.config.strength)).clamp(0.0, 1.0)
+        # The full-strength tile: the learned change (trained at config.strength) scaled to strength 1.
+        full = (content + (stylized - content) / self.config.strength).clamp(0.0, 1.0)
         if self.palette is not None:
             # The network leaves flat grounds near their own colour; a pointwise match keeps the repeat.
-            output = reinhard_match(output, self.palette, strength=params.strength)
+            full = reinhard_match(full, self.palette, strength=1.0)
+        # Strength is the share of that change, taken in Lab so the colour difference is proportional.
+        output = blend_in_lab(content, full, params.strength)
         # The live model learned the whole tile's Gram; a region is kept by compositing its change
         # through the same mask the optimiser uses, made from the tile at the preview's resolution.
         region = region_mask(content, params.regions, repeat)
@@ -353,6 +358,20 @@ class FeedForwardModel:
         if not bool(torch.isfinite(output).all()):
             raise EngineError("the model's tile contains invalid values (NaN or infinity)")
         return output
+
+
+def seed_noise(seed: int, shape: tuple[int, int], repeat: str) -> torch.Tensor:
+    """The seed's noise channel (1,1,H,W): white noise drawn at 1/SEED_NOISE_COARSENING of the size and
+    resampled through the repeat, at SEED_NOISE_GAIN times unit spread.
+
+    Per-pixel noise, as in training, moved the picture by a mean ΔE of 7-11 between seeds (the
+    generator smooths it away); noise at an eighth of the size, doubled, moves it by 17-21 while
+    the distance from the base stays the same (tests.benchmarks.controls). It wraps as the tile does."""
+    height, width = shape
+    coarse = (max(2, height // SEED_NOISE_COARSENING), max(2, width // SEED_NOISE_COARSENING))
+    generator = torch.Generator().manual_seed(seed)
+    noise = resample(torch.randn((1, 1, *coarse), generator=generator), repeat, (height, width))
+    return noise / (noise.std() + 1e-6) * SEED_NOISE_GAIN
 
 
 def _detail_size(height: int, width: int, multiple: int) -> tuple[int, int]:

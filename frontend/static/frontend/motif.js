@@ -83,13 +83,19 @@
   document.addEventListener("htmx:load", function (e) { renderAll(e.target); });
 
   /* The designer's pre-publish check: the chosen file tiled in the chosen repeat, before upload. */
-  window.motifPatternPreview = function (pxPerInch) {
+  // repeat and dpi start from the form's values, so a refused upload keeps what the designer chose.
+  window.motifPatternPreview = function (pxPerInch, repeat, dpi) {
     return {
       src: "",
-      repeat: "basic",
-      dpi: 150,
+      repeat: repeat || "basic",
+      dpi: dpi || 150,
       width: 0,
       height: 0,
+      useStored: function (src, width, height) {
+        this.src = src; this.width = width; this.height = height;
+        var self = this;
+        this.$nextTick(function () { self.redraw(); });
+      },
       pick: function (event) {
         var file = event.target.files && event.target.files[0];
         if (this.src) URL.revokeObjectURL(this.src);
