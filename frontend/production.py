@@ -22,6 +22,7 @@ from marketplace.dispatch import dispatch_promise
 from marketplace.errors import Conflict, NotAllowed
 from marketplace.media import media_file_response
 from marketplace.models import OrderLine, ProductionJob, ProductionStatus, Role
+from marketplace.services.colour import order_line_profile_info
 from marketplace.services.print_shops import (
     print_shop_apply,
     print_shop_invitation_find,
@@ -173,6 +174,7 @@ def production_ticket(request: HttpRequest, job_pk: int) -> HttpResponse:
         "ship_to": address_for_display(line.order.shipping_address) if started_by_me else None,
         "ship_form": ShipForm(),
         "pictures": pictures,
+        "print_profile": order_line_profile_info(line=line),
         "dispatch": dispatch_promise(released_at=job.released_at),
         "barcode": job_barcode(job.pk),
         "barcode_value": job_barcode_value(job.pk),

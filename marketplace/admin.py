@@ -363,3 +363,6 @@ class BackgroundJobAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
+
+
+from marketplace import admin_substrates  # noqa: E402, F401  (registers the substrate profiles' page)

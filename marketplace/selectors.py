@@ -26,6 +26,7 @@ from marketplace.models import (
     ProductionJob,
     ProductSize,
     Style,
+    SubstrateProfile,
     User,
 )
 
@@ -87,6 +88,15 @@ def product_list() -> QuerySet[Product]:
     return Product.objects.filter(active=True).prefetch_related(
         Prefetch("sizes", queryset=ProductSize.objects.order_by("price"))
     )
+
+
+def product_sizes_active() -> QuerySet[ProductSize]:
+    """Every size of every active product, with its product (the size guidance reads both)."""
+    return ProductSize.objects.filter(product__active=True).select_related("product")
+
+
+def substrate_profile_list() -> QuerySet[SubstrateProfile]:
+    return SubstrateProfile.objects.defer("profile").order_by("substrate")
 
 
 def personalization_list(*, buyer: User) -> QuerySet[Personalization]:

@@ -13,6 +13,7 @@ from PIL import Image
 
 from marketplace.models import Personalization
 from stylization.engine import Engine, EngineError, ImageError, StyleParams, fit_style, load_image
+from stylization.engine.colourway import colourway_apply
 from stylization.engine.encoders import encoder_identity as _encoder_identity_of
 from stylization.engine.feedforward import FeedForwardModel, load_model
 from stylization.models import StyleModel
@@ -94,8 +95,14 @@ def style_image_of(personalization: Personalization) -> Image.Image:
 
 
 def base_pattern_image_of(personalization: Personalization) -> Image.Image:
-    with personalization.base_pattern.image.open("rb") as fh:
-        return load_image(fh.read())
+    """The base pattern as this personalization styles it: with its colourway's colours swapped.
+    Preview and print both start here, so they show the same colours."""
+    pattern = personalization.base_pattern
+    with pattern.image.open("rb") as fh:
+        image = load_image(fh.read())
+    if personalization.colourway:
+        image = colourway_apply(image, pattern.palette, personalization.colourway)
+    return image
 
 
 def style_params_of(personalization: Personalization) -> StyleParams:

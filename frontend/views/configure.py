@@ -19,8 +19,11 @@ from frontend.forms import CartAddForm, PreviewForm, apply_service_errors
 from frontend.htmx import is_htmx
 from frontend.views.catalogue import tile_size, visible_patterns, visible_styles
 from marketplace import selectors
-from marketplace.models import JobStatus, Personalization
+from marketplace.models import JobStatus, Personalization, Substrate
+from marketplace.services.colour import substrate_profile_bytes
 from marketplace.services.personalizations import personalization_allowed_uses, personalization_create
+from marketplace.size_guidance import size_warnings
+from stylization.engine.colourway import colourway_out_of_gamut
 
 
 def _preview_form(
@@ -49,9 +52,40 @@ def configure(request: HttpRequest) -> HttpResponse:
         "styles": form.fields["style"].queryset,  # type: ignore[attr-defined]
     }
     context.update(_live_context(context["styles"], form))
+    context["palettes"] = _palettes(context["patterns"], job.colourway if job is not None else {})
     if job is not None:
         context.update(_job_context(request, job))
     return render(request, "frontend/configure.html", context)
+
+
+COLOURWAY_INPUT_PREFIX = "colourway-"
+
+
+def colourway_of_form(data: Any) -> dict[str, str]:
+    """The swaps a configurator form posts: one colour input per palette colour, named after it
+    ("colourway-e9f5db"); an input left at its own colour swaps nothing."""
+    colourway = {}
+    for name, value in data.items():
+        if name.startswith(COLOURWAY_INPUT_PREFIX):
+            source = "#" + name.removeprefix(COLOURWAY_INPUT_PREFIX).lower()
+            if str(value).lower() != source:
+                colourway[source] = str(value)
+    return colourway
+
+
+def _palettes(patterns: Any, colourway: dict[str, str]) -> list[dict[str, Any]]:
+    """Each pattern's palette row: its colours and what the buyer swapped them for."""
+    return [
+        {
+            "pattern": pattern.pk,
+            "colours": [
+                {"name": colour[1:], "source": colour, "shown": colourway.get(colour, colour)}
+                for colour in pattern.palette
+            ],
+        }
+        for pattern in patterns
+        if pattern.palette
+    ]
 
 
 def _live_context(styles: Any, form: Any) -> dict[str, Any]:
@@ -79,6 +113,7 @@ def configure_preview(request: HttpRequest) -> HttpResponse:
                 style_scale=data["style_scale"],
                 seed=data["seed"],
                 regions=data["regions"],
+                colourway=colourway_of_form(request.POST),
             )
         except ValidationError as exc:
             apply_service_errors(form, exc)
@@ -98,6 +133,7 @@ def configure_preview(request: HttpRequest) -> HttpResponse:
             "form": form,
             "patterns": form.fields["pattern"].queryset,  # type: ignore[attr-defined]
             "styles": styles,
+            "palettes": _palettes(form.fields["pattern"].queryset, colourway_of_form(request.POST)),  # type: ignore[attr-defined]
             **_live_context(styles, form),
         },
         status=400,
@@ -131,6 +167,10 @@ def _job_context(request: HttpRequest, job: Personalization) -> dict[str, Any]:
     if job.status == JobStatus.DONE:
         allowed = personalization_allowed_uses(job)
         products = list(selectors.product_list())
+        context["size_warnings"] = size_warnings(
+            pattern=job.base_pattern, sizes=[size for product in products for size in product.sizes.all()]
+        )
+        context["colourway_gamut"] = _colourway_gamut(job, products)
         sizes = {
             size.pk: {
                 "label": f"{product.name} — {size.name}",
@@ -155,6 +195,20 @@ def _job_context(request: HttpRequest, job: Personalization) -> dict[str, Any]:
             }
         )
     return context
+
+
+def _colourway_gamut(job: Personalization, products: list[Any]) -> list[dict[str, Any]]:
+    """For each printed substrate on offer, the colours of the job's colourway its printer cannot reach."""
+    if not job.colourway:
+        return []
+    flags = []
+    for substrate in sorted({product.substrate for product in products if product.is_physical}):
+        reached = colourway_out_of_gamut(
+            job.base_pattern.palette, job.colourway, substrate_profile_bytes(substrate)
+        )
+        out = [colour for colour in job.colourway.values() if reached.get(colour.lower())]
+        flags.append({"substrate": Substrate(substrate).label, "out_of_gamut": out})
+    return flags
 
 
 def _styles_previewing_live(style_ids: list[int]) -> set[int]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, render
@@ -21,6 +22,7 @@ from marketplace.media import media_file_response
 from marketplace.models import (
     CANCELLABLE_STAGES,
     IN_FULFILMENT_STATUSES,
+    OUT_OF_GAMUT_WARNING_SHARE,
     OUTPUT_FILE_KINDS,
     OUTPUT_FILE_LABELS,
     OUTPUT_FILE_NAMES,
@@ -31,8 +33,10 @@ from marketplace.models import (
     Order,
     OrderLine,
     OrderStatus,
+    Substrate,
 )
 from marketplace.proofs import PROOF_TILE_PX, proof_grid, proof_sheet_size
+from marketplace.services.colour import personalization_soft_proof
 from marketplace.services.proofs import MAX_BUYER_RERENDERS
 from marketplace.services.shipping import address_for_display
 
@@ -77,6 +81,32 @@ LINE_STAGE_LABELS: dict[str, str] = {
     LineStage.CANCELLED: "Cancelled: refunded",
     LineStage.FAILED: "Could not be made: refunded",
 }
+
+
+def _soft_proof(line: OrderLine) -> dict[str, Any] | None:
+    """How the line prints on its substrate: the soft proof of the preview the print was made from,
+    its share of out-of-gamut pixels and worst ΔE2000, and whether it is mostly out of gamut."""
+    product = line.product_size.product
+    if line.stage not in PROOF_VISIBLE_STAGES or not product.is_physical:
+        return None
+    try:
+        proof = personalization_soft_proof(personalization=line.personalization, substrate=product.substrate)
+    except (ValidationError, OSError, ValueError):
+        return None  # no preview yet, or its file cannot be read: the page shows the proof alone
+    url = reverse("personalization-softproof", args=[line.personalization_id])
+    render = proof.render
+    return {
+        "substrate": Substrate(proof.substrate).label.lower(),
+        "profile": proof.profile_name,
+        "url": f"{url}?substrate={proof.substrate}",
+        "gamut_url": f"{url}?substrate={proof.substrate}&gamut=1",
+        "original_url": reverse("personalization-preview", args=[line.personalization_id]),
+        "out_of_gamut": render.out_of_gamut_fraction,
+        "out_of_gamut_percent": 100 * render.out_of_gamut_fraction,
+        "max_delta_e": render.max_delta_e,
+        "mostly_out": render.out_of_gamut_fraction >= OUT_OF_GAMUT_WARNING_SHARE,
+        "warning_percent": round(100 * OUT_OF_GAMUT_WARNING_SHARE),
+    }
 
 
 def _proof(line: OrderLine) -> dict[str, Any] | None:
@@ -128,7 +158,7 @@ def _order_context(order: Order, user: Any) -> dict[str, Any]:
         {"status": s, "label": OrderStatus(s).label, "done": 0 <= i <= position, "current": order.status == s}
         for i, s in enumerate(flow)
     ]
-    lines = []
+    lines: list[dict[str, Any]] = []
     for line in order.lines.all():
         allowed = (
             selectors.order_line_output_access(line=line, user=user)[0] == selectors.OutputAccess.ALLOWED
@@ -155,6 +185,7 @@ def _order_context(order: Order, user: Any) -> dict[str, Any]:
                 "downloads": downloads,
                 "attribution": attribution_for_line(line),
                 "proof": _proof(line) if proof_allowed else None,
+                "soft_proof": _soft_proof(line) if proof_allowed else None,
                 "can_rerender": line.stage == LineStage.PROOF_READY
                 and line.rerenders_used < MAX_BUYER_RERENDERS,
                 "seed_previews": seed_previews,
@@ -172,6 +203,11 @@ def _order_context(order: Order, user: Any) -> dict[str, Any]:
         if order.buyer_id == getattr(user, "pk", None)
         else [],
         "can_approve": any(line.stage == LineStage.PROOF_READY for line in order.lines.all()),
+        "mostly_out_of_gamut": [
+            index
+            for index, item in enumerate(lines, start=1)
+            if item["soft_proof"] and item["soft_proof"]["mostly_out"]
+        ],
         "polling": order.status in (OrderStatus.AWAITING_PAYMENT, OrderStatus.PAID, OrderStatus.RENDERING)
         or (order.status in IN_FULFILMENT_STATUSES and unfinished),
         "can_pay": order.status in (OrderStatus.DRAFT, OrderStatus.AWAITING_PAYMENT),

@@ -43,6 +43,7 @@ from marketplace.royalties.selectors import artist_earnings, royalty_totals_by_o
 from marketplace.services.approvals import approval_approve, approval_deadline, approval_decline
 from marketplace.services.catalogue import pattern_create, pattern_update, style_create, style_update
 from marketplace.services.licence_terms import LicenceTerms
+from marketplace.size_guidance import size_warnings
 from stylization.engine.edge_cuts import EdgeCuts, edge_cuts
 from stylization.services import style_model_status
 
@@ -199,6 +200,8 @@ def designer_studio(request: HttpRequest) -> HttpResponse:
             cuts = pattern_edge_cuts(pattern)
             if cuts.warns:
                 messages.warning(request, edge_cut_warning(cuts))
+            for warning in size_warnings(pattern=pattern, sizes=selectors.product_sizes_active()):
+                messages.warning(request, warning.message)
             return redirect("frontend:designer-studio")
     patterns = selectors.pattern_list(filters=selectors.CatalogueFilters(owner=user, only_owner=True))
     sales = list(page_selectors.sold_lines_for_designer(designer=user))

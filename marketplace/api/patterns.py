@@ -80,6 +80,8 @@ class PatternOut(serializers.ModelSerializer):
     tags = serializers.SerializerMethodField()
     thumbnail_url = serializers.SerializerMethodField()
     image_url = serializers.SerializerMethodField()
+    # The design's flat colours, "#rrggbb", most area first: the keys a colourway may swap.
+    palette = serializers.ListField(child=serializers.CharField(), read_only=True)
 
     class Meta:
         model = BasePattern
@@ -99,6 +101,7 @@ class PatternOut(serializers.ModelSerializer):
             "thumbnail_url",
             "image_url",
             "image_sha256",
+            "palette",
             "active",
             "created_at",
         ]

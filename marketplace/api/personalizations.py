@@ -35,7 +35,9 @@ from marketplace.models import (
     Style,
     StyleRegions,
 )
+from marketplace.services.colour import pattern_palette
 from marketplace.services.personalizations import personalization_create
+from stylization.engine.colourway import ColourwayError, validate_colourway
 
 
 class PersonalizationParamsInput(StrictInput):
@@ -46,6 +48,8 @@ class PersonalizationParamsInput(StrictInput):
     )
     seed = serializers.IntegerField(min_value=0, max_value=SEED_MAX, default=0)
     regions = serializers.ChoiceField(choices=StyleRegions.choices, default=StyleRegions.ALL)
+    # {"<hex of the base pattern's palette>": "<new hex>"}; checked against the palette in the create input.
+    colourway = serializers.DictField(child=serializers.CharField(), required=False)
 
 
 class PersonalizationCreateInput(StrictInput):
@@ -75,7 +79,20 @@ class PersonalizationCreateInput(StrictInput):
         attrs["params"] = params
         if bool(attrs.get("style")) == bool(attrs.get("style_image")):
             raise serializers.ValidationError({"style": ["Give either a style or a style_image, not both."]})
+        if params.get("colourway"):
+            params["colourway"] = _valid_colourway(params["colourway"], attrs["pattern"])
         return attrs
+
+
+def _valid_colourway(colourway: dict[str, str], pattern: BasePattern) -> dict[str, str]:
+    """The colourway checked against the pattern's palette; a bad entry is a 400 naming it, in the
+    shape of the other params' errors: {"params": {"colourway": {"#12ab34": ["..."]}}}."""
+    try:
+        return validate_colourway(colourway, pattern_palette(pattern=pattern))
+    except ColourwayError as error:
+        key = error.field.removeprefix('colourway["').removesuffix('"]')
+        detail: Any = {key: [error.message]} if key != error.field else [error.message]
+        raise serializers.ValidationError({"params": {"colourway": detail}}) from None
 
 
 class PersonalizationOut(serializers.ModelSerializer):
@@ -107,7 +124,9 @@ class PersonalizationOut(serializers.ModelSerializer):
 
     @extend_schema_field(PersonalizationParamsInput)
     def get_params(self, personalization: Personalization) -> dict[str, object]:
-        return personalization.params()
+        params = personalization.params()
+        params.setdefault("colourway", {})
+        return params
 
     def get_preview_url(self, personalization: Personalization) -> str | None:
         if not personalization.preview:
@@ -122,7 +141,7 @@ class PersonalizationOut(serializers.ModelSerializer):
         return absolute_url(self.context.get("request"), url)
 
 
-def _own_personalization(request: Request, pk: int) -> Personalization:
+def own_personalization(request: Request, pk: int) -> Personalization:
     # Someone else's personalization is answered as missing, so ids cannot be probed.
     return get_object_or_404(selectors.personalization_list(buyer=request_user(request)), pk=pk)
 
@@ -158,7 +177,7 @@ class PersonalizationDetailView(APIView):
 
     @extend_schema(responses=PersonalizationOut)
     def get(self, request: Request, pk: int) -> Response:
-        personalization = _own_personalization(request, pk)
+        personalization = own_personalization(request, pk)
         return Response(PersonalizationOut(personalization, context={"request": request}).data)
 
 
@@ -168,7 +187,7 @@ class PersonalizationPreviewView(APIView):
 
     @extend_schema(responses=file_responses("image/png"))
     def get(self, request: Request, pk: int) -> HttpResponseBase:
-        personalization = _own_personalization(request, pk)
+        personalization = own_personalization(request, pk)
         return private_file_response(
             request, getattr(personalization, self.field), filename=f"preview-{pk}.png"
         )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -45,6 +45,7 @@ from marketplace.models import (
     ProductionStatus,
 )
 from marketplace.selectors import production_job_started_by
+from marketplace.services.colour import order_line_print_file
 from marketplace.services.print_shops import print_shop_apply, print_shop_invite_accept
 from marketplace.services.production import production_job_ship, production_job_start
 from marketplace.services.proofs import order_line_cancel, order_line_proof_rerender, order_proofs_approve
@@ -328,3 +329,27 @@ class ProductionJobPrintSheetView(APIView):
         return private_file_response(
             request, line.print_sheet, filename=f"motif-job{job.pk}-order{line.order_id}-sheet.png"
         )
+
+
+class ProductionJobPrintFileView(APIView):
+    """The job's print file for its substrate: the print sheet converted into the substrate's ICC
+    output profile (a CMYK TIFF for a CMYK profile) with that profile embedded, at the sheet's DPI."""
+
+    permission_classes = [IsAuthenticated, IsPrinter]
+
+    @extend_schema(responses=file_responses("image/tiff", "image/png"))
+    def get(self, request: Request, pk: int) -> HttpResponseBase:
+        job = _visible_job(request, pk)
+        if not selectors.production_job_started_by(job=job, user=request_user(request)):
+            raise PermissionDenied("The print file is released to the print shop that starts this job.")
+        line = job.order_line
+        if not line.print_sheet:
+            raise Http404("This job's print sheet is not made yet.")
+        with line.print_sheet.open("rb") as fh:
+            made = order_line_print_file(line=line, sheet=fh.read())
+        response = HttpResponse(made.data, content_type=made.media_type)
+        name = f"motif-job{job.pk}-order{line.order_id}-print.{made.extension}"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        response["Cache-Control"] = "private, no-store"
+        response["X-ICC-Profile"] = " ".join(made.profile.name.split())
+        return response

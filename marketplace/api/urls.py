@@ -12,6 +12,7 @@ from marketplace.api import (
     production,
     reports,
     styles,
+    substrates,
 )
 from marketplace.models import BasePattern
 from marketplace.payments import api as payments_api
@@ -48,6 +49,12 @@ urlpatterns = [
         name="pattern-image",
     ),
     path("products/", catalogue.ProductListView.as_view(), name="product-list"),
+    path("substrates/", substrates.SubstrateListView.as_view(), name="substrate-list"),
+    path(
+        "personalizations/<int:pk>/softproof/",
+        substrates.PersonalizationSoftProofView.as_view(),
+        name="personalization-softproof",
+    ),
     path(
         "personalizations/", personalizations.PersonalizationListView.as_view(), name="personalization-list"
     ),
@@ -116,6 +123,11 @@ urlpatterns = [
         "production/jobs/<int:pk>/print-sheet/",
         production.ProductionJobPrintSheetView.as_view(),
         name="production-job-print-sheet",
+    ),
+    path(
+        "production/jobs/<int:pk>/print-file/",
+        production.ProductionJobPrintFileView.as_view(),
+        name="production-job-print-file",
     ),
     path("print-shops/apply/", production.PrintShopApplyView.as_view(), name="print-shop-apply"),
     path(

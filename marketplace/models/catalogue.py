@@ -19,6 +19,8 @@ MAX_TAGS = 12
 # A base pattern's print resolution: the repeat's inches are its pixels divided by this.
 DPI_RANGE: tuple[int, int] = (72, 600)
 DEFAULT_DPI = 150
+# Below this many pixels per printed inch a print shows its pixels at arm's length: buyer and designer are warned.
+SHARP_PRINT_DPI = 150
 # An edition limit above this is no limit; the column is a 32-bit integer.
 MAX_EDITION_USES = 1_000_000
 MAX_FEE_PER_USE = Decimal("100000")
@@ -232,6 +234,8 @@ class BasePattern(models.Model):
     active = models.BooleanField(default=True)
     suspended_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # The design's flat colours as "#rrggbb", most area first: found once at upload, swapped by colourways.
+    palette = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -247,6 +251,24 @@ class Substrate(models.TextChoices):
     GIFT_WRAP = "gift_wrap"
     # A licensed download: no shipping and no production.
     DIGITAL = "digital", "Digital file"
+
+
+class SubstrateProfile(models.Model):
+    """The ICC output profile a substrate is proofed and printed through. One per printed substrate;
+    the shipped defaults (marketplace/icc) are installed by a migration, and a print shop's staff
+    replace them with their own measured profile in the admin."""
+
+    substrate = models.CharField(max_length=16, choices=Substrate.choices, unique=True)
+    profile = models.BinaryField()
+    name = models.CharField(max_length=200)
+    sha256 = models.CharField(max_length=64)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["substrate"]
+
+    def __str__(self) -> str:
+        return f"{self.get_substrate_display()}: {self.name}"
 
 
 class Product(models.Model):

@@ -19,7 +19,9 @@ __all__ = [
     "SEED_MAX",
     "STRENGTH_RANGE",
     "STYLE_SCALE_RANGE",
+    "OUT_OF_GAMUT_WARNING_SHARE",
     "Personalization",
+    "SoftProofRender",
     "StyleRegions",
     "_personalization_upload_to",
 ]
@@ -59,6 +61,8 @@ class Personalization(models.Model):
     )
     seed = models.PositiveIntegerField(default=0)
     regions = models.CharField(max_length=8, choices=StyleRegions.choices, default=StyleRegions.ALL)
+    # {"<hex of the base's palette>": "<new hex>"}: the colours swapped before styling.
+    colourway = models.JSONField(default=dict, blank=True)
 
     status = models.CharField(max_length=10, choices=JobStatus.choices, default=JobStatus.QUEUED)
     progress = models.PositiveSmallIntegerField(default=0)
@@ -84,10 +88,45 @@ class Personalization(models.Model):
         return self.style_id is None
 
     def params(self) -> dict[str, object]:
-        return {
+        """The inputs the render takes besides the images; a colourway is one of them only when it
+        swaps a colour, so a personalization without one hashes as it always did."""
+        params: dict[str, object] = {
             "strength": self.strength,
             "preserve_colors": self.preserve_colors,
             "style_scale": self.style_scale,
             "seed": self.seed,
             "regions": self.regions,
         }
+        if self.colourway:
+            params["colourway"] = dict(self.colourway)
+        return params
+
+
+# A proof whose share of out-of-gamut pixels reaches this is "mostly out of gamut": the buyer is told
+# before approving that the print will not look like the screen.
+OUT_OF_GAMUT_WARNING_SHARE = 0.25
+
+
+def _soft_proof_upload_to(instance: SoftProofRender, filename: str) -> str:
+    return f"softproofs/{instance.output_sha256[:2]}/{filename}"
+
+
+class SoftProofRender(models.Model):
+    """A preview as it prints through one ICC profile: kept by the preview's and the profile's hashes,
+    so a proof is made once however many buyers, pages and substrates (sharing a profile) ask."""
+
+    output_sha256 = models.CharField(max_length=64)
+    profile_sha256 = models.CharField(max_length=64)
+    image = models.FileField(upload_to=_soft_proof_upload_to)
+    gamut_warning_image = models.FileField(upload_to=_soft_proof_upload_to)
+    out_of_gamut_fraction = models.FloatField()
+    max_delta_e = models.FloatField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["output_sha256", "profile_sha256"], name="soft_proof_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"Soft proof of {self.output_sha256[:12]} through {self.profile_sha256[:12]}"

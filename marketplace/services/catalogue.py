@@ -26,6 +26,7 @@ from marketplace.models import (
     User,
 )
 from marketplace.printability import check_printable
+from marketplace.services.colour import pattern_palette_of_image
 from marketplace.services.laundering import (
     ArtworkListedByAnother,
     listed_style_copied,
@@ -88,6 +89,8 @@ def _store_image(instance: Style | BasePattern, upload: ValidatedImage, *, basen
     instance.thumbnail.save(f"{basename}-thumb.webp", ContentFile(thumbnail_webp(upload.data)), save=False)
     instance.image_sha256 = upload.sha256
     instance.width_px, instance.height_px = upload.width, upload.height
+    if isinstance(instance, BasePattern):
+        instance.palette = pattern_palette_of_image(upload.data)
 
 
 class _StoredFilesGuard:

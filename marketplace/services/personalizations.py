@@ -25,8 +25,10 @@ from marketplace.models import (
     StyleRegions,
     User,
 )
+from marketplace.services.colour import pattern_palette
 from marketplace.services.laundering import StyleLaundered, listed_style_copied
 from marketplace.uploads import UploadError, validate_image
+from stylization.engine.colourway import ColourwayError, validate_colourway
 
 
 def _enqueue_preview(personalization_id: int) -> None:
@@ -44,6 +46,7 @@ def personalization_create(
     style_scale: float = 1.0,
     seed: int = 0,
     regions: str = StyleRegions.ALL,
+    colourway: object = None,
 ) -> Personalization:
     if (style is None) == (style_image is None):
         raise ValidationError({"style": "Choose a listed style or upload your own image, not both."})
@@ -66,8 +69,11 @@ def personalization_create(
     if regions not in StyleRegions.values:
         raise ValidationError({"regions": f"Regions must be one of {', '.join(StyleRegions.values)}."})
 
+    colourway = _valid_colourway(base_pattern, colourway)
+
     personalization = Personalization(
         buyer=buyer,
+        colourway=colourway,
         base_pattern=base_pattern,
         style=style,
         strength=strength,
@@ -96,6 +102,16 @@ def personalization_create(
         personalization.save()
         transaction.on_commit(lambda: _enqueue_preview(personalization.pk))
     return personalization
+
+
+def _valid_colourway(base_pattern: BasePattern, colourway: object) -> dict[str, str]:
+    """The colourway in canonical form; ValidationError on `colourway` naming the bad entry."""
+    if colourway is None or colourway == {}:
+        return {}
+    try:
+        return validate_colourway(colourway, pattern_palette(pattern=base_pattern))
+    except ColourwayError as error:
+        raise ValidationError({"colourway": str(error)}) from None
 
 
 def personalization_allowed_uses(personalization: Personalization) -> set[str]:

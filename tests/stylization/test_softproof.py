@@ -104,3 +104,40 @@ def test_bytes_that_are_not_a_profile_are_refused():
         soft_proof(generate_pattern("basic", size=64, seed=2), b"\x00" * 200)
     with pytest.raises(ValueError):
         print_file_bytes(generate_pattern("basic", size=64, seed=2), SWOP, dpi=10)
+
+
+def test_worst_delta_e_equals_the_exhaustive_search_over_every_distinct_colour():
+    """The grid search with refinement must find the same worst colour as CIEDE2000 over all colours."""
+    from skimage.color import deltaE_ciede2000, rgb2lab
+
+    rng = np.random.default_rng(7)
+    # Textured, with saturated corners: many distinct colours, some far out of a CMYK gamut.
+    tile = np.asarray(generate_pattern("half_drop", size=256, seed=4), dtype=np.int16)
+    tile = np.clip(tile + rng.integers(-40, 41, tile.shape), 0, 255).astype(np.uint8)
+    tile[:16, :16] = (0, 0, 255)
+    image = Image.fromarray(tile, "RGB")
+    profile = default_profile_bytes("fabric")
+
+    distinct = np.unique(tile.reshape(-1, 3), axis=0)
+    swatch = Image.fromarray(distinct.reshape(1, -1, 3), "RGB")
+    sRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+    transform = ImageCms.buildProofTransform(
+        sRGB,
+        sRGB,
+        ImageCms.ImageCmsProfile(io.BytesIO(profile)),
+        "RGB",
+        "RGB",
+        renderingIntent=ImageCms.Intent.RELATIVE_COLORIMETRIC,
+        proofRenderingIntent=ImageCms.Intent.RELATIVE_COLORIMETRIC,
+        flags=ImageCms.Flags.SOFTPROOFING,
+    )
+    proofed = np.asarray(ImageCms.applyTransform(swatch, transform)).reshape(-1, 3)
+    exhaustive = deltaE_ciede2000(
+        rgb2lab(distinct.astype(np.float32) / 255.0), rgb2lab(proofed.astype(np.float32) / 255.0)
+    ).max()
+
+    assert len(distinct) > 20_000
+    proof = soft_proof(image, profile)
+    assert proof.max_delta_e == pytest.approx(float(exhaustive), abs=1e-4)
+    # The proof looked up per distinct colour is the transform of the whole image, pixel for pixel.
+    assert np.array_equal(np.asarray(proof.image), np.asarray(ImageCms.applyTransform(image, transform)))

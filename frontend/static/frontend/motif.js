@@ -132,7 +132,9 @@
       scale: 1,
       own: false,
       live: false,
+      pattern: "",
       init: function () {
+        this.pattern = this.$el.dataset.pattern || "";
         this.strength = number(this.$el.dataset.strength, 0.7, 0, 1);
         this.scale = number(this.$el.dataset.scale, 1, 0.25, 4);
         this.live = this.$el.dataset.live === "true";
