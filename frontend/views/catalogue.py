@@ -41,7 +41,7 @@ def licence_page(request: HttpRequest, pk: int, version: int) -> HttpResponse:
     licence = licence_version_find(style_id=pk, version=version)
     if licence is None:
         raise Http404("No such licence version.")
-    return HttpResponse(licence_html(licence))
+    return HttpResponse(licence_html(licence, csp_nonce=str(getattr(request, "csp_nonce", ""))))
 
 
 @require_GET
