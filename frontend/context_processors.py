@@ -15,6 +15,7 @@ from marketplace.models import (
     SEED_MAX,
     STRENGTH_RANGE,
     STYLE_SCALE_RANGE,
+    SWATCH_CREDIT_DAYS,
 )
 
 LIMITS: dict[str, Any] = {
@@ -29,6 +30,7 @@ LIMITS: dict[str, Any] = {
     "style_scale_min": STYLE_SCALE_RANGE[0],
     "style_scale_max": STYLE_SCALE_RANGE[1],
     "seed_max": SEED_MAX,
+    "swatch_credit_days": SWATCH_CREDIT_DAYS,
 }
 
 

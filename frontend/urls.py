@@ -1,12 +1,16 @@
+from django.templatetags.static import static
 from django.urls import path
+from django.views.generic import RedirectView
 
 from frontend import production
-from frontend.views import accounts, catalogue, checkout, configure, orders, studios, verify
+from frontend.views import accounts, catalogue, checkout, configure, orders, studios, swatches, verify
 
 app_name = "frontend"
 
 urlpatterns = [
     path("", catalogue.catalogue, name="catalogue"),
+    # Browsers and crawlers ask for /favicon.ico whatever the page links; the icon is the SVG in static.
+    path("favicon.ico", RedirectView.as_view(url=static("frontend/favicon.svg"), permanent=True)),
     path("patterns/<int:pk>/", catalogue.pattern_detail, name="pattern"),
     path("configure/", configure.configure, name="configure"),
     path("configure/preview/", configure.configure_preview, name="configure-preview"),
@@ -34,6 +38,7 @@ urlpatterns = [
         production.order_line_cancel_page,
         name="order-line-cancel",
     ),
+    path("orders/<int:pk>/lines/<int:line_pk>/swatch/", swatches.order_line_swatch, name="order-line-swatch"),
     path(
         "orders/<int:pk>/lines/<int:line_pk>/variations/",
         production.order_line_seed_previews,

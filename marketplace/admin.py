@@ -57,6 +57,7 @@ INLINE_FIELDS = ("product_size", "quantity", "line_total", "stage", "render_prog
 
 class OrderLineInline(admin.TabularInline):
     model = OrderLine
+    fk_name = "order"
     extra = 0
     can_delete = False
     fields = INLINE_FIELDS

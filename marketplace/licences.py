@@ -121,10 +121,16 @@ def licence_document(licence: LicenceVersion) -> dict[str, Any]:
     }
 
 
-def licence_html(licence: LicenceVersion, *, for_print: bool = False) -> str:
+def licence_html(licence: LicenceVersion, *, for_print: bool = False, csp_nonce: str = "") -> str:
+    """`csp_nonce`: the request's, when a browser shows the page (its <style> needs it under the CSP)."""
     return render_to_string(
         "marketplace/licence.html",
-        {"licence": licence, "document": licence_document(licence), "for_print": for_print},
+        {
+            "licence": licence,
+            "document": licence_document(licence),
+            "for_print": for_print,
+            "csp_nonce": csp_nonce,
+        },
     )
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AnonymousUser
@@ -10,9 +12,12 @@ from django.db.models import Prefetch, Q, QuerySet
 
 from marketplace.models import (
     FILES_DELIVERED_STAGES,
+    PAID_STATUSES,
     PRODUCTION_STATUS_OF_STAGE,
     PROOF_VISIBLE_STAGES,
+    REFUNDED_STAGES,
     SEED_MAX,
+    SWATCH_CREDIT_DAYS,
     BasePattern,
     DerivativeApproval,
     JobStatus,
@@ -112,6 +117,7 @@ def order_lines_prefetch() -> Prefetch:
             "product_size__product",
             "licence_version",
             "production_job",
+            "swatch_of",
         ).prefetch_related("attribution_records"),
     )
 
@@ -293,3 +299,27 @@ def seed_previews_for_line(*, line: OrderLine) -> list[Personalization]:
     for preview in found:
         newest.setdefault(preview.seed, preview)
     return [newest[seed] for seed in seeds if seed in newest]
+
+
+def swatch_credits_open(
+    *, buyer: User, personalization_ids: Iterable[int], at: dt.datetime, order: Order | None = None
+) -> QuerySet[OrderLine]:
+    """The buyer's paid swatches of these designs whose price may still be credited at `at` (paid
+    within SWATCH_CREDIT_DAYS, not refunded), and not held by another order: a credit is free, or
+    bound to `order`, or to an order that went back to draft or was cancelled."""
+    return (
+        OrderLine.objects.filter(
+            order__buyer=buyer,
+            swatch_of__isnull=False,
+            personalization_id__in=list(personalization_ids),
+            order__status__in=PAID_STATUSES,
+            order__paid_at__gte=at - dt.timedelta(days=SWATCH_CREDIT_DAYS),
+        )
+        .exclude(stage__in=REFUNDED_STAGES)
+        .filter(
+            Q(swatch_credit_order__isnull=True)
+            | Q(swatch_credit_order__status__in=(OrderStatus.DRAFT, OrderStatus.CANCELLED))
+            | Q(swatch_credit_order=order)
+        )
+        .order_by("order__paid_at", "pk")
+    )

@@ -38,6 +38,7 @@ from stylization.engine import (
 )
 from stylization.engine.feedforward import fit_size
 from stylization.engine.selvedge import SelvedgeCredit, with_selvedge
+from stylization.engine.swatches import swatch_box, swatch_cut
 from stylization.models import StyleModel, StyleModelStatus
 from stylization.runtime import (
     PERMANENT_ERRORS,
@@ -88,6 +89,7 @@ def _claim(order_line_id: int, *, ready: str, working: str, count: bool) -> tupl
             "personalization__style__artist",
             "product_size__product",
             "licence_version",
+            "swatch_of",
         ).get(pk=order_line_id),
         line.render_attempts,
     )
@@ -239,6 +241,9 @@ def order_line_render(*, order_line_id: int) -> None:
     if claimed is None:
         return
     line, claim = claimed
+    if line.swatch_of_id is not None:  # a swatch of an approved proof is cut from it, not rendered
+        _swatch_cut_from_proof(line, claim)
+        return
     personalization = line.personalization
     pattern = personalization.base_pattern
     # Each render's output gets its own record (a re-render's is a new one), so each claim reserves an id.
@@ -277,6 +282,64 @@ def order_line_render(*, order_line_id: int) -> None:
             }
         locked.reserved_record_id = record_id
         locked.render_progress = end
+        locked.lease_until = None
+        locked.move_to(LineStage.RENDERED)
+        locked.save(
+            update_fields=[
+                "print_png",
+                "print_sheet",
+                "render_info",
+                "reserved_record_id",
+                "render_progress",
+                "lease_until",
+                "stage",
+                "stage_changed_at",
+            ]
+        )
+
+
+def _swatch_cut_from_proof(line: OrderLine, claim: int) -> None:
+    """queued → rendering → rendered for a swatch: its tile is the approved line's tile and its sheet
+    a piece of the approved line's sheet at the swatch's size and the pattern's DPI."""
+    source = line.swatch_of
+    assert source is not None
+    dpi = line.personalization.base_pattern.dpi
+    record_id = reserve_record_id()
+    try:
+        with source.print_png.open("rb") as fh:
+            tile = Image.open(io.BytesIO(fh.read())).convert("RGB")
+        with source.print_sheet.open("rb") as fh:
+            approved = Image.open(io.BytesIO(fh.read())).convert("RGB")
+        sheet_w, sheet_h = source.render_info.get("sheet_px") or approved.size
+        swatch_px = line.product_size.print_pixels(dpi)
+        box = swatch_box(sheet_px=(sheet_w, sheet_h), swatch_px=swatch_px)
+        sheet = swatch_cut(approved, box=box)
+        credit = _selvedge_credit(line, record_id)
+        if credit is not None:
+            sheet = with_selvedge(sheet, credit, dpi=dpi)
+        tile_png, sheet_png = print_png_bytes(tile, dpi=dpi), print_png_bytes(sheet, dpi=dpi)
+    except (OSError, ValueError) as exc:
+        order_line_fail_step(order_line_id=line.pk, reason=f"{RENDER_FAILED}: {exc}.", detail=repr(exc))
+        return
+    with transaction.atomic():
+        locked = OrderLine.objects.select_for_update().get(pk=line.pk)
+        if not _still_ours(locked, stage=LineStage.RENDERING, claim=claim):
+            return
+        locked.print_png.save("print.png", ContentFile(tile_png), save=False)
+        locked.print_sheet.save("print-sheet.png", ContentFile(sheet_png), save=False)
+        locked.render_info = {
+            "engine": source.render_info.get("engine", {}),
+            "sheet_px": list(swatch_px),
+            "dpi": dpi,
+            "swatch": {"of_line": source.pk, "box": list(box)},
+        }
+        if credit is not None:
+            locked.render_info["selvedge"] = {
+                "strip_px": sheet.height - swatch_px[1],
+                "verify_url": credit.verify_url,
+            }
+        locked.reserved_record_id = record_id
+        locked.render_progress = RENDER_PROGRESS[1]
         locked.lease_until = None
         locked.move_to(LineStage.RENDERED)
         locked.save(

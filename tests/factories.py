@@ -149,6 +149,7 @@ def products_make(*, swatch_inches: int = 8) -> dict[str, ProductSize]:
         "name": "Swatch",
         "width_in": swatch_inches,
         "height_in": swatch_inches,
+        "is_swatch": True,
     }
     return {
         "swatch": ProductSize.objects.create(product=cotton, price=Decimal("5.00"), **swatch),

@@ -7,9 +7,11 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from frontend import selectors as page_selectors
@@ -39,7 +41,7 @@ def licence_page(request: HttpRequest, pk: int, version: int) -> HttpResponse:
     licence = licence_version_find(style_id=pk, version=version)
     if licence is None:
         raise Http404("No such licence version.")
-    return HttpResponse(licence_html(licence))
+    return HttpResponse(licence_html(licence, csp_nonce=str(getattr(request, "csp_nonce", ""))))
 
 
 @require_GET
@@ -80,8 +82,31 @@ def pattern_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "frontend/pattern.html",
-        {"pattern": pattern, "tile": tile_size(pattern), "styles": visible_styles(request)[:8]},
+        {
+            "pattern": pattern,
+            "tile": tile_size(pattern),
+            "styles": visible_styles(request)[:8],
+            "share": share_meta(pattern),
+        },
     )
+
+
+# What the public share image shows a listed pattern on.
+SHARE_MOCKUP_PRODUCT = "cushion"
+
+
+def share_meta(pattern: BasePattern | None) -> dict[str, str] | None:
+    """The page's share card: the listed base pattern's public true-scale mockup, which a crawler can
+    fetch signed out. Never a personalization's (those are private to their buyer); none for a
+    pattern the catalogue does not list."""
+    if pattern is None or not pattern.active:
+        return None
+    path = reverse("pattern-mockup", args=[pattern.pk, SHARE_MOCKUP_PRODUCT])
+    return {
+        "title": pattern.title,
+        "image": settings.SITE_URL.rstrip("/") + path,
+        "alt": f"{pattern.title} on a {SHARE_MOCKUP_PRODUCT}, at true scale",
+    }
 
 
 def tile_size(pattern: BasePattern) -> dict[str, float]:

@@ -30,6 +30,7 @@ from marketplace.services.approvals import artist_approval_days
 from marketplace.services.orders import OrderLineRequest, order_create, order_line_check
 from marketplace.services.personalizations import personalization_allowed_uses
 from marketplace.services.shipping import shipping_quote
+from marketplace.services.swatch_credits import swatch_credit_preview
 
 
 def _cart_shipping(lines: list[Any], country: str) -> dict[str, Any]:
@@ -66,10 +67,18 @@ def _cart_page(
     country_form: BuyerCountryForm,
     status: int = 200,
 ) -> HttpResponse:
+    shipping = _cart_shipping(lines, country)
+    swatch_credit = swatch_credit_preview(
+        buyer=request.user,  # type: ignore[arg-type]
+        lines=[(line.personalization.pk, line.size, line.total) for line in lines],
+    )
+    if shipping["total"] is not None:
+        shipping["total"] -= swatch_credit
     context = {
         "lines": [(line, _needs_artist_approval(line)) for line in lines],
         "goods": sum((line.total for line in lines), Decimal("0")),
-        "shipping": _cart_shipping(lines, country),
+        "swatch_credit": swatch_credit,
+        "shipping": shipping,
         "country": country,
         "address_form": address_form,
         "country_form": country_form,

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from frontend.forms import CartAddForm, PreviewForm, apply_service_errors
 from frontend.htmx import is_htmx
-from frontend.views.catalogue import tile_size, visible_patterns, visible_styles
+from frontend.views.catalogue import share_meta, tile_size, visible_patterns, visible_styles
 from marketplace import selectors
 from marketplace.models import JobStatus, Personalization, Substrate
 from marketplace.services.colour import substrate_profile_bytes
@@ -55,6 +55,13 @@ def configure(request: HttpRequest) -> HttpResponse:
     context["palettes"] = _palettes(context["patterns"], job.colourway if job is not None else {})
     if job is not None:
         context.update(_job_context(request, job))
+    if job is not None:
+        shared = job.base_pattern
+    elif "pattern" in initial:
+        shared = context["patterns"].filter(pk=initial["pattern"]).first()
+    else:
+        shared = None
+    context["share"] = share_meta(shared)
     return render(request, "frontend/configure.html", context)
 
 

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET
 from frontend import confirmations
 from frontend.forms import RerenderForm
 from frontend.htmx import is_htmx
+from frontend.views.swatches import swatch_offers
 from frontend.views.verify import certificate_urls
 from marketplace import selectors
 from marketplace.forms import ShippingAddressForm
@@ -185,6 +186,7 @@ def _order_context(order: Order, user: Any) -> dict[str, Any]:
     refunds = confirmations.line_refunds(
         line for line in order.lines.all() if line.stage in CANCELLABLE_STAGES
     )
+    offers = swatch_offers(order) if order.buyer_id == getattr(user, "pk", None) else {}
     for line in order.lines.all():
         allowed = (
             selectors.order_line_output_access(line=line, user=user)[0] == selectors.OutputAccess.ALLOWED
@@ -224,6 +226,7 @@ def _order_context(order: Order, user: Any) -> dict[str, Any]:
                 if line.stage == LineStage.PROOF_READY
                 else None,
                 "shipment": job if job is not None and job.shipped_at else None,
+                "swatch": offers.get(line.pk),
             }
         )
     unfinished = any(item["working"] for item in lines)

@@ -42,7 +42,7 @@ class TagListField(serializers.ListField):
 class ProductSizeOut(serializers.ModelSerializer):
     class Meta:
         model = ProductSize
-        fields = ["id", "slug", "name", "width_in", "height_in", "price", "currency"]
+        fields = ["id", "slug", "name", "width_in", "height_in", "price", "currency", "is_swatch"]
 
 
 class ProductOut(serializers.ModelSerializer):

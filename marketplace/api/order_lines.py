@@ -77,6 +77,12 @@ class OrderLineOut(serializers.ModelSerializer):
     proof_tiles = serializers.SerializerMethodField()
     rerenders_left = serializers.SerializerMethodField()
     seed = serializers.IntegerField(read_only=True)
+    swatch_of = serializers.IntegerField(
+        source="swatch_of_id",
+        read_only=True,
+        allow_null=True,
+        help_text="For a swatch: the line whose approved proof it is cut from.",
+    )
 
     def _proof_allowed(self, line: OrderLine) -> bool:
         request = self.context.get("request")
@@ -173,6 +179,7 @@ class OrderLineOut(serializers.ModelSerializer):
             "seed",
             "proof_url",
             "proof_tiles",
+            "swatch_of",
             "rerenders_left",
             "approved_at",
             "auto_approved",

@@ -13,6 +13,7 @@ from marketplace.api import (
     reports,
     styles,
     substrates,
+    swatches,
 )
 from marketplace.models import BasePattern
 from marketplace.payments import api as payments_api
@@ -107,6 +108,11 @@ urlpatterns = [
         "orders/<int:pk>/lines/<int:line_pk>/cancel/",
         production.OrderLineCancelView.as_view(),
         name="order-line-cancel",
+    ),
+    path(
+        "orders/<int:pk>/lines/<int:line_pk>/swatch/",
+        swatches.OrderLineSwatchView.as_view(),
+        name="order-line-swatch",
     ),
     path("production/jobs/", production.ProductionJobListView.as_view(), name="production-job-list"),
     path(

@@ -67,6 +67,7 @@ from marketplace.models.notifications import (
     EmailMessageLog,
 )
 from marketplace.models.orders import (
+    APPROVED_PROOF_STAGES,
     CANCELLABLE_STAGES,
     FAILURE_DETAIL_MAX_CHARS,
     FAILURE_REASON_MAX_CHARS,
@@ -84,6 +85,7 @@ from marketplace.models.orders import (
     PROOF_VISIBLE_STAGES,
     QUANTITY_RANGE,
     REFUNDED_STAGES,
+    SWATCH_CREDIT_DAYS,
     UNFINISHED_STAGES,
     InvalidTransition,
     LineStage,
@@ -122,6 +124,8 @@ from marketplace.models.shipping import (
 )
 
 __all__ = [
+    "APPROVED_PROOF_STAGES",
+    "SWATCH_CREDIT_DAYS",
     # The migrations name the upload paths through this package.
     "_output_upload_to",
     "_pattern_upload_to",

@@ -271,6 +271,15 @@ class SubstrateProfile(models.Model):
         return f"{self.get_substrate_display()}: {self.name}"
 
 
+# The true-scale mockup (stylization.engine.mockups) that shows each printed substrate: the order
+# e-mails link to the buyer's design on it.
+SUBSTRATE_MOCKUP: dict[str, str] = {
+    Substrate.FABRIC: "cushion",
+    Substrate.WALLPAPER: "wall",
+    Substrate.GIFT_WRAP: "gift-box",
+}
+
+
 class Product(models.Model):
     """A printable material; `use` says which licence use it needs (resale goods are commercial)."""
 
@@ -291,6 +300,11 @@ class Product(models.Model):
     def is_physical(self) -> bool:
         return self.substrate != Substrate.DIGITAL
 
+    @property
+    def mockup(self) -> str | None:
+        """The mockup product this substrate is shown on, or None (a digital file)."""
+        return SUBSTRATE_MOCKUP.get(self.substrate)
+
 
 class ProductSize(models.Model):
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="sizes")
@@ -300,6 +314,8 @@ class ProductSize(models.Model):
     height_in = models.DecimalField(max_digits=6, decimal_places=2)
     price = models.DecimalField(**MONEY, validators=[MinValueValidator(Decimal("0.01"))])
     currency = models.CharField(max_length=3, default="USD")
+    # A small piece sold to see and feel the print first; a swatch of an approved proof is cut at this size.
+    is_swatch = models.BooleanField(default=False)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["product", "slug"], name="product_size_unique")]

@@ -29,6 +29,9 @@ OUTPUT_FILE_LABELS: dict[str, str] = {"print_png": "Print PNG", "print_sheet": "
 # What a buyer reads when a line failed for good, and what staff read of the technical cause.
 FAILURE_REASON_MAX_CHARS = 1000
 FAILURE_DETAIL_MAX_CHARS = 2000
+# A swatch's price is credited to a full-size order of the same design checked out within this many
+# days of the swatch's payment.
+SWATCH_CREDIT_DAYS = 30
 
 
 class OrderStatus(models.TextChoices):
@@ -151,6 +154,8 @@ FILES_DELIVERED_STAGES: tuple[str, ...] = (
 PROOF_VISIBLE_STAGES: tuple[str, ...] = tuple(
     stage for stage in FILES_DELIVERED_STAGES if stage != LineStage.DELIVERED
 )
+# A proof the buyer (or the proof's timer) approved: what a swatch of the proof may be cut from.
+APPROVED_PROOF_STAGES: tuple[str, ...] = (LineStage.APPROVED, LineStage.IN_PRODUCTION, LineStage.SHIPPED)
 # Lines whose money goes back to the buyer.
 REFUNDED_STAGES: tuple[str, ...] = (LineStage.FAILED, LineStage.CANCELLED)
 # A line with nothing left to do: a digital file delivered, a print shipped.
@@ -269,6 +274,14 @@ class OrderLine(models.Model):
     approved_at = models.DateTimeField(null=True, blank=True)
     # True when the proof approved itself after PROOF_AUTO_APPROVE_AFTER_S.
     auto_approved = models.BooleanField(default=False)
+    # A swatch of another line's approved proof: its print sheet is cut from that line's, not rendered.
+    swatch_of = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="swatches"
+    )
+    # The later order this swatch's price was credited to (see `marketplace.services.swatches`).
+    swatch_credit_order = models.ForeignKey(
+        Order, on_delete=models.SET_NULL, null=True, blank=True, related_name="swatch_credits"
+    )
 
     class Meta:
         ordering = ["order_id", "id"]

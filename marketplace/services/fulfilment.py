@@ -50,6 +50,7 @@ from marketplace.models import (
     Order,
     OrderLine,
     OrderStatus,
+    ProductionJob,
     User,
 )
 from marketplace.notifications import notification_send
@@ -180,7 +181,8 @@ def _proof_stage_for(line: OrderLine) -> str:
     """Where a physical line's delivered files wait: for the artist first when the style's licence
     requires approval of derivatives, else for the buyer's proof approval."""
     licence = line.licence_version
-    if licence is not None and licence.requires_approval:
+    # A swatch is cut from a proof the artist (where asked) and the buyer approved already.
+    if licence is not None and licence.requires_approval and line.swatch_of_id is None:
         return LineStage.AWAITING_ARTIST_APPROVAL
     return LineStage.PROOF_READY
 
@@ -235,6 +237,16 @@ def _proof_ready_notify(line: OrderLine) -> None:
     )
 
 
+def _swatch_approve(line: OrderLine, *, now: dt.datetime) -> None:
+    """A swatch's proof approves itself once made: its pixels are those of a proof already approved
+    (`marketplace.services.swatches`). As the buyer's approval does, it releases a production job."""
+    line.move_to(LineStage.APPROVED, now=now)
+    line.approved_at = now
+    line.auto_approved = True
+    line.save(update_fields=["stage", "stage_changed_at", "approved_at", "auto_approved"])
+    ProductionJob.objects.get_or_create(order_line=line, defaults={"released_at": now})
+
+
 def order_line_deliver(*, order_line_id: int) -> None:
     """attributed → delivered (a digital file) or → proof_ready (a print): the signed files are
     checked against the record, and the files they superseded (the unsigned, unstamped ones) are deleted
@@ -276,7 +288,9 @@ def order_line_deliver(*, order_line_id: int) -> None:
                     "proof_reminder_sent_at",
                 ]
             )
-            if line.stage == LineStage.PROOF_READY:
+            if line.stage == LineStage.PROOF_READY and line.swatch_of_id is not None:
+                _swatch_approve(line, now=now)
+            elif line.stage == LineStage.PROOF_READY:
                 _proof_ready_notify(line)
             elif line.stage == LineStage.AWAITING_ARTIST_APPROVAL:
                 _artist_approval_open(line, now=now)

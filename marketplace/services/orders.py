@@ -39,6 +39,7 @@ from marketplace.services.licensing import (
 )
 from marketplace.services.personalizations import personalization_allowed_uses
 from marketplace.services.shipping import country_clean, order_lines_shipping_quote, shipping_address_clean
+from marketplace.services.swatch_credits import order_swatch_credits_apply
 
 CENT = Decimal("0.01")
 
@@ -219,6 +220,7 @@ def order_checkout(
         OrderLine.objects.bulk_update(lines, ["shipping_amount"])
         order.shipping_address, order.country = address, destination
         order.shipping_amount, order.tax_amount = quote.amount, Decimal("0")
+        order.discount = order_swatch_credits_apply(order=order)
         order.total = order.subtotal - order.discount + order.shipping_amount + order.tax_amount
         uses = _styles_used(order)
         styles = (
@@ -251,6 +253,7 @@ def order_checkout(
                 "country",
                 "shipping_amount",
                 "tax_amount",
+                "discount",
                 "total",
             ]
         )

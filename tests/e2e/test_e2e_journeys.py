@@ -160,7 +160,10 @@ def test_buyer_previews_buys_downloads_and_verifies(
     page.get_by_label("Style strength").fill("0.8")
     page.get_by_label("Style scale").fill("1.5")
     page.get_by_label("Seed").fill("1")
-    shots(page, "configurator")
+    # The viewport only: a full-page capture here (it re-lays the WebGL mockup out at the page's
+    # whole height) left the next click on Preview without a request in headless Chromium, though
+    # resizing the window itself does not (checked with set_viewport_size).
+    shots(page, "configurator", full_page=False)
 
     def preview() -> tuple[list[int], float]:
         before = page.locator("#job").get_attribute("data-job") or ""

@@ -194,6 +194,10 @@ ROWS = [
         "/api/v1/personalizations/{personalization}/mockups/cushion.png",
         private(200),
     ),
+    # A listed pattern's mockup is its public share image.
+    Row(
+        "pattern-mockup", "get", f"/api/v1/patterns/{P}/mockups/cushion.png", everyone(200), owner="designer"
+    ),
     Row("order-list", "get", "/api/v1/orders/", signed_in(200)),
     Row("order-list", "post", "/api/v1/orders/", signed_in(400)),
     Row("order-detail", "get", f"/api/v1/orders/{ORD}/", private(200)),
@@ -214,6 +218,8 @@ ROWS = [
     ),
     Row("order-line-approve", "post", f"/api/v1/orders/{Q}/lines/{L}/approve/", private(200)),
     Row("order-line-cancel", "post", f"/api/v1/orders/{Q}/lines/{L}/cancel/", private(200)),
+    # The paid line is a swatch size already, so its buyer gets 400; anyone else finds no such line.
+    Row("order-line-swatch", "post", f"/api/v1/orders/{Q}/lines/{L}/swatch/", private(400)),
     # --- print shops: any account may apply or accept an invitation; the role is then staff's grant
     Row(
         "print-shop-apply",
@@ -361,6 +367,13 @@ ROWS = [
         "post",
         f"/orders/{Q}/lines/{L}/cancel/",
         private(200, anonymous=LOGIN),
+        api=False,
+    ),
+    Row(
+        "frontend:order-line-swatch",
+        "post",
+        f"/orders/{Q}/lines/{L}/swatch/",
+        private(302, anonymous=LOGIN),
         api=False,
     ),
     Row("frontend:production", "get", "/studio/production/", signed_in(403, anonymous=LOGIN), api=False),

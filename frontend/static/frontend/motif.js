@@ -293,3 +293,12 @@
     if (document.querySelector("dialog[open]")) event.preventDefault();
   });
 })();
+
+/* A <details data-open-wide> (the catalogue's filters) is folded on a phone and open on a wide screen. */
+(function () {
+  "use strict";
+  document.addEventListener("DOMContentLoaded", function () {
+    if (!window.matchMedia("(min-width: 900px)").matches) return;
+    document.querySelectorAll("details[data-open-wide]").forEach(function (d) { d.open = true; });
+  });
+})();

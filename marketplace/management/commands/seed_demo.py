@@ -202,6 +202,7 @@ class Command(BaseCommand):
                         "width_in": Decimal(width),
                         "height_in": Decimal(height),
                         "price": Decimal(price),
+                        "is_swatch": size_slug.startswith("swatch"),
                     },
                 )
 
