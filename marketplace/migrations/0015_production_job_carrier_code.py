@@ -17,7 +17,7 @@ def carrier_codes_from_names(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('marketplace', '0013_default_substrate_profiles'),
+        ('marketplace', '0014_swatches_of_approved_proofs'),
     ]
 
     operations = [

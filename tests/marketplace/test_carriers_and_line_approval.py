@@ -62,7 +62,7 @@ def test_every_listed_carrier_links_its_tracking_page_with_the_number_quoted() -
 def test_the_migration_maps_known_free_text_carriers_and_keeps_the_rest_as_other(
     printer_job: ProductionJob,
 ) -> None:
-    migration = importlib.import_module("marketplace.migrations.0014_production_job_carrier_code")
+    migration = importlib.import_module("marketplace.migrations.0015_production_job_carrier_code")
     ProductionJob.objects.filter(pk=printer_job.pk).update(carrier="fedex", carrier_code="")
     other = ProductionJob.objects.get(pk=printer_job.pk)
     migration.carrier_codes_from_names(django_apps, None)
