@@ -81,6 +81,10 @@ def test_with_javascript_cancel_and_approve_ask_in_a_dialog_first(
     assert (
         "In production: rendering" in page.content() and "Waiting for your proof approval" in page.content()
     )
+    # Every line's thumbnail loads (the lazy images are all in view).
+    page.wait_for_function(
+        "[...document.querySelectorAll('.order-list img')].every(i => i.complete && i.naturalWidth > 0)"
+    )
     _keep(shots(page, "my-orders"), "my-orders.png")
 
     page.goto(f"/orders/{order.pk}/")
