@@ -9,6 +9,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
+from marketplace.carriers import Carrier
 from marketplace.forms import country_choices
 from marketplace.models import (
     ANYWHERE,
@@ -167,8 +168,26 @@ class RerenderForm(forms.Form):
 
 
 class ShipForm(forms.Form):
-    carrier = forms.CharField(label="Carrier", max_length=CARRIER_MAX_CHARS)
+    """The carrier from the table in `marketplace.carriers` (its tracking page is linked for the
+    buyer), or "other" and its name."""
+
+    carrier = forms.ChoiceField(label="Carrier", choices=[("", "Choose the carrier"), *Carrier.choices])
+    carrier_other = forms.CharField(
+        label="Carrier's name, if other", max_length=CARRIER_MAX_CHARS, required=False
+    )
     tracking_number = forms.CharField(label="Tracking number", max_length=TRACKING_NUMBER_MAX_CHARS)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("carrier") == Carrier.OTHER and not data.get("carrier_other", "").strip():
+            self.add_error("carrier_other", "Name the carrier.")
+        return data
+
+    def shipment(self) -> dict[str, str]:
+        """The `production_job_ship` arguments: a carrier's code, or the other carrier's name."""
+        data = self.cleaned_data
+        carrier = data["carrier_other"] if data["carrier"] == Carrier.OTHER else data["carrier"]
+        return {"carrier": carrier, "tracking_number": data["tracking_number"]}
 
 
 # --- studios ----------------------------------------------------------------------------------------

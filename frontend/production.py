@@ -14,6 +14,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from frontend import confirmations
+from frontend.confirmations import ask_first, is_confirmed
 from frontend.decorators import role_required
 from frontend.forms import PrintShopApplyForm, RerenderForm, ShipForm, apply_service_errors
 from frontend.job_ticket import job_barcode, job_barcode_value, sheet_pictures
@@ -21,7 +23,7 @@ from marketplace import selectors
 from marketplace.dispatch import dispatch_promise
 from marketplace.errors import Conflict, NotAllowed
 from marketplace.media import media_file_response
-from marketplace.models import OrderLine, ProductionJob, ProductionStatus, Role
+from marketplace.models import CANCELLABLE_STAGES, LineStage, OrderLine, ProductionJob, ProductionStatus, Role
 from marketplace.services.colour import order_line_profile_info
 from marketplace.services.print_shops import (
     print_shop_apply,
@@ -31,6 +33,7 @@ from marketplace.services.print_shops import (
 from marketplace.services.production import production_job_ship, production_job_start
 from marketplace.services.proofs import (
     order_line_cancel,
+    order_line_proof_approve,
     order_line_proof_rerender,
     order_line_seed_previews_request,
     order_proofs_approve,
@@ -46,7 +49,13 @@ def _refusal(request: HttpRequest, exc: Exception) -> None:
 
 def _own_line(request: HttpRequest, pk: int, line_pk: int) -> OrderLine:
     order = get_object_or_404(selectors.order_list(buyer=request.user), pk=pk)  # type: ignore[arg-type]
-    return get_object_or_404(OrderLine, pk=line_pk, order=order)
+    return get_object_or_404(
+        OrderLine.objects.select_related(
+            "order", "personalization__base_pattern", "personalization__style", "product_size__product"
+        ),
+        pk=line_pk,
+        order=order,
+    )
 
 
 # --- the buyer's proof ------------------------------------------------------------------------------
@@ -56,6 +65,9 @@ def _own_line(request: HttpRequest, pk: int, line_pk: int) -> OrderLine:
 @login_required
 def order_approve(request: HttpRequest, pk: int) -> HttpResponse:
     order = get_object_or_404(selectors.order_list(buyer=request.user), pk=pk)  # type: ignore[arg-type]
+    waiting = [line for line in order.lines.all() if line.stage == LineStage.PROOF_READY]
+    if waiting and not is_confirmed(request):
+        return ask_first(request, confirmations.order_approve_all(order, waiting))
     try:
         approved = order_proofs_approve(order=order, actor=request.user)  # type: ignore[arg-type]
     except REFUSALS as exc:
@@ -65,6 +77,21 @@ def order_approve(request: HttpRequest, pk: int) -> HttpResponse:
             request,
             f"Approved {len(approved)} proof{'s' if len(approved) != 1 else ''}: sent to the print shop.",
         )
+    return redirect("frontend:order", pk=pk)
+
+
+@require_POST
+@login_required
+def order_line_approve(request: HttpRequest, pk: int, line_pk: int) -> HttpResponse:
+    line = _own_line(request, pk, line_pk)
+    if line.stage == LineStage.PROOF_READY and not is_confirmed(request):
+        return ask_first(request, confirmations.line_approve(line.order, line))
+    try:
+        order_line_proof_approve(order_line_id=line.pk, actor=request.user)  # type: ignore[arg-type]
+    except REFUSALS as exc:
+        _refusal(request, exc)
+    else:
+        messages.success(request, "Approved: sent to the print shop.")
     return redirect("frontend:order", pk=pk)
 
 
@@ -101,6 +128,9 @@ def order_line_seed_previews(request: HttpRequest, pk: int, line_pk: int) -> Htt
 @login_required
 def order_line_cancel_page(request: HttpRequest, pk: int, line_pk: int) -> HttpResponse:
     line = _own_line(request, pk, line_pk)
+    if line.stage in CANCELLABLE_STAGES and not is_confirmed(request):
+        refund = confirmations.line_refunds([line])[line.pk]
+        return ask_first(request, confirmations.line_cancel(line.order, line, refund=refund))
     try:
         order_line_cancel(
             order_line_id=line.pk,
@@ -212,10 +242,12 @@ def production_ship(request: HttpRequest, job_pk: int) -> HttpResponse:
     job = _visible_job(request, job_pk)
     form = ShipForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Give the carrier and the tracking number.")
+        messages.error(
+            request, "Choose the carrier (name it if it is not listed) and give the tracking number."
+        )
         return redirect("frontend:production-ticket", job_pk=job.pk)
     try:
-        production_job_ship(job_id=job.pk, printer=request.user, **form.cleaned_data)  # type: ignore[arg-type]
+        production_job_ship(job_id=job.pk, printer=request.user, **form.shipment())  # type: ignore[arg-type]
     except REFUSALS as exc:
         _refusal(request, exc)
     else:

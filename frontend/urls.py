@@ -19,9 +19,15 @@ urlpatterns = [
     path("cart/add/", checkout.cart_add, name="cart-add"),
     path("cart/remove/<int:index>/", checkout.cart_remove, name="cart-remove"),
     path("cart/checkout/", checkout.cart_checkout, name="cart-checkout"),
+    path("orders/", orders.order_list, name="orders"),
     path("orders/<int:pk>/", orders.order_detail, name="order"),
     path("orders/<int:pk>/checkout/", checkout.order_checkout_again, name="order-checkout"),
     path("orders/<int:pk>/approve/", production.order_approve, name="order-approve"),
+    path(
+        "orders/<int:pk>/lines/<int:line_pk>/approve/",
+        production.order_line_approve,
+        name="order-line-approve",
+    ),
     path(
         "orders/<int:pk>/lines/<int:line_pk>/rerender/",
         production.order_line_rerender,

@@ -258,6 +258,7 @@ def production_job_started_by(*, job: ProductionJob, user: User | AnonymousUser)
 def approval_list(*, artist: User) -> QuerySet[DerivativeApproval]:
     """The derivatives of an artist's styles, with what their list and studio pages show."""
     return DerivativeApproval.objects.filter(artist=artist).select_related(
+        "order_line__order",
         "order_line__product_size__product",
         "order_line__personalization__style",
         "order_line__personalization__base_pattern",

@@ -1,5 +1,6 @@
-"""The buyer's order page (htmx polls its status fragment), with each line's stage, proof, downloads
-and attribution record, and the permission-checked download of a line's print outputs."""
+"""The buyer's orders ("My orders", read through the same selector as `GET /api/v1/orders/`), the
+order page (htmx polls its status fragment), with each line's stage, proof, downloads and attribution
+record, and the permission-checked download of a line's print outputs."""
 
 from __future__ import annotations
 
@@ -7,12 +8,14 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
+from frontend import confirmations
 from frontend.forms import RerenderForm
 from frontend.htmx import is_htmx
 from frontend.views.swatches import swatch_offers
@@ -36,6 +39,7 @@ from marketplace.models import (
     OrderStatus,
     Substrate,
 )
+from marketplace.order_display import order_display
 from marketplace.proofs import PROOF_TILE_PX, proof_grid, proof_sheet_size
 from marketplace.services.colour import personalization_soft_proof
 from marketplace.services.proofs import MAX_BUYER_RERENDERS
@@ -53,6 +57,19 @@ PRINT_STEPS = [
 ]
 DIGITAL_STEPS = [OrderStatus.PAID, OrderStatus.RENDERING, OrderStatus.FULFILLED]
 OUTPUT_FILES = {OUTPUT_FILE_NAMES[kind]: (kind, OUTPUT_FILE_LABELS[kind]) for kind in OUTPUT_FILE_KINDS}
+
+
+ORDERS_PER_PAGE = 10
+
+
+@require_GET
+@login_required
+def order_list(request: HttpRequest) -> HttpResponse:
+    page = Paginator(selectors.order_list(buyer=request.user), ORDERS_PER_PAGE).get_page(  # type: ignore[arg-type]
+        request.GET.get("page")
+    )
+    rows = [{"order": order, "display": order_display(order=order)} for order in page]
+    return render(request, "frontend/orders.html", {"page": page, "rows": rows})
 
 
 def own_order(request: HttpRequest, pk: int) -> Order:
@@ -153,13 +170,22 @@ def _proof(line: OrderLine) -> dict[str, Any] | None:
 
 def _order_context(order: Order, user: Any) -> dict[str, Any]:
     physical = any(line.product_size.product.is_physical for line in order.lines.all())
+    display = order_display(order=order)
     flow: list[str] = list(PRINT_STEPS if physical else DIGITAL_STEPS)
-    position = flow.index(order.status) if order.status in flow else -1
+    position = flow.index(display.status) if display.status in flow else -1
     steps = [
-        {"status": s, "label": OrderStatus(s).label, "done": 0 <= i <= position, "current": order.status == s}
+        {
+            "status": s,
+            "label": OrderStatus(s).label,
+            "done": 0 <= i <= position,
+            "current": display.status == s,
+        }
         for i, s in enumerate(flow)
     ]
     lines: list[dict[str, Any]] = []
+    refunds = confirmations.line_refunds(
+        line for line in order.lines.all() if line.stage in CANCELLABLE_STAGES
+    )
     offers = swatch_offers(order) if order.buyer_id == getattr(user, "pk", None) else {}
     for line in order.lines.all():
         allowed = (
@@ -193,19 +219,28 @@ def _order_context(order: Order, user: Any) -> dict[str, Any]:
                 "seed_previews": seed_previews,
                 "seed_previews_pending": any(p.status != JobStatus.DONE for p in seed_previews),
                 "can_cancel": line.stage in CANCELLABLE_STAGES,
+                "cancel_confirm": confirmations.line_cancel(order, line, refund=refunds[line.pk])
+                if line.stage in CANCELLABLE_STAGES
+                else None,
+                "approve_confirm": confirmations.line_approve(order, line)
+                if line.stage == LineStage.PROOF_READY
+                else None,
                 "shipment": job if job is not None and job.shipped_at else None,
                 "swatch": offers.get(line.pk),
             }
         )
     unfinished = any(item["working"] for item in lines)
+    waiting = [line for line in order.lines.all() if line.stage == LineStage.PROOF_READY]
     return {
         "order": order,
+        "display": display,
         "steps": steps,
         "lines": lines,
         "address": address_for_display(order.shipping_address)
         if order.buyer_id == getattr(user, "pk", None)
         else [],
-        "can_approve": any(line.stage == LineStage.PROOF_READY for line in order.lines.all()),
+        "can_approve": bool(waiting),
+        "approve_all_confirm": confirmations.order_approve_all(order, waiting) if waiting else None,
         "mostly_out_of_gamut": [
             index
             for index, item in enumerate(lines, start=1)

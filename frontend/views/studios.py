@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 from PIL import Image
 
+from frontend import confirmations
 from frontend import selectors as page_selectors
 from frontend.charts import cumulative, line_chart
 from frontend.decorators import forbidden, role_required
@@ -86,6 +87,7 @@ def _artist_context(
                 "style": style,
                 "model": style_model_status(style=style),
                 "versions": versions[style.pk],
+                "withdraw_confirm": confirmations.style_withdraw(style),
                 "form": licence_forms.get(style.pk)
                 or LicenceTermsForm(
                     initial=LicenceTermsForm.initial_from(current), prefix=f"licence-{style.pk}"
@@ -93,11 +95,19 @@ def _artist_context(
             }
         )
     ledger = artist_earnings(artist=user)
-    pending = selectors.approval_list(artist=user).filter(status=ApprovalStatus.PENDING)
+    pending = list(selectors.approval_list(artist=user).filter(status=ApprovalStatus.PENDING))
+    refunds = confirmations.line_refunds(a.order_line for a in pending)
     return {
         "form": form,
         "rows": rows,
-        "approvals": [{"approval": a, "deadline": approval_deadline(a)} for a in pending],
+        "approvals": [
+            {
+                "approval": a,
+                "deadline": approval_deadline(a),
+                "decline_confirm": confirmations.approval_decline(a, refund=refunds[a.order_line_id]),
+            }
+            for a in pending
+        ],
         "ledger": ledger,
         "chart": line_chart(cumulative(ledger["points"]), title="Earnings over time (USD)"),
         "statements_url": reverse("royalty-statement-csv"),
@@ -135,8 +145,11 @@ def artist_listing(request: HttpRequest, pk: int) -> HttpResponse:
     """Withdraw a style (no new personalizations, carts or checkouts) or list it again."""
     user: User = request.user  # type: ignore[assignment]
     style = get_object_or_404(Style.objects.filter(artist=user), pk=pk)
+    withdrawing = request.POST.get("active") != "1"
+    if withdrawing and style.active and not confirmations.is_confirmed(request):
+        return confirmations.ask_first(request, confirmations.style_withdraw(style))
     try:
-        style_update(style=style, actor=user, active=request.POST.get("active") == "1")
+        style_update(style=style, actor=user, active=not withdrawing)
     except NotAllowed as exc:
         return forbidden(request, str(exc))
     messages.success(request, f"“{style.title}” is {'listed' if style.active else 'withdrawn'}.")
@@ -148,9 +161,26 @@ def artist_listing(request: HttpRequest, pk: int) -> HttpResponse:
 def artist_approval(request: HttpRequest, pk: int) -> HttpResponse:
     """The artist approves a derivative's proof, or declines it with a reason (the buyer is refunded)."""
     user: User = request.user  # type: ignore[assignment]
-    get_object_or_404(DerivativeApproval.objects.filter(artist=user), pk=pk)
+    approval = get_object_or_404(
+        DerivativeApproval.objects.filter(artist=user).select_related(
+            "order_line__order",
+            "order_line__personalization__base_pattern",
+            "order_line__personalization__style",
+            "order_line__product_size__product",
+        ),
+        pk=pk,
+    )
+    declining = request.POST.get("decision") != "approve"
+    if (
+        declining
+        and approval.status == ApprovalStatus.PENDING
+        and request.POST.get("reason", "").strip()
+        and not confirmations.is_confirmed(request)
+    ):
+        refund = confirmations.line_refunds([approval.order_line])[approval.order_line_id]
+        return confirmations.ask_first(request, confirmations.approval_decline(approval, refund=refund))
     try:
-        if request.POST.get("decision") == "approve":
+        if not declining:
             approval_approve(approval_id=pk, artist=user)
             messages.success(request, "Approved: the buyer now reviews the proof.")
         else:

@@ -17,6 +17,7 @@ from marketplace.api.base import StrictInput, VisibleRelatedField, paginated_res
 from marketplace.api.order_lines import OrderLineOut
 from marketplace.api.schema import paginated
 from marketplace.models import ADDRESS_FIELDS, QUANTITY_RANGE, Order, Personalization, Product
+from marketplace.order_display import order_display
 from marketplace.services.orders import OrderLineRequest, order_cancel, order_create
 
 
@@ -86,12 +87,24 @@ class ShipmentOut(serializers.Serializer):
     carrier = serializers.CharField()
     tracking_number = serializers.CharField()
     shipped_at = serializers.DateTimeField()
+    tracking_url = serializers.URLField(
+        read_only=True,
+        allow_null=True,
+        help_text="The carrier's tracking page; null for an unlisted carrier.",
+    )
 
 
 class OrderOut(serializers.ModelSerializer):
     lines = OrderLineOut(many=True)
     shipping_address = serializers.SerializerMethodField()
     shipments = serializers.SerializerMethodField()
+    status_display = serializers.SerializerMethodField(
+        help_text='The status in words, from the lines as they are now: "In production: rendering" '
+        "while the first line renders, though `status` may still say paid."
+    )
+
+    def get_status_display(self, order: Order) -> str:
+        return order_display(order=order).label
 
     @extend_schema_field(serializers.JSONField(allow_null=True))
     def get_shipping_address(self, order: Order) -> dict[str, str] | None:
@@ -111,6 +124,7 @@ class OrderOut(serializers.ModelSerializer):
         fields = [
             "id",
             "status",
+            "status_display",
             "currency",
             "subtotal",
             "discount",

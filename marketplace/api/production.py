@@ -48,7 +48,12 @@ from marketplace.selectors import production_job_started_by
 from marketplace.services.colour import order_line_print_file
 from marketplace.services.print_shops import print_shop_apply, print_shop_invite_accept
 from marketplace.services.production import production_job_ship, production_job_start
-from marketplace.services.proofs import order_line_cancel, order_line_proof_rerender, order_proofs_approve
+from marketplace.services.proofs import (
+    order_line_cancel,
+    order_line_proof_approve,
+    order_line_proof_rerender,
+    order_proofs_approve,
+)
 
 
 class RerenderInput(StrictInput):
@@ -174,6 +179,26 @@ class OrderApproveView(APIView):
 
 def _own_line(request: Request, pk: int, line_pk: int) -> OrderLine:
     return get_object_or_404(OrderLine, pk=line_pk, order=own_order(request, pk))
+
+
+class OrderLineApproveView(APIView):
+    """POST /api/v1/orders/{id}/lines/{line_id}/approve/: approve one proof (it goes to print), beside
+    approving them all. Approving an approved line again changes nothing."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        request=None,
+        responses={
+            200: OrderOut,
+            404: OpenApiResponse(ErrorOut, description="No such line in the buyer's orders."),
+            409: OpenApiResponse(ErrorOut, description="The line's proof is not waiting for approval."),
+        },
+    )
+    def post(self, request: Request, pk: int, line_pk: int) -> Response:
+        line = _own_line(request, pk, line_pk)
+        order_line_proof_approve(order_line_id=line.pk, actor=request_user(request))
+        return Response(OrderOut(own_order(request, pk), context={"request": request}).data)
 
 
 class OrderLineRerenderView(APIView):

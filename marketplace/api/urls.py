@@ -95,6 +95,11 @@ urlpatterns = [
     ),
     path("orders/<int:pk>/approve/", production.OrderApproveView.as_view(), name="order-approve"),
     path(
+        "orders/<int:pk>/lines/<int:line_pk>/approve/",
+        production.OrderLineApproveView.as_view(),
+        name="order-line-approve",
+    ),
+    path(
         "orders/<int:pk>/lines/<int:line_pk>/rerender/",
         production.OrderLineRerenderView.as_view(),
         name="order-line-rerender",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
+from marketplace.carriers import CARRIER_CODE_MAX_CHARS, Carrier, tracking_url
 from marketplace.models.accounts import User
 from marketplace.models.orders import LineStage, OrderLine
 
@@ -26,7 +27,10 @@ class ProductionJob(models.Model):
     released_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
     shipped_at = models.DateTimeField(null=True, blank=True)
+    # The carrier's name as the buyer reads it; `carrier_code` is its row in `marketplace.carriers`
+    # ("other" for a carrier not listed there, whose parcels get no tracking link).
     carrier = models.CharField(max_length=CARRIER_MAX_CHARS, blank=True)
+    carrier_code = models.CharField(max_length=CARRIER_CODE_MAX_CHARS, choices=Carrier.choices, blank=True)
     tracking_number = models.CharField(max_length=TRACKING_NUMBER_MAX_CHARS, blank=True)
 
     class Meta:
@@ -34,6 +38,10 @@ class ProductionJob(models.Model):
 
     def __str__(self) -> str:
         return f"Production job {self.pk}"
+
+    @property
+    def tracking_url(self) -> str | None:
+        return tracking_url(carrier_code=self.carrier_code, tracking_number=self.tracking_number)
 
     @property
     def status(self) -> str:

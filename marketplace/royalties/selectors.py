@@ -12,6 +12,7 @@ from django.db.models import Exists, OuterRef, QuerySet, Sum
 
 from marketplace.models import User
 from marketplace.royalties.models import (
+    ACCRUAL_KINDS,
     PayeeAccount,
     RoyaltyEntry,
     Transfer,
@@ -106,6 +107,18 @@ def royalty_totals_by_order_line(*, payee: User) -> dict[int, Decimal]:
         .order_by()
     )
     return {row["order_line_id"]: Decimal(row["total"]).quantize(LEDGER_PLACES) for row in rows}
+
+
+def royalty_paid_by_order_line(*, order_line_ids: list[int]) -> dict[int, Decimal]:
+    """What the buyer paid for each line (the sum of its accruals: its share of the order's total,
+    as `royalty_line_paid` reads it for one line), in one query; lines without accruals are absent."""
+    rows = (
+        RoyaltyEntry.objects.filter(order_line_id__in=order_line_ids, kind__in=ACCRUAL_KINDS)
+        .values("order_line_id")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    )
+    return {row["order_line_id"]: Decimal(row["total"]) for row in rows}
 
 
 def royalty_month(*, payee: User, month: dt.date) -> tuple[QuerySet[RoyaltyEntry], QuerySet[Transfer]]:

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from marketplace.carriers import carrier_resolve
 from marketplace.errors import Conflict, NotAllowed
 from marketplace.models import (
     CARRIER_MAX_CHARS,
@@ -53,8 +54,10 @@ def production_job_start(*, job_id: int, printer: User) -> ProductionJob:
 
 
 def production_job_ship(*, job_id: int, printer: User, carrier: str, tracking_number: str) -> ProductionJob:
-    """in_production → shipped, with the carrier and tracking number the buyer is sent."""
+    """in_production → shipped, with the carrier and tracking number the buyer is sent. `carrier` is
+    a code of `marketplace.carriers` or a carrier's name; a name not in that table is kept as "other"."""
     carrier, tracking_number = " ".join(carrier.split()), "".join(tracking_number.split())
+    carrier_code, carrier = carrier_resolve(carrier) if carrier else ("", "")
     errors = {}
     if not carrier:
         errors["carrier"] = ["Name the carrier."]
@@ -78,8 +81,9 @@ def production_job_ship(*, job_id: int, printer: User, carrier: str, tracking_nu
                 raise Conflict("Start printing this job before shipping it.")
             line.move_to(LineStage.SHIPPED)
             line.save(update_fields=["stage", "stage_changed_at"])
-            job.carrier, job.tracking_number, job.shipped_at = carrier, tracking_number, timezone.now()
-            job.save(update_fields=["carrier", "tracking_number", "shipped_at"])
+            job.carrier, job.carrier_code = carrier, carrier_code
+            job.tracking_number, job.shipped_at = tracking_number, timezone.now()
+            job.save(update_fields=["carrier", "carrier_code", "tracking_number", "shipped_at"])
             notification_send(
                 key=f"shipped:job:{job.pk}",
                 to=line.order.buyer.email,

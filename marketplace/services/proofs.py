@@ -72,6 +72,23 @@ def order_proofs_approve(*, order: Order, actor: User) -> list[OrderLine]:
     return lines
 
 
+def order_line_proof_approve(*, order_line_id: int, actor: User) -> OrderLine:
+    """The buyer approves one proof; the line becomes a production job. Idempotent: a line approved
+    already is returned as it is. A line whose proof is not waiting for the buyer is a Conflict."""
+    with transaction.atomic():
+        line = _buyer_line(order_line_id=order_line_id, actor=actor)
+        if line.stage == LineStage.APPROVED:
+            return line
+        if line.stage != LineStage.PROOF_READY:
+            raise Conflict(
+                "Only a proof waiting for your approval can be approved; this line is "
+                f"{line.get_stage_display().lower() or 'not paid'}."
+            )
+        _approve(line, now=timezone.now(), auto=False)
+    order_refresh_status(order_id=line.order_id)
+    return line
+
+
 def order_line_proof_rerender(*, order_line_id: int, actor: User, seed: int) -> OrderLine:
     """The buyer's one free re-render of a proof, with another seed. The current attribution record
     is superseded (it still verifies the file that was delivered); the new output gets its own."""

@@ -248,6 +248,7 @@ def test_buyer_previews_buys_downloads_and_verifies(
     )  # a print sells the print, not its files
 
     page.get_by_test_id("approve-proofs").click()
+    page.locator("#confirm-approve-all").get_by_test_id("confirm-yes").click()
     page.wait_for_selector("#order-status[data-status=approved]")
 
     # The print shop takes the job, prints it and ships it.
@@ -268,7 +269,7 @@ def test_buyer_previews_buys_downloads_and_verifies(
     print_sheet = tmp_path / download_info.value.suggested_filename
     download_info.value.save_as(print_sheet)
     assert print_sheet.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    shop.get_by_label("Carrier").fill("UPS")
+    shop.get_by_label("Carrier", exact=True).select_option("ups")
     shop.get_by_label("Tracking number").fill("1Z999AA10123456784")
     shop.get_by_test_id("ship-job").click()
     shop.wait_for_selector("[data-testid=job-ticket][data-status=shipped]")
@@ -276,8 +277,10 @@ def test_buyer_previews_buys_downloads_and_verifies(
 
     page.goto(f"/orders/{order.pk}/")
     page.wait_for_selector("#order-status[data-status=fulfilled]")
-    assert page.get_by_test_id("order-status").inner_text() == "Fulfilled"
+    assert page.get_by_test_id("order-status").inner_text() == "Complete"
     assert page.get_by_test_id("tracking-number").inner_text() == "1Z999AA10123456784"
+    tracking = page.get_by_test_id("tracking-link").get_attribute("href")
+    assert tracking == "https://www.ups.com/track?tracknum=1Z999AA10123456784"
     shots(page, "order-shipped")
 
     # The attribution record and its chain write follow the outputs; then the order links the certificate.

@@ -57,7 +57,7 @@ def test_the_studio_form_sets_every_term_as_a_new_version(artist: Any, style: An
 def test_the_artist_withdraws_and_lists_again_from_the_studio(artist: Any, style: Any) -> None:
     client = _studio(artist)
     assert 'data-testid="withdraw"' in client.get("/studio/artist/").content.decode()
-    client.post(f"/studio/artist/styles/{style.pk}/listing/", {"active": "0"})
+    client.post(f"/studio/artist/styles/{style.pk}/listing/", {"active": "0", "confirm": "yes"})
     style.refresh_from_db()
     assert not style.active and style.withdrawn_at is not None
     client.post(f"/studio/artist/styles/{style.pk}/listing/", {"active": "1"})

@@ -216,6 +216,7 @@ ROWS = [
         private(400),
         body={"seed": "x"},
     ),
+    Row("order-line-approve", "post", f"/api/v1/orders/{Q}/lines/{L}/approve/", private(200)),
     Row("order-line-cancel", "post", f"/api/v1/orders/{Q}/lines/{L}/cancel/", private(200)),
     # The paid line is a swatch size already, so its buyer gets 400; anyone else finds no such line.
     Row("order-line-swatch", "post", f"/api/v1/orders/{Q}/lines/{L}/swatch/", private(400)),
@@ -341,7 +342,16 @@ ROWS = [
     Row("frontend:cart-add", "post", "/cart/add/", signed_in(302, anonymous=LOGIN), api=False),
     Row("frontend:cart-remove", "post", "/cart/remove/0/", signed_in(302, anonymous=LOGIN), api=False),
     Row("frontend:cart-checkout", "post", "/cart/checkout/", signed_in(302, anonymous=LOGIN), api=False),
+    Row("frontend:orders", "get", "/orders/", signed_in(200, anonymous=LOGIN), api=False),
     Row("frontend:order", "get", f"/orders/{ORD}/", private(200, anonymous=LOGIN), api=False),
+    # Approving and cancelling a proof-ready line ask first: the owner gets the confirmation page.
+    Row(
+        "frontend:order-line-approve",
+        "post",
+        f"/orders/{Q}/lines/{L}/approve/",
+        private(200, anonymous=LOGIN),
+        api=False,
+    ),
     Row(
         "frontend:order-approve", "post", f"/orders/{ORD}/approve/", private(302, anonymous=LOGIN), api=False
     ),
@@ -356,7 +366,7 @@ ROWS = [
         "frontend:order-line-cancel",
         "post",
         f"/orders/{Q}/lines/{L}/cancel/",
-        private(302, anonymous=LOGIN),
+        private(200, anonymous=LOGIN),
         api=False,
     ),
     Row(
@@ -437,7 +447,7 @@ ROWS = [
         "frontend:artist-listing",
         "post",
         f"/studio/artist/styles/{S}/listing/",
-        payee_only(404, anonymous=LOGIN) | {"designer": 403, "owner": 302},
+        payee_only(404, anonymous=LOGIN) | {"designer": 403, "owner": 200},  # withdrawing asks first,
         owner="artist",
         api=False,
     ),

@@ -263,6 +263,37 @@
   });
 })();
 
+/* What cannot be undone asks first (frontend/confirmations.py): a form with data-confirm="<dialog id>"
+ * opens that dialog instead of posting; its "confirm" button posts the form with confirm=yes. Without
+ * JavaScript the form posts unconfirmed and the server answers a confirmation page with the same words.
+ * The order page's htmx polling waits while a dialog is open, so a refresh cannot close it. */
+(function () {
+  "use strict";
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var id = form.getAttribute && form.getAttribute("data-confirm");
+    if (!id || form.querySelector("input[name=confirm]")) return;
+    var dialog = document.getElementById(id);
+    if (!dialog || typeof dialog.showModal !== "function") return;
+    event.preventDefault();
+    var submitter = event.submitter || null;
+    dialog.returnValue = "";
+    dialog.addEventListener("close", function () {
+      if (dialog.returnValue !== "confirm") return;
+      var input = document.createElement("input");
+      input.type = "hidden";
+      input.name = "confirm";
+      input.value = "yes";
+      form.appendChild(input);
+      if (form.requestSubmit) form.requestSubmit(submitter); else form.submit();
+    }, { once: true });
+    dialog.showModal();
+  });
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (document.querySelector("dialog[open]")) event.preventDefault();
+  });
+})();
+
 /* A <details data-open-wide> (the catalogue's filters) is folded on a phone and open on a wide screen. */
 (function () {
   "use strict";
