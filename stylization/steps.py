@@ -280,22 +280,7 @@ def order_line_render(*, order_line_id: int) -> None:
                 "strip_px": sheet.height - sheet_h,
                 "verify_url": credit.verify_url,
             }
-        locked.reserved_record_id = record_id
-        locked.render_progress = end
-        locked.lease_until = None
-        locked.move_to(LineStage.RENDERED)
-        locked.save(
-            update_fields=[
-                "print_png",
-                "print_sheet",
-                "render_info",
-                "reserved_record_id",
-                "render_progress",
-                "lease_until",
-                "stage",
-                "stage_changed_at",
-            ]
-        )
+        _mark_rendered(locked, record_id=record_id, progress=end)
 
 
 def _swatch_cut_from_proof(line: OrderLine, claim: int) -> None:
@@ -338,22 +323,27 @@ def _swatch_cut_from_proof(line: OrderLine, claim: int) -> None:
                 "strip_px": sheet.height - swatch_px[1],
                 "verify_url": credit.verify_url,
             }
-        locked.reserved_record_id = record_id
-        locked.render_progress = RENDER_PROGRESS[1]
-        locked.lease_until = None
-        locked.move_to(LineStage.RENDERED)
-        locked.save(
-            update_fields=[
-                "print_png",
-                "print_sheet",
-                "render_info",
-                "reserved_record_id",
-                "render_progress",
-                "lease_until",
-                "stage",
-                "stage_changed_at",
-            ]
-        )
+        _mark_rendered(locked, record_id=record_id, progress=RENDER_PROGRESS[1])
+
+
+def _mark_rendered(locked: OrderLine, *, record_id: str, progress: int) -> None:
+    """Saves a line's freshly written print files as `rendered`, with the record id they carry."""
+    locked.reserved_record_id = record_id
+    locked.render_progress = progress
+    locked.lease_until = None
+    locked.move_to(LineStage.RENDERED)
+    locked.save(
+        update_fields=[
+            "print_png",
+            "print_sheet",
+            "render_info",
+            "reserved_record_id",
+            "render_progress",
+            "lease_until",
+            "stage",
+            "stage_changed_at",
+        ]
+    )
 
 
 def order_line_vectorize(*, order_line_id: int) -> None:

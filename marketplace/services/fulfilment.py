@@ -237,12 +237,13 @@ def _proof_ready_notify(line: OrderLine) -> None:
     )
 
 
-def _swatch_approve(line: OrderLine, *, now: dt.datetime) -> None:
-    """A swatch's proof approves itself once made: its pixels are those of a proof already approved
-    (`marketplace.services.swatches`). As the buyer's approval does, it releases a production job."""
+def proof_approve(line: OrderLine, *, now: dt.datetime, auto: bool) -> None:
+    """proof_ready → approved, by the buyer or by itself (a lapsed proof, or a swatch, whose pixels
+    are a proof already approved). The production job it creates is what releases the print files
+    and the ship-to address to the print shops."""
     line.move_to(LineStage.APPROVED, now=now)
     line.approved_at = now
-    line.auto_approved = True
+    line.auto_approved = auto
     line.save(update_fields=["stage", "stage_changed_at", "approved_at", "auto_approved"])
     ProductionJob.objects.get_or_create(order_line=line, defaults={"released_at": now})
 
@@ -289,7 +290,7 @@ def order_line_deliver(*, order_line_id: int) -> None:
                 ]
             )
             if line.stage == LineStage.PROOF_READY and line.swatch_of_id is not None:
-                _swatch_approve(line, now=now)
+                proof_approve(line, now=now, auto=True)
             elif line.stage == LineStage.PROOF_READY:
                 _proof_ready_notify(line)
             elif line.stage == LineStage.AWAITING_ARTIST_APPROVAL:

@@ -21,12 +21,16 @@ from marketplace.models import (
     Order,
     OrderLine,
     Personalization,
-    ProductionJob,
     User,
 )
 from marketplace.notifications import notification_send
 from marketplace.selectors import rerender_seed_choices, seed_previews_for_line
-from marketplace.services.fulfilment import delete_stored_files, order_line_advance, order_refresh_status
+from marketplace.services.fulfilment import (
+    delete_stored_files,
+    order_line_advance,
+    order_refresh_status,
+    proof_approve,
+)
 from marketplace.services.licensing import edition_uses_recount
 from marketplace.services.personalizations import personalization_create
 
@@ -44,15 +48,6 @@ def _buyer_line(*, order_line_id: int, actor: User) -> OrderLine:
     return line
 
 
-def _approve(line: OrderLine, *, now: dt.datetime, auto: bool) -> None:
-    line.move_to(LineStage.APPROVED, now=now)
-    line.approved_at = now
-    line.auto_approved = auto
-    line.save(update_fields=["stage", "stage_changed_at", "approved_at", "auto_approved"])
-    # The job is what releases the print files and the ship-to address to the print shops.
-    ProductionJob.objects.get_or_create(order_line=line, defaults={"released_at": now})
-
-
 def order_proofs_approve(*, order: Order, actor: User) -> list[OrderLine]:
     """The buyer approves every proof-ready line of the order; each becomes a production job."""
     if order.buyer_id != actor.pk:
@@ -67,7 +62,7 @@ def order_proofs_approve(*, order: Order, actor: User) -> list[OrderLine]:
         if not lines:
             raise Conflict("No proof of this order is waiting for approval.")
         for line in lines:
-            _approve(line, now=now, auto=False)
+            proof_approve(line, now=now, auto=False)
     order_refresh_status(order_id=order.pk)
     return lines
 
@@ -84,7 +79,7 @@ def order_line_proof_approve(*, order_line_id: int, actor: User) -> OrderLine:
                 "Only a proof waiting for your approval can be approved; this line is "
                 f"{line.get_stage_display().lower() or 'not paid'}."
             )
-        _approve(line, now=timezone.now(), auto=False)
+        proof_approve(line, now=timezone.now(), auto=False)
     order_refresh_status(order_id=line.order_id)
     return line
 
@@ -218,7 +213,7 @@ def proof_timers_run(*, now: dt.datetime | None = None) -> dict[str, int]:
         with transaction.atomic():
             line = OrderLine.objects.select_for_update().get(pk=pk)
             if line.stage == LineStage.PROOF_READY:
-                _approve(line, now=now, auto=True)
+                proof_approve(line, now=now, auto=True)
                 approved += 1
                 orders.add(line.order_id)
     for order_id in orders:
