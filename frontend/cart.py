@@ -61,7 +61,12 @@ def cart_lines(request: HttpRequest, *, buyer: User) -> list[CartLine]:
     """The lines that still refer to the buyer's own personalizations and to offered sizes."""
     raw = _raw(request)
     ids = {int(line.get("personalization", 0)) for line in raw}
-    personalizations = {p.pk: p for p in selectors.personalization_list(buyer=buyer).filter(pk__in=ids)}
+    personalizations = {
+        p.pk: p
+        for p in selectors.personalization_list(buyer=buyer)
+        .select_related("style__licence")
+        .filter(pk__in=ids)
+    }
     sizes = sizes_by_id()
     lines = []
     for index, line in enumerate(raw):

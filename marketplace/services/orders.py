@@ -220,7 +220,12 @@ def order_checkout(
         OrderLine.objects.bulk_update(lines, ["shipping_amount"])
         order.shipping_address, order.country = address, destination
         order.shipping_amount, order.tax_amount = quote.amount, Decimal("0")
-        order.discount = order_swatch_credits_apply(order=order)
+        # Swatch credits are the only discount checkout decides; one set another way (by staff) stays
+        # unless this order held swatch credits before, whose amount checkout decides again.
+        held_credits = OrderLine.objects.filter(swatch_credit_order=order).exists()
+        credit = order_swatch_credits_apply(order=order)
+        if credit or held_credits:
+            order.discount = credit
         order.total = order.subtotal - order.discount + order.shipping_amount + order.tax_amount
         uses = _styles_used(order)
         styles = (

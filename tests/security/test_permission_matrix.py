@@ -175,6 +175,7 @@ ROWS = [
     Row("pattern-thumbnail", "get", f"/api/v1/patterns/{P}/thumbnail/", everyone(200), owner="designer"),
     Row("pattern-image", "get", f"/api/v1/patterns/{P}/image/", private(200, stranger=403), owner="designer"),
     Row("product-list", "get", "/api/v1/products/", everyone(200)),
+    Row("substrate-list", "get", "/api/v1/substrates/", everyone(200)),
     # --- personalizations, orders, files (owner: the buyer)
     Row("personalization-list", "get", "/api/v1/personalizations/", signed_in(200)),
     Row("personalization-list", "post", "/api/v1/personalizations/", signed_in(400)),
@@ -192,6 +193,12 @@ ROWS = [
         "personalization-mockup",
         "get",
         "/api/v1/personalizations/{personalization}/mockups/cushion.png",
+        private(200),
+    ),
+    Row(
+        "personalization-softproof",
+        "get",
+        "/api/v1/personalizations/{personalization}/softproof/?substrate=fabric",
         private(200),
     ),
     # A listed pattern's mockup is its public share image.
@@ -251,6 +258,7 @@ ROWS = [
     Row("production-job-start", "post", "/api/v1/production/jobs/999999/start/", signed_in(403)),
     Row("production-job-ship", "post", "/api/v1/production/jobs/999999/ship/", signed_in(403)),
     Row("production-job-print-sheet", "get", "/api/v1/production/jobs/999999/print-sheet/", signed_in(403)),
+    Row("production-job-print-file", "get", "/api/v1/production/jobs/999999/print-file/", signed_in(403)),
     Row("order-cancel", "post", f"/api/v1/orders/{ORD}/cancel/", private(200)),
     # A print's production files go to staff (and the print shop's job), never to its buyer, who views
     # the proof instead; 404 to anyone else.
@@ -370,6 +378,13 @@ ROWS = [
         api=False,
     ),
     Row(
+        "frontend:order-line-variations",
+        "post",
+        f"/orders/{Q}/lines/{L}/variations/",
+        private(302, anonymous=LOGIN),
+        api=False,
+    ),
+    Row(
         "frontend:order-line-swatch",
         "post",
         f"/orders/{Q}/lines/{L}/swatch/",
@@ -464,6 +479,22 @@ ROWS = [
         "get",
         "/studio/designer/",
         payee_only(200, anonymous=LOGIN) | {"artist": 403},
+        owner="designer",
+        api=False,
+    ),
+    Row(
+        "frontend:designer-pattern",
+        "get",
+        f"/studio/designer/patterns/{P}/",
+        payee_only(404, anonymous=LOGIN) | {"artist": 403, "owner": 200},
+        owner="designer",
+        api=False,
+    ),
+    Row(
+        "frontend:designer-listing",
+        "post",
+        f"/studio/designer/patterns/{P}/listing/",
+        payee_only(404, anonymous=LOGIN) | {"artist": 403, "owner": 302},
         owner="designer",
         api=False,
     ),
@@ -661,6 +692,14 @@ SHOP_ROWS = [
         "production-job-print-sheet",
         "get",
         f"/api/v1/production/jobs/{STARTED}/print-sheet/",
+        shops_only(200, other_shop=404),
+    ),
+    # The CMYK print file, like the sheet, goes to the shop that started the job.
+    Row("production-job-print-file", "get", f"/api/v1/production/jobs/{JOB}/print-file/", shops_only(403)),
+    Row(
+        "production-job-print-file",
+        "get",
+        f"/api/v1/production/jobs/{STARTED}/print-file/",
         shops_only(200, other_shop=404),
     ),
     Row("production-job-start", "post", f"/api/v1/production/jobs/{JOB}/start/", shops_only(200)),
