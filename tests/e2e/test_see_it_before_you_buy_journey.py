@@ -142,6 +142,7 @@ def test_buyer_sees_a_colourway_on_a_cushion_soft_proofs_and_orders_a_swatch_of_
     # 3. The soft proof, then approval.
     print(_soft_proof(page, shots, buyer, job_id))
     page.get_by_test_id("approve-proofs").click()
+    page.locator("#confirm-approve-all").get_by_test_id("confirm-yes").click()  # approving asks first
     page.wait_for_selector("#order-status[data-status=approved]")
 
     # 4. A swatch of that exact proof, from the order page, paid like any order.
