@@ -7,7 +7,7 @@ ADDR ?= 127.0.0.1:8000
 ANVIL_PORT ?= 8545
 
 # The benches (tests/benchmarks/, listed in the README): `make bench-<name> ARGS='--help'`.
-BENCHES := stylization api-latency print-fidelity device-slots provenance marketplace laundering loadtest routes
+BENCHES := stylization api-latency print-fidelity device-slots provenance marketplace laundering loadtest routes controls softproof
 
 .PHONY: install run serve-prod test lint contracts bench clean vendor-three $(addprefix bench-,$(BENCHES))
 
