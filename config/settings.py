@@ -7,6 +7,7 @@ from pathlib import Path
 
 import environ
 from csp.constants import NONCE, NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("MOTIF_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -297,6 +298,15 @@ STYLIZATION_FINAL_SLOTS = env.int("STYLIZATION_FINAL_SLOTS", default=1)
 # Listing a style (or changing its image) queues the training of its feed-forward preview model on the
 # `train_style_model` queue; previews use the model once it is ready, the optimiser until then.
 STYLIZATION_STYLE_MODELS = env.bool("STYLIZATION_STYLE_MODELS", default=True)
+# What a ready style model's one-pass tile is for. "painted": it is shown at once while the optimiser
+# paints the preview the buyer approves (2-4 s at 256² on a CPU core; the model's tile reads as a
+# filter, the optimiser's as a painting: stylization/EXPERIMENTS.md). "live": it is the preview, and
+# the configurator re-renders on every slider move (for a fleet without the CPU to paint each one).
+STYLIZATION_PREVIEW_METHOD = env.str("STYLIZATION_PREVIEW_METHOD", default="painted")
+if STYLIZATION_PREVIEW_METHOD not in ("painted", "live"):
+    raise ImproperlyConfigured(
+        f"STYLIZATION_PREVIEW_METHOD must be painted or live, not {STYLIZATION_PREVIEW_METHOD!r}"
+    )
 # Overrides of stylization.engine.feedforward.ModelConfig fields (part of a model's identity); tests
 # use a tiny one.
 STYLIZATION_STYLE_MODEL_CONFIG: dict[str, object] = {}

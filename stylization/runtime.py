@@ -125,3 +125,9 @@ def progress_writer(write: Callable[[int], None], start: int, end: int) -> Calla
             write(percent)
 
     return report
+
+
+def preview_is_live() -> bool:
+    """Whether a style model's one-pass tile is the preview itself, rather than shown while the
+    optimiser paints it (see STYLIZATION_PREVIEW_METHOD)."""
+    return settings.STYLIZATION_PREVIEW_METHOD == "live"

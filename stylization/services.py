@@ -28,6 +28,7 @@ from marketplace.services.personalizations import (
 from stylization.device_slots import device_slot
 from stylization.engine import (
     EngineError,
+    StylizeResult,
     fit_style,
     load_image,
     reinhard_transfer,
@@ -48,6 +49,7 @@ from stylization.runtime import (
     _warm_models,  # noqa: F401  # the warm cache, which tests clear through here
     encoder_identity,
     engine,
+    preview_is_live,
     warm_style_model,
 )
 from stylization.runtime import base_pattern_image_of as _base_pattern_image
@@ -80,44 +82,61 @@ def _is_last_attempt() -> bool:
 
 
 def personalization_render_preview(*, personalization_id: int) -> None:
-    """A listed style's ready feed-forward model makes the preview in one pass; otherwise the optimiser."""
+    """The buyer's preview. Where the style has a ready feed-forward model, its one-pass tile is
+    shown at once; the optimiser then paints the preview the buyer approves and the print is made
+    from (STYLIZATION_PREVIEW_METHOD "painted"). With "live" the model's tile is the preview itself.
+    Without a model a colour transfer is shown at once and the optimiser's levels sharpen it."""
     personalization = personalization_start(personalization_id=personalization_id)
     if personalization is None:
         return  # finished already: a redelivered message does nothing
     try:
         content = _base_pattern_image(personalization)
-        if _render_with_model(personalization, content):
+        live = _live_tile(personalization, content)
+        if live is not None and preview_is_live():
+            personalization_finish(
+                personalization=personalization, png=_png(live.image), engine_info=live.info
+            )
             return
-        style = _style_image(personalization)
-        small = content.copy()
-        small.thumbnail((INSTANT_PREVIEW_SIDE, INSTANT_PREVIEW_SIDE), Image.Resampling.LANCZOS)
-        instant = reinhard_transfer(small, style, strength=personalization.strength)
-        personalization_store_instant_preview(personalization=personalization, png=_png(instant))
+        if live is not None:
+            personalization_store_instant_preview(personalization=personalization, png=_png(live.image))
+        else:
+            small = content.copy()
+            small.thumbnail((INSTANT_PREVIEW_SIDE, INSTANT_PREVIEW_SIDE), Image.Resampling.LANCZOS)
+            instant = reinhard_transfer(
+                small, _style_image(personalization), strength=personalization.strength
+            )
+            personalization_store_instant_preview(personalization=personalization, png=_png(instant))
         personalization_set_progress(personalization_id=personalization_id, percent=5)
 
         def write(percent: int) -> None:
             personalization_set_progress(personalization_id=personalization_id, percent=percent)
 
+        def show_level(level: Image.Image) -> None:
+            # Each coarser pyramid level replaces the instant preview as it finishes, so the page shows
+            # the tile sharpening (64², then 128²); a live model's full-size tile is not replaced by them.
+            if live is None:
+                personalization_store_instant_preview(personalization=personalization, png=_png(level))
+
         with device_slot("preview"):
             started = time.perf_counter()
             result = engine().preview(
                 content,
-                style,
+                _style_image(personalization),
                 repeat=personalization.base_pattern.repeat_type,
                 params=_params(personalization),
                 long_side=settings.STYLIZATION_PREVIEW_SIZE,
                 progress=_progress_writer(write, 5, 99),
-                # Each coarser pyramid level replaces the instant preview as it finishes: the page
-                # shows the tile sharpening (64², then 128²) before the final one.
-                on_level=lambda level: personalization_store_instant_preview(
-                    personalization=personalization, png=_png(level)
-                ),
+                on_level=show_level,
             )
         info = {
             **result.info,
             "method": "optimisation",
             "engine_ms": round((time.perf_counter() - started) * 1000, 1),
         }
+        if live is not None:
+            info["instant"] = {
+                key: live.info[key] for key in ("method", "model_checksum", "engine_ms", "precision")
+            }
         personalization_finish(personalization=personalization, png=_png(result.image), engine_info=info)
     except PERMANENT_ERRORS as exc:
         personalization_fail(personalization_id=personalization_id, error=str(exc))
@@ -129,29 +148,27 @@ def personalization_render_preview(*, personalization_id: int) -> None:
         raise
 
 
-def _render_with_model(personalization: Personalization, content: Image.Image) -> bool:
-    """Finish the preview with the style's ready model; False when there is none (or it is unusable)."""
+def _live_tile(personalization: Personalization, content: Image.Image) -> StylizeResult | None:
+    """The style's ready model's tile for this preview; None when it has none (or it is unusable)."""
     if personalization.style is None:
-        return False
+        return None
     ready = style_model_ready(style=personalization.style, encoder_sha256=engine().weights_sha256)
     if ready is None:
-        return False
+        return None
     try:
         model = warm_style_model(ready)
     except EngineError as exc:
         # A corrupted or tampered file: refuse it, mark it failed (a new request retrains) and use the optimiser.
         log.warning("style model %s refused: %s", ready.pk, exc)
         StyleModel.objects.filter(pk=ready.pk).update(status=StyleModelStatus.FAILED, error=str(exc)[:2000])
-        return False
+        return None
     # No device lock: a forward pass is short, and it must not wait behind a running optimisation.
-    result = model.stylize(
+    return model.stylize(
         content,
         repeat=personalization.base_pattern.repeat_type,
         params=_params(personalization),
         long_side=settings.STYLIZATION_PREVIEW_SIZE,
     )
-    personalization_finish(personalization=personalization, png=_png(result.image), engine_info=result.info)
-    return True
 
 
 # --- order lines ------------------------------------------------------------------------------------
@@ -391,8 +408,13 @@ def style_models_requeue_unfinished() -> int:
     return len(ids) + requested
 
 
-def styles_previewing_live(*, style_ids: list[int]) -> set[int]:
-    """The configurator re-renders live for these styles: their previews take one forward pass."""
+def styles_with_live_models(*, style_ids: list[int]) -> set[int]:
+    """Styles whose ready feed-forward model makes the instant tile of a preview."""
     if not style_ids:
         return set()
     return style_ids_with_ready_models(style_ids=style_ids, encoder_sha256=encoder_identity()[1])
+
+
+def styles_previewing_live(*, style_ids: list[int]) -> set[int]:
+    """The configurator re-renders live for these styles: their previews take one forward pass."""
+    return styles_with_live_models(style_ids=style_ids) if preview_is_live() else set()

@@ -44,6 +44,7 @@ from stylization.runtime import (
     PERMANENT_ERRORS,
     base_pattern_image_of,
     engine,
+    preview_is_live,
     progress_writer,
     style_image_of,
     style_params_of,
@@ -146,7 +147,7 @@ def _preview_model(personalization: Personalization) -> StyleModel | None:
             .exclude(file="")
             .first()
         )
-    if personalization.status != JobStatus.DONE and personalization.style is not None:
+    if personalization.status != JobStatus.DONE and personalization.style is not None and preview_is_live():
         return style_model_ready(style=personalization.style, encoder_sha256=engine().weights_sha256)
     return None
 

@@ -166,6 +166,9 @@ def _job_context(request: HttpRequest, job: Personalization) -> dict[str, Any]:
         .exclude(pk=job.pk)
         .first()
     )
+    if job.status != JobStatus.DONE and not context["live"] and job.style_id is not None:
+        # The instant tile is the style's live model's one pass where it has one, not a colour transfer.
+        context["instant_by_model"] = job.style_id in _styles_with_live_models([job.style_id])
     if context["live"] and job.status != JobStatus.DONE:
         # Live re-renders keep the last result on screen until the new one arrives (a few hundred ms).
         context.update(
@@ -216,6 +219,12 @@ def _colourway_gamut(job: Personalization, products: list[Any]) -> list[dict[str
         out = [colour for colour in job.colourway.values() if reached.get(colour.lower())]
         flags.append({"substrate": Substrate(substrate).label, "out_of_gamut": out})
     return flags
+
+
+def _styles_with_live_models(style_ids: list[int]) -> set[int]:
+    from stylization.services import styles_with_live_models
+
+    return styles_with_live_models(style_ids=style_ids)
 
 
 def _styles_previewing_live(style_ids: list[int]) -> set[int]:

@@ -866,13 +866,14 @@ def _per_pattern_table(rows: list[dict[str, Any]], model_method: str = "feedforw
 
 
 # The contact sheet's columns after base and style, in order, each the first of its rows the run has
-# (the region columns prefer the live model, which makes a demo style's previews); none, left out.
+# (the region columns prefer the optimiser, which paints the previews buyers approve by default:
+# STYLIZATION_PREVIEW_METHOD=painted); none, left out.
 SHEET_COLUMNS = (
     ("ours-random",),
     ("ours-lite0",),
     ("feedforward-model-colour-matched",),
-    ("feedforward-model-colour-matched-motifs", "ours-lite0-motifs"),
-    ("feedforward-model-colour-matched-ground", "ours-lite0-ground"),
+    ("ours-lite0-motifs", "feedforward-model-colour-matched-motifs"),
+    ("ours-lite0-ground", "feedforward-model-colour-matched-ground"),
 )
 
 

@@ -500,6 +500,7 @@ def test_buyer_moves_the_strength_slider_and_the_preview_follows_live(
 
     settings.STYLIZATION_STYLE_MODELS = True
     settings.STYLIZATION_STYLE_MODEL_CONFIG = TINY_STYLE_MODEL
+    settings.STYLIZATION_PREVIEW_METHOD = "live"  # a deployment that previews by the model alone
     artist, designer, buyer = make_user("artist"), make_user("designer"), make_user("buyer")
     style, pattern = listed(artist, designer)
     dramatiq.get_broker().join("train_style_model", fail_fast=True, timeout=TIMEOUT_MS)  # listing queued it

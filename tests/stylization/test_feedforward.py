@@ -188,3 +188,28 @@ def test_a_feedforward_preview_says_how_it_was_made(trained):
     assert result.info["method"] == "feedforward"
     assert result.info["engine_ms"] > 0
     assert result.image.size == (80, 64)
+
+
+def test_the_bf16_pass_paints_the_fp32_tile_and_says_which_it_ran(trained):
+    """bf16 autocast is the live path's speed lever where the CPU has it natively: it must not
+    change the picture a buyer sees, and the result records which precision made it."""
+    from dataclasses import replace
+
+    from stylization.engine.feedforward import native_bf16
+
+    base = generate_pattern("half_brick", size=64, seed=8, kind="motifs")
+    params = StyleParams(seed=2, strength=0.9)
+    full = replace(trained, bf16=False).stylize(base, repeat="half_brick", params=params, long_side=64)
+    half = replace(trained, bf16=True).stylize(base, repeat="half_brick", params=params, long_side=64)
+    assert (full.info["precision"], half.info["precision"]) == ("fp32", "bf16")
+    difference = np.abs(np.asarray(full.image, float) - np.asarray(half.image, float))
+    assert difference.mean() < 2.0 and np.percentile(difference, 99) < 12
+    assert seam_ratio(half.image, "half_brick") < 1.10 * max(seam_ratio(full.image, "half_brick"), 1.0)
+    assert trained.bf16 == native_bf16()
+
+
+def test_bf16_can_be_turned_off(monkeypatch):
+    from stylization.engine.feedforward import native_bf16
+
+    monkeypatch.setenv("STYLIZATION_LIVE_BF16", "0")
+    assert native_bf16() is False

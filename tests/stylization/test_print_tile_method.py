@@ -79,6 +79,7 @@ def test_a_live_preview_is_printed_by_the_model_that_made_it(
     django_capture_on_commit_callbacks: Any,
 ) -> None:
     settings.STYLIZATION_STYLE_MODELS, settings.STYLIZATION_STYLE_MODEL_CONFIG = True, TINY
+    settings.STYLIZATION_PREVIEW_METHOD = "live"
     settings.STYLIZATION_PREVIEW_SIZE, settings.DEBUG, settings.STRIPE_SECRET_KEY = 64, True, ""
     with django_capture_on_commit_callbacks(execute=False):
         style = make_style()

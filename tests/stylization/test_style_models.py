@@ -4,11 +4,13 @@ ready (the optimiser otherwise), retrained when the style's image changes, refus
 from __future__ import annotations
 
 import hashlib
+import io
 from typing import Any
 
 import dramatiq
 import pytest
 from django.core.files.base import ContentFile
+from PIL import Image
 
 from marketplace.models import Personalization
 from marketplace.services.catalogue import style_update
@@ -25,6 +27,7 @@ TINY = {"channels": 4, "residual_blocks": 1, "crop": 32, "target_side": 64, "bat
 def style_models_on(settings: Any) -> None:
     settings.STYLIZATION_STYLE_MODELS = True
     settings.STYLIZATION_STYLE_MODEL_CONFIG = TINY
+    settings.STYLIZATION_PREVIEW_METHOD = "live"  # these tests are of the model's own previews
     services._warm_models.clear()
     _train_queue().__init__()  # type: ignore[misc]  # a fresh stub queue: only this test's messages
 
@@ -123,6 +126,51 @@ def test_previews_use_the_ready_model_and_the_optimiser_otherwise(
     assert body["engine_info"]["engine_ms"] > 0
     assert body["engine_info"]["params"]["strength"] == 0.5
     assert body["preview_url"]
+
+
+def test_by_default_the_model_shows_its_tile_at_once_and_the_optimiser_paints_the_preview(
+    style_models_on: None,
+    settings: Any,
+    make_style: Any,
+    pattern: Any,
+    buyer: Any,
+    client_for: Any,
+    django_capture_on_commit_callbacks: Any,
+    short_schedule: None,
+    monkeypatch: Any,
+) -> None:
+    """STYLIZATION_PREVIEW_METHOD=painted: the buyer approves, and the print is made from, the
+    optimiser's painting; the live model's one-pass tile is what the page shows while it paints."""
+    from stylization.services import styles_previewing_live
+
+    settings.STYLIZATION_PREVIEW_METHOD = "painted"
+    style = _listed_style(make_style, django_capture_on_commit_callbacks)
+    model = StyleModel.objects.get(style=style)
+    services.style_model_train(style_model_id=model.pk)
+    model.refresh_from_db()
+    shown: list[bytes] = []
+    real_store = services.personalization_store_instant_preview
+
+    def store(*, personalization: Any, png: bytes) -> None:
+        shown.append(png)
+        real_store(personalization=personalization, png=png)
+
+    monkeypatch.setattr(services, "personalization_store_instant_preview", store)
+    job = _render(buyer, pattern, style, strength=0.8, seed=4)
+    assert job.status == "done", job.error
+    # One instant tile (the model's, at the preview's size); the optimiser's coarse levels do not replace it.
+    assert len(shown) == 1
+    with job.preview.open("rb") as fh:
+        final = Image.open(io.BytesIO(fh.read()))
+    assert Image.open(io.BytesIO(shown[0])).size == final.size
+    body = client_for(buyer).get(f"/api/v1/personalizations/{job.pk}/").json()
+    assert body["engine_info"]["method"] == "optimisation"
+    assert body["engine_info"]["instant"]["method"] == "feedforward"
+    assert body["engine_info"]["instant"]["model_checksum"] == model.checksum_sha256
+    # The configurator waits for the painting rather than re-rendering on each slider move.
+    assert styles_previewing_live(style_ids=[style.pk]) == set()
+    settings.STYLIZATION_PREVIEW_METHOD = "live"
+    assert styles_previewing_live(style_ids=[style.pk]) == {style.pk}
 
 
 def test_a_new_style_image_queues_a_new_model_and_previews_wait_for_it(
