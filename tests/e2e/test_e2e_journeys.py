@@ -536,3 +536,39 @@ def test_buyer_moves_the_strength_slider_and_the_preview_follows_live(
     jobs = list(buyer.personalizations.order_by("pk").values_list("strength", "engine_info__method"))
     assert jobs == [(0.4, "feedforward"), (0.9, "feedforward")]
     print(f"\nslider move → shown result (live model): {first_s:.2f} s, then {second_s:.2f} s")
+
+
+def test_by_default_the_buyer_approves_the_optimisers_painting_after_the_models_instant_tile(
+    stylization_worker: Any,
+    new_page: Callable[..., Any],
+    shots: Shots,
+    make_user: Callable[..., User],
+    settings: Any,
+) -> None:
+    """STYLIZATION_PREVIEW_METHOD=painted: a style with a ready model previews on a click, not on every
+    slider move; the page says the optimiser made the preview after the model's instant tile."""
+    import dramatiq
+
+    from stylization.models import StyleModel
+
+    settings.STYLIZATION_STYLE_MODELS = True
+    settings.STYLIZATION_STYLE_MODEL_CONFIG = TINY_STYLE_MODEL
+    settings.STYLIZATION_PREVIEW_METHOD = "painted"
+    artist, designer, buyer = make_user("artist"), make_user("designer"), make_user("buyer")
+    style, pattern = listed(artist, designer)
+    dramatiq.get_broker().join("train_style_model", fail_fast=True, timeout=TIMEOUT_MS)
+    assert StyleModel.objects.get(style=style).status == "ready"
+
+    page = new_page()
+    log_in(page, buyer)
+    page.goto(f"/configure/?pattern={pattern.pk}&style={style.pk}")
+    assert page.get_by_test_id("live-note").is_hidden()  # no re-render on every slider move
+    page.get_by_role("button", name="Preview").first.click()
+    page.wait_for_selector("#job[data-status=done]", timeout=TIMEOUT_MS)
+    page.wait_for_selector("canvas[data-testid=preview-repeat][data-drawn]", timeout=TIMEOUT_MS)
+    method = page.get_by_test_id("preview-method")
+    assert method.get_attribute("data-method") == "optimisation"
+    assert "after the live model's instant tile" in method.inner_text()
+    shots(page, "painted-preview")
+    job = buyer.personalizations.get()
+    assert job.engine_info["instant"]["method"] == "feedforward"
