@@ -22,12 +22,6 @@ from tests.conftest import SHIP_TO, _reset_stub_queues, join_all
 MONEY_QUEUES = {"fulfilment", "payouts", "email"}
 
 
-@pytest.fixture
-def local_gateway(settings: Any) -> None:
-    settings.STRIPE_SECRET_KEY = ""
-    settings.DEBUG = True
-
-
 def _paid_after_cancel(buyer: Any, style: Any, pattern: Any, products: Any, capture: Any) -> Any:
     """A payment that arrives for an order the buyer cancelled meanwhile: it is to be refunded."""
     order = order_create(

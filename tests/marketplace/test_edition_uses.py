@@ -33,12 +33,6 @@ MAX_EXAMPLES = int(os.environ.get("MOTIF_EDITION_EXAMPLES", "6"))
 HOLDING_STATUSES = (OrderStatus.AWAITING_PAYMENT, *PAID_STATUSES)
 
 
-@pytest.fixture
-def local_gateway(settings: Any) -> None:
-    settings.STRIPE_SECRET_KEY = ""
-    settings.DEBUG = True
-
-
 def _live_lines(style: Style) -> int:
     """Lines that hold a use: sold under the style, in an order being paid or paid, not cancelled."""
     return (

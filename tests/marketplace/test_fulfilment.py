@@ -44,12 +44,6 @@ EVERY_QUEUE_BUT_PREVIEWS = {"render", "vectorize", "provenance", "fulfilment", "
 STEP_QUEUES = EVERY_QUEUE_BUT_PREVIEWS - {"provenance"}
 
 
-@pytest.fixture
-def local_gateway(settings: Any) -> None:
-    settings.STRIPE_SECRET_KEY = ""
-    settings.DEBUG = True
-
-
 def _start_worker(queues: set[str]) -> dramatiq.Worker:
     from config.worker import start_embedded_worker
 

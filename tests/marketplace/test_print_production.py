@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
-import dramatiq
 import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
@@ -43,25 +41,12 @@ from marketplace.services.shipping import shipping_addresses_anonymise, shipping
 from provenance.core.credentials import read_credential
 from provenance.models import AttributionRecord
 from provenance.services import dev_trust_anchor
-from tests.conftest import PURCHASE_QUEUES, SHIP_TO, embedded_worker, join_all
+from tests.conftest import PURCHASE_QUEUES, SHIP_TO, join_all
 from tests.factories import order_of_patterns_make, order_pay_locally
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 QUEUES = PURCHASE_QUEUES
-
-
-@pytest.fixture
-def local_gateway(settings: Any) -> None:
-    settings.STRIPE_SECRET_KEY = ""
-    settings.DEBUG = True
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-
-
-@pytest.fixture
-def production_worker(transactional_db: None) -> Iterator[dramatiq.Worker]:
-    with embedded_worker(PURCHASE_QUEUES) as running:
-        yield running
 
 
 @pytest.fixture

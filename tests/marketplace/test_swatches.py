@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
-import dramatiq
 import numpy as np
 import pytest
 from django.utils import timezone
@@ -31,27 +29,14 @@ from marketplace.payments.services import payment_checkout_start, payment_local_
 from marketplace.royalties.models import RoyaltyEntry
 from marketplace.services.orders import OrderLineRequest, order_cancel, order_create
 from marketplace.services.personalizations import personalization_create
-from tests.conftest import PURCHASE_QUEUES, SHIP_TO, embedded_worker, join_all
+from tests.conftest import PURCHASE_QUEUES, SHIP_TO, join_all
+from tests.factories import order_pay_locally
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def local_gateway(settings: Any) -> None:
-    settings.STRIPE_SECRET_KEY = ""
-    settings.DEBUG = True
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-
-
-@pytest.fixture
-def production_worker(transactional_db: None) -> Iterator[dramatiq.Worker]:
-    with embedded_worker(PURCHASE_QUEUES) as running:
-        yield running
-
-
 def _pay(order: Order) -> Order:
-    payment = payment_checkout_start(order=order, actor=order.buyer, shipping_address=SHIP_TO)
-    payment_local_confirm(payment=payment, actor=order.buyer, outcome=PaymentStatus.SUCCEEDED)
+    order_pay_locally(order=order, shipping_address=SHIP_TO)
     order.refresh_from_db()
     return order
 
